@@ -1,0 +1,75 @@
+/* job.h: the job's life as everyone outside the scheduler sees it: states,
+ * and the job and node records that replies carry.
+ */
+#ifndef CPHUB_JOB_H
+#define CPHUB_JOB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum {
+    JOB_PENDING = 0,
+    JOB_RUNNING,
+    JOB_COMPLETED, /* exited 0 */
+    JOB_FAILED,    /* exited non-zero, killed by a signal, or could not start */
+    JOB_CANCELLED,
+    JOB_TIMEOUT,
+    JOB_NODE_FAIL,
+    JOB_STATE_COUNT
+} job_state_t;
+
+/* "PENDING", ...; parse is case-insensitive. */
+const char *job_state_name (job_state_t s);
+int job_state_parse (const char *name, job_state_t *out);
+bool job_state_is_terminal (job_state_t s);
+
+typedef enum { NODE_UP = 0, NODE_DOWN, NODE_DRAIN, NODE_STATE_COUNT } node_state_t;
+const char *node_state_name (node_state_t s);
+int node_state_parse (const char *name, node_state_t *out);
+
+/* One job as a reply shows it (jobs, show, wait). Strings are always
+ * NUL-terminated; empty when unknown. Times are epoch seconds, 0 = not yet. */
+typedef struct job_info {
+    uint64_t id;
+    char tenant[64];
+    char name[128];
+    char command[256];    /* summary */
+    job_state_t state;
+    char reason[64];      /* why pending, or how it ended */
+    int exit_code;        /* valid when ended by exit */
+    int signal;           /* > 0 when ended by a signal */
+    uint32_t ntasks;
+    uint32_t cpus_per_task;
+    uint32_t gpus_count;
+    uint64_t mem;         /* bytes asked */
+    int64_t walltime;     /* seconds, the limit in force */
+    char node[64];        /* where it runs or ran */
+    char cpus[512];       /* PU ids it is bound to, "0-3" */
+    char gpus[128];       /* GPU ids, "0,1" */
+    double submit_time;
+    double start_time;
+    double end_time;
+    double cpu_time;      /* user+sys seconds */
+    uint64_t max_rss;     /* bytes */
+} job_info_t;
+
+/* One node as `cphub nodes` shows it. */
+typedef struct node_info {
+    char name[64];
+    node_state_t state;
+    char reason[128];
+    uint32_t cores;
+    uint32_t cores_used;
+    uint32_t gpus;
+    uint32_t gpus_used;
+    uint64_t mem;
+    uint64_t mem_used;
+    uint32_t numa;        /* NUMA domains */
+    uint32_t jobs;        /* running */
+    char features[256];   /* "a100,bigmem" */
+    char topology[128];   /* "real" or the synthetic/xml source */
+    bool binding;         /* binding applied (real topology) */
+    double last_seen;
+} node_info_t;
+
+#endif

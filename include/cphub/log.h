@@ -1,0 +1,30 @@
+/* log.h: leveled logging for the daemons and the CLI.
+ *
+ * One process-wide sink (stderr by default, or a file). Lines look like
+ * "2026-11-27T10:00:00.123Z cphub-scheduler[123] warn: text". Logging never
+ * decides anything; the pure core does not log.
+ */
+#ifndef CPHUB_LOG_H
+#define CPHUB_LOG_H
+
+#include <stdio.h>
+
+typedef enum { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG } log_level_t;
+
+/* prog: name shown in each line. */
+void log_init (const char *prog, log_level_t level);
+void log_set_level (log_level_t level);
+/* Send lines to a file opened for append (NULL path: back to stderr). -1 on error. */
+int log_set_file (const char *path);
+/* Parse "err", "error", "warn", "warning", "info", "debug". -1/EINVAL on others. */
+int log_level_parse (const char *s, log_level_t *out);
+
+void log_msg (log_level_t level, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+#define log_err(...) log_msg (LOG_LVL_ERR, __VA_ARGS__)
+#define log_warn(...) log_msg (LOG_LVL_WARN, __VA_ARGS__)
+#define log_info(...) log_msg (LOG_LVL_INFO, __VA_ARGS__)
+#define log_debug(...) log_msg (LOG_LVL_DEBUG, __VA_ARGS__)
+
+#endif

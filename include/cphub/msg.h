@@ -1,0 +1,281 @@
+/* msg.h: the wire codec, the only place that builds or parses wire messages.
+ *
+ * A message is two ZeroMQ frames, [type][body]: the type a short ASCII name
+ * ("submit"), the body a JSON object (jansson inside msg.c only) that always
+ * carries "v": CPHUB_PROTOCOL_VERSION. msg_decode() checks the version, the
+ * type, the size and every field, and fills the typed payload below; so a
+ * msg_t that exists is well-formed. Everything else in cphub sees only these
+ * C structs. doc/protocol.md lists every message, its fields and its errors.
+ *
+ * Who sends what:
+ *   client -> scheduler: submit, cancel, jobs, show, wait, nodes, logs, report
+ *   scheduler -> client: submit.ok, cancel.ok, jobs.ok, show.ok, wait.ok,
+ *                        nodes.ok, logs.ok, report.ok, error
+ *   agent -> scheduler:  register, heartbeat, job.started, job.exit, logs.data
+ *   scheduler -> agent:  register.ok, job.run, job.kill, logs.fetch, error
+ */
+#ifndef CPHUB_MSG_H
+#define CPHUB_MSG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cphub/error.h"
+#include "cphub/job.h"
+#include "cphub/jobspec.h"
+#include "cphub/resource.h"
+
+#define CPHUB_PROTOCOL_VERSION 1
+/* Largest body accepted (and set as ZMQ_MAXMSGSIZE on every socket). */
+#define MSG_MAX_BYTES (4 * 1024 * 1024)
+/* Largest number of ids in one cancel or wait. */
+#define MSG_IDS_MAX 10000
+/* Largest chunk of output in one logs reply. */
+#define MSG_LOGS_CHUNK_MAX (1024 * 1024)
+
+typedef enum {
+    MSG_ERROR = 0,
+    /* client -> scheduler */
+    MSG_SUBMIT,
+    MSG_CANCEL,
+    MSG_JOBS,
+    MSG_SHOW,
+    MSG_WAIT,
+    MSG_NODES,
+    MSG_LOGS,
+    MSG_REPORT,
+    /* scheduler -> client */
+    MSG_SUBMIT_OK,
+    MSG_CANCEL_OK,
+    MSG_JOBS_OK,
+    MSG_SHOW_OK,
+    MSG_WAIT_OK,
+    MSG_NODES_OK,
+    MSG_LOGS_OK,
+    MSG_REPORT_OK,
+    /* agent -> scheduler */
+    MSG_REGISTER,
+    MSG_HEARTBEAT,
+    MSG_JOB_STARTED,
+    MSG_JOB_EXIT,
+    MSG_LOGS_DATA,
+    /* scheduler -> agent */
+    MSG_REGISTER_OK,
+    MSG_JOB_RUN,
+    MSG_JOB_KILL,
+    MSG_LOGS_FETCH,
+    MSG_TYPE_COUNT
+} msg_type_t;
+
+typedef enum { LOG_STREAM_STDOUT = 0, LOG_STREAM_STDERR = 1 } log_stream_t;
+
+/* error: {code, text}. code is an errno value (EINVAL, ENOENT, EPERM,
+ * EPROTO, E2BIG, ENOSPC, ...), text one line for a human. */
+typedef struct msg_error {
+    int code;
+    char text[160];
+} msg_error_t;
+
+/* submit: {spec}. */
+typedef struct msg_submit {
+    jobspec_t spec;
+} msg_submit_t;
+
+/* submit.ok: {id}; show: {id}. */
+typedef struct msg_id {
+    uint64_t id;
+} msg_id_t;
+
+/* cancel, wait: {ids: [..]} (1..MSG_IDS_MAX ids). */
+typedef struct msg_ids {
+    uint32_t count;
+    uint64_t *ids;
+} msg_ids_t;
+
+/* jobs: {all}: false = pending and running only. */
+typedef struct msg_jobs {
+    bool all;
+} msg_jobs_t;
+
+/* jobs.ok, show.ok (one job), wait.ok: {jobs: [job_info]}. */
+typedef struct msg_job_list {
+    uint32_t count;
+    job_info_t *jobs;
+} msg_job_list_t;
+
+/* cancel.ok: {results: [{id, code, text}]}: code 0 = cancel done or under
+ * way; ENOENT = no such job (also for another tenant's job); EALREADY =
+ * already ended. */
+typedef struct msg_cancel_result {
+    uint64_t id;
+    int code;
+    char text[160];
+} msg_cancel_result_t;
+typedef struct msg_cancel_ok {
+    uint32_t count;
+    msg_cancel_result_t *results;
+} msg_cancel_ok_t;
+
+/* nodes.ok: {nodes: [node_info]}. */
+typedef struct msg_node_list {
+    uint32_t count;
+    node_info_t *nodes;
+} msg_node_list_t;
+
+/* logs (client): {id, stream, offset, max}. logs.fetch (scheduler->agent):
+ * the same plus {tag}, a number the scheduler uses to find the client. */
+typedef struct msg_logs_req {
+    uint64_t tag;
+    uint64_t id;
+    log_stream_t stream;
+    uint64_t offset; /* byte offset into the file */
+    uint32_t max;    /* bytes wanted, <= MSG_LOGS_CHUNK_MAX; 0 = the maximum */
+} msg_logs_req_t;
+
+/* logs.data (agent->scheduler): {tag, id, code, text, data, offset, eof};
+ * logs.ok (scheduler->client): the same without meaning in tag. data is raw
+ * bytes (base64 on the wire), len bytes, owned. code != 0: text says why. */
+typedef struct msg_logs_data {
+    uint64_t tag;
+    uint64_t id;
+    int code;
+    char text[160];
+    uint64_t offset; /* offset of data[0] */
+    bool eof;        /* no more bytes after this chunk now */
+    size_t len;
+    char *data;
+} msg_logs_data_t;
+
+/* report.ok: usage since the scheduler's records began. */
+typedef struct report_tenant {
+    char tenant[64];
+    uint32_t jobs;       /* jobs submitted */
+    uint32_t completed;
+    uint32_t failed;     /* FAILED, TIMEOUT, NODE_FAIL */
+    uint32_t cancelled;
+    double core_seconds; /* cores x run time, ended and running jobs */
+    double gpu_seconds;
+} report_tenant_t;
+typedef struct report_node {
+    char node[64];
+    uint32_t cores;
+    double busy_core_seconds;
+    double busy_share;   /* busy_core_seconds / (cores x window), 0..1 */
+} report_node_t;
+typedef struct msg_report {
+    double since;
+    double until;
+    uint32_t ntenants;
+    report_tenant_t *tenants;
+    uint32_t nnodes;
+    report_node_t *nodes;
+} msg_report_t;
+
+/* register: {node: node_desc}. register.ok: {} (empty payload).
+ * heartbeat: {running: number of jobs held}. */
+typedef struct msg_heartbeat {
+    uint32_t running;
+} msg_heartbeat_t;
+
+/* job.run: what the agent needs to start a job. */
+typedef struct msg_job_run {
+    uint64_t id;
+    char tenant[64];
+    jobspec_t spec;      /* spec.walltime is the limit in force (> 0) */
+    char cores[512];     /* core indices on the node, "0-3" */
+    char cpus[512];      /* their PUs, "0-3" */
+    char gpus[128];      /* GPU indices, "" if none */
+    char mems[64];       /* NUMA domains to bind memory to, "0" */
+    uint64_t mem;        /* bytes, 0 = no limit */
+} msg_job_run_t;
+
+/* job.started: {id, pid, time}. */
+typedef struct msg_job_started {
+    uint64_t id;
+    int64_t pid;
+    double time;
+} msg_job_started_t;
+
+/* job.exit: how a job ended on the node. */
+typedef enum {
+    EXIT_EXITED = 0,   /* exit_code valid */
+    EXIT_SIGNALED,     /* signal valid */
+    EXIT_TIMEOUT,      /* killed at its wall-time limit */
+    EXIT_CANCELLED,    /* killed on the scheduler's job.kill */
+    EXIT_START_FAILED, /* could not be started: text says why */
+    EXIT_LOST,         /* the agent no longer knows it */
+} exit_kind_t;
+typedef struct msg_job_exit {
+    uint64_t id;
+    exit_kind_t kind;
+    int exit_code;
+    int signal;
+    double start_time;
+    double end_time;
+    double cpu_time;   /* user + system seconds */
+    uint64_t max_rss;  /* bytes */
+    char text[160];
+} msg_job_exit_t;
+
+/* job.kill: {id, signal} (signal 0 = TERM, grace, KILL). */
+typedef struct msg_job_kill {
+    uint64_t id;
+    int signal;
+} msg_job_kill_t;
+
+typedef struct msg {
+    msg_type_t type;
+    union {
+        msg_error_t error;           /* MSG_ERROR */
+        msg_submit_t submit;         /* MSG_SUBMIT */
+        msg_id_t id;                 /* MSG_SUBMIT_OK, MSG_SHOW */
+        msg_ids_t ids;               /* MSG_CANCEL, MSG_WAIT */
+        msg_jobs_t jobs;             /* MSG_JOBS */
+        msg_job_list_t job_list;     /* MSG_JOBS_OK, MSG_SHOW_OK, MSG_WAIT_OK */
+        msg_cancel_ok_t cancel_ok;   /* MSG_CANCEL_OK */
+        msg_node_list_t node_list;   /* MSG_NODES_OK */
+        msg_logs_req_t logs_req;     /* MSG_LOGS, MSG_LOGS_FETCH */
+        msg_logs_data_t logs_data;   /* MSG_LOGS_OK, MSG_LOGS_DATA */
+        msg_report_t report;         /* MSG_REPORT_OK */
+        node_desc_t node;            /* MSG_REGISTER */
+        msg_heartbeat_t heartbeat;   /* MSG_HEARTBEAT */
+        msg_job_run_t run;           /* MSG_JOB_RUN */
+        msg_job_started_t started;   /* MSG_JOB_STARTED */
+        msg_job_exit_t exit;         /* MSG_JOB_EXIT */
+        msg_job_kill_t kill;         /* MSG_JOB_KILL */
+    } u;                             /* MSG_NODES, MSG_REPORT, MSG_REGISTER_OK:
+                                        no payload */
+} msg_t;
+
+/* A zeroed message of this type (payload initialised, e.g. jobspec_init).
+ * NULL/ENOMEM. */
+msg_t *msg_create (msg_type_t type);
+/* Frees the payload's allocations (arrays, jobspec, node_desc) too. */
+void msg_destroy (msg_t *m);
+/* An error message; fmt is the text. */
+msg_t *msg_error_create (int code, const char *fmt, ...)
+    __attribute__ ((format (printf, 2, 3)));
+
+/* "submit", "submit.ok", ...; NULL for an out-of-range type. */
+const char *msg_type_name (msg_type_t type);
+/* -1/ENOENT for an unknown name. */
+int msg_type_parse (const char *name, size_t len, msg_type_t *out);
+
+/* Encode the body. *body is malloc'd JSON text (not NUL-counted in *len);
+ * caller frees. -1/E2BIG if it exceeds MSG_MAX_BYTES, ENOMEM. */
+int msg_encode (const msg_t *m, char **body, size_t *len);
+
+/* Decode frames into a new message. On failure NULL with errno and err text:
+ * EPROTO (not JSON, missing/extra-typed field, wrong version: "protocol
+ * version 2; this side speaks 1"), ENOENT (unknown type), E2BIG (too large),
+ * EINVAL (a field out of its limits, e.g. jobspec_validate, node_desc_validate). */
+msg_t *msg_decode (const char *type, size_t type_len, const char *body,
+                   size_t body_len, cphub_error_t *err);
+
+/* The payload as pretty JSON text for `cphub ... --json`: for list replies the
+ * array (jobs, nodes, results), for show.ok the one job object, for report.ok
+ * the object, for submit.ok {"id": N}. Caller frees; NULL/ENOMEM. */
+char *msg_payload_json (const msg_t *m);
+
+#endif

@@ -1,0 +1,616 @@
+/* sched.c: the pure scheduling core behind sched.h, job half (the node half
+ * is sched_node.c; what they share is sched_int.h). Jobs live in a hash by id
+ * and in a list in id order; pending jobs in a doubly linked FIFO whose
+ * forward link is sched_job_t.next_pending. Events change jobs and queue
+ * decisions in a ring the shell drains with sched_next. A scheduling pass
+ * walks the FIFO from its head and stops at the first job that cannot start
+ * (strict FIFO): that one waits for "Resources", those behind it for their
+ * turn ("Priority", set when they were queued behind another). No I/O, no
+ * clock, no logging: now is always an argument.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cphub/parse.h"
+#include "scheduler/core/sched_int.h"
+
+static job_entry_t *entry_of (const sched_job_t *job)
+{
+    return (job_entry_t *)(uintptr_t)job;
+}
+
+static job_entry_t *pend_next (const job_entry_t *e)
+{
+    return e->job.next_pending ? entry_of (e->job.next_pending) : NULL;
+}
+
+void sched_job_set_reason (sched_job_t *job, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start (ap, fmt);
+    vsnprintf (job->reason, sizeof (job->reason), fmt, ap);
+    va_end (ap);
+}
+
+int sched_grow (void **array, size_t *cap, size_t want, size_t size)
+{
+    if (want <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap * 2 : 16;
+    while (ncap < want)
+        ncap *= 2;
+    void *p = realloc (*array, ncap * size);
+    if (!p) {
+        errno = ENOMEM;
+        return -1;
+    }
+    *array = p;
+    *cap = ncap;
+    return 0;
+}
+
+/* --- decisions --- */
+
+/* Make room for n more decisions, so that pushing cannot fail afterwards. */
+int sched_dq_reserve (sched_t *s, size_t n)
+{
+    if (s->dq_len + n <= s->dq_cap)
+        return 0;
+    size_t ncap = s->dq_cap ? s->dq_cap * 2 : 64;
+    while (ncap < s->dq_len + n)
+        ncap *= 2;
+    sched_decision_t *dq = malloc (ncap * sizeof (*dq));
+    if (!dq) {
+        errno = ENOMEM;
+        return -1;
+    }
+    for (size_t i = 0; i < s->dq_len; i++)
+        dq[i] = s->dq[(s->dq_head + i) % s->dq_cap];
+    free (s->dq);
+    s->dq = dq;
+    s->dq_cap = ncap;
+    s->dq_head = 0;
+    return 0;
+}
+
+void sched_dq_push (sched_t *s, sched_action_t action, uint64_t id, const char *node)
+{
+    sched_decision_t *d = &s->dq[(s->dq_head + s->dq_len) % s->dq_cap];
+
+    d->action = action;
+    d->job_id = id;
+    snprintf (d->node, sizeof (d->node), "%s", node ? node : "");
+    s->dq_len++;
+}
+
+bool sched_next (sched_t *s, sched_decision_t *d)
+{
+    if (s->dq_len == 0)
+        return false;
+    *d = s->dq[s->dq_head];
+    s->dq_head = (s->dq_head + 1) % s->dq_cap;
+    s->dq_len--;
+    return true;
+}
+
+/* --- jobs --- */
+
+static void pending_remove (sched_t *s, job_entry_t *e)
+{
+    job_entry_t *next = pend_next (e);
+
+    if (!e->queued)
+        return;
+    if (e->pend_prev)
+        e->pend_prev->job.next_pending = next ? &next->job : NULL;
+    else
+        s->pend_head = next;
+    if (next)
+        next->pend_prev = e->pend_prev;
+    else
+        s->pend_tail = e->pend_prev;
+    e->pend_prev = NULL;
+    e->job.next_pending = NULL;
+    e->queued = false;
+}
+
+/* Into the FIFO in id order: at the tail for a new job. */
+static void pending_insert (sched_t *s, job_entry_t *e)
+{
+    job_entry_t *after = s->pend_tail;
+
+    while (after && after->job.id > e->job.id)
+        after = after->pend_prev;
+    job_entry_t *next = after ? pend_next (after) : s->pend_head;
+    e->pend_prev = after;
+    e->job.next_pending = next ? &next->job : NULL;
+    if (after)
+        after->job.next_pending = &e->job;
+    else
+        s->pend_head = e;
+    if (next)
+        next->pend_prev = e;
+    else
+        s->pend_tail = e;
+    e->queued = true;
+}
+
+/* Into the table and the id-ordered list. */
+static int job_insert (sched_t *s, job_entry_t *e)
+{
+    job_entry_t *after = s->last;
+
+    HASH_ADD (hh, s->jobs, job.id, sizeof (uint64_t), e);
+    if (e->oom) {
+        errno = ENOMEM;
+        return -1;
+    }
+    while (after && after->job.id > e->job.id)
+        after = after->id_prev;
+    e->id_prev = after;
+    e->id_next = after ? after->id_next : s->first;
+    if (after)
+        after->id_next = e;
+    else
+        s->first = e;
+    if (e->id_next)
+        e->id_next->id_prev = e;
+    else
+        s->last = e;
+    if (e->job.id >= s->next_id)
+        s->next_id = e->job.id + 1;
+    return 0;
+}
+
+static void job_destroy (job_entry_t *e)
+{
+    if (!e)
+        return;
+    jobspec_clear (&e->job.spec);
+    idset_destroy (e->job.cores);
+    idset_destroy (e->job.cpus);
+    idset_destroy (e->job.gpus);
+    idset_destroy (e->job.mems);
+    free (e);
+}
+
+job_entry_t *sched_job_find (const sched_t *s, uint64_t id)
+{
+    job_entry_t *e = NULL;
+
+    HASH_FIND (hh, s->jobs, &id, sizeof (id), e);
+    return e;
+}
+
+/* The job ends in state: its resources go back, a CHANGED is queued (room
+ * for it must have been reserved). The reason is set by the caller. */
+void sched_job_end (sched_t *s, job_entry_t *e, job_state_t state, double end)
+{
+    sched_node_release (s, e);
+    pending_remove (s, e);
+    e->job.state = state;
+    e->job.end_time = end;
+    sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
+}
+
+/* Start e on node now: place it, hold the allocation, queue CHANGED and
+ * START (room for both reserved). */
+static int job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now)
+{
+    place_node_t pn = {
+        .desc = &node->desc,
+        .free_cores = node->free_cores,
+        .free_gpus = node->free_gpus,
+        .free_mem = sched_node_free_mem (node),
+    };
+    placement_t p;
+
+    placement_init (&p);
+    if (place_job (&pn, &e->job.spec, &p) < 0)
+        return -1;
+    idset_destroy (e->job.cores);
+    idset_destroy (e->job.cpus);
+    idset_destroy (e->job.gpus);
+    idset_destroy (e->job.mems);
+    e->job.cores = p.cores;
+    e->job.cpus = p.cpus;
+    e->job.gpus = p.gpus;
+    e->job.mems = p.mems;
+    e->job.mem = p.mem;
+    snprintf (e->job.node, sizeof (e->job.node), "%s", node->desc.name);
+    pending_remove (s, e);
+    sched_node_hold (s, node, e);
+    e->job.state = JOB_RUNNING;
+    e->job.reason[0] = '\0';
+    e->job.start_time = now;
+    sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
+    sched_dq_push (s, SCHED_START, e->job.id, node->desc.name);
+    return 0;
+}
+
+/* --- create / destroy --- */
+
+sched_t *sched_create (const sched_config_t *cfg)
+{
+    sched_t *s = calloc (1, sizeof (*s));
+
+    if (!s) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    s->cfg = *cfg;
+    s->next_id = 1;
+    return s;
+}
+
+void sched_destroy (sched_t *s)
+{
+    job_entry_t *e, *tmp;
+
+    if (!s)
+        return;
+    HASH_ITER (hh, s->jobs, e, tmp)
+    {
+        HASH_DEL (s->jobs, e);
+        job_destroy (e);
+    }
+    sched_nodes_destroy (s);
+    free (s->dq);
+    free (s);
+}
+
+void sched_set_next_id (sched_t *s, uint64_t next_id)
+{
+    /* never below a job already known: ids are never given twice */
+    if (s->last && next_id <= s->last->job.id)
+        next_id = s->last->job.id + 1;
+    s->next_id = next_id;
+}
+
+/* --- events: jobs --- */
+
+int sched_job_submit (sched_t *s,
+                      const char *tenant,
+                      const jobspec_t *spec,
+                      double now,
+                      uint64_t *id,
+                      cphub_error_t *err)
+{
+    job_entry_t *e = NULL;
+    int64_t walltime = spec->walltime;
+    char asked[32], most[32];
+
+    if (!tenant || tenant[0] == '\0')
+        return cphub_fail (err, EINVAL, "a job needs a tenant name");
+    if (strlen (tenant) >= sizeof (e->job.tenant))
+        return cphub_fail (err, EINVAL, "tenant name longer than %zu bytes",
+                           sizeof (e->job.tenant) - 1);
+    if (jobspec_validate (spec, err) < 0)
+        return -1;
+    if (walltime < 0)
+        return cphub_fail (err, EINVAL, "wall time is negative; ask 0 for the default");
+    if (walltime == 0)
+        walltime = s->cfg.default_walltime;
+    if (s->cfg.max_walltime > 0 && walltime > s->cfg.max_walltime) {
+        format_duration (walltime, asked, sizeof (asked));
+        format_duration (s->cfg.max_walltime, most, sizeof (most));
+        return cphub_fail (err, EINVAL, "asked %s; the hub's maximum is %s", asked,
+                           most);
+    }
+    if (place_check_ever (s->caps, s->ncaps, spec, err) < 0)
+        return -1;
+    if (sched_dq_reserve (s, 1) < 0 || !(e = calloc (1, sizeof (*e))))
+        goto nomem;
+    jobspec_init (&e->job.spec);
+    if (jobspec_copy (&e->job.spec, spec) < 0)
+        goto nomem;
+    e->job.spec.walltime = walltime;
+    e->job.id = s->next_id;
+    snprintf (e->job.tenant, sizeof (e->job.tenant), "%s", tenant);
+    e->job.state = JOB_PENDING;
+    e->job.walltime = walltime;
+    e->job.submit_time = now;
+    if (s->pend_tail)
+        sched_job_set_reason (&e->job, "Priority");
+    if (job_insert (s, e) < 0)
+        goto nomem;
+    pending_insert (s, e);
+    sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
+    *id = e->job.id;
+    return 0;
+nomem:
+    job_destroy (e);
+    return cphub_fail (err, ENOMEM, "out of memory queueing the job");
+}
+
+int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err)
+{
+    job_entry_t *e = sched_job_find (s, id);
+
+    if (!e)
+        return cphub_fail (err, ENOENT, "no job %ju", (uintmax_t)id);
+    if (job_state_is_terminal (e->job.state))
+        return cphub_fail (err, EALREADY, "job %ju already ended (%s)", (uintmax_t)id,
+                           job_state_name (e->job.state));
+    if (sched_dq_reserve (s, 1) < 0)
+        return cphub_fail (err, ENOMEM, "out of memory cancelling job %ju",
+                           (uintmax_t)id);
+    if (e->job.state == JOB_PENDING) {
+        sched_job_set_reason (&e->job, "cancelled by user");
+        sched_job_end (s, e, JOB_CANCELLED, now);
+        return 0;
+    }
+    /* RUNNING: ask the agent (again, if a kill was lost); the exit ends it */
+    e->job.kill_sent = true;
+    sched_dq_push (s, SCHED_KILL, e->job.id, e->job.node);
+    return 0;
+}
+
+int sched_job_started (sched_t *s, const char *node, uint64_t id, double time)
+{
+    job_entry_t *e = sched_job_find (s, id);
+
+    if (!e || e->job.state != JOB_RUNNING || strcmp (e->job.node, node) != 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (sched_dq_reserve (s, 1) < 0)
+        return -1;
+    if (time > 0)
+        e->job.start_time = time;
+    sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
+    return 0;
+}
+
+/* How an exit report ends a job: the state and the reason. */
+static job_state_t exit_outcome (const job_entry_t *e,
+                                 const msg_job_exit_t *ex,
+                                 char *reason,
+                                 size_t len)
+{
+    reason[0] = '\0';
+    if (e->job.kill_sent) {
+        snprintf (reason, len, "cancelled by user");
+        return JOB_CANCELLED;
+    }
+    switch (ex->kind) {
+    case EXIT_EXITED:
+        if (ex->exit_code == 0)
+            return JOB_COMPLETED;
+        snprintf (reason, len, "exit code %d", ex->exit_code);
+        return JOB_FAILED;
+    case EXIT_SIGNALED:
+        snprintf (reason, len, "signal %d", ex->signal);
+        return JOB_FAILED;
+    case EXIT_TIMEOUT:
+        snprintf (reason, len, "wall-time limit");
+        return JOB_TIMEOUT;
+    case EXIT_CANCELLED:
+        snprintf (reason, len, "cancelled");
+        return JOB_CANCELLED;
+    case EXIT_START_FAILED:
+        snprintf (reason, len, "%s", ex->text[0] ? ex->text : "could not start");
+        return JOB_FAILED;
+    case EXIT_LOST:
+    default:
+        snprintf (reason, len, "lost on node %s", e->job.node);
+        return JOB_NODE_FAIL;
+    }
+}
+
+int sched_job_exited (sched_t *s,
+                      const char *node,
+                      const msg_job_exit_t *ex,
+                      double now)
+{
+    job_entry_t *e = sched_job_find (s, ex->id);
+    char reason[sizeof (e->job.reason)];
+
+    if (!e || strcmp (e->job.node, node) != 0 || e->job.state == JOB_PENDING) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (job_state_is_terminal (e->job.state))
+        return 0; /* reported before: exactly once */
+    if (sched_dq_reserve (s, 1) < 0)
+        return -1;
+    job_state_t state = exit_outcome (e, ex, reason, sizeof (reason));
+    memcpy (e->job.reason, reason, sizeof (reason));
+    e->job.exit_code = ex->exit_code;
+    e->job.signal = ex->signal;
+    e->job.cpu_time = ex->cpu_time;
+    e->job.max_rss = ex->max_rss;
+    if (ex->start_time > 0)
+        e->job.start_time = ex->start_time;
+    sched_job_end (s, e, state, ex->end_time > 0 ? ex->end_time : now);
+    return 0;
+}
+
+/* One FIFO pass: start jobs from the head while they fit; the first that
+ * does not is waiting for resources and everything behind it for its turn. */
+static void sched_pass (sched_t *s, double now)
+{
+    job_entry_t *e = s->pend_head;
+
+    while (e) {
+        job_entry_t *next = pend_next (e);
+        sched_node_t *node = sched_fit_find (s, &e->job.spec);
+        if (!node) {
+            sched_job_set_reason (&e->job, "Resources");
+            return;
+        }
+        if (sched_dq_reserve (s, 2) < 0 || job_start (s, e, node, now) < 0)
+            return; /* out of memory: it stays first in line */
+        e = next;
+    }
+}
+
+void sched_tick (sched_t *s, double now)
+{
+    sched_nodes_check (s, now);
+    sched_pass (s, now);
+}
+
+/* --- queries --- */
+
+sched_job_t *sched_job_lookup (sched_t *s, uint64_t id)
+{
+    job_entry_t *e = sched_job_find (s, id);
+
+    return e ? &e->job : NULL;
+}
+
+sched_job_t *sched_job_first (sched_t *s)
+{
+    return s->first ? &s->first->job : NULL;
+}
+
+sched_job_t *sched_job_next (sched_t *s, const sched_job_t *job)
+{
+    job_entry_t *e = entry_of (job);
+
+    (void)s;
+    return e->id_next ? &e->id_next->job : NULL;
+}
+
+int sched_job_forget (sched_t *s, uint64_t id)
+{
+    job_entry_t *e = sched_job_find (s, id);
+
+    if (!e) {
+        errno = ENOENT;
+        return -1;
+    }
+    if (!job_state_is_terminal (e->job.state)) {
+        errno = EBUSY;
+        return -1;
+    }
+    HASH_DEL (s->jobs, e);
+    if (e->id_prev)
+        e->id_prev->id_next = e->id_next;
+    else
+        s->first = e->id_next;
+    if (e->id_next)
+        e->id_next->id_prev = e->id_prev;
+    else
+        s->last = e->id_prev;
+    job_destroy (e);
+    return 0;
+}
+
+static void encode_into (const idset_t *set, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (set && idset_encode (set, buf, len) < 0)
+        buf[0] = '\0';
+}
+
+void sched_job_info (const sched_job_t *job, job_info_t *info)
+{
+    const jobspec_t *spec = &job->spec;
+
+    memset (info, 0, sizeof (*info));
+    info->id = job->id;
+    snprintf (info->tenant, sizeof (info->tenant), "%s", job->tenant);
+    if (spec->name[0])
+        snprintf (info->name, sizeof (info->name), "%s", spec->name);
+    else
+        jobspec_command_summary (spec, info->name, sizeof (info->name));
+    jobspec_command_summary (spec, info->command, sizeof (info->command));
+    info->state = job->state;
+    snprintf (info->reason, sizeof (info->reason), "%s", job->reason);
+    info->exit_code = job->exit_code;
+    info->signal = job->signal;
+    info->ntasks = spec->ntasks;
+    info->cpus_per_task = spec->cpus_per_task;
+    info->gpus_count = spec->gpus;
+    info->mem = spec->mem;
+    info->walltime = job->walltime;
+    snprintf (info->node, sizeof (info->node), "%s", job->node);
+    encode_into (job->cpus, info->cpus, sizeof (info->cpus));
+    encode_into (job->gpus, info->gpus, sizeof (info->gpus));
+    info->submit_time = job->submit_time;
+    info->start_time = job->start_time;
+    info->end_time = job->end_time;
+    info->cpu_time = job->cpu_time;
+    info->max_rss = job->max_rss;
+}
+
+/* --- restore --- */
+
+static int copy_set (idset_t **dst, const idset_t *src)
+{
+    *dst = src ? idset_copy (src) : idset_create ();
+    return *dst ? 0 : -1;
+}
+
+/* Put a restored running job on its node: a registered node must have its
+ * allocation free; an unknown one is remembered until it registers. */
+static int restore_on_node (sched_t *s, job_entry_t *e, cphub_error_t *err)
+{
+    sched_node_t *node = sched_node_find (s, e->job.node);
+    char cores[128];
+
+    if (!node) {
+        if (!(node = sched_node_create (s, e->job.node)))
+            return cphub_fail (err, ENOMEM, "out of memory restoring job %ju",
+                               (uintmax_t)e->job.id);
+        snprintf (node->reason, sizeof (node->reason), "not registered since restart");
+        sched_node_watch (s, node, WATCH_UNSEEN);
+    }
+    if (node->registered && !sched_alloc_fits (node, &e->job)) {
+        encode_into (e->job.cores, cores, sizeof (cores));
+        return cphub_fail (err, EINVAL, "job %ju: cores %s on node %s are taken",
+                           (uintmax_t)e->job.id, cores, node->desc.name);
+    }
+    sched_node_hold (s, node, e);
+    return 0;
+}
+
+int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
+{
+    job_entry_t *e = NULL;
+
+    if (sched_job_find (s, job->id))
+        return cphub_fail (err, EEXIST, "job %ju is already known", (uintmax_t)job->id);
+    if ((unsigned)job->state >= JOB_STATE_COUNT)
+        return cphub_fail (err, EINVAL, "job %ju has no valid state",
+                           (uintmax_t)job->id);
+    if (job->state == JOB_RUNNING && (!job->node[0] || !job->cores))
+        return cphub_fail (err, EINVAL, "running job %ju has no node or cores",
+                           (uintmax_t)job->id);
+    if (job->state == JOB_RUNNING &&
+        strnlen (job->node, sizeof (job->node)) > NODE_NAME_MAX)
+        return cphub_fail (err, EINVAL, "job %ju: node name too long",
+                           (uintmax_t)job->id);
+    if (!(e = calloc (1, sizeof (*e))))
+        goto nomem;
+    e->job = *job;
+    e->job.next_pending = NULL;
+    e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
+    jobspec_init (&e->job.spec);
+    if (jobspec_copy (&e->job.spec, &job->spec) < 0 ||
+        copy_set (&e->job.cores, job->cores) < 0 ||
+        copy_set (&e->job.cpus, job->cpus) < 0 ||
+        copy_set (&e->job.gpus, job->gpus) < 0 ||
+        copy_set (&e->job.mems, job->mems) < 0)
+        goto nomem;
+    if (job->state == JOB_RUNNING && restore_on_node (s, e, err) < 0)
+        goto error;
+    if (job_insert (s, e) < 0) {
+        sched_node_release (s, e);
+        goto nomem;
+    }
+    if (job->state == JOB_PENDING)
+        pending_insert (s, e);
+    return 0;
+nomem:
+    cphub_fail (err, ENOMEM, "out of memory restoring job %ju", (uintmax_t)job->id);
+error:
+    job_destroy (e);
+    return -1;
+}

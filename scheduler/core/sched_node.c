@@ -1,0 +1,536 @@
+/* sched_node.c: the node half of the scheduling core (see sched_int.h).
+ * Nodes live in an array (registration order, for `cphub nodes`) and a hash
+ * by name. The UP ones are also in a best-fit index: one min-heap by name per
+ * count of free cores, with a bitmap of the counts that have nodes, so that
+ * picking the node left with the fewest free cores costs a few heap steps
+ * rather than a scan. Nodes that send heartbeats sit in a list ordered by
+ * last heartbeat, so a tick looks only at those that are due. Registration
+ * reconciles the agent's list of jobs with the core's. No I/O, no clock.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler/core/sched_int.h"
+
+/* --- the best-fit index --- */
+
+static bool node_before (const sched_node_t *a, const sched_node_t *b)
+{
+    return strcmp (a->desc.name, b->desc.name) < 0;
+}
+
+static void heap_place (bucket_t *b, uint32_t i, sched_node_t *node)
+{
+    b->heap[i] = node;
+    node->heap_pos = i;
+}
+
+static void heap_sift (bucket_t *b, uint32_t i)
+{
+    sched_node_t *node = b->heap[i];
+
+    while (i > 0 && node_before (node, b->heap[(i - 1) / 2])) {
+        heap_place (b, i, b->heap[(i - 1) / 2]);
+        i = (i - 1) / 2;
+    }
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= b->n)
+            break;
+        if (c + 1 < b->n && node_before (b->heap[c + 1], b->heap[c]))
+            c++;
+        if (!node_before (b->heap[c], node))
+            break;
+        heap_place (b, i, b->heap[c]);
+        i = c;
+    }
+    heap_place (b, i, node);
+}
+
+static void index_remove (sched_t *s, sched_node_t *node)
+{
+    if (node->bucket < 0)
+        return;
+    bucket_t *b = &s->buckets[node->bucket];
+    uint32_t i = node->heap_pos;
+    b->n--;
+    if (i < b->n) {
+        heap_place (b, i, b->heap[b->n]);
+        heap_sift (b, i);
+    }
+    if (b->n == 0)
+        s->nonempty[node->bucket / 64] &= ~(1ULL << (node->bucket % 64));
+    node->bucket = -1;
+}
+
+static int index_insert (sched_t *s, sched_node_t *node)
+{
+    int k = (int)node->nfree_cores;
+    bucket_t *b = &s->buckets[k];
+    size_t cap = b->cap;
+
+    if (sched_grow ((void **)&b->heap, &cap, b->n + 1, sizeof (*b->heap)) < 0)
+        return -1;
+    b->cap = (uint32_t)cap;
+    node->bucket = k;
+    b->n++;
+    heap_place (b, b->n - 1, node);
+    heap_sift (b, b->n - 1);
+    s->nonempty[k / 64] |= 1ULL << (k % 64);
+    return 0;
+}
+
+/* Put an UP node in the bucket of its free-core count; others out. A failed
+ * insert (ENOMEM) leaves the node out of the index: it gets no new jobs until
+ * its next change, which is safe. */
+static void index_update (sched_t *s, sched_node_t *node)
+{
+    if (node->bucket == (int)node->nfree_cores && node->state == NODE_UP)
+        return;
+    index_remove (s, node);
+    if (node->state == NODE_UP && node->registered)
+        (void)index_insert (s, node);
+}
+
+static int next_nonempty (const sched_t *s, uint32_t from)
+{
+    for (uint32_t w = from / 64; w < SCHED_BUCKET_WORDS; w++) {
+        uint64_t bits = s->nonempty[w];
+        if (w == from / 64)
+            bits &= ~0ULL << (from % 64);
+        if (bits)
+            return (int)(w * 64 + (uint32_t)__builtin_ctzll (bits));
+    }
+    return -1;
+}
+
+uint64_t sched_node_free_mem (const sched_node_t *node)
+{
+    return node->desc.mem > node->mem_used ? node->desc.mem - node->mem_used : 0;
+}
+
+static bool node_fits_extras (const sched_node_t *node, const jobspec_t *spec)
+{
+    return spec->gpus <= node->nfree_gpus && spec->mem <= sched_node_free_mem (node);
+}
+
+/* The UP node left with the fewest free cores after placing spec, ties by
+ * name; NULL if none fits now. */
+sched_node_t *sched_fit_find (const sched_t *s, const jobspec_t *spec)
+{
+    uint32_t need = jobspec_cores (spec);
+
+    if (need >= SCHED_BUCKETS)
+        return NULL;
+    for (int k = next_nonempty (s, need); k >= 0;
+         k = next_nonempty (s, (uint32_t)k + 1)) {
+        const bucket_t *b = &s->buckets[k];
+        sched_node_t *best = NULL;
+        if (node_fits_extras (b->heap[0], spec))
+            return b->heap[0];
+        for (uint32_t i = 1; i < b->n; i++) {
+            if (node_fits_extras (b->heap[i], spec) &&
+                (!best || node_before (b->heap[i], best)))
+                best = b->heap[i];
+        }
+        if (best)
+            return best;
+        if (k + 1 >= SCHED_BUCKETS)
+            break;
+    }
+    return NULL;
+}
+
+/* --- nodes --- */
+
+static void node_recount (sched_node_t *node)
+{
+    node->nfree_cores = (uint32_t)idset_count (node->free_cores);
+    node->nfree_gpus = (uint32_t)idset_count (node->free_gpus);
+}
+
+static void node_destroy (sched_node_t *node)
+{
+    if (!node)
+        return;
+    node_desc_clear (&node->desc);
+    idset_destroy (node->free_cores);
+    idset_destroy (node->free_gpus);
+    free (node);
+}
+
+/* A new node with no description, in the hash and the array. */
+sched_node_t *sched_node_create (sched_t *s, const char *name)
+{
+    sched_node_t *node = calloc (1, sizeof (*node));
+    size_t cap = s->nodes_cap;
+
+    if (!node)
+        goto error;
+    node_desc_init (&node->desc);
+    snprintf (node->desc.name, sizeof (node->desc.name), "%s", name);
+    node->state = NODE_DOWN;
+    node->bucket = -1;
+    if (!(node->free_cores = idset_create ()) || !(node->free_gpus = idset_create ()))
+        goto error;
+    if (sched_grow ((void **)&s->nodes, &cap, s->nnodes + 1, sizeof (*s->nodes)) < 0)
+        goto error;
+    s->nodes_cap = (uint32_t)cap;
+    HASH_ADD_STR (s->by_name, desc.name, node);
+    if (node->oom)
+        goto error;
+    s->nodes[s->nnodes++] = node;
+    return node;
+error:
+    node_destroy (node);
+    errno = ENOMEM;
+    return NULL;
+}
+
+sched_node_t *sched_node_find (const sched_t *s, const char *name)
+{
+    sched_node_t *node = NULL;
+
+    HASH_FIND_STR (s->by_name, name, node);
+    return node;
+}
+
+/* Move node to the tail of a heartbeat list (or out of both). */
+void sched_node_watch (sched_t *s, sched_node_t *node, int which)
+{
+    if (node->watched == WATCH_HEARTBEAT)
+        DL_DELETE2 (s->watch, node, hb_prev, hb_next);
+    else if (node->watched == WATCH_UNSEEN)
+        DL_DELETE2 (s->unseen, node, hb_prev, hb_next);
+    node->hb_prev = node->hb_next = NULL;
+    node->watched = which;
+    if (which == WATCH_HEARTBEAT)
+        DL_APPEND2 (s->watch, node, hb_prev, hb_next);
+    else if (which == WATCH_UNSEEN)
+        DL_APPEND2 (s->unseen, node, hb_prev, hb_next);
+}
+
+/* Hold or give back a job's allocation on its node. */
+void sched_node_hold (sched_t *s, sched_node_t *node, job_entry_t *e)
+{
+    idset_subtract (node->free_cores, e->job.cores);
+    if (e->job.gpus)
+        idset_subtract (node->free_gpus, e->job.gpus);
+    node->mem_used += e->job.mem;
+    node->njobs++;
+    DL_APPEND2 (node->jobs, e, node_prev, node_next);
+    e->where = node;
+    node_recount (node);
+    index_update (s, node);
+}
+
+void sched_node_release (sched_t *s, job_entry_t *e)
+{
+    sched_node_t *node = e->where;
+
+    if (!node)
+        return;
+    if (node->registered) {
+        (void)idset_add (node->free_cores, e->job.cores);
+        if (e->job.gpus)
+            (void)idset_add (node->free_gpus, e->job.gpus);
+    }
+    node->mem_used -= node->mem_used < e->job.mem ? node->mem_used : e->job.mem;
+    node->njobs--;
+    DL_DELETE2 (node->jobs, e, node_prev, node_next);
+    e->where = NULL;
+    node_recount (node);
+    index_update (s, node);
+}
+
+/* --- events: nodes --- */
+
+static bool desc_same_resources (const node_desc_t *a, const node_desc_t *b)
+{
+    if (a->npackages != b->npackages || a->nnuma != b->nnuma ||
+        a->ncores != b->ncores || a->ngpus != b->ngpus || a->mem != b->mem)
+        return false;
+    for (uint32_t i = 0; i < a->nnuma; i++)
+        if (a->numa_mem && b->numa_mem && a->numa_mem[i] != b->numa_mem[i])
+            return false;
+    for (uint32_t i = 0; i < a->ncores; i++) {
+        const node_core_t *x = &a->cores[i], *y = &b->cores[i];
+        if (x->package != y->package || x->numa != y->numa || x->l3 != y->l3 ||
+            strcmp (x->pus, y->pus) != 0)
+            return false;
+    }
+    for (uint32_t i = 0; i < a->ngpus; i++)
+        if (a->gpus[i].numa != b->gpus[i].numa ||
+            strcmp (a->gpus[i].name, b->gpus[i].name))
+            return false;
+    return true;
+}
+
+static int id_cmp (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+static bool held (const uint64_t *ids, uint32_t n, uint64_t id)
+{
+    return n > 0 && bsearch (&id, ids, n, sizeof (*ids), id_cmp) != NULL;
+}
+
+/* Remember the capacity among the Pareto-largest ones (room reserved). */
+static void caps_add (sched_t *s, const node_desc_t *desc)
+{
+    place_capacity_t cap;
+    size_t j = 0;
+
+    place_capacity_of (desc, &cap);
+    for (size_t i = 0; i < s->ncaps; i++) {
+        const place_capacity_t *c = &s->caps[i];
+        if (c->cores >= cap.cores && c->gpus >= cap.gpus && c->mem >= cap.mem)
+            return;
+    }
+    for (size_t i = 0; i < s->ncaps; i++) {
+        const place_capacity_t *c = &s->caps[i];
+        if (!(cap.cores >= c->cores && cap.gpus >= c->gpus && cap.mem >= c->mem))
+            s->caps[j++] = *c;
+    }
+    s->caps[j++] = cap;
+    s->ncaps = j;
+}
+
+/* Does a surviving job's allocation fit the (new) description and not
+ * overlap what is already held? */
+bool sched_alloc_fits (const sched_node_t *node, const sched_job_t *job)
+{
+    for (int id = idset_first (job->cores); id != IDSET_NONE;
+         id = idset_next (job->cores, id))
+        if ((uint32_t)id >= node->desc.ncores || !idset_test (node->free_cores, id))
+            return false;
+    if (!job->gpus)
+        return true;
+    for (int id = idset_first (job->gpus); id != IDSET_NONE;
+         id = idset_next (job->gpus, id))
+        if ((uint32_t)id >= node->desc.ngpus || !idset_test (node->free_gpus, id))
+            return false;
+    return true;
+}
+
+/* Rebuild what is free from the description and the jobs still running. */
+static void node_rebuild (sched_t *s, sched_node_t *node, double now)
+{
+    job_entry_t *e, *tmp;
+    job_entry_t *running = node->jobs;
+
+    idset_clear_all (node->free_cores);
+    idset_clear_all (node->free_gpus);
+    for (uint32_t i = 0; i < node->desc.ncores; i++)
+        (void)idset_set (node->free_cores, (int)i);
+    for (uint32_t i = 0; i < node->desc.ngpus; i++)
+        (void)idset_set (node->free_gpus, (int)i);
+    node->mem_used = 0;
+    node->njobs = 0;
+    node->jobs = NULL;
+    DL_FOREACH_SAFE2 (running, e, tmp, node_next)
+    {
+        DL_DELETE2 (running, e, node_prev, node_next);
+        e->where = NULL;
+        if (sched_alloc_fits (node, &e->job)) {
+            sched_node_hold (s, node, e);
+            continue;
+        }
+        sched_job_set_reason (&e->job, "allocation gone from node %s", node->desc.name);
+        sched_job_end (s, e, JOB_NODE_FAIL, now);
+        sched_dq_push (s, SCHED_KILL, e->job.id, node->desc.name);
+    }
+    node_recount (node);
+}
+
+int sched_node_register (sched_t *s,
+                         const node_desc_t *desc,
+                         double now,
+                         cphub_error_t *err)
+{
+    sched_node_t *node = NULL;
+    uint64_t *ids = NULL;
+    node_desc_t copy;
+    job_entry_t *e, *tmp;
+    size_t caps_cap = s->caps_cap;
+    uint32_t survivors = 0;
+
+    node_desc_init (&copy);
+    if (node_desc_validate (desc, err) < 0)
+        return -1;
+    node = sched_node_find (s, desc->name);
+    if (desc->njobs > 0 && !(ids = malloc (desc->njobs * sizeof (*ids))))
+        goto nomem;
+    if (ids) {
+        memcpy (ids, desc->jobs, desc->njobs * sizeof (*ids));
+        qsort (ids, desc->njobs, sizeof (*ids), id_cmp);
+    }
+    if (node) {
+        DL_FOREACH2 (node->jobs, e, node_next)
+        {
+            survivors += held (ids, desc->njobs, e->job.id);
+        }
+    }
+    if (node && node->registered && survivors > 0 &&
+        !desc_same_resources (&node->desc, desc)) {
+        free (ids);
+        return cphub_fail (err, EINVAL,
+                           "node %s changed its cores, GPUs or memory while %u of its "
+                           "jobs still run",
+                           desc->name, survivors);
+    }
+    /* room first, so that nothing below can fail half-way */
+    size_t decisions = 2 * ((node ? node->njobs : 0) + (size_t)desc->njobs);
+    if (sched_dq_reserve (s, decisions) < 0)
+        goto nomem;
+    if (sched_grow ((void **)&s->caps, &caps_cap, s->ncaps + 1, sizeof (*s->caps)) < 0)
+        goto nomem;
+    if (node_desc_copy (&copy, desc) < 0)
+        goto nomem;
+    if (!node && !(node = sched_node_create (s, desc->name)))
+        goto nomem;
+    s->caps_cap = caps_cap;
+    /* what the agent no longer holds is lost */
+    DL_FOREACH_SAFE2 (node->jobs, e, tmp, node_next)
+    {
+        if (held (ids, desc->njobs, e->job.id))
+            continue;
+        sched_job_set_reason (&e->job, "node %s restarted without it", desc->name);
+        sched_job_end (s, e, JOB_NODE_FAIL, now);
+    }
+    free (copy.jobs);
+    copy.jobs = NULL;
+    copy.njobs = 0;
+    node_desc_clear (&node->desc);
+    node->desc = copy;
+    node->registered = true;
+    node_rebuild (s, node, now);
+    /* what the agent holds and should not run is killed; pending kills again */
+    for (uint32_t i = 0; i < desc->njobs; i++) {
+        e = sched_job_find (s, desc->jobs[i]);
+        if (!e || e->where != node || e->job.kill_sent)
+            sched_dq_push (s, SCHED_KILL, desc->jobs[i], node->desc.name);
+    }
+    free (ids);
+    node->state = NODE_UP;
+    node->reason[0] = '\0';
+    node->last_seen = now;
+    sched_node_watch (s, node, WATCH_HEARTBEAT);
+    index_update (s, node);
+    caps_add (s, &node->desc);
+    return 0;
+nomem:
+    free (ids);
+    node_desc_clear (&copy);
+    return cphub_fail (err, ENOMEM, "out of memory registering node %s", desc->name);
+}
+
+int sched_node_heartbeat (sched_t *s, const char *node, double now)
+{
+    sched_node_t *n = sched_node_find (s, node);
+
+    if (!n || !n->registered || n->state == NODE_DOWN) {
+        errno = ENOENT; /* unknown, or marked down: it must register again */
+        return -1;
+    }
+    n->last_seen = now;
+    sched_node_watch (s, n, WATCH_HEARTBEAT);
+    return 0;
+}
+
+/* A node went silent: DOWN, and what ran there failed with it. -1/ENOMEM if
+ * there was no room for the decisions (nothing changed then). */
+static int node_down (sched_t *s, sched_node_t *node, double now)
+{
+    job_entry_t *e, *tmp;
+
+    if (sched_dq_reserve (s, node->njobs) < 0)
+        return -1;
+    node->state = NODE_DOWN;
+    snprintf (node->reason, sizeof (node->reason), "%s",
+              node->registered ? "stopped heartbeating"
+                               : "did not register again after a scheduler restart");
+    sched_node_watch (s, node, WATCH_NONE);
+    index_update (s, node);
+    DL_FOREACH_SAFE2 (node->jobs, e, tmp, node_next)
+    {
+        sched_job_set_reason (&e->job, "node %s stopped heartbeating", node->desc.name);
+        sched_job_end (s, e, JOB_NODE_FAIL, now);
+    }
+    return 0;
+}
+
+uint32_t sched_node_count (const sched_t *s)
+{
+    return s->nnodes;
+}
+
+int sched_node_info (const sched_t *s, uint32_t i, node_info_t *info)
+{
+    const sched_node_t *node;
+
+    if (i >= s->nnodes) {
+        errno = ENOENT;
+        return -1;
+    }
+    node = s->nodes[i];
+    memset (info, 0, sizeof (*info));
+    snprintf (info->name, sizeof (info->name), "%s", node->desc.name);
+    info->state = node->state;
+    snprintf (info->reason, sizeof (info->reason), "%s", node->reason);
+    info->cores = node->desc.ncores;
+    info->gpus = node->desc.ngpus;
+    info->mem = node->desc.mem;
+    if (node->registered) {
+        info->cores_used = node->desc.ncores - node->nfree_cores;
+        info->gpus_used = node->desc.ngpus - node->nfree_gpus;
+    }
+    info->mem_used = node->mem_used;
+    info->numa = node->desc.nnuma;
+    info->jobs = node->njobs;
+    snprintf (info->features, sizeof (info->features), "%s", node->desc.features);
+    snprintf (info->topology, sizeof (info->topology), "%s", node->desc.topology);
+    info->binding = node->desc.binding;
+    info->last_seen = node->last_seen;
+    return 0;
+}
+
+const node_desc_t *sched_node_desc (const sched_t *s, const char *node)
+{
+    const sched_node_t *n = sched_node_find (s, node);
+
+    return n && n->registered ? &n->desc : NULL;
+}
+
+void sched_nodes_check (sched_t *s, double now)
+{
+    sched_node_t *node, *tmp;
+
+    DL_FOREACH_SAFE2 (s->unseen, node, tmp, hb_next)
+    {
+        node->last_seen = now;
+        sched_node_watch (s, node, WATCH_HEARTBEAT);
+    }
+    if (s->cfg.heartbeat_timeout <= 0)
+        return;
+    while (s->watch && now - s->watch->last_seen > s->cfg.heartbeat_timeout) {
+        if (node_down (s, s->watch, now) < 0)
+            break; /* out of memory: try again next tick */
+    }
+}
+
+void sched_nodes_destroy (sched_t *s)
+{
+    HASH_CLEAR (hh, s->by_name);
+    for (uint32_t i = 0; i < s->nnodes; i++)
+        node_destroy (s->nodes[i]);
+    for (uint32_t k = 0; k < SCHED_BUCKETS; k++)
+        free (s->buckets[k].heap);
+    free (s->nodes);
+    free (s->caps);
+}

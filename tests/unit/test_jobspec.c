@@ -1,0 +1,409 @@
+/* test_jobspec.c: unit tests for common/jobspec.c (options, #CPHUB
+ * directives, validation, summaries) and common/job.c (state names).
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cphub/job.h"
+#include "cphub/jobspec.h"
+
+#define GIB (1ULL << 30)
+#define MIB (1ULL << 20)
+
+static jobspec_t spec;
+
+static void setup (void)
+{
+    jobspec_init (&spec);
+}
+
+static void teardown (void)
+{
+    jobspec_clear (&spec);
+}
+
+TestSuite (jobspec, .init = setup, .fini = teardown);
+
+static void opt_ok (const char *opt, const char *value)
+{
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (jobspec_set_option (&spec, opt, value, &err), 0, "%s=%s: %s", opt,
+                  value, err.text);
+}
+
+static void opt_bad (const char *opt, const char *value, const char *needle)
+{
+    cphub_error_t err = {{0}};
+    jobspec_t before = spec;
+
+    errno = 0;
+    cr_assert_eq (jobspec_set_option (&spec, opt, value, &err), -1, "%s=%s should fail",
+                  opt, value ? value : "(null)");
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, needle), "'%s' not in '%s'", needle, err.text);
+    cr_assert_eq (memcmp (&before, &spec, sizeof (spec)), 0, "spec changed on failure");
+}
+
+Test (jobspec, defaults)
+{
+    cr_assert_eq (spec.ntasks, 1);
+    cr_assert_eq (spec.cpus_per_task, 1);
+    cr_assert_eq (spec.gpus, 0);
+    cr_assert_eq (spec.mem, 0);
+    cr_assert_eq (spec.walltime, 0);
+    cr_assert_str_eq (spec.name, "");
+    cr_assert_null (spec.argv);
+    cr_assert_null (spec.script);
+    cr_assert_eq (jobspec_cores (&spec), 1);
+}
+
+Test (jobspec, options_long_and_short)
+{
+    opt_ok ("ntasks", "4");
+    cr_assert_eq (spec.ntasks, 4);
+    opt_ok ("n", "6");
+    cr_assert_eq (spec.ntasks, 6);
+    opt_ok ("cpus-per-task", "2");
+    opt_ok ("c", "3");
+    cr_assert_eq (spec.cpus_per_task, 3);
+    cr_assert_eq (jobspec_cores (&spec), 18);
+    opt_ok ("gpus", "2");
+    cr_assert_eq (spec.gpus, 2);
+    opt_ok ("mem", "4G");
+    cr_assert_eq (spec.mem, 4 * GIB);
+    opt_ok ("mem", "100"); /* bare = MiB, as Slurm */
+    cr_assert_eq (spec.mem, 100 * MIB);
+    opt_ok ("time", "10"); /* bare = minutes */
+    cr_assert_eq (spec.walltime, 600);
+    opt_ok ("t", "1-02:03:04");
+    cr_assert_eq (spec.walltime, 93784);
+    opt_ok ("t", "30s");
+    cr_assert_eq (spec.walltime, 30);
+    opt_ok ("job-name", "train");
+    cr_assert_str_eq (spec.name, "train");
+    opt_ok ("J", "eval run");
+    cr_assert_str_eq (spec.name, "eval run");
+    opt_ok ("--ntasks", "2"); /* dashes are tolerated */
+    cr_assert_eq (spec.ntasks, 2);
+}
+
+Test (jobspec, option_errors)
+{
+    opt_bad ("mem", "4X", "--mem: '4X' is not a size; use e.g. 512M or 4G");
+    opt_bad ("ntasks", "0", "--ntasks");
+    opt_bad ("ntasks", "65537", "1 to 65536");
+    opt_bad ("n", "four", "'four' is not a whole number");
+    opt_bad ("cpus-per-task", "4097", "--cpus-per-task");
+    opt_bad ("gpus", "1025", "--gpus");
+    opt_bad ("gpus", "-1", "--gpus");
+    opt_bad ("time", "abc", "--time: 'abc' is not a duration");
+    opt_bad ("time", "0", "--time");
+    opt_bad ("t", "-5", "negative");
+    opt_bad ("job-name", "", "empty");
+    opt_bad ("J", "a\tb", "control");
+    opt_bad ("frobnicate", "1", "unknown option 'frobnicate'");
+    opt_bad ("x", "1", "unknown option");
+    opt_bad ("ntasks", NULL, "needs a value");
+
+    char longname[200];
+    memset (longname, 'a', sizeof (longname) - 1);
+    longname[sizeof (longname) - 1] = '\0';
+    opt_bad ("J", longname, "the most is 127");
+}
+
+Test (jobspec, option_table)
+{
+    const jobspec_option_t *o = jobspec_options ();
+    int n = 0;
+    bool seen_n = false, seen_mem = false;
+
+    for (; o[n].long_name; n++) {
+        cr_assert_not_null (o[n].help);
+        cr_assert_not_null (o[n].arg_name);
+        if (strcmp (o[n].long_name, "ntasks") == 0)
+            seen_n = o[n].short_name == 'n';
+        if (strcmp (o[n].long_name, "mem") == 0)
+            seen_mem = true;
+        /* every listed option is accepted by jobspec_set_option by its name */
+        cphub_error_t err;
+        errno = 0;
+        int rc = jobspec_set_option (&spec, o[n].long_name, "", &err);
+        cr_assert_eq (rc, -1);
+        cr_assert_null (strstr (err.text, "unknown option"), "%s", err.text);
+    }
+    cr_assert_eq (n, 6);
+    cr_assert (seen_n);
+    cr_assert (seen_mem);
+}
+
+static const char script_text[] =
+    "#!/bin/sh\n"
+    "#CPHUB -n 4\n"
+    "#CPHUB --mem=4G\n"
+    "# an ordinary comment\n"
+    "\n"
+    "#CPHUB --time 10\n"
+    "#CPHUB -c2 --gpus=1   # trailing comment\n"
+    "#CPHUB -J \"my job\"\n"
+    "# CPHUB -n 99\n"
+    "#CPHUBX -n 98\n"
+    "echo hello\n"
+    "#CPHUB -n 8\n";
+
+Test (jobspec, directives)
+{
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (jobspec_set_script (&spec, script_text, &err), 0, "%s", err.text);
+    cr_assert_eq (spec.ntasks, 4,
+                  "a directive after the first command must be ignored");
+    cr_assert_eq (spec.mem, 4 * GIB);
+    cr_assert_eq (spec.walltime, 600);
+    cr_assert_eq (spec.cpus_per_task, 2);
+    cr_assert_eq (spec.gpus, 1);
+    cr_assert_str_eq (spec.name, "my job");
+    cr_assert_str_eq (spec.script, script_text);
+    cr_assert_eq (spec.argc, 0);
+    cr_assert_null (spec.argv);
+    cr_assert_eq (jobspec_validate (&spec, &err), 0, "%s", err.text);
+}
+
+Test (jobspec, command_line_wins)
+{
+    cphub_error_t err;
+
+    /* The CLI applies the script first and its options after. */
+    cr_assert_eq (jobspec_set_script (&spec, script_text, &err), 0, "%s", err.text);
+    opt_ok ("n", "2");
+    opt_ok ("mem", "512M");
+    cr_assert_eq (spec.ntasks, 2);
+    cr_assert_eq (spec.mem, 512 * MIB);
+    cr_assert_eq (spec.walltime, 600); /* untouched directive stays */
+}
+
+Test (jobspec, directives_crlf_and_indented)
+{
+    cphub_error_t err;
+    const char *text =
+        "#!/bin/bash\r\n#CPHUB -n 3\r\n  # indented comment\r\n"
+        "#CPHUB --time=5m\r\nhostname\r\n";
+
+    cr_assert_eq (jobspec_set_script (&spec, text, &err), 0, "%s", err.text);
+    cr_assert_eq (spec.ntasks, 3);
+    cr_assert_eq (spec.walltime, 300);
+}
+
+Test (jobspec, directives_stop_at_first_command)
+{
+    cphub_error_t err;
+    const char *text = "#!/bin/sh\nset -e\n#CPHUB -n 4\n";
+
+    cr_assert_eq (jobspec_set_script (&spec, text, &err), 0, "%s", err.text);
+    cr_assert_eq (spec.ntasks, 1);
+}
+
+static void script_bad (const char *text, const char *needle)
+{
+    cphub_error_t err = {{0}};
+
+    errno = 0;
+    cr_assert_eq (jobspec_set_script (&spec, text, &err), -1, "should fail: %s", text);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, needle), "'%s' not in '%s'", needle, err.text);
+    /* no side effects */
+    cr_assert_eq (spec.ntasks, 1);
+    cr_assert_null (spec.script);
+}
+
+Test (jobspec, directive_errors)
+{
+    script_bad ("#!/bin/sh\n#CPHUB -n 2\n#CPHUB --mem=4X\n",
+                "script line 3: --mem: '4X' is not a size");
+    script_bad ("#!/bin/sh\n#CPHUB --nope=1\n", "script line 2: unknown option");
+    script_bad ("#!/bin/sh\n#CPHUB ntasks=4\n",
+                "script line 2: 'ntasks=4' is not an option");
+    script_bad ("#!/bin/sh\n#CPHUB -n\n", "script line 2: -n needs a value");
+    script_bad ("#!/bin/sh\n#CPHUB -J \"open\n", "unterminated quote");
+    script_bad ("echo hi\n", "#!");
+    script_bad ("", "empty");
+}
+
+Test (jobspec, script_too_big)
+{
+    size_t n = JOBSPEC_SCRIPT_MAX + 10;
+    char *text = malloc (n + 1);
+
+    cr_assert_not_null (text);
+    memcpy (text, "#!/bin/sh\n", 10);
+    memset (text + 10, '#', n - 10);
+    text[n] = '\0';
+    script_bad (text, "the most is");
+    free (text);
+}
+
+Test (jobspec, argv_and_script_replace_each_other)
+{
+    cphub_error_t err;
+    char *argv[] = {"sleep", "60", NULL};
+
+    cr_assert_eq (jobspec_set_argv (&spec, 2, argv, &err), 0);
+    cr_assert_eq (spec.argc, 2);
+    cr_assert_str_eq (spec.argv[1], "60");
+    cr_assert_null (spec.argv[2]);
+    cr_assert_eq (jobspec_validate (&spec, &err), 0, "%s", err.text);
+    cr_assert_eq (jobspec_set_script (&spec, "#!/bin/sh\ntrue\n", &err), 0);
+    cr_assert_eq (spec.argc, 0);
+    cr_assert_null (spec.argv);
+    cr_assert_eq (jobspec_validate (&spec, &err), 0, "%s", err.text);
+    cr_assert_eq (jobspec_set_argv (&spec, 2, argv, &err), 0);
+    cr_assert_null (spec.script);
+    cr_assert_eq (jobspec_set_argv (&spec, 0, argv, &err), -1);
+    cr_assert (strstr (err.text, "no command"), "%s", err.text);
+}
+
+Test (jobspec, validate_errors)
+{
+    cphub_error_t err = {{0}};
+    char *argv[] = {"true", NULL};
+
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    cr_assert (strstr (err.text, "no command or script"), "%s", err.text);
+
+    cr_assert_eq (jobspec_set_argv (&spec, 1, argv, &err), 0);
+    cr_assert_eq (jobspec_validate (&spec, &err), 0);
+
+    spec.ntasks = 0;
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "ntasks is 0"), "%s", err.text);
+    spec.ntasks = 1;
+
+    spec.cpus_per_task = 5000;
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    cr_assert (strstr (err.text, "cpus_per_task is 5000"), "%s", err.text);
+    spec.cpus_per_task = 1;
+
+    spec.gpus = 2000;
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    cr_assert (strstr (err.text, "2000 GPUs"), "%s", err.text);
+    spec.gpus = 0;
+
+    spec.walltime = -1;
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    cr_assert (strstr (err.text, "negative"), "%s", err.text);
+    spec.walltime = 0;
+
+    memset (spec.name, 'x', sizeof (spec.name)); /* not terminated */
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    cr_assert (strstr (err.text, "longer than 127"), "%s", err.text);
+    strcpy (spec.name, "bad\nname");
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    spec.name[0] = '\0';
+
+    spec.script = strdup ("#!/bin/sh\n");
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    cr_assert (strstr (err.text, "not both"), "%s", err.text);
+    free (spec.script);
+    spec.script = NULL;
+
+    cr_assert_eq (jobspec_validate (&spec, &err), 0, "%s", err.text);
+}
+
+Test (jobspec, cores_saturate)
+{
+    spec.ntasks = 65536;
+    spec.cpus_per_task = 4096;
+    cr_assert_eq (jobspec_cores (&spec), 65536u * 4096u);
+    spec.ntasks = UINT32_MAX;
+    spec.cpus_per_task = 2;
+    cr_assert_eq (jobspec_cores (&spec), UINT32_MAX);
+}
+
+Test (jobspec, copy_is_deep)
+{
+    cphub_error_t err;
+    char *argv[] = {"echo", "a b", NULL};
+    jobspec_t copy;
+
+    opt_ok ("n", "3");
+    cr_assert_eq (jobspec_set_argv (&spec, 2, argv, &err), 0);
+    cr_assert_eq (jobspec_copy (&copy, &spec), 0);
+    cr_assert_eq (copy.ntasks, 3);
+    cr_assert_neq (copy.argv, spec.argv);
+    cr_assert_neq (copy.argv[1], spec.argv[1]);
+    cr_assert_str_eq (copy.argv[1], "a b");
+    jobspec_clear (&copy);
+    cr_assert_eq (copy.ntasks, 1);
+    cr_assert_str_eq (spec.argv[0], "echo"); /* original intact */
+}
+
+Test (jobspec, command_summary)
+{
+    cphub_error_t err;
+    char *argv[] = {"python3", "train.py", "--lr", "0.1 0.2", NULL};
+    char buf[64];
+    char small[10];
+
+    cr_assert_eq (jobspec_set_argv (&spec, 4, argv, &err), 0);
+    jobspec_command_summary (&spec, buf, sizeof (buf));
+    cr_assert_str_eq (buf, "python3 train.py --lr '0.1 0.2'");
+    jobspec_command_summary (&spec, small, sizeof (small));
+    cr_assert_str_eq (small, "python...");
+
+    cr_assert_eq (
+        jobspec_set_script (&spec, "#!/bin/sh\n#CPHUB -J run.sh\ntrue\n", &err), 0);
+    jobspec_command_summary (&spec, buf, sizeof (buf));
+    cr_assert_str_eq (buf, "run.sh");
+}
+
+Test (job_state, names_and_parse)
+{
+    job_state_t s;
+
+    for (int i = 0; i < JOB_STATE_COUNT; i++) {
+        const char *name = job_state_name ((job_state_t)i);
+        cr_assert_not_null (name);
+        cr_assert_eq (job_state_parse (name, &s), 0, "%s", name);
+        cr_assert_eq ((int)s, i);
+    }
+    cr_assert_str_eq (job_state_name (JOB_COMPLETED), "COMPLETED");
+    cr_assert_str_eq (job_state_name (JOB_NODE_FAIL), "NODE_FAIL");
+    cr_assert_eq (job_state_parse ("running", &s), 0);
+    cr_assert_eq (s, JOB_RUNNING);
+    cr_assert_eq (job_state_parse ("PD", &s), 0);
+    cr_assert_eq (s, JOB_PENDING);
+    cr_assert_eq (job_state_parse ("sleeping", &s), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert_eq (job_state_parse (NULL, &s), -1);
+    cr_assert_str_eq (job_state_name ((job_state_t)99), "UNKNOWN");
+}
+
+Test (job_state, terminal)
+{
+    cr_assert_not (job_state_is_terminal (JOB_PENDING));
+    cr_assert_not (job_state_is_terminal (JOB_RUNNING));
+    cr_assert (job_state_is_terminal (JOB_COMPLETED));
+    cr_assert (job_state_is_terminal (JOB_FAILED));
+    cr_assert (job_state_is_terminal (JOB_CANCELLED));
+    cr_assert (job_state_is_terminal (JOB_TIMEOUT));
+    cr_assert (job_state_is_terminal (JOB_NODE_FAIL));
+}
+
+Test (node_state, names_and_parse)
+{
+    node_state_t s;
+
+    for (int i = 0; i < NODE_STATE_COUNT; i++) {
+        cr_assert_eq (node_state_parse (node_state_name ((node_state_t)i), &s), 0);
+        cr_assert_eq ((int)s, i);
+    }
+    cr_assert_eq (node_state_parse ("drain", &s), 0);
+    cr_assert_eq (s, NODE_DRAIN);
+    cr_assert_eq (node_state_parse ("broken", &s), -1);
+}

@@ -1,0 +1,339 @@
+/* test_place.c: unit tests for the pure placement functions (place.h), on
+ * topologies built here as node_desc_t: a two-socket node with 2 NUMA domains
+ * of 16 cores (one L3 per socket) and one GPU per domain, a node with two L3
+ * groups in one domain, a node with 2 PUs per core, and a mixed set of nodes
+ * for best fit and for the "the largest node has" messages.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler/core/place.h"
+
+#define GIB (1024ULL * 1024 * 1024)
+
+/* A node of nnuma domains x per_numa cores, l3_per_numa cache groups per
+ * domain, pus PUs per core (core c has PUs c, c + ncores, ...), gpus_per_numa
+ * GPUs per domain and mem bytes. One package per domain. */
+static void make_node (node_desc_t *d,
+                       const char *name,
+                       uint32_t nnuma,
+                       uint32_t per_numa,
+                       uint32_t l3_per_numa,
+                       uint32_t pus,
+                       uint32_t gpus_per_numa,
+                       uint64_t mem)
+{
+    node_desc_init (d);
+    snprintf (d->name, sizeof (d->name), "%s", name);
+    d->npackages = nnuma;
+    d->nnuma = nnuma;
+    d->ncores = nnuma * per_numa;
+    d->ngpus = nnuma * gpus_per_numa;
+    d->mem = mem;
+    d->numa_mem = calloc (nnuma, sizeof (*d->numa_mem));
+    d->cores = calloc (d->ncores, sizeof (*d->cores));
+    d->gpus = d->ngpus ? calloc (d->ngpus, sizeof (*d->gpus)) : NULL;
+    cr_assert (d->numa_mem && d->cores);
+    for (uint32_t n = 0; n < nnuma; n++)
+        d->numa_mem[n] = mem / nnuma;
+    for (uint32_t c = 0; c < d->ncores; c++) {
+        node_core_t *core = &d->cores[c];
+        uint32_t numa = c / per_numa;
+        core->package = numa;
+        core->numa = numa;
+        core->l3 = numa * l3_per_numa + (c % per_numa) / (per_numa / l3_per_numa);
+        size_t off = 0;
+        for (uint32_t p = 0; p < pus; p++)
+            off += (size_t)snprintf (core->pus + off, sizeof (core->pus) - off, "%s%u",
+                                     p ? "," : "", c + p * d->ncores);
+    }
+    for (uint32_t g = 0; g < d->ngpus; g++) {
+        snprintf (d->gpus[g].name, sizeof (d->gpus[g].name), "gpu%u", g);
+        d->gpus[g].numa = g / gpus_per_numa;
+    }
+    cr_assert_eq (node_desc_validate (d, NULL), 0, "test topology is valid");
+}
+
+static idset_t *set_of (const char *text)
+{
+    idset_t *s = idset_decode (text, NULL);
+    cr_assert_not_null (s, "idset '%s'", text);
+    return s;
+}
+
+static void assert_set (const idset_t *s, const char *want, const char *what)
+{
+    char buf[256];
+    cr_assert_eq (idset_encode (s, buf, sizeof (buf)), 0);
+    cr_assert_str_eq (buf, want, "%s: got '%s', want '%s'", what, buf, want);
+}
+
+static jobspec_t spec_of (uint32_t ntasks,
+                          uint32_t cpus_per_task,
+                          uint32_t gpus,
+                          uint64_t mem)
+{
+    jobspec_t spec;
+    jobspec_init (&spec);
+    spec.ntasks = ntasks;
+    spec.cpus_per_task = cpus_per_task;
+    spec.gpus = gpus;
+    spec.mem = mem;
+    return spec;
+}
+
+/* The two-socket node with the given free cores and GPUs. */
+typedef struct fixture {
+    node_desc_t desc;
+    idset_t *cores;
+    idset_t *gpus;
+    place_node_t node;
+    placement_t p;
+} fixture_t;
+
+static void fixture_init (fixture_t *f, const char *free_cores, const char *free_gpus)
+{
+    make_node (&f->desc, "two-socket", 2, 16, 1, 1, 1, 64 * GIB);
+    f->cores = set_of (free_cores);
+    f->gpus = set_of (free_gpus);
+    f->node = (place_node_t){.desc = &f->desc,
+                             .free_cores = f->cores,
+                             .free_gpus = f->gpus,
+                             .free_mem = 64 * GIB};
+    placement_init (&f->p);
+}
+
+static void fixture_fini (fixture_t *f)
+{
+    placement_clear (&f->p);
+    idset_destroy (f->cores);
+    idset_destroy (f->gpus);
+    node_desc_clear (&f->desc);
+}
+
+Test (place, small_job_lands_on_one_numa_domain)
+{
+    fixture_t f;
+    jobspec_t spec = spec_of (4, 1, 0, 0);
+
+    fixture_init (&f, "0-31", "0-1");
+    cr_assert_eq (place_job (&f.node, &spec, &f.p), 0);
+    assert_set (f.p.cores, "0-3", "cores");
+    assert_set (f.p.cpus, "0-3", "cpus");
+    assert_set (f.p.mems, "0", "mems");
+    assert_set (f.p.gpus, "", "gpus");
+    fixture_fini (&f);
+}
+
+Test (place, job_goes_to_the_domain_that_holds_it_whole)
+{
+    fixture_t f;
+    jobspec_t spec = spec_of (2, 2, 0, 0);
+
+    fixture_init (&f, "0-2,16-31", "0-1");
+    cr_assert_eq (place_job (&f.node, &spec, &f.p), 0);
+    assert_set (f.p.cores, "16-19", "cores");
+    assert_set (f.p.mems, "1", "mems");
+    fixture_fini (&f);
+}
+
+Test (place, best_fit_domain_leaves_the_larger_hole)
+{
+    fixture_t f;
+    jobspec_t spec = spec_of (4, 1, 0, 0);
+
+    fixture_init (&f, "8-12,16-31", "0-1");
+    cr_assert_eq (place_job (&f.node, &spec, &f.p), 0);
+    assert_set (f.p.cores, "8-11", "cores");
+    fixture_fini (&f);
+}
+
+Test (place, big_job_spreads_over_fewest_domains)
+{
+    fixture_t f;
+    jobspec_t spec = spec_of (20, 1, 0, 0);
+
+    fixture_init (&f, "0-9,16-31", "0-1");
+    cr_assert_eq (place_job (&f.node, &spec, &f.p), 0);
+    assert_set (f.p.cores, "0-3,16-31", "cores");
+    assert_set (f.p.mems, "0-1", "mems");
+    cr_assert_eq (idset_count (f.p.cpus), 20);
+    fixture_fini (&f);
+}
+
+Test (place, gpu_comes_from_the_cores_domain)
+{
+    fixture_t f;
+    jobspec_t spec = spec_of (1, 4, 1, 0);
+
+    fixture_init (&f, "16-31", "0-1");
+    cr_assert_eq (place_job (&f.node, &spec, &f.p), 0);
+    assert_set (f.p.cores, "16-19", "cores");
+    assert_set (f.p.gpus, "1", "gpus local to NUMA 1");
+    fixture_fini (&f);
+
+    fixture_init (&f, "0-31", "0-1");
+    cr_assert_eq (place_job (&f.node, &spec, &f.p), 0);
+    assert_set (f.p.gpus, "0", "gpus local to NUMA 0");
+    fixture_fini (&f);
+}
+
+Test (place, gpu_from_another_domain_when_the_local_one_is_busy)
+{
+    fixture_t f;
+    jobspec_t spec = spec_of (1, 4, 1, 0);
+
+    fixture_init (&f, "16-31", "0");
+    cr_assert_eq (place_job (&f.node, &spec, &f.p), 0);
+    assert_set (f.p.gpus, "0", "gpus");
+    fixture_fini (&f);
+}
+
+Test (place, does_not_fit_now_is_enospc)
+{
+    fixture_t f;
+    jobspec_t cores = spec_of (8, 1, 0, 0);
+    jobspec_t gpus = spec_of (1, 1, 2, 0);
+    jobspec_t mem = spec_of (1, 1, 0, 65 * GIB);
+
+    fixture_init (&f, "0-6", "0");
+    errno = 0;
+    cr_assert_eq (place_job (&f.node, &cores, &f.p), -1);
+    cr_assert_eq (errno, ENOSPC);
+    cr_assert_null (f.p.cores, "a failed placement stays empty");
+    cr_assert_eq (place_job (&f.node, &gpus, &f.p), -1);
+    cr_assert_eq (errno, ENOSPC);
+    cr_assert_eq (place_job (&f.node, &mem, &f.p), -1);
+    cr_assert_eq (errno, ENOSPC);
+    cr_assert_not (place_fits (&f.node, &cores));
+    fixture_fini (&f);
+}
+
+Test (place, packs_into_one_shared_cache)
+{
+    node_desc_t d;
+    idset_t *free_cores = set_of ("0-4,8-15");
+    placement_t p;
+    jobspec_t spec = spec_of (6, 1, 0, 0);
+
+    make_node (&d, "one-numa-two-l3", 1, 16, 2, 1, 0, 16 * GIB);
+    place_node_t node = {.desc = &d, .free_cores = free_cores, .free_mem = 16 * GIB};
+    placement_init (&p);
+    cr_assert_eq (place_job (&node, &spec, &p), 0);
+    assert_set (p.cores, "8-13", "cores in the L3 group with room");
+    placement_clear (&p);
+
+    spec = spec_of (4, 1, 0, 0);
+    cr_assert_eq (place_job (&node, &spec, &p), 0);
+    assert_set (p.cores, "0-3", "cores in the best-fitting L3 group");
+    placement_clear (&p);
+    idset_destroy (free_cores);
+    node_desc_clear (&d);
+}
+
+Test (place, cpus_are_the_union_of_the_cores_pus)
+{
+    node_desc_t d;
+    idset_t *free_cores = set_of ("0-7");
+    placement_t p;
+    jobspec_t spec = spec_of (1, 3, 0, 0);
+
+    make_node (&d, "smt", 2, 4, 1, 2, 0, 8 * GIB);
+    cr_assert_str_eq (d.cores[1].pus, "1,9");
+    place_node_t node = {.desc = &d, .free_cores = free_cores, .free_mem = 8 * GIB};
+    placement_init (&p);
+    cr_assert_eq (place_job (&node, &spec, &p), 0);
+    assert_set (p.cores, "0-2", "cores");
+    assert_set (p.cpus, "0-2,8-10", "cpus");
+    placement_clear (&p);
+    idset_destroy (free_cores);
+    node_desc_clear (&d);
+}
+
+Test (place, best_fit_across_nodes_keeps_the_large_hole)
+{
+    node_desc_t big, small, twin;
+    idset_t *big_free = set_of ("0-63");
+    idset_t *small_free = set_of ("4-7");
+    idset_t *twin_free = set_of ("0-3");
+    jobspec_t spec = spec_of (4, 1, 0, 0);
+
+    make_node (&big, "big", 2, 32, 1, 1, 0, 256 * GIB);
+    make_node (&small, "small", 1, 8, 1, 1, 0, 16 * GIB);
+    make_node (&twin, "a-twin", 1, 8, 1, 1, 0, 16 * GIB);
+    place_node_t nodes[] = {
+        {.desc = &big, .free_cores = big_free, .free_mem = 256 * GIB},
+        {.desc = &small, .free_cores = small_free, .free_mem = 16 * GIB},
+    };
+    cr_assert_eq (place_best_node (nodes, 2, &spec), 1, "the 8-core node with 4 free");
+    cr_assert_eq (place_leftover (&nodes[1], &spec), 0);
+    cr_assert_eq (place_leftover (&nodes[0], &spec), 60);
+
+    /* equal leftovers: the smaller name wins */
+    nodes[0] =
+        (place_node_t){.desc = &twin, .free_cores = twin_free, .free_mem = 16 * GIB};
+    cr_assert_eq (place_best_node (nodes, 2, &spec), 0, "a-twin before small");
+
+    /* nothing fits: -1/ENOSPC */
+    spec = spec_of (5, 1, 0, 0);
+    errno = 0;
+    cr_assert_eq (place_best_node (nodes, 2, &spec), -1);
+    cr_assert_eq (errno, ENOSPC);
+
+    idset_destroy (big_free);
+    idset_destroy (small_free);
+    idset_destroy (twin_free);
+    node_desc_clear (&big);
+    node_desc_clear (&small);
+    node_desc_clear (&twin);
+}
+
+Test (place, impossible_jobs_name_the_largest_node)
+{
+    node_desc_t wide, gpu;
+    place_capacity_t caps[2];
+    cphub_error_t err = {{0}};
+    jobspec_t spec;
+
+    make_node (&wide, "wide", 2, 16, 1, 1, 0, 64 * GIB);
+    make_node (&gpu, "gpu", 2, 4, 1, 1, 1, 32 * GIB);
+    place_capacity_of (&wide, &caps[0]);
+    place_capacity_of (&gpu, &caps[1]);
+    cr_assert_eq (caps[0].cores, 32);
+    cr_assert_eq (caps[1].gpus, 2);
+
+    spec = spec_of (1, 64, 0, 0);
+    cr_assert_eq (place_check_ever (caps, 2, &spec, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert_str_eq (err.text, "asked 64 cores per task; the largest node has 32");
+
+    spec = spec_of (40, 1, 0, 0);
+    cr_assert_eq (place_check_ever (caps, 2, &spec, &err), -1);
+    cr_assert_str_eq (err.text, "asked 40 cores; the largest node has 32");
+
+    spec = spec_of (1, 1, 4, 0);
+    cr_assert_eq (place_check_ever (caps, 2, &spec, &err), -1);
+    cr_assert_str_eq (err.text, "asked 4 GPUs; the largest node has 2");
+
+    spec = spec_of (1, 1, 0, 512 * GIB);
+    cr_assert_eq (place_check_ever (caps, 2, &spec, &err), -1);
+    cr_assert_str_eq (err.text, "asked 512G of memory; the largest node has 64G");
+
+    spec = spec_of (16, 1, 2, 0);
+    cr_assert_eq (place_check_ever (caps, 2, &spec, &err), -1);
+    cr_assert_str_eq (err.text, "asked 16 cores and 2 GPUs; no node has both");
+
+    spec = spec_of (8, 1, 2, 0);
+    cr_assert_eq (place_check_ever (caps, 2, &spec, &err), 0, "the GPU node holds it");
+    cr_assert (place_capacity_fits (&caps[1], &spec));
+    cr_assert_not (place_capacity_fits (&caps[0], &spec));
+
+    spec = spec_of (1, 64, 0, 0);
+    cr_assert_eq (place_check_ever (caps, 0, &spec, &err), 0, "no node yet: it waits");
+
+    node_desc_clear (&wide);
+    node_desc_clear (&gpu);
+}
