@@ -29,7 +29,7 @@
 #define HANDSHAKE_IVL_MS 5000
 #define RECONNECT_IVL_MS 100
 #define RECONNECT_IVL_MAX_MS 2000
-#define MONITOR_EVENTS                                                             \
+#define MONITOR_EVENTS                                                              \
     (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | \
      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |        \
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
@@ -82,7 +82,7 @@ static int64_t mono_ms (void)
     struct timespec ts;
 
     clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* "5 s", "1.5 s", "0.2 s" */
@@ -155,13 +155,15 @@ static void bind_address (const char *endpoint, char *buf, size_t len)
 
     if (strncmp (endpoint, "tcp://", 6) == 0 && n >= 2 &&
         strcmp (endpoint + n - 2, ":0") == 0)
-        snprintf (buf, len, "%.*s:*", (int) (n - 2), endpoint);
+        snprintf (buf, len, "%.*s:*", (int)(n - 2), endpoint);
     else
         snprintf (buf, len, "%s", endpoint);
 }
 
-tsock_t *tsock_server_create (tctx_t *ctx, const char *endpoint,
-                              const cphub_keypair_t *server_kp, cphub_error_t *err)
+tsock_t *tsock_server_create (tctx_t *ctx,
+                              const char *endpoint,
+                              const cphub_keypair_t *server_kp,
+                              cphub_error_t *err)
 {
     tsock_t *s = NULL;
     char addr[256];
@@ -186,13 +188,15 @@ tsock_t *tsock_server_create (tctx_t *ctx, const char *endpoint,
     s->server = true;
     s->ready = true;
     if (!(s->zsock = zmq_socket (ctx->zctx, ZMQ_ROUTER))) {
-        cphub_fail (err, errno, "cannot make a ROUTER socket: %s", zmq_strerror (errno));
+        cphub_fail (err, errno, "cannot make a ROUTER socket: %s",
+                    zmq_strerror (errno));
         goto error;
     }
     if (set_common (s->zsock, 0) < 0 || set_int (s->zsock, ZMQ_CURVE_SERVER, 1) < 0 ||
         zmq_setsockopt (s->zsock, ZMQ_CURVE_SECRETKEY, server_kp->secret_z85,
                         KEY_Z85_LEN + 1) < 0 ||
-        zmq_setsockopt (s->zsock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen (ZAP_DOMAIN)) < 0 ||
+        zmq_setsockopt (s->zsock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen (ZAP_DOMAIN)) <
+            0 ||
         set_int (s->zsock, ZMQ_ROUTER_MANDATORY, on) < 0 ||
         set_int (s->zsock, ZMQ_SNDHWM, SERVER_SNDHWM) < 0 ||
         set_int (s->zsock, ZMQ_RCVHWM, SERVER_RCVHWM) < 0) {
@@ -202,7 +206,8 @@ tsock_t *tsock_server_create (tctx_t *ctx, const char *endpoint,
     }
     bind_address (endpoint, addr, sizeof (addr));
     if (zmq_bind (s->zsock, addr) < 0) {
-        cphub_fail (err, errno, "cannot listen on %s: %s", endpoint, zmq_strerror (errno));
+        cphub_fail (err, errno, "cannot listen on %s: %s", endpoint,
+                    zmq_strerror (errno));
         goto error;
     }
     len = sizeof (s->endpoint);
@@ -214,9 +219,11 @@ error:
     return NULL;
 }
 
-tsock_t *tsock_client_create (tctx_t *ctx, const char *endpoint,
+tsock_t *tsock_client_create (tctx_t *ctx,
+                              const char *endpoint,
                               const char *server_public_z85,
-                              const cphub_keypair_t *client_kp, cphub_error_t *err)
+                              const cphub_keypair_t *client_kp,
+                              cphub_error_t *err)
 {
     tsock_t *s = NULL;
     char mon[64];
@@ -236,7 +243,8 @@ tsock_t *tsock_client_create (tctx_t *ctx, const char *endpoint,
     s->ctx = ctx;
     snprintf (s->endpoint, sizeof (s->endpoint), "%s", endpoint);
     if (!(s->zsock = zmq_socket (ctx->zctx, ZMQ_DEALER))) {
-        cphub_fail (err, errno, "cannot make a DEALER socket: %s", zmq_strerror (errno));
+        cphub_fail (err, errno, "cannot make a DEALER socket: %s",
+                    zmq_strerror (errno));
         goto error;
     }
     if (set_common (s->zsock, CLIENT_LINGER_MS) < 0 ||
@@ -256,7 +264,7 @@ tsock_t *tsock_client_create (tctx_t *ctx, const char *endpoint,
     }
     /* The monitor must exist before connecting, or the handshake's events
      * may be missed. */
-    snprintf (mon, sizeof (mon), "inproc://cphub-monitor-%p", (void *) s);
+    snprintf (mon, sizeof (mon), "inproc://cphub-monitor-%p", (void *)s);
     if (zmq_socket_monitor (s->zsock, mon, MONITOR_EVENTS) < 0 ||
         !(s->monitor = zmq_socket (ctx->zctx, ZMQ_PAIR)) ||
         set_int (s->monitor, ZMQ_LINGER, 0) < 0 || zmq_connect (s->monitor, mon) < 0) {
@@ -316,7 +324,7 @@ static int monitor_read (void *monitor, uint16_t *event, uint32_t *value)
         goto out;
     if (zmq_msg_size (&frame) >= 6) {
         memcpy (event, zmq_msg_data (&frame), sizeof (*event));
-        memcpy (value, (char *) zmq_msg_data (&frame) + 2, sizeof (*value));
+        memcpy (value, (char *)zmq_msg_data (&frame) + 2, sizeof (*value));
         rc = 0;
     }
     more = zmq_msg_more (&frame);
@@ -393,8 +401,8 @@ int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
         left = deadline - mono_ms ();
         if (left <= 0 || !s->monitor)
             break;
-        item = (zmq_pollitem_t) {.socket = s->monitor, .events = ZMQ_POLLIN};
-        if (zmq_poll (&item, 1, (long) left) < 0 && errno != EINTR)
+        item = (zmq_pollitem_t){.socket = s->monitor, .events = ZMQ_POLLIN};
+        if (zmq_poll (&item, 1, (long)left) < 0 && errno != EINTR)
             return cphub_fail (err, errno, "waiting for %s: %s", s->endpoint,
                                zmq_strerror (errno));
     }
@@ -407,7 +415,7 @@ int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
 
 static void body_free (void *data, void *hint)
 {
-    (void) hint;
+    (void)hint;
     free (data);
 }
 
@@ -424,8 +432,8 @@ int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
     }
     if (msg_encode (m, &body, &len) < 0)
         return -1;
-    if (s->server && zmq_send (s->zsock, peer->rid, peer->rid_len,
-                               ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+    if (s->server &&
+        zmq_send (s->zsock, peer->rid, peer->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         goto error;
     if (zmq_send (s->zsock, type, strlen (type), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         goto error;
@@ -440,7 +448,7 @@ int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
         return -1;
     }
     return 0;
-error: {
+error : {
     int saved = errno;
     free (body);
     errno = saved;
@@ -495,10 +503,10 @@ int tsock_recv (tsock_t *s, tpeer_t *peer, msg_t **m, cphub_error_t *err)
         goto out;
     }
     *m = msg_decode (zmq_msg_data (&frames[first]), zmq_msg_size (&frames[first]),
-                     zmq_msg_data (&frames[first + 1]), zmq_msg_size (&frames[first + 1]),
-                     err);
+                     zmq_msg_data (&frames[first + 1]),
+                     zmq_msg_size (&frames[first + 1]), err);
     rc = *m ? 0 : -1;
-out: {
+out : {
     int saved = errno;
     for (size_t i = 0; i < kept; i++)
         zmq_msg_close (&frames[i]);
@@ -522,8 +530,8 @@ int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err)
         left = deadline - mono_ms ();
         if (left <= 0)
             break;
-        item = (zmq_pollitem_t) {.socket = s->zsock, .events = ZMQ_POLLIN};
-        if (zmq_poll (&item, 1, (long) left) < 0 && errno != EINTR)
+        item = (zmq_pollitem_t){.socket = s->zsock, .events = ZMQ_POLLIN};
+        if (zmq_poll (&item, 1, (long)left) < 0 && errno != EINTR)
             return cphub_fail (err, errno, "waiting for %s: %s", s->endpoint,
                                zmq_strerror (errno));
     }
@@ -549,13 +557,15 @@ tzap_t *tzap_create (tctx_t *ctx, tzap_auth_f cb, void *arg, cphub_error_t *err)
     z->cb = cb;
     z->arg = arg;
     if (!(z->zsock = zmq_socket (ctx->zctx, ZMQ_REP)) ||
-        set_int (z->zsock, ZMQ_LINGER, 0) < 0 || zmq_bind (z->zsock, ZAP_ENDPOINT) < 0) {
-        cphub_fail (err, errno, "cannot start the ZAP handler: %s", zmq_strerror (errno));
+        set_int (z->zsock, ZMQ_LINGER, 0) < 0 ||
+        zmq_bind (z->zsock, ZAP_ENDPOINT) < 0) {
+        cphub_fail (err, errno, "cannot start the ZAP handler: %s",
+                    zmq_strerror (errno));
         goto error;
     }
     ctx->zap = z;
     return z;
-error: {
+error : {
     int saved = errno;
     if (z->zsock)
         zmq_close (z->zsock);
@@ -583,8 +593,11 @@ static bool frame_is (zmq_msg_t *f, const char *text)
 
 /* Reply to one request: version, request id, status code and text, user id,
  * metadata. */
-static void zap_reply (tzap_t *z, zmq_msg_t *request_id, const char *code,
-                       const char *text, const char *user)
+static void zap_reply (tzap_t *z,
+                       zmq_msg_t *request_id,
+                       const char *code,
+                       const char *text,
+                       const char *user)
 {
     const void *rid = request_id ? zmq_msg_data (request_id) : "";
     size_t rid_len = request_id ? zmq_msg_size (request_id) : 0;
@@ -630,8 +643,8 @@ static int zap_serve_one (tzap_t *z)
         zap_reply (z, n > 1 ? &f[1] : NULL, "500", "malformed ZAP request", "");
         goto out;
     }
-    snprintf (addr, sizeof (addr), "%.*s", (int) zmq_msg_size (&f[3]),
-              (const char *) zmq_msg_data (&f[3]));
+    snprintf (addr, sizeof (addr), "%.*s", (int)zmq_msg_size (&f[3]),
+              (const char *)zmq_msg_data (&f[3]));
     if (!frame_is (&f[2], ZAP_DOMAIN) || !frame_is (&f[5], "CURVE") ||
         zmq_msg_size (&f[6]) != 32) {
         log_warn ("zap: refused a non-CURVE or foreign-domain handshake from %s", addr);
@@ -700,7 +713,8 @@ int tloop_add_sock (tloop_t *l, tsock_t *s, tloop_sock_f cb, void *arg)
 
     if (!e)
         return -1;
-    *e = (tloop_entry_t) {.kind = TL_SOCK, .sock = s, .fd = -1, .sock_cb = cb, .arg = arg};
+    *e = (tloop_entry_t){
+        .kind = TL_SOCK, .sock = s, .fd = -1, .sock_cb = cb, .arg = arg};
     return 0;
 }
 
@@ -710,7 +724,7 @@ int tloop_add_zap (tloop_t *l, tzap_t *z)
 
     if (!e)
         return -1;
-    *e = (tloop_entry_t) {.kind = TL_ZAP, .zap = z, .fd = -1};
+    *e = (tloop_entry_t){.kind = TL_ZAP, .zap = z, .fd = -1};
     return 0;
 }
 
@@ -724,7 +738,7 @@ int tloop_add_fd (tloop_t *l, int fd, tloop_fd_f cb, void *arg)
     }
     if (!(e = tloop_append (l)))
         return -1;
-    *e = (tloop_entry_t) {.kind = TL_FD, .fd = fd, .fd_cb = cb, .arg = arg};
+    *e = (tloop_entry_t){.kind = TL_FD, .fd = fd, .fd_cb = cb, .arg = arg};
     return 0;
 }
 
@@ -764,7 +778,7 @@ static int tloop_prepare (tloop_t *l)
     }
     for (i = 0; i < l->count; i++) {
         tloop_entry_t *e = &l->entries[i];
-        l->items[i] = (zmq_pollitem_t) {.events = ZMQ_POLLIN};
+        l->items[i] = (zmq_pollitem_t){.events = ZMQ_POLLIN};
         if (e->kind == TL_SOCK)
             l->items[i].socket = e->sock->zsock;
         else if (e->kind == TL_ZAP)
@@ -783,7 +797,7 @@ int tloop_run_once (tloop_t *l, int timeout_ms)
     if (tloop_prepare (l) < 0)
         return -1;
     n = l->count;
-    rc = zmq_poll (l->items, (int) n, timeout_ms);
+    rc = zmq_poll (l->items, (int)n, timeout_ms);
     if (rc < 0)
         return errno == EINTR ? 0 : -1;
     /* Callbacks may add entries (appended past n) or remove fds (marked). */

@@ -34,7 +34,7 @@ static void fill_job (job_info_t *j, uint64_t id, job_state_t state)
     j->ntasks = 2;
     j->cpus_per_task = 4;
     j->gpus_count = 1;
-    j->mem = (uint64_t) 8 << 30;
+    j->mem = (uint64_t)8 << 30;
     j->walltime = 3600;
     strcpy (j->node, "node1");
     strcpy (j->cpus, "0-7");
@@ -48,14 +48,15 @@ static void fill_job (job_info_t *j, uint64_t id, job_state_t state)
 
 static void fill_spec_argv (jobspec_t *spec)
 {
-    char *const argv[] = {"sh", "-c", "echo \"hi\" | tr a-z A-Z; printf '\\t\\n'", NULL};
+    char *const argv[] = {"sh", "-c", "echo \"hi\" | tr a-z A-Z; printf '\\t\\n'",
+                          NULL};
     cphub_error_t err;
 
     cr_assert_eq (jobspec_set_argv (spec, 3, argv, &err), 0, "%s", err.text);
     spec->ntasks = 4;
     spec->cpus_per_task = 2;
     spec->gpus = 1;
-    spec->mem = (uint64_t) 1 << 30;
+    spec->mem = (uint64_t)1 << 30;
     spec->walltime = 7200;
     strcpy (spec->name, "étude-1"); /* UTF-8 survives */
 }
@@ -66,8 +67,8 @@ static void fill_node_desc (node_desc_t *d)
     d->npackages = 1;
     d->nnuma = 2;
     d->numa_mem = xcalloc (2, sizeof (uint64_t));
-    d->numa_mem[0] = (uint64_t) 16 << 30;
-    d->numa_mem[1] = (uint64_t) 16 << 30;
+    d->numa_mem[0] = (uint64_t)16 << 30;
+    d->numa_mem[1] = (uint64_t)16 << 30;
     d->ncores = 4;
     d->cores = xcalloc (4, sizeof (node_core_t));
     for (uint32_t i = 0; i < 4; i++) {
@@ -80,7 +81,7 @@ static void fill_node_desc (node_desc_t *d)
     d->gpus = xcalloc (1, sizeof (node_gpu_t));
     strcpy (d->gpus[0].name, "gpu0");
     d->gpus[0].numa = 1;
-    d->mem = (uint64_t) 32 << 30;
+    d->mem = (uint64_t)32 << 30;
     strcpy (d->features, "avx512,a100");
     strcpy (d->topology, "synthetic:package:1 numa:2 core:2 pu:2");
     d->binding = false;
@@ -99,7 +100,7 @@ static void fill_logs_data (msg_logs_data_t *l, size_t len)
     l->len = len;
     l->data = xcalloc (len + 1, 1);
     for (size_t i = 0; i < len; i++)
-        l->data[i] = (char) (i * 7 + 3); /* every byte value, NULs included */
+        l->data[i] = (char)(i * 7 + 3); /* every byte value, NULs included */
 }
 
 /* A message of type t with every field set to something other than zero. */
@@ -108,7 +109,7 @@ static msg_t *sample (msg_type_t t)
     msg_t *m = msg_create (t);
     cphub_error_t err;
 
-    cr_assert_not_null (m, "msg_create (%d)", (int) t);
+    cr_assert_not_null (m, "msg_create (%d)", (int)t);
     switch (t) {
     case MSG_ERROR:
         m->u.error.code = EINVAL;
@@ -123,7 +124,7 @@ static msg_t *sample (msg_type_t t)
         m->u.ids.ids = xcalloc (3, sizeof (uint64_t));
         m->u.ids.ids[0] = 1;
         m->u.ids.ids[1] = 2;
-        m->u.ids.ids[2] = (uint64_t) INT64_MAX;
+        m->u.ids.ids[2] = (uint64_t)INT64_MAX;
         break;
     case MSG_JOBS:
         m->u.jobs.all = true;
@@ -168,8 +169,8 @@ static msg_t *sample (msg_type_t t)
         m->u.node_list.nodes[0].cores_used = 8;
         m->u.node_list.nodes[0].gpus = 2;
         m->u.node_list.nodes[0].gpus_used = 1;
-        m->u.node_list.nodes[0].mem = (uint64_t) 64 << 30;
-        m->u.node_list.nodes[0].mem_used = (uint64_t) 8 << 30;
+        m->u.node_list.nodes[0].mem = (uint64_t)64 << 30;
+        m->u.node_list.nodes[0].mem_used = (uint64_t)8 << 30;
         m->u.node_list.nodes[0].numa = 2;
         m->u.node_list.nodes[0].jobs = 3;
         strcpy (m->u.node_list.nodes[0].features, "a100");
@@ -218,7 +219,7 @@ static msg_t *sample (msg_type_t t)
         strcpy (m->u.run.cpus, "0-1,4-5");
         strcpy (m->u.run.gpus, "");
         strcpy (m->u.run.mems, "0");
-        m->u.run.mem = (uint64_t) 1 << 30;
+        m->u.run.mem = (uint64_t)1 << 30;
         break;
     case MSG_JOB_STARTED:
         m->u.started.id = 11;
@@ -252,14 +253,17 @@ static char *encode (const msg_t *m, size_t *len)
 {
     char *body = NULL;
 
-    cr_assert_eq (msg_encode (m, &body, len), 0, "encode %s: %s", msg_type_name (m->type),
-                  strerror (errno));
+    cr_assert_eq (msg_encode (m, &body, len), 0, "encode %s: %s",
+                  msg_type_name (m->type), strerror (errno));
     return body;
 }
 
 /* Decode body as type name; expect failure with errno code and a text that
  * contains want. */
-static void expect_reject (const char *type, const char *body, int code, const char *want)
+static void expect_reject (const char *type,
+                           const char *body,
+                           int code,
+                           const char *want)
 {
     cphub_error_t err = {.text = ""};
     msg_t *m;
@@ -269,7 +273,8 @@ static void expect_reject (const char *type, const char *body, int code, const c
     cr_assert_null (m, "accepted %s %s", type, body);
     cr_assert_eq (errno, code, "%s %s: errno %d (%s), wanted %d; text '%s'", type, body,
                   errno, strerror (errno), code, err.text);
-    cr_assert_not_null (strstr (err.text, want), "text '%s' lacks '%s'", err.text, want);
+    cr_assert_not_null (strstr (err.text, want), "text '%s' lacks '%s'", err.text,
+                        want);
     msg_destroy (m);
 }
 
@@ -285,22 +290,22 @@ static msg_t *decode_ok (const char *type, const char *body)
 Test (msg, type_names_round_trip)
 {
     for (int t = 0; t < MSG_TYPE_COUNT; t++) {
-        const char *name = msg_type_name ((msg_type_t) t);
+        const char *name = msg_type_name ((msg_type_t)t);
         msg_type_t back;
         cr_assert_not_null (name);
         cr_assert_eq (msg_type_parse (name, strlen (name), &back), 0);
-        cr_assert_eq ((int) back, t);
+        cr_assert_eq ((int)back, t);
     }
     cr_assert_null (msg_type_name (MSG_TYPE_COUNT));
-    cr_assert_eq (msg_type_parse ("submit.okx", 10, &(msg_type_t) {0}), -1);
+    cr_assert_eq (msg_type_parse ("submit.okx", 10, &(msg_type_t){0}), -1);
     cr_assert_eq (errno, ENOENT);
-    cr_assert_eq (msg_type_parse ("submit.ok", 6, &(msg_type_t) {0}), 0);
+    cr_assert_eq (msg_type_parse ("submit.ok", 6, &(msg_type_t){0}), 0);
 }
 
 Test (msg, every_type_round_trips)
 {
     for (int t = 0; t < MSG_TYPE_COUNT; t++) {
-        msg_t *m = sample ((msg_type_t) t), *back;
+        msg_t *m = sample ((msg_type_t)t), *back;
         const char *name = msg_type_name (m->type);
         cphub_error_t err = {.text = ""};
         size_t len, len2;
@@ -332,7 +337,7 @@ Test (msg, round_trip_fields)
     cr_assert_null (b->u.submit.spec.argv[3]);
     cr_assert_null (b->u.submit.spec.script);
     cr_assert_str_eq (b->u.submit.spec.name, "étude-1");
-    cr_assert_eq (b->u.submit.spec.mem, (uint64_t) 1 << 30);
+    cr_assert_eq (b->u.submit.spec.mem, (uint64_t)1 << 30);
     msg_destroy (b);
     msg_destroy (m);
     free (body);
@@ -376,8 +381,8 @@ Test (msg, base64_binary_round_trip)
         b = decode_ok ("logs.data", body);
         cr_assert_eq (b->u.logs_data.len, m->u.logs_data.len);
         cr_assert_not_null (b->u.logs_data.data);
-        cr_assert_eq (memcmp (b->u.logs_data.data, m->u.logs_data.data, m->u.logs_data.len),
-                      0);
+        cr_assert_eq (
+            memcmp (b->u.logs_data.data, m->u.logs_data.data, m->u.logs_data.len), 0);
         cr_assert_eq (b->u.logs_data.eof, true);
         msg_destroy (b);
         msg_destroy (m);
@@ -415,7 +420,9 @@ Test (msg, rejects_unknown_type)
 {
     expect_reject ("foo", "{\"v\":1}", ENOENT, "unknown message type 'foo'");
     expect_reject ("submit.", "{\"v\":1}", ENOENT, "unknown message type 'submit.'");
-    expect_reject ("\x01\xff", "{\"v\":1}", ENOENT, "unknown message type '?" "?'");
+    expect_reject ("\x01\xff", "{\"v\":1}", ENOENT,
+                   "unknown message type '?"
+                   "?'");
 }
 
 Test (msg, rejects_non_object_and_bad_json)
@@ -440,7 +447,7 @@ Test (msg, rejects_missing_field)
 
 Test (msg, rejects_wrong_field_type_and_range)
 {
-#define SPEC_NTASKS                                                                \
+#define SPEC_NTASKS                                                              \
     "{\"v\":1,\"spec\":{\"ntasks\":%s,\"cpus_per_task\":1,\"gpus\":0,\"mem\":0," \
     "\"walltime\":0,\"name\":\"\",\"argv\":[\"true\"]}}"
     char body[512];
@@ -460,22 +467,27 @@ Test (msg, rejects_wrong_field_type_and_range)
     snprintf (body, sizeof (body), SPEC_NTASKS, "1");
     msg_destroy (decode_ok ("submit", body));
 
-    expect_reject ("jobs", "{\"v\":1,\"all\":1}", EPROTO, "field 'all' must be true or false");
+    expect_reject ("jobs", "{\"v\":1,\"all\":1}", EPROTO,
+                   "field 'all' must be true or false");
     expect_reject ("show", "{\"v\":1,\"id\":0}", EINVAL, "show: field 'id'");
     expect_reject ("show", "{\"v\":1,\"id\":-3}", EINVAL, "show: field 'id'");
-    expect_reject ("cancel", "{\"v\":1,\"ids\":[]}", EINVAL, "field 'ids' has 0 entries");
+    expect_reject ("cancel", "{\"v\":1,\"ids\":[]}", EINVAL,
+                   "field 'ids' has 0 entries");
     expect_reject ("cancel", "{\"v\":1,\"ids\":[1,\"2\"]}", EPROTO, "field 'ids[1]'");
-    expect_reject ("cancel", "{\"v\":1,\"ids\":{}}", EPROTO, "field 'ids' must be an array");
-    expect_reject ("logs", "{\"v\":1,\"id\":1,\"stream\":\"stdin\",\"offset\":0,\"max\":0}",
-                   EINVAL, "field 'stream' must be one of stdout, stderr");
+    expect_reject ("cancel", "{\"v\":1,\"ids\":{}}", EPROTO,
+                   "field 'ids' must be an array");
     expect_reject ("logs",
-                   "{\"v\":1,\"id\":1,\"stream\":\"stdout\",\"offset\":0,\"max\":2000000}",
-                   EINVAL, "field 'max'");
-    expect_reject ("job.exit",
-                   "{\"v\":1,\"id\":1,\"kind\":\"exploded\",\"exit_code\":0,\"signal\":0,"
-                   "\"start_time\":0,\"end_time\":0,\"cpu_time\":0,\"max_rss\":0,"
-                   "\"text\":\"\"}",
-                   EINVAL, "field 'kind' must be one of exited, signaled");
+                   "{\"v\":1,\"id\":1,\"stream\":\"stdin\",\"offset\":0,\"max\":0}",
+                   EINVAL, "field 'stream' must be one of stdout, stderr");
+    expect_reject (
+        "logs", "{\"v\":1,\"id\":1,\"stream\":\"stdout\",\"offset\":0,\"max\":2000000}",
+        EINVAL, "field 'max'");
+    expect_reject (
+        "job.exit",
+        "{\"v\":1,\"id\":1,\"kind\":\"exploded\",\"exit_code\":0,\"signal\":0,"
+        "\"start_time\":0,\"end_time\":0,\"cpu_time\":0,\"max_rss\":0,"
+        "\"text\":\"\"}",
+        EINVAL, "field 'kind' must be one of exited, signaled");
     expect_reject ("job.exit",
                    "{\"v\":1,\"id\":1,\"kind\":\"exited\",\"exit_code\":0,\"signal\":0,"
                    "\"start_time\":-5,\"end_time\":0,\"cpu_time\":0,\"max_rss\":0,"
@@ -493,20 +505,23 @@ Test (msg, rejects_too_long_string)
 
     memset (name, 'x', sizeof (name) - 1);
     name[sizeof (name) - 1] = '\0';
-    snprintf (body, sizeof (body),
-              "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,\"mem\":0,"
-              "\"walltime\":0,\"name\":\"%s\",\"argv\":[\"true\"]}}",
-              name);
+    snprintf (
+        body, sizeof (body),
+        "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,\"mem\":0,"
+        "\"walltime\":0,\"name\":\"%s\",\"argv\":[\"true\"]}}",
+        name);
     expect_reject ("submit", body, EINVAL,
                    "submit: field 'spec.name' is 299 bytes long; at most 127");
     snprintf (body, sizeof (body), "{\"v\":1,\"code\":1,\"text\":\"%s\"}", name);
-    expect_reject ("error", body, EINVAL, "field 'text' is 299 bytes long; at most 159");
+    expect_reject ("error", body, EINVAL,
+                   "field 'text' is 299 bytes long; at most 159");
     /* exactly the limit is fine */
     name[127] = '\0';
-    snprintf (body, sizeof (body),
-              "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,\"mem\":0,"
-              "\"walltime\":0,\"name\":\"%s\",\"argv\":[\"true\"]}}",
-              name);
+    snprintf (
+        body, sizeof (body),
+        "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,\"mem\":0,"
+        "\"walltime\":0,\"name\":\"%s\",\"argv\":[\"true\"]}}",
+        name);
     msg_destroy (decode_ok ("submit", body));
 }
 
@@ -549,10 +564,11 @@ Test (msg, rejects_invalid_jobspec)
                    "\"script\":\"#!/bin/sh\\ntrue\\n\"}}",
                    EINVAL, "submit: give either a command or a script");
     /* neither */
-    expect_reject ("submit",
-                   "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,"
-                   "\"mem\":0,\"walltime\":0,\"name\":\"\",\"argv\":[],\"script\":null}}",
-                   EINVAL, "submit: no command or script given");
+    expect_reject (
+        "submit",
+        "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,"
+        "\"mem\":0,\"walltime\":0,\"name\":\"\",\"argv\":[],\"script\":null}}",
+        EINVAL, "submit: no command or script given");
     /* a script without #! */
     expect_reject ("submit",
                    "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,"
@@ -564,7 +580,8 @@ Test (msg, rejects_invalid_jobspec)
     size_t len;
     m->u.run.spec.walltime = 0;
     char *body = encode (m, &len);
-    expect_reject ("job.run", body, EINVAL, "job.run: field 'spec.walltime' must be > 0");
+    expect_reject ("job.run", body, EINVAL,
+                   "job.run: field 'spec.walltime' must be > 0");
     free (body);
     m->u.run.spec.walltime = 60;
     strcpy (m->u.run.cpus, "3-1");
@@ -702,7 +719,8 @@ Test (msg, payload_json)
 
 Test (msg, error_create_and_destroy_null)
 {
-    msg_t *m = msg_error_create (EPERM, "tenant %s may not cancel job %d", "tenant-b", 7);
+    msg_t *m =
+        msg_error_create (EPERM, "tenant %s may not cancel job %d", "tenant-b", 7);
 
     cr_assert_not_null (m);
     cr_assert_eq (m->type, MSG_ERROR);

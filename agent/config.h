@@ -1,0 +1,69 @@
+/* config.h: cphub-agent's settings, from agent.conf and the command line.
+ *
+ * agent.conf is a libconfig file with one group, agent = { ... }, whose
+ * settings are listed (with their defaults) in config.c's table and in
+ * etc/agent.conf. Relative paths in the file are relative to the file's
+ * directory; relative paths given as flags are relative to the working
+ * directory. Flags override the file. Errors name the file, the line and the
+ * setting ("etc/agent.conf:7: 'agent.kill_grace': '10x' is not a duration").
+ */
+#ifndef CPHUB_AGENT_CONFIG_H
+#define CPHUB_AGENT_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "agent/topo.h"
+#include "cphub/error.h"
+#include "cphub/log.h"
+#include "cphub/resource.h"
+
+/* Command-line flags; NULL/false when not given. Strings point into argv. */
+typedef struct agent_flags {
+    const char *config;    /* -c FILE */
+    const char *name;      /* --name N */
+    const char *topology;  /* --topology T */
+    const char *state_dir; /* --state-dir D */
+    const char *log_file;  /* --log-file F */
+    bool verbose;          /* -v: log at debug */
+    bool check_config;     /* --check-config */
+    bool help;             /* -h, --help */
+} agent_flags_t;
+
+typedef struct agent_config {
+    char *file; /* the config file read */
+    char name[NODE_NAME_MAX + 1];
+    char *scheduler;     /* endpoint of the scheduler's agent socket */
+    char *scheduler_key; /* path of the scheduler's public key */
+    char *key;           /* path of this agent's key pair */
+    char *topology;      /* "", "synthetic:...", "xml:PATH" (PATH resolved) */
+    char features[256];  /* "avx512,bigmem" */
+    topo_gpu_t *gpus;    /* extra GPUs to advertise */
+    size_t ngpus;
+    char *state_dir;
+    int64_t heartbeat_interval; /* seconds, >= 1 */
+    int64_t kill_grace;         /* seconds, >= 0 */
+    log_level_t log_level;
+    char *log_file; /* NULL: stderr */
+} agent_config_t;
+
+/* The config file used when -c is not given. */
+const char *agent_config_default_file (void);
+
+/* Parse argv into flags. 0, or -1/EINVAL with err ("unknown option '--foo';
+ * see cphub-agent --help", "option '--name' needs a value"). */
+int agent_flags_parse (int argc, char **argv, agent_flags_t *flags, cphub_error_t *err);
+/* Print the usage text, the flags and the config settings with their help. */
+void agent_usage (FILE *out);
+
+/* Read the config file named by flags (or the default) and apply the flags.
+ * cfg is overwritten; on success the caller calls agent_config_clear(). -1
+ * with errno and err naming file, line and setting; cfg is left cleared. */
+int agent_config_load (agent_config_t *cfg,
+                       const agent_flags_t *flags,
+                       cphub_error_t *err);
+void agent_config_clear (agent_config_t *cfg);
+
+#endif

@@ -1,0 +1,692 @@
+/* main.c: cphub-agent, the node agent: the loop that links this node's job
+ * runner to the scheduler.
+ *
+ * It reads the config, discovers the node (topo.c), connects out to the
+ * scheduler with a CURVE DEALER socket, registers with the node description
+ * and the jobs it holds, heartbeats, and serves the scheduler's requests
+ * through a table of handlers: job.run (exec.c starts the job), job.kill and
+ * logs.fetch. Exit reports go through an outbox that is flushed only while
+ * the scheduler has acknowledged the registration. When the scheduler answers
+ * a heartbeat with ENOENT (it restarted and forgot this node), or stays silent
+ * for three heartbeat intervals after a register, the agent registers again.
+ * Anything malformed from the network is logged and dropped. SIGTERM/SIGINT
+ * stop the agent and leave its jobs running.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <utlist.h>
+
+#include "agent/agent.h"
+#include "cphub/log.h"
+#include "cphub/parse.h"
+
+/* Silence after a register, in heartbeat intervals, before registering again. */
+#define AGENT_REGISTER_PATIENCE 3
+
+static double mono_now (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* --- sending -------------------------------------------------------------- */
+
+static int agent_send (agent_t *a, const msg_t *m)
+{
+    if (!a->sock) {
+        errno = ENOTCONN;
+        return -1;
+    }
+    if (tsock_send (a->sock, NULL, m) < 0) {
+        if (errno != EAGAIN)
+            log_warn ("cannot send %s to the scheduler: %s", msg_type_name (m->type),
+                      strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void report_free (agent_report_t **list, uint32_t *len, agent_report_t *r)
+{
+    DL_DELETE (*list, r);
+    (*len)--;
+    msg_destroy (r->m);
+    free (r);
+}
+
+static void report_free_all (agent_report_t **list, uint32_t *len)
+{
+    agent_report_t *r, *tmp;
+
+    DL_FOREACH_SAFE (*list, r, tmp)
+    {
+        report_free (list, len, r);
+    }
+}
+
+/* Send the outbox while registered. A sent exit report moves to the unacked
+ * list: if the scheduler turns out to have restarted, it is sent again after
+ * the next registration (the scheduler ignores an exit it already has). */
+static void outbox_flush (agent_t *a)
+{
+    agent_report_t *r, *tmp;
+
+    if (!a->registered)
+        return;
+    DL_FOREACH_SAFE (a->outbox, r, tmp)
+    {
+        if (agent_send (a, r->m) < 0 && errno == EAGAIN)
+            return; /* the scheduler's queue is full: keep the rest */
+        if (r->m->type != MSG_JOB_EXIT) {
+            report_free (&a->outbox, &a->outbox_len, r);
+            continue;
+        }
+        DL_DELETE (a->outbox, r);
+        a->outbox_len--;
+        if (a->unacked_len >= AGENT_OUTBOX_MAX)
+            report_free (&a->unacked, &a->unacked_len, a->unacked);
+        DL_APPEND (a->unacked, r);
+        a->unacked_len++;
+    }
+}
+
+/* The scheduler answered with something other than an error after these
+ * reports were sent: it has them. */
+static void unacked_confirm (agent_t *a)
+{
+    report_free_all (&a->unacked, &a->unacked_len);
+}
+
+/* A new registration was accepted: send the unacknowledged exits first. */
+static void unacked_resend (agent_t *a)
+{
+    if (!a->unacked)
+        return;
+    log_info ("sending %u exit reports again after registering", a->unacked_len);
+    DL_CONCAT (a->unacked, a->outbox);
+    a->outbox = a->unacked;
+    a->outbox_len += a->unacked_len;
+    a->unacked = NULL;
+    a->unacked_len = 0;
+    outbox_flush (a);
+}
+
+static bool report_has_exit (const agent_report_t *list, uint64_t id)
+{
+    const agent_report_t *r;
+
+    DL_FOREACH (list, r)
+    {
+        if (r->job_id == id && r->m->type == MSG_JOB_EXIT)
+            return true;
+    }
+    return false;
+}
+
+/* Queue a report (taking m) and send what can be sent. */
+static void outbox_push (agent_t *a, msg_t *m, uint64_t job_id)
+{
+    agent_report_t *r;
+
+    if (a->outbox_len >= AGENT_OUTBOX_MAX) {
+        DL_FOREACH (a->outbox, r)
+        {
+            if (r->m->type == MSG_JOB_STARTED)
+                break;
+        }
+        if (!r)
+            r = a->outbox;
+        log_warn ("outbox full: dropping the %s report of job %" PRIu64,
+                  msg_type_name (r->m->type), r->job_id);
+        report_free (&a->outbox, &a->outbox_len, r);
+    }
+    if (!(r = calloc (1, sizeof (*r)))) {
+        log_err ("out of memory: the %s report of job %" PRIu64 " is lost",
+                 msg_type_name (m->type), job_id);
+        msg_destroy (m);
+        return;
+    }
+    r->m = m;
+    r->job_id = job_id;
+    DL_APPEND (a->outbox, r);
+    a->outbox_len++;
+    outbox_flush (a);
+}
+
+/* Add the ids of the exit reports in list that are not running again. */
+static void held_add (const agent_t *a, const agent_report_t *list, node_desc_t *d)
+{
+    const agent_report_t *r;
+
+    DL_FOREACH (list, r)
+    {
+        if (r->m->type == MSG_JOB_EXIT && !exec_running (a->exec, r->job_id))
+            d->jobs[d->njobs++] = r->job_id;
+    }
+}
+
+static void send_register (agent_t *a)
+{
+    msg_t *m = msg_create (MSG_REGISTER);
+    uint32_t nrun = 0;
+    uint64_t *running = NULL;
+
+    a->register_sent = mono_now ();
+    a->registered = false;
+    if (!m || node_desc_copy (&m->u.node, &a->desc) < 0)
+        goto nomem;
+    /* The jobs held: running, and ended with the exit not known to be had. */
+    running = exec_job_ids (a->exec, &nrun);
+    m->u.node.jobs =
+        calloc ((size_t)nrun + a->outbox_len + a->unacked_len + 1, sizeof (uint64_t));
+    if (!m->u.node.jobs)
+        goto nomem;
+    for (uint32_t i = 0; i < nrun; i++)
+        m->u.node.jobs[m->u.node.njobs++] = running[i];
+    held_add (a, a->unacked, &m->u.node);
+    held_add (a, a->outbox, &m->u.node);
+    if (agent_send (a, m) == 0)
+        log_debug ("register sent to %s (%u jobs held)", a->cfg.scheduler,
+                   m->u.node.njobs);
+    free (running);
+    msg_destroy (m);
+    return;
+nomem:
+    log_err ("out of memory building the register message");
+    free (running);
+    msg_destroy (m);
+}
+
+static void send_heartbeat (agent_t *a)
+{
+    msg_t *m = msg_create (MSG_HEARTBEAT);
+
+    if (!m)
+        return;
+    m->u.heartbeat.running = exec_count (a->exec);
+    agent_send (a, m);
+    msg_destroy (m);
+}
+
+static void send_exit (agent_t *a, const msg_job_exit_t *e)
+{
+    msg_t *m = msg_create (MSG_JOB_EXIT);
+
+    if (!m) {
+        log_err ("out of memory: the exit of job %" PRIu64 " is not reported", e->id);
+        return;
+    }
+    m->u.exit = *e;
+    outbox_push (a, m, e->id);
+}
+
+static void send_started (agent_t *a, uint64_t id, int64_t pid, double time)
+{
+    msg_t *m = msg_create (MSG_JOB_STARTED);
+
+    if (!m) {
+        log_err ("out of memory: the start of job %" PRIu64 " is not reported", id);
+        return;
+    }
+    m->u.started.id = id;
+    m->u.started.pid = pid;
+    m->u.started.time = time;
+    outbox_push (a, m, id);
+}
+
+/* --- handlers for the scheduler's messages ----------------------------------- */
+
+static void on_register_ok (agent_t *a, const msg_t *m)
+{
+    (void)m;
+    a->register_retries = 0;
+    if (!a->registered)
+        log_info (
+            "registered with the scheduler at %s as %s (%u cores, %u GPUs, %u "
+            "jobs running)",
+            a->cfg.scheduler, a->desc.name, a->desc.ncores, a->desc.ngpus,
+            exec_count (a->exec));
+    a->registered = true;
+    a->next_heartbeat = mono_now () + (double)a->cfg.heartbeat_interval;
+    unacked_resend (a);
+    outbox_flush (a);
+}
+
+static void on_error (agent_t *a, const msg_t *m)
+{
+    double now = mono_now ();
+
+    /* ENOENT: the scheduler does not know this node (it restarted). */
+    if (m->u.error.code != ENOENT) {
+        log_warn ("the scheduler refused a message: %s (%s)", m->u.error.text,
+                  strerror (m->u.error.code));
+    } else if (a->registered ||
+               now - a->register_sent >= (double)a->cfg.heartbeat_interval) {
+        log_info ("the scheduler does not know %s (%s); registering again",
+                  a->desc.name, m->u.error.text);
+        send_register (a);
+    } else {
+        log_debug ("the scheduler does not know %s yet: %s", a->desc.name,
+                   m->u.error.text);
+    }
+}
+
+static void on_job_run (agent_t *a, const msg_t *m)
+{
+    const msg_job_run_t *run = &m->u.run;
+    cphub_error_t err = {""};
+    msg_job_exit_t e = {.id = run->id, .kind = EXIT_START_FAILED};
+    int64_t pid;
+    double start;
+
+    if (exec_job_info (a->exec, run->id, &pid, &start) == 0) {
+        log_warn ("job %" PRIu64 " is already running (pid %" PRId64
+                  "); not started again",
+                  run->id, pid);
+        send_started (a, run->id, pid, start);
+        return;
+    }
+    if (exec_start (a->exec, run, &pid, &start, &err) < 0) {
+        log_warn ("job %" PRIu64 " could not start: %s", run->id, err.text);
+        e.start_time = e.end_time = clock_now ();
+        snprintf (e.text, sizeof (e.text), "%s", err.text);
+        send_exit (a, &e);
+        return;
+    }
+    log_info ("job %" PRIu64 " started: pid %" PRId64 ", cpus %s%s%s%s", run->id, pid,
+              run->cpus[0] ? run->cpus : "-", run->gpus[0] ? ", gpus " : "", run->gpus,
+              a->desc.binding ? "" : " (binding not applied: not a real topology)");
+    send_started (a, run->id, pid, start);
+}
+
+static void on_job_kill (agent_t *a, const msg_t *m)
+{
+    const msg_job_kill_t *k = &m->u.kill;
+    cphub_error_t err = {""};
+    msg_job_exit_t e = {.id = k->id, .kind = EXIT_LOST};
+
+    if (exec_kill (a->exec, k->id, k->signal, &err) == 0) {
+        log_info ("job %" PRIu64 ": killing it as the scheduler asked", k->id);
+        return;
+    }
+    if (errno != ENOENT) {
+        log_warn ("job %" PRIu64 ": %s", k->id, err.text);
+        return;
+    }
+    if (report_has_exit (a->outbox, k->id) || report_has_exit (a->unacked, k->id))
+        return; /* it ended; the report is on its way */
+    log_warn ("job.kill for job %" PRIu64 ", which %s does not hold: reporting it lost",
+              k->id, a->desc.name);
+    e.start_time = e.end_time = clock_now ();
+    snprintf (e.text, sizeof (e.text), "%s", err.text);
+    send_exit (a, &e);
+}
+
+/* Read up to max bytes at offset from the job's output file into d. */
+static void logs_read (agent_t *a, const msg_logs_req_t *q, msg_logs_data_t *d)
+{
+    size_t max =
+        q->max == 0 || q->max > MSG_LOGS_CHUNK_MAX ? MSG_LOGS_CHUNK_MAX : q->max;
+    char path[4096];
+    struct stat st;
+    ssize_t n = 0;
+    int fd = -1;
+
+    d->offset = q->offset;
+    if (exec_output_path (a->exec, q->id, q->stream, path, sizeof (path)) < 0 ||
+        (fd = open (path, O_RDONLY | O_CLOEXEC)) < 0 || fstat (fd, &st) < 0) {
+        d->code = errno == ENOENT || errno == ENAMETOOLONG ? ENOENT : errno;
+        if (d->code == ENOENT)
+            snprintf (d->text, sizeof (d->text), "no output for job %" PRIu64 " on %s",
+                      q->id, a->desc.name);
+        else
+            snprintf (d->text, sizeof (d->text),
+                      "cannot read the output of job %" PRIu64 " on %s: %s", q->id,
+                      a->desc.name, strerror (d->code));
+        goto done;
+    }
+    if (q->offset < (uint64_t)st.st_size) {
+        size_t want = (uint64_t)st.st_size - q->offset < max
+                          ? (size_t)((uint64_t)st.st_size - q->offset)
+                          : max;
+        if (!(d->data = malloc (want))) {
+            d->code = ENOMEM;
+            snprintf (d->text, sizeof (d->text), "out of memory");
+            goto done;
+        }
+        do
+            n = pread (fd, d->data, want, (off_t)q->offset);
+        while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            d->code = errno;
+            snprintf (d->text, sizeof (d->text),
+                      "cannot read the output of job %" PRIu64 " on %s: %s", q->id,
+                      a->desc.name, strerror (d->code));
+            goto done;
+        }
+    }
+    d->len = (size_t)n;
+    d->eof = q->offset + (uint64_t)n >= (uint64_t)st.st_size &&
+             !exec_running (a->exec, q->id);
+done:
+    if (fd >= 0)
+        close (fd);
+    if (d->code) {
+        free (d->data);
+        d->data = NULL;
+        d->len = 0;
+    }
+}
+
+static void on_logs_fetch (agent_t *a, const msg_t *m)
+{
+    msg_t *reply = msg_create (MSG_LOGS_DATA);
+
+    if (!reply) {
+        log_err ("out of memory answering logs.fetch for job %" PRIu64,
+                 m->u.logs_req.id);
+        return;
+    }
+    reply->u.logs_data.tag = m->u.logs_req.tag;
+    reply->u.logs_data.id = m->u.logs_req.id;
+    logs_read (a, &m->u.logs_req, &reply->u.logs_data);
+    if (agent_send (a, reply) < 0 && errno == EAGAIN)
+        log_warn ("logs.data for job %" PRIu64
+                  " dropped: the scheduler's queue is full",
+                  m->u.logs_req.id);
+    msg_destroy (reply);
+}
+
+typedef void (*agent_handler_f) (agent_t *a, const msg_t *m);
+
+static const agent_handler_f handlers[MSG_TYPE_COUNT] = {
+    [MSG_REGISTER_OK] = on_register_ok, [MSG_ERROR] = on_error,
+    [MSG_JOB_RUN] = on_job_run,         [MSG_JOB_KILL] = on_job_kill,
+    [MSG_LOGS_FETCH] = on_logs_fetch,
+};
+
+static void sock_cb (tsock_t *s, void *arg)
+{
+    agent_t *a = arg;
+
+    for (;;) {
+        cphub_error_t err = {""};
+        tpeer_t peer;
+        msg_t *m = NULL;
+
+        if (tsock_recv (s, &peer, &m, &err) < 0) {
+            if (errno == EAGAIN)
+                return;
+            log_warn ("dropped a malformed message from the scheduler: %s", err.text);
+            continue;
+        }
+        a->last_heard = mono_now ();
+        if ((unsigned)m->type < MSG_TYPE_COUNT && handlers[m->type])
+            handlers[m->type](a, m);
+        else
+            log_warn (
+                "dropped a '%s' message: the scheduler does not send those to "
+                "agents",
+                msg_type_name (m->type) ? msg_type_name (m->type) : "?");
+        if (m->type != MSG_ERROR && m->type != MSG_REGISTER_OK)
+            unacked_confirm (a);
+        msg_destroy (m);
+    }
+}
+
+/* --- events from exec and signals --------------------------------------------- */
+
+static void job_exit_cb (const msg_job_exit_t *e, void *arg)
+{
+    agent_t *a = arg;
+
+    log_info ("job %" PRIu64 " ended: %s (cpu %.2fs, max rss %" PRIu64 " KiB)", e->id,
+              e->text, e->cpu_time, e->max_rss / 1024);
+    send_exit (a, e);
+}
+
+static void exec_cb (int fd, void *arg)
+{
+    agent_t *a = arg;
+    (void)fd;
+    exec_reap (a->exec);
+}
+
+static void signal_cb (int fd, void *arg)
+{
+    agent_t *a = arg;
+    struct signalfd_siginfo si;
+
+    while (read (fd, &si, sizeof (si)) == (ssize_t)sizeof (si)) {
+        log_info ("%s: stopping; %u running jobs keep running",
+                  strsignal ((int)si.ssi_signo), exec_count (a->exec));
+        a->stop = true;
+    }
+}
+
+/* --- set-up and tear-down ------------------------------------------------------ */
+
+/* Errors name where the topology and GPUs came from. */
+static int agent_discover (agent_t *a, const agent_flags_t *flags, cphub_error_t *err)
+{
+    cphub_error_t why = {""};
+
+    if (!(a->topo = topo_create (a->cfg.topology, &why)) ||
+        topo_describe (a->topo, a->cfg.gpus, a->cfg.ngpus, a->cfg.features, &a->desc,
+                       &why) < 0)
+        return cphub_fail (err, errno, "%s: %s",
+                           flags->topology && !a->topo ? "--topology" : a->cfg.file,
+                           why.text);
+    snprintf (a->desc.name, sizeof (a->desc.name), "%s", a->cfg.name);
+    return node_desc_validate (&a->desc, err);
+}
+
+/* Key files missing: say how to make them. */
+static int agent_keys (agent_t *a, cphub_error_t *err)
+{
+    cphub_error_t why = {""};
+
+    if (keys_read_pair (a->cfg.key, &a->key, &why) == 0 &&
+        keys_read_public (a->cfg.scheduler_key, a->scheduler_public, &why) == 0)
+        return 0;
+    if (errno != ENOENT)
+        return cphub_fail (err, errno, "%s", why.text);
+    return cphub_fail (err, ENOENT,
+                       "%s (make key pairs with `cphub keygen NAME --dir DIR`)",
+                       why.text);
+}
+
+static void print_check (const agent_t *a)
+{
+    char mem[32];
+
+    format_size (a->desc.mem, mem, sizeof (mem));
+    printf (
+        "config OK: node %s, topology %s (%u cores, %u NUMA domain%s, %u GPU%s, %s "
+        "memory, binding %s), scheduler %s\n",
+        a->desc.name, a->desc.topology, a->desc.ncores, a->desc.nnuma,
+        a->desc.nnuma == 1 ? "" : "s", a->desc.ngpus, a->desc.ngpus == 1 ? "" : "s",
+        mem, a->desc.binding ? "applied" : "recorded only", a->cfg.scheduler);
+}
+
+/* The socket to the scheduler and the loop that polls it with the exec and
+ * signal fds. Remade to drop what is queued for a scheduler that is away. */
+static int link_open (agent_t *a, cphub_error_t *err)
+{
+    if (!(a->sock = tsock_client_create (a->tctx, a->cfg.scheduler, a->scheduler_public,
+                                         &a->key, err)))
+        return -1;
+    if (!(a->loop = tloop_create ()) ||
+        tloop_add_sock (a->loop, a->sock, sock_cb, a) < 0 ||
+        tloop_add_fd (a->loop, exec_fd (a->exec), exec_cb, a) < 0 ||
+        tloop_add_fd (a->loop, a->sigfd, signal_cb, a) < 0)
+        return cphub_fail (err, errno, "cannot set up the event loop: %s",
+                           strerror (errno));
+    return 0;
+}
+
+static void link_close (agent_t *a)
+{
+    tloop_destroy (a->loop);
+    a->loop = NULL;
+    tsock_destroy (a->sock);
+    a->sock = NULL;
+}
+
+/* Heartbeats and re-registration; returns ms until the next timer. */
+static int timers (agent_t *a)
+{
+    double now = mono_now ();
+    double hb = (double)a->cfg.heartbeat_interval;
+    double next;
+
+    if (a->registered) {
+        if (now >= a->next_heartbeat) {
+            send_heartbeat (a);
+            a->next_heartbeat = now + hb;
+        }
+        next = a->next_heartbeat;
+    } else {
+        double quiet =
+            a->register_sent > a->last_heard ? a->register_sent : a->last_heard;
+        if (now - quiet >= AGENT_REGISTER_PATIENCE * hb) {
+            cphub_error_t err = {""};
+            log_msg (a->register_retries++ ? LOG_LVL_DEBUG : LOG_LVL_WARN,
+                     "no answer from the scheduler at %s for %.0fs; connecting and "
+                     "registering again",
+                     a->cfg.scheduler, now - quiet);
+            /* A new socket: what the old one queued (heartbeats, registers)
+             * is dropped; exits are on the unacked list and go again. */
+            link_close (a);
+            if (link_open (a, &err) < 0) {
+                log_err ("%s", err.text);
+                a->stop = true;
+                return 0;
+            }
+            send_register (a);
+            quiet = a->register_sent;
+        }
+        next = quiet + AGENT_REGISTER_PATIENCE * hb;
+    }
+    double ms = (next - now) * 1000.0 + 1.0;
+    return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
+}
+
+static int agent_connect (agent_t *a, cphub_error_t *err)
+{
+    exec_config_t xc = {.state_dir = a->cfg.state_dir,
+                        .node = a->cfg.name,
+                        .kill_grace = a->cfg.kill_grace};
+    sigset_t stop;
+
+    sigemptyset (&stop);
+    sigaddset (&stop, SIGTERM);
+    sigaddset (&stop, SIGINT);
+    if ((a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+        return cphub_fail (err, errno, "signalfd: %s", strerror (errno));
+    if (!(a->exec = exec_create (&xc, a->topo, job_exit_cb, a, err)))
+        return -1;
+    if (!(a->tctx = tctx_create ()))
+        return cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",
+                           strerror (errno));
+    return link_open (a, err);
+}
+
+static void agent_teardown (agent_t *a)
+{
+    if (a->outbox_len)
+        log_warn ("stopping with %u job reports unsent", a->outbox_len);
+    report_free_all (&a->outbox, &a->outbox_len);
+    report_free_all (&a->unacked, &a->unacked_len);
+    link_close (a);
+    tctx_destroy (a->tctx);
+    exec_destroy (a->exec);
+    if (a->sigfd >= 0)
+        close (a->sigfd);
+    node_desc_clear (&a->desc);
+    topo_destroy (a->topo);
+    agent_config_clear (&a->cfg);
+}
+
+static int agent_run (agent_t *a)
+{
+    log_info ("cphub-agent %s starting: scheduler %s, topology %s, %u cores, state %s",
+              a->cfg.name, a->cfg.scheduler, a->desc.topology, a->desc.ncores,
+              exec_jobs_dir (a->exec));
+    send_register (a);
+    while (!a->stop) {
+        int timeout = timers (a);
+        int xt = exec_timeout_ms (a->exec);
+
+        if (xt >= 0 && xt < timeout)
+            timeout = xt;
+        if (a->stop)
+            break;
+        if (tloop_run_once (a->loop, timeout) < 0) {
+            log_err ("event loop failed: %s", strerror (errno));
+            return -1;
+        }
+        exec_tick (a->exec);
+    }
+    return 0;
+}
+
+int main (int argc, char **argv)
+{
+    agent_t a = {.sigfd = -1};
+    agent_flags_t flags;
+    cphub_error_t err = {""};
+    sigset_t block;
+    int rc = 1;
+
+    node_desc_init (&a.desc);
+    log_init ("cphub-agent", LOG_LVL_INFO);
+    if (agent_flags_parse (argc, argv, &flags, &err) < 0) {
+        fprintf (stderr, "cphub-agent: %s\n", err.text);
+        return 2;
+    }
+    if (flags.help) {
+        agent_usage (stdout);
+        return 0;
+    }
+    /* Before any thread exists: signals become events (signalfd). */
+    sigemptyset (&block);
+    sigaddset (&block, SIGCHLD);
+    sigaddset (&block, SIGTERM);
+    sigaddset (&block, SIGINT);
+    sigprocmask (SIG_BLOCK, &block, NULL);
+    if (agent_config_load (&a.cfg, &flags, &err) < 0 ||
+        agent_discover (&a, &flags, &err) < 0 || agent_keys (&a, &err) < 0) {
+        fprintf (stderr, "cphub-agent: %s\n", err.text);
+        goto done;
+    }
+    if (flags.check_config) {
+        print_check (&a);
+        rc = 0;
+        goto done;
+    }
+    log_set_level (a.cfg.log_level);
+    if (a.cfg.log_file && log_set_file (a.cfg.log_file) < 0) {
+        fprintf (stderr, "cphub-agent: cannot open the log file '%s': %s\n",
+                 a.cfg.log_file, strerror (errno));
+        goto done;
+    }
+    if (agent_connect (&a, &err) < 0) {
+        log_err ("%s", err.text);
+        goto done;
+    }
+    rc = agent_run (&a) < 0 ? 1 : 0;
+done:
+    agent_teardown (&a);
+    return rc;
+}

@@ -1,0 +1,146 @@
+/* cli.h: what the parts of the `cphub` command line share.
+ *
+ * main.c parses the global options (-c FILE, --json, --help, --version) and
+ * dispatches the verb through a table of cli_verb_t; each verb lives in its
+ * own file and parses its own options first, so that a wrong argument is
+ * reported before any configuration or network is touched. The first request
+ * connects (client.c): it finds and loads cphub.conf, reads the keys, and
+ * waits for the CURVE handshake, so a refused key or a silent scheduler is
+ * reported within the configured timeout. output.c prints tables, dates,
+ * durations and the --json payloads. Verbs return the process exit status.
+ */
+#ifndef CPHUB_CLI_H
+#define CPHUB_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cphub/error.h"
+#include "cphub/job.h"
+#include "cphub/msg.h"
+#include "cphub/transport.h"
+
+typedef struct cli cli_t;
+
+/* A verb: argv[0] is the verb's name; returns the exit status. */
+typedef int (*cli_verb_f) (cli_t *cli, int argc, char **argv);
+
+typedef struct cli_verb {
+    const char *name; /* "submit" */
+    cli_verb_f run;
+    const char *help;      /* one line for `cphub help` */
+    const char *usage;     /* "submit [OPTIONS] -- COMMAND [ARGS...]\n..." */
+    bool needs_connection; /* false: runs without a config (keygen, help) */
+} cli_verb_t;
+
+/* One process's state: created in main, passed to the verb. */
+struct cli {
+    const char *config_path; /* -c FILE, or NULL: $CPHUB_CONFIG, ~/.config */
+    bool json;               /* --json: print the reply's payload as JSON */
+    const cli_verb_t *verb;
+    /* filled by cli_connect() */
+    char *config_file; /* the file actually read */
+    char *endpoint;    /* "tcp://127.0.0.1:7710" */
+    int timeout_ms;    /* from `timeout`, default 5 s */
+    tctx_t *ctx;
+    tsock_t *sock;
+};
+
+/* Exit status of `cphub wait` when its --timeout passed first. */
+#define CLI_EXIT_TIMEOUT 124
+
+/* ---- main.c ------------------------------------------------------------ */
+
+/* Print "usage: cphub " + the verb's usage to out. */
+void cli_verb_usage (const cli_t *cli, FILE *out);
+
+/* ---- client.c ---------------------------------------------------------- */
+
+/* Find the config (-c, else $CPHUB_CONFIG, else ~/.config/cphub/cphub.conf),
+ * load it, read the keys, connect and wait for the handshake within the
+ * configured timeout. 0, or -1 with err ("the scheduler at tcp://... refused
+ * this key (...)", "no answer from ..."). Does nothing when connected. */
+int cli_connect (cli_t *cli, cphub_error_t *err);
+/* Close the socket and context, free what cli_connect made. */
+void cli_disconnect (cli_t *cli);
+
+/* Send req (connecting first if needed) and wait up to timeout_ms (-1: no
+ * deadline) for the reply. Returns the reply (caller destroys), which is of
+ * type want or MSG_ERROR (the scheduler's code and text). NULL with errno and
+ * err when: not connected (see cli_connect), no reply in time (ETIMEDOUT), an
+ * unreadable reply, or a reply of another type (EPROTO). */
+msg_t *cli_exchange (
+    cli_t *cli, const msg_t *req, msg_type_t want, int timeout_ms, cphub_error_t *err);
+/* cli_exchange with the configured timeout, returning only a reply of type
+ * want; otherwise prints "cphub: TEXT" (an error reply's text, or what went
+ * wrong) to stderr and returns NULL (the verb then exits 1). */
+msg_t *cli_request (cli_t *cli, const msg_t *req, msg_type_t want);
+/* The same for a request about one job: an error reply is printed as
+ * "cphub: job ID: TEXT" (see cli_job_fail). */
+msg_t *cli_request_job (cli_t *cli, const msg_t *req, msg_type_t want, uint64_t id);
+
+/* ---- output.c ---------------------------------------------------------- */
+
+/* "cphub: TEXT\n" on stderr. Returns 1 (an exit status) for "return
+ * cli_fail (...)". */
+int cli_fail (const char *fmt, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* "cphub: job ID: TEXT\n" on stderr, or "cphub: TEXT\n" when the text names
+ * the job already ("no such job 7"), so every verb words a job's trouble
+ * alike. Returns 1. */
+int cli_job_fail (uint64_t id, const char *text);
+
+/* Report a getopt failure for the current verb ('?' unknown option, ':'
+ * missing argument) as one line pointing at --help. Returns 2. */
+int cli_option_error (const cli_t *cli, int ret, int opt, const char *word);
+
+/* Parse a job id: a positive integer. -1/EINVAL with err saying so. */
+int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err);
+
+/* A cancel or wait message (type) for the ids in argv[first..argc-1]. NULL
+ * with the reason printed ("'x' is not a job id ...", too many ids). */
+msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first);
+
+/* Print msg_payload_json (reply) and a newline on stdout. 0 or 1. */
+int cli_print_json (const msg_t *reply);
+
+/* Local date "2026-11-27 10:00:00", or "-" for 0. */
+void cli_format_time (double t, char *buf, size_t len);
+/* Elapsed run time of a job at now (0 before it started). */
+int64_t cli_job_elapsed (const job_info_t *job, double now);
+/* "exit 0", "signal 9 (SIGKILL)", or the reason; "" when nothing to say. */
+void cli_format_job_outcome (const job_info_t *job, char *buf, size_t len);
+
+/* Aligned text tables. Cells are copied; control characters coming from the
+ * scheduler are shown as '?', so no name can drive the terminal. */
+typedef struct cli_column {
+    const char *header;
+    bool right; /* right-align (numbers) */
+} cli_column_t;
+typedef struct cli_table cli_table_t;
+
+/* columns ends with header == NULL. NULL/ENOMEM. */
+cli_table_t *cli_table_create (const cli_column_t *columns);
+void cli_table_destroy (cli_table_t *t);
+/* One row of as many cells as there are columns. 0 or -1/ENOMEM. */
+int cli_table_row (cli_table_t *t, const char *const cells[]);
+void cli_table_print (const cli_table_t *t, FILE *out);
+
+/* Write s with control characters shown as '?'. */
+void cli_print_safe (FILE *out, const char *s);
+
+/* ---- the verbs, one file each ------------------------------------------ */
+
+int cli_submit (cli_t *cli, int argc, char **argv);
+int cli_jobs (cli_t *cli, int argc, char **argv);
+int cli_show (cli_t *cli, int argc, char **argv);
+int cli_cancel (cli_t *cli, int argc, char **argv);
+int cli_wait (cli_t *cli, int argc, char **argv);
+int cli_logs (cli_t *cli, int argc, char **argv);
+int cli_nodes (cli_t *cli, int argc, char **argv);
+int cli_report (cli_t *cli, int argc, char **argv);
+int cli_keygen (cli_t *cli, int argc, char **argv);
+
+#endif

@@ -1,0 +1,303 @@
+/* jobs.c: `cphub jobs [--all]` and `cphub show ID`, the two ways to look at
+ * jobs.
+ *
+ * jobs prints one aligned row per job (pending and running ones, or every job
+ * with --all); show prints every field of one job_info as "key: value" lines
+ * whose keys are the field names of the wire and of --json, with dates in
+ * local time and durations and sizes in the form people write them. The
+ * fields are a table, so adding one to job_info means adding one line here.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cphub/parse.h"
+
+enum { OPT_JSON = 256 };
+
+static const cli_column_t cli_jobs_columns[] = {
+    {.header = "ID", .right = true},
+    {.header = "TENANT"},
+    {.header = "NAME"},
+    {.header = "STATE"},
+    {.header = "NODE"},
+    {.header = "CPUS", .right = true},
+    {.header = "TIME", .right = true},
+    {.header = "REASON/EXIT"},
+    {.header = NULL},
+};
+
+static int cli_jobs_row (cli_table_t *t, const job_info_t *job, double now)
+{
+    char id[24], cpus[24], elapsed[32], limit[32], time[72], outcome[200];
+    uint64_t cores = (uint64_t)job->ntasks * job->cpus_per_task;
+
+    snprintf (id, sizeof (id), "%" PRIu64, job->id);
+    snprintf (cpus, sizeof (cpus), "%" PRIu64, cores);
+    format_duration (cli_job_elapsed (job, now), elapsed, sizeof (elapsed));
+    if (job->walltime > 0)
+        format_duration (job->walltime, limit, sizeof (limit));
+    else
+        snprintf (limit, sizeof (limit), "-");
+    snprintf (time, sizeof (time), "%s/%s", elapsed, limit);
+    cli_format_job_outcome (job, outcome, sizeof (outcome));
+    const char *cells[] = {
+        id,
+        job->tenant,
+        job->name[0] != '\0' ? job->name : job->command,
+        job_state_name (job->state),
+        job->node[0] != '\0' ? job->node : "-",
+        cpus,
+        time,
+        outcome,
+    };
+    return cli_table_row (t, cells);
+}
+
+int cli_jobs (cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"all", no_argument, NULL, 'a'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    msg_t *req = NULL;
+    msg_t *reply = NULL;
+    cli_table_t *table = NULL;
+    bool all = false;
+    int status = 1;
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long (argc, argv, "+:ah", options, NULL)) != -1) {
+        switch (opt) {
+        case 'a':
+            all = true;
+            break;
+        case OPT_JSON:
+            cli->json = true;
+            break;
+        case 'h':
+            cli_verb_usage (cli, stdout);
+            return 0;
+        default:
+            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        cli_fail ("jobs takes no job ids ('%s'); for one job use cphub show ID",
+                  argv[optind]);
+        return 2;
+    }
+    if (!(req = msg_create (MSG_JOBS)))
+        goto nomem;
+    req->u.jobs.all = all;
+    if (!(reply = cli_request (cli, req, MSG_JOBS_OK)))
+        goto done;
+    if (cli->json) {
+        status = cli_print_json (reply);
+        goto done;
+    }
+    if (!(table = cli_table_create (cli_jobs_columns)))
+        goto nomem;
+    double now = clock_now ();
+    for (uint32_t i = 0; i < reply->u.job_list.count; i++) {
+        if (cli_jobs_row (table, &reply->u.job_list.jobs[i], now) < 0)
+            goto nomem;
+    }
+    cli_table_print (table, stdout);
+    status = 0;
+    goto done;
+nomem:
+    status = cli_fail ("out of memory");
+done:
+    cli_table_destroy (table);
+    msg_destroy (reply);
+    msg_destroy (req);
+    return status;
+}
+
+/* ---- show ---------------------------------------------------------------- */
+
+typedef enum {
+    FIELD_U64,
+    FIELD_U32,
+    FIELD_INT,
+    FIELD_TEXT,
+    FIELD_STATE,
+    FIELD_SIZE,    /* uint64_t bytes */
+    FIELD_LIMIT,   /* int64_t seconds, 0 = hub default */
+    FIELD_DATE,    /* double epoch seconds, 0 = not yet */
+    FIELD_SECONDS, /* double seconds of CPU */
+} cli_field_kind_t;
+
+typedef struct cli_field {
+    const char *key; /* the job_info field's name */
+    size_t offset;
+    cli_field_kind_t kind;
+} cli_field_t;
+
+#define CLI_FIELD(name, k)                                               \
+    {                                                                    \
+        .key = #name, .offset = offsetof (job_info_t, name), .kind = (k) \
+    }
+
+static const cli_field_t cli_show_fields[] = {
+    CLI_FIELD (id, FIELD_U64),           CLI_FIELD (tenant, FIELD_TEXT),
+    CLI_FIELD (name, FIELD_TEXT),        CLI_FIELD (command, FIELD_TEXT),
+    CLI_FIELD (state, FIELD_STATE),      CLI_FIELD (reason, FIELD_TEXT),
+    CLI_FIELD (exit_code, FIELD_INT),    CLI_FIELD (signal, FIELD_INT),
+    CLI_FIELD (ntasks, FIELD_U32),       CLI_FIELD (cpus_per_task, FIELD_U32),
+    CLI_FIELD (gpus_count, FIELD_U32),   CLI_FIELD (mem, FIELD_SIZE),
+    CLI_FIELD (walltime, FIELD_LIMIT),   CLI_FIELD (node, FIELD_TEXT),
+    CLI_FIELD (cpus, FIELD_TEXT),        CLI_FIELD (gpus, FIELD_TEXT),
+    CLI_FIELD (submit_time, FIELD_DATE), CLI_FIELD (start_time, FIELD_DATE),
+    CLI_FIELD (end_time, FIELD_DATE),    CLI_FIELD (cpu_time, FIELD_SECONDS),
+    CLI_FIELD (max_rss, FIELD_SIZE),     {.key = NULL},
+};
+
+static void cli_show_value (const job_info_t *job,
+                            const cli_field_t *f,
+                            char *buf,
+                            size_t len)
+{
+    const char *base = (const char *)job + f->offset;
+    uint64_t u64;
+    uint32_t u32;
+    int64_t i64;
+    int i;
+    double d;
+
+    switch (f->kind) {
+    case FIELD_U64:
+        memcpy (&u64, base, sizeof (u64));
+        snprintf (buf, len, "%" PRIu64, u64);
+        break;
+    case FIELD_U32:
+        memcpy (&u32, base, sizeof (u32));
+        snprintf (buf, len, "%" PRIu32, u32);
+        break;
+    case FIELD_INT:
+        memcpy (&i, base, sizeof (i));
+        snprintf (buf, len, "%d", i);
+        break;
+    case FIELD_TEXT:
+        snprintf (buf, len, "%s", base[0] != '\0' ? base : "-");
+        break;
+    case FIELD_STATE:
+        snprintf (buf, len, "%s", job_state_name (job->state));
+        break;
+    case FIELD_SIZE:
+        memcpy (&u64, base, sizeof (u64));
+        if (u64 == 0)
+            snprintf (buf, len, "-");
+        else
+            format_size (u64, buf, len);
+        break;
+    case FIELD_LIMIT:
+        memcpy (&i64, base, sizeof (i64));
+        if (i64 <= 0)
+            snprintf (buf, len, "hub default");
+        else
+            format_duration (i64, buf, len);
+        break;
+    case FIELD_DATE:
+        memcpy (&d, base, sizeof (d));
+        cli_format_time (d, buf, len);
+        break;
+    case FIELD_SECONDS:
+        memcpy (&d, base, sizeof (d));
+        if (d < 1.0)
+            snprintf (buf, len, "%.2fs", d > 0 ? d : 0.0);
+        else
+            format_duration ((int64_t)(d + 0.5), buf, len);
+        break;
+    }
+}
+
+static void cli_show_job (const job_info_t *job)
+{
+    char value[600];
+    char elapsed[32];
+    char outcome[200];
+
+    for (const cli_field_t *f = cli_show_fields; f->key != NULL; f++) {
+        char label[32];
+        cli_show_value (job, f, value, sizeof (value));
+        snprintf (label, sizeof (label), "%s:", f->key);
+        printf ("%-15s ", label);
+        cli_print_safe (stdout, value);
+        fputc ('\n', stdout);
+    }
+    /* Two lines derived from the fields above, for a reader's convenience. */
+    format_duration (cli_job_elapsed (job, clock_now ()), elapsed, sizeof (elapsed));
+    printf ("%-15s %s\n", "elapsed:", elapsed);
+    cli_format_job_outcome (job, outcome, sizeof (outcome));
+    printf ("%-15s ", "outcome:");
+    cli_print_safe (stdout, outcome[0] != '\0' ? outcome : "-");
+    fputc ('\n', stdout);
+}
+
+int cli_show (cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cphub_error_t err = {{0}};
+    msg_t *req = NULL;
+    msg_t *reply = NULL;
+    uint64_t id;
+    int status = 1;
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_JSON:
+            cli->json = true;
+            break;
+        case 'h':
+            cli_verb_usage (cli, stdout);
+            return 0;
+        default:
+            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
+        }
+    }
+    if (argc - optind != 1) {
+        cli_fail ("give one job id, e.g. cphub show 42 (cphub jobs lists them)");
+        return 2;
+    }
+    if (cli_parse_id (argv[optind], &id, &err) < 0) {
+        cli_fail ("%s", err.text);
+        return 2;
+    }
+    if (!(req = msg_create (MSG_SHOW))) {
+        status = cli_fail ("out of memory");
+        goto done;
+    }
+    req->u.id.id = id;
+    if (!(reply = cli_request_job (cli, req, MSG_SHOW_OK, id)))
+        goto done;
+    if (cli->json) {
+        status = cli_print_json (reply);
+        goto done;
+    }
+    if (reply->u.job_list.count != 1) {
+        status = cli_fail ("job %" PRIu64 ": the scheduler sent %" PRIu32
+                           " jobs; expected one",
+                           id, reply->u.job_list.count);
+        goto done;
+    }
+    cli_show_job (&reply->u.job_list.jobs[0]);
+    status = 0;
+done:
+    msg_destroy (reply);
+    msg_destroy (req);
+    return status;
+}

@@ -1,0 +1,264 @@
+/* main.c: the `cphub` program: global options and the verb table.
+ *
+ * `cphub [-c FILE] [--json] VERB [ARGS...]`. The global options stop at the
+ * first word that is not an option (the verb), so a verb's own -c (submit's
+ * cores per task) never collides with the global -c FILE. The verb table
+ * below is the only list of verbs: `cphub help`, dispatch and `cphub VERB
+ * --help` all read it. Verbs connect on their first request (client.c), so
+ * --help and argument errors work without any config or scheduler.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+static int cli_help (cli_t *cli, int argc, char **argv);
+
+static const cli_verb_t cli_verbs[] = {
+    {
+        .name = "submit",
+        .run = cli_submit,
+        .help = "submit a job: a command after --, or a script with #CPHUB lines",
+        .usage = "submit [OPTIONS] -- COMMAND [ARGS...]\n"
+                 "       cphub submit [OPTIONS] SCRIPT\n"
+                 "Queue a job and print its id. A SCRIPT is a file starting with\n"
+                 "\"#!\"; its leading \"#CPHUB -n 4\" lines take the same options,\n"
+                 "and options given here win over them.\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "jobs",
+        .run = cli_jobs,
+        .help = "list your pending and running jobs (--all: ended ones too)",
+        .usage = "jobs [--all] [--json]\n"
+                 "List jobs: pending and running ones, or all with --all.\n"
+                 "  -a, --all    include jobs that have ended\n"
+                 "      --json   print the scheduler's answer as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "show",
+        .run = cli_show,
+        .help = "show everything about one job",
+        .usage = "show ID [--json]\n"
+                 "Print every field of job ID, one \"key: value\" per line.\n"
+                 "      --json   print the job as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "cancel",
+        .run = cli_cancel,
+        .help = "cancel jobs",
+        .usage = "cancel ID... [--json]\n"
+                 "Cancel the jobs; prints nothing for those cancelled and one\n"
+                 "line on stderr for each that could not be; exits 1 if any.\n"
+                 "      --json   print the per-job results as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "wait",
+        .run = cli_wait,
+        .help = "wait until jobs end; exit with the job's status",
+        .usage = "wait ID... [--timeout TIME] [-q] [--json]\n"
+                 "Wait until every job has ended and print \"ID STATE exit=N\".\n"
+                 "Exit status, one job: its exit code (0 when COMPLETED), 128+N\n"
+                 "when killed by signal N, 1 when CANCELLED, TIMEOUT or\n"
+                 "NODE_FAIL. Several jobs: 0 if all COMPLETED, else 1.\n"
+                 "124 when --timeout passed first.\n"
+                 "  -t, --timeout TIME   give up after TIME (\"30s\", \"5:00\")\n"
+                 "  -q, --quiet          print nothing, only set the status\n"
+                 "      --json           print the jobs as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "logs",
+        .run = cli_logs,
+        .help = "print a job's output (--stderr: its error output)",
+        .usage = "logs ID [--stderr]\n"
+                 "Write the job's standard output, as it is so far, to stdout.\n"
+                 "  -e, --stderr   the job's standard error instead\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "nodes",
+        .run = cli_nodes,
+        .help = "list the hub's nodes and what is in use",
+        .usage = "nodes [--json]\n"
+                 "List nodes: state, cores and GPUs in use, memory, NUMA domains,\n"
+                 "running jobs, features and where the topology came from.\n"
+                 "      --json   print the nodes as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "report",
+        .run = cli_report,
+        .help = "usage per tenant and utilization per node",
+        .usage = "report [--json]\n"
+                 "Print jobs and core/GPU hours per tenant, and how busy each\n"
+                 "node's cores were, since the scheduler's records began.\n"
+                 "      --json   print the report as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "keygen",
+        .run = cli_keygen,
+        .help = "make a CURVE key pair (NAME.key and NAME.pub)",
+        .usage = "keygen NAME [--dir DIR] [--force]\n"
+                 "Write DIR/NAME.key (secret, mode 0600) and DIR/NAME.pub.\n"
+                 "Give NAME.pub to the hub's operator; keep NAME.key.\n"
+                 "  -d, --dir DIR   where to write (default: the current directory)\n"
+                 "  -f, --force     replace existing files\n",
+        .needs_connection = false,
+    },
+    {
+        .name = "help",
+        .run = cli_help,
+        .help = "list the verbs, or explain one: cphub help VERB",
+        .usage = "help [VERB]\n",
+        .needs_connection = false,
+    },
+    {.name = NULL},
+};
+
+static const cli_verb_t *cli_verb_find (const char *name)
+{
+    for (const cli_verb_t *v = cli_verbs; v->name != NULL; v++) {
+        if (strcmp (v->name, name) == 0)
+            return v;
+    }
+    return NULL;
+}
+
+/* "submit, jobs, ..., help" into buf. */
+static const char *cli_verb_names (char *buf, size_t len)
+{
+    size_t pos = 0;
+
+    buf[0] = '\0';
+    for (const cli_verb_t *v = cli_verbs; v->name != NULL && pos < len; v++)
+        pos += (size_t)snprintf (buf + pos, len - pos, "%s%s", pos > 0 ? ", " : "",
+                                 v->name);
+    return buf;
+}
+
+void cli_verb_usage (const cli_t *cli, FILE *out)
+{
+    fprintf (out, "usage: cphub %s", cli->verb->usage);
+}
+
+static void cli_main_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: cphub [-c FILE] [--json] VERB [ARGS...]\n"
+             "\n"
+             "The command line of the cphub computing-power hub.\n"
+             "\n"
+             "verbs:\n");
+    for (const cli_verb_t *v = cli_verbs; v->name != NULL; v++)
+        fprintf (out, "  %-8s %s\n", v->name, v->help);
+    fprintf (out,
+             "\n"
+             "options:\n"
+             "  -c, --config FILE   client config (default: $CPHUB_CONFIG, else\n"
+             "                      ~/.config/cphub/cphub.conf)\n"
+             "      --json          print replies as JSON (verbs that read)\n"
+             "  -h, --help          this text; `cphub VERB --help` for a verb\n"
+             "      --version       print the version\n");
+}
+
+static int cli_help (cli_t *cli, int argc, char **argv)
+{
+    if (argc > 2) {
+        cli_fail ("help: give one verb, e.g. cphub help submit");
+        return 2;
+    }
+    if (argc == 2 && strcmp (argv[1], "-h") != 0 && strcmp (argv[1], "--help") != 0) {
+        const cli_verb_t *v = cli_verb_find (argv[1]);
+        if (v == NULL) {
+            cli_fail ("help: no verb '%s'; `cphub help` lists them", argv[1]);
+            return 2;
+        }
+        /* Every verb answers --help itself, without connecting. */
+        char *verb_argv[] = {(char *)v->name, "--help", NULL};
+        cli_t shown = *cli;
+        shown.verb = v;
+        optind = 0;
+        return v->run (&shown, 2, verb_argv);
+    }
+    cli_main_usage (stdout);
+    return 0;
+}
+
+enum { OPT_JSON = 256, OPT_VERSION };
+
+int main (int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, OPT_VERSION},
+        {NULL, 0, NULL, 0},
+    };
+    cli_t cli = {0};
+    char names[160];
+    int opt;
+    int status;
+
+    opterr = 0;
+    while ((opt = getopt_long (argc, argv, "+:c:h", options, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            cli.config_path = optarg;
+            break;
+        case OPT_JSON:
+            cli.json = true;
+            break;
+        case 'h':
+            cli_main_usage (stdout);
+            return 0;
+        case OPT_VERSION:
+            printf ("cphub %s (protocol %d)\n", PACKAGE_VERSION,
+                    CPHUB_PROTOCOL_VERSION);
+            return 0;
+        case ':':
+            cli_fail ("%s needs a value; e.g. cphub -c ~/hub/cphub.conf jobs",
+                      argv[optind - 1]);
+            return 2;
+        default:
+            if (optopt != 0)
+                cli_fail ("unknown option '-%c'; `cphub --help` lists the options",
+                          optopt);
+            else
+                cli_fail ("unknown option '%s'; `cphub --help` lists the options",
+                          argv[optind - 1]);
+            return 2;
+        }
+    }
+    if (optind >= argc) {
+        cli_fail ("give a verb, e.g. cphub jobs (verbs: %s)",
+                  cli_verb_names (names, sizeof (names)));
+        return 2;
+    }
+    cli.verb = cli_verb_find (argv[optind]);
+    if (cli.verb == NULL) {
+        cli_fail ("'%s' is not a verb; the verbs are %s", argv[optind],
+                  cli_verb_names (names, sizeof (names)));
+        return 2;
+    }
+    int first = optind;
+    optind = 0; /* let the verb's getopt start afresh */
+    status = cli.verb->run (&cli, argc - first, argv + first);
+    cli_disconnect (&cli);
+    return status;
+}

@@ -1,0 +1,303 @@
+/* output.c: everything `cphub` prints that is not a verb's own logic.
+ *
+ * One-line errors ("cphub: ..."), getopt failures that point at --help, job
+ * id parsing, local dates, a job's outcome in words, aligned tables, and the
+ * --json output, which is always the codec's msg_payload_json() of the reply
+ * (the CLI never builds JSON itself). Text that came from the scheduler
+ * (names, reasons, features) is printed with control characters masked, so
+ * no job name can drive an operator's terminal.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+
+#define CLI_TABLE_GAP 2
+
+struct cli_table {
+    const cli_column_t *columns;
+    int ncols;
+    int nrows;
+    int cap;
+    char **cells; /* nrows * ncols */
+};
+
+int cli_fail (const char *fmt, ...)
+{
+    va_list ap;
+
+    fflush (stdout);
+    fputs ("cphub: ", stderr);
+    va_start (ap, fmt);
+    vfprintf (stderr, fmt, ap);
+    va_end (ap);
+    fputc ('\n', stderr);
+    return 1;
+}
+
+/* Whether text mentions the number id on its own (not inside 1234). */
+static bool cli_mentions_id (const char *text, uint64_t id)
+{
+    char digits[24];
+    size_t n = (size_t)snprintf (digits, sizeof (digits), "%" PRIu64, id);
+
+    for (const char *p = strstr (text, digits); p != NULL; p = strstr (p + 1, digits)) {
+        bool before = p > text && isdigit ((unsigned char)p[-1]);
+        bool after = isdigit ((unsigned char)p[n]);
+        if (!before && !after)
+            return true;
+    }
+    return false;
+}
+
+int cli_job_fail (uint64_t id, const char *text)
+{
+    if (cli_mentions_id (text, id))
+        return cli_fail ("%s", text);
+    return cli_fail ("job %" PRIu64 ": %s", id, text);
+}
+
+int cli_option_error (const cli_t *cli, int ret, int opt, const char *word)
+{
+    const char *verb = cli->verb != NULL ? cli->verb->name : "";
+    char shown[64];
+
+    if (opt > 0 && opt < 256 && isprint (opt) && strncmp (word, "--", 2) != 0)
+        snprintf (shown, sizeof (shown), "-%c", opt);
+    else
+        snprintf (shown, sizeof (shown), "%.*s", (int)strcspn (word, "="), word);
+    if (ret == '?' && word[0] == '-' && isdigit ((unsigned char)word[1]))
+        cli_fail (
+            "%s: '%s' is a negative number; ids and counts are positive whole "
+            "numbers",
+            verb, word);
+    else if (ret == ':')
+        cli_fail ("%s: %s needs a value; see cphub %s --help", verb, shown, verb);
+    else
+        cli_fail ("%s: unknown option '%s'; see cphub %s --help", verb, shown, verb);
+    return 2;
+}
+
+int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err)
+{
+    uint64_t value = 0;
+    const char *p = s;
+
+    if (*p == '\0')
+        goto error;
+    for (; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9')
+            goto error;
+        if (value > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+            goto error;
+        value = value * 10 + (uint64_t)(*p - '0');
+    }
+    if (value == 0)
+        goto error;
+    *id = value;
+    return 0;
+error:
+    return cphub_fail (err, EINVAL,
+                       "'%.40s' is not a job id; job ids are positive whole numbers "
+                       "like 42 (see cphub jobs)",
+                       s);
+}
+
+msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first)
+{
+    cphub_error_t err = {{0}};
+    uint32_t count = (uint32_t)(argc - first);
+    msg_t *m = NULL;
+
+    if (count > MSG_IDS_MAX) {
+        cli_fail ("%u job ids at once; give at most %d per call", count, MSG_IDS_MAX);
+        return NULL;
+    }
+    if (!(m = msg_create (type)) ||
+        !(m->u.ids.ids = calloc (count, sizeof (uint64_t)))) {
+        cli_fail ("out of memory");
+        goto error;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (cli_parse_id (argv[first + (int)i], &m->u.ids.ids[i], &err) < 0) {
+            cli_fail ("%s", err.text);
+            goto error;
+        }
+        m->u.ids.count = i + 1;
+    }
+    return m;
+error:
+    msg_destroy (m);
+    return NULL;
+}
+
+int cli_print_json (const msg_t *reply)
+{
+    char *text = msg_payload_json (reply);
+
+    if (text == NULL)
+        return cli_fail ("out of memory while printing JSON");
+    fputs (text, stdout);
+    if (text[0] != '\0' && text[strlen (text) - 1] != '\n')
+        fputc ('\n', stdout);
+    free (text);
+    return 0;
+}
+
+void cli_format_time (double t, char *buf, size_t len)
+{
+    struct tm tm;
+    time_t secs = (time_t)t;
+
+    if (t <= 0 || localtime_r (&secs, &tm) == NULL ||
+        strftime (buf, len, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+        snprintf (buf, len, "-");
+}
+
+int64_t cli_job_elapsed (const job_info_t *job, double now)
+{
+    double end;
+
+    if (job->start_time <= 0)
+        return 0;
+    end = job->end_time > 0 ? job->end_time : now;
+    return end > job->start_time ? (int64_t)(end - job->start_time) : 0;
+}
+
+void cli_format_job_outcome (const job_info_t *job, char *buf, size_t len)
+{
+    if (!job_state_is_terminal (job->state)) {
+        snprintf (buf, len, "%s", job->reason);
+    } else if (job->signal > 0) {
+        const char *abbrev = sigabbrev_np (job->signal);
+        if (abbrev != NULL)
+            snprintf (buf, len, "signal %d (SIG%s)", job->signal, abbrev);
+        else
+            snprintf (buf, len, "signal %d", job->signal);
+    } else if (job->state == JOB_COMPLETED || job->exit_code != 0 ||
+               job->reason[0] == '\0') {
+        snprintf (buf, len, "exit %d", job->exit_code);
+    } else {
+        snprintf (buf, len, "%s", job->reason);
+    }
+}
+
+void cli_print_safe (FILE *out, const char *s)
+{
+    for (; *s != '\0'; s++)
+        fputc (iscntrl ((unsigned char)*s) ? '?' : *s, out);
+}
+
+cli_table_t *cli_table_create (const cli_column_t *columns)
+{
+    cli_table_t *t = calloc (1, sizeof (*t));
+
+    if (t == NULL)
+        return NULL;
+    t->columns = columns;
+    while (columns[t->ncols].header != NULL)
+        t->ncols++;
+    return t;
+}
+
+void cli_table_destroy (cli_table_t *t)
+{
+    if (t == NULL)
+        return;
+    for (int i = 0; i < t->nrows * t->ncols; i++)
+        free (t->cells[i]);
+    free (t->cells);
+    free (t);
+}
+
+/* A copy of s with control characters shown as '?'. */
+static char *cli_safe_copy (const char *s)
+{
+    char *copy = strdup (s != NULL ? s : "");
+
+    if (copy == NULL)
+        return NULL;
+    for (char *p = copy; *p != '\0'; p++) {
+        if (iscntrl ((unsigned char)*p))
+            *p = '?';
+    }
+    return copy;
+}
+
+int cli_table_row (cli_table_t *t, const char *const cells[])
+{
+    int base;
+
+    if (t->nrows == t->cap) {
+        int cap = t->cap > 0 ? t->cap * 2 : 16;
+        char **grown =
+            realloc (t->cells, sizeof (char *) * (size_t)cap * (size_t)t->ncols);
+        if (grown == NULL)
+            return -1;
+        t->cells = grown;
+        t->cap = cap;
+    }
+    base = t->nrows * t->ncols;
+    for (int c = 0; c < t->ncols; c++) {
+        if (!(t->cells[base + c] = cli_safe_copy (cells[c]))) {
+            while (c-- > 0)
+                free (t->cells[base + c]);
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    t->nrows++;
+    return 0;
+}
+
+static void cli_table_line (const cli_table_t *t,
+                            const size_t *width,
+                            const char *const *cells,
+                            FILE *out)
+{
+    for (int c = 0; c < t->ncols; c++) {
+        size_t len = strlen (cells[c]);
+        size_t pad = width[c] > len ? width[c] - len : 0;
+        bool last = c == t->ncols - 1;
+
+        if (c > 0)
+            fprintf (out, "%*s", CLI_TABLE_GAP, "");
+        if (t->columns[c].right)
+            fprintf (out, "%*s", (int)pad, "");
+        fputs (cells[c], out);
+        if (!t->columns[c].right && !last)
+            fprintf (out, "%*s", (int)pad, "");
+    }
+    fputc ('\n', out);
+}
+
+void cli_table_print (const cli_table_t *t, FILE *out)
+{
+    size_t *width = calloc ((size_t)t->ncols, sizeof (size_t));
+    const char **headers = calloc ((size_t)t->ncols, sizeof (char *));
+
+    if (width == NULL || headers == NULL) {
+        cli_fail ("out of memory while printing a table");
+        goto done;
+    }
+    for (int c = 0; c < t->ncols; c++) {
+        headers[c] = t->columns[c].header;
+        width[c] = strlen (headers[c]);
+        for (int r = 0; r < t->nrows; r++) {
+            size_t len = strlen (t->cells[r * t->ncols + c]);
+            if (len > width[c])
+                width[c] = len;
+        }
+    }
+    cli_table_line (t, width, headers, out);
+    for (int r = 0; r < t->nrows; r++)
+        cli_table_line (t, width, (const char *const *)&t->cells[r * t->ncols], out);
+done:
+    free (headers);
+    free (width);
+}

@@ -1,0 +1,149 @@
+/* wait.c: `cphub wait ID... [--timeout TIME] [-q]`, for scripts that chain
+ * jobs: the exit status says how the jobs ended.
+ *
+ * The scheduler answers a wait request when every job in it has ended, so
+ * there is no deadline on the reply unless --timeout gives one. Exit status:
+ * for one job, what a shell would report for the job's process (its exit
+ * code, 0 for COMPLETED, 128+N for signal N), and 1 for CANCELLED, TIMEOUT and
+ * NODE_FAIL; for several jobs, 0 when all COMPLETED, else 1;
+ * CLI_EXIT_TIMEOUT (124, as timeout(1)) when --timeout passed first.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cphub/parse.h"
+
+enum { OPT_JSON = 256 };
+
+/* What `cphub wait` exits with for this one job. */
+static int cli_wait_job_status (const job_info_t *job)
+{
+    switch (job->state) {
+    case JOB_COMPLETED:
+        return 0;
+    case JOB_FAILED:
+        if (job->signal > 0)
+            return 128 + (job->signal & 0x7f);
+        if (job->exit_code > 0 && job->exit_code <= 255)
+            return job->exit_code;
+        return 1; /* could not start, or an exit code out of range */
+    default:
+        return 1;
+    }
+}
+
+static int cli_wait_report (const cli_t *cli, const msg_t *reply, bool quiet)
+{
+    const msg_job_list_t *list = &reply->u.job_list;
+    bool all_completed = list->count > 0;
+    int status;
+
+    if (cli->json && cli_print_json (reply) != 0)
+        return 1;
+    for (uint32_t i = 0; i < list->count; i++) {
+        const job_info_t *job = &list->jobs[i];
+        if (job->state != JOB_COMPLETED)
+            all_completed = false;
+        if (!quiet && !cli->json)
+            printf ("%" PRIu64 " %s exit=%d\n", job->id, job_state_name (job->state),
+                    cli_wait_job_status (job));
+    }
+    if (list->count == 1)
+        status = cli_wait_job_status (&list->jobs[0]);
+    else
+        status = all_completed ? 0 : 1;
+    return status;
+}
+
+int cli_wait (cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {
+        {"timeout", required_argument, NULL, 't'},
+        {"quiet", no_argument, NULL, 'q'},
+        {"json", no_argument, NULL, OPT_JSON},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    cphub_error_t err = {{0}};
+    const char *timeout_text = NULL;
+    int timeout_ms = -1;
+    bool quiet = false;
+    msg_t *req = NULL;
+    msg_t *reply = NULL;
+    int status = 1;
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long (argc, argv, ":t:qh", options, NULL)) != -1) {
+        switch (opt) {
+        case 't':
+            timeout_text = optarg;
+            break;
+        case 'q':
+            quiet = true;
+            break;
+        case OPT_JSON:
+            cli->json = true;
+            break;
+        case 'h':
+            cli_verb_usage (cli, stdout);
+            return 0;
+        default:
+            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
+        }
+    }
+    if (timeout_text != NULL) {
+        int64_t seconds;
+        if (parse_duration (timeout_text, &seconds, &err) < 0) {
+            cli_fail ("--timeout: %s", err.text);
+            return 2;
+        }
+        if (seconds < 1) {
+            cli_fail ("--timeout: give at least one second, e.g. --timeout 30s");
+            return 2;
+        }
+        timeout_ms = seconds > INT_MAX / 1000 ? -1 : (int)(seconds * 1000);
+    }
+    if (optind >= argc) {
+        cli_fail ("give the ids of the jobs to wait for, e.g. cphub wait 42 43");
+        return 2;
+    }
+    if (!(req = cli_ids_message (MSG_WAIT, argc, argv, optind)))
+        return 2;
+    /* Connect first, so that a silent scheduler is not taken for --timeout. */
+    if (cli_connect (cli, &err) < 0) {
+        cli_fail ("%s", err.text);
+        goto done;
+    }
+    if (!(reply = cli_exchange (cli, req, MSG_WAIT_OK, timeout_ms, &err))) {
+        if (errno != ETIMEDOUT) {
+            cli_fail ("%s", err.text);
+        } else if (req->u.ids.count == 1) {
+            cli_fail ("job %" PRIu64 " has not ended within --timeout %s",
+                      req->u.ids.ids[0], timeout_text);
+            status = CLI_EXIT_TIMEOUT;
+        } else {
+            cli_fail ("the %" PRIu32 " jobs have not all ended within --timeout %s",
+                      req->u.ids.count, timeout_text);
+            status = CLI_EXIT_TIMEOUT;
+        }
+        goto done;
+    }
+    if (reply->type == MSG_ERROR) {
+        if (req->u.ids.count == 1)
+            cli_job_fail (req->u.ids.ids[0], reply->u.error.text);
+        else
+            cli_fail ("%s", reply->u.error.text);
+        goto done;
+    }
+    status = cli_wait_report (cli, reply, quiet);
+done:
+    msg_destroy (reply);
+    msg_destroy (req);
+    return status;
+}

@@ -1,0 +1,503 @@
+/* msg_schema.c: what every wire message holds, as tables (msg_schema.h).
+ * One field table per payload struct, built with the F_* macros below so that
+ * each JSON name is the C field name, and one row per message type in
+ * msg_kinds. Limits here are the protocol's: requests from tenants and agents
+ * are range-checked field by field, replies from the scheduler only
+ * type-checked (a reply that the scheduler can build must not be refused by
+ * its own client). The hooks run jobspec_validate and node_desc_validate
+ * after a decode. At the end, the two text forms the codec needs that are not
+ * JSON: UTF-8 checking and base64. No jansson here: msg.c walks these tables.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg_schema.h"
+
+_Static_assert(sizeof (job_state_t) == sizeof (int), "enums are stored as int");
+_Static_assert(sizeof (node_state_t) == sizeof (int), "enums are stored as int");
+_Static_assert(sizeof (exit_kind_t) == sizeof (int), "enums are stored as int");
+_Static_assert(sizeof (log_stream_t) == sizeof (int), "enums are stored as int");
+
+/* One initializer for every kind; the F_* macros fill in what differs. */
+#define FIELD(T, f, k, ...)                                          \
+    {                                                                \
+        .name = #f, .kind = (k), .off = offsetof (T, f), __VA_ARGS__ \
+    }
+#define F_U32(T, f, lo, hi) FIELD (T, f, FK_U32, .min = (lo), .max = (hi))
+#define F_U64(T, f, lo) FIELD (T, f, FK_U64, .min = (lo), .max = INT64_MAX)
+#define F_INT(T, f, lo, hi) FIELD (T, f, FK_INT, .min = (lo), .max = (hi))
+#define F_I64(T, f, lo, hi) FIELD (T, f, FK_I64, .min = (lo), .max = (hi))
+/* Numbers: any a reply may carry, or times and durations (>= 0). */
+#define F_NUM(T, f) FIELD (T, f, FK_DOUBLE, .dmin = -1e300, .dmax = 1e300)
+#define F_TIME(T, f) FIELD (T, f, FK_DOUBLE, .dmin = 0.0, .dmax = 1e300)
+#define F_BOOL(T, f) FIELD (T, f, FK_BOOL, .flags = 0)
+#define F_STR(T, f) FIELD (T, f, FK_STR, .size = sizeof (((T *)0)->f))
+#define F_IDS(T, f) \
+    FIELD (T, f, FK_STR, .size = sizeof (((T *)0)->f), .flags = FF_IDSET)
+#define F_ENUM(T, f, e) FIELD (T, f, FK_ENUM, .names = &(e))
+#define F_OBJ(T, f, s) FIELD (T, f, FK_OBJECT, .sub = (s))
+#define F_ARR(T, f, n, s, maxn)                          \
+    FIELD (T, f, FK_ARRAY, .count_off = offsetof (T, n), \
+           .size = sizeof (*((T *)0)->f), .min = 0, .max = (maxn), .sub = (s))
+#define F_U64ARR(T, f, n, minn, maxn, lo)                                           \
+    FIELD (T, f, FK_ARRAY, .count_off = offsetof (T, n), .size = sizeof (uint64_t), \
+           .min = (minn), .max = (maxn), .elem_min = (lo), .elem_max = INT64_MAX)
+#define F_END        \
+    {                \
+        .name = NULL \
+    }
+
+/* Largest entries in a reply list: more would not fit in MSG_MAX_BYTES. */
+#define LIST_MAX (MSG_MAX_BYTES / 128)
+
+static const char *job_state_text (int v)
+{
+    return job_state_name ((job_state_t)v);
+}
+static const char *node_state_text (int v)
+{
+    return node_state_name ((node_state_t)v);
+}
+static const char *const exit_kind_names[] = {
+    [EXIT_EXITED] = "exited",
+    [EXIT_SIGNALED] = "signaled",
+    [EXIT_TIMEOUT] = "timeout",
+    [EXIT_CANCELLED] = "cancelled",
+    [EXIT_START_FAILED] = "start_failed",
+    [EXIT_LOST] = "lost",
+};
+static const char *exit_kind_text (int v)
+{
+    return exit_kind_names[v];
+}
+static const char *const log_stream_names[] = {
+    [LOG_STREAM_STDOUT] = "stdout",
+    [LOG_STREAM_STDERR] = "stderr",
+};
+static const char *log_stream_text (int v)
+{
+    return log_stream_names[v];
+}
+
+static const enum_desc_t job_states = {.count = JOB_STATE_COUNT,
+                                       .name = job_state_text};
+static const enum_desc_t node_states = {.count = NODE_STATE_COUNT,
+                                        .name = node_state_text};
+static const enum_desc_t exit_kinds = {.count = EXIT_LOST + 1, .name = exit_kind_text};
+static const enum_desc_t log_streams = {.count = 2, .name = log_stream_text};
+
+static const field_t jobspec_fields[] = {
+    F_U32 (jobspec_t, ntasks, 1, JOBSPEC_TASKS_MAX),
+    F_U32 (jobspec_t, cpus_per_task, 1, JOBSPEC_CPUS_PER_TASK_MAX),
+    F_U32 (jobspec_t, gpus, 0, JOBSPEC_GPUS_MAX),
+    F_U64 (jobspec_t, mem, 0),
+    F_I64 (jobspec_t, walltime, 0, INT64_MAX),
+    F_STR (jobspec_t, name),
+    {.name = "argv",
+     .kind = FK_ARGV,
+     .off = offsetof (jobspec_t, argv),
+     .count_off = offsetof (jobspec_t, argc),
+     .min = 0,
+     .max = JOBSPEC_ARGC_MAX,
+     .elem_max = JOBSPEC_ARG_MAX},
+    {.name = "script",
+     .kind = FK_TEXT,
+     .off = offsetof (jobspec_t, script),
+     .max = JOBSPEC_SCRIPT_MAX,
+     .flags = FF_OPTIONAL},
+    F_END,
+};
+
+/* Replies come from the scheduler: their values are only type-checked. */
+static const field_t job_info_fields[] = {
+    F_U64 (job_info_t, id, 0),
+    F_STR (job_info_t, tenant),
+    F_STR (job_info_t, name),
+    F_STR (job_info_t, command),
+    F_ENUM (job_info_t, state, job_states),
+    F_STR (job_info_t, reason),
+    F_INT (job_info_t, exit_code, INT_MIN, INT_MAX),
+    F_INT (job_info_t, signal, INT_MIN, INT_MAX),
+    F_U32 (job_info_t, ntasks, 0, UINT32_MAX),
+    F_U32 (job_info_t, cpus_per_task, 0, UINT32_MAX),
+    F_U32 (job_info_t, gpus_count, 0, UINT32_MAX),
+    F_U64 (job_info_t, mem, 0),
+    F_I64 (job_info_t, walltime, INT64_MIN, INT64_MAX),
+    F_STR (job_info_t, node),
+    F_STR (job_info_t, cpus),
+    F_STR (job_info_t, gpus),
+    F_NUM (job_info_t, submit_time),
+    F_NUM (job_info_t, start_time),
+    F_NUM (job_info_t, end_time),
+    F_NUM (job_info_t, cpu_time),
+    F_U64 (job_info_t, max_rss, 0),
+    F_END,
+};
+
+static const field_t node_info_fields[] = {
+    F_STR (node_info_t, name),
+    F_ENUM (node_info_t, state, node_states),
+    F_STR (node_info_t, reason),
+    F_U32 (node_info_t, cores, 0, UINT32_MAX),
+    F_U32 (node_info_t, cores_used, 0, UINT32_MAX),
+    F_U32 (node_info_t, gpus, 0, UINT32_MAX),
+    F_U32 (node_info_t, gpus_used, 0, UINT32_MAX),
+    F_U64 (node_info_t, mem, 0),
+    F_U64 (node_info_t, mem_used, 0),
+    F_U32 (node_info_t, numa, 0, UINT32_MAX),
+    F_U32 (node_info_t, jobs, 0, UINT32_MAX),
+    F_STR (node_info_t, features),
+    F_STR (node_info_t, topology),
+    F_BOOL (node_info_t, binding),
+    F_NUM (node_info_t, last_seen),
+    F_END,
+};
+
+static const field_t cancel_result_fields[] = {
+    F_U64 (msg_cancel_result_t, id, 0),
+    F_INT (msg_cancel_result_t, code, INT_MIN, INT_MAX),
+    F_STR (msg_cancel_result_t, text),
+    F_END,
+};
+
+static const field_t report_tenant_fields[] = {
+    F_STR (report_tenant_t, tenant),
+    F_U32 (report_tenant_t, jobs, 0, UINT32_MAX),
+    F_U32 (report_tenant_t, completed, 0, UINT32_MAX),
+    F_U32 (report_tenant_t, failed, 0, UINT32_MAX),
+    F_U32 (report_tenant_t, cancelled, 0, UINT32_MAX),
+    F_NUM (report_tenant_t, core_seconds),
+    F_NUM (report_tenant_t, gpu_seconds),
+    F_END,
+};
+
+static const field_t report_node_fields[] = {
+    F_STR (report_node_t, node),
+    F_U32 (report_node_t, cores, 0, UINT32_MAX),
+    F_NUM (report_node_t, busy_core_seconds),
+    F_NUM (report_node_t, busy_share),
+    F_END,
+};
+
+static const field_t node_core_fields[] = {
+    F_U32 (node_core_t, package, 0, UINT32_MAX),
+    F_U32 (node_core_t, numa, 0, UINT32_MAX),
+    F_U32 (node_core_t, l3, 0, UINT32_MAX),
+    F_STR (node_core_t, pus),
+    F_END,
+};
+
+static const field_t node_gpu_fields[] = {
+    F_STR (node_gpu_t, name),
+    F_U32 (node_gpu_t, numa, 0, UINT32_MAX),
+    F_END,
+};
+
+static const field_t node_desc_fields[] = {
+    F_STR (node_desc_t, name),
+    F_U32 (node_desc_t, npackages, 0, UINT32_MAX),
+    F_U64ARR (node_desc_t, numa_mem, nnuma, 0, NODE_NUMA_MAX, 0),
+    F_ARR (node_desc_t, cores, ncores, node_core_fields, NODE_CORES_MAX),
+    F_ARR (node_desc_t, gpus, ngpus, node_gpu_fields, NODE_GPUS_MAX),
+    F_U64 (node_desc_t, mem, 0),
+    F_STR (node_desc_t, features),
+    F_STR (node_desc_t, topology),
+    F_BOOL (node_desc_t, binding),
+    F_U64ARR (node_desc_t, jobs, njobs, 0, NODE_JOBS_MAX, 1),
+    F_END,
+};
+
+/* ---- message payloads ----------------------------------------------------- */
+
+static const field_t error_fields[] = {
+    F_INT (msg_error_t, code, 0, INT_MAX),
+    F_STR (msg_error_t, text),
+    F_END,
+};
+static const field_t submit_fields[] = {F_OBJ (msg_submit_t, spec, jobspec_fields),
+                                        F_END};
+static const field_t id_fields[] = {F_U64 (msg_id_t, id, 1), F_END};
+static const field_t ids_fields[] = {
+    F_U64ARR (msg_ids_t, ids, count, 1, MSG_IDS_MAX, 1),
+    F_END,
+};
+static const field_t jobs_fields[] = {F_BOOL (msg_jobs_t, all), F_END};
+static const field_t job_list_fields[] = {
+    F_ARR (msg_job_list_t, jobs, count, job_info_fields, LIST_MAX),
+    F_END,
+};
+static const field_t cancel_ok_fields[] = {
+    F_ARR (msg_cancel_ok_t, results, count, cancel_result_fields, MSG_IDS_MAX),
+    F_END,
+};
+static const field_t node_list_fields[] = {
+    F_ARR (msg_node_list_t, nodes, count, node_info_fields, LIST_MAX),
+    F_END,
+};
+static const field_t logs_fields[] = {
+    F_U64 (msg_logs_req_t, id, 1),
+    F_ENUM (msg_logs_req_t, stream, log_streams),
+    F_U64 (msg_logs_req_t, offset, 0),
+    F_U32 (msg_logs_req_t, max, 0, MSG_LOGS_CHUNK_MAX),
+    F_END,
+};
+static const field_t logs_fetch_fields[] = {
+    F_U64 (msg_logs_req_t, tag, 0),
+    F_U64 (msg_logs_req_t, id, 1),
+    F_ENUM (msg_logs_req_t, stream, log_streams),
+    F_U64 (msg_logs_req_t, offset, 0),
+    F_U32 (msg_logs_req_t, max, 0, MSG_LOGS_CHUNK_MAX),
+    F_END,
+};
+static const field_t logs_data_fields[] = {
+    F_U64 (msg_logs_data_t, tag, 0),
+    F_U64 (msg_logs_data_t, id, 1),
+    F_INT (msg_logs_data_t, code, 0, INT_MAX),
+    F_STR (msg_logs_data_t, text),
+    {.name = "data",
+     .kind = FK_BYTES,
+     .off = offsetof (msg_logs_data_t, data),
+     .count_off = offsetof (msg_logs_data_t, len),
+     .max = MSG_LOGS_CHUNK_MAX},
+    F_U64 (msg_logs_data_t, offset, 0),
+    F_BOOL (msg_logs_data_t, eof),
+    F_END,
+};
+static const field_t report_fields[] = {
+    F_NUM (msg_report_t, since),
+    F_NUM (msg_report_t, until),
+    F_ARR (msg_report_t, tenants, ntenants, report_tenant_fields, LIST_MAX),
+    F_ARR (msg_report_t, nodes, nnodes, report_node_fields, LIST_MAX),
+    F_END,
+};
+/* register: the node_desc sits in the union itself, under "node". */
+static const field_t register_fields[] = {
+    {.name = "node", .kind = FK_OBJECT, .off = 0, .sub = node_desc_fields},
+    F_END,
+};
+static const field_t heartbeat_fields[] = {
+    F_U32 (msg_heartbeat_t, running, 0, NODE_JOBS_MAX),
+    F_END,
+};
+static const field_t job_run_fields[] = {
+    F_U64 (msg_job_run_t, id, 1),
+    F_STR (msg_job_run_t, tenant),
+    F_OBJ (msg_job_run_t, spec, jobspec_fields),
+    F_IDS (msg_job_run_t, cores),
+    F_IDS (msg_job_run_t, cpus),
+    F_IDS (msg_job_run_t, gpus),
+    F_IDS (msg_job_run_t, mems),
+    F_U64 (msg_job_run_t, mem, 0),
+    F_END,
+};
+static const field_t job_started_fields[] = {
+    F_U64 (msg_job_started_t, id, 1),
+    F_I64 (msg_job_started_t, pid, 0, INT32_MAX),
+    F_TIME (msg_job_started_t, time),
+    F_END,
+};
+static const field_t job_exit_fields[] = {
+    F_U64 (msg_job_exit_t, id, 1),
+    F_ENUM (msg_job_exit_t, kind, exit_kinds),
+    F_INT (msg_job_exit_t, exit_code, 0, 255),
+    F_INT (msg_job_exit_t, signal, 0, 127),
+    F_TIME (msg_job_exit_t, start_time),
+    F_TIME (msg_job_exit_t, end_time),
+    F_TIME (msg_job_exit_t, cpu_time),
+    F_U64 (msg_job_exit_t, max_rss, 0),
+    F_STR (msg_job_exit_t, text),
+    F_END,
+};
+static const field_t job_kill_fields[] = {
+    F_U64 (msg_job_kill_t, id, 1),
+    F_INT (msg_job_kill_t, signal, 0, 64),
+    F_END,
+};
+static const field_t no_fields[] = {F_END};
+
+/* ---- the message type table ---------------------------------------------- */
+
+static void init_submit (msg_t *m)
+{
+    jobspec_init (&m->u.submit.spec);
+}
+static void init_run (msg_t *m)
+{
+    jobspec_init (&m->u.run.spec);
+}
+static void init_register (msg_t *m)
+{
+    node_desc_init (&m->u.node);
+}
+
+static int check_submit (const msg_t *m, cphub_error_t *err)
+{
+    return jobspec_validate (&m->u.submit.spec, err);
+}
+
+static int check_run (const msg_t *m, cphub_error_t *err)
+{
+    if (m->u.run.spec.walltime <= 0)
+        return cphub_fail (err, EINVAL,
+                           "field 'spec.walltime' must be > 0 (the limit in force)");
+    return jobspec_validate (&m->u.run.spec, err);
+}
+
+static int check_register (const msg_t *m, cphub_error_t *err)
+{
+    return node_desc_validate (&m->u.node, err);
+}
+
+static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
+    [MSG_ERROR] = {.name = "error", .fields = error_fields},
+    [MSG_SUBMIT] = {.name = "submit",
+                    .fields = submit_fields,
+                    .init = init_submit,
+                    .check = check_submit},
+    [MSG_CANCEL] = {.name = "cancel", .fields = ids_fields},
+    [MSG_JOBS] = {.name = "jobs", .fields = jobs_fields},
+    [MSG_SHOW] = {.name = "show", .fields = id_fields},
+    [MSG_WAIT] = {.name = "wait", .fields = ids_fields},
+    [MSG_NODES] = {.name = "nodes", .fields = no_fields},
+    [MSG_LOGS] = {.name = "logs", .fields = logs_fields},
+    [MSG_REPORT] = {.name = "report", .fields = no_fields},
+    [MSG_SUBMIT_OK] = {.name = "submit.ok", .fields = id_fields},
+    [MSG_CANCEL_OK] = {.name = "cancel.ok", .fields = cancel_ok_fields},
+    [MSG_JOBS_OK] = {.name = "jobs.ok", .fields = job_list_fields},
+    [MSG_SHOW_OK] = {.name = "show.ok", .fields = job_list_fields},
+    [MSG_WAIT_OK] = {.name = "wait.ok", .fields = job_list_fields},
+    [MSG_NODES_OK] = {.name = "nodes.ok", .fields = node_list_fields},
+    [MSG_LOGS_OK] = {.name = "logs.ok", .fields = logs_data_fields},
+    [MSG_REPORT_OK] = {.name = "report.ok", .fields = report_fields},
+    [MSG_REGISTER] = {.name = "register",
+                      .fields = register_fields,
+                      .init = init_register,
+                      .check = check_register},
+    [MSG_HEARTBEAT] = {.name = "heartbeat", .fields = heartbeat_fields},
+    [MSG_JOB_STARTED] = {.name = "job.started", .fields = job_started_fields},
+    [MSG_JOB_EXIT] = {.name = "job.exit", .fields = job_exit_fields},
+    [MSG_LOGS_DATA] = {.name = "logs.data", .fields = logs_data_fields},
+    [MSG_REGISTER_OK] = {.name = "register.ok", .fields = no_fields},
+    [MSG_JOB_RUN] = {.name = "job.run",
+                     .fields = job_run_fields,
+                     .init = init_run,
+                     .check = check_run},
+    [MSG_JOB_KILL] = {.name = "job.kill", .fields = job_kill_fields},
+    [MSG_LOGS_FETCH] = {.name = "logs.fetch", .fields = logs_fetch_fields},
+};
+
+const msg_kind_t *msg_schema_kind (msg_type_t t)
+{
+    if ((unsigned)t >= MSG_TYPE_COUNT)
+        return NULL;
+    return &msg_kinds[t];
+}
+
+/* ---- wire text forms -------------------------------------------------------- */
+
+/* Length of the longest valid UTF-8 sequence at s (0 if invalid), as jansson
+ * checks it: no overlong forms, no surrogates, nothing above U+10FFFF. */
+size_t msg_utf8_seq_len (const unsigned char *s, size_t n)
+{
+    size_t len, i;
+    uint32_t cp;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xc2 && s[0] <= 0xdf)
+        len = 2, cp = s[0] & 0x1f;
+    else if (s[0] >= 0xe0 && s[0] <= 0xef)
+        len = 3, cp = s[0] & 0x0f;
+    else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+        len = 4, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (i = 1; i < len; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return len;
+}
+
+/* base64, RFC 4648 with padding. */
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* malloc'd NUL-terminated text; *out_len its length. */
+char *msg_base64_encode (const unsigned char *in, size_t len, size_t *out_len)
+{
+    size_t n = 4 * ((len + 2) / 3), i, o = 0;
+    char *out = malloc (n + 1);
+    uint32_t v;
+
+    if (!out)
+        return NULL;
+    for (i = 0; i + 2 < len; i += 3) {
+        v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+        out[o++] = b64_alphabet[v >> 18];
+        out[o++] = b64_alphabet[(v >> 12) & 63];
+        out[o++] = b64_alphabet[(v >> 6) & 63];
+        out[o++] = b64_alphabet[v & 63];
+    }
+    if (i < len) {
+        v = (uint32_t)in[i] << 16 | (i + 1 < len ? (uint32_t)in[i + 1] << 8 : 0);
+        out[o++] = b64_alphabet[v >> 18];
+        out[o++] = b64_alphabet[(v >> 12) & 63];
+        out[o++] = i + 1 < len ? b64_alphabet[(v >> 6) & 63] : '=';
+        out[o++] = '=';
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+static int base64_value (char c)
+{
+    const char *p;
+
+    if (c == '\0' || !(p = strchr (b64_alphabet, c)))
+        return -1;
+    return (int)(p - b64_alphabet);
+}
+
+/* Decode n chars of strict base64 into out (room for 3 * n / 4 bytes).
+ * -1/EINVAL on a bad character, length or padding. */
+int msg_base64_decode (const char *in, size_t n, unsigned char *out, size_t *out_len)
+{
+    size_t i, o = 0, pad = 0;
+    int q[4], k;
+
+    if (n % 4 != 0)
+        goto bad;
+    if (n > 0 && in[n - 1] == '=')
+        pad = (n > 1 && in[n - 2] == '=') ? 2 : 1;
+    for (i = 0; i < n; i += 4) {
+        for (k = 0; k < 4; k++) {
+            bool is_pad = i + 4 == n && k >= 4 - (int)pad;
+            q[k] = is_pad ? 0 : base64_value (in[i + k]);
+            if (q[k] < 0)
+                goto bad;
+        }
+        out[o++] = (unsigned char)(q[0] << 2 | q[1] >> 4);
+        if (i + 4 < n || pad < 2)
+            out[o++] = (unsigned char)((q[1] & 15) << 4 | q[2] >> 2);
+        if (i + 4 < n || pad < 1)
+            out[o++] = (unsigned char)((q[2] & 3) << 6 | q[3]);
+    }
+    *out_len = o;
+    return 0;
+bad:
+    errno = EINVAL;
+    return -1;
+}

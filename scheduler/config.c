@@ -1,0 +1,389 @@
+/* config.c: loading scheduler.conf into a schedconf_t (see config.h).
+ *
+ * The settings table below is the whole file format; conf.h rejects anything
+ * else. This file adds what libconfig cannot check: defaults, names that are
+ * valid and unique, durations that make sense together, and key files that
+ * exist and parse. The identity table for the ZAP handler is filled here,
+ * because a key listed twice is a config error that must name its line.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cphub/parse.h"
+#include "scheduler/config.h"
+
+#define DEFAULT_CLIENT_ENDPOINT "tcp://127.0.0.1:7710"
+#define DEFAULT_AGENT_ENDPOINT "tcp://127.0.0.1:7711"
+#define DEFAULT_KEY "keys/scheduler.key"
+#define DEFAULT_STATE_DIR "state"
+#define DEFAULT_LOG_LEVEL "info"
+#define DEFAULT_HEARTBEAT_TIMEOUT 30
+#define DEFAULT_WALLTIME 3600
+#define DEFAULT_MAX_WALLTIME (7 * 86400)
+
+static const conf_setting_t settings[] = {
+    {"scheduler", CONF_GROUP, "the scheduler daemon's own settings"},
+    {"scheduler.client_endpoint", CONF_STRING,
+     "where tenants and operators connect (default tcp://127.0.0.1:7710)"},
+    {"scheduler.agent_endpoint", CONF_STRING,
+     "where node agents connect (default tcp://127.0.0.1:7711)"},
+    {"scheduler.key", CONF_STRING,
+     "the scheduler's key pair file (default keys/scheduler.key)"},
+    {"scheduler.state_dir", CONF_STRING, "durable state (default state)"},
+    {"scheduler.log_level", CONF_STRING, "err, warn, info or debug (default info)"},
+    {"scheduler.log_file", CONF_STRING, "log file; \"\" = stderr (default \"\")"},
+    {"scheduler.heartbeat_timeout", CONF_DURATION,
+     "silence after which a node is down (default 30s)"},
+    {"scheduler.default_walltime", CONF_DURATION,
+     "wall-time limit of jobs that ask none (default 1h)"},
+    {"scheduler.max_walltime", CONF_DURATION,
+     "largest wall-time limit a job may ask (default 7-00:00:00)"},
+    {"tenants", CONF_LIST, "companies that submit jobs"},
+    {"tenants.[*]", CONF_GROUP, "one tenant"},
+    {"tenants.[*].name", CONF_STRING, "the tenant's name"},
+    {"tenants.[*].keys", CONF_ARRAY, "public key files of the tenant's users"},
+    {"operators", CONF_LIST, "hub operators: see every job and node"},
+    {"operators.[*]", CONF_GROUP, "one operator"},
+    {"operators.[*].name", CONF_STRING, "the operator's name"},
+    {"operators.[*].keys", CONF_ARRAY, "public key files of the operator"},
+    {"agents", CONF_LIST, "node agents allowed to connect"},
+    {"agents.[*]", CONF_GROUP, "one node"},
+    {"agents.[*].node", CONF_STRING, "the node's name (its agent.name)"},
+    {"agents.[*].key", CONF_STRING, "the agent's public key file"},
+    {NULL, 0, NULL},
+};
+
+const conf_setting_t *schedconf_settings (void)
+{
+    return settings;
+}
+
+static bool name_is_valid (const char *s)
+{
+    size_t len = strlen (s);
+
+    if (len == 0 || len > AUTH_NAME_MAX)
+        return false;
+    for (const char *p = s; *p; p++) {
+        char ch = *p;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
+            return false;
+    }
+    return true;
+}
+
+/* *out = a copy of the string setting (or def). */
+static int load_string (
+    const conf_t *c, const char *path, const char *def, char **out, cphub_error_t *err)
+{
+    const char *s = NULL;
+
+    if (conf_get_string (c, path, def, &s, err) < 0)
+        return -1;
+    if (!(*out = strdup (s ? s : "")))
+        return cphub_fail (err, ENOMEM, "out of memory");
+    return 0;
+}
+
+/* *out = the path setting resolved against the config's directory, or NULL
+ * when it is "" and empty_ok. */
+static int load_path (const conf_t *c,
+                      const char *path,
+                      const char *def,
+                      bool empty_ok,
+                      char **out,
+                      cphub_error_t *err)
+{
+    const char *s = NULL;
+
+    *out = NULL;
+    if (conf_get_string (c, path, def, &s, err) < 0)
+        return -1;
+    if (!s || s[0] == '\0') {
+        if (empty_ok)
+            return 0;
+        return conf_fail (c, path, err, "must name a file or directory, not \"\"");
+    }
+    if (!(*out = conf_resolve_path (c, s)))
+        return cphub_fail (err, ENOMEM, "out of memory");
+    return 0;
+}
+
+/* Read the public key in the file named by the string value at path (or
+ * given as value) and add it to the identity table for role:name. */
+static int load_key (schedconf_t *cfg,
+                     const conf_t *c,
+                     const char *path,
+                     const char *value,
+                     auth_role_t role,
+                     const char *name,
+                     cphub_error_t *err)
+{
+    char pub[KEY_Z85_LEN + 1];
+    cphub_error_t kerr = {{0}};
+    char *file = NULL;
+
+    if (value[0] == '\0')
+        return conf_fail (c, path, err, "must name a key file, not \"\"");
+    if (!(file = conf_resolve_path (c, value)))
+        return cphub_fail (err, ENOMEM, "out of memory");
+    if (keys_read_public (file, pub, &kerr) < 0) {
+        free (file);
+        return conf_fail (c, path, err, "%s", kerr.text);
+    }
+    free (file);
+    if (auth_add (cfg->auth, pub, role, name, &kerr) < 0) {
+        if (errno == ENOMEM)
+            return cphub_fail (err, ENOMEM, "out of memory");
+        return conf_fail (c, path, err, "%s: %s", value, kerr.text);
+    }
+    return 0;
+}
+
+/* The "name" (or "node") of element i of a list, checked for form and for
+ * uniqueness against the first i names. */
+static int load_member_name (const conf_t *c,
+                             const char *list,
+                             const char *field,
+                             const char *what,
+                             schedconf_name_t *names,
+                             int i,
+                             cphub_error_t *err)
+{
+    char path[96];
+    const char *name = NULL;
+    int rc;
+
+    snprintf (path, sizeof (path), "%s.[%d].%s", list, i, field);
+    if ((rc = conf_get_string (c, path, NULL, &name, err)) < 0)
+        return -1;
+    if (rc == 1 || !name) {
+        snprintf (path, sizeof (path), "%s.[%d]", list, i);
+        return conf_fail (c, path, err, "missing %s = \"...\"", field);
+    }
+    if (!name_is_valid (name))
+        return conf_fail (c, path, err,
+                          "%s name '%s' must be 1 to %d of A-Z a-z 0-9 . _ -", what,
+                          name, AUTH_NAME_MAX);
+    for (int j = 0; j < i; j++) {
+        if (strcmp (names[j].name, name) == 0)
+            return conf_fail (c, path, err,
+                              "%s '%s' is defined twice (also as %s.[%d])", what, name,
+                              list, j);
+    }
+    snprintf (names[i].name, sizeof (names[i].name), "%s", name);
+    return 0;
+}
+
+/* tenants or operators: ( { name = "..."; keys = [ "..." ]; }, ... ) */
+static int load_people (schedconf_t *cfg,
+                        const conf_t *c,
+                        const char *list,
+                        auth_role_t role,
+                        schedconf_name_t **out,
+                        uint32_t *count,
+                        cphub_error_t *err)
+{
+    const char *what = auth_role_name (role);
+    int n = conf_count (c, list);
+    char path[96];
+
+    if (n > 0 && !(*out = calloc ((size_t)n, sizeof (**out))))
+        return cphub_fail (err, ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        if (load_member_name (c, list, "name", what, *out, i, err) < 0)
+            return -1;
+        snprintf (path, sizeof (path), "%s.[%d].keys", list, i);
+        int nkeys = conf_count (c, path);
+        if (nkeys == 0) {
+            snprintf (path, sizeof (path), "%s.[%d]", list, i);
+            return conf_fail (c, path, err,
+                              "%s '%s' has no keys; list its public key files in "
+                              "keys = [ \"keys/NAME.pub\" ]",
+                              what, (*out)[i].name);
+        }
+        for (int j = 0; j < nkeys; j++) {
+            const char *value = NULL;
+            if (conf_get_array_string (c, path, j, &value, err) < 0)
+                return -1;
+            if (load_key (cfg, c, path, value, role, (*out)[i].name, err) < 0)
+                return -1;
+        }
+        *count = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+/* agents: ( { node = "..."; key = "..."; }, ... ) */
+static int load_agents (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
+{
+    int n = conf_count (c, "agents");
+    char path[96];
+
+    if (n > 0 && !(cfg->agents = calloc ((size_t)n, sizeof (*cfg->agents))))
+        return cphub_fail (err, ENOMEM, "out of memory");
+    for (int i = 0; i < n; i++) {
+        const char *value = NULL;
+        int rc;
+
+        if (load_member_name (c, "agents", "node", "node", cfg->agents, i, err) < 0)
+            return -1;
+        snprintf (path, sizeof (path), "agents.[%d].key", i);
+        if ((rc = conf_get_string (c, path, NULL, &value, err)) < 0)
+            return -1;
+        if (rc == 1 || !value) {
+            snprintf (path, sizeof (path), "agents.[%d]", i);
+            return conf_fail (c, path, err, "node '%s' has no key = \"keys/%s.pub\"",
+                              cfg->agents[i].name, cfg->agents[i].name);
+        }
+        if (load_key (cfg, c, path, value, AUTH_ROLE_AGENT, cfg->agents[i].name, err) <
+            0)
+            return -1;
+        cfg->nagents = (uint32_t)i + 1;
+    }
+    return 0;
+}
+
+static int load_durations (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
+{
+    int64_t heartbeat, def, max;
+    char a[32], b[32];
+
+    if (conf_get_duration (c, "scheduler.heartbeat_timeout", DEFAULT_HEARTBEAT_TIMEOUT,
+                           &heartbeat, err) < 0 ||
+        conf_get_duration (c, "scheduler.default_walltime", DEFAULT_WALLTIME, &def,
+                           err) < 0 ||
+        conf_get_duration (c, "scheduler.max_walltime", DEFAULT_MAX_WALLTIME, &max,
+                           err) < 0)
+        return -1;
+    if (heartbeat <= 0)
+        return conf_fail (c, "scheduler.heartbeat_timeout", err,
+                          "must be more than 0 (e.g. \"30s\")");
+    if (def <= 0)
+        return conf_fail (c, "scheduler.default_walltime", err,
+                          "must be more than 0 (e.g. \"1h\")");
+    if (max < def) {
+        format_duration (max, a, sizeof (a));
+        format_duration (def, b, sizeof (b));
+        return conf_fail (c, "scheduler.max_walltime", err,
+                          "%s is less than default_walltime %s", a, b);
+    }
+    cfg->core.heartbeat_timeout = (double)heartbeat;
+    cfg->core.default_walltime = def;
+    cfg->core.max_walltime = max;
+    return 0;
+}
+
+static int load_daemon (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
+{
+    const char *level = NULL;
+    cphub_error_t kerr = {{0}};
+
+    if (load_string (c, "scheduler.client_endpoint", DEFAULT_CLIENT_ENDPOINT,
+                     &cfg->client_endpoint, err) < 0 ||
+        load_string (c, "scheduler.agent_endpoint", DEFAULT_AGENT_ENDPOINT,
+                     &cfg->agent_endpoint, err) < 0 ||
+        load_path (c, "scheduler.key", DEFAULT_KEY, false, &cfg->key_path, err) < 0 ||
+        load_path (c, "scheduler.state_dir", DEFAULT_STATE_DIR, false, &cfg->state_dir,
+                   err) < 0 ||
+        load_path (c, "scheduler.log_file", "", true, &cfg->log_file, err) < 0)
+        return -1;
+    if (cfg->client_endpoint[0] == '\0')
+        return conf_fail (c, "scheduler.client_endpoint", err,
+                          "must be an endpoint such as \"%s\"",
+                          DEFAULT_CLIENT_ENDPOINT);
+    if (cfg->agent_endpoint[0] == '\0')
+        return conf_fail (c, "scheduler.agent_endpoint", err,
+                          "must be an endpoint such as \"%s\"", DEFAULT_AGENT_ENDPOINT);
+    if (conf_get_string (c, "scheduler.log_level", DEFAULT_LOG_LEVEL, &level, err) < 0)
+        return -1;
+    if (log_level_parse (level, &cfg->log_level) < 0)
+        return conf_fail (c, "scheduler.log_level", err,
+                          "'%s' is not a log level; use err, warn, info or debug",
+                          level);
+    if (keys_read_pair (cfg->key_path, &cfg->keypair, &kerr) < 0)
+        return conf_fail (c, "scheduler.key", err, "%s", kerr.text);
+    return load_durations (cfg, c, err);
+}
+
+schedconf_t *schedconf_load (const char *path, cphub_error_t *err)
+{
+    schedconf_t *cfg = NULL;
+    conf_t *c = NULL;
+    int saved;
+
+    if (!(c = conf_load (path, settings, err)))
+        return NULL;
+    if (!(cfg = calloc (1, sizeof (*cfg))) || !(cfg->path = strdup (path)) ||
+        !(cfg->auth = auth_create ())) {
+        cphub_fail (err, ENOMEM, "out of memory");
+        goto error;
+    }
+    if (load_daemon (cfg, c, err) < 0 ||
+        load_people (cfg, c, "tenants", AUTH_ROLE_TENANT, &cfg->tenants, &cfg->ntenants,
+                     err) < 0 ||
+        load_people (cfg, c, "operators", AUTH_ROLE_OPERATOR, &cfg->operators,
+                     &cfg->noperators, err) < 0 ||
+        load_agents (cfg, c, err) < 0)
+        goto error;
+    conf_destroy (c);
+    return cfg;
+error:
+    saved = errno;
+    schedconf_destroy (cfg);
+    conf_destroy (c);
+    errno = saved;
+    return NULL;
+}
+
+void schedconf_destroy (schedconf_t *cfg)
+{
+    if (!cfg)
+        return;
+    free (cfg->path);
+    free (cfg->client_endpoint);
+    free (cfg->agent_endpoint);
+    free (cfg->key_path);
+    free (cfg->state_dir);
+    free (cfg->log_file);
+    free (cfg->tenants);
+    free (cfg->operators);
+    free (cfg->agents);
+    auth_destroy (cfg->auth);
+    free (cfg);
+}
+
+static int replace (char **field, const char *value, cphub_error_t *err)
+{
+    char *copy = strdup (value);
+
+    if (!copy)
+        return cphub_fail (err, ENOMEM, "out of memory");
+    free (*field);
+    *field = copy;
+    return 0;
+}
+
+int schedconf_apply_overrides (schedconf_t *cfg,
+                               const schedconf_overrides_t *o,
+                               cphub_error_t *err)
+{
+    if (o->client_endpoint &&
+        replace (&cfg->client_endpoint, o->client_endpoint, err) < 0)
+        return -1;
+    if (o->agent_endpoint && replace (&cfg->agent_endpoint, o->agent_endpoint, err) < 0)
+        return -1;
+    if (o->log_file) {
+        if (o->log_file[0] == '\0') {
+            free (cfg->log_file);
+            cfg->log_file = NULL;
+        } else if (replace (&cfg->log_file, o->log_file, err) < 0)
+            return -1;
+    }
+    if (o->verbose)
+        cfg->log_level = LOG_LVL_DEBUG;
+    return 0;
+}

@@ -1,0 +1,77 @@
+/* config.h: scheduler.conf, loaded and checked, plus the command-line
+ * overrides.
+ *
+ * schedconf_load() reads the file through conf.h (so unknown settings, wrong
+ * types and syntax errors come back as "file:line: ..."), applies the
+ * documented defaults, resolves relative paths against the config file's
+ * directory, reads the scheduler's key pair and every tenant, operator and
+ * agent public key (keys.h), and builds the identity table for the ZAP
+ * handler. Semantic errors (a duplicate tenant or node name, a key used
+ * twice, a maximum wall time below the default) name the file, the line and
+ * the setting. The defaults:
+ *     client_endpoint "tcp://127.0.0.1:7710", agent_endpoint
+ *     "tcp://127.0.0.1:7711", key "keys/scheduler.key", state_dir "state",
+ *     log_level "info", log_file "" (stderr), heartbeat_timeout 30s,
+ *     default_walltime 1h, max_walltime 7 days.
+ */
+#ifndef CPHUB_SCHEDULER_CONFIG_H
+#define CPHUB_SCHEDULER_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cphub/conf.h"
+#include "cphub/error.h"
+#include "cphub/keys.h"
+#include "cphub/log.h"
+#include "scheduler/auth.h"
+#include "scheduler/core/sched.h"
+
+typedef struct schedconf_name {
+    char name[AUTH_NAME_MAX + 1];
+} schedconf_name_t;
+
+typedef struct schedconf {
+    char *path;              /* the file loaded */
+    char *client_endpoint;   /* where tenants and operators connect */
+    char *agent_endpoint;    /* where agents connect */
+    char *key_path;          /* resolved */
+    cphub_keypair_t keypair; /* the scheduler's CURVE key pair */
+    char *state_dir;         /* resolved */
+    log_level_t log_level;
+    char *log_file;      /* resolved; NULL = stderr */
+    sched_config_t core; /* walltimes and heartbeat timeout for the core */
+    uint32_t ntenants;
+    schedconf_name_t *tenants; /* in file order */
+    uint32_t noperators;
+    schedconf_name_t *operators;
+    uint32_t nagents;
+    schedconf_name_t *agents; /* node names */
+    auth_t *auth;             /* identity table, owned */
+} schedconf_t;
+
+/* Overrides from the command line: NULL / false = keep the file's value.
+ * log_file "" means stderr; relative paths are relative to the current
+ * directory (as command-line paths are). verbose sets log_level debug. */
+typedef struct schedconf_overrides {
+    const char *client_endpoint;
+    const char *agent_endpoint;
+    const char *log_file;
+    bool verbose;
+} schedconf_overrides_t;
+
+/* Load path. NULL with errno (ENOENT, EINVAL, EACCES, ENOMEM) and err
+ * "etc/scheduler.conf:14: 'tenants.[1].name': tenant 'acme' is defined
+ * twice (also as tenants.[0])". */
+schedconf_t *schedconf_load (const char *path, cphub_error_t *err);
+void schedconf_destroy (schedconf_t *cfg); /* NULL: nothing */
+
+/* Apply overrides. 0 or -1/ENOMEM. */
+int schedconf_apply_overrides (schedconf_t *cfg,
+                               const schedconf_overrides_t *o,
+                               cphub_error_t *err);
+
+/* The settings table (for docs and tests); ends with path == NULL. */
+const conf_setting_t *schedconf_settings (void);
+
+#endif

@@ -1,0 +1,849 @@
+/* handlers.c: one handler per message type, the parked waits and logs
+ * requests, and the outgoing queue (see handlers.h).
+ *
+ * Who is asking is always the identity the transport authenticated (role and
+ * name from ZAP), never a field of the message. Tenants see and cancel only
+ * their own jobs, and another tenant's job answers exactly like a job that
+ * does not exist; operators see everything; agents speak only for their own
+ * node. Every answer is queued, not sent: main.c sends the queue after the
+ * turn's store commit, so that a submit is acknowledged only once durable.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+#include <utlist.h>
+
+#include "cphub/log.h"
+#include "scheduler/handlers.h"
+#include "scheduler/report.h"
+
+/* Bounds on what clients can park, so that no one exhausts memory. */
+#define WAITED_IDS_MAX 1000000
+#define FETCHES_MAX 1024
+
+struct wait_req {
+    tpeer_t peer; /* the client on sc->clients */
+    uint32_t count;
+    uint64_t *ids;      /* as asked */
+    uint32_t remaining; /* distinct ids not ended yet */
+    wait_req_t *prev, *next;
+};
+
+typedef struct wait_link {
+    wait_req_t *wait;
+    struct wait_link *next;
+} wait_link_t;
+
+struct wait_index {
+    uint64_t job_id; /* key */
+    wait_link_t *links;
+    UT_hash_handle hh;
+};
+
+struct logs_fetch {
+    uint64_t tag; /* key */
+    uint64_t job_id;
+    char node[NODE_NAME_MAX + 1];
+    tpeer_t client;
+    double deadline;
+    UT_hash_handle hh;
+};
+
+struct outbox_msg {
+    tsock_t *sock;
+    tpeer_t peer;
+    msg_t *msg;
+    outbox_msg_t *prev, *next;
+};
+
+/* Who sent the message being handled. */
+typedef struct request {
+    tsock_t *sock;
+    const tpeer_t *peer;
+    auth_role_t role;
+    const char *name; /* tenant, operator or node name */
+} request_t;
+
+typedef void (*handler_f) (scheduler_t *sc, const request_t *rq, msg_t *m);
+
+/* --- queue and replies ---------------------------------------------------- */
+
+void handlers_queue (scheduler_t *sc, tsock_t *sock, const tpeer_t *peer, msg_t *m)
+{
+    outbox_msg_t *out;
+
+    if (!m) {
+        log_err ("out of memory building a message for %s", peer->identity);
+        return;
+    }
+    if (!(out = calloc (1, sizeof (*out)))) {
+        log_err ("out of memory queueing %s for %s", msg_type_name (m->type),
+                 peer->identity);
+        msg_destroy (m);
+        return;
+    }
+    out->sock = sock;
+    out->peer = *peer;
+    out->msg = m;
+    DL_APPEND (sc->outbox, out);
+}
+
+static void fetch_fail (scheduler_t *sc, logs_fetch_t *f, int code, const char *text);
+
+/* A message could not be sent (errnum). Make sure nobody waits for what it
+ * would have caused: a client gets an error instead of a reply too large for
+ * one message, a logs request whose fetch did not reach the agent fails now
+ * (its error goes out with the next flush), and a job whose job.run did not
+ * reach the agent fails to start (the core's decisions for it are processed
+ * in the next turn) rather than stay RUNNING where nothing runs it. */
+static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
+{
+    const msg_t *m = out->msg;
+    logs_fetch_t *f = NULL;
+    char text[160];
+
+    log_warn ("could not send %s to %s: %s", msg_type_name (m->type),
+              out->peer.identity, strerror (errnum));
+    if (errnum == E2BIG && out->sock == sc->clients) {
+        msg_t *e = msg_error_create (E2BIG,
+                                     "the reply is larger than one message (%d MiB); "
+                                     "ask for less",
+                                     MSG_MAX_BYTES / (1024 * 1024));
+        if (e && tsock_send (out->sock, &out->peer, e) < 0)
+            log_warn ("could not send error to %s: %s", out->peer.identity,
+                      strerror (errno));
+        msg_destroy (e);
+    } else if (m->type == MSG_LOGS_FETCH) {
+        HASH_FIND (hh, sc->fetches, &m->u.logs_req.tag, sizeof (m->u.logs_req.tag), f);
+        if (f) {
+            snprintf (text, sizeof (text),
+                      "node %s, where job %" PRIu64 " ran, is not reachable now",
+                      f->node, f->job_id);
+            fetch_fail (sc, f, EHOSTUNREACH, text);
+        }
+    } else if (m->type == MSG_JOB_RUN) {
+        sched_job_t *job = sched_job_lookup (sc->sched, m->u.run.id);
+        msg_job_exit_t ex = {.id = m->u.run.id, .kind = EXIT_START_FAILED};
+        if (!job || job->state != JOB_RUNNING)
+            return;
+        ex.end_time = sc->now;
+        snprintf (ex.text, sizeof (ex.text),
+                  "the agent of node %s could not be reached", job->node);
+        log_err ("job %" PRIu64 " failed to start: %s", job->id, ex.text);
+        if (sched_job_exited (sc->sched, job->node, &ex, sc->now) < 0)
+            log_err ("job %" PRIu64 ": the core refused its start failure", job->id);
+    }
+}
+
+void handlers_flush (scheduler_t *sc)
+{
+    outbox_msg_t *out;
+
+    while ((out = sc->outbox)) { /* send_failed may queue more: they go too */
+        DL_DELETE (sc->outbox, out);
+        if (tsock_send (out->sock, &out->peer, out->msg) < 0)
+            send_failed (sc, out, errno);
+        msg_destroy (out->msg);
+        free (out);
+    }
+}
+
+static void reply (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    handlers_queue (sc, rq->sock, rq->peer, m);
+}
+
+static void reply_error (scheduler_t *sc,
+                         const request_t *rq,
+                         int code,
+                         const char *fmt,
+                         ...) __attribute__ ((format (printf, 4, 5)));
+
+static void reply_error (
+    scheduler_t *sc, const request_t *rq, int code, const char *fmt, ...)
+{
+    char text[sizeof (((msg_error_t *)0)->text)];
+    va_list ap;
+
+    va_start (ap, fmt);
+    vsnprintf (text, sizeof (text), fmt, ap);
+    va_end (ap);
+    reply (sc, rq, msg_error_create (code, "%s", text));
+}
+
+/* Send a message to a node's agent (queued like replies). */
+static void to_agent (scheduler_t *sc, const agent_peer_t *ap, msg_t *m)
+{
+    handlers_queue (sc, sc->agents, &ap->peer, m);
+}
+
+/* --- helpers -------------------------------------------------------------- */
+
+agent_peer_t *handlers_agent_peer (scheduler_t *sc, const char *node)
+{
+    agent_peer_t *ap = NULL;
+
+    HASH_FIND_STR (sc->peers, node, ap);
+    return ap;
+}
+
+static bool node_is_down (scheduler_t *sc, const agent_peer_t *ap)
+{
+    node_info_t info;
+
+    return sched_node_info (sc->sched, ap->index, &info) == 0 &&
+           info.state == NODE_DOWN && strcmp (info.name, ap->node) == 0;
+}
+
+/* The job if it exists and the requester may see it: tenants see their own
+ * jobs only, so that another tenant's job is indistinguishable from none. */
+static sched_job_t *visible_job (scheduler_t *sc, const request_t *rq, uint64_t id)
+{
+    sched_job_t *job = sched_job_lookup (sc->sched, id);
+
+    if (job && rq->role == AUTH_ROLE_TENANT && strcmp (job->tenant, rq->name) != 0)
+        return NULL;
+    return job;
+}
+
+typedef struct job_list_build {
+    job_info_t *jobs;
+    uint32_t count;
+    uint32_t cap;
+} job_list_build_t;
+
+static int list_push (job_list_build_t *b, const sched_job_t *job)
+{
+    if (b->count == b->cap) {
+        uint32_t cap = b->cap ? b->cap * 2 : 16;
+        job_info_t *grown = realloc (b->jobs, cap * sizeof (*grown));
+        if (!grown)
+            return -1;
+        b->jobs = grown;
+        b->cap = cap;
+    }
+    sched_job_info (job, &b->jobs[b->count++]);
+    return 0;
+}
+
+/* A list reply (jobs.ok, show.ok, wait.ok) taking b's array. */
+static msg_t *list_reply (msg_type_t type, job_list_build_t *b)
+{
+    msg_t *m = msg_create (type);
+
+    if (!m) {
+        free (b->jobs);
+        return NULL;
+    }
+    m->u.job_list.jobs = b->jobs;
+    m->u.job_list.count = b->count;
+    b->jobs = NULL;
+    b->count = b->cap = 0;
+    return m;
+}
+
+/* --- client handlers ------------------------------------------------------ */
+
+static void handle_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    const jobspec_t *spec = &m->u.submit.spec;
+    cphub_error_t err = {{0}};
+    char command[64];
+    uint64_t id = 0;
+    msg_t *ok;
+
+    if (sched_job_submit (sc->sched, rq->name, spec, sc->now, &id, &err) < 0) {
+        int code = errno;
+        log_info ("submit from %s refused: %s", rq->peer->identity, err.text);
+        reply_error (sc, rq, code, "%s", err.text);
+        return;
+    }
+    jobspec_command_summary (spec, command, sizeof (command));
+    log_info ("job %" PRIu64 " submitted by %s: %s (%u tasks, %u cores)", id,
+              rq->peer->identity, command, spec->ntasks, jobspec_cores (spec));
+    if ((ok = msg_create (MSG_SUBMIT_OK)))
+        ok->u.id.id = id;
+    reply (sc, rq, ok);
+}
+
+static void handle_cancel (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    const msg_ids_t *ids = &m->u.ids;
+    msg_t *ok = msg_create (MSG_CANCEL_OK);
+
+    if (!ok || !(ok->u.cancel_ok.results = calloc (ids->count ? ids->count : 1,
+                                                   sizeof (msg_cancel_result_t)))) {
+        msg_destroy (ok);
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        return;
+    }
+    ok->u.cancel_ok.count = ids->count;
+    for (uint32_t i = 0; i < ids->count; i++) {
+        msg_cancel_result_t *res = &ok->u.cancel_ok.results[i];
+        cphub_error_t err = {{0}};
+        sched_job_t *job = visible_job (sc, rq, ids->ids[i]);
+
+        res->id = ids->ids[i];
+        if (!job || sched_job_cancel (sc->sched, res->id, sc->now, &err) < 0) {
+            res->code = job ? errno : ENOENT;
+            if (res->code == ENOENT)
+                snprintf (res->text, sizeof (res->text), "no such job %" PRIu64,
+                          res->id);
+            else
+                snprintf (res->text, sizeof (res->text), "%s", err.text);
+            continue;
+        }
+        log_info ("job %" PRIu64 " cancelled by %s", res->id, rq->peer->identity);
+        if (job->state == JOB_CANCELLED)
+            snprintf (res->text, sizeof (res->text), "cancelled");
+        else
+            snprintf (res->text, sizeof (res->text),
+                      "cancelling: the job is being killed");
+    }
+    reply (sc, rq, ok);
+}
+
+static void handle_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    job_list_build_t b = {0};
+    bool all = m->u.jobs.all;
+
+    for (sched_job_t *job = sched_job_first (sc->sched); job;
+         job = sched_job_next (sc->sched, job)) {
+        if (rq->role == AUTH_ROLE_TENANT && strcmp (job->tenant, rq->name) != 0)
+            continue;
+        if (!all && job->state != JOB_PENDING && job->state != JOB_RUNNING)
+            continue;
+        if (list_push (&b, job) < 0) {
+            free (b.jobs);
+            reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+            return;
+        }
+    }
+    reply (sc, rq, list_reply (MSG_JOBS_OK, &b));
+}
+
+static void handle_show (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    job_list_build_t b = {0};
+    sched_job_t *job = visible_job (sc, rq, m->u.id.id);
+
+    if (!job) {
+        reply_error (sc, rq, ENOENT, "no such job %" PRIu64, m->u.id.id);
+        return;
+    }
+    if (list_push (&b, job) < 0) {
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        return;
+    }
+    reply (sc, rq, list_reply (MSG_SHOW_OK, &b));
+}
+
+/* Answer a wait with the jobs it named, and forget it. */
+static void wait_answer (scheduler_t *sc, wait_req_t *w)
+{
+    job_list_build_t b = {0};
+    request_t rq = {.sock = sc->clients, .peer = &w->peer};
+    msg_t *ok = NULL;
+
+    for (uint32_t i = 0; i < w->count; i++) {
+        sched_job_t *job = sched_job_lookup (sc->sched, w->ids[i]);
+        if (job && list_push (&b, job) < 0) {
+            free (b.jobs);
+            b.jobs = NULL;
+            break;
+        }
+    }
+    if (b.jobs || w->count == 0)
+        ok = list_reply (MSG_WAIT_OK, &b);
+    if (ok)
+        reply (sc, &rq, ok);
+    else
+        reply_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
+    DL_DELETE (sc->waits, w);
+    free (w->ids);
+    free (w);
+}
+
+/* Link w to job id in the index; false if w was linked to it already (an id
+ * named twice). */
+static int wait_link (scheduler_t *sc, wait_req_t *w, uint64_t id, bool *linked)
+{
+    wait_index_t *idx = NULL;
+    wait_link_t *link;
+
+    *linked = false;
+    HASH_FIND (hh, sc->wait_index, &id, sizeof (id), idx);
+    if (idx && idx->links && idx->links->wait == w)
+        return 0;
+    if (!idx) {
+        if (!(idx = calloc (1, sizeof (*idx))))
+            return -1;
+        idx->job_id = id;
+        HASH_ADD (hh, sc->wait_index, job_id, sizeof (idx->job_id), idx);
+    }
+    if (!(link = calloc (1, sizeof (*link))))
+        return -1;
+    link->wait = w;
+    LL_PREPEND (idx->links, link);
+    *linked = true;
+    return 0;
+}
+
+static void handle_wait (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    const msg_ids_t *ids = &m->u.ids;
+    uint32_t unended = 0;
+    wait_req_t *w = NULL;
+
+    for (uint32_t i = 0; i < ids->count; i++) {
+        sched_job_t *job = visible_job (sc, rq, ids->ids[i]);
+        if (!job) {
+            reply_error (sc, rq, ENOENT, "no such job %" PRIu64, ids->ids[i]);
+            return;
+        }
+        if (!job_state_is_terminal (job->state))
+            unended++;
+    }
+    if (unended > 0 && sc->waited_ids + unended > WAITED_IDS_MAX) {
+        reply_error (sc, rq, EAGAIN,
+                     "the scheduler is already waiting on %" PRIu64
+                     " jobs for clients; try again later",
+                     sc->waited_ids);
+        return;
+    }
+    if (!(w = calloc (1, sizeof (*w)))) {
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        return;
+    }
+    if (!(w->ids = malloc ((ids->count ? ids->count : 1) * sizeof (uint64_t)))) {
+        free (w);
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        return;
+    }
+    w->peer = *rq->peer;
+    w->count = ids->count;
+    memcpy (w->ids, ids->ids, ids->count * sizeof (uint64_t));
+    DL_APPEND (sc->waits, w);
+    for (uint32_t i = 0; i < ids->count; i++) {
+        sched_job_t *job = sched_job_lookup (sc->sched, ids->ids[i]);
+        bool linked = false;
+        if (!job || job_state_is_terminal (job->state))
+            continue;
+        if (wait_link (sc, w, job->id, &linked) < 0) {
+            log_err ("out of memory parking a wait of %s; it may be answered early",
+                     rq->peer->identity);
+            break;
+        }
+        if (linked) {
+            w->remaining++;
+            sc->waited_ids++;
+        }
+    }
+    if (w->remaining == 0)
+        wait_answer (sc, w);
+}
+
+void handlers_job_changed (scheduler_t *sc, const sched_job_t *job)
+{
+    wait_index_t *idx = NULL;
+    wait_link_t *link, *tmp;
+
+    if (!job_state_is_terminal (job->state))
+        return;
+    HASH_FIND (hh, sc->wait_index, &job->id, sizeof (job->id), idx);
+    if (!idx)
+        return;
+    HASH_DEL (sc->wait_index, idx);
+    LL_FOREACH_SAFE (idx->links, link, tmp)
+    {
+        wait_req_t *w = link->wait;
+        sc->waited_ids--;
+        if (--w->remaining == 0)
+            wait_answer (sc, w);
+        free (link);
+    }
+    free (idx);
+}
+
+static void handle_nodes (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    uint32_t count = sched_node_count (sc->sched);
+    msg_t *ok = msg_create (MSG_NODES_OK);
+
+    (void)m;
+    if (!ok ||
+        !(ok->u.node_list.nodes = calloc (count ? count : 1, sizeof (node_info_t)))) {
+        msg_destroy (ok);
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        return;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (sched_node_info (sc->sched, i,
+                             &ok->u.node_list.nodes[ok->u.node_list.count]) == 0)
+            ok->u.node_list.count++;
+    }
+    reply (sc, rq, ok);
+}
+
+static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    const msg_logs_req_t *req = &m->u.logs_req;
+    sched_job_t *job = visible_job (sc, rq, req->id);
+    agent_peer_t *ap;
+    logs_fetch_t *f;
+    msg_t *fwd;
+
+    if (!job) {
+        reply_error (sc, rq, ENOENT, "no such job %" PRIu64, req->id);
+        return;
+    }
+    if (job->node[0] == '\0') {
+        reply_error (sc, rq, ENODATA,
+                     "job %" PRIu64 " has not started; it has no output yet", req->id);
+        return;
+    }
+    if (!(ap = handlers_agent_peer (sc, job->node))) {
+        reply_error (sc, rq, EHOSTUNREACH,
+                     "node %s, where job %" PRIu64 " ran, is not connected", job->node,
+                     req->id);
+        return;
+    }
+    if (node_is_down (sc, ap)) {
+        reply_error (sc, rq, EHOSTDOWN,
+                     "node %s, where job %" PRIu64
+                     " ran, is down; its output is out of reach",
+                     job->node, req->id);
+        return;
+    }
+    if (HASH_COUNT (sc->fetches) >= FETCHES_MAX) {
+        reply_error (sc, rq, EAGAIN, "%d logs requests are under way; try again later",
+                     FETCHES_MAX);
+        return;
+    }
+    if (!(f = calloc (1, sizeof (*f))) || !(fwd = msg_create (MSG_LOGS_FETCH))) {
+        free (f);
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        return;
+    }
+    f->tag = ++sc->next_tag;
+    f->job_id = req->id;
+    snprintf (f->node, sizeof (f->node), "%s", job->node);
+    f->client = *rq->peer;
+    f->deadline = sc->now + SCHEDULER_LOGS_TIMEOUT;
+    HASH_ADD (hh, sc->fetches, tag, sizeof (f->tag), f);
+    fwd->u.logs_req = *req;
+    fwd->u.logs_req.tag = f->tag;
+    to_agent (sc, ap, fwd);
+}
+
+static void fetch_fail (scheduler_t *sc, logs_fetch_t *f, int code, const char *text)
+{
+    request_t rq = {.sock = sc->clients, .peer = &f->client};
+
+    reply_error (sc, &rq, code, "%s", text);
+    HASH_DEL (sc->fetches, f);
+    free (f);
+}
+
+int handlers_expire (scheduler_t *sc, double now)
+{
+    logs_fetch_t *f, *tmp;
+    double next = -1;
+    char text[160];
+
+    HASH_ITER (hh, sc->fetches, f, tmp)
+    {
+        agent_peer_t *ap = handlers_agent_peer (sc, f->node);
+        if (!ap || node_is_down (sc, ap)) {
+            snprintf (text, sizeof (text),
+                      "node %s went down before sending the output of job %" PRIu64,
+                      f->node, f->job_id);
+            fetch_fail (sc, f, EHOSTDOWN, text);
+        } else if (now >= f->deadline) {
+            snprintf (text, sizeof (text),
+                      "node %s did not send the output of job %" PRIu64
+                      " within %.0f s",
+                      f->node, f->job_id, SCHEDULER_LOGS_TIMEOUT);
+            log_warn ("%s", text);
+            fetch_fail (sc, f, ETIMEDOUT, text);
+        } else if (next < 0 || f->deadline < next)
+            next = f->deadline;
+    }
+    if (next < 0)
+        return -1;
+    return (int)((next - now) * 1000.0) + 1;
+}
+
+static void handle_report (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    msg_t *ok = report_build (sc, rq->role == AUTH_ROLE_TENANT ? rq->name : NULL);
+
+    (void)m;
+    if (!ok)
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+    else
+        reply (sc, rq, ok);
+}
+
+/* --- agent handlers ------------------------------------------------------- */
+
+/* The index of a node for sched_node_info: the last one when the node is
+ * new, else found by name. */
+static int node_index (scheduler_t *sc, const char *node, uint32_t *index)
+{
+    uint32_t count = sched_node_count (sc->sched);
+    node_info_t info;
+
+    if (count > 0 && sched_node_info (sc->sched, count - 1, &info) == 0 &&
+        strcmp (info.name, node) == 0) {
+        *index = count - 1;
+        return 0;
+    }
+    for (uint32_t i = 0; i < count; i++) {
+        if (sched_node_info (sc->sched, i, &info) == 0 &&
+            strcmp (info.name, node) == 0) {
+            *index = i;
+            return 0;
+        }
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+static void handle_register (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    const node_desc_t *desc = &m->u.node;
+    cphub_error_t err = {{0}};
+    agent_peer_t *ap;
+
+    if (strcmp (desc->name, rq->name) != 0) {
+        log_warn ("%s tried to register as node '%s'; refused", rq->peer->identity,
+                  desc->name);
+        reply_error (sc, rq, EPERM,
+                     "this key belongs to node %s; it may not register as node '%s'",
+                     rq->name, desc->name);
+        return;
+    }
+    if (sched_node_register (sc->sched, desc, sc->now, &err) < 0) {
+        int code = errno;
+        log_warn ("node %s: registration refused: %s", rq->name, err.text);
+        reply_error (sc, rq, code, "%s", err.text);
+        return;
+    }
+    if (!(ap = handlers_agent_peer (sc, rq->name))) {
+        if (!(ap = calloc (1, sizeof (*ap)))) {
+            reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+            return;
+        }
+        snprintf (ap->node, sizeof (ap->node), "%s", rq->name);
+        HASH_ADD_STR (sc->peers, node, ap);
+    }
+    ap->peer = *rq->peer;
+    if (node_index (sc, rq->name, &ap->index) < 0)
+        log_err ("node %s registered but the core does not list it", rq->name);
+    log_info ("node %s registered: %u cores, %u GPUs, %u NUMA, %u jobs held (%s)",
+              desc->name, desc->ncores, desc->ngpus, desc->nnuma, desc->njobs,
+              desc->topology);
+    reply (sc, rq, msg_create (MSG_REGISTER_OK));
+}
+
+static void handle_heartbeat (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    (void)m;
+    if (sched_node_heartbeat (sc->sched, rq->name, sc->now) < 0) {
+        log_info ("heartbeat from unregistered node %s: asking it to register",
+                  rq->name);
+        reply_error (sc, rq, ENOENT, "register first");
+    }
+}
+
+static void handle_job_started (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    const msg_job_started_t *st = &m->u.started;
+    msg_t *kill;
+
+    if (sched_job_started (sc->sched, rq->name, st->id, st->time) == 0) {
+        log_debug ("job %" PRIu64 " running on %s as pid %" PRId64, st->id, rq->name,
+                   st->pid);
+        return;
+    }
+    log_warn ("node %s started job %" PRIu64 ", which is not its to run; killing it",
+              rq->name, st->id);
+    if ((kill = msg_create (MSG_JOB_KILL)))
+        kill->u.kill.id = st->id;
+    reply (sc, rq, kill);
+}
+
+static void handle_job_exit (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    if (sched_job_exited (sc->sched, rq->name, &m->u.exit, sc->now) < 0)
+        log_warn ("node %s reported the exit of job %" PRIu64
+                  ", which is not its job; ignored",
+                  rq->name, m->u.exit.id);
+}
+
+static void handle_logs_data (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    msg_logs_data_t *data = &m->u.logs_data;
+    logs_fetch_t *f = NULL;
+    request_t client;
+    msg_t *ok;
+
+    HASH_FIND (hh, sc->fetches, &data->tag, sizeof (data->tag), f);
+    if (!f) {
+        log_debug ("node %s sent logs for tag %" PRIu64 " nobody waits for", rq->name,
+                   data->tag);
+        return;
+    }
+    if (strcmp (f->node, rq->name) != 0 || f->job_id != data->id) {
+        log_warn ("node %s sent logs for tag %" PRIu64 ", which is not its request",
+                  rq->name, data->tag);
+        return;
+    }
+    client = (request_t){.sock = sc->clients, .peer = &f->client};
+    if (data->code != 0) {
+        reply_error (sc, &client, data->code, "%s", data->text);
+    } else if ((ok = msg_create (MSG_LOGS_OK))) {
+        ok->u.logs_data = *data; /* moves the data */
+        data->data = NULL;
+        data->len = 0;
+        ok->u.logs_data.tag = 0;
+        reply (sc, &client, ok);
+    } else
+        reply_error (sc, &client, ENOMEM, "the scheduler is out of memory");
+    HASH_DEL (sc->fetches, f);
+    free (f);
+}
+
+/* --- dispatch ------------------------------------------------------------- */
+
+static const handler_f handlers[MSG_TYPE_COUNT] = {
+    [MSG_SUBMIT] = handle_submit,
+    [MSG_CANCEL] = handle_cancel,
+    [MSG_JOBS] = handle_jobs,
+    [MSG_SHOW] = handle_show,
+    [MSG_WAIT] = handle_wait,
+    [MSG_NODES] = handle_nodes,
+    [MSG_LOGS] = handle_logs,
+    [MSG_REPORT] = handle_report,
+    [MSG_REGISTER] = handle_register,
+    [MSG_HEARTBEAT] = handle_heartbeat,
+    [MSG_JOB_STARTED] = handle_job_started,
+    [MSG_JOB_EXIT] = handle_job_exit,
+    [MSG_LOGS_DATA] = handle_logs_data,
+};
+
+/* Keep the agent's latest connection (it changes when the agent reconnects). */
+static void touch_peer (scheduler_t *sc, const request_t *rq)
+{
+    agent_peer_t *ap = handlers_agent_peer (sc, rq->name);
+
+    if (!ap)
+        return;
+    if (ap->peer.rid_len != rq->peer->rid_len ||
+        memcmp (ap->peer.rid, rq->peer->rid, rq->peer->rid_len) != 0) {
+        log_info ("node %s reconnected", rq->name);
+        ap->peer = *rq->peer;
+    }
+}
+
+void handlers_dispatch (scheduler_t *sc, tsock_t *sock, const tpeer_t *peer, msg_t *m)
+{
+    request_t rq = {.sock = sock, .peer = peer};
+    const char *name = msg_type_name (m->type);
+    const char *type = name ? name : "?";
+
+    if (auth_parse_identity (peer->identity, &rq.role, &rq.name) < 0) {
+        log_warn ("dropped %s from a peer without identity ('%s')", type,
+                  peer->identity);
+        return;
+    }
+    if ((rq.role == AUTH_ROLE_AGENT) != (sock == sc->agents)) {
+        log_warn ("%s sent %s to the %s endpoint; refused", peer->identity, type,
+                  sock == sc->agents ? "agent" : "client");
+        if (sock == sc->clients)
+            reply_error (sc, &rq, EPERM, "agents must connect to the agent endpoint");
+        else
+            reply_error (sc, &rq, EPERM,
+                         "%s must connect to the client endpoint, not the agent one",
+                         auth_role_plural (rq.role));
+        return;
+    }
+    if (!auth_may_send (rq.role, m->type) || !handlers[m->type]) {
+        log_warn ("%s sent %s, which %s may not send; %s", peer->identity, type,
+                  auth_role_plural (rq.role),
+                  rq.role == AUTH_ROLE_AGENT ? "dropped" : "refused");
+        if (rq.role != AUTH_ROLE_AGENT)
+            reply_error (sc, &rq, EPERM, "%s may not send %s",
+                         auth_role_plural (rq.role), type);
+        return;
+    }
+    if (rq.role == AUTH_ROLE_AGENT && m->type != MSG_REGISTER)
+        touch_peer (sc, &rq);
+    handlers[m->type](sc, &rq, m);
+}
+
+void handlers_bad_message (scheduler_t *sc,
+                           tsock_t *sock,
+                           const tpeer_t *peer,
+                           int errnum,
+                           const cphub_error_t *err)
+{
+    request_t rq = {.sock = sock, .peer = peer};
+    const char *text = err && err->text[0] ? err->text : strerror (errnum);
+
+    if (sock == sc->agents) {
+        log_warn ("dropped a malformed message from %s: %s", peer->identity, text);
+        return;
+    }
+    log_warn ("malformed message from %s: %s", peer->identity, text);
+    reply_error (sc, &rq, errnum, "%s", text);
+}
+
+void handlers_cleanup (scheduler_t *sc)
+{
+    wait_req_t *w, *wtmp;
+    wait_index_t *idx, *itmp;
+    logs_fetch_t *f, *ftmp;
+    outbox_msg_t *out, *otmp;
+    agent_peer_t *ap, *atmp;
+
+    HASH_ITER (hh, sc->wait_index, idx, itmp)
+    {
+        wait_link_t *link, *ltmp;
+        HASH_DEL (sc->wait_index, idx);
+        LL_FOREACH_SAFE (idx->links, link, ltmp)
+        {
+            free (link);
+        }
+        free (idx);
+    }
+    DL_FOREACH_SAFE (sc->waits, w, wtmp)
+    {
+        DL_DELETE (sc->waits, w);
+        free (w->ids);
+        free (w);
+    }
+    HASH_ITER (hh, sc->fetches, f, ftmp)
+    {
+        HASH_DEL (sc->fetches, f);
+        free (f);
+    }
+    DL_FOREACH_SAFE (sc->outbox, out, otmp)
+    {
+        DL_DELETE (sc->outbox, out);
+        msg_destroy (out->msg);
+        free (out);
+    }
+    HASH_ITER (hh, sc->peers, ap, atmp)
+    {
+        HASH_DEL (sc->peers, ap);
+        free (ap);
+    }
+    sc->waited_ids = 0;
+}

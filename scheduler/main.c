@@ -1,0 +1,583 @@
+/* main.c: cphub-scheduler, the daemon: flags, the context, and the loop.
+ *
+ * Each turn of the loop waits (at most SCHEDULER_TICK_MS, less when a logs
+ * request's deadline is nearer) for the sockets; their callbacks drain every
+ * ready message into the core through handlers.c. Then the core ticks once
+ * (heartbeat timeouts, one scheduling pass), its decisions become job.run and
+ * job.kill messages and store writes in one batch, the batch is committed,
+ * and only then do the queued replies go out: group commit, so that a submit
+ * is acknowledged once durable and a started job is on record before its
+ * agent hears of it. SIGTERM and SIGINT arrive on a signalfd and end the loop
+ * after the turn.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cphub/idset.h"
+#include "cphub/log.h"
+#include "cphub/parse.h"
+#include "scheduler/handlers.h"
+#include "scheduler/scheduler.h"
+
+#ifndef CPHUB_SYSCONFDIR
+#define CPHUB_SYSCONFDIR "/etc"
+#endif
+#define DEFAULT_CONFIG CPHUB_SYSCONFDIR "/cphub/scheduler.conf"
+#define PROG "cphub-scheduler"
+
+/* --- command line --------------------------------------------------------- */
+
+enum {
+    OPT_CHECK_CONFIG = 256,
+    OPT_CLIENT_ENDPOINT,
+    OPT_AGENT_ENDPOINT,
+    OPT_LOG_FILE,
+};
+
+typedef struct cli_option {
+    const char *name;
+    int has_arg;
+    int val;
+    const char *arg; /* shown in --help, NULL for flags */
+    const char *help;
+} cli_option_t;
+
+static const cli_option_t cli_options[] = {
+    {"config", required_argument, 'c', "FILE",
+     "config file (default " DEFAULT_CONFIG ")"},
+    {"check-config", no_argument, OPT_CHECK_CONFIG, NULL,
+     "check the config file and its keys, print a summary and exit"},
+    {"verbose", no_argument, 'v', NULL, "log at debug level"},
+    {"client-endpoint", required_argument, OPT_CLIENT_ENDPOINT, "E",
+     "bind the client endpoint at E (overrides scheduler.client_endpoint)"},
+    {"agent-endpoint", required_argument, OPT_AGENT_ENDPOINT, "E",
+     "bind the agent endpoint at E (overrides scheduler.agent_endpoint)"},
+    {"log-file", required_argument, OPT_LOG_FILE, "F",
+     "log to file F, \"\" for stderr (overrides scheduler.log_file)"},
+    {"help", no_argument, 'h', NULL, "show this help and exit"},
+    {NULL, 0, 0, NULL, NULL},
+};
+
+#define NOPTIONS (sizeof (cli_options) / sizeof (cli_options[0]))
+
+typedef struct cli_args {
+    const char *config;
+    bool check_config;
+    schedconf_overrides_t overrides;
+} cli_args_t;
+
+static void usage (FILE *out)
+{
+    fprintf (out,
+             "Usage: " PROG
+             " [OPTION]...\n"
+             "The cphub scheduler daemon: queues jobs and places them on nodes.\n\n");
+    for (const cli_option_t *o = cli_options; o->name; o++) {
+        char left[48];
+        if (o->val < 256)
+            snprintf (left, sizeof (left), "-%c, --%s%s%s", o->val, o->name,
+                      o->arg ? " " : "", o->arg ? o->arg : "");
+        else
+            snprintf (left, sizeof (left), "    --%s%s%s", o->name, o->arg ? " " : "",
+                      o->arg ? o->arg : "");
+        fprintf (out, "  %-26s %s\n", left, o->help);
+    }
+}
+
+/* 0 to run, 1 to exit 0 (help), -1 to exit 2 (usage error). */
+static int parse_args (int argc, char *argv[], cli_args_t *args)
+{
+    struct option longopts[NOPTIONS];
+    char shortopts[2 * NOPTIONS + 1];
+    size_t ns = 0;
+    int c;
+
+    for (size_t i = 0; i < NOPTIONS; i++) {
+        const cli_option_t *o = &cli_options[i];
+        longopts[i] = (struct option){o->name, o->has_arg, NULL, o->val};
+        if (o->name && o->val < 256) {
+            shortopts[ns++] = (char)o->val;
+            if (o->has_arg == required_argument)
+                shortopts[ns++] = ':';
+        }
+    }
+    shortopts[ns] = '\0';
+    args->config = DEFAULT_CONFIG;
+    while ((c = getopt_long (argc, argv, shortopts, longopts, NULL)) != -1) {
+        switch (c) {
+        case 'c':
+            args->config = optarg;
+            break;
+        case OPT_CHECK_CONFIG:
+            args->check_config = true;
+            break;
+        case 'v':
+            args->overrides.verbose = true;
+            break;
+        case OPT_CLIENT_ENDPOINT:
+            args->overrides.client_endpoint = optarg;
+            break;
+        case OPT_AGENT_ENDPOINT:
+            args->overrides.agent_endpoint = optarg;
+            break;
+        case OPT_LOG_FILE:
+            args->overrides.log_file = optarg;
+            break;
+        case 'h':
+            usage (stdout);
+            return 1;
+        default:
+            fprintf (stderr, "Try '" PROG " --help' for more information.\n");
+            return -1;
+        }
+    }
+    if (optind < argc) {
+        fprintf (stderr, PROG ": unexpected argument '%s'\n", argv[optind]);
+        fprintf (stderr, "Try '" PROG " --help' for more information.\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* --- decisions ------------------------------------------------------------ */
+
+typedef struct seen_job {
+    uint64_t id;
+    UT_hash_handle hh;
+} seen_job_t;
+
+static void encode_ids (const idset_t *s, char *buf, size_t len, bool *ok)
+{
+    buf[0] = '\0';
+    if (s && idset_encode (s, buf, len) < 0)
+        *ok = false;
+}
+
+/* The job could not be handed to its node: end it as failed to start, so
+ * the core frees the allocation (its SCHED_CHANGED follows in this turn). */
+static void start_failed (scheduler_t *sc, const sched_job_t *job, const char *why)
+{
+    msg_job_exit_t ex = {.id = job->id, .kind = EXIT_START_FAILED};
+
+    log_err ("job %" PRIu64 " could not be started on %s: %s", job->id, job->node, why);
+    ex.end_time = sc->now;
+    snprintf (ex.text, sizeof (ex.text), "%s", why);
+    if (sched_job_exited (sc->sched, job->node, &ex, sc->now) < 0)
+        log_err ("job %" PRIu64 ": the core refused its start failure", job->id);
+}
+
+static void decide_start (scheduler_t *sc, sched_job_t *job, const char *node)
+{
+    agent_peer_t *ap = handlers_agent_peer (sc, node);
+    msg_t *m = NULL;
+    bool ok = true;
+
+    if (!ap) {
+        start_failed (sc, job, "its node has no agent connection");
+        return;
+    }
+    if (!(m = msg_create (MSG_JOB_RUN)) ||
+        jobspec_copy (&m->u.run.spec, &job->spec) < 0) {
+        msg_destroy (m);
+        start_failed (sc, job, "out of memory building job.run");
+        return;
+    }
+    msg_job_run_t *run = &m->u.run;
+    run->id = job->id;
+    snprintf (run->tenant, sizeof (run->tenant), "%s", job->tenant);
+    run->spec.walltime = job->walltime;
+    encode_ids (job->cores, run->cores, sizeof (run->cores), &ok);
+    encode_ids (job->cpus, run->cpus, sizeof (run->cpus), &ok);
+    encode_ids (job->gpus, run->gpus, sizeof (run->gpus), &ok);
+    encode_ids (job->mems, run->mems, sizeof (run->mems), &ok);
+    run->mem = job->mem;
+    if (!ok) {
+        msg_destroy (m);
+        start_failed (sc, job, "its allocation does not fit in a job.run message");
+        return;
+    }
+    log_info ("job %" PRIu64 " started on %s: cpus %s%s%s", job->id, node, run->cpus,
+              run->gpus[0] ? ", gpus " : "", run->gpus);
+    handlers_queue (sc, sc->agents, &ap->peer, m);
+}
+
+static void decide_kill (scheduler_t *sc, uint64_t id, const char *node)
+{
+    agent_peer_t *ap = handlers_agent_peer (sc, node);
+    msg_t *m;
+
+    if (!ap) {
+        log_warn ("cannot kill job %" PRIu64 " on %s: its agent is not connected", id,
+                  node);
+        return;
+    }
+    if (!(m = msg_create (MSG_JOB_KILL))) {
+        log_err ("out of memory killing job %" PRIu64, id);
+        return;
+    }
+    m->u.kill.id = id;
+    m->u.kill.signal = 0;
+    log_info ("killing job %" PRIu64 " on %s", id, node);
+    handlers_queue (sc, sc->agents, &ap->peer, m);
+}
+
+static void account (scheduler_t *sc, const sched_job_t *job)
+{
+    store_acct_t rec = {.job_id = job->id, .state = job->state};
+    cphub_error_t err = {{0}};
+    double secs = 0;
+
+    snprintf (rec.tenant, sizeof (rec.tenant), "%s", job->tenant);
+    snprintf (rec.node, sizeof (rec.node), "%s", job->node);
+    rec.cores = job->cores ? (uint32_t)idset_count (job->cores) : 0;
+    rec.gpus = job->gpus ? (uint32_t)idset_count (job->gpus) : 0;
+    rec.start_time = job->start_time;
+    rec.end_time = job->end_time;
+    if (job->start_time > 0 && job->end_time > job->start_time)
+        secs = job->end_time - job->start_time;
+    rec.core_seconds = rec.cores * secs;
+    rec.gpu_seconds = rec.gpus * secs;
+    rec.failed_run = job->state == JOB_NODE_FAIL;
+    if (store_acct_append (sc->store, &rec, &err) < 0)
+        log_err ("store: job %" PRIu64 ": %s", job->id, err.text);
+}
+
+static void log_ended (const sched_job_t *job)
+{
+    char how[96] = "", took[32] = "";
+
+    if (job->state == JOB_COMPLETED || job->state == JOB_FAILED) {
+        if (job->signal > 0)
+            snprintf (how, sizeof (how), " (signal %d)", job->signal);
+        else if (job->start_time > 0)
+            snprintf (how, sizeof (how), " (exit %d)", job->exit_code);
+    }
+    if (job->reason[0] && !how[0])
+        snprintf (how, sizeof (how), " (%s)", job->reason);
+    if (job->start_time > 0 && job->end_time >= job->start_time) {
+        format_duration ((int64_t)(job->end_time - job->start_time + 0.5), took,
+                         sizeof (took));
+        log_info ("job %" PRIu64 " ended: %s%s on %s after %s", job->id,
+                  job_state_name (job->state), how, job->node, took);
+    } else
+        log_info ("job %" PRIu64 " ended: %s%s", job->id, job_state_name (job->state),
+                  how);
+}
+
+/* Persist a changed job once per turn (the core may report a job several
+ * times in one turn; its record is the same each time), account it if it
+ * ended after holding an allocation, and answer the waits it completes. */
+static void decide_changed (scheduler_t *sc, sched_job_t *job, seen_job_t **seen)
+{
+    cphub_error_t err = {{0}};
+    seen_job_t *s = NULL;
+
+    HASH_FIND (hh, *seen, &job->id, sizeof (job->id), s);
+    if (s)
+        return;
+    if ((s = calloc (1, sizeof (*s)))) {
+        s->id = job->id;
+        HASH_ADD (hh, *seen, id, sizeof (s->id), s);
+    }
+    if (store_job_put (sc->store, job, &err) < 0)
+        log_err ("store: job %" PRIu64 ": %s", job->id, err.text);
+    if (job_state_is_terminal (job->state)) {
+        if (job->node[0] != '\0')
+            account (sc, job);
+        log_ended (job);
+    }
+    handlers_job_changed (sc, job);
+}
+
+static void decide (scheduler_t *sc)
+{
+    seen_job_t *seen = NULL, *s, *tmp;
+    sched_decision_t d;
+
+    while (sched_next (sc->sched, &d)) {
+        sched_job_t *job = sched_job_lookup (sc->sched, d.job_id);
+
+        if (d.action == SCHED_KILL) {
+            decide_kill (sc, d.job_id, d.node);
+            continue;
+        }
+        if (!job) {
+            log_err ("the core decided on job %" PRIu64 ", which it does not know",
+                     d.job_id);
+            continue;
+        }
+        if (d.action == SCHED_START)
+            decide_start (sc, job, d.node);
+        else if (d.action == SCHED_CHANGED)
+            decide_changed (sc, job, &seen);
+    }
+    HASH_ITER (hh, seen, s, tmp)
+    {
+        HASH_DEL (seen, s);
+        free (s);
+    }
+}
+
+/* One turn: wait, drain (in the callbacks), tick, decide, commit, reply.
+ * Returns the timeout for the next turn. */
+static int turn (scheduler_t *sc, int timeout_ms)
+{
+    cphub_error_t err = {{0}};
+    int next;
+
+    if (tloop_run_once (sc->loop, timeout_ms) < 0)
+        log_err ("poll failed: %s", strerror (errno));
+    sc->now = clock_now ();
+    sched_tick (sc->sched, sc->now);
+    if (store_begin (sc->store, &err) < 0)
+        log_err ("store: %s", err.text);
+    decide (sc);
+    next = handlers_expire (sc, sc->now);
+    if (store_commit (sc->store, &err) < 0)
+        log_err ("store: commit failed: %s", err.text);
+    handlers_flush (sc);
+    return next >= 0 && next < SCHEDULER_TICK_MS ? next : SCHEDULER_TICK_MS;
+}
+
+/* --- callbacks ------------------------------------------------------------ */
+
+static void drain (scheduler_t *sc, tsock_t *s)
+{
+    sc->now = clock_now ();
+    for (;;) {
+        cphub_error_t err = {{0}};
+        msg_t *m = NULL;
+        tpeer_t peer;
+
+        peer.rid_len = 0;
+        peer.identity[0] = '\0';
+        if (tsock_recv (s, &peer, &m, &err) == 0) {
+            handlers_dispatch (sc, s, &peer, m);
+            msg_destroy (m);
+            continue;
+        }
+        switch (errno) {
+        case EAGAIN:
+        case EINTR:
+            return;
+        case EPROTO:
+        case ENOENT:
+        case E2BIG:
+        case EINVAL:
+        case EMSGSIZE:
+            handlers_bad_message (sc, s, &peer, errno, &err);
+            continue;
+        default:
+            log_err ("receiving failed: %s", err.text[0] ? err.text : strerror (errno));
+            return;
+        }
+    }
+}
+
+static void clients_cb (tsock_t *s, void *arg)
+{
+    drain (arg, s);
+}
+
+static void agents_cb (tsock_t *s, void *arg)
+{
+    drain (arg, s);
+}
+
+static void signal_cb (int fd, void *arg)
+{
+    scheduler_t *sc = arg;
+    struct signalfd_siginfo si;
+
+    while (read (fd, &si, sizeof (si)) == (ssize_t)sizeof (si)) {
+        log_info ("got signal %u", si.ssi_signo);
+        sc->stopping = true;
+    }
+}
+
+/* --- context -------------------------------------------------------------- */
+
+typedef struct restore {
+    sched_t *sched;
+    uint64_t max_id;
+    uint32_t jobs;
+} restore_t;
+
+static int restore_job_cb (const sched_job_t *job, void *arg)
+{
+    restore_t *r = arg;
+    cphub_error_t err = {{0}};
+
+    if (job->id > r->max_id)
+        r->max_id = job->id;
+    if (sched_job_restore (r->sched, job, &err) < 0) {
+        log_warn ("store: job %" PRIu64 " not restored: %s", job->id, err.text);
+        return 0;
+    }
+    r->jobs++;
+    return 0;
+}
+
+static int restore_acct_cb (const store_acct_t *rec, void *arg)
+{
+    restore_t *r = arg;
+
+    if (rec->job_id > r->max_id)
+        r->max_id = rec->job_id;
+    return 0;
+}
+
+static int restore (scheduler_t *sc, cphub_error_t *err)
+{
+    restore_t r = {.sched = sc->sched};
+
+    if (store_jobs_load (sc->store, restore_job_cb, &r, err) < 0 ||
+        store_acct_foreach (sc->store, restore_acct_cb, &r, err) < 0)
+        return -1;
+    if (r.max_id > 0)
+        sched_set_next_id (sc->sched, r.max_id + 1);
+    if (r.jobs > 0)
+        log_info ("restored %u jobs from the %s store", r.jobs, sc->store->ops->name);
+    return 0;
+}
+
+static int signals_open (scheduler_t *sc, cphub_error_t *err)
+{
+    sigset_t set;
+
+    sigemptyset (&set);
+    sigaddset (&set, SIGTERM);
+    sigaddset (&set, SIGINT);
+    if (sigprocmask (SIG_BLOCK, &set, NULL) < 0 ||
+        (sc->sigfd = signalfd (-1, &set, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+        return cphub_fail (err, errno, "signalfd: %s", strerror (errno));
+    if (tloop_add_fd (sc->loop, sc->sigfd, signal_cb, sc) < 0)
+        return cphub_fail (err, errno, "cannot watch signals: %s", strerror (errno));
+    return 0;
+}
+
+static void scheduler_destroy (scheduler_t *sc)
+{
+    int saved = errno;
+
+    if (!sc)
+        return;
+    handlers_cleanup (sc);
+    tloop_destroy (sc->loop);
+    tsock_destroy (sc->agents);
+    tsock_destroy (sc->clients);
+    tzap_destroy (sc->tzap);
+    tctx_destroy (sc->tctx);
+    store_destroy (sc->store);
+    sched_destroy (sc->sched);
+    if (sc->sigfd >= 0)
+        close (sc->sigfd);
+    schedconf_destroy (sc->config);
+    free (sc);
+    errno = saved;
+}
+
+/* Create the context from *cfg (taken). NULL with err on failure. */
+static scheduler_t *scheduler_create (schedconf_t **cfg, cphub_error_t *err)
+{
+    scheduler_t *sc = calloc (1, sizeof (*sc));
+
+    if (!sc) {
+        schedconf_destroy (*cfg);
+        *cfg = NULL;
+        cphub_fail (err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    sc->config = *cfg;
+    *cfg = NULL;
+    sc->auth = sc->config->auth;
+    sc->sigfd = -1;
+    sc->started = sc->now = clock_now ();
+    if (!(sc->sched = sched_create (&sc->config->core))) {
+        cphub_fail (err, errno, "cannot create the scheduling core: %s",
+                    strerror (errno));
+        goto error;
+    }
+    if (!(sc->store = store_mem_create (err)) || restore (sc, err) < 0)
+        goto error;
+    if (!(sc->tctx = tctx_create ())) {
+        cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",
+                    strerror (errno));
+        goto error;
+    }
+    if (!(sc->tzap = tzap_create (sc->tctx, auth_zap_cb, sc->auth, err)) ||
+        !(sc->clients = tsock_server_create (sc->tctx, sc->config->client_endpoint,
+                                             &sc->config->keypair, err)) ||
+        !(sc->agents = tsock_server_create (sc->tctx, sc->config->agent_endpoint,
+                                            &sc->config->keypair, err)))
+        goto error;
+    if (!(sc->loop = tloop_create ()) || tloop_add_zap (sc->loop, sc->tzap) < 0 ||
+        tloop_add_sock (sc->loop, sc->clients, clients_cb, sc) < 0 ||
+        tloop_add_sock (sc->loop, sc->agents, agents_cb, sc) < 0) {
+        cphub_fail (err, errno, "cannot set up the event loop: %s", strerror (errno));
+        goto error;
+    }
+    if (signals_open (sc, err) < 0)
+        goto error;
+    return sc;
+error:
+    scheduler_destroy (sc);
+    return NULL;
+}
+
+int main (int argc, char *argv[])
+{
+    cli_args_t args = {0};
+    cphub_error_t err = {{0}};
+    schedconf_t *cfg = NULL;
+    scheduler_t *sc = NULL;
+    int timeout = 0;
+    int rc;
+
+    if ((rc = parse_args (argc, argv, &args)) != 0)
+        return rc > 0 ? 0 : 2;
+    if (!(cfg = schedconf_load (args.config, &err)) ||
+        schedconf_apply_overrides (cfg, &args.overrides, &err) < 0) {
+        fprintf (stderr, PROG ": %s\n", err.text);
+        schedconf_destroy (cfg);
+        return 1;
+    }
+    if (args.check_config) {
+        printf ("config OK: %u tenants, %u operators, %u agents\n", cfg->ntenants,
+                cfg->noperators, cfg->nagents);
+        schedconf_destroy (cfg);
+        return 0;
+    }
+    log_init (PROG, cfg->log_level);
+    if (cfg->log_file && log_set_file (cfg->log_file) < 0) {
+        fprintf (stderr, PROG ": cannot open log file %s: %s\n", cfg->log_file,
+                 strerror (errno));
+        schedconf_destroy (cfg);
+        return 1;
+    }
+    signal (SIGPIPE, SIG_IGN);
+    bool to_file = cfg->log_file != NULL;
+    if (!(sc = scheduler_create (&cfg, &err))) {
+        log_err ("%s", err.text);
+        if (to_file)
+            fprintf (stderr, PROG ": %s\n", err.text);
+        return 1;
+    }
+    log_info (
+        "listening for clients on %s and agents on %s (%u tenants, %u operators, "
+        "%u agents, %s store)",
+        tsock_endpoint (sc->clients), tsock_endpoint (sc->agents), sc->config->ntenants,
+        sc->config->noperators, sc->config->nagents, sc->store->ops->name);
+    while (!sc->stopping)
+        timeout = turn (sc, timeout);
+    log_info ("stopping");
+    scheduler_destroy (sc);
+    return 0;
+}
