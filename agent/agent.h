@@ -3,12 +3,18 @@
  * main() creates one agent_t, passes it to every handler explicitly, and
  * tears it down in reverse order. It holds the config, the node's topology and
  * description, the job runner (exec.c), the DEALER link to the scheduler, the
- * registration state, and the outbox: job.started and job.exit reports that
- * wait until the scheduler has acknowledged a registration, so that reports
- * made while it was away reach it once it is back. Exit reports stay on the
- * unacked list after sending until the scheduler answers with something other
- * than an error; a new registration sends them again (a restarted scheduler
- * may never have read them; one that did ignores the repeat).
+ * registration state, and the outbox (outbox.c): job.started and job.exit
+ * reports that wait until the scheduler has acknowledged a registration, so
+ * that reports made while it was away reach it once it is back. Exit reports
+ * stay on the unacked list after sending until a job.exit.ack names their
+ * job (the scheduler sends it once the exit is durable); they are sent again
+ * after every registration and, while unacknowledged, at doubling intervals.
+ * Each is also saved in its job directory (exec_exit_save) until then, so
+ * that a restarted agent reports it again. While the agent is not
+ * registered, it registers again at doubling intervals (AGENT_RETRY_MIN to
+ * AGENT_RETRY_MAX) once its socket has connected, on the same socket: a new
+ * one would take the scheduler's answers to the first register (and the
+ * job.run messages that follow) elsewhere.
  */
 #ifndef CPHUB_AGENT_AGENT_H
 #define CPHUB_AGENT_AGENT_H
@@ -27,10 +33,18 @@
 /* At most this many reports wait in the outbox; older started reports are
  * dropped first when it is full. */
 #define AGENT_OUTBOX_MAX 65536
+/* Seconds between registers left unanswered, doubling from MIN to MAX. */
+#define AGENT_RETRY_MIN 0.5
+#define AGENT_RETRY_MAX 5.0
+/* Seconds before an unacknowledged exit report is sent again, doubling. */
+#define AGENT_RESEND_MIN 1.0
+#define AGENT_RESEND_MAX 30.0
 
 typedef struct agent_report {
     msg_t *m; /* MSG_JOB_STARTED or MSG_JOB_EXIT */
     uint64_t job_id;
+    double sent_at;                   /* exits: monotonic time of the last send */
+    uint32_t sends;                   /* exits: times sent */
     struct agent_report *prev, *next; /* utlist */
 } agent_report_t;
 
@@ -53,11 +67,37 @@ typedef struct agent {
     double last_heard;    /* last message from the scheduler */
     double next_heartbeat;
     uint32_t register_retries; /* registers left unanswered in a row */
+    double retry;              /* seconds until the next register, if unanswered */
+    double resend_at;          /* next check of the unacked list; 0 = none */
 
     agent_report_t *outbox; /* reports to send once registered */
     uint32_t outbox_len;
     agent_report_t *unacked; /* exit reports sent, not yet known to be had */
     uint32_t unacked_len;
 } agent_t;
+
+/* main.c: send m to the scheduler now. -1/ENOTCONN, EAGAIN (queue full). */
+int agent_send (agent_t *a, const msg_t *m);
+double agent_now (void); /* monotonic seconds */
+
+/* outbox.c. Queue a report (taking m) and send what can be sent. */
+void agent_outbox_push (agent_t *a, msg_t *m, uint64_t job_id);
+/* Send the outbox while registered; sent exits move to the unacked list. */
+void agent_outbox_flush (agent_t *a);
+/* After a registration: send every unacknowledged exit again, first. */
+void agent_outbox_resend (agent_t *a);
+/* Send again the exits whose acknowledgement is overdue; returns the time
+ * of the next check (0: none). */
+double agent_outbox_tick (agent_t *a, double now);
+/* job.exit.ack: forget the exit reports of these jobs and their records. */
+void agent_outbox_ack (agent_t *a, const uint64_t *ids, uint32_t count);
+/* Forget reports of job id (the scheduler starts it again). */
+void agent_outbox_forget (agent_t *a, uint64_t id);
+/* True when an exit report of job id waits (to be sent or acknowledged). */
+bool agent_outbox_has_exit (const agent_t *a, uint64_t id);
+/* Append the ids of waiting exit reports of jobs not running to d->jobs
+ * (room for outbox_len + unacked_len more ids). */
+void agent_outbox_held (const agent_t *a, node_desc_t *d);
+void agent_outbox_clear (agent_t *a);
 
 #endif

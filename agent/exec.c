@@ -1,15 +1,17 @@
-/* exec.c: the process side of cphub-agent: fork, bind, execute, time, kill
- * and reap the jobs of this node.
+/* exec.c: the process side of cphub-agent: prepare, start, time and kill
+ * the jobs of this node (exec_end.c has how they end and adoption).
  *
- * exec_start() prepares everything the child needs in the parent (job
- * directory, script, output files, environment, hwloc cpuset and nodeset),
- * forks, and waits on a close-on-exec pipe until the child has executed the
- * command or reported the errno and stage at which it failed. The child only
- * makes system calls: new session, stdio, cwd, binding (real topologies only),
- * exec. Running jobs live in two uthash tables (by job id and by pid); a
- * SIGCHLD signalfd tells the loop when to reap them with wait4(), which also
- * yields their CPU time and peak memory. Wall-time limits and kill grace
- * periods are monotonic deadlines checked by exec_tick().
+ * exec_start() prepares everything the job needs in the agent (job
+ * directory, script, output files, environment, hwloc cpuset and nodeset)
+ * and hands it to a new shepherd (shepherd.c), which starts the job's
+ * process and tells the agent its pid once the command has been executed,
+ * or the errno and stage at which the start failed. The shepherd applies the
+ * binding (real topologies only), which the job's process inherits; the
+ * job's process, a vfork child of the shepherd, only sets its environment
+ * and executes. Jobs live in uthash tables (exec_int.h); a SIGCHLD signalfd
+ * and the pidfds of adopted shepherds, in one epoll set, tell the loop when
+ * a shepherd has ended. Wall-time limits and kill grace periods are
+ * monotonic deadlines checked by exec_tick().
  */
 #include "agent/exec.h"
 
@@ -23,78 +25,38 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <uthash.h>
 
+#include "agent/exec_int.h"
+#include "agent/jobdir.h"
+#include "agent/shepherd.h"
 #include "cphub/jobspec.h"
 #include "cphub/parse.h"
 
 extern char **environ;
 
-#define EXEC_ENV_MAX 16
+#define EXEC_ENV_MAX 24
 
-/* Where a child stopped on its way to exec. */
-typedef enum {
-    STAGE_SESSION = 0,
-    STAGE_STDIO,
-    STAGE_CHDIR,
-    STAGE_CPUBIND,
-    STAGE_MEMBIND,
-    STAGE_EXEC,
-    STAGE_COUNT
-} child_stage_t;
-
-static const char *const stage_text[STAGE_COUNT] = {
-    [STAGE_SESSION] = "start a new session",
-    [STAGE_STDIO] = "redirect the job's input and output",
-    [STAGE_CHDIR] = "enter the job directory",
-    [STAGE_CPUBIND] = "bind to cpus",
-    [STAGE_MEMBIND] = "bind memory to NUMA domains",
-    [STAGE_EXEC] = "execute",
+static const char *const stage_text[SHEPHERD_STAGE_COUNT] = {
+    [SHEPHERD_STAGE_FORK] = "fork",
+    [SHEPHERD_STAGE_SESSION] = "start a new session",
+    [SHEPHERD_STAGE_STDIO] = "redirect the job's input and output",
+    [SHEPHERD_STAGE_CHDIR] = "enter the job directory",
+    [SHEPHERD_STAGE_CPUBIND] = "bind to cpus",
+    [SHEPHERD_STAGE_MEMBIND] = "bind memory to NUMA domains",
+    [SHEPHERD_STAGE_EXEC] = "execute",
+    [SHEPHERD_STAGE_LOST] = "start the job (its shepherd ended without a word)",
 };
 
-/* What a failing child writes to the pipe. */
-typedef struct child_report {
-    int err;
-    int stage;
-} child_report_t;
-
-typedef struct exec_job {
-    uint64_t id;
-    pid_t pid;
-    double start_time;  /* epoch seconds */
-    int64_t walltime;   /* seconds, 0 = none */
-    double walltime_at; /* monotonic seconds; 0 = none (or passed) */
-    double kill_at;     /* monotonic seconds; 0 = none */
-    bool cancelled;
-    bool timed_out;
-    UT_hash_handle hh;     /* by id */
-    UT_hash_handle hh_pid; /* by pid */
-} exec_job_t;
-
-struct exec {
-    const topo_t *topo;
-    char *jobs_dir;
-    char *node;
-    int64_t kill_grace;
-    exec_exit_f cb;
-    void *arg;
-    int sigfd;
-    char *home;
-    char *user;
-    exec_job_t *by_id;
-    exec_job_t *by_pid;
-};
-
-/* Everything the child needs, prepared by the parent. */
+/* Everything the job's process needs, prepared by the agent. */
 typedef struct launch {
+    const exec_t *x;
     char dir[PATH_MAX - 32]; /* room left for "/stdout", "/pid.tmp" */
     char script[PATH_MAX];   /* "" when the job is a command */
     char *const *argv;
@@ -104,10 +66,9 @@ typedef struct launch {
     hwloc_bitmap_t cpuset;  /* NULL: do not bind cpus */
     hwloc_bitmap_t nodeset; /* NULL: do not bind memory */
     int fd_in, fd_out, fd_err;
-    int pipe[2];
 } launch_t;
 
-static double mono_now (void)
+double exec_mono_now (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -138,7 +99,7 @@ static int mkdir_p (const char *path, mode_t mode)
 }
 
 /* Make sure descriptors 0-2 are open, so that files the agent opens never
- * take those numbers (the child's dup2 onto 0-2 relies on it). */
+ * take those numbers (the shepherd's dup2 onto 0-2 relies on it). */
 static void stdio_guard (void)
 {
     int fd;
@@ -167,10 +128,13 @@ exec_t *exec_create (const exec_config_t *cfg,
         return NULL;
     }
     x->sigfd = -1;
+    x->epfd = -1;
     x->topo = topo;
     x->cb = cb;
     x->arg = arg;
     x->kill_grace = cfg->kill_grace;
+    x->group_alive = cfg->group_alive;
+    x->probe_arg = cfg->probe_arg;
     if (snprintf (path, sizeof (path), "%s/jobs", cfg->state_dir) >=
         (int)sizeof (path)) {
         cphub_fail (err, ENAMETOOLONG, "state_dir '%s' is too long", cfg->state_dir);
@@ -200,6 +164,13 @@ exec_t *exec_create (const exec_config_t *cfg,
                     strerror (errno));
         goto error;
     }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if ((x->epfd = epoll_create1 (EPOLL_CLOEXEC)) < 0 ||
+        epoll_ctl (x->epfd, EPOLL_CTL_ADD, x->sigfd, &ev) < 0) {
+        cphub_fail (err, errno, "cannot watch for ended jobs (epoll): %s",
+                    strerror (errno));
+        goto error;
+    }
     return x;
 error:
     saved = errno;
@@ -216,10 +187,10 @@ void exec_destroy (exec_t *x)
         return;
     HASH_ITER (hh, x->by_id, job, tmp)
     {
-        HASH_DELETE (hh, x->by_id, job);
-        HASH_DELETE (hh_pid, x->by_pid, job);
-        free (job);
+        exec_job_forget (x, job);
     }
+    if (x->epfd >= 0)
+        close (x->epfd);
     if (x->sigfd >= 0)
         close (x->sigfd);
     free (x->jobs_dir);
@@ -236,10 +207,10 @@ const char *exec_jobs_dir (const exec_t *x)
 
 int exec_fd (const exec_t *x)
 {
-    return x->sigfd;
+    return x->epfd;
 }
 
-static exec_job_t *job_find (const exec_t *x, uint64_t id)
+exec_job_t *exec_job_find (const exec_t *x, uint64_t id)
 {
     exec_job_t *job = NULL;
     HASH_FIND (hh, x->by_id, &id, sizeof (id), job);
@@ -260,6 +231,34 @@ static int env_add (launch_t *l, const char *name, const char *value)
         return -1;
     }
     l->nenv++;
+    return 0;
+}
+
+/* Multi-node jobs and array elements (issue 5): CPHUB_NODELIST,
+ * CPHUB_NNODES, CPHUB_CPUS_PER_NODE (cores on each node), and
+ * CPHUB_ARRAY_JOB_ID, CPHUB_ARRAY_INDEX. */
+static int launch_env_placement (const msg_job_run_t *run, launch_t *l)
+{
+    char nnodes[16], array_id[24], index[16];
+    size_t n = 1;
+
+    if (run->nodelist && run->nodelist[0]) {
+        for (const char *c = run->nodelist; *c; c++)
+            n += *c == ',';
+        snprintf (nnodes, sizeof (nnodes), "%zu", n);
+        if (env_add (l, "CPHUB_NODELIST", run->nodelist) < 0 ||
+            env_add (l, "CPHUB_NNODES", nnodes) < 0 ||
+            env_add (l, "CPHUB_CPUS_PER_NODE",
+                     run->cpus_per_node ? run->cpus_per_node : "") < 0)
+            return -1;
+    }
+    if (run->array_id != 0) {
+        snprintf (array_id, sizeof (array_id), "%" PRIu64, run->array_id);
+        snprintf (index, sizeof (index), "%" PRIu32, run->array_index);
+        if (env_add (l, "CPHUB_ARRAY_JOB_ID", array_id) < 0 ||
+            env_add (l, "CPHUB_ARRAY_INDEX", index) < 0)
+            return -1;
+    }
     return 0;
 }
 
@@ -286,7 +285,8 @@ static int launch_env (const exec_t *x,
         env_add (l, "CPHUB_NTASKS", ntasks) < 0 ||
         env_add (l, "CPHUB_CPUS_PER_TASK", cpt) < 0 ||
         env_add (l, "CPHUB_TENANT", run->tenant) < 0 ||
-        (run->gpus[0] && env_add (l, "CUDA_VISIBLE_DEVICES", run->gpus) < 0))
+        (run->gpus[0] && env_add (l, "CUDA_VISIBLE_DEVICES", run->gpus) < 0) ||
+        launch_env_placement (run, l) < 0)
         return cphub_fail (err, errno, "cannot build the job environment: %s",
                            strerror (errno));
     l->env[l->nenv] = NULL;
@@ -342,7 +342,7 @@ static void launch_clear (launch_t *l)
         free (l->env[i]);
     hwloc_bitmap_free (l->cpuset);
     hwloc_bitmap_free (l->nodeset);
-    int *fds[] = {&l->fd_in, &l->fd_out, &l->fd_err, &l->pipe[0], &l->pipe[1]};
+    int *fds[] = {&l->fd_in, &l->fd_out, &l->fd_err};
     for (size_t i = 0; i < sizeof (fds) / sizeof (fds[0]); i++) {
         if (*fds[i] >= 0)
             close (*fds[i]);
@@ -360,6 +360,12 @@ static int launch_prepare (const exec_t *x,
         return cphub_fail (err, ENAMETOOLONG, "job directory path is too long");
     if (mkdir (l->dir, 0700) < 0 && (errno != EEXIST || chmod (l->dir, 0700) < 0))
         return cphub_fail (err, errno, "cannot create the job directory '%s': %s",
+                           l->dir, strerror (errno));
+    /* What an earlier run of this id left must not pass for this run's. */
+    if (jobdir_remove (l->dir, JOBDIR_PID) < 0 ||
+        jobdir_remove (l->dir, JOBDIR_STATUS) < 0 ||
+        jobdir_remove (l->dir, JOBDIR_EXIT) < 0)
+        return cphub_fail (err, errno, "cannot clear the job directory '%s': %s",
                            l->dir, strerror (errno));
     if (run->spec.script) {
         if (write_script (l, run->spec.script, err) < 0)
@@ -379,119 +385,61 @@ static int launch_prepare (const exec_t *x,
     if ((l->fd_out = open_output (l, "stdout", err)) < 0 ||
         (l->fd_err = open_output (l, "stderr", err)) < 0)
         return -1;
-    if (pipe2 (l->pipe, O_CLOEXEC) < 0)
-        return cphub_fail (err, errno, "cannot create a pipe: %s", strerror (errno));
+    l->x = x;
     return 0;
 }
 
-/* --- the child ------------------------------------------------------------ */
+/* --- the job's process ---------------------------------------------------- */
 
-static _Noreturn void child_fail (const launch_t *l, child_stage_t stage)
+/* In the shepherd, before the job's process exists: bind (the job inherits
+ * its CPU set and memory policy). */
+static void job_bind (void *arg)
 {
-    child_report_t r = {.err = errno, .stage = (int)stage};
-    ssize_t n = write (l->pipe[1], &r, sizeof (r));
-    (void)n;
-    _exit (127);
-}
+    const launch_t *l = arg;
+    hwloc_topology_t hw = topo_hwloc (l->x->topo);
 
-static _Noreturn void child_run (const exec_t *x, const launch_t *l)
-{
-    hwloc_topology_t hw = topo_hwloc (x->topo);
-    sigset_t none;
-
-    for (int sig = 1; sig < NSIG; sig++)
-        signal (sig, SIG_DFL);
-    sigemptyset (&none);
-    sigprocmask (SIG_SETMASK, &none, NULL);
-    if (setsid () < 0)
-        child_fail (l, STAGE_SESSION);
-    if (dup2 (l->fd_in, 0) < 0 || dup2 (l->fd_out, 1) < 0 || dup2 (l->fd_err, 2) < 0)
-        child_fail (l, STAGE_STDIO);
-#ifdef SYS_close_range
-    /* Nothing of the agent's (sockets, signalfd) leaks into the job. */
-    syscall (SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
-#endif
-    if (chdir (l->dir) < 0)
-        child_fail (l, STAGE_CHDIR);
     if (l->cpuset && hwloc_set_cpubind (hw, l->cpuset, HWLOC_CPUBIND_PROCESS) < 0)
-        child_fail (l, STAGE_CPUBIND);
+        shepherd_fail (SHEPHERD_STAGE_CPUBIND);
     if (l->nodeset && hwloc_set_membind (hw, l->nodeset, HWLOC_MEMBIND_BIND,
                                          HWLOC_MEMBIND_BYNODESET) < 0)
-        child_fail (l, STAGE_MEMBIND);
+        shepherd_fail (SHEPHERD_STAGE_MEMBIND);
+}
+
+/* In the job's process, a vfork child of its shepherd: execute. */
+static void job_exec (void *arg)
+{
+    const launch_t *l = arg;
+
     environ = (char **)l->env;
     if (l->script[0])
         execve (l->script, l->argv, (char *const *)l->env);
     else
         execvp (l->argv[0], l->argv);
-    child_fail (l, STAGE_EXEC);
+    shepherd_fail (SHEPHERD_STAGE_EXEC);
 }
 
 /* --- starting ------------------------------------------------------------- */
 
 static void start_failed_text (const launch_t *l,
                                const msg_job_run_t *run,
-                               const child_report_t *r,
+                               shepherd_stage_t stage,
+                               int errnum,
                                cphub_error_t *err)
 {
-    const char *why = strerror (r->err);
-    int stage = r->stage >= 0 && r->stage < STAGE_COUNT ? r->stage : STAGE_EXEC;
+    const char *why = strerror (errnum);
 
-    if (stage == STAGE_EXEC && l->script[0])
+    if (stage == SHEPHERD_STAGE_EXEC && l->script[0])
         cphub_error_set (err, "cannot execute the job script: %s%s", why,
-                         r->err == ENOEXEC ? " (it must start with #!)" : "");
-    else if (stage == STAGE_EXEC)
+                         errnum == ENOEXEC ? " (it must start with #!)" : "");
+    else if (stage == SHEPHERD_STAGE_EXEC)
         cphub_error_set (err, "cannot execute '%s': %s", l->argv[0], why);
-    else if (stage == STAGE_CPUBIND)
+    else if (stage == SHEPHERD_STAGE_CPUBIND)
         cphub_error_set (err, "cannot bind to cpus %s: %s", run->cpus, why);
-    else if (stage == STAGE_MEMBIND)
+    else if (stage == SHEPHERD_STAGE_MEMBIND)
         cphub_error_set (err, "cannot bind memory to NUMA domains %s: %s", run->mems,
                          why);
     else
         cphub_error_set (err, "cannot %s: %s", stage_text[stage], why);
-}
-
-/* Field 22 of /proc/PID/stat (start time in clock ticks since boot), or 0. */
-static unsigned long long proc_start_time (pid_t pid)
-{
-    char path[64], buf[1024];
-    unsigned long long start = 0;
-    ssize_t n;
-    int fd;
-
-    snprintf (path, sizeof (path), "/proc/%d/stat", (int)pid);
-    if ((fd = open (path, O_RDONLY | O_CLOEXEC)) < 0)
-        return 0;
-    n = read (fd, buf, sizeof (buf) - 1);
-    close (fd);
-    if (n <= 0)
-        return 0;
-    buf[n] = '\0';
-    char *p = strrchr (buf, ')');
-    /* after ")" come fields 3 (state) onwards: step to the space before 22 */
-    for (int field = 2; p && field < 22; field++)
-        p = strchr (p + 1, ' ');
-    if (p)
-        start = strtoull (p + 1, NULL, 10);
-    return start;
-}
-
-static void write_pid_file (const launch_t *l, const exec_job_t *job)
-{
-    char path[PATH_MAX], tmp[PATH_MAX];
-    FILE *f;
-
-    snprintf (path, sizeof (path), "%s/pid", l->dir);
-    snprintf (tmp, sizeof (tmp), "%s/pid.tmp", l->dir);
-    if (!(f = fopen (tmp, "we")))
-        return;
-    fprintf (f,
-             "pid %d\nproc_start %llu\nstart_time %.6f\nwalltime %" PRId64 "\ndir %s\n",
-             (int)job->pid, proc_start_time (job->pid), job->start_time, job->walltime,
-             l->dir);
-    if (fclose (f) == 0)
-        rename (tmp, path);
-    else
-        unlink (tmp);
 }
 
 int exec_start (exec_t *x,
@@ -500,14 +448,14 @@ int exec_start (exec_t *x,
                 double *start_time,
                 cphub_error_t *err)
 {
-    launch_t l = {.fd_in = -1, .fd_out = -1, .fd_err = -1, .pipe = {-1, -1}};
+    launch_t l = {.fd_in = -1, .fd_out = -1, .fd_err = -1};
+    shepherd_launch_t sl;
+    shepherd_started_t started;
+    shepherd_stage_t stage;
     exec_job_t *job = NULL;
-    child_report_t report;
-    ssize_t n;
-    pid_t child;
     int saved;
 
-    if (job_find (x, run->id)) {
+    if (exec_job_find (x, run->id)) {
         cphub_fail (err, EEXIST, "job %" PRIu64 " is already running on %s", run->id,
                     x->node);
         return -1;
@@ -518,38 +466,32 @@ int exec_start (exec_t *x,
     }
     if (launch_prepare (x, run, &l, err) < 0)
         goto error;
-    if ((child = fork ()) < 0) {
-        cphub_fail (err, errno, "cannot fork: %s", strerror (errno));
-        goto error;
-    }
-    if (child == 0)
-        child_run (x, &l);
-    close (l.pipe[1]);
-    l.pipe[1] = -1;
-    do
-        n = read (l.pipe[0], &report, sizeof (report));
-    while (n < 0 && errno == EINTR);
-    if (n != 0) {
-        int status;
-        while (waitpid (child, &status, 0) < 0 && errno == EINTR)
-            ;
-        if (n == (ssize_t)sizeof (report)) {
-            start_failed_text (&l, run, &report, err);
-            errno = report.err;
-        } else {
-            cphub_fail (err, EIO, "the job's process ended before executing it");
-        }
+    sl =
+        (shepherd_launch_t){.dir = l.dir,
+                            .fd_in = l.fd_in,
+                            .fd_out = l.fd_out,
+                            .fd_err = l.fd_err,
+                            .walltime = run->spec.walltime > 0 ? run->spec.walltime : 0,
+                            .bind = job_bind,
+                            .exec = job_exec,
+                            .arg = &l};
+    if (shepherd_spawn (&sl, &started, &stage) < 0) {
+        saved = errno;
+        start_failed_text (&l, run, stage, saved, err);
+        errno = saved;
         goto error;
     }
     job->id = run->id;
-    job->pid = child;
-    job->start_time = clock_now ();
-    job->walltime = run->spec.walltime > 0 ? run->spec.walltime : 0;
-    job->walltime_at = job->walltime ? mono_now () + (double)job->walltime : 0;
+    job->pid = started.pid;
+    job->shepherd = started.shepherd;
+    job->pidfd = -1;
+    job->child = true;
+    job->start_time = started.start_time;
+    job->walltime = sl.walltime;
+    job->walltime_at = job->walltime ? exec_mono_now () + (double)job->walltime : 0;
     HASH_ADD (hh, x->by_id, id, sizeof (job->id), job);
-    HASH_ADD (hh_pid, x->by_pid, pid, sizeof (job->pid), job);
-    write_pid_file (&l, job);
-    *pid = child;
+    HASH_ADD (hh_shepherd, x->by_shepherd, shepherd, sizeof (job->shepherd), job);
+    *pid = job->pid;
     *start_time = job->start_time;
     launch_clear (&l);
     return 0;
@@ -563,148 +505,72 @@ error:
 
 /* --- killing and time limits ---------------------------------------------- */
 
-static void job_signal (const exec_job_t *job, int sig)
+void exec_job_signal (const exec_job_t *job, int sig)
 {
     if (kill (-job->pid, sig) < 0 && errno == ESRCH)
         kill (job->pid, sig);
 }
 
-static void job_terminate (const exec_t *x, exec_job_t *job, double now)
+void exec_job_terminate (const exec_t *x, exec_job_t *job, double now)
 {
-    job_signal (job, SIGTERM);
+    exec_job_signal (job, SIGTERM);
     if (job->kill_at == 0 || job->kill_at > now + (double)x->kill_grace)
         job->kill_at = now + (double)x->kill_grace;
     if (x->kill_grace <= 0) {
-        job_signal (job, SIGKILL);
+        exec_job_signal (job, SIGKILL);
         job->kill_at = 0;
+        if (job->killed_at == 0)
+            job->killed_at = now;
     }
+}
+
+/* Note in the pid file how the job is to end, for an agent restart. */
+static void job_mark_kill (const exec_t *x, const exec_job_t *job, jobdir_kill_t kind)
+{
+    char dir[PATH_MAX];
+
+    if (exec_job_dir (x, job->id, dir, sizeof (dir)) == 0)
+        jobdir_pid_kill (dir, kind);
 }
 
 int exec_kill (exec_t *x, uint64_t id, int signal, cphub_error_t *err)
 {
-    exec_job_t *job = job_find (x, id);
+    exec_job_t *job = exec_job_find (x, id);
+    double now = exec_mono_now ();
 
     if (!job)
         return cphub_fail (err, ENOENT, "job %" PRIu64 " is not running on %s", id,
                            x->node);
-    if (signal == 0 || signal == SIGTERM) {
-        job->cancelled = !job->timed_out;
-        job_terminate (x, job, mono_now ());
-    } else if (signal == SIGKILL) {
-        job->cancelled = !job->timed_out;
-        job_signal (job, SIGKILL);
+    if (signal != 0 && signal != SIGTERM && signal != SIGKILL) {
+        if (signal < 0 || signal >= NSIG)
+            return cphub_fail (err, EINVAL, "signal %d is not a signal number", signal);
+        exec_job_signal (job, signal);
+        return 0;
+    }
+    if (!job->cancelled && !job->timed_out) {
+        job->cancelled = true;
+        job_mark_kill (x, job, JOBDIR_KILL_CANCELLED);
+    }
+    if (signal == SIGKILL) {
+        exec_job_signal (job, SIGKILL);
         job->kill_at = 0;
-    } else if (signal > 0 && signal < NSIG) {
-        job_signal (job, signal);
+        if (job->killed_at == 0)
+            job->killed_at = now;
     } else {
-        return cphub_fail (err, EINVAL, "signal %d is not a signal number", signal);
+        exec_job_terminate (x, job, now);
     }
     return 0;
 }
 
-int exec_timeout_ms (const exec_t *x)
+/* Called from exec_tick() when a job reaches its wall-time limit. */
+void exec_job_timeout (exec_t *x, exec_job_t *job, double now)
 {
-    double now = mono_now (), next = 0;
-    const exec_job_t *job, *tmp;
-
-    HASH_ITER (hh, x->by_id, job, tmp)
-    {
-        if (job->walltime_at > 0 && (next == 0 || job->walltime_at < next))
-            next = job->walltime_at;
-        if (job->kill_at > 0 && (next == 0 || job->kill_at < next))
-            next = job->kill_at;
-    }
-    if (next == 0)
-        return -1;
-    if (next <= now)
-        return 0;
-    double ms = (next - now) * 1000.0 + 1.0;
-    return ms > (double)INT32_MAX ? INT32_MAX : (int)ms;
-}
-
-void exec_tick (exec_t *x)
-{
-    double now = mono_now ();
-    exec_job_t *job, *tmp;
-
-    HASH_ITER (hh, x->by_id, job, tmp)
-    {
-        if (job->kill_at > 0 && now >= job->kill_at) {
-            job_signal (job, SIGKILL);
-            job->kill_at = 0;
-        }
-        if (job->walltime_at > 0 && now >= job->walltime_at) {
-            job->walltime_at = 0;
-            if (!job->cancelled) {
-                job->timed_out = true;
-                job_terminate (x, job, now);
-            }
-        }
-    }
-}
-
-/* --- reaping -------------------------------------------------------------- */
-
-static void job_ended (exec_t *x, exec_job_t *job, int status, const struct rusage *ru)
-{
-    msg_job_exit_t e = {.id = job->id, .start_time = job->start_time};
-    char limit[32], path[PATH_MAX];
-
-    /* The job is its process group: nothing of it outlives its leader. */
-    kill (-job->pid, SIGKILL);
-    e.end_time = clock_now ();
-    e.cpu_time = (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
-                 (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
-    e.max_rss = (uint64_t)ru->ru_maxrss * 1024;
-    if (WIFEXITED (status))
-        e.exit_code = WEXITSTATUS (status);
-    else if (WIFSIGNALED (status))
-        e.signal = WTERMSIG (status);
-    if (job->timed_out) {
-        e.kind = EXIT_TIMEOUT;
-        format_duration (job->walltime, limit, sizeof (limit));
-        snprintf (e.text, sizeof (e.text), "killed at its wall-time limit of %s",
-                  limit);
-    } else if (job->cancelled) {
-        e.kind = EXIT_CANCELLED;
-        snprintf (e.text, sizeof (e.text), "cancelled");
-    } else if (WIFSIGNALED (status)) {
-        e.kind = EXIT_SIGNALED;
-        snprintf (e.text, sizeof (e.text), "killed by signal %d (%s)", e.signal,
-                  strsignal (e.signal));
-    } else {
-        e.kind = EXIT_EXITED;
-        snprintf (e.text, sizeof (e.text), "exited with code %d", e.exit_code);
-    }
-    snprintf (path, sizeof (path), "%s/%" PRIu64 "/pid", x->jobs_dir, job->id);
-    unlink (path);
-    HASH_DELETE (hh, x->by_id, job);
-    HASH_DELETE (hh_pid, x->by_pid, job);
-    free (job);
-    if (x->cb)
-        x->cb (&e, x->arg);
-}
-
-void exec_reap (exec_t *x)
-{
-    struct signalfd_siginfo si;
-
-    while (read (x->sigfd, &si, sizeof (si)) == (ssize_t)sizeof (si))
-        ;
-    for (;;) {
-        struct rusage ru;
-        exec_job_t *job = NULL;
-        int status;
-        pid_t pid = wait4 (-1, &status, WNOHANG, &ru);
-
-        if (pid < 0 && errno == EINTR)
-            continue;
-        if (pid <= 0)
-            break;
-        HASH_FIND (hh_pid, x->by_pid, &pid, sizeof (pid), job);
-        if (job)
-            job_ended (x, job, status, &ru);
-    }
+    job->walltime_at = 0;
+    if (job->cancelled)
+        return;
+    job->timed_out = true;
+    job_mark_kill (x, job, JOBDIR_KILL_TIMEOUT);
+    exec_job_terminate (x, job, now);
 }
 
 /* --- queries -------------------------------------------------------------- */
@@ -716,12 +582,12 @@ uint32_t exec_count (const exec_t *x)
 
 bool exec_running (const exec_t *x, uint64_t id)
 {
-    return job_find (x, id) != NULL;
+    return exec_job_find (x, id) != NULL;
 }
 
 int exec_job_info (const exec_t *x, uint64_t id, int64_t *pid, double *start_time)
 {
-    const exec_job_t *job = job_find (x, id);
+    const exec_job_t *job = exec_job_find (x, id);
 
     if (!job) {
         errno = ENOENT;
@@ -747,6 +613,16 @@ uint64_t *exec_job_ids (const exec_t *x, uint32_t *count)
     }
     *count = i;
     return ids;
+}
+
+int exec_job_dir (const exec_t *x, uint64_t id, char *buf, size_t len)
+{
+    int n = snprintf (buf, len, "%s/%" PRIu64, x->jobs_dir, id);
+    if (n < 0 || (size_t)n >= len) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    return 0;
 }
 
 int exec_output_path (

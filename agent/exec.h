@@ -3,25 +3,26 @@
  * input, it takes the already-decoded msg_job_run_t).
  *
  * Each job runs in its own directory <state_dir>/jobs/<id>/ (mode 0700) that
- * holds stdout, stderr, the script (if the job has one) and, while the job
- * runs, a pid file:
- *     pid 1234
- *     proc_start 987654      (field 22 of /proc/1234/stat, to detect reuse)
- *     start_time 1732665600.123456
- *     walltime 3600
- *     dir /abs/state/jobs/7
- * The child gets a new session (so the job is a process group that is
- * signalled as a whole), the clean environment of the brief, cwd = its
- * directory, CPU and memory binding when the topology is real (on synthetic
- * and XML topologies binding is recorded, not applied), and then executes.
- * Anything that fails before exec is reported through a close-on-exec pipe,
- * so exec_start() fails with a clear text instead of a job that exits 127.
+ * holds stdout, stderr, the script (if the job has one) and the records of
+ * jobdir.h: the pid file while the job runs (its first line "pid 1234"), the
+ * status file its shepherd writes when it ends, and the exit report until
+ * the scheduler has acknowledged it. Every job is started by its own
+ * shepherd process (shepherd.h), which outlives the agent: a restarted agent
+ * calls exec_recover() to adopt the jobs still running and to report those
+ * that ended while it was away. The job gets a new session (so it is a
+ * process group that is signalled as a whole), the clean environment of the
+ * brief, cwd = its directory, CPU and memory binding when the topology is
+ * real (on synthetic and XML topologies binding is recorded, not applied),
+ * and then executes. Anything that fails before exec is reported back, so
+ * exec_start() fails with a clear text instead of a job that exits 127.
  *
- * Ended jobs are reaped from a SIGCHLD signalfd (exec_fd()); SIGCHLD must be
+ * Ended jobs are noticed through exec_fd(), an epoll descriptor holding a
+ * SIGCHLD signalfd and the pidfds of adopted shepherds; SIGCHLD must be
  * blocked in every thread of the process before exec_create() (the agent's
- * main blocks it before any thread exists). Wall-time limits and kill grace
- * periods are deadlines the caller drives: poll no longer than
- * exec_timeout_ms(), then call exec_tick().
+ * main blocks it before any thread exists). Wall-time limits, kill grace
+ * periods and the checks for processes that survive KILL are deadlines the
+ * caller drives: poll no longer than exec_timeout_ms(), then call
+ * exec_tick().
  */
 #ifndef CPHUB_AGENT_EXEC_H
 #define CPHUB_AGENT_EXEC_H
@@ -36,14 +37,28 @@
 
 typedef struct exec exec_t;
 
+/* Whether a process of group pgid other than a zombie still exists. */
+typedef bool (*exec_probe_f) (int64_t pgid, void *arg);
+
 typedef struct exec_config {
     const char *state_dir; /* created if missing; jobs live in state_dir/jobs */
     const char *node;      /* CPHUB_NODE */
     int64_t kill_grace;    /* seconds between TERM and KILL */
+    /* For tests: how to tell whether a job's process group is empty; NULL
+     * looks at /proc (jobdir_group_alive). */
+    exec_probe_f group_alive;
+    void *probe_arg;
 } exec_config_t;
 
 /* Called once for every job that ends after a successful exec_start(), from
- * exec_reap(). e is valid for the duration of the call. */
+ * exec_reap() or exec_tick(), and for every ended job exec_recover() finds.
+ * The report is already saved in the job directory (the exit record) when
+ * the callback runs. e is valid for the duration of the call.
+ *
+ * A job whose process has ended while other processes of its group remain
+ * is reported when the group is empty; if some remain max(kill_grace, 1 s)
+ * after KILL, it is reported with survived_kill set. So is a job whose own
+ * process outlives KILL by that long (the job is then forgotten). */
 typedef void (*exec_exit_f) (const msg_job_exit_t *e, void *arg);
 
 /* topo is borrowed and must outlive the exec_t. NULL with errno and err when
@@ -55,6 +70,22 @@ exec_t *exec_create (const exec_config_t *cfg,
                      cphub_error_t *err);
 /* Forgets the jobs but leaves them running (an agent restart adopts them). */
 void exec_destroy (exec_t *x);
+
+/* After an agent restart: scan the jobs directory. A job whose shepherd is
+ * still alive (same pid and start time as its pid file says) is adopted: it
+ * counts as running, its wall-time limit and a kill in progress carry on. A
+ * job whose shepherd is gone is reported through the callback with the exit
+ * status the shepherd recorded, or as EXIT_LOST if it recorded none (what is
+ * left of the job is killed). An exit report saved but not acknowledged is
+ * reported again as it was. 0 and the counts (either may be NULL); -1 with
+ * errno and err when the directory cannot be read. */
+int exec_recover (exec_t *x, uint32_t *adopted, uint32_t *reported, cphub_error_t *err);
+
+/* Save an exit report the caller made (start failed, lost) in the job's
+ * directory, so that it survives an agent restart. 0, -1/errno. */
+int exec_exit_save (exec_t *x, const msg_job_exit_t *e);
+/* The scheduler has the exit report of job id: remove the saved record. */
+void exec_exit_ack (exec_t *x, uint64_t id);
 
 /* The absolute jobs directory, "<state_dir>/jobs". */
 const char *exec_jobs_dir (const exec_t *x);
@@ -75,18 +106,20 @@ int exec_start (exec_t *x,
  * Another signal is only delivered. -1/ENOENT when the job is not running. */
 int exec_kill (exec_t *x, uint64_t id, int signal, cphub_error_t *err);
 
-/* The signalfd to poll; when readable call exec_reap(). */
+/* The descriptor to poll; when readable call exec_reap(). */
 int exec_fd (const exec_t *x);
-/* Reap every ended child and call the exit callback for each job. */
+/* Reap every ended shepherd and call the exit callback for each job that is
+ * over. */
 void exec_reap (exec_t *x);
 
-/* Milliseconds until the next wall-time limit or kill deadline; -1: none. */
+/* Milliseconds until the next wall-time limit, kill deadline or check; -1:
+ * none. */
 int exec_timeout_ms (const exec_t *x);
 /* Act on deadlines that are due: TERM at the wall-time limit, KILL at the end
- * of a grace period. */
+ * of a grace period, checks for survivors of KILL. */
 void exec_tick (exec_t *x);
 
-/* Jobs running now. */
+/* Jobs held now: running, or ended and waiting for their group to empty. */
 uint32_t exec_count (const exec_t *x);
 bool exec_running (const exec_t *x, uint64_t id);
 /* pid and start time of a running job: 0, or -1/ENOENT. */

@@ -4,13 +4,20 @@
  * It reads the config, discovers the node (topo.c), connects out to the
  * scheduler with a CURVE DEALER socket, registers with the node description
  * and the jobs it holds, heartbeats, and serves the scheduler's requests
- * through a table of handlers: job.run (exec.c starts the job), job.kill and
- * logs.fetch. Exit reports go through an outbox that is flushed only while
- * the scheduler has acknowledged the registration. When the scheduler answers
- * a heartbeat with ENOENT (it restarted and forgot this node), or stays silent
- * for three heartbeat intervals after a register, the agent registers again.
- * Anything malformed from the network is logged and dropped. SIGTERM/SIGINT
- * stop the agent and leave its jobs running.
+ * through a table of handlers: job.run (exec.c starts the job), job.kill,
+ * logs.fetch and job.exit.ack. On start it first adopts the jobs a previous
+ * agent left running and reports those that ended meanwhile (exec_recover).
+ * Exit reports go through an outbox (outbox.c) that is flushed only while
+ * the scheduler has acknowledged the registration, and stay until a
+ * job.exit.ack names them. When the scheduler answers a heartbeat with
+ * ENOENT (it restarted and forgot this node) the agent registers again at
+ * once; a register left unanswered is repeated (on the same socket, so that
+ * answers to the first still arrive) after 0.5 s, doubling to 5 s, once the
+ * socket has connected; until then the transport reconnects by itself and
+ * the first register waits in the socket. Anything malformed from the
+ * network is logged and dropped. SIGTERM/SIGINT stop the agent: its sockets
+ * are closed, its jobs keep running under their shepherds, and what a new
+ * agent needs is on disk.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +36,7 @@
 #include "cphub/log.h"
 #include "cphub/parse.h"
 
-/* Silence after a register, in heartbeat intervals, before registering again. */
-#define AGENT_REGISTER_PATIENCE 3
-
-static double mono_now (void)
+double agent_now (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -41,7 +45,7 @@ static double mono_now (void)
 
 /* --- sending -------------------------------------------------------------- */
 
-static int agent_send (agent_t *a, const msg_t *m)
+int agent_send (agent_t *a, const msg_t *m)
 {
     if (!a->sock) {
         errno = ENOTCONN;
@@ -56,132 +60,13 @@ static int agent_send (agent_t *a, const msg_t *m)
     return 0;
 }
 
-static void report_free (agent_report_t **list, uint32_t *len, agent_report_t *r)
-{
-    DL_DELETE (*list, r);
-    (*len)--;
-    msg_destroy (r->m);
-    free (r);
-}
-
-static void report_free_all (agent_report_t **list, uint32_t *len)
-{
-    agent_report_t *r, *tmp;
-
-    DL_FOREACH_SAFE (*list, r, tmp)
-    {
-        report_free (list, len, r);
-    }
-}
-
-/* Send the outbox while registered. A sent exit report moves to the unacked
- * list: if the scheduler turns out to have restarted, it is sent again after
- * the next registration (the scheduler ignores an exit it already has). */
-static void outbox_flush (agent_t *a)
-{
-    agent_report_t *r, *tmp;
-
-    if (!a->registered)
-        return;
-    DL_FOREACH_SAFE (a->outbox, r, tmp)
-    {
-        if (agent_send (a, r->m) < 0 && errno == EAGAIN)
-            return; /* the scheduler's queue is full: keep the rest */
-        if (r->m->type != MSG_JOB_EXIT) {
-            report_free (&a->outbox, &a->outbox_len, r);
-            continue;
-        }
-        DL_DELETE (a->outbox, r);
-        a->outbox_len--;
-        if (a->unacked_len >= AGENT_OUTBOX_MAX)
-            report_free (&a->unacked, &a->unacked_len, a->unacked);
-        DL_APPEND (a->unacked, r);
-        a->unacked_len++;
-    }
-}
-
-/* The scheduler answered with something other than an error after these
- * reports were sent: it has them. */
-static void unacked_confirm (agent_t *a)
-{
-    report_free_all (&a->unacked, &a->unacked_len);
-}
-
-/* A new registration was accepted: send the unacknowledged exits first. */
-static void unacked_resend (agent_t *a)
-{
-    if (!a->unacked)
-        return;
-    log_info ("sending %u exit reports again after registering", a->unacked_len);
-    DL_CONCAT (a->unacked, a->outbox);
-    a->outbox = a->unacked;
-    a->outbox_len += a->unacked_len;
-    a->unacked = NULL;
-    a->unacked_len = 0;
-    outbox_flush (a);
-}
-
-static bool report_has_exit (const agent_report_t *list, uint64_t id)
-{
-    const agent_report_t *r;
-
-    DL_FOREACH (list, r)
-    {
-        if (r->job_id == id && r->m->type == MSG_JOB_EXIT)
-            return true;
-    }
-    return false;
-}
-
-/* Queue a report (taking m) and send what can be sent. */
-static void outbox_push (agent_t *a, msg_t *m, uint64_t job_id)
-{
-    agent_report_t *r;
-
-    if (a->outbox_len >= AGENT_OUTBOX_MAX) {
-        DL_FOREACH (a->outbox, r)
-        {
-            if (r->m->type == MSG_JOB_STARTED)
-                break;
-        }
-        if (!r)
-            r = a->outbox;
-        log_warn ("outbox full: dropping the %s report of job %" PRIu64,
-                  msg_type_name (r->m->type), r->job_id);
-        report_free (&a->outbox, &a->outbox_len, r);
-    }
-    if (!(r = calloc (1, sizeof (*r)))) {
-        log_err ("out of memory: the %s report of job %" PRIu64 " is lost",
-                 msg_type_name (m->type), job_id);
-        msg_destroy (m);
-        return;
-    }
-    r->m = m;
-    r->job_id = job_id;
-    DL_APPEND (a->outbox, r);
-    a->outbox_len++;
-    outbox_flush (a);
-}
-
-/* Add the ids of the exit reports in list that are not running again. */
-static void held_add (const agent_t *a, const agent_report_t *list, node_desc_t *d)
-{
-    const agent_report_t *r;
-
-    DL_FOREACH (list, r)
-    {
-        if (r->m->type == MSG_JOB_EXIT && !exec_running (a->exec, r->job_id))
-            d->jobs[d->njobs++] = r->job_id;
-    }
-}
-
 static void send_register (agent_t *a)
 {
     msg_t *m = msg_create (MSG_REGISTER);
     uint32_t nrun = 0;
     uint64_t *running = NULL;
 
-    a->register_sent = mono_now ();
+    a->register_sent = agent_now ();
     a->registered = false;
     if (!m || node_desc_copy (&m->u.node, &a->desc) < 0)
         goto nomem;
@@ -193,8 +78,7 @@ static void send_register (agent_t *a)
         goto nomem;
     for (uint32_t i = 0; i < nrun; i++)
         m->u.node.jobs[m->u.node.njobs++] = running[i];
-    held_add (a, a->unacked, &m->u.node);
-    held_add (a, a->outbox, &m->u.node);
+    agent_outbox_held (a, &m->u.node);
     if (agent_send (a, m) == 0)
         log_debug ("register sent to %s (%u jobs held)", a->cfg.scheduler,
                    m->u.node.njobs);
@@ -227,7 +111,7 @@ static void send_exit (agent_t *a, const msg_job_exit_t *e)
         return;
     }
     m->u.exit = *e;
-    outbox_push (a, m, e->id);
+    agent_outbox_push (a, m, e->id);
 }
 
 static void send_started (agent_t *a, uint64_t id, int64_t pid, double time)
@@ -241,7 +125,7 @@ static void send_started (agent_t *a, uint64_t id, int64_t pid, double time)
     m->u.started.id = id;
     m->u.started.pid = pid;
     m->u.started.time = time;
-    outbox_push (a, m, id);
+    agent_outbox_push (a, m, id);
 }
 
 /* --- handlers for the scheduler's messages ----------------------------------- */
@@ -257,23 +141,25 @@ static void on_register_ok (agent_t *a, const msg_t *m)
             a->cfg.scheduler, a->desc.name, a->desc.ncores, a->desc.ngpus,
             exec_count (a->exec));
     a->registered = true;
-    a->next_heartbeat = mono_now () + (double)a->cfg.heartbeat_interval;
-    unacked_resend (a);
-    outbox_flush (a);
+    a->retry = AGENT_RETRY_MIN;
+    a->next_heartbeat = agent_now () + (double)a->cfg.heartbeat_interval;
+    agent_outbox_resend (a);
+    agent_outbox_flush (a);
 }
 
 static void on_error (agent_t *a, const msg_t *m)
 {
-    double now = mono_now ();
+    double now = agent_now ();
 
-    /* ENOENT: the scheduler does not know this node (it restarted). */
+    /* ENOENT: the scheduler does not know this node (it restarted). Unless
+     * a register is on its way: then the answer to it will come. */
     if (m->u.error.code != ENOENT) {
         log_warn ("the scheduler refused a message: %s (%s)", m->u.error.text,
                   strerror (m->u.error.code));
-    } else if (a->registered ||
-               now - a->register_sent >= (double)a->cfg.heartbeat_interval) {
+    } else if (a->registered || now - a->register_sent >= a->retry) {
         log_info ("the scheduler does not know %s (%s); registering again",
                   a->desc.name, m->u.error.text);
+        a->retry = AGENT_RETRY_MIN;
         send_register (a);
     } else {
         log_debug ("the scheduler does not know %s yet: %s", a->desc.name,
@@ -296,10 +182,15 @@ static void on_job_run (agent_t *a, const msg_t *m)
         send_started (a, run->id, pid, start);
         return;
     }
+    /* Reports of an earlier run of this id are moot now. */
+    agent_outbox_forget (a, run->id);
     if (exec_start (a->exec, run, &pid, &start, &err) < 0) {
         log_warn ("job %" PRIu64 " could not start: %s", run->id, err.text);
         e.start_time = e.end_time = clock_now ();
         snprintf (e.text, sizeof (e.text), "%s", err.text);
+        if (exec_exit_save (a->exec, &e) < 0)
+            log_warn ("cannot save the exit report of job %" PRIu64 ": %s", run->id,
+                      strerror (errno));
         send_exit (a, &e);
         return;
     }
@@ -323,12 +214,15 @@ static void on_job_kill (agent_t *a, const msg_t *m)
         log_warn ("job %" PRIu64 ": %s", k->id, err.text);
         return;
     }
-    if (report_has_exit (a->outbox, k->id) || report_has_exit (a->unacked, k->id))
+    if (agent_outbox_has_exit (a, k->id))
         return; /* it ended; the report is on its way */
     log_warn ("job.kill for job %" PRIu64 ", which %s does not hold: reporting it lost",
               k->id, a->desc.name);
     e.start_time = e.end_time = clock_now ();
     snprintf (e.text, sizeof (e.text), "%s", err.text);
+    if (exec_exit_save (a->exec, &e) < 0)
+        log_warn ("cannot save the exit report of job %" PRIu64 ": %s", k->id,
+                  strerror (errno));
     send_exit (a, &e);
 }
 
@@ -407,12 +301,18 @@ static void on_logs_fetch (agent_t *a, const msg_t *m)
     msg_destroy (reply);
 }
 
+/* The scheduler has made these exits durable. */
+static void on_job_exit_ack (agent_t *a, const msg_t *m)
+{
+    agent_outbox_ack (a, m->u.ids.ids, m->u.ids.count);
+}
+
 typedef void (*agent_handler_f) (agent_t *a, const msg_t *m);
 
 static const agent_handler_f handlers[MSG_TYPE_COUNT] = {
     [MSG_REGISTER_OK] = on_register_ok, [MSG_ERROR] = on_error,
     [MSG_JOB_RUN] = on_job_run,         [MSG_JOB_KILL] = on_job_kill,
-    [MSG_LOGS_FETCH] = on_logs_fetch,
+    [MSG_LOGS_FETCH] = on_logs_fetch,   [MSG_JOB_EXIT_ACK] = on_job_exit_ack,
 };
 
 static void sock_cb (tsock_t *s, void *arg)
@@ -430,7 +330,7 @@ static void sock_cb (tsock_t *s, void *arg)
             log_warn ("dropped a malformed message from the scheduler: %s", err.text);
             continue;
         }
-        a->last_heard = mono_now ();
+        a->last_heard = agent_now ();
         if ((unsigned)m->type < MSG_TYPE_COUNT && handlers[m->type])
             handlers[m->type](a, m);
         else
@@ -438,8 +338,6 @@ static void sock_cb (tsock_t *s, void *arg)
                 "dropped a '%s' message: the scheduler does not send those to "
                 "agents",
                 msg_type_name (m->type) ? msg_type_name (m->type) : "?");
-        if (m->type != MSG_ERROR && m->type != MSG_REGISTER_OK)
-            unacked_confirm (a);
         msg_destroy (m);
     }
 }
@@ -450,8 +348,12 @@ static void job_exit_cb (const msg_job_exit_t *e, void *arg)
 {
     agent_t *a = arg;
 
-    log_info ("job %" PRIu64 " ended: %s (cpu %.2fs, max rss %" PRIu64 " KiB)", e->id,
-              e->text, e->cpu_time, e->max_rss / 1024);
+    if (e->survived_kill)
+        log_warn ("job %" PRIu64 " ended: %s; the scheduler will drain %s", e->id,
+                  e->text, a->desc.name);
+    else
+        log_info ("job %" PRIu64 " ended: %s (cpu %.2fs, max rss %" PRIu64 " KiB)",
+                  e->id, e->text, e->cpu_time, e->max_rss / 1024);
     send_exit (a, e);
 }
 
@@ -520,7 +422,7 @@ static void print_check (const agent_t *a)
 }
 
 /* The socket to the scheduler and the loop that polls it with the exec and
- * signal fds. Remade to drop what is queued for a scheduler that is away. */
+ * signal fds. The socket lives as long as the agent: ZeroMQ reconnects it. */
 static int link_open (agent_t *a, cphub_error_t *err)
 {
     if (!(a->sock = tsock_client_create (a->tctx, a->cfg.scheduler, a->scheduler_public,
@@ -543,40 +445,53 @@ static void link_close (agent_t *a)
     a->sock = NULL;
 }
 
-/* Heartbeats and re-registration; returns ms until the next timer. */
+/* Heartbeats, re-registration and resent exits; returns ms until the next
+ * timer. */
 static int timers (agent_t *a)
 {
-    double now = mono_now ();
+    double now = agent_now ();
     double hb = (double)a->cfg.heartbeat_interval;
-    double next;
+    double next, resend;
 
     if (a->registered) {
         if (now >= a->next_heartbeat) {
             send_heartbeat (a);
+            agent_outbox_flush (a); /* what a full queue held back */
             a->next_heartbeat = now + hb;
         }
         next = a->next_heartbeat;
+        resend = agent_outbox_tick (a, now);
+        if (resend > 0 && resend < next)
+            next = resend;
     } else {
-        double quiet =
-            a->register_sent > a->last_heard ? a->register_sent : a->last_heard;
-        if (now - quiet >= AGENT_REGISTER_PATIENCE * hb) {
+        if (now - a->register_sent >= a->retry) {
             cphub_error_t err = {""};
-            log_msg (a->register_retries++ ? LOG_LVL_DEBUG : LOG_LVL_WARN,
-                     "no answer from the scheduler at %s for %.0fs; connecting and "
-                     "registering again",
-                     a->cfg.scheduler, now - quiet);
-            /* A new socket: what the old one queued (heartbeats, registers)
-             * is dropped; exits are on the unacked list and go again. */
-            link_close (a);
-            if (link_open (a, &err) < 0) {
-                log_err ("%s", err.text);
-                a->stop = true;
-                return 0;
+            int lvl = a->register_retries++ ? LOG_LVL_DEBUG : LOG_LVL_WARN;
+            if (tsock_client_wait_ready (a->sock, 0, &err) == 0) {
+                /* Connected: the register went out; send it again on the
+                 * same socket, so that the scheduler's answers to the
+                 * first still reach this agent. */
+                log_msg (lvl,
+                         "no answer from the scheduler at %s for %.1fs; registering "
+                         "again",
+                         a->cfg.scheduler, now - a->register_sent);
+                send_register (a);
+            } else {
+                /* Not connected: the register waits in the socket and goes
+                 * when the transport's reconnects (every 0.1 s to 2 s) get
+                 * through. */
+                if (errno == EACCES)
+                    log_err ("%s", err.text);
+                else
+                    log_msg (lvl,
+                             "no connection to the scheduler at %s yet; the register "
+                             "goes when it answers",
+                             a->cfg.scheduler);
+                a->register_sent = now;
             }
-            send_register (a);
-            quiet = a->register_sent;
+            a->retry = a->retry * 2 < AGENT_RETRY_MAX ? a->retry * 2 : AGENT_RETRY_MAX;
         }
-        next = quiet + AGENT_REGISTER_PATIENCE * hb;
+        next = a->register_sent + a->retry;
     }
     double ms = (next - now) * 1000.0 + 1.0;
     return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
@@ -587,6 +502,7 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
     exec_config_t xc = {.state_dir = a->cfg.state_dir,
                         .node = a->cfg.name,
                         .kill_grace = a->cfg.kill_grace};
+    uint32_t adopted = 0, reported = 0;
     sigset_t stop;
 
     sigemptyset (&stop);
@@ -594,8 +510,12 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
     sigaddset (&stop, SIGINT);
     if ((a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         return cphub_fail (err, errno, "signalfd: %s", strerror (errno));
-    if (!(a->exec = exec_create (&xc, a->topo, job_exit_cb, a, err)))
+    if (!(a->exec = exec_create (&xc, a->topo, job_exit_cb, a, err)) ||
+        exec_recover (a->exec, &adopted, &reported, err) < 0)
         return -1;
+    if (adopted || reported)
+        log_info ("found the jobs of an earlier agent: %u running (adopted), %u ended",
+                  adopted, reported);
     if (!(a->tctx = tctx_create ()))
         return cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",
                            strerror (errno));
@@ -604,10 +524,12 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
 
 static void agent_teardown (agent_t *a)
 {
-    if (a->outbox_len)
-        log_warn ("stopping with %u job reports unsent", a->outbox_len);
-    report_free_all (&a->outbox, &a->outbox_len);
-    report_free_all (&a->unacked, &a->unacked_len);
+    if (a->outbox_len || a->unacked_len)
+        log_info (
+            "stopping with %u job reports unsent and %u exits unacknowledged; "
+            "the exits are saved for the next agent",
+            a->outbox_len, a->unacked_len);
+    agent_outbox_clear (a);
     link_close (a);
     tctx_destroy (a->tctx);
     exec_destroy (a->exec);
@@ -643,7 +565,7 @@ static int agent_run (agent_t *a)
 
 int main (int argc, char **argv)
 {
-    agent_t a = {.sigfd = -1};
+    agent_t a = {.sigfd = -1, .retry = AGENT_RETRY_MIN};
     agent_flags_t flags;
     cphub_error_t err = {""};
     sigset_t block;

@@ -140,7 +140,9 @@ int cli_cancel (cli_t *cli, int argc, char **argv);
 int cli_wait (cli_t *cli, int argc, char **argv);
 int cli_logs (cli_t *cli, int argc, char **argv);
 int cli_nodes (cli_t *cli, int argc, char **argv);
+int cli_node (cli_t *cli, int argc, char **argv);
 int cli_report (cli_t *cli, int argc, char **argv);
 int cli_keygen (cli_t *cli, int argc, char **argv);
+int cli_priority (cli_t *cli, int argc, char **argv);
 
 #endif

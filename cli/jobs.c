@@ -26,13 +26,14 @@ static const cli_column_t cli_jobs_columns[] = {
     {.header = "NODE"},
     {.header = "CPUS", .right = true},
     {.header = "TIME", .right = true},
+    {.header = "POS", .right = true},
     {.header = "REASON/EXIT"},
     {.header = NULL},
 };
 
 static int cli_jobs_row (cli_table_t *t, const job_info_t *job, double now)
 {
-    char id[24], cpus[24], elapsed[32], limit[32], time[72], outcome[200];
+    char id[24], cpus[24], elapsed[32], limit[32], time[72], outcome[200], pos[16];
     uint64_t cores = (uint64_t)job->ntasks * job->cpus_per_task;
 
     snprintf (id, sizeof (id), "%" PRIu64, job->id);
@@ -44,6 +45,10 @@ static int cli_jobs_row (cli_table_t *t, const job_info_t *job, double now)
         snprintf (limit, sizeof (limit), "-");
     snprintf (time, sizeof (time), "%s/%s", elapsed, limit);
     cli_format_job_outcome (job, outcome, sizeof (outcome));
+    if (job->state == JOB_PENDING && job->queue_position > 0)
+        snprintf (pos, sizeof (pos), "%" PRIu32, job->queue_position);
+    else
+        snprintf (pos, sizeof (pos), "-");
     const char *cells[] = {
         id,
         job->tenant,
@@ -52,6 +57,7 @@ static int cli_jobs_row (cli_table_t *t, const job_info_t *job, double now)
         job->node[0] != '\0' ? job->node : "-",
         cpus,
         time,
+        pos,
         outcome,
     };
     return cli_table_row (t, cells);
@@ -129,10 +135,12 @@ typedef enum {
     FIELD_INT,
     FIELD_TEXT,
     FIELD_STATE,
-    FIELD_SIZE,    /* uint64_t bytes */
-    FIELD_LIMIT,   /* int64_t seconds, 0 = hub default */
-    FIELD_DATE,    /* double epoch seconds, 0 = not yet */
-    FIELD_SECONDS, /* double seconds of CPU */
+    FIELD_SIZE,     /* uint64_t bytes */
+    FIELD_LIMIT,    /* int64_t seconds, 0 = hub default */
+    FIELD_DATE,     /* double epoch seconds, 0 = not yet */
+    FIELD_SECONDS,  /* double seconds of CPU */
+    FIELD_POSITION, /* uint32_t queue position, 0 = not pending */
+    FIELD_POINTS,   /* double priority points */
 } cli_field_kind_t;
 
 typedef struct cli_field {
@@ -147,17 +155,34 @@ typedef struct cli_field {
     }
 
 static const cli_field_t cli_show_fields[] = {
-    CLI_FIELD (id, FIELD_U64),           CLI_FIELD (tenant, FIELD_TEXT),
-    CLI_FIELD (name, FIELD_TEXT),        CLI_FIELD (command, FIELD_TEXT),
-    CLI_FIELD (state, FIELD_STATE),      CLI_FIELD (reason, FIELD_TEXT),
-    CLI_FIELD (exit_code, FIELD_INT),    CLI_FIELD (signal, FIELD_INT),
-    CLI_FIELD (ntasks, FIELD_U32),       CLI_FIELD (cpus_per_task, FIELD_U32),
-    CLI_FIELD (gpus_count, FIELD_U32),   CLI_FIELD (mem, FIELD_SIZE),
-    CLI_FIELD (walltime, FIELD_LIMIT),   CLI_FIELD (node, FIELD_TEXT),
-    CLI_FIELD (cpus, FIELD_TEXT),        CLI_FIELD (gpus, FIELD_TEXT),
-    CLI_FIELD (submit_time, FIELD_DATE), CLI_FIELD (start_time, FIELD_DATE),
-    CLI_FIELD (end_time, FIELD_DATE),    CLI_FIELD (cpu_time, FIELD_SECONDS),
-    CLI_FIELD (max_rss, FIELD_SIZE),     {.key = NULL},
+    CLI_FIELD (id, FIELD_U64),
+    CLI_FIELD (tenant, FIELD_TEXT),
+    CLI_FIELD (name, FIELD_TEXT),
+    CLI_FIELD (command, FIELD_TEXT),
+    CLI_FIELD (state, FIELD_STATE),
+    CLI_FIELD (reason, FIELD_TEXT),
+    CLI_FIELD (exit_code, FIELD_INT),
+    CLI_FIELD (signal, FIELD_INT),
+    CLI_FIELD (ntasks, FIELD_U32),
+    CLI_FIELD (cpus_per_task, FIELD_U32),
+    CLI_FIELD (gpus_count, FIELD_U32),
+    CLI_FIELD (mem, FIELD_SIZE),
+    CLI_FIELD (walltime, FIELD_LIMIT),
+    CLI_FIELD (node, FIELD_TEXT),
+    CLI_FIELD (cpus, FIELD_TEXT),
+    CLI_FIELD (gpus, FIELD_TEXT),
+    CLI_FIELD (submit_time, FIELD_DATE),
+    CLI_FIELD (start_time, FIELD_DATE),
+    CLI_FIELD (end_time, FIELD_DATE),
+    CLI_FIELD (cpu_time, FIELD_SECONDS),
+    CLI_FIELD (max_rss, FIELD_SIZE),
+    CLI_FIELD (queue_position, FIELD_POSITION),
+    CLI_FIELD (expected_start, FIELD_DATE),
+    CLI_FIELD (priority, FIELD_POINTS),
+    CLI_FIELD (nodelist, FIELD_TEXT),
+    CLI_FIELD (array_id, FIELD_U64),
+    CLI_FIELD (array_index, FIELD_U32),
+    {.key = NULL},
 };
 
 static void cli_show_value (const job_info_t *job,
@@ -208,6 +233,17 @@ static void cli_show_value (const job_info_t *job,
     case FIELD_DATE:
         memcpy (&d, base, sizeof (d));
         cli_format_time (d, buf, len);
+        break;
+    case FIELD_POSITION:
+        memcpy (&u32, base, sizeof (u32));
+        if (u32 == 0)
+            snprintf (buf, len, "-");
+        else
+            snprintf (buf, len, "%" PRIu32, u32);
+        break;
+    case FIELD_POINTS:
+        memcpy (&d, base, sizeof (d));
+        snprintf (buf, len, "%.2f", d);
         break;
     case FIELD_SECONDS:
         memcpy (&d, base, sizeof (d));

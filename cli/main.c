@@ -100,6 +100,30 @@ static const cli_verb_t cli_verbs[] = {
         .needs_connection = true,
     },
     {
+        .name = "node",
+        .run = cli_node,
+        .help = "drain or resume a node (operators)",
+        .usage = "node drain NAME --reason TEXT\n"
+                 "       cphub node resume NAME\n"
+                 "Drain: jobs running on NAME finish, nothing new starts there;\n"
+                 "cphub nodes shows DRAIN and the reason. Resume: back in service.\n"
+                 "  -r, --reason TEXT   why the node is drained (required to drain)\n"
+                 "      --json          print the scheduler's answer as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "priority",
+        .run = cli_priority,
+        .help = "explain a job's priority (operators: --boost it)",
+        .usage = "priority ID [--boost POINTS] [--json]\n"
+                 "Print the job's place in the queue and its priority now, factor\n"
+                 "by factor: fair share, age and size (weight x value) and the\n"
+                 "job's and its tenant's boosts.\n"
+                 "      --boost POINTS   operators: set the job's boost first\n"
+                 "      --json           print the scheduler's answer as JSON\n",
+        .needs_connection = true,
+    },
+    {
         .name = "report",
         .run = cli_report,
         .help = "usage per tenant and utilization per node",

@@ -78,6 +78,9 @@ int cli_option_error (const cli_t *cli, int ret, int opt, const char *word)
             verb, word);
     else if (ret == ':')
         cli_fail ("%s: %s needs a value; see cphub %s --help", verb, shown, verb);
+    else if (ret == '?' && opt != 0 && strncmp (word, "--", 2) == 0 &&
+             strchr (word, '=') != NULL) /* a known flag given a value */
+        cli_fail ("%s: %s takes no value; see cphub %s --help", verb, shown, verb);
     else
         cli_fail ("%s: unknown option '%s'; see cphub %s --help", verb, shown, verb);
     return 2;
@@ -171,7 +174,11 @@ int64_t cli_job_elapsed (const job_info_t *job, double now)
 
 void cli_format_job_outcome (const job_info_t *job, char *buf, size_t len)
 {
-    if (!job_state_is_terminal (job->state)) {
+    if (job->state == JOB_PENDING && job->expected_start > 0) {
+        char start[64];
+        cli_format_time (job->expected_start, start, sizeof (start));
+        snprintf (buf, len, "%s, start %s", job->reason, start);
+    } else if (!job_state_is_terminal (job->state)) {
         snprintf (buf, len, "%s", job->reason);
     } else if (job->signal > 0) {
         const char *abbrev = sigabbrev_np (job->signal);

@@ -10,7 +10,8 @@
  * script's directives (jobspec_set_script), so the command line wins, as with
  * sbatch. The spec is validated here for a quick, clear error, and again by
  * the scheduler. On success the job id alone goes to stdout, for scripts:
- * id=$(cphub submit -- ./simulate).
+ * id=$(cphub submit -- ./simulate); for a job array (--array), the array's
+ * id, which is the id of its first element (the others follow it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +38,7 @@ static const cli_count_hint_t cli_count_hints[] = {
     {.option = "ntasks", .hint = "a count of tasks like -n 4"},
     {.option = "cpus-per-task", .hint = "a count of cores per task like -c 2"},
     {.option = "gpus", .hint = "a count of GPUs like --gpus 1"},
+    {.option = "nodes", .hint = "a count of nodes like -N 2"},
     {.option = NULL},
 };
 
@@ -55,17 +57,21 @@ static void cli_submit_help (const cli_t *cli)
     printf ("\noptions (also as \"#CPHUB -n 4\" lines at the top of a script):\n");
     for (o = jobspec_options (); o->long_name != NULL; o++) {
         char flags[64];
+        const char *arg = o->flag || !o->arg_name ? "" : o->arg_name;
         if (o->short_name != 0)
             snprintf (flags, sizeof (flags), "-%c, --%s %s", o->short_name,
-                      o->long_name, o->arg_name);
+                      o->long_name, arg);
         else
-            snprintf (flags, sizeof (flags), "    --%s %s", o->long_name, o->arg_name);
+            snprintf (flags, sizeof (flags), "    --%s %s", o->long_name, arg);
         printf ("  %-28s %s\n", flags, o->help);
     }
-    printf ("  %-28s %s\n", "    --json", "print {\"id\": N} instead of the id");
+    printf ("  %-28s %s\n", "    --json",
+            "print {\"id\": N, \"count\": C} instead of the id (an array's first id)");
     printf (
         "\nexamples:\n"
         "  cphub submit -n 4 -c 2 --mem 8G -t 2:00:00 -- ./simulate --steps 100\n"
+        "  cphub submit --array 0-99%%10 -C avx512 -- ./work\n"
+        "  cphub submit -N 2 -c 8 --after ok:41 job.sh\n"
         "  cphub submit job.sh\n");
 }
 
@@ -182,11 +188,12 @@ static int cli_submit_getopt_tables (struct option **longopts,
     pos += (size_t)snprintf (shortopts, shortlen, "+:h");
     for (size_t i = 0; i < count; i++) {
         opts[i].name = table[i].long_name;
-        opts[i].has_arg = required_argument;
+        opts[i].has_arg = table[i].flag ? no_argument : required_argument;
         opts[i].val = OPT_SPEC_BASE + (int)i;
         if (table[i].short_name != 0 && pos + 3 < shortlen) {
             shortopts[pos++] = table[i].short_name;
-            shortopts[pos++] = ':';
+            if (!table[i].flag)
+                shortopts[pos++] = ':';
             shortopts[pos] = '\0';
         }
     }

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cphub/constraint.h"
 #include "cphub/jobspec.h"
 #include "cphub/parse.h"
 
@@ -30,6 +31,12 @@ enum {
     OPT_GPUS,
     OPT_TIME,
     OPT_JOB_NAME,
+    OPT_NODES,
+    OPT_CONSTRAINT,
+    OPT_ARRAY,
+    OPT_AFTER,
+    OPT_NO_REQUEUE,
+    OPT_EXCLUSIVE,
     OPT_COUNT
 };
 
@@ -43,6 +50,18 @@ static int jobspec_set_mem (jobspec_t *spec, const char *value, cphub_error_t *e
 static int jobspec_set_gpus (jobspec_t *spec, const char *value, cphub_error_t *err);
 static int jobspec_set_time (jobspec_t *spec, const char *value, cphub_error_t *err);
 static int jobspec_set_name (jobspec_t *spec, const char *value, cphub_error_t *err);
+static int jobspec_set_nodes (jobspec_t *spec, const char *value, cphub_error_t *err);
+static int jobspec_set_constraint (jobspec_t *spec,
+                                   const char *value,
+                                   cphub_error_t *err);
+static int jobspec_set_array (jobspec_t *spec, const char *value, cphub_error_t *err);
+static int jobspec_set_after (jobspec_t *spec, const char *value, cphub_error_t *err);
+static int jobspec_set_no_requeue (jobspec_t *spec,
+                                   const char *value,
+                                   cphub_error_t *err);
+static int jobspec_set_exclusive (jobspec_t *spec,
+                                  const char *value,
+                                  cphub_error_t *err);
 
 static const jobspec_option_t jobspec_option_table[OPT_COUNT + 1] = {
     [OPT_NTASKS] = {.long_name = "ntasks",
@@ -69,13 +88,51 @@ static const jobspec_option_t jobspec_option_table[OPT_COUNT + 1] = {
                       .short_name = 'J',
                       .arg_name = "NAME",
                       .help = "name of the job (default: the command)"},
+    [OPT_NODES] = {.long_name = "nodes",
+                   .short_name = 'N',
+                   .arg_name = "NODES",
+                   .help = "nodes the job spans; tasks spread evenly (default 1)"},
+    [OPT_CONSTRAINT] = {.long_name = "constraint",
+                        .short_name = 'C',
+                        .arg_name = "EXPR",
+                        .help = "node features, e.g. \"avx512&(a100|h100)\""},
+    [OPT_ARRAY] = {.long_name = "array",
+                   .short_name = 0,
+                   .arg_name = "INDICES",
+                   .help =
+                       "a job array: 0-99, 0-15:4, 1,5,7; %N runs at most N at once"},
+    [OPT_AFTER] = {.long_name = "after",
+                   .short_name = 0,
+                   .arg_name = "DEPS",
+                   .help =
+                       "start after jobs: ok:ID[:ID...] (completed), any:ID (ended)"},
+    [OPT_NO_REQUEUE] = {.long_name = "no-requeue",
+                        .short_name = 0,
+                        .arg_name = NULL,
+                        .help = "if its node fails, end NODE_FAIL instead of running "
+                                "again",
+                        .flag = true},
+    [OPT_EXCLUSIVE] = {.long_name = "exclusive",
+                       .short_name = 0,
+                       .arg_name = NULL,
+                       .help = "whole nodes: no other job shares them",
+                       .flag = true},
     [OPT_COUNT] = {.long_name = NULL},
 };
 
 static const jobspec_setter_f jobspec_setters[OPT_COUNT] = {
-    [OPT_NTASKS] = jobspec_set_ntasks, [OPT_CPUS_PER_TASK] = jobspec_set_cpus,
-    [OPT_MEM] = jobspec_set_mem,       [OPT_GPUS] = jobspec_set_gpus,
-    [OPT_TIME] = jobspec_set_time,     [OPT_JOB_NAME] = jobspec_set_name,
+    [OPT_NTASKS] = jobspec_set_ntasks,
+    [OPT_CPUS_PER_TASK] = jobspec_set_cpus,
+    [OPT_MEM] = jobspec_set_mem,
+    [OPT_GPUS] = jobspec_set_gpus,
+    [OPT_TIME] = jobspec_set_time,
+    [OPT_JOB_NAME] = jobspec_set_name,
+    [OPT_NODES] = jobspec_set_nodes,
+    [OPT_CONSTRAINT] = jobspec_set_constraint,
+    [OPT_ARRAY] = jobspec_set_array,
+    [OPT_AFTER] = jobspec_set_after,
+    [OPT_NO_REQUEUE] = jobspec_set_no_requeue,
+    [OPT_EXCLUSIVE] = jobspec_set_exclusive,
 };
 
 const jobspec_option_t *jobspec_options (void)
@@ -106,6 +163,8 @@ void jobspec_clear (jobspec_t *spec)
     int saved = errno;
     jobspec_free_argv (spec->argv);
     free (spec->script);
+    free (spec->array);
+    free (spec->after);
     jobspec_init (spec);
     errno = saved;
 }
@@ -134,9 +193,13 @@ int jobspec_copy (jobspec_t *dst, const jobspec_t *src)
 
     tmp.argv = NULL;
     tmp.script = NULL;
+    tmp.array = tmp.after = NULL;
     if (src->argv && !(tmp.argv = jobspec_dup_argv (src->argc, src->argv)))
         goto error;
     if (src->script && !(tmp.script = strdup (src->script)))
+        goto error;
+    if ((src->array && !(tmp.array = strdup (src->array))) ||
+        (src->after && !(tmp.after = strdup (src->after))))
         goto error;
     *dst = tmp;
     return 0;
@@ -200,13 +263,43 @@ int jobspec_set_option (jobspec_t *spec,
         return cphub_fail (
             err, EINVAL,
             "unknown option '%.40s'; options are -n/--ntasks, "
-            "-c/--cpus-per-task, --mem, --gpus, -t/--time, -J/--job-name",
+            "-c/--cpus-per-task, --mem, --gpus, -t/--time, -J/--job-name, "
+            "-N/--nodes, -C/--constraint, --exclusive, --array, --after, "
+            "--no-requeue",
             option ? option : "");
+    if (jobspec_option_table[i].flag) {
+        if (value && value[0] != '\0')
+            return cphub_fail (err, EINVAL, "--%s takes no value (given '%.32s')",
+                               jobspec_option_table[i].long_name, value);
+        return jobspec_setters[i](spec, NULL, err);
+    }
     if (!value)
         return cphub_fail (err, EINVAL, "--%s: needs a value (%s)",
                            jobspec_option_table[i].long_name,
                            jobspec_option_table[i].arg_name);
     return jobspec_setters[i](spec, value, err);
+}
+
+/* A flag: value is NULL. */
+static int jobspec_set_no_requeue (jobspec_t *spec,
+                                   const char *value,
+                                   cphub_error_t *err)
+{
+    (void)value;
+    (void)err;
+    spec->no_requeue = true;
+    return 0;
+}
+
+/* A flag: value is NULL. */
+static int jobspec_set_exclusive (jobspec_t *spec,
+                                  const char *value,
+                                  cphub_error_t *err)
+{
+    (void)value;
+    (void)err;
+    spec->exclusive = true;
+    return 0;
 }
 
 static int jobspec_set_count (const char *flag,
@@ -296,6 +389,50 @@ static int jobspec_set_name (jobspec_t *spec, const char *value, cphub_error_t *
     return 0;
 }
 
+static int jobspec_set_nodes (jobspec_t *spec, const char *value, cphub_error_t *err)
+{
+    return jobspec_set_count ("--nodes", value, 1, JOBSPEC_NODES_MAX, &spec->nodes,
+                              err);
+}
+
+static int jobspec_set_constraint (jobspec_t *spec,
+                                   const char *value,
+                                   cphub_error_t *err)
+{
+    cphub_error_t cerr;
+
+    if (constraint_check (value, &cerr) < 0)
+        return cphub_fail (err, EINVAL, "--constraint: %s", cerr.text);
+    snprintf (spec->constraint, sizeof (spec->constraint), "%s", value);
+    return 0;
+}
+
+/* Replace an owned text field with a copy of value. */
+static int jobspec_set_text (char **field, const char *value, cphub_error_t *err)
+{
+    char *copy = strdup (value);
+
+    if (!copy)
+        return cphub_fail (err, ENOMEM, "out of memory");
+    free (*field);
+    *field = copy;
+    return 0;
+}
+
+static int jobspec_set_array (jobspec_t *spec, const char *value, cphub_error_t *err)
+{
+    if (jobspec_array_parse (value, NULL, err) < 0)
+        return -1;
+    return jobspec_set_text (&spec->array, value, err);
+}
+
+static int jobspec_set_after (jobspec_t *spec, const char *value, cphub_error_t *err)
+{
+    if (jobspec_after_parse (value, NULL, err) < 0)
+        return -1;
+    return jobspec_set_text (&spec->after, value, err);
+}
+
 /* Split a directive's arguments into words in place: blanks separate, single
  * and double quotes group, an unquoted '#' starts a comment. Returns the word
  * count or -1 with err. */
@@ -373,7 +510,9 @@ static int jobspec_directive (jobspec_t *spec,
                                "#CPHUB -n 4 or #CPHUB --mem=4G",
                                lineno, w);
         }
-        if (!value) {
+        int found = jobspec_option_find (option);
+        bool flag = found >= 0 && jobspec_option_table[found].flag;
+        if (!value && !flag) {
             if (i + 1 >= n)
                 return cphub_fail (err, EINVAL, "script line %d: %.32s needs a value",
                                    lineno, words[i]);
@@ -488,6 +627,8 @@ int jobspec_validate (const jobspec_t *spec, cphub_error_t *err)
                            JOBSPEC_NAME_MAX);
     if (!jobspec_printable (spec->name))
         return cphub_fail (err, EINVAL, "the job name has control characters");
+    if (jobspec_validate_relations (spec, err) < 0)
+        return -1;
     if (spec->script && (spec->argc != 0 || spec->argv))
         return cphub_fail (err, EINVAL, "give either a command or a script, not both");
     if (spec->script) {

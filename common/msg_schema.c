@@ -110,6 +110,17 @@ static const field_t jobspec_fields[] = {
      .off = offsetof (jobspec_t, script),
      .max = JOBSPEC_SCRIPT_MAX,
      .flags = FF_OPTIONAL},
+    /* issue 5: optional, absent = one node, shared, anywhere, one job */
+    FIELD (jobspec_t, nodes, FK_U32, .min = 0, .max = JOBSPEC_NODES_MAX,
+           .flags = FF_OPTIONAL),
+    FIELD (jobspec_t, exclusive, FK_BOOL, .flags = FF_OPTIONAL),
+    FIELD (jobspec_t, constraint, FK_STR, .size = sizeof (((jobspec_t *)0)->constraint),
+           .flags = FF_OPTIONAL),
+    FIELD (jobspec_t, array, FK_TEXT, .max = JOBSPEC_ARRAY_TEXT_MAX,
+           .flags = FF_OPTIONAL),
+    FIELD (jobspec_t, after, FK_TEXT, .max = JOBSPEC_AFTER_MAX, .flags = FF_OPTIONAL),
+    /* issue 3: optional, absent = requeue when the node fails */
+    FIELD (jobspec_t, no_requeue, FK_BOOL, .flags = FF_OPTIONAL),
     F_END,
 };
 
@@ -136,6 +147,19 @@ static const field_t job_info_fields[] = {
     F_NUM (job_info_t, end_time),
     F_NUM (job_info_t, cpu_time),
     F_U64 (job_info_t, max_rss, 0),
+    FIELD (job_info_t, nodelist, FK_STR, .size = sizeof (((job_info_t *)0)->nodelist),
+           .flags = FF_OPTIONAL),
+    FIELD (job_info_t, array_id, FK_U64, .min = 0, .max = INT64_MAX,
+           .flags = FF_OPTIONAL),
+    FIELD (job_info_t, array_index, FK_U32, .min = 0, .max = UINT32_MAX,
+           .flags = FF_OPTIONAL),
+    /* issue 5: while pending, from the last scheduling pass */
+    FIELD (job_info_t, expected_start, FK_DOUBLE, .dmin = -1e300, .dmax = 1e300,
+           .flags = FF_OPTIONAL),
+    FIELD (job_info_t, queue_position, FK_U32, .min = 0, .max = UINT32_MAX,
+           .flags = FF_OPTIONAL),
+    FIELD (job_info_t, priority, FK_DOUBLE, .dmin = -1e300, .dmax = 1e300,
+           .flags = FF_OPTIONAL),
     F_END,
 };
 
@@ -222,6 +246,12 @@ static const field_t error_fields[] = {
 static const field_t submit_fields[] = {F_OBJ (msg_submit_t, spec, jobspec_fields),
                                         F_END};
 static const field_t id_fields[] = {F_U64 (msg_id_t, id, 1), F_END};
+static const field_t submit_ok_fields[] = {
+    F_U64 (msg_id_t, id, 1),
+    FIELD (msg_id_t, count, FK_U32, .min = 1, .max = JOBSPEC_ARRAY_SIZE_MAX,
+           .flags = FF_OPTIONAL),
+    F_END,
+};
 static const field_t ids_fields[] = {
     F_U64ARR (msg_ids_t, ids, count, 1, MSG_IDS_MAX, 1),
     F_END,
@@ -293,6 +323,14 @@ static const field_t job_run_fields[] = {
     F_IDS (msg_job_run_t, gpus),
     F_IDS (msg_job_run_t, mems),
     F_U64 (msg_job_run_t, mem, 0),
+    FIELD (msg_job_run_t, nodelist, FK_TEXT, .max = MSG_NODELIST_MAX - 1,
+           .flags = FF_OPTIONAL),
+    FIELD (msg_job_run_t, cpus_per_node, FK_TEXT, .max = MSG_CPUS_PER_NODE_MAX - 1,
+           .flags = FF_OPTIONAL),
+    FIELD (msg_job_run_t, array_id, FK_U64, .min = 0, .max = INT64_MAX,
+           .flags = FF_OPTIONAL),
+    FIELD (msg_job_run_t, array_index, FK_U32, .min = 0, .max = JOBSPEC_ARRAY_INDEX_MAX,
+           .flags = FF_OPTIONAL),
     F_END,
 };
 static const field_t job_started_fields[] = {
@@ -311,11 +349,53 @@ static const field_t job_exit_fields[] = {
     F_TIME (msg_job_exit_t, cpu_time),
     F_U64 (msg_job_exit_t, max_rss, 0),
     F_STR (msg_job_exit_t, text),
+    FIELD (msg_job_exit_t, survived_kill, FK_BOOL, .flags = FF_OPTIONAL),
+    F_END,
+};
+static const field_t node_drain_fields[] = {
+    F_STR (msg_node_drain_t, node),
+    F_BOOL (msg_node_drain_t, drain),
+    FIELD (msg_node_drain_t,
+           reason,
+           FK_STR,
+           .size = sizeof (((msg_node_drain_t *)0)->reason),
+           .flags = FF_OPTIONAL),
     F_END,
 };
 static const field_t job_kill_fields[] = {
     F_U64 (msg_job_kill_t, id, 1),
     F_INT (msg_job_kill_t, signal, 0, 64),
+    F_END,
+};
+/* issue 5: priority and backfill */
+static const field_t priority_req_fields[] = {
+    F_U64 (msg_priority_req_t, id, 1),
+    FIELD (msg_priority_req_t, set_boost, FK_BOOL, .flags = FF_OPTIONAL),
+    FIELD (msg_priority_req_t, boost, FK_DOUBLE, .dmin = -1e9, .dmax = 1e9,
+           .flags = FF_OPTIONAL),
+    F_END,
+};
+static const field_t priority_fields[] = {
+    F_U64 (msg_priority_t, id, 1),
+    F_STR (msg_priority_t, tenant),
+    F_ENUM (msg_priority_t, state, job_states),
+    F_STR (msg_priority_t, reason),
+    F_U32 (msg_priority_t, queue_position, 0, UINT32_MAX),
+    F_NUM (msg_priority_t, expected_start),
+    F_NUM (msg_priority_t, priority),
+    F_NUM (msg_priority_t, fairshare),
+    F_NUM (msg_priority_t, age),
+    F_NUM (msg_priority_t, size),
+    F_NUM (msg_priority_t, job_boost),
+    F_NUM (msg_priority_t, tenant_boost),
+    F_NUM (msg_priority_t, weight_fairshare),
+    F_NUM (msg_priority_t, weight_age),
+    F_NUM (msg_priority_t, weight_size),
+    F_NUM (msg_priority_t, tenant_shares),
+    F_NUM (msg_priority_t, tenant_usage),
+    F_NUM (msg_priority_t, usage_share),
+    F_NUM (msg_priority_t, half_life),
+    F_NUM (msg_priority_t, max_age),
     F_END,
 };
 static const field_t no_fields[] = {F_END};
@@ -333,6 +413,10 @@ static void init_run (msg_t *m)
 static void init_register (msg_t *m)
 {
     node_desc_init (&m->u.node);
+}
+static void init_submit_ok (msg_t *m)
+{
+    m->u.id.count = 1;
 }
 
 static int check_submit (const msg_t *m, cphub_error_t *err)
@@ -353,6 +437,13 @@ static int check_register (const msg_t *m, cphub_error_t *err)
     return node_desc_validate (&m->u.node, err);
 }
 
+static int check_node_drain (const msg_t *m, cphub_error_t *err)
+{
+    if (m->u.drain.node[0] == '\0')
+        return cphub_fail (err, EINVAL, "field 'node' is empty; name the node");
+    return 0;
+}
+
 static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
     [MSG_ERROR] = {.name = "error", .fields = error_fields},
     [MSG_SUBMIT] = {.name = "submit",
@@ -366,7 +457,9 @@ static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
     [MSG_NODES] = {.name = "nodes", .fields = no_fields},
     [MSG_LOGS] = {.name = "logs", .fields = logs_fields},
     [MSG_REPORT] = {.name = "report", .fields = no_fields},
-    [MSG_SUBMIT_OK] = {.name = "submit.ok", .fields = id_fields},
+    [MSG_SUBMIT_OK] = {.name = "submit.ok",
+                       .fields = submit_ok_fields,
+                       .init = init_submit_ok},
     [MSG_CANCEL_OK] = {.name = "cancel.ok", .fields = cancel_ok_fields},
     [MSG_JOBS_OK] = {.name = "jobs.ok", .fields = job_list_fields},
     [MSG_SHOW_OK] = {.name = "show.ok", .fields = job_list_fields},
@@ -389,6 +482,13 @@ static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
                      .check = check_run},
     [MSG_JOB_KILL] = {.name = "job.kill", .fields = job_kill_fields},
     [MSG_LOGS_FETCH] = {.name = "logs.fetch", .fields = logs_fetch_fields},
+    [MSG_NODE_DRAIN] = {.name = "node.drain",
+                        .fields = node_drain_fields,
+                        .check = check_node_drain},
+    [MSG_NODE_DRAIN_OK] = {.name = "node.drain.ok", .fields = no_fields},
+    [MSG_JOB_EXIT_ACK] = {.name = "job.exit.ack", .fields = ids_fields},
+    [MSG_PRIORITY] = {.name = "priority", .fields = priority_req_fields},
+    [MSG_PRIORITY_OK] = {.name = "priority.ok", .fields = priority_fields},
 };
 
 const msg_kind_t *msg_schema_kind (msg_type_t t)

@@ -44,6 +44,10 @@ static const unsigned may_send[MSG_TYPE_COUNT] = {
     [MSG_LOGS] = CLIENTS,     [MSG_REPORT] = CLIENTS,     [MSG_REGISTER] = AGENTS,
     [MSG_HEARTBEAT] = AGENTS, [MSG_JOB_STARTED] = AGENTS, [MSG_JOB_EXIT] = AGENTS,
     [MSG_LOGS_DATA] = AGENTS,
+    /* tenants too, so that they hear why not (handlers.c: operators only) */
+    [MSG_NODE_DRAIN] = CLIENTS,
+    /* a boost is for operators only (handlers.c says so to tenants) */
+    [MSG_PRIORITY] = CLIENTS,
 };
 
 auth_t *auth_create (void)

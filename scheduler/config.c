@@ -7,6 +7,7 @@
  * because a key listed twice is a config error that must name its line.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,13 @@
 #define DEFAULT_HEARTBEAT_TIMEOUT 30
 #define DEFAULT_WALLTIME 3600
 #define DEFAULT_MAX_WALLTIME (7 * 86400)
+#define DEFAULT_STORE "sqlite"
+#define DEFAULT_BACKFILL "easy"
+#define DEFAULT_RESERVATIONS 16
+#define DEFAULT_POLICY_DAYS (7 * 86400) /* max_age and fairshare_half_life */
+#define POLICY_POINTS_MAX 1e9           /* weights, shares and boosts */
+#define DEFAULT_STORE_FILE "cphub.db"   /* in state_dir */
+#define DEFAULT_STORE_SYNC "full"
 
 static const conf_setting_t settings[] = {
     {"scheduler", CONF_GROUP, "the scheduler daemon's own settings"},
@@ -40,10 +48,37 @@ static const conf_setting_t settings[] = {
      "wall-time limit of jobs that ask none (default 1h)"},
     {"scheduler.max_walltime", CONF_DURATION,
      "largest wall-time limit a job may ask (default 7-00:00:00)"},
+    {"scheduler.store", CONF_STRING,
+     "\"sqlite\" (durable) or \"memory\" (nothing survives) (default sqlite)"},
+    {"scheduler.store_path", CONF_STRING,
+     "the SQLite file (default <state_dir>/" DEFAULT_STORE_FILE ")"},
+    {"scheduler.store_sync", CONF_STRING,
+     "\"full\" (survives power loss) or \"normal\" (survives crashes) "
+     "(default full)"},
+    {"scheduler.backfill", CONF_STRING,
+     "\"fifo\", \"easy\" or \"conservative\" (default easy)"},
+    {"scheduler.backfill_reservations", CONF_INT,
+     "conservative: waiting jobs that get a reservation (default 16)"},
+    {"scheduler.max_array_size", CONF_INT,
+     "most elements of one job array (default and ceiling 10000)"},
+    {"priority", CONF_GROUP, "how pending jobs are ordered (cphub priority ID)"},
+    {"priority.weight_fairshare", CONF_FLOAT,
+     "points for a tenant that used nothing lately (default 10000)"},
+    {"priority.weight_age", CONF_FLOAT, "points for waiting max_age (default 1000)"},
+    {"priority.weight_size", CONF_FLOAT,
+     "points for a job as large as the largest node (default 100)"},
+    {"priority.max_age", CONF_DURATION,
+     "waiting time at which age counts fully (default 7-0)"},
+    {"priority.fairshare_half_life", CONF_DURATION,
+     "time in which past usage counts half (default 7-0)"},
     {"tenants", CONF_LIST, "companies that submit jobs"},
     {"tenants.[*]", CONF_GROUP, "one tenant"},
     {"tenants.[*].name", CONF_STRING, "the tenant's name"},
     {"tenants.[*].keys", CONF_ARRAY, "public key files of the tenant's users"},
+    {"tenants.[*].shares", CONF_FLOAT,
+     "the tenant's part of the hub against the others' (default 1)"},
+    {"tenants.[*].boost", CONF_FLOAT,
+     "priority points added to each of its jobs (default 0)"},
     {"operators", CONF_LIST, "hub operators: see every job and node"},
     {"operators.[*]", CONF_GROUP, "one operator"},
     {"operators.[*].name", CONF_STRING, "the operator's name"},
@@ -58,6 +93,45 @@ static const conf_setting_t settings[] = {
 const conf_setting_t *schedconf_settings (void)
 {
     return settings;
+}
+
+static const char *const store_names[SCHEDCONF_STORE_COUNT] = {
+    [SCHEDCONF_STORE_SQLITE] = "sqlite",
+    [SCHEDCONF_STORE_MEMORY] = "memory",
+};
+
+static const char *const sync_names[] = {
+    [STORE_SYNC_FULL] = "full",
+    [STORE_SYNC_NORMAL] = "normal",
+};
+
+int schedconf_store_parse (const char *name, schedconf_store_t *out)
+{
+    for (int i = 0; i < SCHEDCONF_STORE_COUNT; i++) {
+        if (strcmp (name, store_names[i]) == 0) {
+            *out = (schedconf_store_t)i;
+            return 0;
+        }
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+const char *schedconf_store_name (schedconf_store_t store)
+{
+    return (unsigned)store < SCHEDCONF_STORE_COUNT ? store_names[store] : "?";
+}
+
+static int sync_parse (const char *name, store_sync_t *out)
+{
+    for (size_t i = 0; i < sizeof (sync_names) / sizeof (sync_names[0]); i++) {
+        if (strcmp (name, sync_names[i]) == 0) {
+            *out = (store_sync_t)i;
+            return 0;
+        }
+    }
+    errno = EINVAL;
+    return -1;
 }
 
 static bool name_is_valid (const char *s)
@@ -272,8 +346,33 @@ static int load_durations (schedconf_t *cfg, const conf_t *c, cphub_error_t *err
                           "%s is less than default_walltime %s", a, b);
     }
     cfg->core.heartbeat_timeout = (double)heartbeat;
+    cfg->core.stall_after = (double)heartbeat / 2; /* see sched_config_t */
     cfg->core.default_walltime = def;
     cfg->core.max_walltime = max;
+    return 0;
+}
+
+/* scheduler.store, store_path (default in state_dir) and store_sync. */
+static int load_store (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
+{
+    const char *kind = NULL, *sync = NULL;
+
+    if (conf_get_string (c, "scheduler.store", DEFAULT_STORE, &kind, err) < 0 ||
+        conf_get_string (c, "scheduler.store_sync", DEFAULT_STORE_SYNC, &sync, err) <
+            0 ||
+        load_path (c, "scheduler.store_path", "", true, &cfg->store_path, err) < 0)
+        return -1;
+    if (schedconf_store_parse (kind, &cfg->store) < 0)
+        return conf_fail (c, "scheduler.store", err,
+                          "'%s' is not a store; use \"sqlite\" or \"memory\"", kind);
+    if (sync_parse (sync, &cfg->store_sync) < 0)
+        return conf_fail (c, "scheduler.store_sync", err,
+                          "'%s' is not a sync mode; use \"full\" or \"normal\"", sync);
+    if (!cfg->store_path &&
+        asprintf (&cfg->store_path, "%s/" DEFAULT_STORE_FILE, cfg->state_dir) < 0) {
+        cfg->store_path = NULL;
+        return cphub_fail (err, ENOMEM, "out of memory");
+    }
     return 0;
 }
 
@@ -306,7 +405,95 @@ static int load_daemon (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
                           level);
     if (keys_read_pair (cfg->key_path, &cfg->keypair, &kerr) < 0)
         return conf_fail (c, "scheduler.key", err, "%s", kerr.text);
+    if (load_store (cfg, c, err) < 0)
+        return -1;
     return load_durations (cfg, c, err);
+}
+
+/* A priority weight: a finite number >= 0. */
+static int load_weight (
+    const conf_t *c, const char *path, double def, double *out, cphub_error_t *err)
+{
+    if (conf_get_float (c, path, def, out, err) < 0)
+        return -1;
+    if (!isfinite (*out) || *out < 0 || *out > POLICY_POINTS_MAX)
+        return conf_fail (c, path, err, "must be a number from 0 to %g",
+                          POLICY_POINTS_MAX);
+    return 0;
+}
+
+/* scheduler.backfill*, priority.* and each tenant's shares and boost. */
+static int load_policy (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
+{
+    sched_config_t *core = &cfg->core;
+    const char *name = NULL;
+    int64_t resv, max_age, half_life;
+    char path[96];
+
+    if (conf_get_string (c, "scheduler.backfill", DEFAULT_BACKFILL, &name, err) < 0)
+        return -1;
+    if (sched_backfill_parse (name, &core->backfill) < 0)
+        return conf_fail (c, "scheduler.backfill", err,
+                          "'%s' is not a backfill policy; use \"fifo\", \"easy\" "
+                          "or \"conservative\"",
+                          name);
+    if (conf_get_int (c, "scheduler.backfill_reservations", DEFAULT_RESERVATIONS, &resv,
+                      err) < 0)
+        return -1;
+    if (resv < 1 || resv > 100000)
+        return conf_fail (c, "scheduler.backfill_reservations", err,
+                          "must be from 1 to 100000 (e.g. 16)");
+    core->backfill_reservations = (uint32_t)resv;
+    int64_t array_size; /* issue 5: job arrays */
+    if (conf_get_int (c, "scheduler.max_array_size", JOBSPEC_ARRAY_SIZE_MAX,
+                      &array_size, err) < 0)
+        return -1;
+    if (array_size < 1 || array_size > JOBSPEC_ARRAY_SIZE_MAX)
+        return conf_fail (c, "scheduler.max_array_size", err,
+                          "must be from 1 to %d (e.g. 1000)", JOBSPEC_ARRAY_SIZE_MAX);
+    core->max_array_size = (uint32_t)array_size;
+    if (load_weight (c, "priority.weight_fairshare", 10000, &core->weight_fairshare,
+                     err) < 0 ||
+        load_weight (c, "priority.weight_age", 1000, &core->weight_age, err) < 0 ||
+        load_weight (c, "priority.weight_size", 100, &core->weight_size, err) < 0 ||
+        conf_get_duration (c, "priority.max_age", DEFAULT_POLICY_DAYS, &max_age, err) <
+            0 ||
+        conf_get_duration (c, "priority.fairshare_half_life", DEFAULT_POLICY_DAYS,
+                           &half_life, err) < 0)
+        return -1;
+    if (max_age <= 0)
+        return conf_fail (c, "priority.max_age", err,
+                          "must be more than 0 (e.g. \"7-0\" for 7 days)");
+    if (half_life <= 0)
+        return conf_fail (c, "priority.fairshare_half_life", err,
+                          "must be more than 0 (e.g. \"7-0\" for 7 days); for usage "
+                          "that hardly fades, give a long one such as \"365-0\"");
+    core->max_age = (double)max_age;
+    core->fairshare_half_life = (double)half_life;
+    if (cfg->ntenants > 0 && !(cfg->tenant_policies = calloc (
+                                   cfg->ntenants, sizeof (*cfg->tenant_policies))))
+        return cphub_fail (err, ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < cfg->ntenants; i++) {
+        sched_tenant_policy_t *pol = &cfg->tenant_policies[i];
+        snprintf (pol->name, sizeof (pol->name), "%s", cfg->tenants[i].name);
+        snprintf (path, sizeof (path), "tenants.[%u].shares", i);
+        if (conf_get_float (c, path, 1.0, &pol->shares, err) < 0)
+            return -1;
+        if (!isfinite (pol->shares) || pol->shares <= 0 ||
+            pol->shares > POLICY_POINTS_MAX)
+            return conf_fail (c, path, err,
+                              "must be more than 0 (a tenant with 2 shares gets twice "
+                              "the hub of one with 1)");
+        snprintf (path, sizeof (path), "tenants.[%u].boost", i);
+        if (conf_get_float (c, path, 0.0, &pol->boost, err) < 0)
+            return -1;
+        if (!isfinite (pol->boost) || fabs (pol->boost) > POLICY_POINTS_MAX)
+            return conf_fail (c, path, err, "must be a number from %g to %g",
+                              -POLICY_POINTS_MAX, POLICY_POINTS_MAX);
+    }
+    core->tenant_policies = cfg->tenant_policies;
+    core->ntenant_policies = cfg->ntenants;
+    return 0;
 }
 
 schedconf_t *schedconf_load (const char *path, cphub_error_t *err)
@@ -327,7 +514,7 @@ schedconf_t *schedconf_load (const char *path, cphub_error_t *err)
                      err) < 0 ||
         load_people (cfg, c, "operators", AUTH_ROLE_OPERATOR, &cfg->operators,
                      &cfg->noperators, err) < 0 ||
-        load_agents (cfg, c, err) < 0)
+        load_agents (cfg, c, err) < 0 || load_policy (cfg, c, err) < 0)
         goto error;
     conf_destroy (c);
     return cfg;
@@ -349,9 +536,11 @@ void schedconf_destroy (schedconf_t *cfg)
     free (cfg->key_path);
     free (cfg->state_dir);
     free (cfg->log_file);
+    free (cfg->store_path);
     free (cfg->tenants);
     free (cfg->operators);
     free (cfg->agents);
+    free (cfg->tenant_policies);
     auth_destroy (cfg->auth);
     free (cfg);
 }
@@ -385,5 +574,9 @@ int schedconf_apply_overrides (schedconf_t *cfg,
     }
     if (o->verbose)
         cfg->log_level = LOG_LVL_DEBUG;
+    if (o->store && schedconf_store_parse (o->store, &cfg->store) < 0)
+        return cphub_fail (err, EINVAL,
+                           "--store: '%s' is not a store; use sqlite or memory",
+                           o->store);
     return 0;
 }

@@ -12,7 +12,11 @@
  *     client_endpoint "tcp://127.0.0.1:7710", agent_endpoint
  *     "tcp://127.0.0.1:7711", key "keys/scheduler.key", state_dir "state",
  *     log_level "info", log_file "" (stderr), heartbeat_timeout 30s,
- *     default_walltime 1h, max_walltime 7 days.
+ *     default_walltime 1h, max_walltime 7 days, store "sqlite", store_path
+ *     "<state_dir>/cphub.db", store_sync "full"; backfill "easy",
+ *     backfill_reservations 16; priority: weight_fairshare 10000, weight_age
+ *     1000, weight_size 100, max_age and fairshare_half_life 7 days (0 is
+ *     refused); each tenant 1 share and no boost.
  */
 #ifndef CPHUB_SCHEDULER_CONFIG_H
 #define CPHUB_SCHEDULER_CONFIG_H
@@ -26,6 +30,18 @@
 #include "cphub/log.h"
 #include "scheduler/auth.h"
 #include "scheduler/core/sched.h"
+#include "scheduler/store.h"
+
+/* Where the scheduler keeps its state (scheduler.store, --store). */
+typedef enum schedconf_store {
+    SCHEDCONF_STORE_SQLITE = 0, /* durable: one SQLite file */
+    SCHEDCONF_STORE_MEMORY,     /* nothing survives a restart (tests, benchmarks) */
+    SCHEDCONF_STORE_COUNT
+} schedconf_store_t;
+
+/* "sqlite", "memory"; -1/EINVAL for another name. */
+int schedconf_store_parse (const char *name, schedconf_store_t *out);
+const char *schedconf_store_name (schedconf_store_t store);
 
 typedef struct schedconf_name {
     char name[AUTH_NAME_MAX + 1];
@@ -48,6 +64,12 @@ typedef struct schedconf {
     uint32_t nagents;
     schedconf_name_t *agents; /* node names */
     auth_t *auth;             /* identity table, owned */
+    schedconf_store_t store;  /* scheduler.store */
+    char *store_path;         /* resolved; the SQLite file */
+    store_sync_t store_sync;  /* scheduler.store_sync */
+    /* issue 5: tenants.[*].shares and .boost, one per tenant in file order;
+     * core.tenant_policies points here */
+    sched_tenant_policy_t *tenant_policies;
 } schedconf_t;
 
 /* Overrides from the command line: NULL / false = keep the file's value.
@@ -58,6 +80,7 @@ typedef struct schedconf_overrides {
     const char *agent_endpoint;
     const char *log_file;
     bool verbose;
+    const char *store; /* --store sqlite|memory */
 } schedconf_overrides_t;
 
 /* Load path. NULL with errno (ENOENT, EINVAL, EACCES, ENOMEM) and err
@@ -66,7 +89,7 @@ typedef struct schedconf_overrides {
 schedconf_t *schedconf_load (const char *path, cphub_error_t *err);
 void schedconf_destroy (schedconf_t *cfg); /* NULL: nothing */
 
-/* Apply overrides. 0 or -1/ENOMEM. */
+/* Apply overrides. 0 or -1/ENOMEM, or -1/EINVAL for an unknown --store. */
 int schedconf_apply_overrides (schedconf_t *cfg,
                                const schedconf_overrides_t *o,
                                cphub_error_t *err);

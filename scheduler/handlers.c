@@ -94,6 +94,53 @@ void handlers_queue (scheduler_t *sc, tsock_t *sock, const tpeer_t *peer, msg_t 
 
 static void fetch_fail (scheduler_t *sc, logs_fetch_t *f, int code, const char *text);
 
+static bool same_peer (const tpeer_t *a, const tpeer_t *b)
+{
+    return a->rid_len == b->rid_len && memcmp (a->rid, b->rid, a->rid_len) == 0;
+}
+
+/* The agent's connection is now peer; the one before is kept as prev. */
+static void peer_set (agent_peer_t *ap, const tpeer_t *peer)
+{
+    if (same_peer (&ap->peer, peer))
+        return;
+    ap->prev = ap->peer;
+    ap->peer = *peer;
+}
+
+/* A message to an agent could not go out on the connection it was queued
+ * for (gone): send it on the agent's current connection if that is another
+ * one (the agent reconnected since), else on the one before (its two
+ * registrations arrived out of order), which then becomes its connection.
+ * true if that worked. */
+static bool agent_resend (scheduler_t *sc, const outbox_msg_t *out, int errnum)
+{
+    auth_role_t role;
+    const char *node;
+    agent_peer_t *ap;
+    tpeer_t to;
+
+    if (out->sock != sc->agents || errnum != EHOSTUNREACH ||
+        auth_parse_identity (out->peer.identity, &role, &node) < 0 ||
+        role != AUTH_ROLE_AGENT || !(ap = handlers_agent_peer (sc, node)))
+        return false;
+    if (!same_peer (&ap->peer, &out->peer))
+        to = ap->peer;
+    else if (ap->prev.rid_len > 0)
+        to = ap->prev;
+    else
+        return false;
+    if (tsock_send (out->sock, &to, out->msg) < 0)
+        return false;
+    log_info ("node %s: %s sent on its other connection", ap->node,
+              msg_type_name (out->msg->type));
+    if (!same_peer (&ap->peer, &to)) {
+        ap->peer = to;
+        ap->prev.rid_len = 0;
+    }
+    return true;
+}
+
 /* A message could not be sent (errnum). Make sure nobody waits for what it
  * would have caused: a client gets an error instead of a reply too large for
  * one message, a logs request whose fetch did not reach the agent fails now
@@ -106,6 +153,8 @@ static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
     logs_fetch_t *f = NULL;
     char text[160];
 
+    if (agent_resend (sc, out, errnum))
+        return;
     log_warn ("could not send %s to %s: %s", msg_type_name (m->type),
               out->peer.identity, strerror (errnum));
     if (errnum == E2BIG && out->sock == sc->clients) {
@@ -254,19 +303,28 @@ static void handle_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
     cphub_error_t err = {{0}};
     char command[64];
     uint64_t id = 0;
+    uint32_t count = 1;
     msg_t *ok;
 
-    if (sched_job_submit (sc->sched, rq->name, spec, sc->now, &id, &err) < 0) {
+    if (sched_job_submit_many (sc->sched, rq->name, spec, sc->now, &id, &count, &err) <
+        0) {
         int code = errno;
         log_info ("submit from %s refused: %s", rq->peer->identity, err.text);
         reply_error (sc, rq, code, "%s", err.text);
         return;
     }
     jobspec_command_summary (spec, command, sizeof (command));
-    log_info ("job %" PRIu64 " submitted by %s: %s (%u tasks, %u cores)", id,
-              rq->peer->identity, command, spec->ntasks, jobspec_cores (spec));
-    if ((ok = msg_create (MSG_SUBMIT_OK)))
+    if (count > 1)
+        log_info ("jobs %" PRIu64 "-%" PRIu64 " (array %s) submitted by %s: %s", id,
+                  id + count - 1, spec->array ? spec->array : "", rq->peer->identity,
+                  command);
+    else
+        log_info ("job %" PRIu64 " submitted by %s: %s (%u tasks, %u cores)", id,
+                  rq->peer->identity, command, spec->ntasks, jobspec_cores (spec));
+    if ((ok = msg_create (MSG_SUBMIT_OK))) {
         ok->u.id.id = id;
+        ok->u.id.count = count;
+    }
     reply (sc, rq, ok);
 }
 
@@ -579,6 +637,90 @@ int handlers_expire (scheduler_t *sc, double now)
     return (int)((next - now) * 1000.0) + 1;
 }
 
+/* Operators drain a node (nothing new starts there; what runs finishes) or
+ * resume it. Tenants are told that this is not theirs to do. */
+static void handle_node_drain (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    const msg_node_drain_t *dr = &m->u.drain;
+    cphub_error_t err = {{0}};
+
+    if (rq->role != AUTH_ROLE_OPERATOR) {
+        log_warn ("%s tried to %s node %s; refused", rq->peer->identity,
+                  dr->drain ? "drain" : "resume", dr->node);
+        reply_error (sc, rq, EPERM, "only operators may %s nodes",
+                     dr->drain ? "drain" : "resume");
+        return;
+    }
+    if (sched_node_drain (sc->sched, dr->node, dr->drain, dr->reason, sc->now, &err) <
+        0) {
+        reply_error (sc, rq, errno, "%s", err.text);
+        return;
+    }
+    if (dr->drain)
+        log_info ("node %s drained by %s: %s", dr->node, rq->peer->identity,
+                  dr->reason[0] ? dr->reason : "(no reason given)");
+    else
+        log_info ("node %s resumed by %s", dr->node, rq->peer->identity);
+    reply (sc, rq, msg_create (MSG_NODE_DRAIN_OK));
+}
+
+/* Explain a job's priority (visible jobs only, as show); operators may set
+ * its boost first. */
+static void handle_priority (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    const msg_priority_req_t *req = &m->u.priority_req;
+    sched_job_t *job = visible_job (sc, rq, req->id);
+    cphub_error_t err = {{0}};
+    sched_priority_t f;
+    msg_t *ok;
+
+    if (!job) {
+        reply_error (sc, rq, ENOENT, "no such job %" PRIu64, req->id);
+        return;
+    }
+    if (req->set_boost && rq->role != AUTH_ROLE_OPERATOR) {
+        reply_error (sc, rq, EPERM, "only operators may boost jobs");
+        return;
+    }
+    if (req->set_boost) {
+        if (sched_job_boost (sc->sched, req->id, req->boost, &err) < 0) {
+            reply_error (sc, rq, errno, "%s", err.text);
+            return;
+        }
+        log_info ("job %" PRIu64 " boosted by %s: %g", req->id, rq->peer->identity,
+                  req->boost);
+    }
+    if (sched_job_priority (sc->sched, req->id, sc->now, &f) < 0 ||
+        !(ok = msg_create (MSG_PRIORITY_OK))) {
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        return;
+    }
+    msg_priority_t *p = &ok->u.priority;
+    p->id = job->id;
+    snprintf (p->tenant, sizeof (p->tenant), "%s", job->tenant);
+    p->state = job->state;
+    snprintf (p->reason, sizeof (p->reason), "%s", job->reason);
+    if (job->state == JOB_PENDING) {
+        p->queue_position = job->queue_position;
+        p->expected_start = job->expected_start;
+    }
+    p->priority = f.priority;
+    p->fairshare = f.fairshare;
+    p->age = f.age;
+    p->size = f.size;
+    p->job_boost = f.job_boost;
+    p->tenant_boost = f.tenant_boost;
+    p->weight_fairshare = f.weight_fairshare;
+    p->weight_age = f.weight_age;
+    p->weight_size = f.weight_size;
+    p->tenant_shares = f.tenant_shares;
+    p->tenant_usage = f.tenant_usage;
+    p->usage_share = f.usage_share;
+    p->half_life = f.half_life;
+    p->max_age = f.max_age;
+    reply (sc, rq, ok);
+}
+
 static void handle_report (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     msg_t *ok = report_build (sc, rq->role == AUTH_ROLE_TENANT ? rq->name : NULL);
@@ -641,9 +783,10 @@ static void handle_register (scheduler_t *sc, const request_t *rq, msg_t *m)
             return;
         }
         snprintf (ap->node, sizeof (ap->node), "%s", rq->name);
+        ap->peer = *rq->peer;
         HASH_ADD_STR (sc->peers, node, ap);
     }
-    ap->peer = *rq->peer;
+    peer_set (ap, rq->peer);
     if (node_index (sc, rq->name, &ap->index) < 0)
         log_err ("node %s registered but the core does not list it", rq->name);
     log_info ("node %s registered: %u cores, %u GPUs, %u NUMA, %u jobs held (%s)",
@@ -679,12 +822,58 @@ static void handle_job_started (scheduler_t *sc, const request_t *rq, msg_t *m)
     reply (sc, rq, kill);
 }
 
+/* Acknowledge job id's exit report to the agent that sent it. The ack goes
+ * out with the turn's other messages, after the store commit, so the agent
+ * drops its buffered copy only once what the report changed is durable.
+ * Consecutive acks to one agent share one message. */
+static void ack_exit (scheduler_t *sc, const request_t *rq, uint64_t id)
+{
+    outbox_msg_t *last = sc->outbox ? sc->outbox->prev : NULL; /* utlist: tail */
+    msg_t *ack;
+    uint64_t *grown;
+
+    if (last && last->msg->type == MSG_JOB_EXIT_ACK && last->sock == rq->sock &&
+        same_peer (&last->peer, rq->peer) && last->msg->u.ids.count < MSG_IDS_MAX &&
+        (grown = realloc (last->msg->u.ids.ids,
+                          (last->msg->u.ids.count + 1) * sizeof (uint64_t)))) {
+        last->msg->u.ids.ids = grown;
+        grown[last->msg->u.ids.count++] = id;
+        return;
+    }
+    if (!(ack = msg_create (MSG_JOB_EXIT_ACK)) ||
+        !(ack->u.ids.ids = malloc (sizeof (uint64_t)))) {
+        msg_destroy (ack);
+        log_err ("out of memory acknowledging the exit of job %" PRIu64, id);
+        return; /* the agent sends it again; applying it again changes nothing */
+    }
+    ack->u.ids.ids[0] = id;
+    ack->u.ids.count = 1;
+    reply (sc, rq, ack);
+}
+
+/* Apply an exit report. Applied, a repeat, the end of an earlier run or a
+ * report about a job that is not this node's: each is final, and acked so
+ * that the agent stops sending it. Only a report the core could not take
+ * (out of memory) is left for the agent to send again. */
 static void handle_job_exit (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
-    if (sched_job_exited (sc->sched, rq->name, &m->u.exit, sc->now) < 0)
-        log_warn ("node %s reported the exit of job %" PRIu64
-                  ", which is not its job; ignored",
-                  rq->name, m->u.exit.id);
+    const msg_job_exit_t *ex = &m->u.exit;
+
+    if (ex->survived_kill)
+        log_err ("node %s: a process of job %" PRIu64
+                 " survived KILL; draining the node",
+                 rq->name, ex->id);
+    if (sched_job_exited (sc->sched, rq->name, ex, sc->now) < 0) {
+        if (errno != ENOENT) {
+            log_err ("node %s: the exit of job %" PRIu64 " could not be applied: %s",
+                     rq->name, ex->id, strerror (errno));
+            return;
+        }
+        log_info ("node %s reported the exit of job %" PRIu64
+                  ", which does not run there now; ignored",
+                  rq->name, ex->id);
+    }
+    ack_exit (sc, rq, ex->id);
 }
 
 static void handle_logs_data (scheduler_t *sc, const request_t *rq, msg_t *m)
@@ -731,6 +920,8 @@ static const handler_f handlers[MSG_TYPE_COUNT] = {
     [MSG_NODES] = handle_nodes,
     [MSG_LOGS] = handle_logs,
     [MSG_REPORT] = handle_report,
+    [MSG_NODE_DRAIN] = handle_node_drain,
+    [MSG_PRIORITY] = handle_priority,
     [MSG_REGISTER] = handle_register,
     [MSG_HEARTBEAT] = handle_heartbeat,
     [MSG_JOB_STARTED] = handle_job_started,
@@ -745,10 +936,9 @@ static void touch_peer (scheduler_t *sc, const request_t *rq)
 
     if (!ap)
         return;
-    if (ap->peer.rid_len != rq->peer->rid_len ||
-        memcmp (ap->peer.rid, rq->peer->rid, rq->peer->rid_len) != 0) {
+    if (!same_peer (&ap->peer, rq->peer)) {
         log_info ("node %s reconnected", rq->name);
-        ap->peer = *rq->peer;
+        peer_set (ap, rq->peer);
     }
 }
 

@@ -7,17 +7,23 @@
  * job.kill messages and store writes in one batch, the batch is committed,
  * and only then do the queued replies go out: group commit, so that a submit
  * is acknowledged once durable and a started job is on record before its
- * agent hears of it. SIGTERM and SIGINT arrive on a signalfd and end the loop
- * after the turn.
+ * agent hears of it. A commit that fails stops the daemon (exit 1) without
+ * answering that turn. At start the core is rebuilt from the store (SQLite
+ * by default, or memory): nodes, then jobs, then the next job id. SIGTERM
+ * and SIGINT arrive on a signalfd and end the loop after the turn's commit
+ * (exit 0).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cphub/idset.h"
@@ -39,6 +45,7 @@ enum {
     OPT_CLIENT_ENDPOINT,
     OPT_AGENT_ENDPOINT,
     OPT_LOG_FILE,
+    OPT_STORE,
 };
 
 typedef struct cli_option {
@@ -61,6 +68,8 @@ static const cli_option_t cli_options[] = {
      "bind the agent endpoint at E (overrides scheduler.agent_endpoint)"},
     {"log-file", required_argument, OPT_LOG_FILE, "F",
      "log to file F, \"\" for stderr (overrides scheduler.log_file)"},
+    {"store", required_argument, OPT_STORE, "S",
+     "keep state in S: sqlite or memory (overrides scheduler.store)"},
     {"help", no_argument, 'h', NULL, "show this help and exit"},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -130,6 +139,9 @@ static int parse_args (int argc, char *argv[], cli_args_t *args)
         case OPT_LOG_FILE:
             args->overrides.log_file = optarg;
             break;
+        case OPT_STORE:
+            args->overrides.store = optarg;
+            break;
         case 'h':
             usage (stdout);
             return 1;
@@ -198,13 +210,23 @@ static void decide_start (scheduler_t *sc, sched_job_t *job, const char *node)
     encode_ids (job->gpus, run->gpus, sizeof (run->gpus), &ok);
     encode_ids (job->mems, run->mems, sizeof (run->mems), &ok);
     run->mem = job->mem;
+    /* every node of the job, this one first; an array element's index */
+    char nodelist[MSG_NODELIST_MAX], cpus_per_node[MSG_CPUS_PER_NODE_MAX];
+    if (sched_job_layout (job, nodelist, sizeof (nodelist), cpus_per_node,
+                          sizeof (cpus_per_node)) < 0 ||
+        !(run->nodelist = strdup (nodelist)) ||
+        !(run->cpus_per_node = strdup (cpus_per_node)))
+        ok = false;
+    run->array_id = job->array_id;
+    run->array_index = job->array_index;
     if (!ok) {
         msg_destroy (m);
         start_failed (sc, job, "its allocation does not fit in a job.run message");
         return;
     }
-    log_info ("job %" PRIu64 " started on %s: cpus %s%s%s", job->id, node, run->cpus,
-              run->gpus[0] ? ", gpus " : "", run->gpus);
+    log_info ("job %" PRIu64 " started on %s: cpus %s%s%s%s%s", job->id, node,
+              run->cpus, run->gpus[0] ? ", gpus " : "", run->gpus,
+              job->nothers ? ", nodes " : "", job->nothers ? nodelist : "");
     handlers_queue (sc, sc->agents, &ap->peer, m);
 }
 
@@ -226,27 +248,6 @@ static void decide_kill (scheduler_t *sc, uint64_t id, const char *node)
     m->u.kill.signal = 0;
     log_info ("killing job %" PRIu64 " on %s", id, node);
     handlers_queue (sc, sc->agents, &ap->peer, m);
-}
-
-static void account (scheduler_t *sc, const sched_job_t *job)
-{
-    store_acct_t rec = {.job_id = job->id, .state = job->state};
-    cphub_error_t err = {{0}};
-    double secs = 0;
-
-    snprintf (rec.tenant, sizeof (rec.tenant), "%s", job->tenant);
-    snprintf (rec.node, sizeof (rec.node), "%s", job->node);
-    rec.cores = job->cores ? (uint32_t)idset_count (job->cores) : 0;
-    rec.gpus = job->gpus ? (uint32_t)idset_count (job->gpus) : 0;
-    rec.start_time = job->start_time;
-    rec.end_time = job->end_time;
-    if (job->start_time > 0 && job->end_time > job->start_time)
-        secs = job->end_time - job->start_time;
-    rec.core_seconds = rec.cores * secs;
-    rec.gpu_seconds = rec.gpus * secs;
-    rec.failed_run = job->state == JOB_NODE_FAIL;
-    if (store_acct_append (sc->store, &rec, &err) < 0)
-        log_err ("store: job %" PRIu64 ": %s", job->id, err.text);
 }
 
 static void log_ended (const sched_job_t *job)
@@ -271,62 +272,141 @@ static void log_ended (const sched_job_t *job)
                   how);
 }
 
-/* Persist a changed job once per turn (the core may report a job several
- * times in one turn; its record is the same each time), account it if it
- * ended after holding an allocation, and answer the waits it completes. */
-static void decide_changed (scheduler_t *sc, sched_job_t *job, seen_job_t **seen)
+/* Persist a job the core reported as changed (once per turn, as it stands
+ * at the end of the turn's decisions) and answer the waits it completes. */
+static void decide_changed (scheduler_t *sc, sched_job_t *job)
 {
     cphub_error_t err = {{0}};
-    seen_job_t *s = NULL;
 
-    HASH_FIND (hh, *seen, &job->id, sizeof (job->id), s);
-    if (s)
-        return;
-    if ((s = calloc (1, sizeof (*s)))) {
-        s->id = job->id;
-        HASH_ADD (hh, *seen, id, sizeof (s->id), s);
-    }
     if (store_job_put (sc->store, job, &err) < 0)
         log_err ("store: job %" PRIu64 ": %s", job->id, err.text);
-    if (job_state_is_terminal (job->state)) {
-        if (job->node[0] != '\0')
-            account (sc, job);
+    if (job_state_is_terminal (job->state))
         log_ended (job);
-    }
     handlers_job_changed (sc, job);
 }
 
+/* Append the accounting record of one ended run: the core emits it exactly
+ * once per run, whatever ended it, and the store refuses a second record of
+ * the same run. */
+static void decide_account (scheduler_t *sc, const sched_acct_t *rec)
+{
+    cphub_error_t err = {{0}};
+
+    if (store_acct_append (sc->store, rec, &err) < 0)
+        log_err ("store: %s", err.text);
+}
+
+/* node_info of a node by name: its agent's index when that still names it,
+ * else a scan from the newest node (node changes are rare). */
+static int node_info_by_name (scheduler_t *sc, const char *name, node_info_t *info)
+{
+    agent_peer_t *ap = handlers_agent_peer (sc, name);
+
+    if (ap && sched_node_info (sc->sched, ap->index, info) == 0 &&
+        strcmp (info->name, name) == 0)
+        return 0;
+    for (uint32_t i = sched_node_count (sc->sched); i-- > 0;) {
+        if (sched_node_info (sc->sched, i, info) == 0 && strcmp (info->name, name) == 0)
+            return 0;
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+/* Persist a node that registered, went down, was drained or resumed. A node
+ * known only from a restored job (no description yet) has nothing to keep. */
+static void decide_node (scheduler_t *sc, const char *name)
+{
+    const node_desc_t *desc = sched_node_desc (sc->sched, name);
+    store_node_t node = {.desc = desc};
+    cphub_error_t err = {{0}};
+    node_info_t info;
+
+    if (!desc || desc->ncores == 0)
+        return;
+    if (node_info_by_name (sc, name, &info) < 0) {
+        log_err ("the core reported node %s as changed but does not list it", name);
+        return;
+    }
+    node.state = info.state;
+    node.reason = info.reason;
+    if (store_node_put (sc->store, &node, &err) < 0)
+        log_err ("store: %s", err.text);
+}
+
+/* Job ids up to max_id were handed out: keep the next one in the store, so
+ * that no id is given twice even after its job is forgotten. */
+static void record_next_id (scheduler_t *sc, uint64_t max_id)
+{
+    cphub_error_t err = {{0}};
+    uint64_t next = 0;
+
+    if (max_id == 0)
+        return;
+    if (store_next_id_get (sc->store, &next, &err) < 0 ||
+        (max_id >= next && store_next_id_set (sc->store, max_id + 1, &err) < 0))
+        log_err ("store: %s", err.text);
+}
+
+/* Act on every decision of the turn. Changed jobs are persisted after the
+ * others, once each, in their state at the end of the turn: a start that
+ * fails while its decisions are handled ends the job in the same turn. */
 static void decide (scheduler_t *sc)
 {
-    seen_job_t *seen = NULL, *s, *tmp;
+    seen_job_t *changed = NULL, *s, *tmp;
+    uint64_t max_id = 0;
     sched_decision_t d;
+    sched_job_t *job;
 
     while (sched_next (sc->sched, &d)) {
-        sched_job_t *job = sched_job_lookup (sc->sched, d.job_id);
-
-        if (d.action == SCHED_KILL) {
+        switch (d.action) {
+        case SCHED_START:
+            if ((job = sched_job_lookup (sc->sched, d.job_id)))
+                decide_start (sc, job, d.node);
+            else
+                log_err ("the core started job %" PRIu64 ", which it does not know",
+                         d.job_id);
+            break;
+        case SCHED_KILL:
             decide_kill (sc, d.job_id, d.node);
-            continue;
+            break;
+        case SCHED_CHANGED:
+            HASH_FIND (hh, changed, &d.job_id, sizeof (d.job_id), s);
+            if (s)
+                break;
+            if ((s = calloc (1, sizeof (*s)))) {
+                s->id = d.job_id;
+                HASH_ADD (hh, changed, id, sizeof (s->id), s);
+            } else if ((job = sched_job_lookup (sc->sched, d.job_id))) {
+                decide_changed (sc, job); /* no memory to defer it */
+            }
+            max_id = d.job_id > max_id ? d.job_id : max_id;
+            break;
+        case SCHED_ACCOUNT:
+            decide_account (sc, &d.acct);
+            break;
+        case SCHED_NODE_CHANGED:
+            decide_node (sc, d.node);
+            break;
         }
-        if (!job) {
-            log_err ("the core decided on job %" PRIu64 ", which it does not know",
-                     d.job_id);
-            continue;
-        }
-        if (d.action == SCHED_START)
-            decide_start (sc, job, d.node);
-        else if (d.action == SCHED_CHANGED)
-            decide_changed (sc, job, &seen);
     }
-    HASH_ITER (hh, seen, s, tmp)
+    HASH_ITER (hh, changed, s, tmp)
     {
-        HASH_DEL (seen, s);
+        if ((job = sched_job_lookup (sc->sched, s->id)))
+            decide_changed (sc, job);
+        else
+            log_err ("the core changed job %" PRIu64 ", which it does not know", s->id);
+        HASH_DEL (changed, s);
         free (s);
     }
+    record_next_id (sc, max_id);
 }
 
 /* One turn: wait, drain (in the callbacks), tick, decide, commit, reply.
- * Returns the timeout for the next turn. */
+ * Returns the timeout for the next turn, or -1 when the store could not
+ * commit: then nothing of the turn is answered (a submit is acknowledged
+ * only once durable) and the daemon must stop; a restart recovers the last
+ * committed state, and clients and agents send again. */
 static int turn (scheduler_t *sc, int timeout_ms)
 {
     cphub_error_t err = {{0}};
@@ -340,8 +420,11 @@ static int turn (scheduler_t *sc, int timeout_ms)
         log_err ("store: %s", err.text);
     decide (sc);
     next = handlers_expire (sc, sc->now);
-    if (store_commit (sc->store, &err) < 0)
-        log_err ("store: commit failed: %s", err.text);
+    if (store_commit (sc->store, &err) < 0) {
+        log_err ("store: %s; stopping without answering this turn's requests",
+                 err.text);
+        return -1;
+    }
     handlers_flush (sc);
     return next >= 0 && next < SCHEDULER_TICK_MS ? next : SCHEDULER_TICK_MS;
 }
@@ -406,46 +489,119 @@ static void signal_cb (int fd, void *arg)
 
 typedef struct restore {
     sched_t *sched;
-    uint64_t max_id;
+    uint32_t nodes;
     uint32_t jobs;
+    uint32_t pending;
+    uint32_t running;
 } restore_t;
 
+/* A node the core refuses is logged and skipped; only a lack of memory
+ * stops the start. */
+static int restore_node_cb (const store_node_t *node, void *arg)
+{
+    restore_t *r = arg;
+    cphub_error_t err = {{0}};
+    node_state_t state = node->state == NODE_DRAIN ? NODE_DRAIN : NODE_DOWN;
+
+    if (sched_node_restore (r->sched, node->desc, state, node->reason, &err) < 0) {
+        if (errno == ENOMEM)
+            return -1;
+        log_err ("store: node %s not restored: %s", node->desc->name, err.text);
+        return 0;
+    }
+    r->nodes++;
+    return 0;
+}
+
+/* A job the core refuses stays in the store, untouched, and is logged. */
 static int restore_job_cb (const sched_job_t *job, void *arg)
 {
     restore_t *r = arg;
     cphub_error_t err = {{0}};
 
-    if (job->id > r->max_id)
-        r->max_id = job->id;
     if (sched_job_restore (r->sched, job, &err) < 0) {
-        log_warn ("store: job %" PRIu64 " not restored: %s", job->id, err.text);
+        if (errno == ENOMEM)
+            return -1;
+        log_err ("store: job %" PRIu64 " not restored: %s", job->id, err.text);
         return 0;
     }
     r->jobs++;
+    if (job->state == JOB_PENDING)
+        r->pending++;
+    else if (job->state == JOB_RUNNING)
+        r->running++;
     return 0;
 }
 
-static int restore_acct_cb (const store_acct_t *rec, void *arg)
+/* Past runs count toward their tenant's fair share (decayed by their age). */
+static int restore_usage_cb (const store_acct_t *rec, void *arg)
 {
     restore_t *r = arg;
 
-    if (rec->job_id > r->max_id)
-        r->max_id = rec->job_id;
-    return 0;
+    return sched_usage_add (r->sched, rec->tenant, rec->core_seconds, rec->end_time);
 }
 
+/* Rebuild the core from the store: nodes first (so that running jobs find
+ * their node's description), then jobs, then the next job id, then the usage
+ * that fair share remembers. */
 static int restore (scheduler_t *sc, cphub_error_t *err)
 {
     restore_t r = {.sched = sc->sched};
+    struct timespec t0, t1;
+    uint64_t next_id = 1;
 
-    if (store_jobs_load (sc->store, restore_job_cb, &r, err) < 0 ||
-        store_acct_foreach (sc->store, restore_acct_cb, &r, err) < 0)
+    clock_gettime (CLOCK_MONOTONIC, &t0);
+    if (store_nodes_load (sc->store, restore_node_cb, &r, err) < 0 ||
+        store_jobs_load (sc->store, restore_job_cb, &r, err) < 0 ||
+        store_next_id_get (sc->store, &next_id, err) < 0 ||
+        store_acct_foreach (sc->store, restore_usage_cb, &r, err) < 0)
         return -1;
-    if (r.max_id > 0)
-        sched_set_next_id (sc->sched, r.max_id + 1);
-    if (r.jobs > 0)
-        log_info ("restored %u jobs from the %s store", r.jobs, sc->store->ops->name);
+    sched_set_next_id (sc->sched, next_id);
+    clock_gettime (CLOCK_MONOTONIC, &t1);
+    log_info ("recovered %u jobs (%u pending, %u running) and %u nodes in %.0f ms",
+              r.jobs, r.pending, r.running, r.nodes,
+              (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
     return 0;
+}
+
+/* mkdir -p the directory that holds file (mode 0700 for new ones). */
+static int make_parent_dirs (const char *file, cphub_error_t *err)
+{
+    char dir[PATH_MAX];
+    char *slash;
+
+    if (snprintf (dir, sizeof (dir), "%s", file) >= (int)sizeof (dir))
+        return cphub_fail (err, ENAMETOOLONG, "store path too long: %s", file);
+    if (!(slash = strrchr (dir, '/')) || slash == dir)
+        return 0;
+    *slash = '\0';
+    for (char *p = dir + 1;; p++) {
+        if (*p != '/' && *p != '\0')
+            continue;
+        char c = *p;
+        *p = '\0';
+        if (mkdir (dir, 0700) < 0 && errno != EEXIST)
+            return cphub_fail (err, errno, "cannot create %s for the store: %s", dir,
+                               strerror (errno));
+        if (c == '\0')
+            return 0;
+        *p = c;
+    }
+}
+
+static store_t *store_open (const schedconf_t *cfg, cphub_error_t *err)
+{
+    store_t *st;
+
+    if (cfg->store == SCHEDCONF_STORE_MEMORY)
+        return store_mem_create (err);
+    if (make_parent_dirs (cfg->store_path, err) < 0 ||
+        !(st = store_sqlite_create (cfg->store_path, cfg->store_sync, err)))
+        return NULL;
+    log_info ("store: %s (sync %s)", cfg->store_path,
+              cfg->store_sync == STORE_SYNC_NORMAL ? "normal" : "full");
+    return st;
 }
 
 static int signals_open (scheduler_t *sc, cphub_error_t *err)
@@ -505,7 +661,7 @@ static scheduler_t *scheduler_create (schedconf_t **cfg, cphub_error_t *err)
                     strerror (errno));
         goto error;
     }
-    if (!(sc->store = store_mem_create (err)) || restore (sc, err) < 0)
+    if (!(sc->store = store_open (sc->config, err)) || restore (sc, err) < 0)
         goto error;
     if (!(sc->tctx = tctx_create ())) {
         cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",
@@ -550,8 +706,11 @@ int main (int argc, char *argv[])
         return 1;
     }
     if (args.check_config) {
-        printf ("config OK: %u tenants, %u operators, %u agents\n", cfg->ntenants,
-                cfg->noperators, cfg->nagents);
+        printf ("config OK: %u tenants, %u operators, %u agents, %s store%s%s\n",
+                cfg->ntenants, cfg->noperators, cfg->nagents,
+                schedconf_store_name (cfg->store),
+                cfg->store == SCHEDCONF_STORE_SQLITE ? " at " : "",
+                cfg->store == SCHEDCONF_STORE_SQLITE ? cfg->store_path : "");
         schedconf_destroy (cfg);
         return 0;
     }
@@ -575,9 +734,13 @@ int main (int argc, char *argv[])
         "%u agents, %s store)",
         tsock_endpoint (sc->clients), tsock_endpoint (sc->agents), sc->config->ntenants,
         sc->config->noperators, sc->config->nagents, sc->store->ops->name);
-    while (!sc->stopping)
-        timeout = turn (sc, timeout);
-    log_info ("stopping");
+    while (!sc->stopping) {
+        if ((timeout = turn (sc, timeout)) < 0) {
+            scheduler_destroy (sc);
+            return 1;
+        }
+    }
+    log_info ("stopping: state committed");
     scheduler_destroy (sc);
     return 0;
 }

@@ -3,7 +3,8 @@
  *
  * Ended jobs are counted from the accounting (one record per run that held an
  * allocation), running jobs from the core with their usage so far, so that no
- * run is counted twice. The window starts when this scheduler started, or at
+ * run is counted twice. A failed run (its node failed; the job may have been
+ * requeued) counts towards its node's busy time, not the tenant's usage. The window starts when this scheduler started, or at
  * the earliest run on record if that is older, and ends now; a node's busy
  * share is its busy core-seconds over its cores times the window.
  */
@@ -77,7 +78,9 @@ static int report_acct_cb (const store_acct_t *rec, void *arg)
     report_tenant_t *t = tenant_row (b, rec->tenant);
     report_node_t *n = node_row (b, rec->node);
 
-    if (t) {
+    /* a run its node failed under is not the tenant's to pay for; the node
+     * was busy all the same */
+    if (t && !rec->failed_run) {
         t->core_seconds += rec->core_seconds;
         t->gpu_seconds += rec->gpu_seconds;
     }
@@ -180,7 +183,7 @@ msg_t *report_build (scheduler_t *sc, const char *only_tenant)
             if (!tenant_row (&b, sc->config->tenants[i].name))
                 goto nomem;
     }
-    if (store_acct_foreach (sc->store, report_acct_cb, &b, &err) < 0)
+    if (store_acct_totals (sc->store, report_acct_cb, &b, &err) < 0)
         log_warn ("report: %s", err.text);
     for (sched_job_t *job = sched_job_first (sc->sched); job;
          job = sched_job_next (sc->sched, job))

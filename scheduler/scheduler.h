@@ -37,6 +37,11 @@ typedef struct agent_peer {
     tpeer_t peer;
     uint32_t index; /* the node's index for sched_node_info() */
     UT_hash_handle hh;
+    /* The connection before peer (rid_len 0: none). An agent that gave up
+     * on an unanswered register and connected anew may have its two
+     * registers arrive in either order: when peer turns out gone, a send
+     * is tried once more on prev (handlers.c). */
+    tpeer_t prev;
 } agent_peer_t;
 
 /* Defined in handlers.c: parked wait requests, the job id -> waits index,

@@ -22,6 +22,14 @@
 #define JOBSPEC_TASKS_MAX 65536
 #define JOBSPEC_CPUS_PER_TASK_MAX 4096
 #define JOBSPEC_GPUS_MAX 1024
+#define JOBSPEC_NODES_MAX 64          /* -N */
+#define JOBSPEC_CONSTRAINT_MAX 255    /* bytes of --constraint */
+#define JOBSPEC_ARRAY_TEXT_MAX 127    /* bytes of --array */
+#define JOBSPEC_ARRAY_SIZE_MAX 10000  /* elements of one array (the hub may
+                                         set a lower limit) */
+#define JOBSPEC_ARRAY_INDEX_MAX 9999999 /* largest array index */
+#define JOBSPEC_AFTER_MAX 1023        /* bytes of --after */
+#define JOBSPEC_AFTER_IDS_MAX 64      /* job ids in --after */
 
 typedef struct jobspec {
     uint32_t ntasks;        /* -n, --ntasks; default 1 */
@@ -33,6 +41,16 @@ typedef struct jobspec {
     int argc;               /* command and arguments, or 0 when script is set */
     char **argv;            /* argc strings + NULL; owned */
     char *script;           /* script text (starts with #!), or NULL; owned */
+    bool no_requeue;        /* --no-requeue: fail (NODE_FAIL) instead of being
+                               requeued when the node fails */
+    /* placement and job relations (issue 5) */
+    uint32_t nodes;         /* -N, --nodes: nodes the job spans; 0 or 1 = one */
+    bool exclusive;         /* --exclusive: whole nodes, shared with no job */
+    char constraint[JOBSPEC_CONSTRAINT_MAX + 1]; /* --constraint: features
+                               (constraint.h), "" = any node */
+    char *array;            /* --array: "0-999%50"; NULL or "" = one job; owned */
+    char *after;            /* --after: "ok:12:13,any:14"; NULL or "" = none;
+                               owned */
 } jobspec_t;
 
 /* Defaults: 1 task, 1 cpu per task, nothing else. */
@@ -62,8 +80,10 @@ int jobspec_set_option (jobspec_t *spec, const char *option, const char *value,
 typedef struct jobspec_option {
     const char *long_name; /* "ntasks" */
     char short_name;       /* 'n', or 0 */
-    const char *arg_name;  /* "TASKS" */
+    const char *arg_name;  /* "TASKS"; NULL for a flag */
     const char *help;      /* one line */
+    bool flag;             /* takes no value (--no-requeue): getopt's
+                              no_argument; jobspec_set_option takes NULL or "" */
 } jobspec_option_t;
 /* NULL-terminated (long_name == NULL) table. */
 const jobspec_option_t *jobspec_options (void);
@@ -78,5 +98,57 @@ uint32_t jobspec_cores (const jobspec_t *spec);
 /* A short human summary of the command: "sleep 60" or "script.sh" (the
  * name), truncated to len. */
 void jobspec_command_summary (const jobspec_t *spec, char *buf, size_t len);
+
+/* --- placement and job relations (issue 5; common/jobspec_rel.c) --------- */
+
+/* Check nodes, constraint, array and after: the part of jobspec_validate
+ * that concerns them. -1/EINVAL with err ("--constraint: unexpected ')' at
+ * column 7", "--array: ...", "--after: ..."). */
+int jobspec_validate_relations (const jobspec_t *spec, cphub_error_t *err);
+
+/* Nodes the job spans (nodes, where 0 means 1). */
+uint32_t jobspec_nodes (const jobspec_t *spec);
+/* Does it ask for an array (--array), for dependencies (--after)? */
+bool jobspec_is_array (const jobspec_t *spec);
+bool jobspec_has_after (const jobspec_t *spec);
+
+/* What one node of the job holds: tasks spread evenly over the nodes
+ * (ceil(max(ntasks, nodes) / nodes) per node), GPUs and memory likewise
+ * (ceil). *share gets the counts only (no argv, no script; nodes = 1);
+ * a one-node job's share is its own counts. */
+void jobspec_node_share (const jobspec_t *spec, jobspec_t *share);
+
+/* --array "0-15:4,20,30-32%2": ranges of indices in increasing order
+ * (first-last[:step]), then an optional %N throttle. */
+#define JOBSPEC_ARRAY_RANGES_MAX 64
+typedef struct jobspec_array_range {
+    uint32_t first;
+    uint32_t last; /* first + k * step */
+    uint32_t step;
+} jobspec_array_range_t;
+typedef struct jobspec_array {
+    uint32_t count;    /* elements, 1..JOBSPEC_ARRAY_SIZE_MAX */
+    uint32_t throttle; /* at most this many running at once; 0 = no limit */
+    uint32_t nranges;
+    jobspec_array_range_t ranges[JOBSPEC_ARRAY_RANGES_MAX];
+} jobspec_array_t;
+/* 0, or -1/EINVAL with err ("--array: '5-3' runs backwards; write 3-5"). */
+int jobspec_array_parse (const char *text, jobspec_array_t *out, cphub_error_t *err);
+/* The index of element n (0 <= n < count), in increasing order. */
+uint32_t jobspec_array_index (const jobspec_array_t *a, uint32_t n);
+
+/* --after "ok:12:13,any:14" (also afterok:, afterany:): ok waits for the
+ * jobs to complete (and fails with any of them), any for them to end. */
+typedef enum { JOBSPEC_AFTER_OK = 0, JOBSPEC_AFTER_ANY } jobspec_after_kind_t;
+typedef struct jobspec_dep {
+    uint64_t id;
+    jobspec_after_kind_t kind;
+} jobspec_dep_t;
+typedef struct jobspec_after {
+    uint32_t count;
+    jobspec_dep_t deps[JOBSPEC_AFTER_IDS_MAX];
+} jobspec_after_t;
+/* 0, or -1/EINVAL with err ("--after: 'okk' is not a kind; ..."). */
+int jobspec_after_parse (const char *text, jobspec_after_t *out, cphub_error_t *err);
 
 #endif

@@ -8,11 +8,14 @@
  * C structs. doc/protocol.md lists every message, its fields and its errors.
  *
  * Who sends what:
- *   client -> scheduler: submit, cancel, jobs, show, wait, nodes, logs, report
+ *   client -> scheduler: submit, cancel, jobs, show, wait, nodes, logs, report,
+ *                        node.drain, priority
  *   scheduler -> client: submit.ok, cancel.ok, jobs.ok, show.ok, wait.ok,
- *                        nodes.ok, logs.ok, report.ok, error
+ *                        nodes.ok, logs.ok, report.ok, node.drain.ok,
+ *                        priority.ok, error
  *   agent -> scheduler:  register, heartbeat, job.started, job.exit, logs.data
- *   scheduler -> agent:  register.ok, job.run, job.kill, logs.fetch, error
+ *   scheduler -> agent:  register.ok, job.run, job.kill, logs.fetch,
+ *                        job.exit.ack, error
  */
 #ifndef CPHUB_MSG_H
 #define CPHUB_MSG_H
@@ -33,6 +36,10 @@
 #define MSG_IDS_MAX 10000
 /* Largest chunk of output in one logs reply. */
 #define MSG_LOGS_CHUNK_MAX (1024 * 1024)
+/* Room for the node list of the largest multi-node job in job.run, and for
+ * its cores per node. */
+#define MSG_NODELIST_MAX (JOBSPEC_NODES_MAX * (NODE_NAME_MAX + 1) + 1)
+#define MSG_CPUS_PER_NODE_MAX (JOBSPEC_NODES_MAX * 6 + 1)
 
 typedef enum {
     MSG_ERROR = 0,
@@ -65,6 +72,13 @@ typedef enum {
     MSG_JOB_RUN,
     MSG_JOB_KILL,
     MSG_LOGS_FETCH,
+    /* added with durable state (issue 3) */
+    MSG_NODE_DRAIN,    /* client (operator) -> scheduler */
+    MSG_NODE_DRAIN_OK, /* scheduler -> client, no payload */
+    MSG_JOB_EXIT_ACK,  /* scheduler -> agent: these exits are durable */
+    /* added with priority and backfill (issue 5) */
+    MSG_PRIORITY,    /* client -> scheduler: explain (and boost) a job */
+    MSG_PRIORITY_OK, /* scheduler -> client */
     MSG_TYPE_COUNT
 } msg_type_t;
 
@@ -82,9 +96,12 @@ typedef struct msg_submit {
     jobspec_t spec;
 } msg_submit_t;
 
-/* submit.ok: {id}; show: {id}. */
+/* submit.ok: {id, count}; show: {id}. A submit of a job array creates count
+ * jobs with the ids id .. id + count - 1 (id is the array's id); otherwise
+ * count is 1. */
 typedef struct msg_id {
     uint64_t id;
+    uint32_t count; /* submit.ok only (absent on the wire: 1) */
 } msg_id_t;
 
 /* cancel, wait: {ids: [..]} (1..MSG_IDS_MAX ids). */
@@ -188,6 +205,13 @@ typedef struct msg_job_run {
     char gpus[128];      /* GPU indices, "" if none */
     char mems[64];       /* NUMA domains to bind memory to, "0" */
     uint64_t mem;        /* bytes, 0 = no limit */
+    /* issue 5: every node of the allocation, this one (where the job runs)
+     * first; the cores of the others are held for it while it runs. */
+    char *nodelist;      /* "node1,node2" (CPHUB_NODELIST), < MSG_NODELIST_MAX
+                            bytes; NULL = this node alone; owned */
+    char *cpus_per_node; /* cores on each, "4,4"; owned */
+    uint64_t array_id;                /* 0, or the array's id */
+    uint32_t array_index;             /* CPHUB_ARRAY_INDEX when array_id != 0 */
 } msg_job_run_t;
 
 /* job.started: {id, pid, time}. */
@@ -216,7 +240,15 @@ typedef struct msg_job_exit {
     double cpu_time;   /* user + system seconds */
     uint64_t max_rss;  /* bytes */
     char text[160];
+    bool survived_kill; /* a process of the job outlived KILL: drain the node */
 } msg_job_exit_t;
+
+/* node.drain: {node, drain, reason}: drain=false resumes the node. */
+typedef struct msg_node_drain {
+    char node[64];
+    bool drain;
+    char reason[128];
+} msg_node_drain_t;
 
 /* job.kill: {id, signal} (signal 0 = TERM, grace, KILL). */
 typedef struct msg_job_kill {
@@ -224,13 +256,47 @@ typedef struct msg_job_kill {
     int signal;
 } msg_job_kill_t;
 
+/* priority: {id, set_boost, boost}: explain job id's priority. With
+ * set_boost (operators only) the job's boost becomes boost first. */
+typedef struct msg_priority_req {
+    uint64_t id;
+    bool set_boost;
+    double boost; /* priority points, -1e9..1e9 */
+} msg_priority_req_t;
+
+/* priority.ok: the job's priority now, factor by factor (the formula is
+ * weight_fairshare * fairshare + weight_age * age + weight_size * size +
+ * job_boost + tenant_boost), and where the last pass left it. */
+typedef struct msg_priority {
+    uint64_t id;
+    char tenant[64];
+    job_state_t state;
+    char reason[64];
+    uint32_t queue_position; /* 1 = next; 0 = not pending */
+    double expected_start;   /* 0 = not known */
+    double priority;
+    double fairshare;        /* factors, 0..1 */
+    double age;
+    double size;
+    double job_boost;        /* points */
+    double tenant_boost;
+    double weight_fairshare;
+    double weight_age;
+    double weight_size;
+    double tenant_shares;    /* the tenant's part of the hub's shares, 0..1 */
+    double tenant_usage;     /* its decayed core-seconds */
+    double usage_share;      /* its part of all tenants' decayed usage, 0..1 */
+    double half_life;        /* seconds */
+    double max_age;          /* seconds */
+} msg_priority_t;
+
 typedef struct msg {
     msg_type_t type;
     union {
         msg_error_t error;           /* MSG_ERROR */
         msg_submit_t submit;         /* MSG_SUBMIT */
         msg_id_t id;                 /* MSG_SUBMIT_OK, MSG_SHOW */
-        msg_ids_t ids;               /* MSG_CANCEL, MSG_WAIT */
+        msg_ids_t ids;               /* MSG_CANCEL, MSG_WAIT, MSG_JOB_EXIT_ACK */
         msg_jobs_t jobs;             /* MSG_JOBS */
         msg_job_list_t job_list;     /* MSG_JOBS_OK, MSG_SHOW_OK, MSG_WAIT_OK */
         msg_cancel_ok_t cancel_ok;   /* MSG_CANCEL_OK */
@@ -244,6 +310,10 @@ typedef struct msg {
         msg_job_started_t started;   /* MSG_JOB_STARTED */
         msg_job_exit_t exit;         /* MSG_JOB_EXIT */
         msg_job_kill_t kill;         /* MSG_JOB_KILL */
+        msg_node_drain_t drain;      /* MSG_NODE_DRAIN */
+        msg_priority_req_t priority_req; /* MSG_PRIORITY */
+        msg_priority_t priority;         /* MSG_PRIORITY_OK */
+                                     /* MSG_JOB_EXIT_ACK: ids */
     } u;                             /* MSG_NODES, MSG_REPORT, MSG_REGISTER_OK:
                                         no payload */
 } msg_t;

@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cphub/constraint.h"
 #include "cphub/error.h"
 #include "cphub/idset.h"
 #include "cphub/jobspec.h"
@@ -88,5 +89,35 @@ int place_check_ever (const place_capacity_t *caps,
                       size_t n,
                       const jobspec_t *spec,
                       cphub_error_t *err);
+
+/* --- constraints, whole nodes and several nodes (issue 5) ----------------- */
+
+/* Does the node run nothing now: every core and GPU free, no memory held? */
+bool place_node_idle (const place_node_t *node);
+
+/* All of an idle node, for an --exclusive job: every core and its PUs,
+ * every GPU, every NUMA domain that has cores; out->mem = spec->mem. 0, or
+ * -1 with ENOSPC (the node is not idle) or ENOMEM. */
+int place_whole_node (const place_node_t *node,
+                      const jobspec_t *spec,
+                      placement_t *out);
+
+/* Could the node take share now: it matches c (NULL: any node), and share
+ * fits (share->exclusive: the node is idle and large enough)? */
+bool place_node_takes (const place_node_t *node,
+                       const jobspec_t *share,
+                       const constraint_t *c);
+
+/* Best fit for one node's share of a job (jobspec_node_share) over several
+ * nodes: up to want indices of nodes that take it now (place_node_takes),
+ * those left with the fewest free cores first, ties to the smaller name,
+ * into out[]. Returns how many were found; fewer than want means the job
+ * does not fit now. */
+size_t place_best_nodes (const place_node_t *nodes,
+                         size_t n,
+                         const jobspec_t *share,
+                         const constraint_t *c,
+                         size_t want,
+                         size_t *out);
 
 #endif

@@ -2,11 +2,13 @@
  * is sched_node.c; what they share is sched_int.h). Jobs live in a hash by id
  * and in a list in id order; pending jobs in a doubly linked FIFO whose
  * forward link is sched_job_t.next_pending. Events change jobs and queue
- * decisions in a ring the shell drains with sched_next. A scheduling pass
- * walks the FIFO from its head and stops at the first job that cannot start
- * (strict FIFO): that one waits for "Resources", those behind it for their
- * turn ("Priority", set when they were queued behind another). No I/O, no
- * clock, no logging: now is always an argument.
+ * decisions in a ring the shell drains with sched_next. The scheduling pass
+ * (priority order, FIFO or backfill, every pending job's reason) is
+ * backfill.c's; priority and fair-share usage are priority.c's, tied to the
+ * jobs in sched_policy.c. Every run's end, whatever ends it, goes through
+ * run_end, which queues its one SCHED_ACCOUNT; a job whose node fails is
+ * requeued in its place by id (or ends NODE_FAIL when it asked so). No I/O,
+ * no clock, no logging: now is always an argument.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -85,6 +87,7 @@ void sched_dq_push (sched_t *s, sched_action_t action, uint64_t id, const char *
     d->job_id = id;
     snprintf (d->node, sizeof (d->node), "%s", node ? node : "");
     s->dq_len++;
+    s->gen++;
 }
 
 bool sched_next (sched_t *s, sched_decision_t *d)
@@ -116,6 +119,8 @@ static void pending_remove (sched_t *s, job_entry_t *e)
     e->pend_prev = NULL;
     e->job.next_pending = NULL;
     e->queued = false;
+    e->job.queue_position = 0; /* out of line: no place in it, no reservation */
+    e->job.expected_start = 0;
 }
 
 /* Into the FIFO in id order: at the tail for a new job. */
@@ -175,6 +180,7 @@ static void job_destroy (job_entry_t *e)
     idset_destroy (e->job.cpus);
     idset_destroy (e->job.gpus);
     idset_destroy (e->job.mems);
+    sched_jobx_destroy (e);
     free (e);
 }
 
@@ -186,31 +192,62 @@ job_entry_t *sched_job_find (const sched_t *s, uint64_t id)
     return e;
 }
 
-/* The job ends in state: its resources go back, a CHANGED is queued (room
- * for it must have been reserved). The reason is set by the caller. */
+/* The run of a RUNNING job ends (how: the state it ends in, NODE_FAIL for a
+ * failed node): queue its SCHED_ACCOUNT and give its allocation back. Every
+ * path that ends a run comes through here, once, because the job leaves
+ * RUNNING right after. */
+static void run_end (sched_t *s, job_entry_t *e, job_state_t how, double end)
+{
+    sched_decision_t *d;
+    sched_acct_t *a;
+    double secs;
+
+    if (e->job.state != JOB_RUNNING)
+        return;
+    sched_dq_push (s, SCHED_ACCOUNT, e->job.id, e->job.node);
+    d = &s->dq[(s->dq_head + s->dq_len - 1) % s->dq_cap];
+    a = &d->acct;
+    memset (a, 0, sizeof (*a));
+    a->job_id = e->job.id;
+    a->run = e->job.runs > 0 ? e->job.runs : 1;
+    snprintf (a->tenant, sizeof (a->tenant), "%s", e->job.tenant);
+    snprintf (a->node, sizeof (a->node), "%s", e->job.node);
+    a->cores = sched_job_cores_held (e); /* on every node of the job */
+    a->gpus = sched_job_gpus_held (e);
+    a->start_time = e->job.start_time;
+    a->end_time = end;
+    a->state = how;
+    secs =
+        e->job.start_time > 0 && end > e->job.start_time ? end - e->job.start_time : 0;
+    a->core_seconds = a->cores * secs;
+    a->gpu_seconds = a->gpus * secs;
+    a->failed_run = how == JOB_NODE_FAIL;
+    sched_usage_run_end (s, e, end);
+    sched_node_release (s, e);
+}
+
+/* The job ends in state: its run (if any) is accounted, its resources go
+ * back, a CHANGED is queued (room for SCHED_END_DECISIONS must have been
+ * reserved). The reason is set by the caller. */
 void sched_job_end (sched_t *s, job_entry_t *e, job_state_t state, double end)
 {
+    run_end (s, e, state, end);
     sched_node_release (s, e);
     pending_remove (s, e);
     e->job.state = state;
     e->job.end_time = end;
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
+    sched_rel_job_ended (s, e); /* dependents, array throttle */
 }
 
 /* Start e on node now: place it, hold the allocation, queue CHANGED and
  * START (room for both reserved). */
 static int job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now)
 {
-    place_node_t pn = {
-        .desc = &node->desc,
-        .free_cores = node->free_cores,
-        .free_gpus = node->free_gpus,
-        .free_mem = sched_node_free_mem (node),
-    };
     placement_t p;
 
-    placement_init (&p);
-    if (place_job (&pn, &e->job.spec, &p) < 0)
+    /* place_job, or the features' placement (sched_place.c) */
+    if (sched_place_prepare (s, e, node, &p) < 0)
         return -1;
     idset_destroy (e->job.cores);
     idset_destroy (e->job.cpus);
@@ -224,12 +261,79 @@ static int job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now
     snprintf (e->job.node, sizeof (e->job.node), "%s", node->desc.name);
     pending_remove (s, e);
     sched_node_hold (s, node, e);
+    sched_place_commit (s, e); /* a multi-node job's other nodes */
     e->job.state = JOB_RUNNING;
     e->job.reason[0] = '\0';
     e->job.start_time = now;
+    e->job.end_time = 0;
+    e->job.runs++;
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
     sched_dq_push (s, SCHED_START, e->job.id, node->desc.name);
     return 0;
+}
+
+/* --- node failures --- */
+
+void sched_job_stale_hold (sched_t *s, job_entry_t *e, sched_node_t *node)
+{
+    if (e->stale_on || job_state_is_terminal (e->job.state))
+        return;
+    e->stale_on = node;
+    DL_APPEND2 (node->stale, e, stale_prev, stale_next);
+    pending_remove (s, e);
+}
+
+void sched_job_stale_release (sched_t *s, job_entry_t *e)
+{
+    if (!e->stale_on)
+        return;
+    DL_DELETE2 (e->stale_on->stale, e, stale_prev, stale_next);
+    e->stale_on = NULL;
+    e->stale_prev = e->stale_next = NULL;
+    if (e->job.state == JOB_PENDING && !e->queued)
+        pending_insert (s, e);
+}
+
+/* Back to PENDING after its node failed: the allocation and the run's
+ * results are gone, the count of runs stays; in line again by id, unless a
+ * node still holds an earlier run. */
+static void job_requeue (sched_t *s, job_entry_t *e, const char *node)
+{
+    sched_job_set_reason (&e->job, "Requeued: node %s failed", node);
+    e->job.state = JOB_PENDING;
+    e->job.node[0] = '\0';
+    idset_destroy (e->job.cores);
+    idset_destroy (e->job.cpus);
+    idset_destroy (e->job.gpus);
+    idset_destroy (e->job.mems);
+    e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
+    e->job.mem = 0;
+    e->job.exit_code = e->job.signal = 0;
+    e->job.start_time = e->job.end_time = 0;
+    e->job.cpu_time = 0;
+    e->job.max_rss = 0;
+    e->job.kill_sent = false;
+    if (!e->stale_on)
+        pending_insert (s, e);
+    sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
+}
+
+void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *why)
+{
+    char node[sizeof (e->job.node)];
+
+    snprintf (node, sizeof (node), "%s", e->job.node);
+    run_end (s, e, JOB_NODE_FAIL, now);
+    e->job.state = JOB_NODE_FAIL; /* the run is over (and accounted) */
+    if (e->job.kill_sent) {
+        sched_job_set_reason (&e->job, "cancelled by user (node %s failed)", node);
+        sched_job_end (s, e, JOB_CANCELLED, now);
+    } else if (e->job.spec.no_requeue) {
+        sched_job_set_reason (&e->job, "%s", why);
+        sched_job_end (s, e, JOB_NODE_FAIL, now);
+    } else {
+        job_requeue (s, e, node);
+    }
 }
 
 /* --- create / destroy --- */
@@ -244,6 +348,16 @@ sched_t *sched_create (const sched_config_t *cfg)
     }
     s->cfg = *cfg;
     s->next_id = 1;
+    /* priority copies the tenant policies: the caller's array is not kept */
+    s->cfg.tenant_policies = NULL;
+    s->cfg.ntenant_policies = 0;
+    if (!(s->prio = prio_create (cfg)) || !(s->bf = backfill_create ())) {
+        int saved = errno;
+        prio_destroy (s->prio);
+        free (s);
+        errno = saved;
+        return NULL;
+    }
     return s;
 }
 
@@ -259,7 +373,10 @@ void sched_destroy (sched_t *s)
         job_destroy (e);
     }
     sched_nodes_destroy (s);
+    sched_rel_destroy (s);
     free (s->dq);
+    backfill_destroy (s->bf);
+    prio_destroy (s->prio);
     free (s);
 }
 
@@ -273,22 +390,22 @@ void sched_set_next_id (sched_t *s, uint64_t next_id)
 
 /* --- events: jobs --- */
 
-int sched_job_submit (sched_t *s,
-                      const char *tenant,
-                      const jobspec_t *spec,
-                      double now,
-                      uint64_t *id,
-                      cphub_error_t *err)
+/* The checks of a submit (sched_job_submit_many in sched_rel.c makes the
+ * jobs: one, or one per array element). */
+int sched_job_check (sched_t *s,
+                     const char *tenant,
+                     const jobspec_t *spec,
+                     int64_t *walltime_out,
+                     cphub_error_t *err)
 {
-    job_entry_t *e = NULL;
     int64_t walltime = spec->walltime;
     char asked[32], most[32];
 
     if (!tenant || tenant[0] == '\0')
         return cphub_fail (err, EINVAL, "a job needs a tenant name");
-    if (strlen (tenant) >= sizeof (e->job.tenant))
+    if (strlen (tenant) >= sizeof (((sched_job_t *)0)->tenant))
         return cphub_fail (err, EINVAL, "tenant name longer than %zu bytes",
-                           sizeof (e->job.tenant) - 1);
+                           sizeof (((sched_job_t *)0)->tenant) - 1);
     if (jobspec_validate (spec, err) < 0)
         return -1;
     if (walltime < 0)
@@ -301,8 +418,17 @@ int sched_job_submit (sched_t *s,
         return cphub_fail (err, EINVAL, "asked %s; the hub's maximum is %s", asked,
                            most);
     }
-    if (place_check_ever (s->caps, s->ncaps, spec, err) < 0)
+    if (sched_check_ever (s, spec, err) < 0) /* place_check_ever, or features' */
         return -1;
+    *walltime_out = walltime;
+    return 0;
+}
+
+job_entry_t *sched_job_create (
+    sched_t *s, const char *tenant, const jobspec_t *spec, int64_t walltime, double now)
+{
+    job_entry_t *e = NULL;
+
     if (sched_dq_reserve (s, 1) < 0 || !(e = calloc (1, sizeof (*e))))
         goto nomem;
     jobspec_init (&e->job.spec);
@@ -320,11 +446,22 @@ int sched_job_submit (sched_t *s,
         goto nomem;
     pending_insert (s, e);
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
-    *id = e->job.id;
-    return 0;
+    return e;
 nomem:
     job_destroy (e);
-    return cphub_fail (err, ENOMEM, "out of memory queueing the job");
+    errno = ENOMEM;
+    return NULL;
+}
+
+void sched_job_enqueue (sched_t *s, job_entry_t *e)
+{
+    if (!e->queued)
+        pending_insert (s, e);
+}
+
+void sched_job_dequeue (sched_t *s, job_entry_t *e)
+{
+    pending_remove (s, e);
 }
 
 int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err)
@@ -336,7 +473,7 @@ int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err)
     if (job_state_is_terminal (e->job.state))
         return cphub_fail (err, EALREADY, "job %ju already ended (%s)", (uintmax_t)id,
                            job_state_name (e->job.state));
-    if (sched_dq_reserve (s, 1) < 0)
+    if (sched_dq_reserve (s, SCHED_END_DECISIONS) < 0)
         return cphub_fail (err, ENOMEM, "out of memory cancelling job %ju",
                            (uintmax_t)id);
     if (e->job.state == JOB_PENDING) {
@@ -402,6 +539,21 @@ static job_state_t exit_outcome (const job_entry_t *e,
     }
 }
 
+/* A process of job id outlived KILL on node: drain the node. */
+static int survived_kill (sched_t *s, const char *node, uint64_t id)
+{
+    sched_node_t *n = sched_node_find (s, node);
+    char reason[64];
+
+    if (!n)
+        return 0;
+    if (sched_dq_reserve (s, 1) < 0)
+        return -1;
+    snprintf (reason, sizeof (reason), "job %ju survived KILL", (uintmax_t)id);
+    sched_node_set_drain (s, n, true, reason);
+    return 0;
+}
+
 int sched_job_exited (sched_t *s,
                       const char *node,
                       const msg_job_exit_t *ex,
@@ -410,14 +562,27 @@ int sched_job_exited (sched_t *s,
     job_entry_t *e = sched_job_find (s, ex->id);
     char reason[sizeof (e->job.reason)];
 
+    if (ex->survived_kill && survived_kill (s, node, ex->id) < 0)
+        return -1;
+    if (e && e->stale_on && strcmp (e->stale_on->desc.name, node) == 0) {
+        /* the end of an earlier run, accounted when its node failed */
+        sched_job_stale_release (s, e);
+        return 0;
+    }
     if (!e || strcmp (e->job.node, node) != 0 || e->job.state == JOB_PENDING) {
         errno = ENOENT;
         return -1;
     }
     if (job_state_is_terminal (e->job.state))
         return 0; /* reported before: exactly once */
-    if (sched_dq_reserve (s, 1) < 0)
+    if (sched_dq_reserve (s, SCHED_END_DECISIONS) < 0)
         return -1;
+    if (ex->kind == EXIT_LOST && !e->job.kill_sent) {
+        char why[sizeof (e->job.reason)];
+        snprintf (why, sizeof (why), "lost on node %s", node);
+        sched_job_node_failed (s, e, ex->end_time > 0 ? ex->end_time : now, why);
+        return 0;
+    }
     job_state_t state = exit_outcome (e, ex, reason, sizeof (reason));
     memcpy (e->job.reason, reason, sizeof (reason));
     e->job.exit_code = ex->exit_code;
@@ -430,28 +595,25 @@ int sched_job_exited (sched_t *s,
     return 0;
 }
 
-/* One FIFO pass: start jobs from the head while they fit; the first that
- * does not is waiting for resources and everything behind it for its turn. */
+/* The pass: priority order and the backfill policy (backfill.c), which
+ * starts jobs through sched_job_start. */
 static void sched_pass (sched_t *s, double now)
 {
-    job_entry_t *e = s->pend_head;
+    backfill_pass (s, now);
+}
 
-    while (e) {
-        job_entry_t *next = pend_next (e);
-        sched_node_t *node = sched_fit_find (s, &e->job.spec);
-        if (!node) {
-            sched_job_set_reason (&e->job, "Resources");
-            return;
-        }
-        if (sched_dq_reserve (s, 2) < 0 || job_start (s, e, node, now) < 0)
-            return; /* out of memory: it stays first in line */
-        e = next;
-    }
+int sched_job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now)
+{
+    if (job_start (s, e, node, now) < 0)
+        return -1;
+    sched_usage_run_start (s, e, now);
+    return 0;
 }
 
 void sched_tick (sched_t *s, double now)
 {
     sched_nodes_check (s, now);
+    sched_rel_tick (s, now);
     sched_pass (s, now);
 }
 
@@ -477,6 +639,27 @@ sched_job_t *sched_job_next (sched_t *s, const sched_job_t *job)
     return e->id_next ? &e->id_next->job : NULL;
 }
 
+/* Out of the table and the id-ordered list. */
+static void job_unlink (sched_t *s, job_entry_t *e)
+{
+    HASH_DEL (s->jobs, e);
+    if (e->id_prev)
+        e->id_prev->id_next = e->id_next;
+    else
+        s->first = e->id_next;
+    if (e->id_next)
+        e->id_next->id_prev = e->id_prev;
+    else
+        s->last = e->id_prev;
+}
+
+void sched_job_uncreate (sched_t *s, job_entry_t *e)
+{
+    pending_remove (s, e);
+    job_unlink (s, e);
+    job_destroy (e);
+}
+
 int sched_job_forget (sched_t *s, uint64_t id)
 {
     job_entry_t *e = sched_job_find (s, id);
@@ -489,15 +672,9 @@ int sched_job_forget (sched_t *s, uint64_t id)
         errno = EBUSY;
         return -1;
     }
-    HASH_DEL (s->jobs, e);
-    if (e->id_prev)
-        e->id_prev->id_next = e->id_next;
-    else
-        s->first = e->id_next;
-    if (e->id_next)
-        e->id_next->id_prev = e->id_prev;
-    else
-        s->last = e->id_prev;
+    sched_job_stale_release (s, e);
+    sched_rel_forget (s, e);
+    job_unlink (s, e);
     job_destroy (e);
     return 0;
 }
@@ -538,6 +715,12 @@ void sched_job_info (const sched_job_t *job, job_info_t *info)
     info->end_time = job->end_time;
     info->cpu_time = job->cpu_time;
     info->max_rss = job->max_rss;
+    if (job->state == JOB_PENDING) {
+        info->expected_start = job->expected_start;
+        info->queue_position = job->queue_position;
+    }
+    info->priority = job->priority;
+    sched_place_info (job, info);
 }
 
 /* --- restore --- */
@@ -560,8 +743,10 @@ static int restore_on_node (sched_t *s, job_entry_t *e, cphub_error_t *err)
             return cphub_fail (err, ENOMEM, "out of memory restoring job %ju",
                                (uintmax_t)e->job.id);
         snprintf (node->reason, sizeof (node->reason), "not registered since restart");
-        sched_node_watch (s, node, WATCH_UNSEEN);
     }
+    /* a restored node with running jobs gets a heartbeat timeout to return */
+    if (!node->registered && node->watched == WATCH_NONE)
+        sched_node_watch (s, node, WATCH_UNSEEN);
     if (node->registered && !sched_alloc_fits (node, &e->job)) {
         encode_into (e->job.cores, cores, sizeof (cores));
         return cphub_fail (err, EINVAL, "job %ju: cores %s on node %s are taken",
@@ -592,6 +777,8 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
     e->job = *job;
     e->job.next_pending = NULL;
     e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
+    e->job.others = NULL; /* copied by sched_place_restore */
+    e->job.nothers = 0;
     jobspec_init (&e->job.spec);
     if (jobspec_copy (&e->job.spec, &job->spec) < 0 ||
         copy_set (&e->job.cores, job->cores) < 0 ||
@@ -601,12 +788,22 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
         goto nomem;
     if (job->state == JOB_RUNNING && restore_on_node (s, e, err) < 0)
         goto error;
+    if (sched_place_restore (s, e, job, err) < 0)
+        goto error;
     if (job_insert (s, e) < 0) {
         sched_node_release (s, e);
         goto nomem;
     }
     if (job->state == JOB_PENDING)
         pending_insert (s, e);
+    if (sched_rel_restored (s, e, err) < 0) { /* arrays, dependencies */
+        sched_rel_forget (s, e);
+        sched_node_release (s, e);
+        sched_job_uncreate (s, e);
+        return -1;
+    }
+    if (job->state == JOB_RUNNING)
+        sched_usage_run_start (s, e, job->start_time);
     return 0;
 nomem:
     cphub_fail (err, ENOMEM, "out of memory restoring job %ju", (uintmax_t)job->id);

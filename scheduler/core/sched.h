@@ -6,8 +6,10 @@
  * The shell (scheduler/) and the simulator drive it the same way:
  *     sched_job_submit (...); sched_node_register (...); sched_tick (s, now);
  *     while (sched_next (s, &d)) act on d;
- * The policy here is FIFO with best fit across nodes and packed cores inside
- * a node; later policies replace sched.c's pass, not this interface.
+ * Pending jobs are ordered by a multi-factor priority (fair share, age, size,
+ * boosts: priority.h) and started by the pass of sched_config_t.backfill
+ * (FIFO, EASY or conservative backfill: backfill.h), each with best fit
+ * across nodes and packed cores inside a node.
  */
 #ifndef CPHUB_SCHED_H
 #define CPHUB_SCHED_H
@@ -25,10 +27,52 @@
 typedef struct sched sched_t;
 typedef struct sched_node sched_node_t;
 
+/* How a pass picks what starts (sched_config_t.backfill). */
+typedef enum {
+    SCHED_BACKFILL_FIFO = 0,     /* strict priority order: stop at the first
+                                    job that cannot start */
+    SCHED_BACKFILL_EASY,         /* the first waiting job gets a reservation;
+                                    lower ones start where they do not delay it */
+    SCHED_BACKFILL_CONSERVATIVE, /* the first N waiting jobs get reservations */
+    SCHED_BACKFILL_COUNT
+} sched_backfill_t;
+
+/* "fifo", "easy", "conservative"; parse: -1/EINVAL for another name. */
+const char *sched_backfill_name (sched_backfill_t b);
+int sched_backfill_parse (const char *name, sched_backfill_t *out);
+
+/* A tenant's fair-share policy (scheduler.conf tenants.[*].shares, .boost).
+ * Tenants not listed have 1 share and no boost. */
+typedef struct sched_tenant_policy {
+    char name[64];
+    double shares; /* > 0 */
+    double boost;  /* priority points added to every job of the tenant */
+} sched_tenant_policy_t;
+
 typedef struct sched_config {
     int64_t default_walltime;  /* seconds, for jobs that ask none */
     int64_t max_walltime;      /* seconds; a job asking more is refused */
     double heartbeat_timeout;  /* seconds without a heartbeat: node DOWN */
+    /* Priority and backfill (issue 5; priority.h, backfill.h). A zeroed
+     * config keeps the walking hub's policy: strict FIFO in id order. */
+    sched_backfill_t backfill;      /* which pass (scheduler.backfill) */
+    uint32_t backfill_reservations; /* conservative: reserve the first N
+                                       waiting jobs (0 = 16) */
+    double weight_fairshare;        /* priority points of each factor */
+    double weight_age;
+    double weight_size;
+    double max_age;             /* seconds of waiting at which age is 1 (0 = 7 days) */
+    double fairshare_half_life; /* seconds in which usage halves (0 = 7 days) */
+    uint32_t ntenant_policies;
+    const sched_tenant_policy_t *tenant_policies; /* copied by sched_create */
+    uint32_t max_array_size; /* elements of one job array (issue 5); 0 or
+                                more than JOBSPEC_ARRAY_SIZE_MAX: that */
+    /* Issue 3: two ticks further apart than this (seconds) mean that the
+     * scheduler itself was away (stopped, stalled on its disk) and heard no
+     * node: every node then gets a whole heartbeat_timeout from that tick
+     * to be heard again before it goes DOWN. 0 = off (virtual time, where
+     * ticks may be sparse); the daemon uses heartbeat_timeout / 2. */
+    double stall_after;
 } sched_config_t;
 
 /* A job as the core keeps it. The shell reads these fields (through
@@ -55,19 +99,79 @@ typedef struct sched_job {
     idset_t *mems;          /* NUMA domains */
     uint64_t mem;
     bool kill_sent;         /* a cancel asked the agent to kill it */
+    uint32_t runs;          /* times started (a requeued job runs again) */
     struct sched_job *next_pending; /* queue link (core-private) */
+    /* set by each scheduling pass for a PENDING job (issue 5) */
+    double priority;         /* total priority points (sched_job_priority) */
+    double expected_start;   /* reserved start time; 0 = not known */
+    uint32_t queue_position; /* 1 = next in line; 0 = not pending */
+    double boost;            /* operator's boost of this job (sched_job_boost) */
+    /* multi-node jobs and arrays (issue 5, sched_place.c and sched_rel.c) */
+    uint32_t nothers;        /* nodes of a multi-node job besides `node` */
+    struct sched_alloc *others; /* their allocations (owned): the job runs on
+                                   `node`, their cores are held for it */
+    uint64_t array_id;       /* the array's id (its first job's); 0 = none */
+    uint32_t array_index;    /* the element's index in its array */
 } sched_job_t;
+
+/* What a multi-node job holds on one of its other nodes (sets owned). */
+typedef struct sched_alloc {
+    char node[NODE_NAME_MAX + 1];
+    idset_t *cores;
+    idset_t *cpus;
+    idset_t *gpus;
+    idset_t *mems;
+    uint64_t mem;
+} sched_alloc_t;
+
+/* Deep copy of n allocations (NULL when n == 0). NULL/ENOMEM. */
+sched_alloc_t *sched_allocs_copy (const sched_alloc_t *src, uint32_t n);
+/* Free n allocations and their sets. NULL: nothing. */
+void sched_allocs_free (sched_alloc_t *a, uint32_t n);
+/* Their text form for a store: "node|cores|cpus|gpus|mems|mem" for each,
+ * joined by ';' ("" when n == 0). Caller frees; NULL/ENOMEM. */
+char *sched_allocs_encode (const sched_alloc_t *a, uint32_t n);
+/* Parse that text: 0 with *out (NULL when empty) and *n, or -1 with errno
+ * (EINVAL, ENOMEM) and err. */
+int sched_allocs_decode (const char *text,
+                         sched_alloc_t **out,
+                         uint32_t *n,
+                         cphub_error_t *err);
 
 typedef enum {
     SCHED_START = 0,  /* send job.run for job_id to node */
     SCHED_KILL,       /* send job.kill for job_id to node */
     SCHED_CHANGED,    /* job_id changed state: persist; if ended, answer waiters */
+    SCHED_ACCOUNT,    /* a run of job_id ended: append d->acct to the accounting */
+    SCHED_NODE_CHANGED, /* node d->node registered, went down, drained or
+                           resumed: persist it (sched_node_desc/_info) */
 } sched_action_t;
+
+/* One run of a job on a node, emitted (SCHED_ACCOUNT) exactly once when the
+ * run ends, whatever ends it: an exit, a cancel, a timeout, or its node
+ * failing. core_seconds = cores x (end_time - start_time); likewise GPUs.
+ * failed_run marks a run that ended through no fault of the job (NODE_FAIL),
+ * whether or not the job was requeued afterwards. */
+typedef struct sched_acct {
+    uint64_t job_id;
+    uint32_t run;      /* 1 for the first run, 2 after one requeue, ... */
+    char tenant[64];
+    char node[NODE_NAME_MAX + 1];
+    uint32_t cores;
+    uint32_t gpus;
+    double start_time;
+    double end_time;
+    job_state_t state; /* how the run ended */
+    double core_seconds;
+    double gpu_seconds;
+    bool failed_run;
+} sched_acct_t;
 
 typedef struct sched_decision {
     sched_action_t action;
     uint64_t job_id;
     char node[NODE_NAME_MAX + 1];
+    sched_acct_t acct; /* SCHED_ACCOUNT only */
 } sched_decision_t;
 
 sched_t *sched_create (const sched_config_t *cfg);
@@ -99,6 +203,13 @@ int sched_node_register (sched_t *s, const node_desc_t *desc, double now,
                          cphub_error_t *err);
 /* -1/ENOENT if the node has not registered (the agent must register). */
 int sched_node_heartbeat (sched_t *s, const char *node, double now);
+
+/* An operator drains (drain=true) or resumes a node: running jobs finish,
+ * nothing new starts there while it is drained; reason is shown in node
+ * info. The core also drains a node by itself when a job survives KILL
+ * (msg_job_exit_t.survived_kill). -1/ENOENT for an unknown node. */
+int sched_node_drain (sched_t *s, const char *node, bool drain, const char *reason,
+                      double now, cphub_error_t *err);
 
 /* The agent started the job (job.started): records start_time. Unknown job or
  * wrong node: -1/ENOENT (the shell tells the agent to kill it). */
@@ -135,9 +246,84 @@ int sched_node_info (const sched_t *s, uint32_t i, node_info_t *info);
 /* The registered description of a node, or NULL. */
 const node_desc_t *sched_node_desc (const sched_t *s, const char *node);
 
+/* Restore a node from the store (the shell, at start, before jobs): known,
+ * not UP until its agent registers again, keeping a drain and its reason. */
+int sched_node_restore (sched_t *s, const node_desc_t *desc, node_state_t state,
+                        const char *reason, cphub_error_t *err);
+
 /* Restore a job from the store (the shell, at start): it is put back in its
  * state, with its allocation (cores/gpus/mems as idset text) held on its node
  * if RUNNING; the node need not be registered yet. No decision is queued. */
 int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err);
+
+/* --- priority (issue 5; the formula is in priority.h) --- */
+
+/* One job's priority, factor by factor, as `cphub priority ID` explains it.
+ * priority = weight_fairshare * fairshare + weight_age * age
+ *          + weight_size * size + job_boost + tenant_boost. */
+typedef struct sched_priority {
+    double priority;
+    double fairshare;    /* 0..1: 1 = the tenant used nothing lately */
+    double age;          /* 0..1: time waiting / max_age */
+    double size;         /* 0..1: cores / cores of the largest node */
+    double job_boost;    /* priority points, set by an operator */
+    double tenant_boost; /* priority points, from the tenant's config */
+    double weight_fairshare;
+    double weight_age;
+    double weight_size;
+    double tenant_shares; /* the tenant's share of the hub, 0..1 */
+    double tenant_usage;  /* its decayed core-seconds, running jobs included */
+    double usage_share;   /* its part of all tenants' decayed usage, 0..1 */
+    double half_life;     /* seconds */
+    double max_age;       /* seconds */
+} sched_priority_t;
+
+/* Fill *out for job id at now (factors as they are now, not as the last
+ * pass saw them). -1/ENOENT for no such job. */
+int sched_job_priority (sched_t *s, uint64_t id, double now, sched_priority_t *out);
+
+/* An operator sets job id's boost (priority points, may be negative; it
+ * replaces the previous one). -1/ENOENT, -1/EINVAL (not finite, or beyond
+ * +-1e9), -1/EALREADY for a job that ended. Queues a CHANGED. */
+int sched_job_boost (sched_t *s, uint64_t id, double boost, cphub_error_t *err);
+
+/* Feed past usage to fair share (the shell, at start, for each accounting
+ * record it kept): core_seconds of tenant that ended at end_time. Decays like
+ * any usage. 0, or -1/ENOMEM. */
+int sched_usage_add (sched_t *s, const char *tenant, double core_seconds, double end_time);
+
+/* Fill info for the node named node (as sched_node_info, found by name: a
+ * drained node shows NODE_DRAIN and the drain's reason). -1/ENOENT. */
+int sched_node_lookup (const sched_t *s, const char *node, node_info_t *info);
+
+/* --- arrays, dependencies, constraints, multi-node (issue 5) --- */
+
+/* sched_job_submit for any spec, telling how many jobs it made: a job array
+ * (spec.array) becomes *count jobs with the ids *first .. *first + *count - 1
+ * in index order, the first id being the array's id; otherwise *count is 1.
+ * Besides sched_job_submit's refusals: "--array: 20000 elements; this hub
+ * allows at most 10000", "--after: no such job 12" (also for another
+ * tenant's job), "--after: job 12 ended FAILED; ok:12 can never be met",
+ * "no node has features avx512&h100", "asked 3 nodes; only 2 nodes can hold
+ * 4 cores each". A job that waits on others is PENDING with reason
+ * "Dependency"; an element held back by its array's %N throttle has reason
+ * "ArrayTaskLimit"; neither is in line until that clears. */
+int sched_job_submit_many (sched_t *s,
+                           const char *tenant,
+                           const jobspec_t *spec,
+                           double now,
+                           uint64_t *first,
+                           uint32_t *count,
+                           cphub_error_t *err);
+
+/* The nodes of a started job for job.run and its environment: nodelist
+ * "node1,node2" (its node first) and cpus_per_node "4,4" (cores on each);
+ * a one-node job has its node and its core count. -1/ENOSPC if either does
+ * not fit its buffer. */
+int sched_job_layout (const sched_job_t *job,
+                      char *nodelist,
+                      size_t nodelist_len,
+                      char *cpus_per_node,
+                      size_t cpus_len);
 
 #endif

@@ -17,13 +17,21 @@
 #include <uthash.h>
 #include <utlist.h>
 
+#include "cphub/constraint.h"
+#include "scheduler/core/backfill.h"
 #include "scheduler/core/place.h"
+#include "scheduler/core/priority.h"
 #include "scheduler/core/sched.h"
 
 #define SCHED_BUCKETS (NODE_CORES_MAX + 1)
 #define SCHED_BUCKET_WORDS ((SCHED_BUCKETS + 63) / 64)
 
 typedef struct job_entry job_entry_t;
+/* issue 5 features, defined in sched_place.c and sched_rel.c */
+typedef struct sched_jobx sched_jobx_t;   /* what a job has of them */
+typedef struct sched_hold sched_hold_t;   /* a multi-node job on another node */
+typedef struct sched_cons sched_cons_t;   /* a parsed --constraint, shared */
+typedef struct sched_array sched_array_t; /* one job array */
 
 struct job_entry {
     sched_job_t job;                    /* first: a sched_job_t * is a job_entry_t * */
@@ -32,15 +40,35 @@ struct job_entry {
     bool queued;                        /* in the pending FIFO */
     job_entry_t *node_prev, *node_next; /* running on the same node */
     sched_node_t *where;                /* node while RUNNING */
+    /* A node that still holds an earlier run of this job (it listed the job
+     * when it registered, but the job does not run there now): the job does
+     * not start anywhere until that node reports the run's end, goes down,
+     * or registers without it. The node's list: stale_prev/stale_next. */
+    sched_node_t *stale_on;
+    job_entry_t *stale_prev, *stale_next;
     bool oom;
     UT_hash_handle hh;
+    /* fair share (priority.h): the tenant's record, found once; the cores
+     * the running run counts for while usage_running */
+    prio_tenant_t *ptenant;
+    uint32_t usage_cores;
+    bool usage_running;
+    /* issue 5 features (sched_place.c, sched_rel.c): constraint, holds on
+     * a multi-node job's other nodes, dependencies, array throttle; NULL
+     * for a job that has none of them */
+    sched_jobx_t *x;
 };
 
 struct sched_node {
     node_desc_t desc; /* desc.name is the key; arrays empty until registered */
     bool registered;  /* false: known only from a restored running job */
-    node_state_t state;
-    char reason[128];
+    node_state_t state; /* NODE_UP or NODE_DOWN; a drain is kept apart */
+    char reason[128];   /* why it is DOWN */
+    bool has_desc;      /* desc holds a registered or restored description */
+    bool drained;       /* nothing new starts here; shown as DRAIN */
+    char drain_reason[128];
+    job_entry_t *stale; /* jobs whose earlier run this node still holds */
+    uint32_t index;     /* in sched.nodes (registration order) */
     idset_t *free_cores;
     idset_t *free_gpus;
     uint32_t nfree_cores;
@@ -55,6 +83,14 @@ struct sched_node {
     uint32_t heap_pos;
     bool oom;
     UT_hash_handle hh;
+    /* backfill.c: this node's profile slot, valid while bf_pass is the
+     * current pass */
+    uint64_t bf_pass;
+    uint32_t bf_slot;
+    /* multi-node jobs holding cores here while they run on another node
+     * (sched_place.c); counted in njobs_held, not in jobs/njobs */
+    sched_hold_t *holds;
+    uint32_t njobs_held;
 };
 
 /* Which heartbeat list a node is in. */
@@ -76,13 +112,31 @@ struct sched {
     uint32_t nnodes, nodes_cap;
     sched_node_t *watch;    /* UP nodes, oldest heartbeat first (utlist DL) */
     sched_node_t *unseen;   /* restored nodes waiting for a first tick */
+    double last_check;      /* the previous tick's now (heartbeat checks) */
+    double hb_grace_until;  /* after a stall of the scheduler: no node goes
+                               DOWN before this */
     place_capacity_t *caps; /* Pareto set of capacities ever registered */
     size_t ncaps, caps_cap;
     sched_decision_t *dq; /* ring */
     size_t dq_head, dq_len, dq_cap;
     bucket_t buckets[SCHED_BUCKETS];
     uint64_t nonempty[SCHED_BUCKET_WORDS];
+    /* issue 5: priority and backfill */
+    prio_t *prio;
+    backfill_t *bf;
+    uint64_t gen; /* decisions ever queued: a pass runs when it moved */
+    /* issue 5 features: parsed constraints by text, arrays by id, and the
+     * jobs whose end still has to reach their dependents (sched_rel.c) */
+    sched_cons_t *constraints;
+    sched_array_t *arrays;
+    sched_array_t *arrays_dirty; /* arrays that may release elements */
+    job_entry_t **rel_work;
+    size_t rel_nwork, rel_work_cap;
+    bool rel_busy;
 };
+/* Decisions one job's end may queue (SCHED_ACCOUNT for the run, CHANGED). */
+#define SCHED_END_DECISIONS 2
+
 /* --- sched.c ----------------------------------------------------------------- */
 
 /* Grow *array (of *cap elements of size) to hold want. 0 or -1/ENOMEM. */
@@ -97,6 +151,18 @@ job_entry_t *sched_job_find (const sched_t *s, uint64_t id);
  * the pending FIFO, a CHANGED is queued (room reserved). The caller sets the
  * reason. */
 void sched_job_end (sched_t *s, job_entry_t *e, job_state_t state, double end);
+/* The job's node failed under it (why: "node n1 stopped heartbeating"): the
+ * run is accounted as failed, and the job is requeued (PENDING, in id order,
+ * reason "Requeued: node N failed"), or ends NODE_FAIL if it asked
+ * --no-requeue, or CANCELLED if a cancel was under way. Room for
+ * SCHED_END_DECISIONS must have been reserved. */
+void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *why);
+/* node still holds an earlier run of e: keep e from starting until
+ * sched_job_stale_release (no-op for an ended job or one held already). */
+void sched_job_stale_hold (sched_t *s, job_entry_t *e, sched_node_t *node);
+/* The hold is over (the run's end arrived, or the node is gone): a pending
+ * job goes back in line. */
+void sched_job_stale_release (sched_t *s, job_entry_t *e);
 
 /* --- sched_node.c -------------------------------------------------------------- */
 
@@ -117,7 +183,169 @@ sched_node_t *sched_fit_find (const sched_t *s, const jobspec_t *spec);
 /* Tick, node side: restored nodes start their heartbeat clock; nodes silent
  * past the timeout go DOWN and fail their jobs. */
 void sched_nodes_check (sched_t *s, double now);
+/* Drain (or resume) a node, queueing SCHED_NODE_CHANGED (room reserved by
+ * the caller) when that changes anything. */
+void sched_node_set_drain (sched_t *s,
+                           sched_node_t *node,
+                           bool drain,
+                           const char *reason);
 /* Free every node and the index. */
 void sched_nodes_destroy (sched_t *s);
+
+/* --- the pass (issue 5): sched.c's job start, backfill.c's policy ------------ */
+
+/* Start e on node now (place, hold, queue CHANGED and START; room for 2
+ * decisions reserved by the caller) and count its cores toward its tenant's
+ * usage. 0, or -1 (ENOSPC: does not fit; ENOMEM). In sched.c. */
+int sched_job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now);
+
+/* --- sched_policy.c (priority and usage glue, issue 5) ----------------------- */
+/* e's tenant record (found once, then kept in e). NULL/ENOMEM. */
+prio_tenant_t *sched_job_tenant (sched_t *s, job_entry_t *e);
+/* Usage: e's run started at start (also a restored running job), or ended
+ * at end (every path through run_end). Each counts once per run. */
+void sched_usage_run_start (sched_t *s, job_entry_t *e, double start);
+void sched_usage_run_end (sched_t *s, job_entry_t *e, double end);
+/* Cores of the largest node ever registered (the size factor's scale). */
+uint32_t sched_largest_cores (const sched_t *s);
+
+/* --- issue 5 features ---------------------------------------------------------- */
+
+/* sched.c: the pending line, for jobs that wait outside it (dependencies,
+ * array throttle) and come back. Both do nothing when already so. */
+void sched_job_enqueue (sched_t *s, job_entry_t *e);
+void sched_job_dequeue (sched_t *s, job_entry_t *e);
+/* sched.c: the checks of a submit (tenant, jobspec_validate, wall time,
+ * sched_check_ever): 0 and *walltime, or -1 with errno and err. */
+int sched_job_check (sched_t *s,
+                     const char *tenant,
+                     const jobspec_t *spec,
+                     int64_t *walltime,
+                     cphub_error_t *err);
+/* sched.c: a new PENDING job in the tables and in line, its CHANGED queued.
+ * NULL/ENOMEM (nothing changed then). */
+job_entry_t *sched_job_create (sched_t *s,
+                               const char *tenant,
+                               const jobspec_t *spec,
+                               int64_t walltime,
+                               double now);
+/* sched.c: remove a job that was just created (a submit undone): out of the
+ * tables and the line, destroyed. Its decisions are the caller's to drop. */
+void sched_job_uncreate (sched_t *s, job_entry_t *e);
+/* sched_node.c: count a node's free cores and GPUs again and move it in
+ * the best-fit index. */
+void sched_node_refresh (sched_t *s, sched_node_t *node);
+
+/* What a job has of the issue 5 features (sched_place.c, sched_rel.c). */
+typedef struct sched_dep sched_dep_t;
+struct sched_hold {              /* a running multi-node job on another node */
+    job_entry_t *e;
+    uint32_t index;              /* into e->job.others */
+    sched_node_t *node;          /* NULL once detached (node down, rebuilt) */
+    bool held;                   /* its sets are taken from node's free sets */
+    sched_hold_t *prev, *next;   /* node->holds */
+};
+struct sched_dep {               /* dependent waits on target */
+    job_entry_t *dependent;
+    job_entry_t *target;         /* NULL once settled */
+    jobspec_after_kind_t kind;
+    sched_dep_t *prev, *next;    /* target's x->dependents */
+};
+struct sched_jobx {
+    sched_cons_t *cons;          /* its --constraint, or NULL */
+    sched_hold_t *holds;         /* job.nothers entries while it holds them */
+    uint32_t nholds;
+    sched_alloc_t *plan;         /* chosen by sched_place_prepare */
+    sched_node_t **plan_nodes;
+    uint32_t nplan;
+    sched_node_t **chosen;       /* named by sched_place_choose */
+    uint32_t nchosen;
+    sched_dep_t *deps;           /* what it waits on (ndeps entries) */
+    uint32_t ndeps;
+    uint32_t unmet;              /* deps not settled yet */
+    sched_dep_t *dependents;     /* jobs waiting on it (utlist DL) */
+    sched_array_t *array;        /* its array, or NULL */
+    bool throttled;              /* waits for a slot of its array's %N */
+    bool active;                 /* holds a slot of its array's %N */
+    bool doomed;                 /* a dependency failed: cancel at next tick */
+    uint64_t doomed_by;
+};
+/* e's record, made on first use. NULL/ENOMEM. */
+sched_jobx_t *sched_jobx (job_entry_t *e);
+/* A parsed constraint for text, shared by every job that asks it (a
+ * reference is taken; sched_cons_put gives it back). NULL with err
+ * (EINVAL: bad text; ENOMEM). sched_cons_find does not take one. */
+sched_cons_t *sched_cons_get (sched_t *s, const char *text, cphub_error_t *err);
+void sched_cons_put (sched_t *s, sched_cons_t *c);
+/* Free every constraint whatever its count (sched_destroy). */
+void sched_cons_clear (sched_t *s);
+const constraint_t *sched_cons_find (const sched_t *s, const char *text);
+
+/* sched_place.c: constraints, --exclusive and multi-node jobs. */
+/* Does the spec need more than sched_fit_find's plain rule (a constraint,
+ * whole nodes, several nodes)? */
+bool sched_spec_special (const jobspec_t *spec);
+/* Could the job ever run on the nodes ever registered? For plain specs
+ * place_check_ever on the capacities; otherwise a look at every known node.
+ * 0 (also when no node is known yet) or -1/EINVAL with err. */
+int sched_check_ever (const sched_t *s, const jobspec_t *spec, cphub_error_t *err);
+/* sched_fit_find for a special spec: the best node of the best set of
+ * nodes that can take it now (matching the constraint, idle for
+ * --exclusive, as many as it spans). NULL if there are not enough. */
+sched_node_t *sched_fit_special (const sched_t *s, const jobspec_t *spec);
+/* May node ever take (a share of) spec: constraint, and for --exclusive no
+ * job on it now? For passes that look at nodes themselves. */
+bool sched_node_eligible (const sched_t *s, const sched_node_t *node,
+                          const jobspec_t *spec);
+/* Does node have the features e's constraint asks (true without one)?
+ * Cheap: the constraint was parsed at submit. */
+bool sched_job_node_ok (const job_entry_t *e, const sched_node_t *node);
+/* A pass that chose the other nodes of a multi-node job itself (n =
+ * nodes - 1, best first) names them before sched_job_start(e, first node):
+ * they are used if they still take the job's share, else sched_place_prepare
+ * chooses by best fit. Used by (and cleared at) the next start of e. 0 or
+ * -1/ENOMEM. */
+int sched_place_choose (job_entry_t *e, sched_node_t *const *nodes, uint32_t n);
+/* Before e starts on node: fill *p with its placement there (all of the
+ * node for --exclusive; its share for a multi-node job) and choose and place
+ * the other nodes of a multi-node job (kept for sched_place_commit). 0, or
+ * -1 (ENOSPC: does not fit now; ENOMEM) with nothing held. */
+int sched_place_prepare (sched_t *s, job_entry_t *e, sched_node_t *node,
+                         placement_t *p);
+/* After e's allocation on its first node is held: hold the other nodes that
+ * sched_place_prepare chose, recorded in e->job.others. Cannot fail. */
+void sched_place_commit (sched_t *s, job_entry_t *e);
+/* Give back what e holds on its other nodes (from sched_node_release). */
+void sched_place_release (sched_t *s, job_entry_t *e);
+/* A node's description was rebuilt (registration): hold again what
+ * multi-node jobs hold there; a job whose cores are gone fails (node failed).
+ * A node went down: the multi-node jobs holding cores there fail. */
+void sched_place_node_rebuilt (sched_t *s, sched_node_t *node, double now);
+void sched_place_node_down (sched_t *s, sched_node_t *node, double now);
+/* Restore e's other nodes (deep copy from job) and hold them; on failure
+ * everything e held is given back. 0 or -1 with err. */
+int sched_place_restore (sched_t *s, job_entry_t *e, const sched_job_t *job,
+                         cphub_error_t *err);
+/* sched_alloc.c: total cores of e's allocation, over all its nodes. */
+uint32_t sched_job_cores_held (const job_entry_t *e);
+uint32_t sched_job_gpus_held (const job_entry_t *e);
+/* job_info's nodelist and array fields. */
+void sched_place_info (const sched_job_t *job, job_info_t *info);
+
+/* sched_rel.c: arrays and dependencies. */
+/* e ended (from sched_job_end): its dependents learn of it, its array may
+ * let another element in line. */
+void sched_rel_job_ended (sched_t *s, job_entry_t *e);
+/* Restore e's array membership and dependencies (from sched_job_restore,
+ * after it is in the tables); holds it out of line when it must wait. */
+int sched_rel_restored (sched_t *s, job_entry_t *e, cphub_error_t *err);
+/* Tick: arrays let elements in line up to their throttle; dependents of
+ * jobs that ended while restoring learn of it. */
+void sched_rel_tick (sched_t *s, double now);
+/* e is forgotten or destroyed: what the features keep of it goes. */
+void sched_rel_forget (sched_t *s, job_entry_t *e);
+void sched_jobx_destroy (job_entry_t *e);
+/* Free the constraints and arrays (sched_destroy). */
+void sched_rel_destroy (sched_t *s);
 
 #endif

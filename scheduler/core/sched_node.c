@@ -5,7 +5,12 @@
  * picking the node left with the fewest free cores costs a few heap steps
  * rather than a scan. Nodes that send heartbeats sit in a list ordered by
  * last heartbeat, so a tick looks only at those that are due. Registration
- * reconciles the agent's list of jobs with the core's. No I/O, no clock.
+ * reconciles the agent's list of jobs with the core's: a job it no longer
+ * holds failed with its node (requeued, see sched_job_node_failed), a job it
+ * holds that does not run there is killed and, if requeued, held back until
+ * that old run's end is reported. A drained node stays out of the fit index
+ * (running jobs finish); a node restored from the store is known, DOWN or
+ * DRAIN, before its agent registers. No I/O, no clock.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -85,12 +90,17 @@ static int index_insert (sched_t *s, sched_node_t *node)
 /* Put an UP node in the bucket of its free-core count; others out. A failed
  * insert (ENOMEM) leaves the node out of the index: it gets no new jobs until
  * its next change, which is safe. */
+static bool node_takes_jobs (const sched_node_t *node)
+{
+    return node->state == NODE_UP && node->registered && !node->drained;
+}
+
 static void index_update (sched_t *s, sched_node_t *node)
 {
-    if (node->bucket == (int)node->nfree_cores && node->state == NODE_UP)
+    if (node->bucket == (int)node->nfree_cores && node_takes_jobs (node))
         return;
     index_remove (s, node);
-    if (node->state == NODE_UP && node->registered)
+    if (node_takes_jobs (node))
         (void)index_insert (s, node);
 }
 
@@ -122,6 +132,8 @@ sched_node_t *sched_fit_find (const sched_t *s, const jobspec_t *spec)
 {
     uint32_t need = jobspec_cores (spec);
 
+    if (sched_spec_special (spec)) /* constraint, exclusive, multi-node */
+        return sched_fit_special (s, spec);
     if (need >= SCHED_BUCKETS)
         return NULL;
     for (int k = next_nonempty (s, need); k >= 0;
@@ -149,6 +161,12 @@ static void node_recount (sched_node_t *node)
 {
     node->nfree_cores = (uint32_t)idset_count (node->free_cores);
     node->nfree_gpus = (uint32_t)idset_count (node->free_gpus);
+}
+
+void sched_node_refresh (sched_t *s, sched_node_t *node)
+{
+    node_recount (node);
+    index_update (s, node);
 }
 
 static void node_destroy (sched_node_t *node)
@@ -181,6 +199,7 @@ sched_node_t *sched_node_create (sched_t *s, const char *name)
     HASH_ADD_STR (s->by_name, desc.name, node);
     if (node->oom)
         goto error;
+    node->index = s->nnodes;
     s->nodes[s->nnodes++] = node;
     return node;
 error:
@@ -230,6 +249,7 @@ void sched_node_release (sched_t *s, job_entry_t *e)
 {
     sched_node_t *node = e->where;
 
+    sched_place_release (s, e); /* a multi-node job's other nodes */
     if (!node)
         return;
     if (node->registered) {
@@ -323,6 +343,7 @@ static void node_rebuild (sched_t *s, sched_node_t *node, double now)
 {
     job_entry_t *e, *tmp;
     job_entry_t *running = node->jobs;
+    char why[256];
 
     idset_clear_all (node->free_cores);
     idset_clear_all (node->free_gpus);
@@ -341,11 +362,16 @@ static void node_rebuild (sched_t *s, sched_node_t *node, double now)
             sched_node_hold (s, node, e);
             continue;
         }
-        sched_job_set_reason (&e->job, "allocation gone from node %s", node->desc.name);
-        sched_job_end (s, e, JOB_NODE_FAIL, now);
+        /* its cores are not free there any more: end the run (nothing to
+         * give back) and hold the job until the agent reports the end of
+         * what it still runs */
+        snprintf (why, sizeof (why), "allocation gone from node %s", node->desc.name);
+        sched_job_node_failed (s, e, now, why);
+        sched_job_stale_hold (s, e, node);
         sched_dq_push (s, SCHED_KILL, e->job.id, node->desc.name);
     }
     node_recount (node);
+    sched_place_node_rebuilt (s, node, now); /* multi-node jobs' holds here */
 }
 
 int sched_node_register (sched_t *s,
@@ -359,6 +385,7 @@ int sched_node_register (sched_t *s,
     job_entry_t *e, *tmp;
     size_t caps_cap = s->caps_cap;
     uint32_t survivors = 0;
+    char why[256];
 
     node_desc_init (&copy);
     if (node_desc_validate (desc, err) < 0)
@@ -384,8 +411,9 @@ int sched_node_register (sched_t *s,
                            "jobs still run",
                            desc->name, survivors);
     }
-    /* room first, so that nothing below can fail half-way */
-    size_t decisions = 2 * ((node ? node->njobs : 0) + (size_t)desc->njobs);
+    /* room first, so that nothing below can fail half-way: per job an
+     * account, a change and a kill; one node change */
+    size_t decisions = 3 * ((node ? node->njobs : 0) + (size_t)desc->njobs) + 1;
     if (sched_dq_reserve (s, decisions) < 0)
         goto nomem;
     if (sched_grow ((void **)&s->caps, &caps_cap, s->ncaps + 1, sizeof (*s->caps)) < 0)
@@ -395,13 +423,19 @@ int sched_node_register (sched_t *s,
     if (!node && !(node = sched_node_create (s, desc->name)))
         goto nomem;
     s->caps_cap = caps_cap;
-    /* what the agent no longer holds is lost */
+    /* what the agent no longer holds is lost; earlier runs it no longer
+     * holds hold their jobs back no more */
     DL_FOREACH_SAFE2 (node->jobs, e, tmp, node_next)
     {
         if (held (ids, desc->njobs, e->job.id))
             continue;
-        sched_job_set_reason (&e->job, "node %s restarted without it", desc->name);
-        sched_job_end (s, e, JOB_NODE_FAIL, now);
+        snprintf (why, sizeof (why), "node %s restarted without it", desc->name);
+        sched_job_node_failed (s, e, now, why);
+    }
+    DL_FOREACH_SAFE2 (node->stale, e, tmp, stale_next)
+    {
+        if (!held (ids, desc->njobs, e->job.id))
+            sched_job_stale_release (s, e);
     }
     free (copy.jobs);
     copy.jobs = NULL;
@@ -410,19 +444,24 @@ int sched_node_register (sched_t *s,
     node->desc = copy;
     node->registered = true;
     node_rebuild (s, node, now);
-    /* what the agent holds and should not run is killed; pending kills again */
+    /* what the agent holds and should not run is killed (and a job whose
+     * earlier run it is waits for that run's end); pending kills again */
     for (uint32_t i = 0; i < desc->njobs; i++) {
         e = sched_job_find (s, desc->jobs[i]);
+        if (e && e->where != node)
+            sched_job_stale_hold (s, e, node);
         if (!e || e->where != node || e->job.kill_sent)
             sched_dq_push (s, SCHED_KILL, desc->jobs[i], node->desc.name);
     }
     free (ids);
+    node->has_desc = true;
     node->state = NODE_UP;
     node->reason[0] = '\0';
     node->last_seen = now;
     sched_node_watch (s, node, WATCH_HEARTBEAT);
     index_update (s, node);
     caps_add (s, &node->desc);
+    sched_dq_push (s, SCHED_NODE_CHANGED, 0, node->desc.name);
     return 0;
 nomem:
     free (ids);
@@ -448,20 +487,109 @@ int sched_node_heartbeat (sched_t *s, const char *node, double now)
 static int node_down (sched_t *s, sched_node_t *node, double now)
 {
     job_entry_t *e, *tmp;
+    char why[256];
 
-    if (sched_dq_reserve (s, node->njobs) < 0)
+    if (sched_dq_reserve (s, SCHED_END_DECISIONS * (size_t)node->njobs + 1) < 0)
         return -1;
     node->state = NODE_DOWN;
     snprintf (node->reason, sizeof (node->reason), "%s",
               node->registered ? "stopped heartbeating"
                                : "did not register again after a scheduler restart");
+    snprintf (why, sizeof (why), "node %s %s", node->desc.name, node->reason);
     sched_node_watch (s, node, WATCH_NONE);
     index_update (s, node);
+    /* what it held back can go elsewhere; if it comes back still holding
+     * an earlier run, its registration holds that job again */
+    DL_FOREACH_SAFE2 (node->stale, e, tmp, stale_next)
+    {
+        sched_job_stale_release (s, e);
+    }
     DL_FOREACH_SAFE2 (node->jobs, e, tmp, node_next)
     {
-        sched_job_set_reason (&e->job, "node %s stopped heartbeating", node->desc.name);
-        sched_job_end (s, e, JOB_NODE_FAIL, now);
+        sched_job_node_failed (s, e, now, why);
     }
+    sched_place_node_down (s, node, now); /* multi-node jobs holding cores here */
+    sched_dq_push (s, SCHED_NODE_CHANGED, 0, node->desc.name);
+    return 0;
+}
+
+void sched_node_set_drain (sched_t *s,
+                           sched_node_t *node,
+                           bool drain,
+                           const char *reason)
+{
+    if (drain) {
+        if (node->drained && strcmp (node->drain_reason, reason) == 0)
+            return;
+        snprintf (node->drain_reason, sizeof (node->drain_reason), "%s", reason);
+    } else {
+        if (!node->drained)
+            return;
+        node->drain_reason[0] = '\0';
+    }
+    node->drained = drain;
+    index_update (s, node);
+    sched_dq_push (s, SCHED_NODE_CHANGED, 0, node->desc.name);
+}
+
+int sched_node_drain (sched_t *s,
+                      const char *node,
+                      bool drain,
+                      const char *reason,
+                      double now,
+                      cphub_error_t *err)
+{
+    sched_node_t *n = node ? sched_node_find (s, node) : NULL;
+
+    (void)now;
+    if (!n)
+        return cphub_fail (err, ENOENT, "no node named '%.64s'", node ? node : "");
+    if (sched_dq_reserve (s, 1) < 0)
+        return cphub_fail (err, ENOMEM, "out of memory draining node %s", node);
+    sched_node_set_drain (s, n, drain,
+                          reason && reason[0] ? reason : "drained by an operator");
+    return 0;
+}
+
+int sched_node_restore (sched_t *s,
+                        const node_desc_t *desc,
+                        node_state_t state,
+                        const char *reason,
+                        cphub_error_t *err)
+{
+    sched_node_t *node;
+    node_desc_t copy;
+    size_t caps_cap = s->caps_cap;
+
+    if (node_desc_validate (desc, err) < 0)
+        return -1;
+    node = sched_node_find (s, desc->name);
+    if (node && node->registered)
+        return cphub_fail (err, EEXIST, "node %s has registered already", desc->name);
+    node_desc_init (&copy);
+    if (sched_grow ((void **)&s->caps, &caps_cap, s->ncaps + 1, sizeof (*s->caps)) <
+            0 ||
+        node_desc_copy (&copy, desc) < 0 ||
+        (!node && !(node = sched_node_create (s, desc->name)))) {
+        node_desc_clear (&copy);
+        return cphub_fail (err, ENOMEM, "out of memory restoring node %s", desc->name);
+    }
+    s->caps_cap = caps_cap;
+    free (copy.jobs);
+    copy.jobs = NULL;
+    copy.njobs = 0;
+    node_desc_clear (&node->desc);
+    node->desc = copy;
+    node->has_desc = true;
+    node->state = NODE_DOWN;
+    node->drained = state == NODE_DRAIN;
+    snprintf (
+        node->drain_reason, sizeof (node->drain_reason), "%s",
+        node->drained ? (reason && reason[0] ? reason : "drained by an operator") : "");
+    snprintf (node->reason, sizeof (node->reason), "%s",
+              !node->drained && reason && reason[0] ? reason
+                                                    : "not registered since restart");
+    caps_add (s, &node->desc);
     return 0;
 }
 
@@ -481,8 +609,9 @@ int sched_node_info (const sched_t *s, uint32_t i, node_info_t *info)
     node = s->nodes[i];
     memset (info, 0, sizeof (*info));
     snprintf (info->name, sizeof (info->name), "%s", node->desc.name);
-    info->state = node->state;
-    snprintf (info->reason, sizeof (info->reason), "%s", node->reason);
+    info->state = node->drained ? NODE_DRAIN : node->state;
+    snprintf (info->reason, sizeof (info->reason), "%s",
+              node->drained ? node->drain_reason : node->reason);
     info->cores = node->desc.ncores;
     info->gpus = node->desc.ngpus;
     info->mem = node->desc.mem;
@@ -492,7 +621,7 @@ int sched_node_info (const sched_t *s, uint32_t i, node_info_t *info)
     }
     info->mem_used = node->mem_used;
     info->numa = node->desc.nnuma;
-    info->jobs = node->njobs;
+    info->jobs = node->njobs + node->njobs_held;
     snprintf (info->features, sizeof (info->features), "%s", node->desc.features);
     snprintf (info->topology, sizeof (info->topology), "%s", node->desc.topology);
     info->binding = node->desc.binding;
@@ -504,7 +633,18 @@ const node_desc_t *sched_node_desc (const sched_t *s, const char *node)
 {
     const sched_node_t *n = sched_node_find (s, node);
 
-    return n && n->registered ? &n->desc : NULL;
+    return n && (n->registered || n->has_desc) ? &n->desc : NULL;
+}
+
+int sched_node_lookup (const sched_t *s, const char *node, node_info_t *info)
+{
+    const sched_node_t *n = node ? sched_node_find (s, node) : NULL;
+
+    if (!n) {
+        errno = ENOENT;
+        return -1;
+    }
+    return sched_node_info (s, n->index, info);
 }
 
 void sched_nodes_check (sched_t *s, double now)
@@ -517,6 +657,16 @@ void sched_nodes_check (sched_t *s, double now)
         sched_node_watch (s, node, WATCH_HEARTBEAT);
     }
     if (s->cfg.heartbeat_timeout <= 0)
+        return;
+    /* Ticks more than stall_after apart: the scheduler itself was away
+     * (stopped, or stalled on its disk), and heard nobody. Its absence is
+     * not the nodes' fault: each gets a whole timeout from now to be heard
+     * (what they sent meanwhile is on its way). */
+    if (s->cfg.stall_after > 0 && s->last_check > 0 &&
+        now - s->last_check > s->cfg.stall_after)
+        s->hb_grace_until = now + s->cfg.heartbeat_timeout;
+    s->last_check = now;
+    if (now < s->hb_grace_until)
         return;
     while (s->watch && now - s->watch->last_seen > s->cfg.heartbeat_timeout) {
         if (node_down (s, s->watch, now) < 0)

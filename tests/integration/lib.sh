@@ -63,7 +63,7 @@ free_port() {
     local p used
     used=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://' | sort -u)
     while :; do
-        p=$((20000 + RANDOM % 40000))
+        p=$((20000 + RANDOM % 12000)) # below the ephemeral range (32768+)
         if ! grep -qx "$p" <<<"$used" && ! grep -qx "$p" "$T/.ports" 2>/dev/null; then
             echo "$p" >>"$T/.ports"
             echo "$p"
@@ -130,6 +130,7 @@ agent = {
   heartbeat_interval = "1s";
   kill_grace = "2s";
   log_level = "debug";
+$(agent_features_conf "$name")
 };
 CONF
     done
@@ -193,3 +194,126 @@ job_ended() { # job_ended IDENTITY ID
 }
 
 alive() { kill -0 "$1" 2>/dev/null; }
+
+# --- node failures, drain, wall time (issue 3) --------------------------------
+
+# conf_set FILE KEY VALUE: set an existing `KEY = ...;` line of a config
+# written above (VALUE as libconfig text, e.g. '"3s"').
+conf_set() {
+    grep -q "^ *$2 = " "$1" || fail "conf_set: no '$2' in $1"
+    sed -i "s|^\( *\)$2 = .*;|\1$2 = $3;|" "$1"
+}
+
+node_field() { # node_field NODE FIELD (as the operator sees it)
+    as ops nodes --json | jq -r ".[] | select(.name == \"$1\") | .$2"
+}
+
+node_state_is() { [ "$(node_field "$1" state)" = "$2" ]; }   # node_state_is NODE STATE
+job_state_is() { [ "$(job_field "$1" "$2" state)" = "$3" ]; } # job_state_is IDENT ID STATE
+job_on() { [ "$(job_field "$1" "$2" node)" = "$3" ] && job_state_is "$1" "$2" RUNNING; }
+
+# all_ended IDENTITY ID...: every job has ended.
+all_ended() {
+    local who=$1 id
+    shift
+    for id in "$@"; do job_ended "$who" "$id" || return 1; done
+}
+
+# acct_rows SQL-WHERE: the accounting records (run|node|state|failed_run),
+# one per line, from the scheduler's SQLite store; exit 2 when it cannot be
+# read here (no sqlite3, or no store file).
+STORE_DB=$T/state/scheduler/cphub.db
+acct_rows() {
+    command -v sqlite3 >/dev/null 2>&1 && [ -f "$STORE_DB" ] || return 2
+    sqlite3 "$STORE_DB" \
+        "SELECT run, node, state, failed_run FROM acct WHERE $1 ORDER BY job_id, run;"
+}
+
+# job_procs DIR: how many live processes have their cwd under DIR (a node's
+# job directories): jobs the agent still runs there.
+job_procs() {
+    local p n=0 cwd
+    for p in /proc/[0-9]*; do
+        cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+        case "$cwd" in "$1"/*) n=$((n + 1)) ;; esac
+    done
+    echo "$n"
+}
+
+# at_exit CMD...: run CMD when the test ends, after its processes stopped
+# (e.g. to delete a network namespace the test made).
+AT_EXIT=()
+at_exit() {
+    AT_EXIT+=("$*")
+    trap cleanup_at_exit EXIT
+}
+cleanup_at_exit() {
+    local rc=$? pid c
+    set +e
+    for pid in "${PIDS[@]}"; do stop_pid "$pid"; done
+    for c in "${AT_EXIT[@]}"; do eval "$c" >/dev/null 2>&1; done
+    (exit "$rc")
+    cleanup
+}
+
+# --- durable state (t_restart, t_store_crash) ---------------------------------
+
+# forget_pid PID: a process we started was reaped; cleanup leaves its pid
+# alone (it may belong to another process by then).
+forget_pid() {
+    local keep=() pid
+    for pid in "${PIDS[@]}"; do [ "$pid" = "$1" ] || keep+=("$pid"); done
+    PIDS=("${keep[@]}")
+}
+
+# kill9_scheduler: SIGKILL the scheduler we started, reap and forget it.
+kill9_scheduler() {
+    kill -KILL "$SCHED_PID" 2>/dev/null || true
+    wait "$SCHED_PID" 2>/dev/null || true
+    forget_pid "$SCHED_PID"
+    SCHED_PID=
+}
+
+# The scheduler answers clients (any reply, even to an empty hub).
+sched_answers() { as ops jobs >/dev/null 2>&1; }
+
+# --- agent restarts (t_agent_restart) ------------------------------------------
+
+# stop_agent SIGNAL NODE: signal the agent we started for NODE, reap it and
+# forget it (its jobs run on under their shepherds).
+stop_agent() {
+    local pid=${AGENT_PIDS[$2]}
+    kill -"$1" "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    forget_pid "$pid"
+}
+
+# job_pid NODE ID: the pid of a job's process, from the agent's pid file.
+job_pid() { awk '$1 == "pid" { print $2 }' "$T/state/$1/jobs/$2/pid"; }
+
+# --- features, arrays, dependencies, multi-node jobs (issue 5) ----------------
+
+# Features per node for hub_setup: a test sets, before hub_setup,
+#     declare -A FEATURES=([node1]="avx512,a100" [node2]="h100")
+# and each named agent's config gets `features = [ ... ];` (none otherwise).
+agent_features_conf() { # agent_features_conf NODE
+    local decl f list=""
+    decl=$(declare -p FEATURES 2>/dev/null) || return 0
+    [[ $decl == "declare -A"* ]] || return 0
+    f=${FEATURES[$1]:-}
+    [ -n "$f" ] || return 0
+    local IFS=,
+    for f in $f; do list+="${list:+, }\"$f\""; done
+    printf '  features = [ %s ];' "$list"
+}
+
+# jobs_json IDENTITY: every job of IDENTITY (all states) as a JSON array.
+jobs_json() { as "$1" jobs --all --json; }
+
+# max_overlap FILE: the largest number of jobs running at once, from a JSON
+# array of jobs with start_time and end_time (jobs that never started skip).
+max_overlap() {
+    jq '[.[] | select(.start_time > 0) | ([.start_time, 1], [.end_time, -1])]
+        | sort_by(.[0], .[1]) | reduce .[] as $e ({n: 0, m: 0};
+            .n += $e[1] | .m = ([.m, .n] | max)) | .m' "$1"
+}

@@ -290,8 +290,8 @@ Test (exec, missing_command_fails_to_start)
     run_init (&run, 10, bare);
     cr_assert_eq (exec_start (fx.x, &run, &pid, &t0, &err), -1);
     cr_assert_eq (errno, ENOENT);
-    cr_assert (strstr (err.text, "cannot execute 'cphub-no-such-command-either'"),
-               "%s", err.text);
+    cr_assert (strstr (err.text, "cannot execute 'cphub-no-such-command-either'"), "%s",
+               err.text);
     jobspec_clear (&run.spec);
     cr_assert_eq (exec_count (fx.x), 0);
     cr_assert_not (exec_running (fx.x, 9));
@@ -543,8 +543,9 @@ Test (exec, cancel_with_sigkill)
 
 Test (exec, other_signal_only_delivered)
 {
-    const char *argv[] = {"sh", "-c", "trap 'echo got; exit 5' USR1; echo ready; "
-                                      "while :; do sleep 0.05; done",
+    const char *argv[] = {"sh", "-c",
+                          "trap 'echo got; exit 5' USR1; echo ready; "
+                          "while :; do sleep 0.05; done",
                           NULL};
     const msg_job_exit_t *e;
     cphub_error_t err = {{0}};
@@ -556,7 +557,6 @@ Test (exec, other_signal_only_delivered)
     e = wait_exit (43, DEADLINE);
     cr_assert_eq (e->kind, EXIT_EXITED, "not a cancel");
     cr_assert_eq (e->exit_code, 5);
-    errno = 0;
     start (44, (const char *[]){"sleep", "30", NULL});
     cr_assert_eq (exec_kill (fx.x, 44, 999, &err), -1);
     cr_assert_eq (errno, EINVAL);

@@ -125,7 +125,9 @@ Test (jobspec, option_table)
 
     for (; o[n].long_name; n++) {
         cr_assert_not_null (o[n].help);
-        cr_assert_not_null (o[n].arg_name);
+        cr_assert (o[n].flag || o[n].arg_name, "--%s names its value", o[n].long_name);
+        if (o[n].flag)
+            continue; /* flags: see no_requeue_flag */
         if (strcmp (o[n].long_name, "ntasks") == 0)
             seen_n = o[n].short_name == 'n';
         if (strcmp (o[n].long_name, "mem") == 0)
@@ -137,7 +139,7 @@ Test (jobspec, option_table)
         cr_assert_eq (rc, -1);
         cr_assert_null (strstr (err.text, "unknown option"), "%s", err.text);
     }
-    cr_assert_eq (n, 6);
+    cr_assert_geq (n, 7, "6 value options and at least --no-requeue");
     cr_assert (seen_n);
     cr_assert (seen_mem);
 }
@@ -406,4 +408,181 @@ Test (node_state, names_and_parse)
     cr_assert_eq (node_state_parse ("drain", &s), 0);
     cr_assert_eq (s, NODE_DRAIN);
     cr_assert_eq (node_state_parse ("broken", &s), -1);
+}
+
+Test (jobspec, no_requeue_flag)
+{
+    const jobspec_option_t *o = jobspec_options ();
+    cphub_error_t err = {{0}};
+    int i = 0;
+
+    while (o[i].long_name && strcmp (o[i].long_name, "no-requeue") != 0)
+        i++;
+    cr_assert_not_null (o[i].long_name, "--no-requeue is in the table");
+    cr_assert (o[i].flag, "and marked as a flag");
+    cr_assert_null (o[i].arg_name);
+    cr_assert_not (spec.no_requeue, "requeue is the default");
+
+    opt_ok ("no-requeue", NULL);
+    cr_assert (spec.no_requeue);
+    jobspec_clear (&spec);
+    opt_ok ("--no-requeue", "");
+    cr_assert (spec.no_requeue);
+    jobspec_clear (&spec);
+    opt_bad ("no-requeue", "yes", "--no-requeue takes no value");
+
+    /* #CPHUB --no-requeue: a flag takes no next word as its value */
+    cr_assert_eq (jobspec_set_script (&spec,
+                                      "#!/bin/sh\n"
+                                      "#CPHUB --no-requeue -n 2\n"
+                                      "true\n",
+                                      &err),
+                  0, "%s", err.text);
+    cr_assert (spec.no_requeue);
+    cr_assert_eq (spec.ntasks, 2);
+
+    /* copied, and not set by other options */
+    jobspec_t copy;
+    cr_assert_eq (jobspec_copy (&copy, &spec), 0);
+    cr_assert (copy.no_requeue);
+    jobspec_clear (&copy);
+    jobspec_clear (&spec);
+    cr_assert_eq (
+        jobspec_set_script (&spec, "#!/bin/sh\n#CPHUB --no-requeue=1\n", &err), -1);
+    cr_assert (strstr (err.text, "takes no value"), "%s", err.text);
+}
+
+/* --- nodes, exclusive, constraint, array, after (issue 5) ----------------- */
+
+Test (jobspec, placement_and_relation_options)
+{
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (jobspec_nodes (&spec), 1, "one node by default");
+    opt_ok ("N", "4");
+    cr_assert_eq (spec.nodes, 4);
+    cr_assert_eq (jobspec_nodes (&spec), 4);
+    opt_bad ("nodes", "0", "--nodes");
+    opt_bad ("nodes", "65", "--nodes");
+    opt_ok ("exclusive", NULL);
+    cr_assert (spec.exclusive);
+    opt_bad ("exclusive", "yes", "takes no value");
+    opt_ok ("C", "avx512&(a100|h100)");
+    cr_assert_str_eq (spec.constraint, "avx512&(a100|h100)");
+    opt_bad ("constraint", "avx512)", "--constraint: unexpected ')' at column 7");
+    opt_bad ("constraint", "", "--constraint: the expression is empty");
+    opt_ok ("array", "0-999%50");
+    cr_assert_str_eq (spec.array, "0-999%50");
+    opt_bad ("array", "5-3", "--array: '5-3' runs backwards; write 3-5");
+    opt_ok ("after", "ok:12:13,any:14");
+    cr_assert_str_eq (spec.after, "ok:12:13,any:14");
+    opt_bad ("after", "okk:12", "'okk' is not a kind of dependency");
+    cr_assert_eq (jobspec_validate (&spec, &err), -1, "no command yet");
+    /* directives, the flag among them */
+    jobspec_clear (&spec);
+    cr_assert_eq (jobspec_set_script (&spec,
+                                      "#!/bin/sh\n"
+                                      "#CPHUB -N 2 --exclusive --array=1-3 -C bigmem\n"
+                                      "#CPHUB --after afterany:7\n"
+                                      "true\n",
+                                      &err),
+                  0, "%s", err.text);
+    cr_assert_eq (spec.nodes, 2);
+    cr_assert (spec.exclusive);
+    cr_assert_str_eq (spec.array, "1-3");
+    cr_assert_str_eq (spec.constraint, "bigmem");
+    cr_assert_str_eq (spec.after, "afterany:7");
+    cr_assert_eq (jobspec_validate (&spec, &err), 0, "%s", err.text);
+    /* validate catches what did not come through a setter */
+    strcpy (spec.constraint, "a||b");
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    cr_assert (strstr (err.text, "--constraint: unexpected '|' at column 3"), "%s",
+               err.text);
+    spec.constraint[0] = '\0';
+    spec.nodes = 65;
+    cr_assert_eq (jobspec_validate (&spec, &err), -1);
+    cr_assert (strstr (err.text, "asked 65 nodes; the most is 64"), "%s", err.text);
+}
+
+static void array_is (const char *text,
+                      uint32_t count,
+                      uint32_t throttle,
+                      const uint32_t *indices)
+{
+    jobspec_array_t a;
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (jobspec_array_parse (text, &a, &err), 0, "'%s': %s", text, err.text);
+    cr_assert_eq (a.count, count, "'%s' has %u elements", text, a.count);
+    cr_assert_eq (a.throttle, throttle);
+    for (uint32_t i = 0; indices && i < count; i++)
+        cr_assert_eq (jobspec_array_index (&a, i), indices[i], "'%s' element %u", text,
+                      i);
+}
+
+static void array_bad (const char *text, const char *needle)
+{
+    cphub_error_t err = {{0}};
+
+    errno = 0;
+    cr_assert_eq (jobspec_array_parse (text, NULL, &err), -1, "'%s' is refused", text);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, needle), "'%s': '%s' not in '%s'", text, needle,
+               err.text);
+}
+
+Test (jobspec, array_indices)
+{
+    array_is ("0-9", 10, 0, (const uint32_t[]){0, 1, 2, 3, 4, 5, 6, 7, 8, 9});
+    array_is ("0-15:4", 4, 0, (const uint32_t[]){0, 4, 8, 12});
+    array_is ("1-10:4", 3, 0, (const uint32_t[]){1, 5, 9});
+    array_is ("3,5,7-8%2", 4, 2, (const uint32_t[]){3, 5, 7, 8});
+    array_is ("0-999%50", 1000, 50, NULL);
+    array_is ("7", 1, 0, (const uint32_t[]){7});
+    array_is ("0-9999", 10000, 0, NULL);
+    array_bad ("0-10000", "10001 elements; an array has at most 10000");
+    array_bad ("5-3", "runs backwards");
+    array_bad ("0-9:0", "a step of 0");
+    array_bad ("0-9%0", "%0 would let none run");
+    array_bad ("0-9%x", "is not a throttle");
+    array_bad ("3,1", "1 comes after 3; list indices in increasing order");
+    array_bad ("0-4,4", "4 comes after 4");
+    array_bad ("a", "unexpected 'a'");
+    array_bad ("1-", "ends early");
+    array_bad ("1;2", "unexpected ';'");
+    array_bad ("99999999", "too large; the most is 9999999");
+    array_bad ("", "empty");
+}
+
+Test (jobspec, after_dependencies)
+{
+    jobspec_after_t a;
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (
+        jobspec_after_parse ("ok:12:13,any:14,afterok:15,afterany:16", &a, &err), 0,
+        "%s", err.text);
+    cr_assert_eq (a.count, 5);
+    cr_assert_eq (a.deps[0].id, 12);
+    cr_assert_eq (a.deps[0].kind, JOBSPEC_AFTER_OK);
+    cr_assert_eq (a.deps[1].id, 13);
+    cr_assert_eq (a.deps[1].kind, JOBSPEC_AFTER_OK);
+    cr_assert_eq (a.deps[2].kind, JOBSPEC_AFTER_ANY);
+    cr_assert_eq (a.deps[3].kind, JOBSPEC_AFTER_OK);
+    cr_assert_eq (a.deps[4].id, 16);
+    cr_assert_eq (a.deps[4].kind, JOBSPEC_AFTER_ANY);
+    cr_assert_eq (jobspec_after_parse ("ok", &a, &err), -1);
+    cr_assert (strstr (err.text, "ok needs job ids, e.g. ok:12"), "%s", err.text);
+    cr_assert_eq (jobspec_after_parse ("ok:12x", &a, &err), -1);
+    cr_assert (strstr (err.text, "'12x' is not a job id"), "%s", err.text);
+    cr_assert_eq (jobspec_after_parse ("ok:0", &a, &err), -1);
+    cr_assert_eq (jobspec_after_parse ("ok:12,", &a, &err), -1);
+    cr_assert_eq (jobspec_after_parse ("ok:", &a, &err), -1);
+    cr_assert_eq (jobspec_after_parse ("12", &a, &err), -1);
+    cr_assert (strstr (err.text, "'12' is not a kind"), "%s", err.text);
+    char many[256] = "ok";
+    for (int i = 0; i < 65; i++)
+        strcat (many, ":1");
+    cr_assert_eq (jobspec_after_parse (many, &a, &err), -1);
+    cr_assert (strstr (err.text, "more than 64 job ids"), "%s", err.text);
 }

@@ -44,6 +44,9 @@ static void fill_job (job_info_t *j, uint64_t id, job_state_t state)
     j->end_time = state == JOB_RUNNING ? 0 : 1764237700.125;
     j->cpu_time = 812.75;
     j->max_rss = 123456789;
+    j->expected_start = 1764237900.5;
+    j->queue_position = 7;
+    j->priority = 10250.125;
 }
 
 static void fill_spec_argv (jobspec_t *spec)
@@ -120,6 +123,7 @@ static msg_t *sample (msg_type_t t)
         break;
     case MSG_CANCEL:
     case MSG_WAIT:
+    case MSG_JOB_EXIT_ACK:
         m->u.ids.count = 3;
         m->u.ids.ids = xcalloc (3, sizeof (uint64_t));
         m->u.ids.ids[0] = 1;
@@ -235,14 +239,48 @@ static msg_t *sample (msg_type_t t)
         m->u.exit.cpu_time = 59.5;
         m->u.exit.max_rss = 1 << 20;
         strcpy (m->u.exit.text, "killed by signal 9");
+        m->u.exit.survived_kill = true;
+        break;
+    case MSG_NODE_DRAIN:
+        strcpy (m->u.drain.node, "node1");
+        m->u.drain.drain = true;
+        strcpy (m->u.drain.reason, "new memory");
         break;
     case MSG_JOB_KILL:
         m->u.kill.id = 11;
         m->u.kill.signal = 15;
         break;
+    case MSG_PRIORITY:
+        m->u.priority_req.id = 42;
+        m->u.priority_req.set_boost = true;
+        m->u.priority_req.boost = -250.5;
+        break;
+    case MSG_PRIORITY_OK:
+        m->u.priority.id = 42;
+        strcpy (m->u.priority.tenant, "tenant-a");
+        m->u.priority.state = JOB_PENDING;
+        strcpy (m->u.priority.reason, "Resources");
+        m->u.priority.queue_position = 3;
+        m->u.priority.expected_start = 1764237900.5;
+        m->u.priority.priority = 5312.25;
+        m->u.priority.fairshare = 0.5;
+        m->u.priority.age = 0.25;
+        m->u.priority.size = 0.125;
+        m->u.priority.job_boost = -250.5;
+        m->u.priority.tenant_boost = 100;
+        m->u.priority.weight_fairshare = 10000;
+        m->u.priority.weight_age = 1000;
+        m->u.priority.weight_size = 100;
+        m->u.priority.tenant_shares = 0.5;
+        m->u.priority.tenant_usage = 7200.75;
+        m->u.priority.usage_share = 0.75;
+        m->u.priority.half_life = 604800;
+        m->u.priority.max_age = 604800;
+        break;
     case MSG_NODES:
     case MSG_REPORT:
     case MSG_REGISTER_OK:
+    case MSG_NODE_DRAIN_OK:
     case MSG_TYPE_COUNT:
         break;
     }
@@ -729,4 +767,180 @@ Test (msg, error_create_and_destroy_null)
     msg_destroy (m);
     msg_destroy (NULL);
     cr_assert_null (msg_create (MSG_TYPE_COUNT));
+}
+
+Test (msg, node_failure_fields)
+{
+    msg_t *m;
+
+    /* no_requeue: optional, absent = requeue */
+    m = decode_ok ("submit",
+                   "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,"
+                   "\"gpus\":0,\"mem\":0,\"walltime\":0,\"name\":\"\","
+                   "\"argv\":[\"true\"],\"no_requeue\":true}}");
+    cr_assert (m->u.submit.spec.no_requeue);
+    msg_destroy (m);
+    m = decode_ok ("submit",
+                   "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,"
+                   "\"gpus\":0,\"mem\":0,\"walltime\":0,\"name\":\"\","
+                   "\"argv\":[\"true\"]}}");
+    cr_assert_not (m->u.submit.spec.no_requeue);
+    msg_destroy (m);
+    expect_reject ("submit",
+                   "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,"
+                   "\"mem\":0,\"walltime\":0,\"name\":\"\",\"argv\":[\"true\"],"
+                   "\"no_requeue\":1}}",
+                   EPROTO, "field 'spec.no_requeue' must be true or false");
+
+    /* survived_kill: optional, absent = false */
+    m = decode_ok ("job.exit",
+                   "{\"v\":1,\"id\":3,\"kind\":\"timeout\",\"exit_code\":0,"
+                   "\"signal\":9,\"start_time\":1,\"end_time\":2,"
+                   "\"cpu_time\":0,\"max_rss\":0,\"text\":\"\","
+                   "\"survived_kill\":true}");
+    cr_assert (m->u.exit.survived_kill);
+    cr_assert_eq (m->u.exit.kind, EXIT_TIMEOUT);
+    msg_destroy (m);
+    m = decode_ok ("job.exit",
+                   "{\"v\":1,\"id\":3,\"kind\":\"exited\",\"exit_code\":0,"
+                   "\"signal\":0,\"start_time\":1,\"end_time\":2,"
+                   "\"cpu_time\":0,\"max_rss\":0,\"text\":\"\"}");
+    cr_assert_not (m->u.exit.survived_kill);
+    msg_destroy (m);
+
+    /* node.drain: a node must be named; the reason may be left out */
+    m = decode_ok ("node.drain", "{\"v\":1,\"node\":\"node1\",\"drain\":false}");
+    cr_assert_str_eq (m->u.drain.node, "node1");
+    cr_assert_not (m->u.drain.drain);
+    cr_assert_str_eq (m->u.drain.reason, "");
+    cr_assert_eq (m->type, MSG_NODE_DRAIN);
+    msg_destroy (m);
+    expect_reject ("node.drain", "{\"v\":1,\"node\":\"\",\"drain\":true}", EINVAL,
+                   "node.drain: field 'node' is empty");
+    expect_reject ("node.drain", "{\"v\":1,\"drain\":true}", EPROTO,
+                   "missing field 'node'");
+    char big[300];
+    snprintf (big, sizeof (big),
+              "{\"v\":1,\"node\":\"n\",\"drain\":true,\"reason\":\"%0150d\"}", 0);
+    expect_reject ("node.drain", big, EINVAL, "field 'reason' is 150 bytes long");
+    m = decode_ok ("node.drain.ok", "{\"v\":1}");
+    msg_destroy (m);
+
+    /* job.exit.ack: 1..MSG_IDS_MAX ids */
+    m = decode_ok ("job.exit.ack", "{\"v\":1,\"ids\":[4,5]}");
+    cr_assert_eq (m->type, MSG_JOB_EXIT_ACK);
+    cr_assert_eq (m->u.ids.count, 2);
+    cr_assert_eq (m->u.ids.ids[1], 5);
+    msg_destroy (m);
+    expect_reject ("job.exit.ack", "{\"v\":1,\"ids\":[]}", EINVAL, "field 'ids' has 0");
+}
+
+/* Encode then decode; the caller destroys the result. */
+static msg_t *f5_round_trip (const msg_t *m)
+{
+    size_t len = 0;
+    char *body = encode (m, &len);
+    const char *name = msg_type_name (m->type);
+    cphub_error_t err = {.text = ""};
+    msg_t *back = msg_decode (name, strlen (name), body, len, &err);
+
+    cr_assert_not_null (back, "%s does not decode: %s", name, err.text);
+    free (body);
+    return back;
+}
+
+Test (msg, placement_and_relation_fields_round_trip)
+{
+    msg_t *m = msg_create (MSG_SUBMIT), *back;
+    char *argv[] = {"true", NULL};
+
+    /* submit: nodes, exclusive, constraint, array, after */
+    cr_assert_eq (jobspec_set_argv (&m->u.submit.spec, 1, argv, NULL), 0);
+    m->u.submit.spec.nodes = 2;
+    m->u.submit.spec.exclusive = true;
+    strcpy (m->u.submit.spec.constraint, "avx512&(a100|h100)");
+    m->u.submit.spec.array = strdup ("0-999%50");
+    m->u.submit.spec.after = strdup ("ok:12:13,any:14");
+    back = f5_round_trip (m);
+    cr_assert_eq (back->u.submit.spec.nodes, 2);
+    cr_assert (back->u.submit.spec.exclusive);
+    cr_assert_str_eq (back->u.submit.spec.constraint, "avx512&(a100|h100)");
+    cr_assert_str_eq (back->u.submit.spec.array, "0-999%50");
+    cr_assert_str_eq (back->u.submit.spec.after, "ok:12:13,any:14");
+    msg_destroy (back);
+    msg_destroy (m);
+    /* absent, they keep their defaults: one node, shared, anywhere */
+    m = decode_ok ("submit",
+                   "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,"
+                   "\"gpus\":0,\"mem\":0,\"walltime\":0,\"name\":\"\","
+                   "\"argv\":[\"true\"]}}");
+    cr_assert_eq (m->u.submit.spec.nodes, 0);
+    cr_assert_eq (jobspec_nodes (&m->u.submit.spec), 1);
+    cr_assert_null (m->u.submit.spec.array);
+    cr_assert_not (jobspec_is_array (&m->u.submit.spec));
+    cr_assert_not (jobspec_has_after (&m->u.submit.spec));
+    cr_assert_not (m->u.submit.spec.exclusive);
+    cr_assert_str_eq (m->u.submit.spec.constraint, "");
+    msg_destroy (m);
+    /* a bad constraint is refused with its column */
+    expect_reject ("submit",
+                   "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,"
+                   "\"mem\":0,\"walltime\":0,\"name\":\"\",\"argv\":[\"true\"],"
+                   "\"constraint\":\"avx512)\"}}",
+                   EINVAL, "--constraint: unexpected ')' at column 7");
+    expect_reject ("submit",
+                   "{\"v\":1,\"spec\":{\"ntasks\":1,\"cpus_per_task\":1,\"gpus\":0,"
+                   "\"mem\":0,\"walltime\":0,\"name\":\"\",\"argv\":[\"true\"],"
+                   "\"nodes\":65}}",
+                   EINVAL, "spec.nodes");
+
+    /* submit.ok: count, 1 when absent */
+    m = msg_create (MSG_SUBMIT_OK);
+    cr_assert_eq (m->u.id.count, 1);
+    m->u.id.id = 100;
+    m->u.id.count = 50;
+    back = f5_round_trip (m);
+    cr_assert_eq (back->u.id.id, 100);
+    cr_assert_eq (back->u.id.count, 50);
+    msg_destroy (back);
+    msg_destroy (m);
+    m = decode_ok ("submit.ok", "{\"v\":1,\"id\":7}");
+    cr_assert_eq (m->u.id.count, 1);
+    msg_destroy (m);
+
+    /* job_info: nodelist, array_id, array_index */
+    m = msg_create (MSG_SHOW_OK);
+    m->u.job_list.count = 1;
+    m->u.job_list.jobs = calloc (1, sizeof (job_info_t));
+    m->u.job_list.jobs[0].id = 101;
+    strcpy (m->u.job_list.jobs[0].nodelist, "node1,node2");
+    m->u.job_list.jobs[0].array_id = 100;
+    m->u.job_list.jobs[0].array_index = 7;
+    back = f5_round_trip (m);
+    cr_assert_str_eq (back->u.job_list.jobs[0].nodelist, "node1,node2");
+    cr_assert_eq (back->u.job_list.jobs[0].array_id, 100);
+    cr_assert_eq (back->u.job_list.jobs[0].array_index, 7);
+    msg_destroy (back);
+    msg_destroy (m);
+
+    /* job.run: nodelist, cpus_per_node, array_id, array_index */
+    m = msg_create (MSG_JOB_RUN);
+    m->u.run.id = 9;
+    strcpy (m->u.run.tenant, "tenant-a");
+    cr_assert_eq (jobspec_set_argv (&m->u.run.spec, 1, argv, NULL), 0);
+    m->u.run.spec.walltime = 60;
+    strcpy (m->u.run.cores, "0-1");
+    strcpy (m->u.run.cpus, "0-1");
+    strcpy (m->u.run.mems, "0");
+    m->u.run.nodelist = strdup ("node1,node2");
+    m->u.run.cpus_per_node = strdup ("2,2");
+    m->u.run.array_id = 5;
+    m->u.run.array_index = 3;
+    back = f5_round_trip (m);
+    cr_assert_str_eq (back->u.run.nodelist, "node1,node2");
+    cr_assert_str_eq (back->u.run.cpus_per_node, "2,2");
+    cr_assert_eq (back->u.run.array_id, 5);
+    cr_assert_eq (back->u.run.array_index, 3);
+    msg_destroy (back);
+    msg_destroy (m);
 }

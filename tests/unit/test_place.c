@@ -337,3 +337,170 @@ Test (place, impossible_jobs_name_the_largest_node)
     node_desc_clear (&wide);
     node_desc_clear (&gpu);
 }
+
+/* --- constraints, whole nodes, several nodes (issue 5) -------------------- */
+
+/* A mixed set: nodes with different features, sizes and load. */
+typedef struct mixed {
+    node_desc_t desc[4];
+    idset_t *free[4];
+    idset_t *gpus[4];
+    place_node_t nodes[4];
+} mixed_t;
+
+static void mixed_init (mixed_t *m)
+{
+    /* name, numa, cores per numa, gpus per numa, features, free cores */
+    static const struct {
+        const char *name;
+        uint32_t nnuma, per_numa, gpus;
+        const char *features, *free, *free_gpus;
+    } rows[4] = {
+        {"cpu1", 1, 8, 0, "avx512", "0-7", ""},
+        {"cpu2", 1, 8, 0, "avx512,bigmem", "0-3", ""},
+        {"gpu-a", 2, 8, 1, "avx512,a100", "0-15", "0-1"},
+        {"gpu-h", 2, 8, 1, "h100", "0-15", "0-1"},
+    };
+    for (int i = 0; i < 4; i++) {
+        make_node (&m->desc[i], rows[i].name, rows[i].nnuma, rows[i].per_numa, 1, 1,
+                   rows[i].gpus, 64 * GIB);
+        snprintf (m->desc[i].features, sizeof (m->desc[i].features), "%s",
+                  rows[i].features);
+        m->free[i] = set_of (rows[i].free);
+        m->gpus[i] = set_of (rows[i].free_gpus);
+        m->nodes[i] = (place_node_t){.desc = &m->desc[i],
+                                     .free_cores = m->free[i],
+                                     .free_gpus = m->gpus[i],
+                                     .free_mem = 64 * GIB};
+    }
+}
+
+static void mixed_fini (mixed_t *m)
+{
+    for (int i = 0; i < 4; i++) {
+        idset_destroy (m->free[i]);
+        idset_destroy (m->gpus[i]);
+        node_desc_clear (&m->desc[i]);
+    }
+}
+
+static size_t best_of (
+    mixed_t *m, const jobspec_t *spec, const char *expr, size_t want, size_t *out)
+{
+    constraint_t *c = expr ? constraint_parse (expr, NULL) : NULL;
+    jobspec_t share;
+    size_t n;
+
+    cr_assert (!expr || c, "constraint '%s' parses", expr);
+    jobspec_node_share (spec, &share);
+    n = place_best_nodes (m->nodes, 4, &share, c, want, out);
+    constraint_destroy (c);
+    return n;
+}
+
+Test (place, constraints_select_the_right_nodes)
+{
+    mixed_t m;
+    size_t out[4];
+    jobspec_t spec = spec_of (2, 1, 0, 0);
+
+    mixed_init (&m);
+    /* no constraint: best fit is cpu2 (4 free, 2 left) */
+    cr_assert_eq (best_of (&m, &spec, NULL, 1, out), 1);
+    cr_assert_str_eq (m.desc[out[0]].name, "cpu2");
+    /* avx512&(a100|h100): only gpu-a, although cpu1/cpu2 fit better */
+    cr_assert_eq (best_of (&m, &spec, "avx512&(a100|h100)", 4, out), 1);
+    cr_assert_str_eq (m.desc[out[0]].name, "gpu-a");
+    /* a100|h100: both GPU nodes, equal leftovers: by name */
+    cr_assert_eq (best_of (&m, &spec, "a100|h100", 4, out), 2);
+    cr_assert_str_eq (m.desc[out[0]].name, "gpu-a");
+    cr_assert_str_eq (m.desc[out[1]].name, "gpu-h");
+    /* !bigmem&avx512: cpu1 and gpu-a, cpu1 the better fit */
+    cr_assert_eq (best_of (&m, &spec, "!bigmem&avx512", 4, out), 2);
+    cr_assert_str_eq (m.desc[out[0]].name, "cpu1");
+    cr_assert_str_eq (m.desc[out[1]].name, "gpu-a");
+    /* nothing has both */
+    cr_assert_eq (best_of (&m, &spec, "a100&h100", 4, out), 0);
+    /* a matching node too full right now is not taken: 5 cores on bigmem */
+    spec = spec_of (5, 1, 0, 0);
+    cr_assert_eq (best_of (&m, &spec, "bigmem", 4, out), 0);
+    mixed_fini (&m);
+}
+
+Test (place, exclusive_takes_idle_nodes_whole)
+{
+    mixed_t m;
+    size_t out[4];
+    placement_t p;
+    jobspec_t spec = spec_of (2, 1, 0, 0);
+
+    mixed_init (&m);
+    spec.exclusive = true;
+    /* cpu2 is partly used: not a candidate; the smallest idle node wins */
+    cr_assert_eq (best_of (&m, &spec, NULL, 4, out), 3);
+    cr_assert_str_eq (m.desc[out[0]].name, "cpu1");
+    cr_assert_str_eq (m.desc[out[1]].name, "gpu-a");
+    cr_assert_not (place_node_idle (&m.nodes[1]));
+    cr_assert (place_node_idle (&m.nodes[2]));
+    /* all of the node: every core, PU, GPU and NUMA domain */
+    cr_assert_eq (place_whole_node (&m.nodes[2], &spec, &p), 0);
+    assert_set (p.cores, "0-15", "cores");
+    assert_set (p.cpus, "0-15", "cpus");
+    assert_set (p.gpus, "0-1", "gpus");
+    assert_set (p.mems, "0-1", "mems");
+    placement_clear (&p);
+    errno = 0;
+    cr_assert_eq (place_whole_node (&m.nodes[1], &spec, &p), -1);
+    cr_assert_eq (errno, ENOSPC);
+    /* a node too small for the job is no candidate even when idle */
+    spec = spec_of (12, 1, 0, 0);
+    spec.exclusive = true;
+    cr_assert_eq (best_of (&m, &spec, NULL, 4, out), 2);
+    cr_assert_str_eq (m.desc[out[0]].name, "gpu-a");
+    mixed_fini (&m);
+}
+
+Test (place, multi_node_share_and_best_nodes)
+{
+    mixed_t m;
+    size_t out[4];
+    jobspec_t spec = spec_of (3, 2, 2, 3 * GIB), share;
+
+    /* 3 tasks x 2 cores, 2 GPUs, 3G over 2 nodes: 2 tasks (4 cores), 1 GPU
+     * and 1.5G on each */
+    spec.nodes = 2;
+    jobspec_node_share (&spec, &share);
+    cr_assert_eq (share.ntasks, 2);
+    cr_assert_eq (share.cpus_per_task, 2);
+    cr_assert_eq (share.gpus, 1);
+    cr_assert_eq (share.mem, 3 * GIB / 2);
+    cr_assert_eq (jobspec_cores (&share), 4);
+    /* more nodes than tasks: one task on each */
+    spec = spec_of (1, 2, 0, 0);
+    spec.nodes = 3;
+    jobspec_node_share (&spec, &share);
+    cr_assert_eq (share.ntasks, 1);
+    cr_assert_eq (jobspec_cores (&share), 2);
+    /* one node: the spec's own counts */
+    spec = spec_of (3, 2, 1, GIB);
+    jobspec_node_share (&spec, &share);
+    cr_assert_eq (share.ntasks, 3);
+    cr_assert_eq (share.gpus, 1);
+    cr_assert_eq (share.mem, GIB);
+
+    mixed_init (&m);
+    /* -N 3 -c 2 with avx512: cpu2 (2 left), cpu1 (6 left), gpu-a (14 left) */
+    spec = spec_of (1, 2, 0, 0);
+    spec.nodes = 3;
+    cr_assert_eq (best_of (&m, &spec, "avx512", 3, out), 3);
+    cr_assert_str_eq (m.desc[out[0]].name, "cpu2");
+    cr_assert_str_eq (m.desc[out[1]].name, "cpu1");
+    cr_assert_str_eq (m.desc[out[2]].name, "gpu-a");
+    /* -N 2 with a GPU each: only the GPU nodes */
+    spec = spec_of (2, 1, 2, 0);
+    spec.nodes = 2;
+    cr_assert_eq (best_of (&m, &spec, NULL, 2, out), 2);
+    cr_assert_str_eq (m.desc[out[0]].name, "gpu-a");
+    cr_assert_str_eq (m.desc[out[1]].name, "gpu-h");
+    mixed_fini (&m);
+}

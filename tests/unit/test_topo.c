@@ -415,7 +415,8 @@ Test (topo_gpus, bad_extra_gpus)
 {
     const topo_gpu_t far[] = {{.name = "gpu0", .numa = 0}, {.name = "gpu7", .numa = 2}};
     const topo_gpu_t unnamed[] = {{.name = "", .numa = 0}};
-    const topo_gpu_t twice[] = {{.name = "gpu0", .numa = 0}, {.name = "gpu0", .numa = 1}};
+    const topo_gpu_t twice[] = {{.name = "gpu0", .numa = 0},
+                                {.name = "gpu0", .numa = 1}};
     const topo_gpu_t clash[] = {{.name = "cuda1", .numa = 0}};
     char spec[PATH_MAX + 8];
 
@@ -564,8 +565,7 @@ Test (topo_binding, synthetic_checks_but_applies_nothing)
     cphub_error_t err = {{0}};
     hwloc_bitmap_t cs = (hwloc_bitmap_t)1, ns = (hwloc_bitmap_t)1;
 
-    cr_assert_eq (topo_binding_sets (t, "0-3", "0", &cs, &ns, &err), 0, "%s",
-                  err.text);
+    cr_assert_eq (topo_binding_sets (t, "0-3", "0", &cs, &ns, &err), 0, "%s", err.text);
     cr_assert_null (cs, "nothing is applied on a synthetic topology");
     cr_assert_null (ns);
     cr_assert_eq (topo_binding_sets (t, "8-15", "1", &cs, &ns, &err), 0, "%s",

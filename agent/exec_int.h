@@ -1,0 +1,92 @@
+/* exec_int.h: what exec.c (starting and killing jobs) and exec_end.c (how
+ * jobs end, survivors of KILL, adoption after an agent restart) share: the
+ * job runner's state. Not for anything outside the job runner.
+ *
+ * A job is known by id (by_id) from its start until its exit report has been
+ * handed to the callback. While its shepherd is this process's child it is
+ * also known by the shepherd's pid (by_shepherd, for SIGCHLD); a shepherd
+ * adopted after an agent restart is watched through a pidfd in the epoll set
+ * (or, without pidfd_open, by polling /proc once a second). A job whose
+ * process has ended but whose process group still has members is ENDING: its
+ * report waits until the group is empty or, at the end of the survival
+ * window, goes out with survived_kill set.
+ */
+#ifndef CPHUB_AGENT_EXEC_INT_H
+#define CPHUB_AGENT_EXEC_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <uthash.h>
+
+#include "agent/exec.h"
+#include "agent/jobdir.h"
+
+/* The shortest time survivors of KILL are given before they count. */
+#define EXEC_SURVIVE_MIN 1.0
+/* First and largest interval between checks of an ENDING job's group. */
+#define EXEC_GROUP_POLL_MIN 0.01
+#define EXEC_GROUP_POLL_MAX 0.5
+/* Interval of liveness checks of adopted shepherds without a pidfd. */
+#define EXEC_ADOPT_POLL 1.0
+
+typedef enum { EXEC_JOB_RUNNING = 0, EXEC_JOB_ENDING } exec_phase_t;
+
+typedef struct exec_job {
+    uint64_t id;
+    pid_t pid;               /* the job's process and process group */
+    pid_t shepherd;          /* 0 once the shepherd is no longer watched */
+    uint64_t shepherd_start; /* adopted: its start time, for polling */
+    int pidfd;               /* adopted shepherd's pidfd, -1 if none */
+    bool child;              /* the shepherd is in by_shepherd */
+    bool adopted;            /* found running by exec_recover() */
+    double start_time;       /* epoch seconds */
+    int64_t walltime;        /* seconds, 0 = none */
+    double walltime_at;      /* monotonic seconds; 0 = none (or passed) */
+    double kill_at;          /* KILL due; 0 = none */
+    double killed_at;        /* KILL sent; 0 = not yet */
+    double poll_at;          /* next group check (ENDING) or liveness check */
+    double survive_until;    /* ENDING: when members left count as survivors */
+    double poll_step;
+    bool cancelled;
+    bool timed_out;
+    exec_phase_t phase;
+    msg_job_exit_t exit;        /* ENDING: the report to send */
+    UT_hash_handle hh;          /* by id */
+    UT_hash_handle hh_shepherd; /* by shepherd pid, children only */
+} exec_job_t;
+
+struct exec {
+    const topo_t *topo;
+    char *jobs_dir;
+    char *node;
+    int64_t kill_grace;
+    exec_exit_f cb;
+    void *arg;
+    exec_probe_f group_alive;
+    void *probe_arg;
+    int sigfd;
+    int epfd; /* the signalfd and adopted shepherds' pidfds */
+    char *home;
+    char *user;
+    exec_job_t *by_id;
+    exec_job_t *by_shepherd;
+};
+
+/* Monotonic seconds. */
+double exec_mono_now (void);
+/* <jobs_dir>/<id> into buf (PATH_MAX bytes); -1/ENAMETOOLONG. */
+int exec_job_dir (const exec_t *x, uint64_t id, char *buf, size_t len);
+exec_job_t *exec_job_find (const exec_t *x, uint64_t id);
+/* Signal the job's process group (its process if the group is gone). */
+void exec_job_signal (const exec_job_t *job, int sig);
+/* TERM now, KILL after the grace period. */
+void exec_job_terminate (const exec_t *x, exec_job_t *job, double now);
+/* Stop watching the job's shepherd (by_shepherd, pidfd). */
+void exec_job_unwatch (exec_t *x, exec_job_t *job);
+/* Forget the job without a report (its memory is freed). */
+void exec_job_forget (exec_t *x, exec_job_t *job);
+/* The job reached its wall-time limit: TERM, and KILL after the grace. */
+void exec_job_timeout (exec_t *x, exec_job_t *job, double now);
+
+#endif

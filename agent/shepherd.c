@@ -1,0 +1,280 @@
+/* shepherd.c: the per-job shepherd process (shepherd.h): fork it, start the
+ * job from it, wait for the job, record its end.
+ *
+ * The agent side is shepherd_spawn(): a close-on-exec pipe, a fork, and a
+ * read of fixed-size records until the pipe is closed by every writer (the
+ * shepherd closes its end once it has sent the job's pid, the job's process
+ * when its execve succeeds). The shepherd side runs in the forked child and,
+ * but for the caller's binding, uses only system calls and jobdir.c's
+ * hand-made formatting: the agent has ZeroMQ threads, and only
+ * async-signal-safe work is sure to run in a child of a threaded process.
+ */
+#include "agent/shepherd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent/jobdir.h"
+
+/* The report pipe's end in the shepherd and the job's process. */
+#define REPORT_FD 3
+
+typedef enum { REPORT_STARTED = 1, REPORT_FAILED = 2 } report_kind_t;
+
+/* One record on the report pipe (smaller than PIPE_BUF: written whole). */
+typedef struct report {
+    int32_t kind;
+    int32_t err;   /* REPORT_FAILED */
+    int32_t stage; /* REPORT_FAILED */
+    int32_t pid;   /* REPORT_STARTED */
+    int64_t start_sec;
+    int64_t start_nsec;
+} report_t;
+
+/* ---- in the shepherd and the job's process ------------------------------- */
+
+static void report_send (int fd, const report_t *r)
+{
+    ssize_t n;
+
+    do
+        n = write (fd, r, sizeof (*r));
+    while (n < 0 && errno == EINTR);
+}
+
+static _Noreturn void fail_to (int fd, shepherd_stage_t stage)
+{
+    report_t r = {.kind = REPORT_FAILED, .err = errno, .stage = (int32_t)stage};
+
+    report_send (fd, &r);
+    _exit (127);
+}
+
+_Noreturn void shepherd_fail (shepherd_stage_t stage)
+{
+    fail_to (REPORT_FD, stage);
+}
+
+/* Close every descriptor from first on. */
+static void close_from (int first)
+{
+#ifdef SYS_close_range
+    if (syscall (SYS_close_range, (unsigned)first, ~0U, 0U) == 0)
+        return;
+#endif
+    long max = sysconf (_SC_OPEN_MAX);
+    for (long fd = first; fd < (max > 0 ? max : 1024); fd++)
+        close ((int)fd);
+}
+
+/* stdio = the job's files, the report pipe = REPORT_FD (close-on-exec),
+ * nothing else open. */
+static int shepherd_fds (const shepherd_launch_t *l, int report)
+{
+    if (dup2 (l->fd_in, 0) < 0 || dup2 (l->fd_out, 1) < 0 || dup2 (l->fd_err, 2) < 0)
+        return -1;
+    if (report != REPORT_FD && dup3 (report, REPORT_FD, O_CLOEXEC) < 0)
+        return -1;
+    close_from (REPORT_FD + 1);
+    return 0;
+}
+
+static _Noreturn void job_process (const shepherd_launch_t *l)
+{
+    sigset_t none;
+
+    for (int sig = 1; sig < NSIG; sig++)
+        signal (sig, SIG_DFL);
+    sigemptyset (&none);
+    sigprocmask (SIG_SETMASK, &none, NULL);
+    if (setsid () < 0)
+        shepherd_fail (SHEPHERD_STAGE_SESSION);
+    l->exec (l->arg);
+    shepherd_fail (SHEPHERD_STAGE_EXEC);
+}
+
+static double epoch (const struct timespec *ts)
+{
+    return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
+}
+
+static double tv_seconds (const struct timeval *tv)
+{
+    return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
+}
+
+/* Wait for the job's process; orphans of the job that come to the shepherd
+ * (it is their subreaper) are reaped on the way. When the job's process has
+ * ended, and before it is reaped (so that its pid cannot be reused yet), the
+ * rest of its process group is killed. */
+static int wait_job (pid_t job)
+{
+    int status = 0;
+
+    for (;;) {
+        siginfo_t si;
+
+        memset (&si, 0, sizeof (si));
+        if (waitid (P_ALL, 0, &si, WEXITED | WNOWAIT) < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        if (si.si_pid != job) {
+            while (waitpid (si.si_pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            continue;
+        }
+        kill (-job, SIGKILL);
+        while (waitpid (job, &status, 0) < 0)
+            if (errno != EINTR)
+                return -1;
+        while (waitpid (-1, NULL, WNOHANG) > 0)
+            ;
+        return status;
+    }
+}
+
+static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
+{
+    report_t started = {.kind = REPORT_STARTED};
+    jobdir_status_t st = {0};
+    jobdir_pid_t rec = {0};
+    jobdir_proc_t proc;
+    struct timespec ts;
+    struct rusage ru;
+    sigset_t all;
+    pid_t job;
+    int null;
+
+    /* Only KILL and STOP reach the shepherd; the job resets its mask. */
+    sigfillset (&all);
+    sigprocmask (SIG_SETMASK, &all, NULL);
+    if (setsid () < 0)
+        fail_to (report, SHEPHERD_STAGE_SESSION);
+    if (shepherd_fds (l, report) < 0)
+        fail_to (report, SHEPHERD_STAGE_STDIO);
+    if (chdir (l->dir) < 0)
+        shepherd_fail (SHEPHERD_STAGE_CHDIR);
+    prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    /* Not "cphub-agent" to pgrep and pkill: stopping agents leaves jobs. */
+    prctl (PR_SET_NAME, "cphub-shepherd", 0, 0, 0);
+    if (l->bind)
+        l->bind (l->arg);
+    /* The shepherd waits until the job has executed (or failed to). */
+    if ((job = vfork ()) < 0)
+        shepherd_fail (SHEPHERD_STAGE_FORK);
+    if (job == 0)
+        job_process (l);
+    /* The job has its cwd; the shepherd keeps no directory busy (if this
+     * fails it merely stays in the job directory). */
+    int moved = chdir ("/");
+    (void)moved;
+
+    clock_gettime (CLOCK_REALTIME, &ts);
+    rec.pid = job;
+    rec.proc_start = jobdir_proc_stat (job, &proc) == 0 ? proc.start : 0;
+    rec.start_time = epoch (&ts);
+    rec.walltime = l->walltime;
+    rec.shepherd = getpid ();
+    rec.shepherd_start = jobdir_proc_stat (getpid (), &proc) == 0 ? proc.start : 0;
+    jobdir_pid_write (l->dir, &rec);
+    started.pid = job;
+    started.start_sec = ts.tv_sec;
+    started.start_nsec = ts.tv_nsec;
+    report_send (REPORT_FD, &started);
+    close (REPORT_FD);
+    /* The job has its own copies of its output files. */
+    if ((null = open ("/dev/null", O_RDWR | O_CLOEXEC)) >= 0) {
+        dup2 (null, 0);
+        dup2 (null, 1);
+        dup2 (null, 2);
+        close (null);
+    }
+
+    st.status = wait_job (job);
+    clock_gettime (CLOCK_REALTIME, &ts);
+    st.end_time = epoch (&ts);
+    if (getrusage (RUSAGE_CHILDREN, &ru) == 0) {
+        st.cpu_time = tv_seconds (&ru.ru_utime) + tv_seconds (&ru.ru_stime);
+        st.max_rss = (uint64_t)ru.ru_maxrss * 1024;
+    }
+    _exit (st.status >= 0 && jobdir_status_write (l->dir, &st) == 0 ? 0 : 1);
+}
+
+/* ---- in the agent -------------------------------------------------------- */
+
+static void reap (pid_t pid)
+{
+    while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+}
+
+int shepherd_spawn (const shepherd_launch_t *l,
+                    shepherd_started_t *out,
+                    shepherd_stage_t *stage)
+{
+    report_t r, failed = {0};
+    bool have_pid = false;
+    int fds[2];
+    pid_t pid;
+    ssize_t n;
+
+    memset (out, 0, sizeof (*out));
+    *stage = SHEPHERD_STAGE_FORK;
+    if (pipe2 (fds, O_CLOEXEC) < 0)
+        return -1;
+    if ((pid = fork ()) < 0) {
+        int saved = errno;
+        close (fds[0]);
+        close (fds[1]);
+        errno = saved;
+        return -1;
+    }
+    if (pid == 0) {
+        close (fds[0]);
+        shepherd_main (l, fds[1]);
+    }
+    close (fds[1]);
+    out->shepherd = pid;
+    for (;;) {
+        n = read (fds[0], &r, sizeof (r));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != (ssize_t)sizeof (r))
+            break; /* EOF: every writer is gone */
+        if (r.kind == REPORT_STARTED) {
+            have_pid = true;
+            out->pid = r.pid;
+            out->start_time = (double)r.start_sec + (double)r.start_nsec / 1e9;
+        } else if (r.kind == REPORT_FAILED && !failed.kind) {
+            failed = r;
+        }
+    }
+    close (fds[0]);
+    if (have_pid && !failed.kind)
+        return 0;
+    /* The job did not start: the shepherd ends once it has reaped it. */
+    reap (pid);
+    jobdir_remove (l->dir, JOBDIR_PID);
+    jobdir_remove (l->dir, JOBDIR_STATUS);
+    if (failed.kind) {
+        *stage = failed.stage >= 0 && failed.stage < SHEPHERD_STAGE_COUNT
+                     ? (shepherd_stage_t)failed.stage
+                     : SHEPHERD_STAGE_EXEC;
+        errno = failed.err;
+    } else {
+        *stage = SHEPHERD_STAGE_LOST;
+        errno = EIO;
+    }
+    return -1;
+}

@@ -1,0 +1,292 @@
+/* jobspec_rel.c: the parts of a job request that relate it to nodes and to
+ * other jobs: -N (how many nodes and each node's share of the tasks, GPUs
+ * and memory), --constraint (checked with constraint.h), --array (indices
+ * and a throttle) and --after (dependencies). jobspec.c's setters and
+ * jobspec_validate call the checks here; the scheduler's core calls the
+ * parsers to turn the text fields of a jobspec into the arrays and
+ * dependency lists it keeps. Pure functions, no allocation.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cphub/constraint.h"
+#include "cphub/jobspec.h"
+
+bool jobspec_is_array (const jobspec_t *spec)
+{
+    return spec->array && spec->array[0];
+}
+
+bool jobspec_has_after (const jobspec_t *spec)
+{
+    return spec->after && spec->after[0];
+}
+
+uint32_t jobspec_nodes (const jobspec_t *spec)
+{
+    return spec->nodes > 1 ? spec->nodes : 1;
+}
+
+static uint64_t jobspec_ceil_div (uint64_t a, uint64_t b)
+{
+    return (a + b - 1) / b;
+}
+
+void jobspec_node_share (const jobspec_t *spec, jobspec_t *share)
+{
+    uint32_t nodes = jobspec_nodes (spec);
+    uint32_t ntasks = spec->ntasks > nodes ? spec->ntasks : nodes;
+
+    jobspec_init (share);
+    share->cpus_per_task = spec->cpus_per_task;
+    share->walltime = spec->walltime;
+    share->exclusive = spec->exclusive;
+    share->no_requeue = spec->no_requeue;
+    memcpy (share->constraint, spec->constraint, sizeof (share->constraint));
+    if (nodes == 1) {
+        share->ntasks = spec->ntasks;
+        share->gpus = spec->gpus;
+        share->mem = spec->mem;
+        return;
+    }
+    share->ntasks = (uint32_t)jobspec_ceil_div (ntasks, nodes);
+    share->gpus = (uint32_t)jobspec_ceil_div (spec->gpus, nodes);
+    share->mem = spec->mem / nodes + (spec->mem % nodes != 0);
+}
+
+/* --- --array ------------------------------------------------------------ */
+
+/* Digits at *p into *v (at most max); -1 if there are none or too many. */
+static int jobspec_number (const char **p, uint64_t max, uint64_t *v)
+{
+    const char *s = *p;
+    uint64_t n = 0;
+
+    if (*s < '0' || *s > '9')
+        return -1;
+    for (; *s >= '0' && *s <= '9'; s++) {
+        n = n * 10 + (uint64_t)(*s - '0');
+        if (n > max) {
+            *v = n;
+            *p = s + 1;
+            errno = ERANGE;
+            return -1;
+        }
+    }
+    *v = n;
+    *p = s;
+    return 0;
+}
+
+/* One "first[-last[:step]]" at *p into r. */
+static int jobspec_array_range (const char **p,
+                                jobspec_array_range_t *r,
+                                cphub_error_t *err)
+{
+    const char *start = *p;
+    uint64_t first, last, step = 1;
+    int len;
+
+    errno = 0;
+    if (jobspec_number (p, JOBSPEC_ARRAY_INDEX_MAX, &first) < 0)
+        goto bad_number;
+    last = first;
+    if (**p == '-') {
+        (*p)++;
+        if (jobspec_number (p, JOBSPEC_ARRAY_INDEX_MAX, &last) < 0)
+            goto bad_number;
+        if (**p == ':') {
+            (*p)++;
+            if (jobspec_number (p, JOBSPEC_ARRAY_INDEX_MAX, &step) < 0)
+                goto bad_number;
+            if (step == 0)
+                return cphub_fail (err, EINVAL,
+                                   "--array: a step of 0 never moves; give :1 or more");
+        }
+    }
+    len = (int)(*p - start);
+    if (last < first)
+        return cphub_fail (err, EINVAL,
+                           "--array: '%.*s' runs backwards; write %" PRIu64 "-%" PRIu64,
+                           len, start, last, first);
+    r->first = (uint32_t)first;
+    r->step = (uint32_t)step;
+    r->last = (uint32_t)(first + (last - first) / step * step);
+    return 0;
+bad_number:
+    if (errno == ERANGE)
+        return cphub_fail (err, EINVAL,
+                           "--array: index %.12s... is too large; the "
+                           "most is %d",
+                           start, JOBSPEC_ARRAY_INDEX_MAX);
+    if (**p == '\0')
+        return cphub_fail (
+            err, EINVAL, "--array: '%.40s' ends early; write indices like 0-15:4,20%%5",
+            start);
+    return cphub_fail (err, EINVAL,
+                       "--array: unexpected '%c' in '%.40s'; write indices like "
+                       "0-15:4,20%%5",
+                       **p, start);
+}
+
+int jobspec_array_parse (const char *text, jobspec_array_t *out, cphub_error_t *err)
+{
+    jobspec_array_t a;
+    const char *p = text;
+    uint64_t count = 0, throttle;
+
+    memset (&a, 0, sizeof (a));
+    if (!text || !*text)
+        return cphub_fail (err, EINVAL,
+                           "--array: empty; give indices like 0-99 or 0-99%%10");
+    if (strlen (text) > JOBSPEC_ARRAY_TEXT_MAX)
+        return cphub_fail (err, EINVAL, "--array: %zu bytes; the most is %d",
+                           strlen (text), JOBSPEC_ARRAY_TEXT_MAX);
+    for (;;) {
+        jobspec_array_range_t *r = &a.ranges[a.nranges];
+        if (a.nranges == JOBSPEC_ARRAY_RANGES_MAX)
+            return cphub_fail (err, EINVAL, "--array: more than %d ranges",
+                               JOBSPEC_ARRAY_RANGES_MAX);
+        if (jobspec_array_range (&p, r, err) < 0)
+            return -1;
+        if (a.nranges > 0 && r->first <= a.ranges[a.nranges - 1].last)
+            return cphub_fail (err, EINVAL,
+                               "--array: %" PRIu32 " comes after %" PRIu32
+                               "; list indices in increasing order, each once",
+                               r->first, a.ranges[a.nranges - 1].last);
+        count += (r->last - r->first) / r->step + 1;
+        a.nranges++;
+        if (*p != ',')
+            break;
+        p++;
+    }
+    if (*p == '%') {
+        const char *t = ++p;
+        if (jobspec_number (&p, UINT32_MAX, &throttle) < 0 || *p != '\0')
+            return cphub_fail (
+                err, EINVAL,
+                "--array: '%%%.20s' is not a throttle; write e.g. %%10 to "
+                "run at most 10 at once",
+                t);
+        if (throttle == 0)
+            return cphub_fail (err, EINVAL,
+                               "--array: %%0 would let none run; give %%1 or more");
+        a.throttle = (uint32_t)throttle;
+    }
+    if (*p != '\0')
+        return cphub_fail (err, EINVAL,
+                           "--array: unexpected '%c' in '%.40s'; write indices like "
+                           "0-15:4,20%%5",
+                           *p, text);
+    if (count > JOBSPEC_ARRAY_SIZE_MAX)
+        return cphub_fail (err, EINVAL,
+                           "--array: %" PRIu64 " elements; an array has at most %d",
+                           count, JOBSPEC_ARRAY_SIZE_MAX);
+    a.count = (uint32_t)count;
+    if (out)
+        *out = a;
+    return 0;
+}
+
+uint32_t jobspec_array_index (const jobspec_array_t *a, uint32_t n)
+{
+    for (uint32_t i = 0; i < a->nranges; i++) {
+        const jobspec_array_range_t *r = &a->ranges[i];
+        uint32_t in_range = (r->last - r->first) / r->step + 1;
+        if (n < in_range)
+            return r->first + n * r->step;
+        n -= in_range;
+    }
+    return a->nranges ? a->ranges[a->nranges - 1].last : 0;
+}
+
+/* --- --after ------------------------------------------------------------ */
+
+typedef struct jobspec_after_word {
+    const char *word;
+    jobspec_after_kind_t kind;
+} jobspec_after_word_t;
+
+static const jobspec_after_word_t jobspec_after_words[] = {
+    {.word = "ok", .kind = JOBSPEC_AFTER_OK},
+    {.word = "afterok", .kind = JOBSPEC_AFTER_OK},
+    {.word = "any", .kind = JOBSPEC_AFTER_ANY},
+    {.word = "afterany", .kind = JOBSPEC_AFTER_ANY},
+    {.word = NULL},
+};
+
+int jobspec_after_parse (const char *text, jobspec_after_t *out, cphub_error_t *err)
+{
+    jobspec_after_t a;
+    const char *p = text;
+
+    memset (&a, 0, sizeof (a));
+    if (!text || !*text)
+        return cphub_fail (err, EINVAL, "--after: empty; give e.g. ok:12 or any:12:13");
+    if (strlen (text) > JOBSPEC_AFTER_MAX)
+        return cphub_fail (err, EINVAL, "--after: %zu bytes; the most is %d",
+                           strlen (text), JOBSPEC_AFTER_MAX);
+    for (;;) {
+        const jobspec_after_word_t *w;
+        size_t len = strcspn (p, ":,");
+        for (w = jobspec_after_words; w->word; w++) {
+            if (strlen (w->word) == len && strncmp (p, w->word, len) == 0)
+                break;
+        }
+        if (!w->word)
+            return cphub_fail (err, EINVAL,
+                               "--after: '%.*s' is not a kind of dependency; write "
+                               "ok:ID (after it completed) or any:ID (after it ended)",
+                               (int)(len > 32 ? 32 : len), p);
+        p += len;
+        if (*p != ':')
+            return cphub_fail (err, EINVAL, "--after: %s needs job ids, e.g. %s:12",
+                               w->word, w->word);
+        while (*p == ':') {
+            const char *start = ++p;
+            uint64_t id;
+            if (jobspec_number (&p, 1ULL << 53, &id) < 0 || id == 0 ||
+                (*p != '\0' && *p != ':' && *p != ','))
+                return cphub_fail (
+                    err, EINVAL, "--after: '%.*s' is not a job id",
+                    (int)strcspn (start, ":,") > 32 ? 32 : (int)strcspn (start, ":,"),
+                    start);
+            if (a.count == JOBSPEC_AFTER_IDS_MAX)
+                return cphub_fail (err, EINVAL, "--after: more than %d job ids",
+                                   JOBSPEC_AFTER_IDS_MAX);
+            a.deps[a.count].id = id;
+            a.deps[a.count].kind = w->kind;
+            a.count++;
+        }
+        if (*p == '\0')
+            break;
+        p++; /* ',' */
+    }
+    if (out)
+        *out = a;
+    return 0;
+}
+
+/* --- validation ----------------------------------------------------------- */
+
+int jobspec_validate_relations (const jobspec_t *spec, cphub_error_t *err)
+{
+    cphub_error_t cerr = {{0}};
+
+    if (spec->nodes > JOBSPEC_NODES_MAX)
+        return cphub_fail (err, EINVAL, "asked %" PRIu32 " nodes; the most is %d",
+                           spec->nodes, JOBSPEC_NODES_MAX);
+    if (strnlen (spec->constraint, sizeof (spec->constraint)) ==
+        sizeof (spec->constraint))
+        return cphub_fail (err, EINVAL, "--constraint: longer than %d bytes",
+                           JOBSPEC_CONSTRAINT_MAX);
+    if (spec->constraint[0] && constraint_check (spec->constraint, &cerr) < 0)
+        return cphub_fail (err, EINVAL, "--constraint: %s", cerr.text);
+    if (jobspec_is_array (spec) && jobspec_array_parse (spec->array, NULL, err) < 0)
+        return -1;
+    if (jobspec_has_after (spec) && jobspec_after_parse (spec->after, NULL, err) < 0)
+        return -1;
+    return 0;
+}

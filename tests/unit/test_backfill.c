@@ -1,0 +1,370 @@
+/* test_backfill.c: unit tests for the scheduling pass (backfill.h) in virtual
+ * time, driven through sched.h like the shell and the simulator drive it.
+ * EASY starts a short small job early without delaying the reserved large
+ * one and FIFO does not; a job that would delay the reservation waits with
+ * reason "Reservation"; the reserved job starts at its expected time;
+ * conservative backfill protects every reserved job where EASY protects only
+ * the first; reservations pick the node that frees up first, and a job
+ * spanning nodes is reserved where enough of them are free at once; priority
+ * order and queue positions; a pass with nothing changed is skipped.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scheduler/core/backfill.h"
+#include "scheduler/core/sched.h"
+
+#define GIB (1024ULL * 1024 * 1024)
+
+static sched_t *s;
+
+static void start_core (sched_backfill_t policy, uint32_t reservations)
+{
+    sched_config_t cfg = {
+        .default_walltime = 3600,
+        .max_walltime = 7 * 86400,
+        .heartbeat_timeout = 0, /* no heartbeat checks in virtual time */
+        .backfill = policy,
+        .backfill_reservations = reservations,
+    };
+    s = sched_create (&cfg);
+    cr_assert_not_null (s);
+}
+
+static void teardown (void)
+{
+    sched_destroy (s);
+    s = NULL;
+}
+
+TestSuite (backfill, .fini = teardown);
+
+static void add_node (const char *name, uint32_t ncores, double now)
+{
+    node_desc_t d;
+    cphub_error_t err = {{0}};
+
+    node_desc_init (&d);
+    snprintf (d.name, sizeof (d.name), "%s", name);
+    d.npackages = 1;
+    d.nnuma = 1;
+    d.ncores = ncores;
+    d.mem = 64 * GIB;
+    d.numa_mem = calloc (1, sizeof (*d.numa_mem));
+    d.numa_mem[0] = d.mem;
+    d.cores = calloc (ncores, sizeof (*d.cores));
+    for (uint32_t c = 0; c < ncores; c++)
+        snprintf (d.cores[c].pus, sizeof (d.cores[c].pus), "%u", c);
+    cr_assert_eq (sched_node_register (s, &d, now, &err), 0, "%s", err.text);
+    node_desc_clear (&d);
+}
+
+static uint64_t submit_as (const char *tenant,
+                           uint32_t cores,
+                           int64_t walltime,
+                           double now)
+{
+    jobspec_t spec;
+    char *argv[] = {"true", NULL};
+    cphub_error_t err = {{0}};
+    uint64_t id = 0;
+
+    jobspec_init (&spec);
+    cr_assert_eq (jobspec_set_argv (&spec, 1, argv, NULL), 0);
+    spec.ntasks = cores;
+    spec.walltime = walltime;
+    cr_assert_eq (sched_job_submit (s, tenant, &spec, now, &id, &err), 0, "%s",
+                  err.text);
+    jobspec_clear (&spec);
+    return id;
+}
+
+static uint64_t submit (uint32_t cores, int64_t walltime, double now)
+{
+    return submit_as ("tenant-a", cores, walltime, now);
+}
+
+static sched_job_t *job (uint64_t id)
+{
+    sched_job_t *j = sched_job_lookup (s, id);
+
+    cr_assert_not_null (j, "job %ju", (uintmax_t)id);
+    return j;
+}
+
+/* Drain the decisions; true if job id was started (on node, if not NULL). */
+static bool started (uint64_t id, const char *node)
+{
+    sched_decision_t d;
+    bool seen = false;
+
+    while (sched_next (s, &d))
+        if (d.action == SCHED_START && d.job_id == id &&
+            (!node || strcmp (d.node, node) == 0))
+            seen = true;
+    return seen;
+}
+
+static void drain (void)
+{
+    sched_decision_t d;
+
+    while (sched_next (s, &d))
+        ;
+}
+
+static void finish (uint64_t id, double now)
+{
+    msg_job_exit_t ex = {.id = id, .kind = EXIT_EXITED, .end_time = now};
+
+    cr_assert_eq (sched_job_exited (s, job (id)->node, &ex, now), 0);
+}
+
+/* One 4-core node; a 2-core job runs until 100; a 4-core job waits for it;
+ * a 1-core job of 50 s would be done before 100. */
+static void small_after_large (uint64_t *running, uint64_t *large, uint64_t *small)
+{
+    add_node ("n1", 4, 0);
+    *running = submit (2, 100, 0);
+    sched_tick (s, 0);
+    cr_assert (started (*running, "n1"));
+    *large = submit (4, 100, 1);
+    *small = submit (1, 50, 2);
+    sched_tick (s, 2);
+}
+
+Test (backfill, easy_starts_a_short_job_without_delaying_the_reserved_one)
+{
+    uint64_t running, large, small;
+
+    start_core (SCHED_BACKFILL_EASY, 0);
+    small_after_large (&running, &large, &small);
+    cr_assert_eq (job (small)->state, JOB_RUNNING, "the small job is backfilled");
+    cr_assert_eq (job (large)->state, JOB_PENDING);
+    cr_assert_str_eq (job (large)->reason, "Resources");
+    cr_assert_float_eq (job (large)->expected_start, 100.0, 1e-9,
+                        "reserved when the running job's wall time ends");
+    cr_assert_eq (job (large)->queue_position, 1);
+
+    /* a job that would still run at 100 would delay it: it waits */
+    uint64_t longer = submit (1, 500, 3);
+    sched_tick (s, 3);
+    cr_assert_eq (job (longer)->state, JOB_PENDING);
+    cr_assert_str_eq (job (longer)->reason, "Reservation");
+    cr_assert_eq (job (longer)->queue_position, 2);
+    cr_assert_float_eq (job (large)->expected_start, 100.0, 1e-9, "not delayed");
+
+    /* the small one ends at 50, the running one at 100: the large one
+     * starts at its reserved time, before the longer one */
+    drain ();
+    finish (small, 50);
+    sched_tick (s, 50);
+    cr_assert_eq (job (longer)->state, JOB_PENDING, "still in the way at 50");
+    finish (running, 100);
+    sched_tick (s, 100);
+    cr_assert (started (large, "n1"));
+    cr_assert_float_eq (job (large)->start_time, 100.0, 1e-9);
+    cr_assert_eq (job (longer)->state, JOB_PENDING);
+}
+
+Test (backfill, fifo_does_not_jump_the_queue)
+{
+    uint64_t running, large, small;
+
+    start_core (SCHED_BACKFILL_FIFO, 0);
+    small_after_large (&running, &large, &small);
+    cr_assert_eq (job (small)->state, JOB_PENDING, "strict order");
+    cr_assert_str_eq (job (small)->reason, "Priority");
+    cr_assert_str_eq (job (large)->reason, "Resources");
+    cr_assert_float_eq (job (large)->expected_start, 100.0, 1e-9,
+                        "FIFO knows when the first waiting job starts");
+    cr_assert_eq (job (large)->queue_position, 1);
+    cr_assert_eq (job (small)->queue_position, 2);
+
+    drain ();
+    finish (running, 100);
+    sched_tick (s, 100);
+    cr_assert (started (large, "n1"));
+    cr_assert_eq (job (small)->state, JOB_PENDING);
+    finish (large, 150);
+    sched_tick (s, 150);
+    cr_assert (started (small, "n1"));
+}
+
+/* 6 cores: 2 run until 100, 2 until 200, 2 are free. B1 (6 cores) can only
+ * start at 200; B2 (4 cores, 100 s) fits from 100 to 200; S (2 cores, 150 s)
+ * fits now but would hold 2 cores at 100. */
+static void two_reservations (uint64_t *b1, uint64_t *b2, uint64_t *small)
+{
+    add_node ("n1", 6, 0);
+    uint64_t r1 = submit (2, 100, 0), r2 = submit (2, 200, 0);
+    sched_tick (s, 0);
+    cr_assert_eq (job (r1)->state, JOB_RUNNING);
+    cr_assert_eq (job (r2)->state, JOB_RUNNING);
+    *b1 = submit (6, 50, 1);
+    *b2 = submit (4, 100, 1);
+    *small = submit (2, 150, 1);
+    sched_tick (s, 1);
+}
+
+Test (backfill, conservative_protects_every_reserved_job)
+{
+    uint64_t b1, b2, small;
+
+    start_core (SCHED_BACKFILL_CONSERVATIVE, 4);
+    two_reservations (&b1, &b2, &small);
+    cr_assert_float_eq (job (b1)->expected_start, 200.0, 1e-9);
+    cr_assert_float_eq (job (b2)->expected_start, 100.0, 1e-9,
+                        "the second job is reserved too, before the first");
+    cr_assert_str_eq (job (b2)->reason, "Resources");
+    cr_assert_eq (job (small)->state, JOB_PENDING, "it would delay the second job");
+    cr_assert_float_eq (job (small)->expected_start, 250.0, 1e-9,
+                        "reserved itself after both");
+    cr_assert_eq (job (small)->queue_position, 3);
+}
+
+Test (backfill, conservative_reason_reservation)
+{
+    uint64_t b1, b2, small;
+
+    start_core (SCHED_BACKFILL_CONSERVATIVE, 2);
+    two_reservations (&b1, &b2, &small);
+    cr_assert_float_eq (job (b2)->expected_start, 100.0, 1e-9);
+    cr_assert_eq (job (small)->state, JOB_PENDING);
+    cr_assert_str_eq (job (small)->reason, "Reservation",
+                      "it fits now but would delay a reserved job");
+    cr_assert_float_eq (job (small)->expected_start, 0.0, 1e-9);
+}
+
+Test (backfill, easy_protects_only_the_first)
+{
+    uint64_t b1, b2, small;
+
+    start_core (SCHED_BACKFILL_EASY, 0);
+    two_reservations (&b1, &b2, &small);
+    cr_assert_float_eq (job (b1)->expected_start, 200.0, 1e-9);
+    cr_assert_float_eq (job (b2)->expected_start, 0.0, 1e-9, "no reservation");
+    cr_assert_str_eq (job (b2)->reason, "Priority");
+    cr_assert_eq (job (small)->state, JOB_RUNNING, "done before 200: it may go");
+}
+
+Test (backfill, conservative_limits_reservations)
+{
+    uint64_t b1, b2, small;
+
+    start_core (SCHED_BACKFILL_CONSERVATIVE, 1);
+    two_reservations (&b1, &b2, &small);
+    cr_assert_float_eq (job (b2)->expected_start, 0.0, 1e-9, "only one reserved");
+    cr_assert_eq (job (small)->state, JOB_RUNNING);
+}
+
+Test (backfill, reservation_on_the_node_that_frees_first)
+{
+    start_core (SCHED_BACKFILL_EASY, 0);
+    add_node ("a", 8, 0);
+    add_node ("b", 8, 0);
+    uint64_t on_a = submit (8, 500, 0), on_b = submit (8, 300, 0);
+    sched_tick (s, 0);
+    cr_assert_eq (job (on_a)->state, JOB_RUNNING);
+    cr_assert_eq (job (on_b)->state, JOB_RUNNING);
+    const char *freed_first = job (on_b)->node;
+    uint64_t big = submit (6, 100, 1);
+    /* 2 cores for 250 s: on the node freed at 300 it would delay big (it
+     * ends at 251 < 300, so it may go); 2 cores for 400 s may not go there */
+    uint64_t fits = submit (2, 250, 1), late = submit (2, 400, 1);
+    sched_tick (s, 1);
+    cr_assert_float_eq (job (big)->expected_start, 300.0, 1e-9);
+    cr_assert_eq (job (fits)->state, JOB_PENDING, "no core is free now");
+    cr_assert_str_eq (job (fits)->reason, "Priority");
+    cr_assert_eq (job (late)->queue_position, 3);
+    drain ();
+    finish (on_b, 300);
+    sched_tick (s, 300);
+    cr_assert (started (big, freed_first), "big starts where it was reserved");
+}
+
+Test (backfill, order_and_positions)
+{
+    start_core (SCHED_BACKFILL_EASY, 0);
+    add_node ("n1", 2, 0);
+    uint64_t hog = submit (2, 1000, 0);
+    sched_tick (s, 0);
+    cr_assert_eq (job (hog)->state, JOB_RUNNING);
+    uint64_t a = submit (1, 10, 1), b = submit (1, 10, 2), c = submit (1, 10, 3);
+    sched_tick (s, 4);
+    cr_assert_eq (job (a)->queue_position, 1, "same priority: submit order");
+    cr_assert_eq (job (b)->queue_position, 2);
+    cr_assert_eq (job (c)->queue_position, 3);
+    cphub_error_t err = {{0}};
+    cr_assert_eq (sched_job_boost (s, c, 50, &err), 0, "%s", err.text);
+    sched_tick (s, 5);
+    cr_assert_eq (job (c)->queue_position, 1, "an operator's boost moves it first");
+    cr_assert_eq (job (a)->queue_position, 2);
+    cr_assert_gt (job (c)->priority, job (a)->priority);
+    job_info_t info;
+    sched_job_info (job (c), &info);
+    cr_assert_eq (info.queue_position, 1);
+    cr_assert_float_eq (info.priority, job (c)->priority, 1e-9);
+    cr_assert_eq (sched_job_boost (s, 999, 1, &err), -1);
+    cr_assert_eq (errno, ENOENT);
+}
+
+Test (backfill, skips_a_pass_when_nothing_changed)
+{
+    start_core (SCHED_BACKFILL_EASY, 0);
+    add_node ("n1", 2, 0);
+    submit (4 - 2, 100, 0);
+    sched_tick (s, 0);
+    drain ();
+    uint64_t passes = backfill_passes (s);
+    sched_tick (s, 0.2);
+    sched_tick (s, 0.4);
+    cr_assert_eq (backfill_passes (s), passes, "heartbeat-only turns cost nothing");
+    sched_tick (s, 0.4 + BACKFILL_REFRESH);
+    cr_assert_eq (backfill_passes (s), passes + 1, "ages move: refresh");
+    submit (1, 100, 2);
+    sched_tick (s, 2.1);
+    cr_assert_eq (backfill_passes (s), passes + 2, "a submit runs a pass");
+}
+
+/* A job spanning two nodes is reserved where both are free at once; a short
+ * job backfills on the idle node, a long one may not. */
+Test (backfill, reservation_across_nodes)
+{
+    jobspec_t spec;
+    char *argv[] = {"true", NULL};
+    cphub_error_t err = {{0}};
+    uint64_t wide = 0;
+
+    start_core (SCHED_BACKFILL_EASY, 0);
+    add_node ("n1", 4, 0);
+    add_node ("n2", 4, 0);
+    uint64_t hog = submit (4, 100, 0);
+    sched_tick (s, 0);
+    cr_assert_eq (job (hog)->state, JOB_RUNNING);
+    jobspec_init (&spec);
+    cr_assert_eq (jobspec_set_argv (&spec, 1, argv, NULL), 0);
+    spec.ntasks = 8;
+    spec.nodes = 2;
+    spec.walltime = 100;
+    cr_assert_eq (sched_job_submit (s, "tenant-a", &spec, 1, &wide, &err), 0, "%s",
+                  err.text);
+    jobspec_clear (&spec);
+    uint64_t quick = submit (1, 50, 1), slow = submit (1, 500, 1);
+    sched_tick (s, 1);
+    cr_assert_eq (job (wide)->state, JOB_PENDING);
+    cr_assert_float_eq (job (wide)->expected_start, 100.0, 1e-9,
+                        "both nodes are free when the hog's wall time ends");
+    cr_assert_eq (job (quick)->state, JOB_RUNNING, "done before 100 on the idle node");
+    cr_assert_eq (job (slow)->state, JOB_PENDING);
+    cr_assert_str_eq (job (slow)->reason, "Reservation");
+    drain ();
+    finish (quick, 50);
+    finish (hog, 100);
+    sched_tick (s, 100);
+    cr_assert (started (wide, NULL));
+    cr_assert_eq (job (wide)->nothers, 1, "it spans both nodes");
+}

@@ -1,0 +1,759 @@
+/* test_store.c: unit tests for scheduler/store_mem.c, the in-memory store and
+ * reference implementation of store.h: the batch discipline (writes only
+ * between begin and commit), jobs put and updated as deep copies and loaded
+ * back in id order, and accounting records appended and read back in order.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cphub/idset.h"
+#include "cphub/jobspec.h"
+#include "scheduler/store.h"
+
+static store_t *st;
+
+static void setup (void)
+{
+    cphub_error_t err = {{0}};
+
+    st = store_mem_create (&err);
+    cr_assert_not_null (st, "%s", err.text);
+}
+
+static void teardown (void)
+{
+    store_destroy (st);
+    st = NULL;
+}
+
+TestSuite (store_mem, .init = setup, .fini = teardown);
+
+static idset_t *ids (const char *text)
+{
+    cphub_error_t err = {{0}};
+    idset_t *s = idset_decode (text, &err);
+
+    cr_assert_not_null (s, "'%s': %s", text, err.text);
+    return s;
+}
+
+/* A running job with an allocation; free with job_free. */
+static void job_make (sched_job_t *job, uint64_t id, const char *tenant)
+{
+    char *argv[] = {"sleep", "60", NULL};
+    cphub_error_t err = {{0}};
+
+    memset (job, 0, sizeof (*job));
+    jobspec_init (&job->spec);
+    cr_assert_eq (jobspec_set_argv (&job->spec, 2, argv, &err), 0, "%s", err.text);
+    job->spec.ntasks = 2;
+    job->spec.cpus_per_task = 2;
+    snprintf (job->spec.name, sizeof (job->spec.name), "job%ju", (uintmax_t)id);
+    job->id = id;
+    snprintf (job->tenant, sizeof (job->tenant), "%s", tenant);
+    job->state = JOB_RUNNING;
+    job->walltime = 3600;
+    job->submit_time = 1000.0 + (double)id;
+    job->start_time = 2000.0 + (double)id;
+    snprintf (job->node, sizeof (job->node), "node1");
+    job->cores = ids ("0-3");
+    job->cpus = ids ("0-7");
+    job->gpus = ids ("1");
+    job->mems = ids ("0");
+    job->mem = 1ULL << 30;
+}
+
+static void job_free (sched_job_t *job)
+{
+    jobspec_clear (&job->spec);
+    idset_destroy (job->cores);
+    idset_destroy (job->cpus);
+    idset_destroy (job->gpus);
+    idset_destroy (job->mems);
+    job->cores = job->cpus = job->gpus = job->mems = NULL;
+}
+
+static void put (sched_job_t *job)
+{
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (store_job_put (st, job, &err), 0, "job %ju: %s", (uintmax_t)job->id,
+                  err.text);
+}
+
+static void begin (void)
+{
+    cphub_error_t err = {{0}};
+    cr_assert_eq (store_begin (st, &err), 0, "%s", err.text);
+}
+
+static void commit (void)
+{
+    cphub_error_t err = {{0}};
+    cr_assert_eq (store_commit (st, &err), 0, "%s", err.text);
+}
+
+/* --- loading ---------------------------------------------------------------- */
+
+#define LOADED_MAX 256
+
+typedef struct loaded {
+    int count;
+    int stop_after; /* return -1 after this many calls; 0 = never */
+    uint64_t ids[LOADED_MAX];
+    job_state_t states[LOADED_MAX];
+    char text[LOADED_MAX][512]; /* "tenant name argv0 cores cpus gpus mems" */
+    bool next_pending_null;
+} loaded_t;
+
+static void idset_text (const idset_t *s, char *buf, size_t len)
+{
+    if (!s) {
+        snprintf (buf, len, "-");
+        return;
+    }
+    cr_assert_eq (idset_encode (s, buf, len), 0);
+    if (!buf[0])
+        snprintf (buf, len, "{}");
+}
+
+static int load_cb (const sched_job_t *job, void *arg)
+{
+    loaded_t *l = arg;
+    char cores[32], cpus[32], gpus[32], mems[32];
+
+    if (l->stop_after && l->count == l->stop_after) {
+        errno = ECANCELED;
+        return -1;
+    }
+    cr_assert_lt (l->count, LOADED_MAX);
+    idset_text (job->cores, cores, sizeof (cores));
+    idset_text (job->cpus, cpus, sizeof (cpus));
+    idset_text (job->gpus, gpus, sizeof (gpus));
+    idset_text (job->mems, mems, sizeof (mems));
+    l->ids[l->count] = job->id;
+    l->states[l->count] = job->state;
+    snprintf (l->text[l->count], sizeof (l->text[0]), "%s %s %s %s %s %s %s",
+              job->tenant, job->spec.name,
+              job->spec.argc > 0 ? job->spec.argv[0] : "(script)", cores, cpus, gpus,
+              mems);
+    if (job->next_pending)
+        l->next_pending_null = false;
+    l->count++;
+    return 0;
+}
+
+static loaded_t *load (void)
+{
+    static loaded_t l;
+    cphub_error_t err = {{0}};
+
+    memset (&l, 0, sizeof (l));
+    l.next_pending_null = true;
+    cr_assert_eq (store_jobs_load (st, load_cb, &l, &err), 0, "%s", err.text);
+    return &l;
+}
+
+/* --- batches ---------------------------------------------------------------- */
+
+Test (store_mem, name_and_null_destroy)
+{
+    cr_assert_str_eq (st->ops->name, "memory");
+    store_destroy (NULL);
+}
+
+Test (store_mem, writes_outside_a_batch_refused)
+{
+    sched_job_t job;
+    store_acct_t rec = {.job_id = 1};
+    cphub_error_t err = {{0}};
+
+    job_make (&job, 1, "acme");
+    errno = 0;
+    cr_assert_eq (store_job_put (st, &job, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "outside a batch"), "%s", err.text);
+    errno = 0;
+    cr_assert_eq (store_acct_append (st, &rec, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "store_begin"), "%s", err.text);
+    cr_assert_eq (load ()->count, 0, "nothing was written");
+
+    /* and again once a batch is over */
+    begin ();
+    put (&job);
+    commit ();
+    job.id = 2;
+    cr_assert_eq (store_job_put (st, &job, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert_eq (load ()->count, 1);
+    job_free (&job);
+}
+
+Test (store_mem, begin_and_commit_rules)
+{
+    cphub_error_t err = {{0}};
+
+    errno = 0;
+    cr_assert_eq (store_commit (st, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "commit without a batch"), "%s", err.text);
+    begin ();
+    errno = 0;
+    cr_assert_eq (store_begin (st, &err), -1, "batches do not nest");
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "already open"), "%s", err.text);
+    commit ();
+    cr_assert_eq (store_commit (st, &err), -1, "a batch is committed once");
+    /* an empty batch is fine, and batches follow each other */
+    begin ();
+    commit ();
+    begin ();
+    commit ();
+}
+
+/* --- jobs ------------------------------------------------------------------- */
+
+Test (store_mem, put_and_load_in_id_order)
+{
+    sched_job_t job;
+    loaded_t *l;
+
+    begin ();
+    for (uint64_t id = 10; id >= 1; id--) {
+        job_make (&job, id * 3, id % 2 ? "acme" : "beta");
+        put (&job);
+        job_free (&job);
+    }
+    commit ();
+    l = load ();
+    cr_assert_eq (l->count, 10);
+    for (int i = 0; i < l->count; i++)
+        cr_assert_eq (l->ids[i], (uint64_t)(i + 1) * 3, "position %d", i);
+    cr_assert_str_eq (l->text[0], "acme job3 sleep 0-3 0-7 1 0");
+    cr_assert_str_eq (l->text[1], "beta job6 sleep 0-3 0-7 1 0");
+    /* loading does not consume anything */
+    cr_assert_eq (load ()->count, 10);
+}
+
+Test (store_mem, update_replaces)
+{
+    sched_job_t job;
+    loaded_t *l;
+
+    job_make (&job, 5, "acme");
+    begin ();
+    put (&job);
+    commit ();
+
+    begin ();
+    job.state = JOB_COMPLETED;
+    job.end_time = 3000.0;
+    idset_destroy (job.gpus);
+    job.gpus = NULL;
+    idset_destroy (job.cores);
+    job.cores = ids ("4-5");
+    snprintf (job.spec.name, sizeof (job.spec.name), "renamed");
+    put (&job);
+    put (&job); /* the same twice in a batch is one job */
+    commit ();
+    job_free (&job);
+
+    l = load ();
+    cr_assert_eq (l->count, 1);
+    cr_assert_eq (l->ids[0], 5);
+    cr_assert_eq (l->states[0], JOB_COMPLETED);
+    cr_assert_str_eq (l->text[0], "acme renamed sleep 4-5 0-7 - 0");
+}
+
+static int check_fields_cb (const sched_job_t *job, void *arg)
+{
+    int *calls = arg;
+
+    (*calls)++;
+    cr_assert_eq (job->id, 42);
+    cr_assert_str_eq (job->tenant, "acme");
+    cr_assert_eq (job->state, JOB_RUNNING);
+    cr_assert_eq (job->walltime, 3600);
+    cr_assert_float_eq (job->submit_time, 1042.0, 1e-9);
+    cr_assert_float_eq (job->start_time, 2042.0, 1e-9);
+    cr_assert_str_eq (job->node, "node1");
+    cr_assert_eq (job->mem, 1ULL << 30);
+    cr_assert_eq (job->spec.ntasks, 2);
+    cr_assert_eq (job->spec.cpus_per_task, 2);
+    cr_assert_eq (job->spec.argc, 2);
+    cr_assert_str_eq (job->spec.argv[0], "sleep");
+    cr_assert_str_eq (job->spec.argv[1], "60");
+    cr_assert_null (job->spec.argv[2]);
+    cr_assert_null (job->next_pending, "the queue link is not the store's");
+    cr_assert (job->kill_sent);
+    cr_assert_str_eq (job->reason, "why");
+    return 0;
+}
+
+Test (store_mem, keeps_deep_copies)
+{
+    sched_job_t job, other;
+    cphub_error_t err = {{0}};
+    int calls = 0;
+    loaded_t *l;
+
+    job_make (&job, 42, "acme");
+    job.kill_sent = true;
+    snprintf (job.reason, sizeof (job.reason), "why");
+    job_make (&other, 43, "acme");
+    job.next_pending = &other; /* the core's link must not be kept */
+    begin ();
+    put (&job);
+    commit ();
+
+    /* change and free everything the caller owns */
+    free (job.spec.argv[0]);
+    job.spec.argv[0] = strdup ("changed");
+    idset_set (job.cpus, 60);
+    job_free (&job);
+    memset (&job, 0xa5, sizeof (job));
+    job_free (&other);
+
+    cr_assert_eq (store_jobs_load (st, check_fields_cb, &calls, &err), 0, "%s",
+                  err.text);
+    cr_assert_eq (calls, 1);
+    l = load ();
+    cr_assert_str_eq (l->text[0], "acme job42 sleep 0-3 0-7 1 0");
+    cr_assert (l->next_pending_null);
+}
+
+Test (store_mem, script_jobs_and_no_allocation)
+{
+    sched_job_t job;
+    cphub_error_t err = {{0}};
+    loaded_t *l;
+
+    memset (&job, 0, sizeof (job));
+    jobspec_init (&job.spec);
+    cr_assert_eq (
+        jobspec_set_script (&job.spec, "#!/bin/sh\n#CPHUB -J scripted\ntrue\n", &err),
+        0, "%s", err.text);
+    job.id = 7;
+    snprintf (job.tenant, sizeof (job.tenant), "beta");
+    job.state = JOB_PENDING;
+    begin ();
+    put (&job);
+    commit ();
+    jobspec_clear (&job.spec);
+
+    l = load ();
+    cr_assert_eq (l->count, 1);
+    cr_assert_eq (l->states[0], JOB_PENDING);
+    cr_assert_str_eq (l->text[0], "beta scripted (script) - - - -",
+                      "a pending job has no allocation");
+}
+
+static int script_cb (const sched_job_t *job, void *arg)
+{
+    (void)arg;
+    cr_assert_not_null (job->spec.script);
+    cr_assert_str_eq (job->spec.script, "#!/bin/sh\necho hi\n");
+    return 0;
+}
+
+Test (store_mem, script_text_copied)
+{
+    sched_job_t job;
+    cphub_error_t err = {{0}};
+
+    memset (&job, 0, sizeof (job));
+    jobspec_init (&job.spec);
+    cr_assert_eq (jobspec_set_script (&job.spec, "#!/bin/sh\necho hi\n", &err), 0);
+    job.id = 1;
+    begin ();
+    put (&job);
+    commit ();
+    job.spec.script[2] = 'X';
+    jobspec_clear (&job.spec);
+    cr_assert_eq (store_jobs_load (st, script_cb, NULL, &err), 0, "%s", err.text);
+}
+
+Test (store_mem, load_stops_when_callback_fails)
+{
+    sched_job_t job;
+    cphub_error_t err = {{0}};
+    loaded_t l;
+
+    begin ();
+    for (uint64_t id = 1; id <= 5; id++) {
+        job_make (&job, id, "acme");
+        put (&job);
+        job_free (&job);
+    }
+    commit ();
+    memset (&l, 0, sizeof (l));
+    l.stop_after = 2;
+    errno = 0;
+    cr_assert_eq (store_jobs_load (st, load_cb, &l, &err), -1);
+    cr_assert_eq (errno, ECANCELED, "the callback's errno is kept");
+    cr_assert_eq (l.count, 2);
+    cr_assert (strstr (err.text, "job 3"), "%s", err.text);
+}
+
+Test (store_mem, empty_load)
+{
+    loaded_t *l = load ();
+    cr_assert_eq (l->count, 0);
+}
+
+Test (store_mem, many_jobs)
+{
+    sched_job_t job;
+    loaded_t *l;
+
+    job_make (&job, 0, "acme");
+    begin ();
+    for (uint64_t i = 0; i < 200; i++) {
+        job.id = (i * 7919) % 200 + 1; /* every id 1..200, out of order */
+        put (&job);
+    }
+    commit ();
+    job_free (&job);
+    l = load ();
+    cr_assert_eq (l->count, 200);
+    for (int i = 0; i < 200; i++)
+        cr_assert_eq (l->ids[i], (uint64_t)i + 1);
+}
+
+/* --- accounting ------------------------------------------------------------ */
+
+typedef struct acct_seen {
+    int count;
+    int stop_after;
+    store_acct_t recs[300];
+} acct_seen_t;
+
+static int acct_cb (const store_acct_t *rec, void *arg)
+{
+    acct_seen_t *s = arg;
+
+    if (s->stop_after && s->count == s->stop_after) {
+        errno = EINTR;
+        return -1;
+    }
+    cr_assert_lt (s->count, 300);
+    s->recs[s->count++] = *rec;
+    return 0;
+}
+
+static store_acct_t acct_make (uint64_t job_id, bool failed_run)
+{
+    store_acct_t rec = {
+        .job_id = job_id,
+        .run = failed_run ? 1 : 2,
+        .cores = 4,
+        .gpus = 1,
+        .start_time = 100.0,
+        .end_time = 110.0,
+        .state = failed_run ? JOB_NODE_FAIL : JOB_COMPLETED,
+        .core_seconds = 40.0,
+        .gpu_seconds = 10.0,
+        .failed_run = failed_run,
+    };
+    snprintf (rec.tenant, sizeof (rec.tenant), "acme");
+    snprintf (rec.node, sizeof (rec.node), "node%ju", (uintmax_t)job_id % 3);
+    return rec;
+}
+
+Test (store_mem, accounting_in_append_order)
+{
+    cphub_error_t err = {{0}};
+    acct_seen_t *seen = calloc (1, sizeof (*seen));
+    store_acct_t rec;
+
+    cr_assert_eq (store_acct_foreach (st, acct_cb, seen, &err), 0, "%s", err.text);
+    cr_assert_eq (seen->count, 0);
+    begin ();
+    /* a requeued job: its node failed, then it ran again */
+    rec = acct_make (9, true);
+    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
+    rec = acct_make (3, false);
+    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
+    rec = acct_make (9, false);
+    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
+    commit ();
+    /* the record was copied */
+    memset (&rec, 0, sizeof (rec));
+
+    cr_assert_eq (store_acct_foreach (st, acct_cb, seen, &err), 0, "%s", err.text);
+    cr_assert_eq (seen->count, 3);
+    cr_assert_eq (seen->recs[0].job_id, 9);
+    cr_assert (seen->recs[0].failed_run);
+    cr_assert_eq (seen->recs[0].state, JOB_NODE_FAIL);
+    cr_assert_eq (seen->recs[1].job_id, 3);
+    cr_assert_eq (seen->recs[0].run, 1);
+    cr_assert_eq (seen->recs[2].job_id, 9);
+    cr_assert_eq (seen->recs[2].run, 2);
+    cr_assert_not (seen->recs[2].failed_run);
+    cr_assert_str_eq (seen->recs[1].tenant, "acme");
+    cr_assert_str_eq (seen->recs[1].node, "node0");
+    cr_assert_eq (seen->recs[1].cores, 4);
+    cr_assert_eq (seen->recs[1].gpus, 1);
+    cr_assert_float_eq (seen->recs[1].core_seconds, 40.0, 1e-9);
+    cr_assert_float_eq (seen->recs[1].gpu_seconds, 10.0, 1e-9);
+    cr_assert_float_eq (seen->recs[1].end_time - seen->recs[1].start_time, 10.0, 1e-9);
+    free (seen);
+}
+
+Test (store_mem, accounting_grows_and_stops)
+{
+    cphub_error_t err = {{0}};
+    acct_seen_t *seen = calloc (1, sizeof (*seen));
+
+    for (int batch = 0; batch < 3; batch++) {
+        begin ();
+        for (uint64_t i = 0; i < 100; i++) {
+            store_acct_t rec = acct_make ((uint64_t)batch * 100 + i + 1, false);
+            cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
+        }
+        commit ();
+    }
+    cr_assert_eq (store_acct_foreach (st, acct_cb, seen, &err), 0, "%s", err.text);
+    cr_assert_eq (seen->count, 300);
+    for (int i = 0; i < 300; i++)
+        cr_assert_eq (seen->recs[i].job_id, (uint64_t)i + 1, "record %d", i);
+
+    memset (seen, 0, sizeof (*seen));
+    seen->stop_after = 10;
+    errno = 0;
+    cr_assert_eq (store_acct_foreach (st, acct_cb, seen, &err), -1);
+    cr_assert_eq (errno, EINTR);
+    cr_assert_eq (seen->count, 10);
+    cr_assert (strstr (err.text, "accounting"), "%s", err.text);
+    free (seen);
+}
+
+/* --- nodes ------------------------------------------------------------------ */
+
+static void desc_make (node_desc_t *d, const char *name, uint32_t ncores)
+{
+    node_desc_init (d);
+    snprintf (d->name, sizeof (d->name), "%s", name);
+    d->npackages = 1;
+    d->nnuma = 1;
+    cr_assert_not_null (d->numa_mem = calloc (1, sizeof (*d->numa_mem)));
+    d->numa_mem[0] = 8ULL << 30;
+    d->mem = 8ULL << 30;
+    d->ncores = ncores;
+    cr_assert_not_null (d->cores = calloc (ncores, sizeof (*d->cores)));
+    for (uint32_t i = 0; i < ncores; i++)
+        snprintf (d->cores[i].pus, sizeof (d->cores[i].pus), "%u", i);
+    snprintf (d->features, sizeof (d->features), "avx512");
+    snprintf (d->topology, sizeof (d->topology), "synthetic:core:%u pu:1", ncores);
+}
+
+#define NODES_MAX 8
+
+typedef struct nodes_seen {
+    int count;
+    char name[NODES_MAX][NODE_NAME_MAX + 1];
+    node_state_t state[NODES_MAX];
+    char reason[NODES_MAX][128];
+    uint32_t ncores[NODES_MAX];
+    char last_pus[NODES_MAX][64];
+    char features[NODES_MAX][256];
+    uint64_t mem[NODES_MAX];
+} nodes_seen_t;
+
+static int node_cb (const store_node_t *node, void *arg)
+{
+    nodes_seen_t *s = arg;
+    int i = s->count;
+
+    cr_assert_lt (i, NODES_MAX);
+    cr_assert_not_null (node->desc);
+    snprintf (s->name[i], sizeof (s->name[i]), "%s", node->desc->name);
+    s->state[i] = node->state;
+    snprintf (s->reason[i], sizeof (s->reason[i]), "%s",
+              node->reason ? node->reason : "");
+    s->ncores[i] = node->desc->ncores;
+    if (node->desc->ncores > 0)
+        snprintf (s->last_pus[i], sizeof (s->last_pus[i]), "%s",
+                  node->desc->cores[node->desc->ncores - 1].pus);
+    snprintf (s->features[i], sizeof (s->features[i]), "%s", node->desc->features);
+    s->mem[i] = node->desc->mem;
+    s->count++;
+    return 0;
+}
+
+static void assert_node_ops (void)
+{
+    cr_assert_not_null (st->ops->node_put, "store_mem has no node_put");
+    cr_assert_not_null (st->ops->nodes_load, "store_mem has no nodes_load");
+}
+
+Test (store_mem, nodes_put_and_load_in_name_order)
+{
+    cphub_error_t err = {{0}};
+    nodes_seen_t seen = {0};
+    node_desc_t a, b;
+    store_node_t na = {.desc = &b, .state = NODE_DOWN, .reason = ""};
+    store_node_t nb = {.desc = &a, .state = NODE_DRAIN, .reason = "new disks"};
+
+    assert_node_ops ();
+    desc_make (&a, "node1", 4);
+    desc_make (&b, "node2", 8);
+    errno = 0;
+    cr_assert_eq (store_node_put (st, &na, &err), -1, "a write outside a batch");
+    cr_assert_eq (errno, EINVAL);
+    begin ();
+    cr_assert_eq (store_node_put (st, &na, &err), 0, "%s", err.text);
+    cr_assert_eq (store_node_put (st, &nb, &err), 0, "%s", err.text);
+    commit ();
+    /* the store keeps copies */
+    node_desc_clear (&a);
+    node_desc_clear (&b);
+
+    cr_assert_eq (store_nodes_load (st, node_cb, &seen, &err), 0, "%s", err.text);
+    cr_assert_eq (seen.count, 2);
+    cr_assert_str_eq (seen.name[0], "node1");
+    cr_assert_eq (seen.state[0], NODE_DRAIN);
+    cr_assert_str_eq (seen.reason[0], "new disks");
+    cr_assert_eq (seen.ncores[0], 4);
+    cr_assert_str_eq (seen.last_pus[0], "3");
+    cr_assert_str_eq (seen.features[0], "avx512");
+    cr_assert_eq (seen.mem[0], 8ULL << 30);
+    cr_assert_str_eq (seen.name[1], "node2");
+    cr_assert_eq (seen.state[1], NODE_DOWN);
+    cr_assert_eq (seen.ncores[1], 8);
+}
+
+Test (store_mem, node_put_replaces)
+{
+    cphub_error_t err = {{0}};
+    nodes_seen_t seen = {0};
+    node_desc_t d;
+    store_node_t n = {.desc = &d, .state = NODE_DRAIN, .reason = "broken fan"};
+
+    assert_node_ops ();
+    desc_make (&d, "node1", 2);
+    begin ();
+    cr_assert_eq (store_node_put (st, &n, &err), 0, "%s", err.text);
+    commit ();
+    node_desc_clear (&d);
+
+    /* it came back with more cores and was resumed */
+    desc_make (&d, "node1", 6);
+    n.state = NODE_DOWN;
+    n.reason = "";
+    begin ();
+    cr_assert_eq (store_node_put (st, &n, &err), 0, "%s", err.text);
+    commit ();
+    node_desc_clear (&d);
+
+    cr_assert_eq (store_nodes_load (st, node_cb, &seen, &err), 0, "%s", err.text);
+    cr_assert_eq (seen.count, 1);
+    cr_assert_eq (seen.ncores[0], 6);
+    cr_assert_eq (seen.state[0], NODE_DOWN);
+    cr_assert_str_empty (seen.reason[0]);
+}
+
+Test (store_mem, next_id)
+{
+    cphub_error_t err = {{0}};
+    uint64_t next = 0;
+
+    cr_assert_not_null (st->ops->next_id_get, "store_mem has no next_id_get");
+    cr_assert_not_null (st->ops->next_id_set, "store_mem has no next_id_set");
+    cr_assert_eq (store_next_id_get (st, &next, &err), 0, "%s", err.text);
+    cr_assert_eq (next, 1, "an empty store starts at 1");
+    errno = 0;
+    cr_assert_eq (store_next_id_set (st, 5, &err), -1, "set outside a batch");
+    cr_assert_eq (errno, EINVAL);
+    begin ();
+    cr_assert_eq (store_next_id_set (st, 42, &err), 0, "%s", err.text);
+    commit ();
+    cr_assert_eq (store_next_id_get (st, &next, &err), 0, "%s", err.text);
+    cr_assert_eq (next, 42);
+}
+
+/* --- accounting totals for the report -------------------------------------- */
+
+typedef struct total {
+    char tenant[64];
+    char node[NODE_NAME_MAX + 1];
+    double core_seconds, gpu_seconds, first_start, last_end;
+} total_t;
+
+typedef struct totals {
+    int count;
+    total_t t[8];
+} totals_t;
+
+static int totals_cb (const store_acct_t *rec, void *arg)
+{
+    totals_t *s = arg;
+    total_t *t = NULL;
+
+    for (int i = 0; i < s->count && !t; i++)
+        if (!strcmp (s->t[i].tenant, rec->tenant) && !strcmp (s->t[i].node, rec->node))
+            t = &s->t[i];
+    if (!t) {
+        cr_assert_lt (s->count, 8);
+        t = &s->t[s->count++];
+        snprintf (t->tenant, sizeof (t->tenant), "%s", rec->tenant);
+        snprintf (t->node, sizeof (t->node), "%s", rec->node);
+    }
+    t->core_seconds += rec->core_seconds;
+    t->gpu_seconds += rec->gpu_seconds;
+    if (rec->start_time > 0 &&
+        (t->first_start == 0 || rec->start_time < t->first_start))
+        t->first_start = rec->start_time;
+    if (rec->end_time > t->last_end)
+        t->last_end = rec->end_time;
+    return 0;
+}
+
+static const total_t *total_of (const totals_t *s, const char *tenant, const char *node)
+{
+    for (int i = 0; i < s->count; i++)
+        if (!strcmp (s->t[i].tenant, tenant) && !strcmp (s->t[i].node, node))
+            return &s->t[i];
+    cr_assert_fail ("no totals for %s on %s", tenant, node);
+    return NULL;
+}
+
+Test (store_mem, accounting_totals)
+{
+    cphub_error_t err = {{0}};
+    totals_t s = {0};
+    store_acct_t rec;
+    const total_t *t;
+
+    begin ();
+    rec = acct_make (3, false); /* acme on node0, 100..110, 40 core-s */
+    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
+    rec = acct_make (6, false); /* acme on node0 again */
+    rec.start_time = 50.0;
+    rec.end_time = 300.0;
+    rec.core_seconds = 1000.0;
+    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
+    rec = acct_make (4, true); /* acme on node1 */
+    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
+    rec = acct_make (7, false); /* beta on node1 */
+    snprintf (rec.tenant, sizeof (rec.tenant), "beta");
+    rec.gpu_seconds = 5.0;
+    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
+    commit ();
+
+    cr_assert_eq (store_acct_totals (st, totals_cb, &s, &err), 0, "%s", err.text);
+    cr_assert_eq (s.count, 3);
+    t = total_of (&s, "acme", "node0");
+    cr_assert_float_eq (t->core_seconds, 1040.0, 1e-9);
+    cr_assert_float_eq (t->gpu_seconds, 20.0, 1e-9);
+    cr_assert_float_eq (t->first_start, 50.0, 1e-9);
+    cr_assert_float_eq (t->last_end, 300.0, 1e-9);
+    t = total_of (&s, "acme", "node1");
+    cr_assert_float_eq (t->core_seconds, 40.0, 1e-9);
+    t = total_of (&s, "beta", "node1");
+    cr_assert_float_eq (t->gpu_seconds, 5.0, 1e-9);
+}
