@@ -59,6 +59,9 @@ static const conf_setting_t settings[] = {
      "\"fifo\", \"easy\" or \"conservative\" (default easy)"},
     {"scheduler.backfill_reservations", CONF_INT,
      "conservative: waiting jobs that get a reservation (default 16)"},
+    {"scheduler.pass_interval", CONF_FLOAT,
+     "seconds between scheduling passes over a queue of more than 1000 "
+     "pending jobs; smaller queues pass after every change (default 0.05)"},
     {"scheduler.max_array_size", CONF_INT,
      "most elements of one job array (default and ceiling 10000)"},
     {"priority", CONF_GROUP, "how pending jobs are ordered (cphub priority ID)"},
@@ -347,6 +350,12 @@ static int load_durations (schedconf_t *cfg, const conf_t *c, cphub_error_t *err
     }
     cfg->core.heartbeat_timeout = (double)heartbeat;
     cfg->core.stall_after = (double)heartbeat / 2; /* see sched_config_t */
+    if (conf_get_float (c, "scheduler.pass_interval", 0.05, &cfg->core.pass_interval,
+                        err) < 0)
+        return -1;
+    if (cfg->core.pass_interval < 0 || cfg->core.pass_interval > 10)
+        return conf_fail (c, "scheduler.pass_interval", err,
+                          "must be between 0 and 10 seconds (e.g. 0.05)");
     cfg->core.default_walltime = def;
     cfg->core.max_walltime = max;
     return 0;

@@ -100,6 +100,7 @@ struct backfill {
     uint64_t passes;
     uint64_t seen_gen;
     double last_pass;
+    size_t last_pending; /* jobs the last pass ordered */
     double now;
 };
 
@@ -757,6 +758,9 @@ void backfill_pass (sched_t *s, double now)
     if (bf->passes > 0 && s->gen == bf->seen_gen && now >= bf->last_pass &&
         now - bf->last_pass < BACKFILL_REFRESH)
         return;
+    if (bf->passes > 0 && bf->last_pending > BACKFILL_SMALL_QUEUE && now >= bf->last_pass &&
+        now - bf->last_pass < s->cfg.pass_interval)
+        return; /* a large queue: the next pass takes this change along */
     if (policy == SCHED_BACKFILL_CONSERVATIVE)
         most = s->cfg.backfill_reservations > 0 ? s->cfg.backfill_reservations
                                                 : BACKFILL_DEFAULT_RESERVATIONS;
@@ -811,4 +815,5 @@ void backfill_pass (sched_t *s, double now)
     bf->passes++;
     bf->seen_gen = s->gen;
     bf->last_pass = now;
+    bf->last_pending = n;
 }

@@ -31,6 +31,8 @@
 
 #include "scheduler/core/sched.h"
 
+/* Pending jobs up to which a pass runs after every change (pass_interval). */
+#define BACKFILL_SMALL_QUEUE 1000
 /* Seconds after which a pass runs even when nothing changed. */
 #define BACKFILL_REFRESH 1.0
 /* Conservative reservations when the config says 0. */

@@ -73,6 +73,12 @@ typedef struct sched_config {
      * to be heard again before it goes DOWN. 0 = off (virtual time, where
      * ticks may be sparse); the daemon uses heartbeat_timeout / 2. */
     double stall_after;
+    /* A pass over a large queue (more than BACKFILL_SMALL_QUEUE jobs were
+     * pending at the last pass) runs at most once per pass_interval seconds,
+     * however many submits and exits arrive in between, so its cost is
+     * spread over many events instead of paid per loop turn. Small queues
+     * pass after every change (low latency on an idle hub). 0 = always. */
+    double pass_interval;
 } sched_config_t;
 
 /* A job as the core keeps it. The shell reads these fields (through

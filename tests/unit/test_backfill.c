@@ -368,3 +368,57 @@ Test (backfill, reservation_across_nodes)
     cr_assert (started (wide, NULL));
     cr_assert_eq (job (wide)->nothers, 1, "it spans both nodes");
 }
+
+/* With more than BACKFILL_SMALL_QUEUE jobs pending, a change (here a core
+ * freed by an exit) is taken in by the next pass once pass_interval has gone
+ * by, not by a pass per event; with a short queue it starts at once. */
+Test (backfill, large_queue_passes_once_per_interval)
+{
+    sched_config_t cfg = {
+        .default_walltime = 3600,
+        .max_walltime = 7 * 86400,
+        .backfill = SCHED_BACKFILL_EASY,
+        .pass_interval = 1.0,
+    };
+    uint64_t first, next;
+
+    s = sched_create (&cfg);
+    cr_assert_not_null (s);
+    add_node ("n1", 1, 0);
+    first = submit (1, 100, 0);
+    for (int i = 0; i < BACKFILL_SMALL_QUEUE + 10; i++)
+        submit (1, 100, 0);
+    next = first + 1;
+    sched_tick (s, 0);
+    cr_assert (started (first, "n1"));
+    drain ();
+    finish (first, 0.2);
+    sched_tick (s, 0.2); /* within the interval: deferred */
+    cr_assert_not (started (next, NULL), "a large queue passed before its interval");
+    cr_assert_eq (job (next)->state, JOB_PENDING);
+    sched_tick (s, 1.1); /* the interval is over: the pass takes the exit in */
+    cr_assert (started (next, "n1"));
+}
+
+Test (backfill, short_queue_passes_after_every_change)
+{
+    sched_config_t cfg = {
+        .default_walltime = 3600,
+        .max_walltime = 7 * 86400,
+        .backfill = SCHED_BACKFILL_EASY,
+        .pass_interval = 1.0,
+    };
+    uint64_t first, next;
+
+    s = sched_create (&cfg);
+    cr_assert_not_null (s);
+    add_node ("n1", 1, 0);
+    first = submit (1, 100, 0);
+    next = submit (1, 100, 0);
+    sched_tick (s, 0);
+    cr_assert (started (first, "n1"));
+    drain ();
+    finish (first, 0.2);
+    sched_tick (s, 0.2);
+    cr_assert (started (next, "n1"));
+}
