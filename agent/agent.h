@@ -22,6 +22,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "agent/cgroup.h"
 #include "agent/config.h"
 #include "agent/exec.h"
 #include "agent/topo.h"
@@ -74,6 +75,12 @@ typedef struct agent {
     uint32_t outbox_len;
     agent_report_t *unacked; /* exit reports sent, not yet known to be had */
     uint32_t unacked_len;
+
+    /* issue 4: isolation (isolation.c) */
+    bool switch_user;             /* root: jobs run as their tenants' users */
+    cgroup_layout_t cgroups;      /* per-job cgroups; none in use: no cgroups */
+    cgroup_device_t *gpu_devices; /* by GPU index, desc.ngpus entries */
+    size_t ngpu_devices;
 } agent_t;
 
 /* main.c: send m to the scheduler now. -1/ENOTCONN, EAGAIN (queue full). */
@@ -99,5 +106,13 @@ bool agent_outbox_has_exit (const agent_t *a, uint64_t id);
  * (room for outbox_len + unacked_len more ids). */
 void agent_outbox_held (const agent_t *a, node_desc_t *d);
 void agent_outbox_clear (agent_t *a);
+
+/* isolation.c (issue 4). At start, after the node is discovered: decide who
+ * jobs run as, find the GPUs' device nodes, set up per-job cgroups where
+ * the kernel offers them, log what applies and fill desc.isolation. -1 with
+ * err for a configured GPU device that is not a device node, ENOMEM. */
+int agent_isolation_setup (agent_t *a, cphub_error_t *err);
+/* At exit: remove the agent's empty cgroups, free the device table. */
+void agent_isolation_release (agent_t *a);
 
 #endif

@@ -50,6 +50,30 @@ static const conf_setting_t agent_settings[] = {
     {.path = "agent.gpus.[*].numa",
      .type = CONF_INT,
      .help = "the NUMA domain the GPU is attached to"},
+    {.path = "agent.gpus.[*].device",
+     .type = CONF_STRING,
+     .help = "the GPU's device node, denied to jobs not given it (default none)"},
+    {.path = "agent.users",
+     .type = CONF_LIST,
+     .help = "Unix users tenants' jobs run as (root agent), ( { tenant = \"tenant-a\"; "
+             "user = \"cphub-a\"; group = \"cphub-a\"; } ) (default none)"},
+    {.path = "agent.users.[*]", .type = CONF_GROUP, .help = "one tenant's user"},
+    {.path = "agent.users.[*].tenant", .type = CONF_STRING, .help = "the tenant"},
+    {.path = "agent.users.[*].user", .type = CONF_STRING, .help = "its Unix user"},
+    {.path = "agent.users.[*].group",
+     .type = CONF_STRING,
+     .help = "its Unix group (default: the user's primary group)"},
+    {.path = "agent.default_user",
+     .type = CONF_STRING,
+     .help = "the user of tenants not in users (default \"\": they are refused "
+             "once users is set)"},
+    {.path = "agent.cgroups",
+     .type = CONF_BOOL,
+     .help = "per-job cgroups (cpuset, memory, pids, devices) where the kernel "
+             "offers them (default true)"},
+    {.path = "agent.pids_max",
+     .type = CONF_INT,
+     .help = "processes a job may have at once, 0 for no limit (default 4096)"},
     {.path = "agent.state_dir",
      .type = CONF_STRING,
      .help = "where job directories are kept (default \"state/NAME\")"},
@@ -200,6 +224,7 @@ void agent_config_clear (agent_config_t *cfg)
     free (cfg->gpus);
     free (cfg->state_dir);
     free (cfg->log_file);
+    privsep_map_clear (&cfg->users);
     memset (cfg, 0, sizeof (*cfg));
 }
 
@@ -316,6 +341,68 @@ static int load_features (agent_config_t *cfg, const conf_t *c, cphub_error_t *e
     return 0;
 }
 
+/* A GPU's device node, resolved against the config's directory. */
+static int load_device (const conf_t *c,
+                        const char *path,
+                        const char *device,
+                        topo_gpu_t *gpu,
+                        cphub_error_t *err)
+{
+    char *abs = conf_resolve_path (c, device);
+    int n;
+
+    if (!abs)
+        return cphub_fail (err, ENOMEM, "out of memory");
+    n = snprintf (gpu->device, sizeof (gpu->device), "%s", abs);
+    free (abs);
+    if (n < 0 || (size_t)n >= sizeof (gpu->device))
+        return conf_fail (c, path, err, "the path is longer than %zu bytes",
+                          sizeof (gpu->device) - 1);
+    return 0;
+}
+
+/* users, default_user, cgroups, pids_max (issue 4). */
+static int load_isolation (agent_config_t *cfg, const conf_t *c, cphub_error_t *err)
+{
+    int n = conf_count (c, "agent.users");
+    const char *def;
+
+    for (int i = 0; i < n; i++) {
+        char tpath[48], upath[48], gpath[48];
+        const char *tenant, *user, *group;
+        cphub_error_t why = {""};
+
+        snprintf (tpath, sizeof (tpath), "agent.users.[%d].tenant", i);
+        snprintf (upath, sizeof (upath), "agent.users.[%d].user", i);
+        snprintf (gpath, sizeof (gpath), "agent.users.[%d].group", i);
+        if (conf_get_string (c, tpath, "", &tenant, err) < 0 ||
+            conf_get_string (c, upath, "", &user, err) < 0 ||
+            conf_get_string (c, gpath, "", &group, err) < 0)
+            return -1;
+        if (!tenant[0])
+            return conf_fail (c, tpath, err, "every entry of users names a tenant");
+        if (!user[0])
+            return conf_fail (c, upath, err, "tenant '%s' needs a user", tenant);
+        if (privsep_map_add (&cfg->users, tenant, user, group, &why) < 0)
+            return errno == ENOMEM ? cphub_fail (err, ENOMEM, "out of memory")
+                                   : conf_fail (c, upath, err, "%s", why.text);
+    }
+    if (conf_get_string (c, "agent.default_user", "", &def, err) < 0)
+        return -1;
+    if (def[0]) {
+        cphub_error_t why = {""};
+        if (privsep_map_set_default (&cfg->users, def, &why) < 0)
+            return conf_fail (c, "agent.default_user", err, "%s", why.text);
+    }
+    if (conf_get_bool (c, "agent.cgroups", true, &cfg->cgroups, err) < 0 ||
+        conf_get_int (c, "agent.pids_max", 4096, &cfg->pids_max, err) < 0)
+        return -1;
+    if (cfg->pids_max < 0)
+        return conf_fail (c, "agent.pids_max", err,
+                          "must be 0 (no limit) or a number of processes");
+    return 0;
+}
+
 static int load_gpus (agent_config_t *cfg, const conf_t *c, cphub_error_t *err)
 {
     int n = conf_count (c, "agent.gpus");
@@ -332,10 +419,17 @@ static int load_gpus (agent_config_t *cfg, const conf_t *c, cphub_error_t *err)
         const char *name;
         int64_t numa;
 
+        char dpath[64];
+        const char *device;
+
         snprintf (path, sizeof (path), "agent.gpus.[%d].name", i);
         snprintf (npath, sizeof (npath), "agent.gpus.[%d].numa", i);
+        snprintf (dpath, sizeof (dpath), "agent.gpus.[%d].device", i);
         if (conf_get_string (c, path, "", &name, err) < 0 ||
-            conf_get_int (c, npath, 0, &numa, err) < 0)
+            conf_get_int (c, npath, 0, &numa, err) < 0 ||
+            conf_get_string (c, dpath, "", &device, err) < 0)
+            return -1;
+        if (device[0] && load_device (c, dpath, device, &cfg->gpus[i], err) < 0)
             return -1;
         if (!valid_name (name, sizeof (cfg->gpus[i].name) - 1))
             return conf_fail (c, path, err,
@@ -449,7 +543,7 @@ int agent_config_load (agent_config_t *cfg,
     if (load_name (cfg, c, flags, err) < 0 || load_strings (cfg, c, err) < 0 ||
         load_features (cfg, c, err) < 0 || load_gpus (cfg, c, err) < 0 ||
         load_numbers (cfg, c, err) < 0 || load_log_file (cfg, c, err) < 0 ||
-        apply_flags (cfg, flags, err) < 0)
+        load_isolation (cfg, c, err) < 0 || apply_flags (cfg, flags, err) < 0)
         goto error;
     conf_destroy (c);
     return 0;

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "agent/privsep.h"
 #include "agent/topo.h"
 #include "cphub/error.h"
 #include "cphub/log.h"
@@ -47,6 +48,10 @@ typedef struct agent_config {
     int64_t kill_grace;         /* seconds, >= 0 */
     log_level_t log_level;
     char *log_file; /* NULL: stderr */
+    /* issue 4: isolation on the node */
+    privsep_map_t users; /* users = ( { tenant; user; group; } ), default_user */
+    bool cgroups;        /* cgroups = true: per-job cgroups where available */
+    int64_t pids_max;    /* processes per job; 0 = no limit */
 } agent_config_t;
 
 /* The config file used when -c is not given. */

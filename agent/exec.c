@@ -36,6 +36,7 @@
 #include "agent/exec_int.h"
 #include "agent/jobdir.h"
 #include "agent/shepherd.h"
+#include "cphub/idset.h"
 #include "cphub/jobspec.h"
 #include "cphub/parse.h"
 
@@ -52,6 +53,8 @@ static const char *const stage_text[SHEPHERD_STAGE_COUNT] = {
     [SHEPHERD_STAGE_MEMBIND] = "bind memory to NUMA domains",
     [SHEPHERD_STAGE_EXEC] = "execute",
     [SHEPHERD_STAGE_LOST] = "start the job (its shepherd ended without a word)",
+    [SHEPHERD_STAGE_CGROUP] = "join the job's cgroups",
+    [SHEPHERD_STAGE_USER] = "switch to the tenant's user",
 };
 
 /* Everything the job's process needs, prepared by the agent. */
@@ -66,6 +69,10 @@ typedef struct launch {
     hwloc_bitmap_t cpuset;  /* NULL: do not bind cpus */
     hwloc_bitmap_t nodeset; /* NULL: do not bind memory */
     int fd_in, fd_out, fd_err;
+    /* issue 4 */
+    bool become; /* switch to ident before exec */
+    privsep_ident_t ident;
+    cgroup_job_t cgroup; /* ndirs 0: none */
 } launch_t;
 
 double exec_mono_now (void)
@@ -96,6 +103,35 @@ static int mkdir_p (const char *path, mode_t mode)
     if (mkdir (buf, mode) < 0 && errno != EEXIST)
         return -1;
     return 0;
+}
+
+/* Jobs run as tenants' users (issue 4) enter their directories through
+ * jobs_dir: it and every directory above it must let others search it
+ * (jobs_dir itself is made 0711: searchable, not listable). */
+static int jobs_dir_reachable (const char *jobs_dir, cphub_error_t *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    if (chmod (jobs_dir, 0711) < 0)
+        return cphub_fail (err, errno, "cannot make '%s' mode 0711: %s", jobs_dir,
+                           strerror (errno));
+    snprintf (path, sizeof (path), "%s", jobs_dir);
+    for (;;) {
+        char *slash;
+
+        if (stat (path, &st) < 0)
+            return cphub_fail (err, errno, "cannot check '%s': %s", path,
+                               strerror (errno));
+        if (!(st.st_mode & S_IXOTH))
+            return cphub_fail (err, EACCES,
+                               "jobs run as tenants' users cannot reach %s: %s is mode "
+                               "%04o (chmod o+x it)",
+                               jobs_dir, path, (unsigned)(st.st_mode & 07777));
+        if (!(slash = strrchr (path, '/')) || strcmp (path, "/") == 0)
+            return 0;
+        slash[slash == path ? 1 : 0] = '\0'; /* the parent; "/" last */
+    }
 }
 
 /* Make sure descriptors 0-2 are open, so that files the agent opens never
@@ -135,17 +171,26 @@ exec_t *exec_create (const exec_config_t *cfg,
     x->kill_grace = cfg->kill_grace;
     x->group_alive = cfg->group_alive;
     x->probe_arg = cfg->probe_arg;
+    x->users = cfg->users;
+    x->switch_user = cfg->switch_user && privsep_map_configured (cfg->users);
+    x->cgroups = cfg->cgroups;
+    x->pids_max = cfg->pids_max;
+    x->gpu_devices = cfg->gpu_devices;
+    x->ngpu_devices = cfg->ngpu_devices;
     if (snprintf (path, sizeof (path), "%s/jobs", cfg->state_dir) >=
         (int)sizeof (path)) {
         cphub_fail (err, ENAMETOOLONG, "state_dir '%s' is too long", cfg->state_dir);
         goto error;
     }
-    if (mkdir_p (path, 0700) < 0 || !(abs = realpath (path, NULL))) {
+    if (mkdir_p (path, x->switch_user ? 0711 : 0700) < 0 ||
+        !(abs = realpath (path, NULL))) {
         cphub_fail (err, errno, "cannot create the job directory '%s': %s", path,
                     strerror (errno));
         goto error;
     }
     x->jobs_dir = abs;
+    if (x->switch_user && jobs_dir_reachable (x->jobs_dir, err) < 0)
+        goto error;
     pw = getpwuid (getuid ());
     x->home = strdup (pw && pw->pw_dir ? pw->pw_dir : "/");
     x->user = pw && pw->pw_name ? strdup (pw->pw_name) : NULL;
@@ -276,9 +321,14 @@ static int launch_env (const exec_t *x,
         snprintf (name, sizeof (name), "%s", run->spec.name);
     else
         jobspec_command_summary (&run->spec, name, sizeof (name));
+    /* A job run as its tenant's user has its directory for a home. */
+    const char *home = l->become ? l->dir : x->home;
+    const char *user = l->become ? l->ident.user : x->user;
+
     if (env_add (l, "PATH", "/usr/local/bin:/usr/bin:/bin") < 0 ||
-        env_add (l, "HOME", x->home) < 0 || env_add (l, "USER", x->user) < 0 ||
-        env_add (l, "LANG", "C.UTF-8") < 0 || env_add (l, "CPHUB_JOB_ID", id) < 0 ||
+        env_add (l, "HOME", home) < 0 || env_add (l, "USER", user) < 0 ||
+        env_add (l, "LOGNAME", user) < 0 || env_add (l, "LANG", "C.UTF-8") < 0 ||
+        env_add (l, "CPHUB_JOB_ID", id) < 0 ||
         env_add (l, "CPHUB_JOB_NAME", name) < 0 ||
         env_add (l, "CPHUB_NODE", x->node) < 0 ||
         env_add (l, "CPHUB_CPUS", run->cpus) < 0 ||
@@ -293,13 +343,32 @@ static int launch_env (const exec_t *x,
     return 0;
 }
 
+/* Create path afresh for the job: what an earlier run left there (a
+ * symbolic link its user planted, say) is removed, never followed; a job
+ * run as its tenant's user owns the file. */
+static int create_file (const launch_t *l, const char *path, mode_t mode)
+{
+    int fd, saved;
+
+    if (unlink (path) < 0 && errno != ENOENT)
+        return -1;
+    fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd >= 0 && l->become && fchown (fd, l->ident.uid, l->ident.gid) < 0) {
+        saved = errno;
+        close (fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
 static int open_output (const launch_t *l, const char *name, cphub_error_t *err)
 {
     char path[PATH_MAX];
     int fd;
 
     snprintf (path, sizeof (path), "%s/%s", l->dir, name);
-    fd = open (path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    fd = create_file (l, path, 0600);
     if (fd < 0)
         cphub_fail (err, errno, "cannot create '%s': %s", path, strerror (errno));
     return fd;
@@ -311,7 +380,7 @@ static int write_script (launch_t *l, const char *text, cphub_error_t *err)
     int fd;
 
     snprintf (l->script, sizeof (l->script), "%s/script", l->dir);
-    fd = open (l->script, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0700);
+    fd = create_file (l, l->script, 0700);
     if (fd < 0)
         return cphub_fail (err, errno, "cannot write the job script '%s': %s",
                            l->script, strerror (errno));
@@ -350,6 +419,61 @@ static void launch_clear (launch_t *l)
     }
 }
 
+/* Who the job runs as (issue 4): with a users map, its tenant must have a
+ * user; a root agent resolves it to switch to it before exec. */
+static int launch_user (const exec_t *x,
+                        const msg_job_run_t *run,
+                        launch_t *l,
+                        cphub_error_t *err)
+{
+    cphub_error_t why = {""};
+    const char *user, *group;
+
+    if (!privsep_map_configured (x->users))
+        return 0;
+    if (privsep_map_lookup (x->users, run->tenant, &user, &group) < 0)
+        return cphub_fail (err, EPERM, "tenant %s has no Unix user on %s", run->tenant,
+                           x->node);
+    if (!x->switch_user)
+        return 0; /* not root: the job runs as the agent */
+    if (privsep_resolve (user, group, &l->ident, &why) < 0)
+        return cphub_fail (err, errno, "%s on %s", why.text, x->node);
+    l->become = true;
+    return 0;
+}
+
+/* The job's cgroups (issue 4): cpuset = its cpus on a real topology, its
+ * NUMA nodes, its memory, the pids limit, and no GPU it was not given. */
+static int launch_cgroup (const exec_t *x,
+                          const msg_job_run_t *run,
+                          launch_t *l,
+                          cphub_error_t *err)
+{
+    cgroup_device_t deny[NODE_GPUS_MAX];
+    cgroup_limits_t lim = {.id = run->id, .mem = run->mem, .pids_max = x->pids_max};
+    char mems[256] = "";
+    idset_t *given = NULL;
+    int rc;
+
+    if (!x->cgroups || !cgroup_layout_any (x->cgroups))
+        return 0;
+    if (topo_binding (x->topo) && run->cpus[0])
+        lim.cpus = run->cpus;
+    if (l->nodeset &&
+        hwloc_bitmap_list_snprintf (mems, sizeof (mems), l->nodeset) > 0 &&
+        strlen (mems) < sizeof (mems) - 1)
+        lim.mems = mems;
+    if (x->ngpu_devices > 0 && !(given = idset_decode (run->gpus, err)))
+        return -1;
+    for (size_t i = 0; i < x->ngpu_devices && i < NODE_GPUS_MAX; i++)
+        if (x->gpu_devices[i].type && !idset_test (given, (int)i))
+            deny[lim.ndeny++] = x->gpu_devices[i];
+    lim.deny = deny;
+    rc = cgroup_job_create (x->cgroups, &lim, &l->cgroup, err);
+    idset_destroy (given);
+    return rc;
+}
+
 static int launch_prepare (const exec_t *x,
                            const msg_job_run_t *run,
                            launch_t *l,
@@ -358,9 +482,15 @@ static int launch_prepare (const exec_t *x,
     if (snprintf (l->dir, sizeof (l->dir), "%s/%" PRIu64, x->jobs_dir, run->id) >=
         (int)sizeof (l->dir))
         return cphub_fail (err, ENAMETOOLONG, "job directory path is too long");
+    if (launch_user (x, run, l, err) < 0)
+        return -1;
     if (mkdir (l->dir, 0700) < 0 && (errno != EEXIST || chmod (l->dir, 0700) < 0))
         return cphub_fail (err, errno, "cannot create the job directory '%s': %s",
                            l->dir, strerror (errno));
+    /* jobs_dir is the agent's: l->dir is not a link a job could have made */
+    if (l->become && chown (l->dir, l->ident.uid, l->ident.gid) < 0)
+        return cphub_fail (err, errno, "cannot give the job directory '%s' to %s: %s",
+                           l->dir, l->ident.user, strerror (errno));
     /* What an earlier run of this id left must not pass for this run's. */
     if (jobdir_remove (l->dir, JOBDIR_PID) < 0 ||
         jobdir_remove (l->dir, JOBDIR_STATUS) < 0 ||
@@ -379,6 +509,8 @@ static int launch_prepare (const exec_t *x,
     if (launch_env (x, run, l, err) < 0 ||
         topo_binding_sets (x->topo, run->cpus, run->mems, &l->cpuset, &l->nodeset,
                            err) < 0)
+        return -1;
+    if (launch_cgroup (x, run, l, err) < 0)
         return -1;
     if ((l->fd_in = open ("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
         return cphub_fail (err, errno, "cannot open /dev/null: %s", strerror (errno));
@@ -405,11 +537,17 @@ static void job_bind (void *arg)
         shepherd_fail (SHEPHERD_STAGE_MEMBIND);
 }
 
-/* In the job's process, a vfork child of its shepherd: execute. */
+/* In the job's process, a vfork child of its shepherd: join the job's
+ * cgroups, become the tenant's user (while still root: the cgroup files are
+ * root's), execute. */
 static void job_exec (void *arg)
 {
     const launch_t *l = arg;
 
+    if (l->cgroup.ndirs > 0 && cgroup_job_join (&l->cgroup) < 0)
+        shepherd_fail (SHEPHERD_STAGE_CGROUP);
+    if (l->become && privsep_become (&l->ident) < 0)
+        shepherd_fail (SHEPHERD_STAGE_USER);
     environ = (char **)l->env;
     if (l->script[0])
         execve (l->script, l->argv, (char *const *)l->env);
@@ -474,13 +612,15 @@ int exec_start (exec_t *x,
                             .walltime = run->spec.walltime > 0 ? run->spec.walltime : 0,
                             .bind = job_bind,
                             .exec = job_exec,
-                            .arg = &l};
+                            .arg = &l,
+                            .cgroup = l.cgroup.ndirs > 0 ? &l.cgroup : NULL};
     if (shepherd_spawn (&sl, &started, &stage) < 0) {
         saved = errno;
         start_failed_text (&l, run, stage, saved, err);
         errno = saved;
         goto error;
     }
+    l.cgroup.ndirs = 0; /* the shepherd removes them */
     job->id = run->id;
     job->pid = started.pid;
     job->shepherd = started.shepherd;
@@ -497,6 +637,10 @@ int exec_start (exec_t *x,
     return 0;
 error:
     saved = errno;
+    if (l.cgroup.ndirs > 0) {
+        cgroup_job_kill (&l.cgroup);
+        cgroup_job_remove (&l.cgroup);
+    }
     launch_clear (&l);
     free (job);
     errno = saved;

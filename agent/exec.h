@@ -13,6 +13,7 @@
  * process group that is signalled as a whole), the clean environment of the
  * brief, cwd = its directory, CPU and memory binding when the topology is
  * real (on synthetic and XML topologies binding is recorded, not applied),
+ * its own cgroups and its tenant's Unix user where configured (issue 4),
  * and then executes. Anything that fails before exec is reported back, so
  * exec_start() fails with a clear text instead of a job that exits 127.
  *
@@ -31,6 +32,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "agent/cgroup.h"
+#include "agent/privsep.h"
 #include "agent/topo.h"
 #include "cphub/error.h"
 #include "cphub/msg.h"
@@ -48,6 +51,21 @@ typedef struct exec_config {
      * looks at /proc (jobdir_group_alive). */
     exec_probe_f group_alive;
     void *probe_arg;
+    /* issue 4: isolation; all zero: jobs run as the agent's user, without
+     * cgroups. The pointers are borrowed and must outlive the exec_t. When
+     * users names a user for some tenant, a job of a tenant it does not map
+     * fails to start ("tenant tenant-x has no Unix user on node1"); with
+     * switch_user (the agent is root) a mapped job runs as its user, with
+     * HOME its directory, which that user owns (mode 0700), as it does the
+     * job's output files. */
+    const privsep_map_t *users;
+    bool switch_user;
+    const cgroup_layout_t *cgroups; /* NULL or nothing in use: no cgroups */
+    int64_t pids_max;               /* per job; 0: no limit */
+    /* The device node of each GPU by index (type 0: none known); the job's
+     * devices cgroup denies those of GPUs it was not given. */
+    const cgroup_device_t *gpu_devices;
+    size_t ngpu_devices;
 } exec_config_t;
 
 /* Called once for every job that ends after a successful exec_start(), from

@@ -134,6 +134,13 @@ static void job_classify (const exec_job_t *job,
         e->signal = WTERMSIG (st->status);
     if (job->timed_out || job->cancelled) {
         kill_text (job, e);
+    } else if (st->oom_kills > 0) {
+        /* issue 4: the OOM killer struck in the job's memory cgroup */
+        e->kind = EXIT_OOM;
+        snprintf (e->text, sizeof (e->text),
+                  "out of memory: the kernel killed %" PRIu64
+                  " process%s of the job at its memory limit",
+                  st->oom_kills, st->oom_kills == 1 ? "" : "es");
     } else if (WIFSIGNALED (st->status)) {
         e->kind = EXIT_SIGNALED;
         snprintf (e->text, sizeof (e->text), "killed by signal %d (%s)", e->signal,

@@ -69,6 +69,13 @@ struct exec {
     int epfd; /* the signalfd and adopted shepherds' pidfds */
     char *home;
     char *user;
+    /* issue 4: isolation, as exec_config_t has it (borrowed) */
+    const privsep_map_t *users;
+    bool switch_user;
+    const cgroup_layout_t *cgroups;
+    int64_t pids_max;
+    const cgroup_device_t *gpu_devices;
+    size_t ngpu_devices;
     exec_job_t *by_id;
     exec_job_t *by_shepherd;
 };

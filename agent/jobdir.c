@@ -18,6 +18,7 @@
 #include <stdio.h> /* rename */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define RECORD_MAX 8192
@@ -140,6 +141,16 @@ static int write_all (int fd, const char *buf, size_t len)
     return 0;
 }
 
+/* A record is a regular file of this process's user with one link: not
+ * something the job's user put in its directory in its place (issue 4). */
+static bool record_trusted (int fd)
+{
+    struct stat st;
+
+    return fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && st.st_uid == geteuid () &&
+           st.st_nlink == 1;
+}
+
 /* Write o to dir/name.tmp and rename it over dir/name. */
 static int record_write (const char *dir, const char *name, const out_t *o)
 {
@@ -153,7 +164,12 @@ static int record_write (const char *dir, const char *name, const out_t *o)
     if (path_of (path, sizeof (path), dir, name, "") < 0 ||
         path_of (tmp, sizeof (tmp), dir, name, ".tmp") < 0)
         return -1;
-    if ((fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+    /* The directory may belong to the job's user (issue 4): never follow or
+     * reuse what is there, such as a symbolic link planted as NAME.tmp. */
+    if (unlink (tmp) < 0 && errno != ENOENT)
+        return -1;
+    if ((fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) <
+        0)
         return -1;
     if (write_all (fd, o->buf, o->len) < 0) {
         saved = errno;
@@ -186,6 +202,7 @@ static const char *const kind_names[] = {
     [EXIT_CANCELLED] = "cancelled",
     [EXIT_START_FAILED] = "start_failed",
     [EXIT_LOST] = "lost",
+    [EXIT_OOM] = "oom",
 };
 #define KIND_COUNT (sizeof (kind_names) / sizeof (kind_names[0]))
 
@@ -231,8 +248,13 @@ int jobdir_pid_kill (const char *dir, jobdir_kill_t kind)
     out_str (&o, "\n");
     if (path_of (path, sizeof (path), dir, JOBDIR_PID, "") < 0)
         return -1;
-    if ((fd = open (path, O_WRONLY | O_APPEND | O_CLOEXEC)) < 0)
+    if ((fd = open (path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)) < 0)
         return -1;
+    if (!record_trusted (fd)) {
+        close (fd);
+        errno = EPROTO;
+        return -1;
+    }
     rc = write_all (fd, o.buf, o.len);
     saved = errno;
     close (fd);
@@ -250,6 +272,7 @@ int jobdir_status_write (const char *dir, const jobdir_status_t *s)
     line_seconds (&o, "end_time", s->end_time);
     line_seconds (&o, "cpu_time", s->cpu_time);
     line_u64 (&o, "max_rss", s->max_rss);
+    line_u64 (&o, "oom_kills", s->oom_kills);
     return record_write (dir, JOBDIR_STATUS, &o);
 }
 
@@ -327,6 +350,7 @@ static const kv_field_t status_fields[] = {
     KV (jobdir_status_t, end_time, KV_DOUBLE, true),
     KV (jobdir_status_t, cpu_time, KV_DOUBLE, false),
     KV (jobdir_status_t, max_rss, KV_U64, false),
+    KV (jobdir_status_t, oom_kills, KV_U64, false),
     {.key = NULL},
 };
 
@@ -419,8 +443,16 @@ static int record_read (const char *dir,
 
     if (path_of (path, sizeof (path), dir, name, "") < 0)
         return -1;
-    if ((fd = open (path, O_RDONLY | O_CLOEXEC)) < 0)
+    if ((fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+        if (errno == ELOOP)
+            errno = EPROTO; /* a symbolic link is no record */
         return -1;
+    }
+    if (!record_trusted (fd)) {
+        close (fd);
+        errno = EPROTO;
+        return -1;
+    }
     while (len < sizeof (buf) - 1 &&
            ((n = read (fd, buf + len, sizeof (buf) - 1 - len)) > 0 ||
             (n < 0 && errno == EINTR)))

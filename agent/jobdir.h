@@ -20,6 +20,10 @@
  *           wait status, the end time, CPU time and peak memory;
  *   exit    the exit report (msg_job_exit_t) the agent sends, kept until the
  *           scheduler acknowledges it (job.exit.ack), then removed.
+ * The job's user may own the directory (issue 4): writers never follow a
+ * symbolic link or reuse a file they find, and readers take only a regular
+ * file with one link owned by the agent's user (else EPROTO), so that what
+ * a job puts there never passes for a record.
  * The writers used by the shepherd (jobdir_pid_write, jobdir_status_write,
  * jobdir_proc_stat) only make system calls and format numbers by hand, so
  * they are safe between fork and exit in a child of a threaded agent.
@@ -53,10 +57,11 @@ typedef struct jobdir_pid {
 } jobdir_pid_t;
 
 typedef struct jobdir_status {
-    int status;       /* as from wait4() */
-    double end_time;  /* epoch seconds */
-    double cpu_time;  /* user + system seconds */
-    uint64_t max_rss; /* bytes */
+    int status;         /* as from wait4() */
+    double end_time;    /* epoch seconds */
+    double cpu_time;    /* user + system seconds */
+    uint64_t max_rss;   /* bytes */
+    uint64_t oom_kills; /* processes the OOM killer took in its cgroup */
 } jobdir_status_t;
 
 /* What /proc/PID/stat says: state ('R', 'S', 'Z', ...), process group and

@@ -226,6 +226,23 @@ static void on_job_kill (agent_t *a, const msg_t *m)
     send_exit (a, &e);
 }
 
+/* Open a job's output file: a regular file with one link, never what a
+ * link the job's user (who owns the directory, issue 4) put in its place
+ * points to. fd, or -1/errno (EPERM: not such a file). */
+static int output_open (const char *path, struct stat *st)
+{
+    int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+    if (fd < 0)
+        return -1;
+    if (fstat (fd, st) < 0 || !S_ISREG (st->st_mode) || st->st_nlink != 1) {
+        close (fd);
+        errno = EPERM;
+        return -1;
+    }
+    return fd;
+}
+
 /* Read up to max bytes at offset from the job's output file into d. */
 static void logs_read (agent_t *a, const msg_logs_req_t *q, msg_logs_data_t *d)
 {
@@ -238,7 +255,7 @@ static void logs_read (agent_t *a, const msg_logs_req_t *q, msg_logs_data_t *d)
 
     d->offset = q->offset;
     if (exec_output_path (a->exec, q->id, q->stream, path, sizeof (path)) < 0 ||
-        (fd = open (path, O_RDONLY | O_CLOEXEC)) < 0 || fstat (fd, &st) < 0) {
+        (fd = output_open (path, &st)) < 0) {
         d->code = errno == ENOENT || errno == ENAMETOOLONG ? ENOENT : errno;
         if (d->code == ENOENT)
             snprintf (d->text, sizeof (d->text), "no output for job %" PRIu64 " on %s",
@@ -501,7 +518,13 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
 {
     exec_config_t xc = {.state_dir = a->cfg.state_dir,
                         .node = a->cfg.name,
-                        .kill_grace = a->cfg.kill_grace};
+                        .kill_grace = a->cfg.kill_grace,
+                        .users = &a->cfg.users,
+                        .switch_user = a->switch_user,
+                        .cgroups = &a->cgroups,
+                        .pids_max = a->cfg.pids_max,
+                        .gpu_devices = a->gpu_devices,
+                        .ngpu_devices = a->ngpu_devices};
     uint32_t adopted = 0, reported = 0;
     sigset_t stop;
 
@@ -535,6 +558,7 @@ static void agent_teardown (agent_t *a)
     exec_destroy (a->exec);
     if (a->sigfd >= 0)
         close (a->sigfd);
+    agent_isolation_release (a);
     node_desc_clear (&a->desc);
     topo_destroy (a->topo);
     agent_config_clear (&a->cfg);
@@ -542,9 +566,11 @@ static void agent_teardown (agent_t *a)
 
 static int agent_run (agent_t *a)
 {
-    log_info ("cphub-agent %s starting: scheduler %s, topology %s, %u cores, state %s",
-              a->cfg.name, a->cfg.scheduler, a->desc.topology, a->desc.ncores,
-              exec_jobs_dir (a->exec));
+    log_info (
+        "cphub-agent %s starting: scheduler %s, topology %s, %u cores, state %s, "
+        "isolation %s",
+        a->cfg.name, a->cfg.scheduler, a->desc.topology, a->desc.ncores,
+        exec_jobs_dir (a->exec), a->desc.isolation);
     send_register (a);
     while (!a->stop) {
         int timeout = timers (a);
@@ -603,7 +629,7 @@ int main (int argc, char **argv)
                  a.cfg.log_file, strerror (errno));
         goto done;
     }
-    if (agent_connect (&a, &err) < 0) {
+    if (agent_isolation_setup (&a, &err) < 0 || agent_connect (&a, &err) < 0) {
         log_err ("%s", err.text);
         goto done;
     }

@@ -144,6 +144,31 @@ static int wait_job (pid_t job)
     }
 }
 
+/* The job's process has ended: KILL what is left in its cgroups (processes
+ * that left its process group too) until they are empty, for about five
+ * seconds at most, reaping those that were the shepherd's; then read the
+ * OOM killer's count and remove the groups, and the agent's own groups if
+ * the agent that started the job is gone (else it keeps them for its next
+ * job). */
+static uint64_t cgroup_end (const cgroup_job_t *cg, pid_t agent)
+{
+    struct timespec nap = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+    uint64_t oom;
+
+    for (int round = 0; round < 500; round++) {
+        int left = cgroup_job_kill (cg);
+        while (waitpid (-1, NULL, WNOHANG) > 0)
+            ;
+        if (left <= 0)
+            break;
+        nanosleep (&nap, NULL);
+    }
+    oom = cgroup_job_oom_kills (cg);
+    if (cgroup_job_remove (cg) == 0 && getppid () != agent)
+        cgroup_job_release_bases (cg);
+    return oom;
+}
+
 static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
 {
     report_t started = {.kind = REPORT_STARTED};
@@ -153,7 +178,7 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
     struct timespec ts;
     struct rusage ru;
     sigset_t all;
-    pid_t job;
+    pid_t job, agent = getppid ();
     int null;
 
     /* Only KILL and STOP reach the shepherd; the job resets its mask. */
@@ -202,6 +227,8 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
     }
 
     st.status = wait_job (job);
+    if (l->cgroup)
+        st.oom_kills = cgroup_end (l->cgroup, agent);
     clock_gettime (CLOCK_REALTIME, &ts);
     st.end_time = epoch (&ts);
     if (getrusage (RUSAGE_CHILDREN, &ru) == 0) {

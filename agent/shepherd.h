@@ -30,6 +30,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "agent/cgroup.h"
+
 /* Where a start failed. */
 typedef enum {
     SHEPHERD_STAGE_FORK = 0, /* forking the shepherd or the job */
@@ -39,7 +41,9 @@ typedef enum {
     SHEPHERD_STAGE_CPUBIND,
     SHEPHERD_STAGE_MEMBIND,
     SHEPHERD_STAGE_EXEC,
-    SHEPHERD_STAGE_LOST, /* the shepherd ended without saying why */
+    SHEPHERD_STAGE_LOST,   /* the shepherd ended without saying why */
+    SHEPHERD_STAGE_CGROUP, /* joining the job's cgroups (issue 4) */
+    SHEPHERD_STAGE_USER,   /* switching to the tenant's user (issue 4) */
     SHEPHERD_STAGE_COUNT
 } shepherd_stage_t;
 
@@ -57,6 +61,10 @@ typedef struct shepherd_launch {
     shepherd_exec_f bind; /* may be NULL */
     shepherd_exec_f exec;
     void *arg;
+    /* issue 4: the job's cgroups, NULL if none. When the job's process has
+     * ended the shepherd kills what is left in them, records in the status
+     * file how many processes the OOM killer took, and removes them. */
+    const cgroup_job_t *cgroup;
 } shepherd_launch_t;
 
 typedef struct shepherd_started {

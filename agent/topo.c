@@ -269,7 +269,8 @@ static int describe_gpus (hwloc_topology_t hw,
         return cphub_fail (err, ENOMEM, "out of memory");
     while ((osdev = hwloc_get_next_osdev (hw, osdev))) {
         node_gpu_t *gpu = &out->gpus[out->ngpus];
-        if (gpu_kind (osdev) != best)
+        /* best < 0: no GPU found (gpu_kind is -1 for every other device) */
+        if (best < 0 || gpu_kind (osdev) != best)
             continue;
         snprintf (gpu->name, sizeof (gpu->name), "%s", osdev->name);
         gpu->numa = obj_numa (hw, hwloc_get_non_io_ancestor_obj (hw, osdev));

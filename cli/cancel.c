@@ -11,33 +11,29 @@
 
 #include "cli/cli.h"
 
-enum { OPT_JSON = 256 };
+/* --json's answer, then a line on stderr per job not cancelled. 0, or 1. */
+static int cli_cancel_results (const cli_t *cli, const msg_t *reply)
+{
+    int status = cli->json ? cli_print_json (reply) : 0;
+
+    for (uint32_t i = 0; i < reply->u.cancel_ok.count; i++) {
+        const msg_cancel_result_t *r = &reply->u.cancel_ok.results[i];
+        if (r->code == 0)
+            continue;
+        cli_job_fail (r->id, r->text[0] != '\0' ? r->text : strerror (r->code));
+        status = 1;
+    }
+    return status;
+}
 
 int cli_cancel (cli_t *cli, int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     msg_t *req = NULL;
     msg_t *reply = NULL;
-    int status = 1;
-    int opt;
+    int status;
 
-    opterr = 0;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (opt) {
-        case OPT_JSON:
-            cli->json = true;
-            break;
-        case 'h':
-            cli_verb_usage (cli, stdout);
-            return 0;
-        default:
-            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
-        }
-    }
+    if ((status = cli_options_json (cli, argc, argv)) >= 0)
+        return status;
     if (optind >= argc) {
         cli_fail ("give the ids of the jobs to cancel, e.g. cphub cancel 42 43");
         return 2;
@@ -48,19 +44,7 @@ int cli_cancel (cli_t *cli, int argc, char **argv)
         reply = cli_request_job (cli, req, MSG_CANCEL_OK, req->u.ids.ids[0]);
     else
         reply = cli_request (cli, req, MSG_CANCEL_OK);
-    if (reply == NULL)
-        goto done;
-    status = 0;
-    if (cli->json && cli_print_json (reply) != 0)
-        status = 1;
-    for (uint32_t i = 0; i < reply->u.cancel_ok.count; i++) {
-        const msg_cancel_result_t *r = &reply->u.cancel_ok.results[i];
-        if (r->code == 0)
-            continue;
-        cli_job_fail (r->id, r->text[0] != '\0' ? r->text : strerror (r->code));
-        status = 1;
-    }
-done:
+    status = reply != NULL ? cli_cancel_results (cli, reply) : 1;
     msg_destroy (reply);
     msg_destroy (req);
     return status;

@@ -6,12 +6,16 @@
  * reported before any configuration or network is touched. The first request
  * connects (client.c): it finds and loads cphub.conf, reads the keys, and
  * waits for the CURVE handshake, so a refused key or a silent scheduler is
- * reported within the configured timeout. output.c prints tables, dates,
- * durations and the --json payloads. Verbs return the process exit status.
+ * reported within the configured timeout; cli_request_print() ends most
+ * verbs (request, reply, JSON or the verb's text). output.c parses the
+ * options and arguments verbs share (--json, --help, --reason, one job id,
+ * an action's name) and prints tables, dates, durations and the --json
+ * payloads. Verbs return the process exit status.
  */
 #ifndef CPHUB_CLI_H
 #define CPHUB_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +55,18 @@ struct cli {
 /* Exit status of `cphub wait` when its --timeout passed first. */
 #define CLI_EXIT_TIMEOUT 124
 
+/* getopt_long values of the long options several verbs share; a verb's own
+ * long-only options start at CLI_OPT_VERB. */
+enum { CLI_OPT_JSON = 256, CLI_OPT_REASON, CLI_OPT_VERB };
+
+/* The end of a verb's option table: --json, --help and the terminator. */
+/* clang-format off */
+#define CLI_OPTIONS_END                        \
+    {"json", no_argument, NULL, CLI_OPT_JSON}, \
+    {"help", no_argument, NULL, 'h'},          \
+    {NULL, 0, NULL, 0}
+/* clang-format on */
+
 /* ---- main.c ------------------------------------------------------------ */
 
 /* Print "usage: cphub " + the verb's usage to out. */
@@ -81,6 +97,16 @@ msg_t *cli_request (cli_t *cli, const msg_t *req, msg_type_t want);
  * "cphub: job ID: TEXT" (see cli_job_fail). */
 msg_t *cli_request_job (cli_t *cli, const msg_t *req, msg_type_t want, uint64_t id);
 
+/* Prints a verb's reply as text (req: the request it answers); returns the
+ * exit status. */
+typedef int (*cli_reply_print_f) (const msg_t *req, const msg_t *reply);
+/* The end of most verbs: send *req (destroyed here, *req set to NULL), wait
+ * for a reply of type want (as cli_request, or cli_request_job when id is
+ * not 0) and print it: its payload as JSON with --json, else through print
+ * (NULL: nothing). Returns the exit status: 1 when there was no reply. */
+int cli_request_print (
+    cli_t *cli, msg_t **req, msg_type_t want, uint64_t id, cli_reply_print_f print);
+
 /* ---- output.c ---------------------------------------------------------- */
 
 /* "cphub: TEXT\n" on stderr. Returns 1 (an exit status) for "return
@@ -96,8 +122,40 @@ int cli_job_fail (uint64_t id, const char *text);
  * missing argument) as one line pointing at --help. Returns 2. */
 int cli_option_error (const cli_t *cli, int ret, int opt, const char *word);
 
+/* The verb's next option from getopt_long (shortopts, options), handling
+ * those every verb treats alike: CLI_OPT_JSON sets cli->json, 'h' prints the
+ * usage, an unknown option or a missing value is reported (cli_option_error).
+ * Returns the verb's own next option (> 0), 0 when the options are over
+ * (optind at the first argument), or -1 when the verb returns *status (0
+ * after --help, 2 after an error). */
+int cli_option_next (cli_t *cli,
+                     int argc,
+                     char **argv,
+                     const char *shortopts,
+                     const struct option *options,
+                     int *status);
+/* The options of a verb that has only --json and --help. -1 when the verb
+ * goes on, else the exit status to return. */
+int cli_options_json (cli_t *cli, int argc, char **argv);
+/* The options of a verb "ACTION NAME ... [-r|--reason TEXT]": --reason,
+ * --json and --help. *reason: the text, or NULL when not given. -1 when the
+ * verb goes on, else the exit status to return. */
+int cli_options_reason (cli_t *cli, int argc, char **argv, const char **reason);
+/* 0 when reason (NULL: none) fits a field of size bytes, else 2 (an exit
+ * status) with "the reason is N bytes; keep it under SIZE" printed. */
+int cli_reason_check (const char *reason, size_t size);
+
+/* The entry named name in a table of actions: structs of size bytes whose
+ * first member is `const char *name`, ending with name == NULL. NULL when
+ * there is none. */
+const void *cli_action_find (const void *actions, size_t size, const char *name);
+
 /* Parse a job id: a positive integer. -1/EINVAL with err saying so. */
 int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err);
+/* The one job id of a verb "VERB ID": argv[first] when it is the only
+ * argument left. 0, or 2 (an exit status) with usage (when there is not
+ * exactly one argument) or the parse error printed. */
+int cli_one_id (int argc, char **argv, int first, const char *usage, uint64_t *id);
 
 /* A cancel or wait message (type) for the ids in argv[first..argc-1]. NULL
  * with the reason printed ("'x' is not a job id ...", too many ids). */
@@ -127,6 +185,16 @@ void cli_table_destroy (cli_table_t *t);
 /* One row of as many cells as there are columns. 0 or -1/ENOMEM. */
 int cli_table_row (cli_table_t *t, const char *const cells[]);
 void cli_table_print (const cli_table_t *t, FILE *out);
+/* Adds the row of one item (arg: what the verb passes along). 0 or -1. */
+typedef int (*cli_table_row_f) (cli_table_t *t, const void *item, const void *arg);
+/* A table of columns with one row per item of items[count] (each size
+ * bytes), printed on stdout. 0, or 1 with "out of memory" printed. */
+int cli_table_print_items (const cli_column_t *columns,
+                           const void *items,
+                           size_t size,
+                           uint32_t count,
+                           cli_table_row_f row,
+                           const void *arg);
 
 /* Write s with control characters shown as '?'. */
 void cli_print_safe (FILE *out, const char *s);
@@ -144,5 +212,12 @@ int cli_node (cli_t *cli, int argc, char **argv);
 int cli_report (cli_t *cli, int argc, char **argv);
 int cli_keygen (cli_t *cli, int argc, char **argv);
 int cli_priority (cli_t *cli, int argc, char **argv);
+int cli_tenant (cli_t *cli, int argc, char **argv); /* issue 4 */
+int cli_key (cli_t *cli, int argc, char **argv);
+int cli_balance (cli_t *cli, int argc, char **argv); /* issue 4: budgets */
+int cli_budget (cli_t *cli, int argc, char **argv);
+/* balance.c: a balance.ok or budget.grant.ok reply as a table (a
+ * cli_reply_print_f). 0, or 1. */
+int cli_balance_print (const msg_t *req, const msg_t *reply);
 
 #endif

@@ -7,7 +7,9 @@
  * configured timeout: a key the scheduler does not know, or a scheduler that
  * does not answer, is reported within seconds instead of hanging. Requests are
  * one message out, one reply back (cli_exchange); an `error` reply becomes the
- * scheduler's own text. Only wait.c asks for no deadline.
+ * scheduler's own text; cli_request_print() ends most verbs: the request,
+ * its reply, and the reply printed as JSON or as the verb's text. Only
+ * wait.c asks for no deadline.
  */
 #include <errno.h>
 #include <limits.h>
@@ -301,4 +303,22 @@ msg_t *cli_request (cli_t *cli, const msg_t *req, msg_type_t want)
 msg_t *cli_request_job (cli_t *cli, const msg_t *req, msg_type_t want, uint64_t id)
 {
     return cli_request_common (cli, req, want, id);
+}
+
+int cli_request_print (
+    cli_t *cli, msg_t **req, msg_type_t want, uint64_t id, cli_reply_print_f print)
+{
+    msg_t *reply = cli_request_common (cli, *req, want, id);
+    int status = 1;
+
+    if (reply != NULL) {
+        if (cli->json)
+            status = cli_print_json (reply);
+        else
+            status = print != NULL ? print (*req, reply) : 0;
+    }
+    msg_destroy (reply);
+    msg_destroy (*req);
+    *req = NULL;
+    return status;
 }

@@ -16,8 +16,6 @@
 #include "cli/cli.h"
 #include "cphub/parse.h"
 
-enum { OPT_JSON = 256 };
-
 static const cli_column_t cli_jobs_columns[] = {
     {.header = "ID", .right = true},
     {.header = "TENANT"},
@@ -31,8 +29,11 @@ static const cli_column_t cli_jobs_columns[] = {
     {.header = NULL},
 };
 
-static int cli_jobs_row (cli_table_t *t, const job_info_t *job, double now)
+/* arg: the time now (a double), for the elapsed time of running jobs. */
+static int cli_jobs_row (cli_table_t *t, const void *item, const void *arg)
 {
+    const job_info_t *job = item;
+    double now = *(const double *)arg;
     char id[24], cpus[24], elapsed[32], limit[32], time[72], outcome[200], pos[16];
     uint64_t cores = (uint64_t)job->ntasks * job->cpus_per_task;
 
@@ -63,68 +64,42 @@ static int cli_jobs_row (cli_table_t *t, const job_info_t *job, double now)
     return cli_table_row (t, cells);
 }
 
+static int cli_jobs_print (const msg_t *req, const msg_t *reply)
+{
+    const msg_job_list_t *list = &reply->u.job_list;
+    double now = clock_now ();
+
+    (void)req;
+    return cli_table_print_items (cli_jobs_columns, list->jobs, sizeof (*list->jobs),
+                                  list->count, cli_jobs_row, &now);
+}
+
 int cli_jobs (cli_t *cli, int argc, char **argv)
 {
     static const struct option options[] = {
         {"all", no_argument, NULL, 'a'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTIONS_END,
     };
     msg_t *req = NULL;
-    msg_t *reply = NULL;
-    cli_table_t *table = NULL;
     bool all = false;
-    int status = 1;
+    int status = 2;
     int opt;
 
-    opterr = 0;
-    while ((opt = getopt_long (argc, argv, "+:ah", options, NULL)) != -1) {
-        switch (opt) {
-        case 'a':
+    while ((opt = cli_option_next (cli, argc, argv, "+:ah", options, &status)) > 0) {
+        if (opt == 'a')
             all = true;
-            break;
-        case OPT_JSON:
-            cli->json = true;
-            break;
-        case 'h':
-            cli_verb_usage (cli, stdout);
-            return 0;
-        default:
-            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
-        }
     }
+    if (opt < 0)
+        return status;
     if (optind < argc) {
         cli_fail ("jobs takes no job ids ('%s'); for one job use cphub show ID",
                   argv[optind]);
         return 2;
     }
     if (!(req = msg_create (MSG_JOBS)))
-        goto nomem;
+        return cli_fail ("out of memory");
     req->u.jobs.all = all;
-    if (!(reply = cli_request (cli, req, MSG_JOBS_OK)))
-        goto done;
-    if (cli->json) {
-        status = cli_print_json (reply);
-        goto done;
-    }
-    if (!(table = cli_table_create (cli_jobs_columns)))
-        goto nomem;
-    double now = clock_now ();
-    for (uint32_t i = 0; i < reply->u.job_list.count; i++) {
-        if (cli_jobs_row (table, &reply->u.job_list.jobs[i], now) < 0)
-            goto nomem;
-    }
-    cli_table_print (table, stdout);
-    status = 0;
-    goto done;
-nomem:
-    status = cli_fail ("out of memory");
-done:
-    cli_table_destroy (table);
-    msg_destroy (reply);
-    msg_destroy (req);
-    return status;
+    return cli_request_print (cli, &req, MSG_JOBS_OK, 0, cli_jobs_print);
 }
 
 /* ---- show ---------------------------------------------------------------- */
@@ -278,62 +253,30 @@ static void cli_show_job (const job_info_t *job)
     fputc ('\n', stdout);
 }
 
+static int cli_show_print (const msg_t *req, const msg_t *reply)
+{
+    if (reply->u.job_list.count != 1)
+        return cli_fail ("job %" PRIu64 ": the scheduler sent %" PRIu32
+                         " jobs; expected one",
+                         req->u.id.id, reply->u.job_list.count);
+    cli_show_job (&reply->u.job_list.jobs[0]);
+    return 0;
+}
+
 int cli_show (cli_t *cli, int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    cphub_error_t err = {{0}};
     msg_t *req = NULL;
-    msg_t *reply = NULL;
     uint64_t id;
-    int status = 1;
-    int opt;
+    int status;
 
-    opterr = 0;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (opt) {
-        case OPT_JSON:
-            cli->json = true;
-            break;
-        case 'h':
-            cli_verb_usage (cli, stdout);
-            return 0;
-        default:
-            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
-        }
-    }
-    if (argc - optind != 1) {
-        cli_fail ("give one job id, e.g. cphub show 42 (cphub jobs lists them)");
+    if ((status = cli_options_json (cli, argc, argv)) >= 0)
+        return status;
+    if (cli_one_id (argc, argv, optind,
+                    "give one job id, e.g. cphub show 42 (cphub jobs lists them)",
+                    &id) != 0)
         return 2;
-    }
-    if (cli_parse_id (argv[optind], &id, &err) < 0) {
-        cli_fail ("%s", err.text);
-        return 2;
-    }
-    if (!(req = msg_create (MSG_SHOW))) {
-        status = cli_fail ("out of memory");
-        goto done;
-    }
+    if (!(req = msg_create (MSG_SHOW)))
+        return cli_fail ("out of memory");
     req->u.id.id = id;
-    if (!(reply = cli_request_job (cli, req, MSG_SHOW_OK, id)))
-        goto done;
-    if (cli->json) {
-        status = cli_print_json (reply);
-        goto done;
-    }
-    if (reply->u.job_list.count != 1) {
-        status = cli_fail ("job %" PRIu64 ": the scheduler sent %" PRIu32
-                           " jobs; expected one",
-                           id, reply->u.job_list.count);
-        goto done;
-    }
-    cli_show_job (&reply->u.job_list.jobs[0]);
-    status = 0;
-done:
-    msg_destroy (reply);
-    msg_destroy (req);
-    return status;
+    return cli_request_print (cli, &req, MSG_SHOW_OK, id, cli_show_print);
 }

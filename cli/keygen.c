@@ -56,26 +56,19 @@ int cli_keygen (cli_t *cli, int argc, char **argv)
     const char *name;
     struct stat st;
     bool force = false;
-    int status = 1;
+    int status = 2;
     int opt;
     int rc;
 
-    opterr = 0;
-    while ((opt = getopt_long (argc, argv, ":d:fh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'd':
+    while ((opt = cli_option_next (cli, argc, argv, ":d:fh", options, &status)) > 0) {
+        if (opt == 'd')
             dir = optarg;
-            break;
-        case 'f':
+        else if (opt == 'f')
             force = true;
-            break;
-        case 'h':
-            cli_verb_usage (cli, stdout);
-            return 0;
-        default:
-            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
-        }
     }
+    if (opt < 0)
+        return status;
+    status = 1;
     if (argc - optind != 1) {
         cli_fail (
             "give one name for the key pair, e.g. cphub keygen tenant-a "

@@ -21,36 +21,25 @@ int cli_logs (cli_t *cli, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    cphub_error_t err = {{0}};
     log_stream_t stream = LOG_STREAM_STDOUT;
     msg_t *req = NULL;
     msg_t *reply = NULL;
     uint64_t id;
     uint64_t offset = 0;
-    int status = 1;
+    int status = 2;
     int opt;
 
-    opterr = 0;
-    while ((opt = getopt_long (argc, argv, ":eh", options, NULL)) != -1) {
-        switch (opt) {
-        case 'e':
+    while ((opt = cli_option_next (cli, argc, argv, ":eh", options, &status)) > 0) {
+        if (opt == 'e')
             stream = LOG_STREAM_STDERR;
-            break;
-        case 'h':
-            cli_verb_usage (cli, stdout);
-            return 0;
-        default:
-            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
-        }
     }
-    if (argc - optind != 1) {
-        cli_fail ("give one job id, e.g. cphub logs 42 (add --stderr for errors)");
+    if (opt < 0)
+        return status;
+    if (cli_one_id (argc, argv, optind,
+                    "give one job id, e.g. cphub logs 42 (add --stderr for errors)",
+                    &id) != 0)
         return 2;
-    }
-    if (cli_parse_id (argv[optind], &id, &err) < 0) {
-        cli_fail ("%s", err.text);
-        return 2;
-    }
+    status = 1;
     if (!(req = msg_create (MSG_LOGS))) {
         cli_fail ("out of memory");
         goto done;

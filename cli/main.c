@@ -134,6 +134,69 @@ static const cli_verb_t cli_verbs[] = {
         .needs_connection = true,
     },
     {
+        .name = "tenant",
+        .run = cli_tenant,
+        .help = "list, add, change or remove tenants (operators)",
+        .usage =
+            "tenant list [--json]\n"
+            "       cphub tenant add NAME [--shares N]\n"
+            "       cphub tenant set NAME --shares N\n"
+            "       cphub tenant remove NAME\n"
+            "Tenants come from scheduler.conf (\"config\") or are added here\n"
+            "(\"runtime\", kept across restarts). A new tenant has no key:\n"
+            "give it one with cphub key add NAME FILE.pub. set and remove\n"
+            "change run-time tenants only; remove needs the tenant to have\n"
+            "no pending or running job, revokes its keys, and its name is\n"
+            "not given out again.\n"
+            "      --shares N   its part of the hub against the others' (default 1)\n"
+            "      --json       print the scheduler's answer as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "key",
+        .run = cli_key,
+        .help = "list, add or revoke tenant keys (operators)",
+        .usage = "key list [TENANT] [--json]\n"
+                 "       cphub key add TENANT FILE.pub\n"
+                 "       cphub key revoke FILE.pub|KEY\n"
+                 "add: the holder of the key pair can use the hub as TENANT at once.\n"
+                 "revoke: the key is refused from its next request on, even on a\n"
+                 "connection already open, and after restarts; the tenant's jobs\n"
+                 "are untouched. A revoked key is never taken back. KEY is the 40\n"
+                 "Z85 characters of a .pub file (\"--\" before one starting with -).\n"
+                 "      --json   print the scheduler's answer as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "balance",
+        .run = cli_balance,
+        .help = "show budgets (granted, spent, reserved, remaining) and quotas",
+        .usage = "balance [TENANT] [--json]\n"
+                 "Where tenants stand, in core-hours: budget granted, spent by jobs\n"
+                 "that ended (failed runs are not charged), reserved by running jobs\n"
+                 "(cores and GPUs times their wall-time limit; the real run time is\n"
+                 "charged when they end) and remaining; then cores, GPUs and jobs\n"
+                 "running and jobs pending against the limits (\"12/16\"; \"/-\": no\n"
+                 "limit). Tenants see their own line, operators every tenant's.\n"
+                 "A job waits with reason Quota or Budget while these hold it.\n"
+                 "      --json   print the scheduler's answer as JSON\n",
+        .needs_connection = true,
+    },
+    {
+        .name = "budget",
+        .run = cli_budget,
+        .help = "grant or set a tenant's budget in core-hours (operators)",
+        .usage = "budget grant TENANT HOURS [--reason TEXT] [--json]\n"
+                 "       cphub budget set TENANT HOURS [--reason TEXT] [--json]\n"
+                 "grant adds HOURS core-hours (a negative grant, after --, takes\n"
+                 "some back); set makes the budget HOURS. Budgets never decay;\n"
+                 "each grant is kept with its time, operator and reason. Prints the\n"
+                 "tenant's balance afterwards.\n"
+                 "  -r, --reason TEXT   why (kept in the ledger)\n"
+                 "      --json          print the scheduler's answer as JSON\n",
+        .needs_connection = true,
+    },
+    {
         .name = "keygen",
         .run = cli_keygen,
         .help = "make a CURVE key pair (NAME.key and NAME.pub)",
@@ -235,7 +298,7 @@ int main (int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     cli_t cli = {0};
-    char names[160];
+    char names[256];
     int opt;
     int status;
 

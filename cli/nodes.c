@@ -2,8 +2,9 @@
  *
  * One row per node: its state (and why, when it is not UP), cores and GPUs in
  * use out of those it has, memory, NUMA domains, running jobs, the features
- * its agent advertises, and where its topology came from (the real machine
- * with binding applied, or a synthetic/XML description without binding).
+ * its agent advertises, where its topology came from (the real machine
+ * with binding applied, or a synthetic/XML description without binding),
+ * and how its agent isolates jobs (cgroup controllers, or none).
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -11,8 +12,6 @@
 
 #include "cli/cli.h"
 #include "cphub/parse.h"
-
-enum { OPT_JSON = 256 };
 
 static const cli_column_t cli_nodes_columns[] = {
     {.header = "NAME"},
@@ -24,14 +23,17 @@ static const cli_column_t cli_nodes_columns[] = {
     {.header = "JOBS", .right = true},
     {.header = "FEATURES"},
     {.header = "TOPOLOGY"},
+    {.header = "ISOLATION"},
     {.header = NULL},
 };
 
-static int cli_nodes_row (cli_table_t *t, const node_info_t *node)
+static int cli_nodes_row (cli_table_t *t, const void *item, const void *arg)
 {
+    const node_info_t *node = item;
     char state[200], cores[32], gpus[32], used[16], total[16], mem[40];
     char numa[16], jobs[16], topology[160];
 
+    (void)arg;
     if (node->state != NODE_UP && node->reason[0] != '\0')
         snprintf (state, sizeof (state), "%s (%s)", node_state_name (node->state),
                   node->reason);
@@ -49,66 +51,37 @@ static int cli_nodes_row (cli_table_t *t, const node_info_t *node)
               node->topology[0] != '\0' ? node->topology : "-",
               node->binding ? "" : " (not bound)");
     const char *cells[] = {
-        node->name, state, cores, gpus,
-        mem,        numa,  jobs,  node->features[0] != '\0' ? node->features : "-",
-        topology,
+        node->name, state,
+        cores,      gpus,
+        mem,        numa,
+        jobs,       node->features[0] != '\0' ? node->features : "-",
+        topology,   node->isolation[0] != '\0' ? node->isolation : "-",
     };
     return cli_table_row (t, cells);
 }
 
+static int cli_nodes_print (const msg_t *req, const msg_t *reply)
+{
+    const msg_node_list_t *list = &reply->u.node_list;
+
+    (void)req;
+    return cli_table_print_items (cli_nodes_columns, list->nodes, sizeof (*list->nodes),
+                                  list->count, cli_nodes_row, NULL);
+}
+
 int cli_nodes (cli_t *cli, int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     msg_t *req = NULL;
-    msg_t *reply = NULL;
-    cli_table_t *table = NULL;
-    int status = 1;
-    int opt;
+    int status;
 
-    opterr = 0;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (opt) {
-        case OPT_JSON:
-            cli->json = true;
-            break;
-        case 'h':
-            cli_verb_usage (cli, stdout);
-            return 0;
-        default:
-            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
-        }
-    }
+    if ((status = cli_options_json (cli, argc, argv)) >= 0)
+        return status;
     if (optind < argc) {
         cli_fail ("nodes takes no arguments ('%s'); see cphub nodes --help",
                   argv[optind]);
         return 2;
     }
     if (!(req = msg_create (MSG_NODES)))
-        goto nomem;
-    if (!(reply = cli_request (cli, req, MSG_NODES_OK)))
-        goto done;
-    if (cli->json) {
-        status = cli_print_json (reply);
-        goto done;
-    }
-    if (!(table = cli_table_create (cli_nodes_columns)))
-        goto nomem;
-    for (uint32_t i = 0; i < reply->u.node_list.count; i++) {
-        if (cli_nodes_row (table, &reply->u.node_list.nodes[i]) < 0)
-            goto nomem;
-    }
-    cli_table_print (table, stdout);
-    status = 0;
-    goto done;
-nomem:
-    status = cli_fail ("out of memory");
-done:
-    cli_table_destroy (table);
-    msg_destroy (reply);
-    msg_destroy (req);
-    return status;
+        return cli_fail ("out of memory");
+    return cli_request_print (cli, &req, MSG_NODES_OK, 0, cli_nodes_print);
 }

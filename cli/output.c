@@ -1,7 +1,9 @@
 /* output.c: everything `cphub` prints that is not a verb's own logic.
  *
- * One-line errors ("cphub: ..."), getopt failures that point at --help, job
- * id parsing, local dates, a job's outcome in words, aligned tables, and the
+ * One-line errors ("cphub: ..."), the options and arguments verbs share
+ * (--json, --help, --reason, one job id, an action's name) with getopt
+ * failures that point at --help, job id parsing, local dates, a job's
+ * outcome in words, aligned tables (built from a verb's items), and the
  * --json output, which is always the codec's msg_payload_json() of the reply
  * (the CLI never builds JSON itself). Text that came from the scheduler
  * (names, reasons, features) is printed with control characters masked, so
@@ -9,6 +11,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -86,6 +89,86 @@ int cli_option_error (const cli_t *cli, int ret, int opt, const char *word)
     return 2;
 }
 
+int cli_option_next (cli_t *cli,
+                     int argc,
+                     char **argv,
+                     const char *shortopts,
+                     const struct option *options,
+                     int *status)
+{
+    int opt;
+
+    opterr = 0;
+    while ((opt = getopt_long (argc, argv, shortopts, options, NULL)) != -1) {
+        switch (opt) {
+        case CLI_OPT_JSON:
+            cli->json = true;
+            break;
+        case 'h':
+            cli_verb_usage (cli, stdout);
+            *status = 0;
+            return -1;
+        case '?':
+        case ':':
+            *status = cli_option_error (cli, opt, optopt, argv[optind - 1]);
+            return -1;
+        default:
+            return opt;
+        }
+    }
+    return 0;
+}
+
+int cli_options_json (cli_t *cli, int argc, char **argv)
+{
+    static const struct option options[] = {CLI_OPTIONS_END};
+    int status = 2;
+    int opt;
+
+    /* Every option here is handled by cli_option_next: it only ends. */
+    while ((opt = cli_option_next (cli, argc, argv, ":h", options, &status)) > 0)
+        ;
+    return opt < 0 ? status : -1;
+}
+
+int cli_options_reason (cli_t *cli, int argc, char **argv, const char **reason)
+{
+    static const struct option options[] = {
+        {"reason", required_argument, NULL, CLI_OPT_REASON},
+        CLI_OPTIONS_END,
+    };
+    int status = 2;
+    int opt;
+
+    *reason = NULL;
+    while ((opt = cli_option_next (cli, argc, argv, ":hr:", options, &status)) > 0) {
+        if (opt == 'r' || opt == CLI_OPT_REASON)
+            *reason = optarg;
+    }
+    return opt < 0 ? status : -1;
+}
+
+int cli_reason_check (const char *reason, size_t size)
+{
+    if (reason != NULL && strlen (reason) >= size) {
+        cli_fail ("the reason is %zu bytes; keep it under %zu", strlen (reason), size);
+        return 2;
+    }
+    return 0;
+}
+
+const void *cli_action_find (const void *actions, size_t size, const char *name)
+{
+    for (const char *entry = actions;; entry += size) {
+        const char *entry_name;
+        memcpy (&entry_name, entry, sizeof (entry_name));
+        if (entry_name == NULL)
+            return NULL;
+        if (strcmp (entry_name, name) == 0)
+            return entry;
+    }
+}
+
 int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err)
 {
     uint64_t value = 0;
@@ -109,6 +192,21 @@ error:
                        "'%.40s' is not a job id; job ids are positive whole numbers "
                        "like 42 (see cphub jobs)",
                        s);
+}
+
+int cli_one_id (int argc, char **argv, int first, const char *usage, uint64_t *id)
+{
+    cphub_error_t err = {{0}};
+
+    if (argc - first != 1) {
+        cli_fail ("%s", usage);
+        return 2;
+    }
+    if (cli_parse_id (argv[first], id, &err) < 0) {
+        cli_fail ("%s", err.text);
+        return 2;
+    }
+    return 0;
 }
 
 msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first)
@@ -281,6 +379,28 @@ static void cli_table_line (const cli_table_t *t,
             fprintf (out, "%*s", (int)pad, "");
     }
     fputc ('\n', out);
+}
+
+int cli_table_print_items (const cli_column_t *columns,
+                           const void *items,
+                           size_t size,
+                           uint32_t count,
+                           cli_table_row_f row,
+                           const void *arg)
+{
+    cli_table_t *t = cli_table_create (columns);
+
+    if (t == NULL)
+        return cli_fail ("out of memory");
+    for (uint32_t i = 0; i < count; i++) {
+        if (row (t, (const char *)items + (size_t)i * size, arg) < 0) {
+            cli_table_destroy (t);
+            return cli_fail ("out of memory");
+        }
+    }
+    cli_table_print (t, stdout);
+    cli_table_destroy (t);
+    return 0;
 }
 
 void cli_table_print (const cli_table_t *t, FILE *out)

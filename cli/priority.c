@@ -18,7 +18,7 @@
 #include "cli/cli.h"
 #include "cphub/parse.h"
 
-enum { OPT_JSON = 256, OPT_BOOST };
+enum { OPT_BOOST = CLI_OPT_VERB };
 
 static const cli_column_t cli_priority_columns[] = {
     {.header = "FACTOR"},
@@ -44,7 +44,7 @@ static int cli_priority_row (
     return cli_table_row (t, cells);
 }
 
-static int cli_priority_print (const msg_priority_t *p)
+static int cli_priority_explain (const msg_priority_t *p)
 {
     char start[64], half_life[32], max_age[32];
     cli_table_t *t = cli_table_create (cli_priority_columns);
@@ -93,74 +93,50 @@ static int cli_priority_print (const msg_priority_t *p)
     return 0;
 }
 
+static int cli_priority_print (const msg_t *req, const msg_t *reply)
+{
+    (void)req;
+    return cli_priority_explain (&reply->u.priority) < 0 ? cli_fail ("out of memory")
+                                                         : 0;
+}
+
 int cli_priority (cli_t *cli, int argc, char **argv)
 {
     static const struct option options[] = {
         {"boost", required_argument, NULL, OPT_BOOST},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTIONS_END,
     };
-    cphub_error_t err = {{0}};
     msg_t *req = NULL;
-    msg_t *reply = NULL;
     bool set_boost = false;
     double boost = 0;
     char *end;
     uint64_t id;
-    int status = 1;
+    int status = 2;
     int opt;
 
-    opterr = 0;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (opt) {
-        case OPT_BOOST:
-            boost = strtod (optarg, &end);
-            if (end == optarg || *end != '\0' || !isfinite (boost) ||
-                fabs (boost) > 1e9) {
-                cli_fail (
-                    "--boost: '%s' is not a number of priority points; use "
-                    "e.g. 500 or -100 (at most 1e9 either way)",
-                    optarg);
-                return 2;
-            }
-            set_boost = true;
-            break;
-        case OPT_JSON:
-            cli->json = true;
-            break;
-        case 'h':
-            cli_verb_usage (cli, stdout);
-            return 0;
-        default:
-            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
+    while ((opt = cli_option_next (cli, argc, argv, ":h", options, &status)) > 0) {
+        if (opt != OPT_BOOST)
+            continue;
+        boost = strtod (optarg, &end);
+        if (end == optarg || *end != '\0' || !isfinite (boost) || fabs (boost) > 1e9) {
+            cli_fail (
+                "--boost: '%s' is not a number of priority points; use "
+                "e.g. 500 or -100 (at most 1e9 either way)",
+                optarg);
+            return 2;
         }
+        set_boost = true;
     }
-    if (argc - optind != 1) {
-        cli_fail ("give one job id, e.g. cphub priority 42 (cphub jobs lists them)");
+    if (opt < 0)
+        return status;
+    if (cli_one_id (argc, argv, optind,
+                    "give one job id, e.g. cphub priority 42 (cphub jobs lists them)",
+                    &id) != 0)
         return 2;
-    }
-    if (cli_parse_id (argv[optind], &id, &err) < 0) {
-        cli_fail ("%s", err.text);
-        return 2;
-    }
-    if (!(req = msg_create (MSG_PRIORITY))) {
-        status = cli_fail ("out of memory");
-        goto done;
-    }
+    if (!(req = msg_create (MSG_PRIORITY)))
+        return cli_fail ("out of memory");
     req->u.priority_req.id = id;
     req->u.priority_req.set_boost = set_boost;
     req->u.priority_req.boost = boost;
-    if (!(reply = cli_request_job (cli, req, MSG_PRIORITY_OK, id)))
-        goto done;
-    if (cli->json) {
-        status = cli_print_json (reply);
-        goto done;
-    }
-    status =
-        cli_priority_print (&reply->u.priority) < 0 ? cli_fail ("out of memory") : 0;
-done:
-    msg_destroy (reply);
-    msg_destroy (req);
-    return status;
+    return cli_request_print (cli, &req, MSG_PRIORITY_OK, id, cli_priority_print);
 }

@@ -11,8 +11,6 @@
 
 #include "cli/cli.h"
 
-enum { OPT_JSON = 256 };
-
 static const cli_column_t cli_report_tenant_columns[] = {
     {.header = "TENANT"},
     {.header = "JOBS", .right = true},
@@ -31,10 +29,12 @@ static const cli_column_t cli_report_node_columns[] = {
     {.header = NULL},
 };
 
-static int cli_report_tenant_row (cli_table_t *t, const report_tenant_t *r)
+static int cli_report_tenant_row (cli_table_t *t, const void *item, const void *arg)
 {
+    const report_tenant_t *r = item;
     char jobs[16], completed[16], failed[16], cancelled[16], core_h[32], gpu_h[32];
 
+    (void)arg;
     snprintf (jobs, sizeof (jobs), "%" PRIu32, r->jobs);
     snprintf (completed, sizeof (completed), "%" PRIu32, r->completed);
     snprintf (failed, sizeof (failed), "%" PRIu32, r->failed);
@@ -46,89 +46,50 @@ static int cli_report_tenant_row (cli_table_t *t, const report_tenant_t *r)
     return cli_table_row (t, cells);
 }
 
-static int cli_report_node_row (cli_table_t *t, const report_node_t *r)
+static int cli_report_node_row (cli_table_t *t, const void *item, const void *arg)
 {
+    const report_node_t *r = item;
     char cores[16], busy[16];
 
+    (void)arg;
     snprintf (cores, sizeof (cores), "%" PRIu32, r->cores);
     snprintf (busy, sizeof (busy), "%.1f", r->busy_share * 100.0);
     const char *cells[] = {r->node, cores, busy};
     return cli_table_row (t, cells);
 }
 
-static int cli_report_print (const msg_report_t *report)
+static int cli_report_print (const msg_t *req, const msg_t *reply)
 {
-    cli_table_t *tenants = NULL;
-    cli_table_t *nodes = NULL;
+    const msg_report_t *report = &reply->u.report;
     char since[40], until[40];
-    int status = 1;
 
-    if (!(tenants = cli_table_create (cli_report_tenant_columns)) ||
-        !(nodes = cli_table_create (cli_report_node_columns)))
-        goto nomem;
-    for (uint32_t i = 0; i < report->ntenants; i++) {
-        if (cli_report_tenant_row (tenants, &report->tenants[i]) < 0)
-            goto nomem;
-    }
-    for (uint32_t i = 0; i < report->nnodes; i++) {
-        if (cli_report_node_row (nodes, &report->nodes[i]) < 0)
-            goto nomem;
-    }
+    (void)req;
     cli_format_time (report->since, since, sizeof (since));
     cli_format_time (report->until, until, sizeof (until));
     printf ("Usage from %s to %s\n\n", since, until);
-    cli_table_print (tenants, stdout);
+    if (cli_table_print_items (cli_report_tenant_columns, report->tenants,
+                               sizeof (*report->tenants), report->ntenants,
+                               cli_report_tenant_row, NULL) != 0)
+        return 1;
     printf ("\n");
-    cli_table_print (nodes, stdout);
-    status = 0;
-    goto done;
-nomem:
-    status = cli_fail ("out of memory");
-done:
-    cli_table_destroy (nodes);
-    cli_table_destroy (tenants);
-    return status;
+    return cli_table_print_items (cli_report_node_columns, report->nodes,
+                                  sizeof (*report->nodes), report->nnodes,
+                                  cli_report_node_row, NULL);
 }
 
 int cli_report (cli_t *cli, int argc, char **argv)
 {
-    static const struct option options[] = {
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     msg_t *req = NULL;
-    msg_t *reply = NULL;
-    int status = 1;
-    int opt;
+    int status;
 
-    opterr = 0;
-    while ((opt = getopt_long (argc, argv, ":h", options, NULL)) != -1) {
-        switch (opt) {
-        case OPT_JSON:
-            cli->json = true;
-            break;
-        case 'h':
-            cli_verb_usage (cli, stdout);
-            return 0;
-        default:
-            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
-        }
-    }
+    if ((status = cli_options_json (cli, argc, argv)) >= 0)
+        return status;
     if (optind < argc) {
         cli_fail ("report takes no arguments ('%s'); see cphub report --help",
                   argv[optind]);
         return 2;
     }
-    if (!(req = msg_create (MSG_REPORT))) {
-        status = cli_fail ("out of memory");
-        goto done;
-    }
-    if (!(reply = cli_request (cli, req, MSG_REPORT_OK)))
-        goto done;
-    status = cli->json ? cli_print_json (reply) : cli_report_print (&reply->u.report);
-done:
-    msg_destroy (reply);
-    msg_destroy (req);
-    return status;
+    if (!(req = msg_create (MSG_REPORT)))
+        return cli_fail ("out of memory");
+    return cli_request_print (cli, &req, MSG_REPORT_OK, 0, cli_report_print);
 }

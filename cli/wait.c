@@ -18,8 +18,6 @@
 #include "cli/cli.h"
 #include "cphub/parse.h"
 
-enum { OPT_JSON = 256 };
-
 /* What `cphub wait` exits with for this one job. */
 static int cli_wait_job_status (const job_info_t *job)
 {
@@ -65,9 +63,7 @@ int cli_wait (cli_t *cli, int argc, char **argv)
     static const struct option options[] = {
         {"timeout", required_argument, NULL, 't'},
         {"quiet", no_argument, NULL, 'q'},
-        {"json", no_argument, NULL, OPT_JSON},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        CLI_OPTIONS_END,
     };
     cphub_error_t err = {{0}};
     const char *timeout_text = NULL;
@@ -75,28 +71,18 @@ int cli_wait (cli_t *cli, int argc, char **argv)
     bool quiet = false;
     msg_t *req = NULL;
     msg_t *reply = NULL;
-    int status = 1;
+    int status = 2;
     int opt;
 
-    opterr = 0;
-    while ((opt = getopt_long (argc, argv, ":t:qh", options, NULL)) != -1) {
-        switch (opt) {
-        case 't':
+    while ((opt = cli_option_next (cli, argc, argv, ":t:qh", options, &status)) > 0) {
+        if (opt == 't')
             timeout_text = optarg;
-            break;
-        case 'q':
+        else if (opt == 'q')
             quiet = true;
-            break;
-        case OPT_JSON:
-            cli->json = true;
-            break;
-        case 'h':
-            cli_verb_usage (cli, stdout);
-            return 0;
-        default:
-            return cli_option_error (cli, opt, optopt, argv[optind - 1]);
-        }
     }
+    if (opt < 0)
+        return status;
+    status = 1;
     if (timeout_text != NULL) {
         int64_t seconds;
         if (parse_duration (timeout_text, &seconds, &err) < 0) {

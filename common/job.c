@@ -16,19 +16,19 @@ static const char *const job_state_names[JOB_STATE_COUNT] = {
     [JOB_PENDING] = "PENDING",     [JOB_RUNNING] = "RUNNING",
     [JOB_COMPLETED] = "COMPLETED", [JOB_FAILED] = "FAILED",
     [JOB_CANCELLED] = "CANCELLED", [JOB_TIMEOUT] = "TIMEOUT",
-    [JOB_NODE_FAIL] = "NODE_FAIL",
+    [JOB_NODE_FAIL] = "NODE_FAIL", [JOB_OUT_OF_MEMORY] = "OUT_OF_MEMORY",
 };
 
 static const char *const job_state_codes[JOB_STATE_COUNT] = {
-    [JOB_PENDING] = "PD",   [JOB_RUNNING] = "R",    [JOB_COMPLETED] = "CD",
-    [JOB_FAILED] = "F",     [JOB_CANCELLED] = "CA", [JOB_TIMEOUT] = "TO",
-    [JOB_NODE_FAIL] = "NF",
+    [JOB_PENDING] = "PD",   [JOB_RUNNING] = "R",         [JOB_COMPLETED] = "CD",
+    [JOB_FAILED] = "F",     [JOB_CANCELLED] = "CA",      [JOB_TIMEOUT] = "TO",
+    [JOB_NODE_FAIL] = "NF", [JOB_OUT_OF_MEMORY] = "OOM",
 };
 
 static const bool job_state_terminal[JOB_STATE_COUNT] = {
-    [JOB_PENDING] = false,  [JOB_RUNNING] = false,  [JOB_COMPLETED] = true,
-    [JOB_FAILED] = true,    [JOB_CANCELLED] = true, [JOB_TIMEOUT] = true,
-    [JOB_NODE_FAIL] = true,
+    [JOB_PENDING] = false,  [JOB_RUNNING] = false,      [JOB_COMPLETED] = true,
+    [JOB_FAILED] = true,    [JOB_CANCELLED] = true,     [JOB_TIMEOUT] = true,
+    [JOB_NODE_FAIL] = true, [JOB_OUT_OF_MEMORY] = true,
 };
 
 static const char *const node_state_names[NODE_STATE_COUNT] = {

@@ -22,6 +22,8 @@
 #include "cphub/parse.h"
 
 #define DIRECTIVE "#CPHUB"
+/* Largest --mem: the wire carries JSON integers as signed 64-bit. */
+#define JOBSPEC_MEM_MAX ((uint64_t)INT64_MAX)
 #define DIRECTIVE_TOKENS_MAX 64
 
 enum {
@@ -343,6 +345,9 @@ static int jobspec_set_mem (jobspec_t *spec, const char *value, cphub_error_t *e
 
     if (parse_mem (value, &bytes, &perr) < 0)
         return cphub_fail (err, EINVAL, "--mem: %s", perr.text);
+    if (bytes > JOBSPEC_MEM_MAX)
+        return cphub_fail (err, EINVAL,
+                           "--mem: '%.32s' is too large; ask less than 8192P", value);
     spec->mem = bytes;
     return 0;
 }
@@ -616,6 +621,10 @@ int jobspec_validate (const jobspec_t *spec, cphub_error_t *err)
     if (spec->gpus > JOBSPEC_GPUS_MAX)
         return cphub_fail (err, EINVAL, "asked %" PRIu32 " GPUs; the most is %d",
                            spec->gpus, JOBSPEC_GPUS_MAX);
+    if (spec->mem > JOBSPEC_MEM_MAX)
+        return cphub_fail (err, EINVAL,
+                           "asked %" PRIu64 " bytes of memory; the most is %" PRIu64,
+                           spec->mem, JOBSPEC_MEM_MAX);
     if (spec->walltime < 0)
         return cphub_fail (err, EINVAL,
                            "walltime is %" PRId64

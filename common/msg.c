@@ -805,6 +805,12 @@ char *msg_payload_json (const msg_t *m)
     case MSG_CANCEL_OK:
         out = json_object_get (obj, "results");
         break;
+    case MSG_TENANT_OK: /* issue 4 */
+        out = json_object_get (obj, "tenants");
+        break;
+    case MSG_KEY_OK:
+        out = json_object_get (obj, "keys");
+        break;
     default:
         out = obj;
         break;

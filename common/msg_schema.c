@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cphub/keys.h"
 #include "msg_schema.h"
 
 _Static_assert(sizeof (job_state_t) == sizeof (int), "enums are stored as int");
@@ -70,6 +71,7 @@ static const char *const exit_kind_names[] = {
     [EXIT_CANCELLED] = "cancelled",
     [EXIT_START_FAILED] = "start_failed",
     [EXIT_LOST] = "lost",
+    [EXIT_OOM] = "oom",
 };
 static const char *exit_kind_text (int v)
 {
@@ -88,7 +90,7 @@ static const enum_desc_t job_states = {.count = JOB_STATE_COUNT,
                                        .name = job_state_text};
 static const enum_desc_t node_states = {.count = NODE_STATE_COUNT,
                                         .name = node_state_text};
-static const enum_desc_t exit_kinds = {.count = EXIT_LOST + 1, .name = exit_kind_text};
+static const enum_desc_t exit_kinds = {.count = EXIT_OOM + 1, .name = exit_kind_text};
 static const enum_desc_t log_streams = {.count = 2, .name = log_stream_text};
 
 static const field_t jobspec_fields[] = {
@@ -179,6 +181,12 @@ static const field_t node_info_fields[] = {
     F_STR (node_info_t, topology),
     F_BOOL (node_info_t, binding),
     F_NUM (node_info_t, last_seen),
+    /* issue 4: optional, absent = "" */
+    FIELD (node_info_t,
+           isolation,
+           FK_STR,
+           .size = sizeof (((node_info_t *)0)->isolation),
+           .flags = FF_OPTIONAL),
     F_END,
 };
 
@@ -233,6 +241,12 @@ static const field_t node_desc_fields[] = {
     F_STR (node_desc_t, topology),
     F_BOOL (node_desc_t, binding),
     F_U64ARR (node_desc_t, jobs, njobs, 0, NODE_JOBS_MAX, 1),
+    /* issue 4: optional, absent = "" */
+    FIELD (node_desc_t,
+           isolation,
+           FK_STR,
+           .size = sizeof (((node_desc_t *)0)->isolation),
+           .flags = FF_OPTIONAL),
     F_END,
 };
 
@@ -398,6 +412,140 @@ static const field_t priority_fields[] = {
     F_NUM (msg_priority_t, max_age),
     F_END,
 };
+/* issue 4: tenants and keys at run time */
+static const char *const tenant_source_names[TENANT_SOURCE_COUNT] = {
+    [TENANT_SOURCE_CONFIG] = "config",
+    [TENANT_SOURCE_RUNTIME] = "runtime",
+};
+static const char *const tenant_op_names[TENANT_OP_COUNT] = {
+    [TENANT_OP_LIST] = "list",
+    [TENANT_OP_ADD] = "add",
+    [TENANT_OP_SET] = "set",
+    [TENANT_OP_REMOVE] = "remove",
+};
+static const char *const key_op_names[KEY_OP_COUNT] = {
+    [KEY_OP_LIST] = "list",
+    [KEY_OP_ADD] = "add",
+    [KEY_OP_REVOKE] = "revoke",
+};
+const char *tenant_source_name (tenant_source_t source)
+{
+    return (unsigned)source < TENANT_SOURCE_COUNT ? tenant_source_names[source] : NULL;
+}
+const char *tenant_op_name (tenant_op_t op)
+{
+    return (unsigned)op < TENANT_OP_COUNT ? tenant_op_names[op] : NULL;
+}
+const char *key_op_name (key_op_t op)
+{
+    return (unsigned)op < KEY_OP_COUNT ? key_op_names[op] : NULL;
+}
+static const char *tenant_source_text (int v)
+{
+    return tenant_source_names[v];
+}
+static const char *tenant_op_text (int v)
+{
+    return tenant_op_names[v];
+}
+static const char *key_op_text (int v)
+{
+    return key_op_names[v];
+}
+static const enum_desc_t tenant_sources = {.count = TENANT_SOURCE_COUNT,
+                                           .name = tenant_source_text};
+static const enum_desc_t tenant_ops = {.count = TENANT_OP_COUNT, .name = tenant_op_text};
+static const enum_desc_t key_ops = {.count = KEY_OP_COUNT, .name = key_op_text};
+
+static const field_t tenant_req_fields[] = {
+    F_ENUM (msg_tenant_req_t, op, tenant_ops),
+    FIELD (msg_tenant_req_t, name, FK_STR, .size = sizeof (((msg_tenant_req_t *)0)->name),
+           .flags = FF_OPTIONAL),
+    FIELD (msg_tenant_req_t, shares, FK_DOUBLE, .dmin = 0, .dmax = 1e9,
+           .flags = FF_OPTIONAL),
+    F_END,
+};
+static const field_t tenant_info_fields[] = {
+    F_STR (tenant_info_t, name),
+    F_ENUM (tenant_info_t, source, tenant_sources),
+    F_NUM (tenant_info_t, shares),
+    F_U32 (tenant_info_t, keys, 0, UINT32_MAX),
+    F_U32 (tenant_info_t, pending, 0, UINT32_MAX),
+    F_U32 (tenant_info_t, running, 0, UINT32_MAX),
+    F_NUM (tenant_info_t, created),
+    F_BOOL (tenant_info_t, removed),
+    F_END,
+};
+static const field_t tenant_list_fields[] = {
+    F_ARR (msg_tenant_list_t, tenants, count, tenant_info_fields, LIST_MAX),
+    F_END,
+};
+static const field_t key_req_fields[] = {
+    F_ENUM (msg_key_req_t, op, key_ops),
+    FIELD (msg_key_req_t, tenant, FK_STR, .size = sizeof (((msg_key_req_t *)0)->tenant),
+           .flags = FF_OPTIONAL),
+    FIELD (msg_key_req_t, key, FK_STR, .size = sizeof (((msg_key_req_t *)0)->key),
+           .flags = FF_OPTIONAL),
+    F_END,
+};
+static const field_t key_info_fields[] = {
+    F_STR (key_info_t, key),
+    F_STR (key_info_t, tenant),
+    F_ENUM (key_info_t, source, tenant_sources),
+    F_BOOL (key_info_t, revoked),
+    F_NUM (key_info_t, added),
+    F_NUM (key_info_t, revoked_time),
+    F_END,
+};
+static const field_t key_list_fields[] = {
+    F_ARR (msg_key_list_t, keys, count, key_info_fields, LIST_MAX),
+    F_END,
+};
+/* issue 4: quotas and budgets */
+static const field_t balance_req_fields[] = {
+    FIELD (msg_balance_req_t,
+           tenant,
+           FK_STR,
+           .size = sizeof (((msg_balance_req_t *)0)->tenant),
+           .flags = FF_OPTIONAL),
+    F_END,
+};
+static const field_t balance_tenant_fields[] = {
+    F_STR (balance_tenant_t, tenant),
+    F_BOOL (balance_tenant_t, limited),
+    F_NUM (balance_tenant_t, granted),
+    F_NUM (balance_tenant_t, spent),
+    F_NUM (balance_tenant_t, reserved),
+    F_NUM (balance_tenant_t, remaining),
+    F_NUM (balance_tenant_t, core_seconds),
+    F_NUM (balance_tenant_t, gpu_seconds),
+    F_U32 (balance_tenant_t, running_cores, 0, UINT32_MAX),
+    F_U32 (balance_tenant_t, max_running_cores, 0, UINT32_MAX),
+    F_U32 (balance_tenant_t, running_gpus, 0, UINT32_MAX),
+    F_U32 (balance_tenant_t, max_running_gpus, 0, UINT32_MAX),
+    F_U32 (balance_tenant_t, running_jobs, 0, UINT32_MAX),
+    F_U32 (balance_tenant_t, max_running_jobs, 0, UINT32_MAX),
+    F_U32 (balance_tenant_t, pending_jobs, 0, UINT32_MAX),
+    F_U32 (balance_tenant_t, max_pending_jobs, 0, UINT32_MAX),
+    F_END,
+};
+static const field_t balance_fields[] = {
+    F_NUM (msg_balance_t, core_hour),
+    F_NUM (msg_balance_t, gpu_hour),
+    F_ARR (msg_balance_t, tenants, count, balance_tenant_fields, LIST_MAX),
+    F_END,
+};
+static const field_t budget_grant_fields[] = {
+    F_STR (msg_budget_grant_t, tenant),
+    FIELD (msg_budget_grant_t, hours, FK_DOUBLE, .dmin = -1e12, .dmax = 1e12),
+    FIELD (msg_budget_grant_t, set, FK_BOOL, .flags = FF_OPTIONAL),
+    FIELD (msg_budget_grant_t,
+           reason,
+           FK_STR,
+           .size = sizeof (((msg_budget_grant_t *)0)->reason),
+           .flags = FF_OPTIONAL),
+    F_END,
+};
 static const field_t no_fields[] = {F_END};
 
 /* ---- the message type table ---------------------------------------------- */
@@ -441,6 +589,48 @@ static int check_node_drain (const msg_t *m, cphub_error_t *err)
 {
     if (m->u.drain.node[0] == '\0')
         return cphub_fail (err, EINVAL, "field 'node' is empty; name the node");
+    return 0;
+}
+
+/* issue 4: what each operation needs; the names themselves are checked by
+ * the scheduler, which knows the tenants. */
+static int check_tenant (const msg_t *m, cphub_error_t *err)
+{
+    const msg_tenant_req_t *r = &m->u.tenant_req;
+
+    if (r->op != TENANT_OP_LIST && r->name[0] == '\0')
+        return cphub_fail (err, EINVAL, "field 'name' is empty; tenant %s needs a name",
+                           tenant_op_names[r->op]);
+    if (r->op == TENANT_OP_SET && !(r->shares > 0))
+        return cphub_fail (err, EINVAL,
+                           "field 'shares' must be more than 0 for tenant set "
+                           "(a tenant with 2 shares gets twice the hub of one with 1)");
+    return 0;
+}
+
+static int check_key (const msg_t *m, cphub_error_t *err)
+{
+    const msg_key_req_t *r = &m->u.key_req;
+
+    if (r->op == KEY_OP_ADD && r->tenant[0] == '\0')
+        return cphub_fail (err, EINVAL, "field 'tenant' is empty; name the key's tenant");
+    if (r->op != KEY_OP_LIST && !keys_valid_z85 (r->key))
+        return cphub_fail (err, EINVAL,
+                           "field 'key' is not a public key (40 Z85 characters, as "
+                           "in a .pub file)");
+    return 0;
+}
+
+static int check_budget_grant (const msg_t *m, cphub_error_t *err)
+{
+    const msg_budget_grant_t *g = &m->u.grant;
+
+    if (g->tenant[0] == '\0')
+        return cphub_fail (err, EINVAL, "field 'tenant' is empty; name the tenant");
+    if (g->set && g->hours < 0)
+        return cphub_fail (err, EINVAL,
+                           "field 'hours' is %g; a budget cannot be set below 0",
+                           g->hours);
     return 0;
 }
 
@@ -489,6 +679,18 @@ static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
     [MSG_JOB_EXIT_ACK] = {.name = "job.exit.ack", .fields = ids_fields},
     [MSG_PRIORITY] = {.name = "priority", .fields = priority_req_fields},
     [MSG_PRIORITY_OK] = {.name = "priority.ok", .fields = priority_fields},
+    [MSG_TENANT] = {.name = "tenant",
+                    .fields = tenant_req_fields,
+                    .check = check_tenant},
+    [MSG_TENANT_OK] = {.name = "tenant.ok", .fields = tenant_list_fields},
+    [MSG_KEY] = {.name = "key", .fields = key_req_fields, .check = check_key},
+    [MSG_KEY_OK] = {.name = "key.ok", .fields = key_list_fields},
+    [MSG_BALANCE] = {.name = "balance", .fields = balance_req_fields},
+    [MSG_BALANCE_OK] = {.name = "balance.ok", .fields = balance_fields},
+    [MSG_BUDGET_GRANT] = {.name = "budget.grant",
+                          .fields = budget_grant_fields,
+                          .check = check_budget_grant},
+    [MSG_BUDGET_GRANT_OK] = {.name = "budget.grant.ok", .fields = balance_fields},
 };
 
 const msg_kind_t *msg_schema_kind (msg_type_t t)

@@ -106,6 +106,9 @@ int node_desc_validate (const node_desc_t *d, cphub_error_t *err)
     if (!node_desc_printable (d->topology, sizeof (d->topology), true))
         return cphub_fail (err, EINVAL, "node %s: topology is not printable text",
                            d->name);
+    if (!node_desc_printable (d->isolation, sizeof (d->isolation), true))
+        return cphub_fail (err, EINVAL, "node %s: isolation is not printable text",
+                           d->name);
     if (d->nnuma < 1 || d->nnuma > NODE_NUMA_MAX)
         return cphub_fail (err, EINVAL, "node %s: %u NUMA domains; give 1 to %d",
                            d->name, d->nnuma, NODE_NUMA_MAX);

@@ -7,8 +7,17 @@
  * authenticated; auth_parse_identity() splits it into a role and a name, and
  * auth_may_send() is the authorization table: tenants and operators speak the
  * client protocol only, agents the agent protocol only (that an agent speaks
- * only for its own node is checked by the agent handlers). The table is built
- * from the config file by config.c.
+ * only for its own node is checked by the agent handlers); some requests are
+ * for operators only, and auth_authorize() also knows the forms of a request
+ * that are (a priority request that sets a boost). The table is built from
+ * the config file by config.c, and changed at run time by tenants.c (`cphub
+ * key add|revoke`, `cphub tenant remove`).
+ *
+ * Revocation: the ZAP identity carries the key ("tenant:acme:Z85KEY", see
+ * auth_zap_cb), and every received message is checked against the live table
+ * with auth_check_peer() (one hash lookup), so a key taken out of the table
+ * is refused on its next request even on a connection opened before, and at
+ * its next handshake.
  */
 #ifndef CPHUB_SCHEDULER_AUTH_H
 #define CPHUB_SCHEDULER_AUTH_H
@@ -51,7 +60,8 @@ const char *auth_lookup (const auth_t *a, const char *pubkey_z85);
 size_t auth_count (const auth_t *a);
 
 /* tzap_auth_f for tzap_create (arg is the auth_t *): accept known keys with
- * their identity, refuse (and log at warn) the others. */
+ * their identity and the key itself, "tenant:acme:Z85KEY" (the ZAP User-Id,
+ * checked again on every message by auth_check_peer), refuse the others. */
 int auth_zap_cb (const char *pubkey_z85, char identity[TPEER_IDENTITY_MAX], void *arg);
 
 /* Split "tenant:acme" into AUTH_ROLE_TENANT and a pointer to "acme" (inside
@@ -65,5 +75,35 @@ const char *auth_role_plural (auth_role_t role);
 
 /* May a peer with this role send a message of this type to the scheduler? */
 bool auth_may_send (auth_role_t role, msg_type_t type);
+
+/* --- issue 4: run-time keys, revocation, one authorization table --- */
+
+/* Take a key out of the table: its next handshake is refused, and so is
+ * the next message of a connection opened with it (auth_check_peer). 0, or
+ * -1/ENOENT when the key is not in the table. */
+int auth_remove (auth_t *a, const char *pubkey_z85);
+
+/* Call cb for every key and its identity ("tenant:acme"), in no particular
+ * order; cb returns 0 to go on, -1 to stop (auth_foreach then returns -1).
+ * cb must not change the table. */
+typedef int (*auth_key_f) (const char *pubkey_z85, const char *identity, void *arg);
+int auth_foreach (const auth_t *a, auth_key_f cb, void *arg);
+
+/* Check the identity a message arrived with. The ZAP handler gives
+ * "ROLE:NAME:KEY" (auth_zap_cb); the key must still be in the table with
+ * the same identity. Fills identity with "ROLE:NAME" (what the handlers
+ * act on and log) even on failure, when it can be parsed. 0; -1/EACCES with
+ * err "this key was revoked ..." when the key is no longer in the table or
+ * now names someone else; -1/EINVAL when zap_identity has no key part. */
+int auth_check_peer (const auth_t *a,
+                     const char *zap_identity,
+                     char identity[TPEER_IDENTITY_MAX],
+                     cphub_error_t *err);
+
+/* The authorization of one message: auth_may_send for its type, then the
+ * forms of a type that are for fewer roles (a priority request that sets a
+ * boost). 0, or -1/EPERM with err "only operators may drain nodes" or
+ * "tenants may not send register". */
+int auth_authorize (auth_role_t role, const msg_t *m, cphub_error_t *err);
 
 #endif

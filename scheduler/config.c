@@ -82,6 +82,23 @@ static const conf_setting_t settings[] = {
      "the tenant's part of the hub against the others' (default 1)"},
     {"tenants.[*].boost", CONF_FLOAT,
      "priority points added to each of its jobs (default 0)"},
+    /* issue 4: quotas and budgets (config_quota.c) */
+    {"tenants.[*].max_running_cores", CONF_INT,
+     "cores its running jobs may hold at once (default 0: no limit)"},
+    {"tenants.[*].max_running_gpus", CONF_INT,
+     "GPUs its running jobs may hold at once (default 0: no limit)"},
+    {"tenants.[*].max_running_jobs", CONF_INT,
+     "jobs it may run at once (default 0: no limit)"},
+    {"tenants.[*].max_pending_jobs", CONF_INT,
+     "pending jobs it may have; more are refused (default 0: no limit)"},
+    {"tenants.[*].budget", CONF_FLOAT,
+     "its budget in core-hours, before operators' grants (default: none, "
+     "unlimited)"},
+    {"billing", CONF_GROUP, "what usage costs against budgets (cphub balance)"},
+    {"billing.core_hour", CONF_FLOAT,
+     "budget core-hours one core-hour costs (default 1)"},
+    {"billing.gpu_hour", CONF_FLOAT,
+     "budget core-hours one GPU-hour costs (default 1)"},
     {"operators", CONF_LIST, "hub operators: see every job and node"},
     {"operators.[*]", CONF_GROUP, "one operator"},
     {"operators.[*].name", CONF_STRING, "the operator's name"},
@@ -523,7 +540,8 @@ schedconf_t *schedconf_load (const char *path, cphub_error_t *err)
                      err) < 0 ||
         load_people (cfg, c, "operators", AUTH_ROLE_OPERATOR, &cfg->operators,
                      &cfg->noperators, err) < 0 ||
-        load_agents (cfg, c, err) < 0 || load_policy (cfg, c, err) < 0)
+        load_agents (cfg, c, err) < 0 || load_policy (cfg, c, err) < 0 ||
+        schedconf_load_quotas (cfg, c, err) < 0)
         goto error;
     conf_destroy (c);
     return cfg;
@@ -550,6 +568,7 @@ void schedconf_destroy (schedconf_t *cfg)
     free (cfg->operators);
     free (cfg->agents);
     free (cfg->tenant_policies);
+    free (cfg->tenant_limits);
     auth_destroy (cfg->auth);
     free (cfg);
 }

@@ -70,6 +70,11 @@ typedef struct schedconf {
     /* issue 5: tenants.[*].shares and .boost, one per tenant in file order;
      * core.tenant_policies points here */
     sched_tenant_policy_t *tenant_policies;
+    /* issue 4 (config_quota.c): tenants.[*] limits and budget, one per
+     * tenant in file order; billing.core_hour and billing.gpu_hour */
+    sched_tenant_t *tenant_limits;
+    double billing_core_hour;
+    double billing_gpu_hour;
 } schedconf_t;
 
 /* Overrides from the command line: NULL / false = keep the file's value.
@@ -93,6 +98,13 @@ void schedconf_destroy (schedconf_t *cfg); /* NULL: nothing */
 int schedconf_apply_overrides (schedconf_t *cfg,
                                const schedconf_overrides_t *o,
                                cphub_error_t *err);
+
+/* issue 4, config_quota.c: billing.* and each tenant's max_running_cores,
+ * max_running_gpus, max_running_jobs, max_pending_jobs (0 or absent: no
+ * limit) and budget (core-hours; absent: no budget, unlimited) into
+ * cfg->tenant_limits and cfg->billing_*. Called by schedconf_load after the
+ * tenants are read. 0, or -1 with err naming the file, line and setting. */
+int schedconf_load_quotas (schedconf_t *cfg, const conf_t *c, cphub_error_t *err);
 
 /* The settings table (for docs and tests); ends with path == NULL. */
 const conf_setting_t *schedconf_settings (void);

@@ -18,8 +18,10 @@
 #include <utlist.h>
 
 #include "cphub/log.h"
+#include "scheduler/budget.h"
 #include "scheduler/handlers.h"
 #include "scheduler/report.h"
+#include "scheduler/tenants.h"
 
 /* Bounds on what clients can park, so that no one exhausts memory. */
 #define WAITED_IDS_MAX 1000000
@@ -638,19 +640,13 @@ int handlers_expire (scheduler_t *sc, double now)
 }
 
 /* Operators drain a node (nothing new starts there; what runs finishes) or
- * resume it. Tenants are told that this is not theirs to do. */
+ * resume it. Only operators get here: auth.c's table refuses tenants ("only
+ * operators may drain nodes"). */
 static void handle_node_drain (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const msg_node_drain_t *dr = &m->u.drain;
     cphub_error_t err = {{0}};
 
-    if (rq->role != AUTH_ROLE_OPERATOR) {
-        log_warn ("%s tried to %s node %s; refused", rq->peer->identity,
-                  dr->drain ? "drain" : "resume", dr->node);
-        reply_error (sc, rq, EPERM, "only operators may %s nodes",
-                     dr->drain ? "drain" : "resume");
-        return;
-    }
     if (sched_node_drain (sc->sched, dr->node, dr->drain, dr->reason, sc->now, &err) <
         0) {
         reply_error (sc, rq, errno, "%s", err.text);
@@ -665,7 +661,7 @@ static void handle_node_drain (scheduler_t *sc, const request_t *rq, msg_t *m)
 }
 
 /* Explain a job's priority (visible jobs only, as show); operators may set
- * its boost first. */
+ * its boost first (auth.c refuses a boost from tenants). */
 static void handle_priority (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const msg_priority_req_t *req = &m->u.priority_req;
@@ -678,11 +674,7 @@ static void handle_priority (scheduler_t *sc, const request_t *rq, msg_t *m)
         reply_error (sc, rq, ENOENT, "no such job %" PRIu64, req->id);
         return;
     }
-    if (req->set_boost && rq->role != AUTH_ROLE_OPERATOR) {
-        reply_error (sc, rq, EPERM, "only operators may boost jobs");
-        return;
-    }
-    if (req->set_boost) {
+    if (req->set_boost) { /* operators only: auth.c's table */
         if (sched_job_boost (sc->sched, req->id, req->boost, &err) < 0) {
             reply_error (sc, rq, errno, "%s", err.text);
             return;
@@ -909,7 +901,58 @@ static void handle_logs_data (scheduler_t *sc, const request_t *rq, msg_t *m)
     free (f);
 }
 
+/* Tenants and keys at run time (issue 4, tenants.c): operators only, by
+ * the authorization table. */
+static void handle_tenants (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    msg_t *answer = tenants_request (sc, rq->peer->identity, m);
+
+    if (!answer)
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+    else
+        reply (sc, rq, answer);
+}
+
+/* Balances and budget grants (issue 4, budget.c): grants are for operators
+ * only, by the authorization table. */
+static void handle_budget (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    msg_t *answer = budget_request (sc, rq->role, rq->name, rq->peer->identity, m);
+
+    if (!answer)
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+    else
+        reply (sc, rq, answer);
+}
+
 /* --- dispatch ------------------------------------------------------------- */
+
+/* The key a message came with must still be in the identity table (one hash
+ * lookup): a key revoked by `cphub key revoke` is refused on its next
+ * request, even on a connection opened before. out is the peer with the
+ * plain identity ("tenant:acme") the handlers act on. A refused client gets
+ * EACCES; an agent is only logged. */
+static int peer_checked (scheduler_t *sc,
+                         tsock_t *sock,
+                         const tpeer_t *from,
+                         tpeer_t *out)
+{
+    cphub_error_t err = {{0}};
+
+    out->rid_len =
+        from->rid_len <= sizeof (out->rid) ? from->rid_len : sizeof (out->rid);
+    memcpy (out->rid, from->rid, out->rid_len);
+    if (auth_check_peer (sc->auth, from->identity, out->identity, &err) == 0)
+        return 0;
+    int code = errno == EACCES ? EACCES : EPERM;
+    log_warn ("refused a message from %s: %s", out->identity[0] ? out->identity : "?",
+              err.text);
+    if (sock == sc->clients) {
+        request_t rq = {.sock = sock, .peer = out};
+        reply_error (sc, &rq, code, "%s", err.text);
+    }
+    return -1;
+}
 
 static const handler_f handlers[MSG_TYPE_COUNT] = {
     [MSG_SUBMIT] = handle_submit,
@@ -927,6 +970,10 @@ static const handler_f handlers[MSG_TYPE_COUNT] = {
     [MSG_JOB_STARTED] = handle_job_started,
     [MSG_JOB_EXIT] = handle_job_exit,
     [MSG_LOGS_DATA] = handle_logs_data,
+    [MSG_TENANT] = handle_tenants, /* issue 4 */
+    [MSG_KEY] = handle_tenants,
+    [MSG_BALANCE] = handle_budget, /* issue 4 */
+    [MSG_BUDGET_GRANT] = handle_budget,
 };
 
 /* Keep the agent's latest connection (it changes when the agent reconnects). */
@@ -942,12 +989,17 @@ static void touch_peer (scheduler_t *sc, const request_t *rq)
     }
 }
 
-void handlers_dispatch (scheduler_t *sc, tsock_t *sock, const tpeer_t *peer, msg_t *m)
+void handlers_dispatch (scheduler_t *sc, tsock_t *sock, const tpeer_t *from, msg_t *m)
 {
+    tpeer_t checked;
+    const tpeer_t *peer = &checked;
     request_t rq = {.sock = sock, .peer = peer};
     const char *name = msg_type_name (m->type);
     const char *type = name ? name : "?";
+    cphub_error_t err = {{0}};
 
+    if (peer_checked (sc, sock, from, &checked) < 0)
+        return;
     if (auth_parse_identity (peer->identity, &rq.role, &rq.name) < 0) {
         log_warn ("dropped %s from a peer without identity ('%s')", type,
                   peer->identity);
@@ -964,13 +1016,14 @@ void handlers_dispatch (scheduler_t *sc, tsock_t *sock, const tpeer_t *peer, msg
                          auth_role_plural (rq.role));
         return;
     }
-    if (!auth_may_send (rq.role, m->type) || !handlers[m->type]) {
-        log_warn ("%s sent %s, which %s may not send; %s", peer->identity, type,
-                  auth_role_plural (rq.role),
+    if (auth_authorize (rq.role, m, &err) < 0 || !handlers[m->type]) {
+        if (!err.text[0])
+            snprintf (err.text, sizeof (err.text), "%s may not send %s",
+                      auth_role_plural (rq.role), type);
+        log_warn ("%s sent %s: %s; %s", peer->identity, type, err.text,
                   rq.role == AUTH_ROLE_AGENT ? "dropped" : "refused");
         if (rq.role != AUTH_ROLE_AGENT)
-            reply_error (sc, &rq, EPERM, "%s may not send %s",
-                         auth_role_plural (rq.role), type);
+            reply_error (sc, &rq, EPERM, "%s", err.text);
         return;
     }
     if (rq.role == AUTH_ROLE_AGENT && m->type != MSG_REGISTER)
@@ -980,12 +1033,17 @@ void handlers_dispatch (scheduler_t *sc, tsock_t *sock, const tpeer_t *peer, msg
 
 void handlers_bad_message (scheduler_t *sc,
                            tsock_t *sock,
-                           const tpeer_t *peer,
+                           const tpeer_t *from,
                            int errnum,
                            const cphub_error_t *err)
 {
+    tpeer_t checked;
+    const tpeer_t *peer = &checked;
     request_t rq = {.sock = sock, .peer = peer};
     const char *text = err && err->text[0] ? err->text : strerror (errnum);
+
+    if (peer_checked (sc, sock, from, &checked) < 0)
+        return;
 
     if (sock == sc->agents) {
         log_warn ("dropped a malformed message from %s: %s", peer->identity, text);

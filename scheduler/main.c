@@ -29,8 +29,10 @@
 #include "cphub/idset.h"
 #include "cphub/log.h"
 #include "cphub/parse.h"
+#include "scheduler/budget.h"
 #include "scheduler/handlers.h"
 #include "scheduler/scheduler.h"
+#include "scheduler/tenants.h"
 
 #ifndef CPHUB_SYSCONFDIR
 #define CPHUB_SYSCONFDIR "/etc"
@@ -419,6 +421,10 @@ static int turn (scheduler_t *sc, int timeout_ms)
     if (store_begin (sc->store, &err) < 0)
         log_err ("store: %s", err.text);
     decide (sc);
+    if (tenants_persist (sc, &err) < 0) /* issue 4: the batch then fails */
+        log_err ("store: %s", err.text);
+    if (budget_persist (sc, &err) < 0) /* issue 4: likewise */
+        log_err ("store: %s", err.text);
     next = handlers_expire (sc, sc->now);
     if (store_commit (sc->store, &err) < 0) {
         log_err ("store: %s; stopping without answering this turn's requests",
@@ -538,6 +544,8 @@ static int restore_usage_cb (const store_acct_t *rec, void *arg)
 {
     restore_t *r = arg;
 
+    if (sched_budget_charge (r->sched, rec) < 0) /* issue 4: budgets, in order */
+        return -1;
     return sched_usage_add (r->sched, rec->tenant, rec->core_seconds, rec->end_time);
 }
 
@@ -631,6 +639,8 @@ static void scheduler_destroy (scheduler_t *sc)
     tsock_destroy (sc->clients);
     tzap_destroy (sc->tzap);
     tctx_destroy (sc->tctx);
+    tenants_destroy (sc->tenants);
+    budget_destroy (sc->budget);
     store_destroy (sc->store);
     sched_destroy (sc->sched);
     if (sc->sigfd >= 0)
@@ -661,7 +671,8 @@ static scheduler_t *scheduler_create (schedconf_t **cfg, cphub_error_t *err)
                     strerror (errno));
         goto error;
     }
-    if (!(sc->store = store_open (sc->config, err)) || restore (sc, err) < 0)
+    if (!(sc->store = store_open (sc->config, err)) || budget_restore (sc, err) < 0 ||
+        restore (sc, err) < 0 || tenants_restore (sc, err) < 0)
         goto error;
     if (!(sc->tctx = tctx_create ())) {
         cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",

@@ -101,7 +101,7 @@ static void report_job (report_state_t *b, const sched_job_t *job)
         if (job->state == JOB_COMPLETED)
             t->completed++;
         else if (job->state == JOB_FAILED || job->state == JOB_TIMEOUT ||
-                 job->state == JOB_NODE_FAIL)
+                 job->state == JOB_NODE_FAIL || job->state == JOB_OUT_OF_MEMORY)
             t->failed++;
         else if (job->state == JOB_CANCELLED)
             t->cancelled++;

@@ -1,8 +1,8 @@
 /* report.h: the usage report that `cphub report` shows.
  *
- * Per tenant: jobs submitted, completed, failed (FAILED, TIMEOUT, NODE_FAIL)
- * and cancelled, and the core-seconds and GPU-seconds of its ended and
- * running jobs. Per registered node: busy core-seconds and the busy share of
+ * Per tenant: jobs submitted, completed, failed (FAILED, TIMEOUT, NODE_FAIL,
+ * OUT_OF_MEMORY) and cancelled, and the core-seconds and GPU-seconds of its
+ * ended and running jobs. Per registered node: busy core-seconds and the busy share of
  * its cores over the window from the start of the records (this scheduler's
  * start, or the earliest accounted run) until now. A tenant's report holds
  * only its own row, and of the nodes only their cores and busy shares.

@@ -50,6 +50,9 @@ typedef struct wait_req wait_req_t;
 typedef struct wait_index wait_index_t;
 typedef struct logs_fetch logs_fetch_t;
 typedef struct outbox_msg outbox_msg_t;
+/* Defined in tenants.c (issue 4): run-time tenants and keys. */
+typedef struct tenants tenants_t;
+typedef struct budget budget_t; /* issue 4: budget.h */
 
 typedef struct scheduler {
     schedconf_t *config; /* owned */
@@ -70,10 +73,12 @@ typedef struct scheduler {
     uint64_t next_tag;
     outbox_msg_t *outbox; /* utlist DL, sent after the commit */
 
-    int sigfd;      /* signalfd for TERM and INT, -1 if none */
-    bool stopping;  /* a signal asked to stop */
-    double started; /* when this scheduler started (report window) */
-    double now;     /* clock of the current turn */
+    int sigfd;          /* signalfd for TERM and INT, -1 if none */
+    bool stopping;      /* a signal asked to stop */
+    double started;     /* when this scheduler started (report window) */
+    double now;         /* clock of the current turn */
+    tenants_t *tenants; /* issue 4: tenants and keys (tenants.h) */
+    budget_t *budget;   /* issue 4: grants not written yet (budget.h) */
 } scheduler_t;
 
 #endif

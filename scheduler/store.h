@@ -14,6 +14,7 @@
 #ifndef CPHUB_SCHEDULER_STORE_H
 #define CPHUB_SCHEDULER_STORE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -44,6 +45,35 @@ typedef struct store_node {
 typedef int (*store_job_f) (const sched_job_t *job, void *arg);
 typedef int (*store_acct_f) (const store_acct_t *rec, void *arg);
 typedef int (*store_node_f) (const store_node_t *node, void *arg);
+
+/* issue 4: a tenant added at run time (cphub tenant add). A removed tenant
+ * stays as a record, so that its name is not given to someone else who
+ * would then see its past jobs. */
+typedef struct store_tenant {
+    const char *name;
+    double shares;
+    double created;
+    bool removed;
+    double removed_time;
+} store_tenant_t;
+
+/* issue 4: a tenant key added at run time (cphub key add), or the
+ * revocation of any tenant key, the config's included (added 0). */
+typedef struct store_key {
+    const char *pubkey; /* Z85 */
+    const char *tenant;
+    double added;
+    bool revoked;
+    double revoked_time;
+} store_key_t;
+
+typedef int (*store_tenant_f) (const store_tenant_t *tenant, void *arg);
+typedef int (*store_key_f) (const store_key_t *key, void *arg);
+
+/* issue 4: one entry of a tenant's budget ledger, an operator's grant or
+ * set (the charges are the accounting records). */
+typedef sched_grant_t store_grant_t;
+typedef int (*store_grant_f) (const store_grant_t *grant, void *arg);
 
 typedef struct store_ops {
     const char *name; /* "memory", "sqlite" */
@@ -77,6 +107,35 @@ typedef struct store_ops {
      * up what it sees. NULL in a store without it: store_acct_totals() then
      * passes every record through acct_foreach, which adds up the same. */
     int (*acct_totals) (store_t *st, store_acct_f cb, void *arg, cphub_error_t *err);
+    /* issue 4: tenants and keys changed at run time (tenants.c). Writes
+     * inside a batch. NULL in a store without them: the wrappers below then
+     * fail with ENOTSUP (and load nothing). */
+    /* Insert or replace the tenant by name (copied). */
+    int (*tenant_put) (store_t *st, const store_tenant_t *tenant, cphub_error_t *err);
+    /* Mark the stored tenant removed at when; -1/ENOENT if it is not stored. */
+    int (*tenant_remove) (store_t *st,
+                          const char *name,
+                          double when,
+                          cphub_error_t *err);
+    /* Call cb for every stored tenant, removed ones included, in name order. */
+    int (*tenants_load) (store_t *st, store_tenant_f cb, void *arg, cphub_error_t *err);
+    /* Insert or replace the key by pubkey (copied). */
+    int (*key_put) (store_t *st, const store_key_t *key, cphub_error_t *err);
+    /* Mark the key revoked at when, storing it (with tenant, added 0) if it
+     * was not stored: a config key's revocation. */
+    int (*key_revoke) (store_t *st,
+                       const char *pubkey,
+                       const char *tenant,
+                       double when,
+                       cphub_error_t *err);
+    /* Call cb for every stored key, in the order they were first stored. */
+    int (*keys_load) (store_t *st, store_key_f cb, void *arg, cphub_error_t *err);
+    /* issue 4: the budget ledger (budget.c). NULL in a store without it:
+     * the wrappers below then fail with ENOTSUP (and load nothing). */
+    /* Append a grant or set (copied), inside a batch. */
+    int (*grant_append) (store_t *st, const store_grant_t *grant, cphub_error_t *err);
+    /* Call cb for every stored grant in the order they were appended. */
+    int (*grants_load) (store_t *st, store_grant_f cb, void *arg, cphub_error_t *err);
 } store_ops_t;
 
 struct store {
@@ -176,6 +235,83 @@ static inline int store_acct_totals (store_t *st,
     if (st->ops->acct_totals)
         return st->ops->acct_totals (st, cb, arg, err);
     return st->ops->acct_foreach (st, cb, arg, err);
+}
+
+/* issue 4 wrappers: -1/ENOTSUP for a store without tenant records, whose
+ * loads find nothing. */
+static inline int store_tenant_put (store_t *st,
+                                    const store_tenant_t *tenant,
+                                    cphub_error_t *err)
+{
+    if (!st->ops->tenant_put)
+        return cphub_fail (err, ENOTSUP, "store %s keeps no tenants", st->ops->name);
+    return st->ops->tenant_put (st, tenant, err);
+}
+
+static inline int store_tenant_remove (store_t *st,
+                                       const char *name,
+                                       double when,
+                                       cphub_error_t *err)
+{
+    if (!st->ops->tenant_remove)
+        return cphub_fail (err, ENOTSUP, "store %s keeps no tenants", st->ops->name);
+    return st->ops->tenant_remove (st, name, when, err);
+}
+
+static inline int store_tenants_load (store_t *st,
+                                      store_tenant_f cb,
+                                      void *arg,
+                                      cphub_error_t *err)
+{
+    return st->ops->tenants_load ? st->ops->tenants_load (st, cb, arg, err) : 0;
+}
+
+static inline int store_key_put (store_t *st,
+                                 const store_key_t *key,
+                                 cphub_error_t *err)
+{
+    if (!st->ops->key_put)
+        return cphub_fail (err, ENOTSUP, "store %s keeps no keys", st->ops->name);
+    return st->ops->key_put (st, key, err);
+}
+
+static inline int store_key_revoke (store_t *st,
+                                    const char *pubkey,
+                                    const char *tenant,
+                                    double when,
+                                    cphub_error_t *err)
+{
+    if (!st->ops->key_revoke)
+        return cphub_fail (err, ENOTSUP, "store %s keeps no keys", st->ops->name);
+    return st->ops->key_revoke (st, pubkey, tenant, when, err);
+}
+
+static inline int store_keys_load (store_t *st,
+                                   store_key_f cb,
+                                   void *arg,
+                                   cphub_error_t *err)
+{
+    return st->ops->keys_load ? st->ops->keys_load (st, cb, arg, err) : 0;
+}
+
+/* issue 4 wrappers: -1/ENOTSUP for a store without a budget ledger, whose
+ * load finds nothing. */
+static inline int store_grant_append (store_t *st,
+                                      const store_grant_t *grant,
+                                      cphub_error_t *err)
+{
+    if (!st->ops->grant_append)
+        return cphub_fail (err, ENOTSUP, "store %s keeps no budget ledger",
+                           st->ops->name);
+    return st->ops->grant_append (st, grant, err);
+}
+
+static inline int store_grants_load (store_t *st,
+                                     store_grant_f cb,
+                                     void *arg,
+                                     cphub_error_t *err)
+{
+    return st->ops->grants_load ? st->ops->grants_load (st, cb, arg, err) : 0;
 }
 
 /* NULL: nothing. */

@@ -38,6 +38,11 @@ typedef struct store_mem {
     mem_node_t *nodes; /* uthash by desc.name */
     uint64_t next_id;  /* 1 when empty */
     bool in_batch;
+    struct mem_tenant *tenants; /* issue 4: uthash by name */
+    struct mem_key *keys;       /* issue 4: uthash by pubkey, in insertion order */
+    store_grant_t *grants;      /* issue 4: the budget ledger, in order */
+    size_t ngrants;
+    size_t grants_cap;
 } store_mem_t;
 
 static store_mem_t *mem_of (store_t *st)
@@ -279,6 +284,225 @@ static int mem_next_id_set (store_t *st, uint64_t next_id, cphub_error_t *err)
     return 0;
 }
 
+/* --- tenants and keys (issue 4) --------------------------------------------- */
+
+typedef struct mem_tenant {
+    char name[64]; /* key */
+    double shares;
+    double created;
+    bool removed;
+    double removed_time;
+    UT_hash_handle hh;
+} mem_tenant_t;
+
+typedef struct mem_key {
+    char pubkey[41]; /* key */
+    char tenant[64];
+    double added;
+    bool revoked;
+    double revoked_time;
+    UT_hash_handle hh;
+} mem_key_t;
+
+static int mem_tenant_put (store_t *st, const store_tenant_t *t, cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_tenant_t *entry = NULL;
+
+    if (check_batch (m, err) < 0)
+        return -1;
+    if (!t->name || t->name[0] == '\0' || strlen (t->name) >= sizeof (entry->name))
+        return cphub_fail (err, EINVAL,
+                           "store: a tenant needs a name of 1 to %zu bytes",
+                           sizeof (entry->name) - 1);
+    HASH_FIND_STR (m->tenants, t->name, entry);
+    if (!entry) {
+        if (!(entry = calloc (1, sizeof (*entry))))
+            return cphub_fail (err, ENOMEM, "store: out of memory storing tenant %s",
+                               t->name);
+        snprintf (entry->name, sizeof (entry->name), "%s", t->name);
+        HASH_ADD_STR (m->tenants, name, entry);
+    }
+    entry->shares = t->shares;
+    entry->created = t->created;
+    entry->removed = t->removed;
+    entry->removed_time = t->removed_time;
+    return 0;
+}
+
+static int mem_tenant_remove (store_t *st,
+                              const char *name,
+                              double when,
+                              cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_tenant_t *entry = NULL;
+
+    if (check_batch (m, err) < 0)
+        return -1;
+    HASH_FIND_STR (m->tenants, name, entry);
+    if (!entry)
+        return cphub_fail (err, ENOENT, "store: no tenant %s to remove", name);
+    entry->removed = true;
+    entry->removed_time = when;
+    return 0;
+}
+
+static int tenant_by_name (const mem_tenant_t *a, const mem_tenant_t *b)
+{
+    return strcmp (a->name, b->name);
+}
+
+static int mem_tenants_load (store_t *st,
+                             store_tenant_f cb,
+                             void *arg,
+                             cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_tenant_t *entry, *tmp;
+
+    HASH_SORT (m->tenants, tenant_by_name);
+    HASH_ITER (hh, m->tenants, entry, tmp)
+    {
+        store_tenant_t t = {.name = entry->name,
+                            .shares = entry->shares,
+                            .created = entry->created,
+                            .removed = entry->removed,
+                            .removed_time = entry->removed_time};
+        if (cb (&t, arg) < 0)
+            return cphub_fail (err, errno, "store: loading tenant %s stopped",
+                               entry->name);
+    }
+    return 0;
+}
+
+/* The stored key, created (empty, for tenant) when missing. NULL with err. */
+static mem_key_t *key_get (store_mem_t *m,
+                           const char *pubkey,
+                           const char *tenant,
+                           cphub_error_t *err)
+{
+    mem_key_t *entry = NULL;
+
+    if (!pubkey || strlen (pubkey) != sizeof (entry->pubkey) - 1 || !tenant ||
+        strlen (tenant) >= sizeof (entry->tenant)) {
+        cphub_fail (err, EINVAL, "store: a key needs 40 Z85 characters and a tenant");
+        return NULL;
+    }
+    HASH_FIND_STR (m->keys, pubkey, entry);
+    if (entry)
+        return entry;
+    if (!(entry = calloc (1, sizeof (*entry)))) {
+        cphub_fail (err, ENOMEM, "store: out of memory storing a key");
+        return NULL;
+    }
+    snprintf (entry->pubkey, sizeof (entry->pubkey), "%s", pubkey);
+    snprintf (entry->tenant, sizeof (entry->tenant), "%s", tenant);
+    HASH_ADD_STR (m->keys, pubkey, entry);
+    return entry;
+}
+
+static int mem_key_put (store_t *st, const store_key_t *k, cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_key_t *entry;
+
+    if (check_batch (m, err) < 0 || !(entry = key_get (m, k->pubkey, k->tenant, err)))
+        return -1;
+    snprintf (entry->tenant, sizeof (entry->tenant), "%s", k->tenant);
+    entry->added = k->added;
+    entry->revoked = k->revoked;
+    entry->revoked_time = k->revoked_time;
+    return 0;
+}
+
+static int mem_key_revoke (store_t *st,
+                           const char *pubkey,
+                           const char *tenant,
+                           double when,
+                           cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_key_t *entry;
+
+    if (check_batch (m, err) < 0 || !(entry = key_get (m, pubkey, tenant, err)))
+        return -1;
+    entry->revoked = true;
+    entry->revoked_time = when;
+    return 0;
+}
+
+static int mem_keys_load (store_t *st, store_key_f cb, void *arg, cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_key_t *entry, *tmp;
+
+    HASH_ITER (hh, m->keys, entry, tmp) /* uthash iterates in insertion order */
+    {
+        store_key_t k = {.pubkey = entry->pubkey,
+                         .tenant = entry->tenant,
+                         .added = entry->added,
+                         .revoked = entry->revoked,
+                         .revoked_time = entry->revoked_time};
+        if (cb (&k, arg) < 0)
+            return cphub_fail (err, errno, "store: loading keys stopped");
+    }
+    return 0;
+}
+
+static void mem_tenants_free (store_mem_t *m)
+{
+    mem_tenant_t *t, *ttmp;
+    mem_key_t *k, *ktmp;
+
+    HASH_ITER (hh, m->tenants, t, ttmp)
+    {
+        HASH_DEL (m->tenants, t);
+        free (t);
+    }
+    HASH_ITER (hh, m->keys, k, ktmp)
+    {
+        HASH_DEL (m->keys, k);
+        free (k);
+    }
+}
+
+/* --- the budget ledger (issue 4) --- */
+
+static int mem_grant_append (store_t *st,
+                             const store_grant_t *grant,
+                             cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+
+    if (check_batch (m, err) < 0)
+        return -1;
+    if (m->ngrants == m->grants_cap) {
+        size_t cap = m->grants_cap ? m->grants_cap * 2 : 16;
+        store_grant_t *grown = realloc (m->grants, cap * sizeof (*grown));
+        if (!grown)
+            return cphub_fail (err, ENOMEM, "store: out of memory");
+        m->grants = grown;
+        m->grants_cap = cap;
+    }
+    m->grants[m->ngrants++] = *grant;
+    return 0;
+}
+
+static int mem_grants_load (store_t *st,
+                            store_grant_f cb,
+                            void *arg,
+                            cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+
+    for (size_t i = 0; i < m->ngrants; i++) {
+        if (cb (&m->grants[i], arg) < 0)
+            return cphub_fail (err, errno, "store: reading the budget ledger stopped");
+    }
+    return 0;
+}
+
 static void mem_destroy (store_t *st)
 {
     store_mem_t *m = mem_of (st);
@@ -299,6 +523,8 @@ static void mem_destroy (store_t *st)
         free (entry);
     }
     free (m->acct);
+    free (m->grants);
+    mem_tenants_free (m);
     free (m);
 }
 
@@ -315,6 +541,14 @@ static const store_ops_t mem_ops = {
     .next_id_get = mem_next_id_get,
     .next_id_set = mem_next_id_set,
     .destroy = mem_destroy,
+    .tenant_put = mem_tenant_put,
+    .tenant_remove = mem_tenant_remove,
+    .tenants_load = mem_tenants_load,
+    .key_put = mem_key_put,
+    .key_revoke = mem_key_revoke,
+    .keys_load = mem_keys_load,
+    .grant_append = mem_grant_append,
+    .grants_load = mem_grants_load,
 };
 
 store_t *store_mem_create (cphub_error_t *err)

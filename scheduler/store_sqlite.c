@@ -6,8 +6,10 @@
  * JSON producer), job_transitions (one row per state a job entered, appended
  * by triggers on jobs), acct (one row per run, UNIQUE (job_id, run) so that
  * no run is billed twice), nodes (the last registered description as a
- * register body, the state and the drain reason) and meta (schema_version,
- * next_job_id). The schema is built by a table of migration steps: a file at
+ * register body, the state and the drain reason), meta (schema_version,
+ * next_job_id), and tenants and tenant_keys (issue 4: tenants and keys added
+ * at run time, revocations of any tenant key), budget_ledger (issue 4: the
+ * operators' grants and sets, in order). The schema is built by a table of migration steps: a file at
  * version v gets steps v+1.. in one transaction at open, and a file newer
  * than this program is refused. A batch is one transaction, opened lazily by
  * its first write and made durable by one COMMIT (one fsync of the WAL with
@@ -76,6 +78,21 @@ static const char *const migrations[] = {
     "  name TEXT PRIMARY KEY, desc TEXT NOT NULL, state TEXT NOT NULL,"
     "  reason TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
     "INSERT INTO meta VALUES ('next_job_id', 1);",
+    /* 2: tenants and tenant keys changed at run time (issue 4) */
+    "CREATE TABLE tenants ("
+    "  name TEXT PRIMARY KEY, shares REAL NOT NULL DEFAULT 1,"
+    "  created REAL NOT NULL DEFAULT 0, removed INTEGER NOT NULL DEFAULT 0,"
+    "  removed_time REAL NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE tenant_keys ("
+    "  pubkey TEXT NOT NULL UNIQUE, tenant TEXT NOT NULL,"
+    "  added REAL NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0,"
+    "  revoked_time REAL NOT NULL DEFAULT 0);",
+    /* 3: the budget ledger: operators' grants and sets (issue 4); the
+       charges are the acct rows */
+    "CREATE TABLE budget_ledger ("
+    "  id INTEGER PRIMARY KEY, time REAL NOT NULL, tenant TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('grant', 'set')), hours REAL NOT NULL,"
+    "  reason TEXT NOT NULL DEFAULT '', operator TEXT NOT NULL DEFAULT '');",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof (migrations) / sizeof (migrations[0])))
@@ -96,6 +113,14 @@ enum {
     ST_NODES_LOAD,
     ST_META_GET,
     ST_META_SET,
+    ST_TENANT_PUT, /* issue 4 */
+    ST_TENANT_REMOVE,
+    ST_TENANTS_LOAD,
+    ST_KEY_PUT,
+    ST_KEY_REVOKE,
+    ST_KEYS_LOAD,
+    ST_GRANT_APPEND, /* issue 4: the budget ledger */
+    ST_GRANTS_LOAD,
     ST_COUNT
 };
 
@@ -140,6 +165,34 @@ static const char *const statements[ST_COUNT] = {
     [ST_META_SET] =
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [ST_TENANT_PUT] =
+        "INSERT INTO tenants (name, shares, created, removed, removed_time)"
+        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (name) DO UPDATE SET"
+        " shares = excluded.shares, created = excluded.created,"
+        " removed = excluded.removed, removed_time = excluded.removed_time",
+    [ST_TENANT_REMOVE] =
+        "UPDATE tenants SET removed = 1, removed_time = ?2 WHERE name = ?1",
+    [ST_TENANTS_LOAD] =
+        "SELECT name, shares, created, removed, removed_time"
+        " FROM tenants ORDER BY name",
+    [ST_KEY_PUT] =
+        "INSERT INTO tenant_keys (pubkey, tenant, added, revoked, revoked_time)"
+        " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (pubkey) DO UPDATE SET"
+        " tenant = excluded.tenant, added = excluded.added,"
+        " revoked = excluded.revoked, revoked_time = excluded.revoked_time",
+    [ST_KEY_REVOKE] =
+        "INSERT INTO tenant_keys (pubkey, tenant, revoked, revoked_time)"
+        " VALUES (?1, ?2, 1, ?3) ON CONFLICT (pubkey) DO UPDATE SET"
+        " revoked = 1, revoked_time = excluded.revoked_time",
+    [ST_KEYS_LOAD] =
+        "SELECT pubkey, tenant, added, revoked, revoked_time"
+        " FROM tenant_keys ORDER BY rowid",
+    [ST_GRANT_APPEND] =
+        "INSERT INTO budget_ledger (time, tenant, kind, hours, reason,"
+        " operator) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_GRANTS_LOAD] =
+        "SELECT time, tenant, kind, hours, reason, operator"
+        " FROM budget_ledger ORDER BY id",
 };
 
 typedef struct store_sqlite {
@@ -774,6 +827,230 @@ static int sql_next_id_set (store_t *st, uint64_t next_id, cphub_error_t *err)
     return 0;
 }
 
+/* --- tenants and keys (issue 4) --------------------------------------------- */
+
+static int sql_tenant_put (store_t *st, const store_tenant_t *t, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_TENANT_PUT];
+    char what[96];
+    int rc;
+
+    if (write_begin (q, err) < 0)
+        return -1;
+    snprintf (what, sizeof (what), "storing tenant %.63s", t->name);
+    rc = sqlite3_bind_text (stmt, 1, t->name, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double (stmt, 2, t->shares);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double (stmt, 3, t->created);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int (stmt, 4, t->removed ? 1 : 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double (stmt, 5, t->removed_time);
+    if (rc == SQLITE_OK)
+        rc = step_done (stmt);
+    sqlite3_clear_bindings (stmt);
+    if (rc != SQLITE_OK)
+        return batch_fail (q, rc, what, err);
+    return 0;
+}
+
+static int sql_tenant_remove (store_t *st,
+                              const char *name,
+                              double when,
+                              cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_TENANT_REMOVE];
+    char what[96];
+    int rc;
+
+    if (write_begin (q, err) < 0)
+        return -1;
+    snprintf (what, sizeof (what), "removing tenant %.63s", name);
+    rc = sqlite3_bind_text (stmt, 1, name, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double (stmt, 2, when);
+    if (rc == SQLITE_OK)
+        rc = step_done (stmt);
+    sqlite3_clear_bindings (stmt);
+    if (rc != SQLITE_OK)
+        return batch_fail (q, rc, what, err);
+    if (sqlite3_changes (q->db) == 0)
+        return cphub_fail (err, ENOENT, "store: no tenant %s to remove", name);
+    return 0;
+}
+
+static int sql_tenants_load (store_t *st,
+                             store_tenant_f cb,
+                             void *arg,
+                             cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_TENANTS_LOAD];
+    int rc;
+
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        char name[64];
+        store_tenant_t t = {.name = name};
+
+        text_column (stmt, 0, name, sizeof (name));
+        t.shares = sqlite3_column_double (stmt, 1);
+        t.created = sqlite3_column_double (stmt, 2);
+        t.removed = sqlite3_column_int (stmt, 3) != 0;
+        t.removed_time = sqlite3_column_double (stmt, 4);
+        if (cb (&t, arg) < 0) {
+            int saved = errno;
+            sqlite3_reset (stmt);
+            return cphub_fail (err, saved, "store: loading tenant %s stopped", name);
+        }
+    }
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE)
+        return sql_fail (q, rc, "reading tenants", err);
+    return 0;
+}
+
+static int sql_key_put (store_t *st, const store_key_t *k, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_KEY_PUT];
+    int rc;
+
+    if (write_begin (q, err) < 0)
+        return -1;
+    rc = sqlite3_bind_text (stmt, 1, k->pubkey, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text (stmt, 2, k->tenant, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double (stmt, 3, k->added);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int (stmt, 4, k->revoked ? 1 : 0);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double (stmt, 5, k->revoked_time);
+    if (rc == SQLITE_OK)
+        rc = step_done (stmt);
+    sqlite3_clear_bindings (stmt);
+    if (rc != SQLITE_OK)
+        return batch_fail (q, rc, "storing a tenant key", err);
+    return 0;
+}
+
+static int sql_key_revoke (store_t *st,
+                           const char *pubkey,
+                           const char *tenant,
+                           double when,
+                           cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_KEY_REVOKE];
+    int rc;
+
+    if (write_begin (q, err) < 0)
+        return -1;
+    rc = sqlite3_bind_text (stmt, 1, pubkey, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text (stmt, 2, tenant, -1, SQLITE_TRANSIENT);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double (stmt, 3, when);
+    if (rc == SQLITE_OK)
+        rc = step_done (stmt);
+    sqlite3_clear_bindings (stmt);
+    if (rc != SQLITE_OK)
+        return batch_fail (q, rc, "revoking a tenant key", err);
+    return 0;
+}
+
+static int sql_keys_load (store_t *st, store_key_f cb, void *arg, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_KEYS_LOAD];
+    int rc;
+
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        char pubkey[64], tenant[64];
+        store_key_t k = {.pubkey = pubkey, .tenant = tenant};
+
+        text_column (stmt, 0, pubkey, sizeof (pubkey));
+        text_column (stmt, 1, tenant, sizeof (tenant));
+        k.added = sqlite3_column_double (stmt, 2);
+        k.revoked = sqlite3_column_int (stmt, 3) != 0;
+        k.revoked_time = sqlite3_column_double (stmt, 4);
+        if (cb (&k, arg) < 0) {
+            int saved = errno;
+            sqlite3_reset (stmt);
+            return cphub_fail (err, saved, "store: loading keys stopped");
+        }
+    }
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE)
+        return sql_fail (q, rc, "reading tenant keys", err);
+    return 0;
+}
+
+/* --- the budget ledger (issue 4) ------------------------------------------- */
+
+static int sql_grant_append (store_t *st, const store_grant_t *g, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_GRANT_APPEND];
+    char what[96];
+    int rc;
+
+    if (write_begin (q, err) < 0)
+        return -1;
+    rc = sqlite3_bind_double (stmt, 1, g->time);
+    if (rc == SQLITE_OK)
+        rc = bind_text (stmt, 2, g->tenant, sizeof (g->tenant));
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text (stmt, 3, g->set ? "set" : "grant", -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double (stmt, 4, g->hours);
+    if (rc == SQLITE_OK)
+        rc = bind_text (stmt, 5, g->reason, sizeof (g->reason));
+    if (rc == SQLITE_OK)
+        rc = bind_text (stmt, 6, g->by, sizeof (g->by));
+    if (rc == SQLITE_OK)
+        rc = step_done (stmt);
+    sqlite3_clear_bindings (stmt);
+    if (rc == SQLITE_OK)
+        return 0;
+    snprintf (what, sizeof (what), "recording a budget %s for %.64s",
+              g->set ? "set" : "grant", g->tenant);
+    return batch_fail (q, rc, what, err);
+}
+
+static int sql_grants_load (store_t *st,
+                            store_grant_f cb,
+                            void *arg,
+                            cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_GRANTS_LOAD];
+    int rc;
+
+    while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text (stmt, 2);
+        store_grant_t g = {.time = sqlite3_column_double (stmt, 0)};
+
+        text_column (stmt, 1, g.tenant, sizeof (g.tenant));
+        g.set = kind && strcmp (kind, "set") == 0;
+        g.hours = sqlite3_column_double (stmt, 3);
+        text_column (stmt, 4, g.reason, sizeof (g.reason));
+        text_column (stmt, 5, g.by, sizeof (g.by));
+        if (cb (&g, arg) < 0) {
+            int saved = errno;
+            sqlite3_reset (stmt);
+            return cphub_fail (err, saved, "store: loading the budget ledger stopped");
+        }
+    }
+    sqlite3_reset (stmt);
+    if (rc != SQLITE_DONE)
+        return sql_fail (q, rc, "reading the budget ledger", err);
+    return 0;
+}
+
 /* --- open, migrate, close ------------------------------------------------- */
 
 static void sql_destroy (store_t *st)
@@ -805,6 +1082,14 @@ static const store_ops_t sqlite_ops = {
     .next_id_set = sql_next_id_set,
     .destroy = sql_destroy,
     .acct_totals = sql_acct_totals,
+    .tenant_put = sql_tenant_put,
+    .tenant_remove = sql_tenant_remove,
+    .tenants_load = sql_tenants_load,
+    .key_put = sql_key_put,
+    .key_revoke = sql_key_revoke,
+    .keys_load = sql_keys_load,
+    .grant_append = sql_grant_append,
+    .grants_load = sql_grants_load,
 };
 
 /* One integer from a query (a PRAGMA), or -1 with err. */

@@ -15,6 +15,7 @@ typedef enum {
     JOB_CANCELLED,
     JOB_TIMEOUT,
     JOB_NODE_FAIL,
+    JOB_OUT_OF_MEMORY, /* issue 4: the kernel killed it at its memory limit */
     JOB_STATE_COUNT
 } job_state_t;
 
@@ -79,6 +80,7 @@ typedef struct node_info {
     char topology[128];   /* "real" or the synthetic/xml source */
     bool binding;         /* binding applied (real topology) */
     double last_seen;
+    char isolation[64];   /* issue 4: the agent's node_desc_t isolation */
 } node_info_t;
 
 #endif

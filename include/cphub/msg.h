@@ -9,10 +9,12 @@
  *
  * Who sends what:
  *   client -> scheduler: submit, cancel, jobs, show, wait, nodes, logs, report,
- *                        node.drain, priority
+ *                        node.drain, priority, tenant, key, balance,
+ *                        budget.grant
  *   scheduler -> client: submit.ok, cancel.ok, jobs.ok, show.ok, wait.ok,
  *                        nodes.ok, logs.ok, report.ok, node.drain.ok,
- *                        priority.ok, error
+ *                        priority.ok, tenant.ok, key.ok, balance.ok,
+ *                        budget.grant.ok, error
  *   agent -> scheduler:  register, heartbeat, job.started, job.exit, logs.data
  *   scheduler -> agent:  register.ok, job.run, job.kill, logs.fetch,
  *                        job.exit.ack, error
@@ -79,6 +81,16 @@ typedef enum {
     /* added with priority and backfill (issue 5) */
     MSG_PRIORITY,    /* client -> scheduler: explain (and boost) a job */
     MSG_PRIORITY_OK, /* scheduler -> client */
+    /* added with tenants and keys changed at run time (issue 4) */
+    MSG_TENANT,    /* client (operator) -> scheduler: tenant list|add|set|remove */
+    MSG_TENANT_OK, /* scheduler -> client */
+    MSG_KEY,       /* client (operator) -> scheduler: key list|add|revoke */
+    MSG_KEY_OK,    /* scheduler -> client */
+    /* added with quotas and budgets (issue 4) */
+    MSG_BALANCE,         /* client -> scheduler: where tenants stand */
+    MSG_BALANCE_OK,      /* scheduler -> client */
+    MSG_BUDGET_GRANT,    /* client (operator) -> scheduler: grant or set */
+    MSG_BUDGET_GRANT_OK, /* scheduler -> client: the tenant's balance after */
     MSG_TYPE_COUNT
 } msg_type_t;
 
@@ -229,6 +241,7 @@ typedef enum {
     EXIT_CANCELLED,    /* killed on the scheduler's job.kill */
     EXIT_START_FAILED, /* could not be started: text says why */
     EXIT_LOST,         /* the agent no longer knows it */
+    EXIT_OOM,          /* issue 4: the OOM killer struck in its memory cgroup */
 } exit_kind_t;
 typedef struct msg_job_exit {
     uint64_t id;
@@ -290,6 +303,127 @@ typedef struct msg_priority {
     double max_age;          /* seconds */
 } msg_priority_t;
 
+/* issue 4: tenants and tenant keys an operator changes at run time. Where a
+ * tenant or key comes from: scheduler.conf, or `cphub tenant` / `cphub key`
+ * (kept in the scheduler's store). */
+typedef enum {
+    TENANT_SOURCE_CONFIG = 0,
+    TENANT_SOURCE_RUNTIME,
+    TENANT_SOURCE_COUNT
+} tenant_source_t;
+
+/* tenant: {op, name, shares}. list: every tenant (name ignored); add: a new
+ * tenant (shares 0 = 1); set: a run-time tenant's shares (> 0); remove: a
+ * run-time tenant with no pending or running job. */
+typedef enum {
+    TENANT_OP_LIST = 0,
+    TENANT_OP_ADD,
+    TENANT_OP_SET,
+    TENANT_OP_REMOVE,
+    TENANT_OP_COUNT
+} tenant_op_t;
+typedef struct msg_tenant_req {
+    tenant_op_t op;
+    char name[64];
+    double shares; /* 0..1e9; 0 = not given */
+} msg_tenant_req_t;
+
+/* tenant.ok: {tenants: [tenant_info]}: the tenants listed, added, set or
+ * removed. */
+typedef struct tenant_info {
+    char name[64];
+    tenant_source_t source;
+    double shares;
+    uint32_t keys;    /* keys in force */
+    uint32_t pending; /* its jobs now */
+    uint32_t running;
+    double created; /* when added at run time; 0 for config tenants */
+    bool removed;   /* a remove answered: the tenant is gone */
+} tenant_info_t;
+typedef struct msg_tenant_list {
+    uint32_t count;
+    tenant_info_t *tenants;
+} msg_tenant_list_t;
+
+/* key: {op, tenant, key}. list: the tenant keys (of tenant, or all when it
+ * is ""); add: key (Z85, 40 characters) becomes a key of tenant; revoke:
+ * key is refused from its next request on (tenant ignored). */
+typedef enum { KEY_OP_LIST = 0, KEY_OP_ADD, KEY_OP_REVOKE, KEY_OP_COUNT } key_op_t;
+typedef struct msg_key_req {
+    key_op_t op;
+    char tenant[64];
+    char key[41]; /* Z85 public key (KEY_Z85_LEN + 1), "" for list */
+} msg_key_req_t;
+
+/* key.ok: {keys: [key_info]}: the keys listed, added or revoked. */
+typedef struct key_info {
+    char key[41];
+    char tenant[64];
+    tenant_source_t source;
+    bool revoked;
+    double added;        /* 0 for config keys */
+    double revoked_time; /* 0 while in force */
+} key_info_t;
+typedef struct msg_key_list {
+    uint32_t count;
+    key_info_t *keys;
+} msg_key_list_t;
+
+/* "config", "runtime"; "list", "add", ...; NULL out of range. */
+const char *tenant_source_name (tenant_source_t source);
+const char *tenant_op_name (tenant_op_t op);
+const char *key_op_name (key_op_t op);
+
+/* balance: {tenant}: "" = the asker's own balance (a tenant) or every
+ * tenant's (an operator); an operator may name one tenant, a tenant only
+ * itself. */
+typedef struct msg_balance_req {
+    char tenant[64];
+} msg_balance_req_t;
+
+/* balance.ok, budget.grant.ok: {core_hour, gpu_hour, tenants:
+ * [balance_tenant]}. Amounts in core-hours (a GPU-hour costs gpu_hour
+ * core-hours): granted, spent (runs that ended, failed runs excluded),
+ * reserved (running jobs' cores and GPUs times their wall time) and
+ * remaining = granted - spent - reserved; meaningless when limited is false
+ * (no budget: unlimited). core_seconds and gpu_seconds are what spent is
+ * priced from: the sums of the tenant's accounting records. Limits of 0
+ * mean none. */
+typedef struct balance_tenant {
+    char tenant[64];
+    bool limited;
+    double granted;
+    double spent;
+    double reserved;
+    double remaining;
+    double core_seconds;
+    double gpu_seconds;
+    uint32_t running_cores;
+    uint32_t max_running_cores;
+    uint32_t running_gpus;
+    uint32_t max_running_gpus;
+    uint32_t running_jobs;
+    uint32_t max_running_jobs;
+    uint32_t pending_jobs;
+    uint32_t max_pending_jobs;
+} balance_tenant_t;
+typedef struct msg_balance {
+    double core_hour; /* billing weights: core-hours per core-hour */
+    double gpu_hour;  /* and per GPU-hour */
+    uint32_t count;
+    balance_tenant_t *tenants;
+} msg_balance_t;
+
+/* budget.grant: {tenant, hours, set, reason}: add hours (core-hours, may
+ * be negative) to the tenant's budget, or with set make it hours (>= 0).
+ * Operators only; recorded in the ledger with the operator's name. */
+typedef struct msg_budget_grant {
+    char tenant[64];
+    double hours;
+    bool set;
+    char reason[128];
+} msg_budget_grant_t;
+
 typedef struct msg {
     msg_type_t type;
     union {
@@ -313,6 +447,13 @@ typedef struct msg {
         msg_node_drain_t drain;      /* MSG_NODE_DRAIN */
         msg_priority_req_t priority_req; /* MSG_PRIORITY */
         msg_priority_t priority;         /* MSG_PRIORITY_OK */
+        msg_tenant_req_t tenant_req;     /* MSG_TENANT */
+        msg_tenant_list_t tenant_list;   /* MSG_TENANT_OK */
+        msg_key_req_t key_req;           /* MSG_KEY */
+        msg_key_list_t key_list;         /* MSG_KEY_OK */
+        msg_balance_req_t balance_req;   /* MSG_BALANCE */
+        msg_balance_t balance;           /* MSG_BALANCE_OK, MSG_BUDGET_GRANT_OK */
+        msg_budget_grant_t grant;        /* MSG_BUDGET_GRANT */
                                      /* MSG_JOB_EXIT_ACK: ids */
     } u;                             /* MSG_NODES, MSG_REPORT, MSG_REGISTER_OK:
                                         no payload */
@@ -344,7 +485,7 @@ msg_t *msg_decode (const char *type, size_t type_len, const char *body,
                    size_t body_len, cphub_error_t *err);
 
 /* The payload as pretty JSON text for `cphub ... --json`: for list replies the
- * array (jobs, nodes, results), for show.ok the one job object, for report.ok
+ * array (jobs, nodes, results, tenants, keys), for show.ok the one job object, for report.ok
  * the object, for submit.ok {"id": N}. Caller frees; NULL/ENOMEM. */
 char *msg_payload_json (const msg_t *m);
 

@@ -786,6 +786,13 @@ void backfill_pass (sched_t *s, double now)
         }
 
         job->expected_start = 0;
+        const char *held = sched_quota_hold (e); /* issue 4: quota, budget */
+        if (held) { /* out of line until its tenant may run it: no
+                       reservation, and nobody waits behind it */
+            job->queue_position = 0;
+            set_reason (job, held);
+            continue;
+        }
         if (policy == SCHED_BACKFILL_FIFO && waiting) {
             job->queue_position = ++position;
             set_reason (job, "Priority");

@@ -232,3 +232,9 @@ double prio_job (const prio_t *p,
     }
     return total;
 }
+
+void prio_tenant_set_policy (prio_tenant_t *t, double shares, double boost)
+{
+    t->shares = shares;
+    t->boost = boost;
+}

@@ -168,6 +168,7 @@ static int job_insert (sched_t *s, job_entry_t *e)
         s->last = e;
     if (e->job.id >= s->next_id)
         s->next_id = e->job.id + 1;
+    sched_quota_job_added (s, e); /* its tenant's jobs (issue 4) */
     return 0;
 }
 
@@ -223,6 +224,7 @@ static void run_end (sched_t *s, job_entry_t *e, job_state_t how, double end)
     a->gpu_seconds = a->gpus * secs;
     a->failed_run = how == JOB_NODE_FAIL;
     sched_usage_run_end (s, e, end);
+    sched_quota_run_end (s, e, a); /* quotas; the budget is charged (issue 4) */
     sched_node_release (s, e);
 }
 
@@ -236,6 +238,7 @@ void sched_job_end (sched_t *s, job_entry_t *e, job_state_t state, double end)
     pending_remove (s, e);
     e->job.state = state;
     e->job.end_time = end;
+    sched_quota_job_gone (s, e);
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
     sched_rel_job_ended (s, e); /* dependents, array throttle */
 }
@@ -351,8 +354,10 @@ sched_t *sched_create (const sched_config_t *cfg)
     /* priority copies the tenant policies: the caller's array is not kept */
     s->cfg.tenant_policies = NULL;
     s->cfg.ntenant_policies = 0;
-    if (!(s->prio = prio_create (cfg)) || !(s->bf = backfill_create ())) {
+    if (!(s->prio = prio_create (cfg)) || !(s->bf = backfill_create ()) ||
+        !(s->quota = sched_quota_create ())) {
         int saved = errno;
+        backfill_destroy (s->bf);
         prio_destroy (s->prio);
         free (s);
         errno = saved;
@@ -377,6 +382,7 @@ void sched_destroy (sched_t *s)
     free (s->dq);
     backfill_destroy (s->bf);
     prio_destroy (s->prio);
+    sched_quota_destroy (s->quota);
     free (s);
 }
 
@@ -532,6 +538,12 @@ static job_state_t exit_outcome (const job_entry_t *e,
     case EXIT_START_FAILED:
         snprintf (reason, len, "%s", ex->text[0] ? ex->text : "could not start");
         return JOB_FAILED;
+    case EXIT_OOM: {
+        char limit[32];
+        format_size (e->job.mem, limit, sizeof (limit));
+        snprintf (reason, len, "out of memory (limit %s)", e->job.mem ? limit : "none");
+        return JOB_OUT_OF_MEMORY;
+    }
     case EXIT_LOST:
     default:
         snprintf (reason, len, "lost on node %s", e->job.node);
@@ -607,6 +619,7 @@ int sched_job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now)
     if (job_start (s, e, node, now) < 0)
         return -1;
     sched_usage_run_start (s, e, now);
+    sched_quota_run_start (s, e);
     return 0;
 }
 
@@ -642,6 +655,7 @@ sched_job_t *sched_job_next (sched_t *s, const sched_job_t *job)
 /* Out of the table and the id-ordered list. */
 static void job_unlink (sched_t *s, job_entry_t *e)
 {
+    sched_quota_job_gone (s, e);
     HASH_DEL (s->jobs, e);
     if (e->id_prev)
         e->id_prev->id_next = e->id_next;
@@ -700,6 +714,7 @@ void sched_job_info (const sched_job_t *job, job_info_t *info)
     jobspec_command_summary (spec, info->command, sizeof (info->command));
     info->state = job->state;
     snprintf (info->reason, sizeof (info->reason), "%s", job->reason);
+    sched_quota_explain (job, info->reason, sizeof (info->reason)); /* issue 4 */
     info->exit_code = job->exit_code;
     info->signal = job->signal;
     info->ntasks = spec->ntasks;
@@ -802,8 +817,10 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
         sched_job_uncreate (s, e);
         return -1;
     }
-    if (job->state == JOB_RUNNING)
+    if (job->state == JOB_RUNNING) {
         sched_usage_run_start (s, e, job->start_time);
+        sched_quota_run_start (s, e);
+    }
     return 0;
 nomem:
     cphub_fail (err, ENOMEM, "out of memory restoring job %ju", (uintmax_t)job->id);

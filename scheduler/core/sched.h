@@ -223,7 +223,8 @@ int sched_job_started (sched_t *s, const char *node, uint64_t id, double time);
 /* The agent reports an exit (job.exit). Frees the allocation and sets the
  * final state: EXITED 0 -> COMPLETED, EXITED n / SIGNALED / START_FAILED ->
  * FAILED, TIMEOUT -> TIMEOUT, CANCELLED (or any end after a cancel) ->
- * CANCELLED, LOST -> NODE_FAIL. A report for a job that already ended is
+ * CANCELLED, LOST -> NODE_FAIL, OOM -> OUT_OF_MEMORY (reason "out of memory
+ * (limit 64M)"). A report for a job that already ended is
  * ignored (returns 0: exactly once). Unknown job or wrong node: -1/ENOENT. */
 int sched_job_exited (sched_t *s, const char *node, const msg_job_exit_t *ex,
                       double now);
@@ -331,5 +332,114 @@ int sched_job_layout (const sched_job_t *job,
                       size_t nodelist_len,
                       char *cpus_per_node,
                       size_t cpus_len);
+
+/* --- quotas and budgets (issue 4; scheduler/core/quota.c) --- */
+
+/* A tenant's limits (scheduler.conf tenants.[*], or an operator's tenant
+ * commands at run time). A count of 0 means no limit. Over a running limit
+ * a job waits with reason "Quota" (job_info.reason explains: "Quota:
+ * tenant-a runs 16 of 16 cores allowed"); over max_pending_jobs a submit is
+ * refused. Tenants never set have no limits and no budget. */
+typedef struct sched_tenant {
+    char name[64];
+    uint32_t max_running_cores; /* cores its running jobs hold at once */
+    uint32_t max_running_gpus;
+    uint32_t max_running_jobs;
+    uint32_t max_pending_jobs; /* PENDING jobs, held or in line */
+    /* The budget, in core-hours (one number: a GPU-hour counts as
+     * sched_billing_set's gpu_hour core-hours). has_budget false and no
+     * grant: unlimited. budget is what the config grants before the
+     * ledger's grants (a ledger "set" replaces it). */
+    bool has_budget;
+    double budget;
+} sched_tenant_t;
+
+/* Set a tenant's limits (creating its record): they apply from the next
+ * pass on; what it runs and spent stays. 0, or -1/EINVAL (empty or too long
+ * name, budget not finite or < 0), -1/ENOMEM. */
+int sched_tenant_set (sched_t *s, const sched_tenant_t *limits);
+/* A tenant's limits as set. -1/ENOENT for a tenant the core has never heard
+ * of (never set, never submitted, no grant). */
+int sched_tenant_get (const sched_t *s, const char *name, sched_tenant_t *out);
+/* Tenants the core knows, in the order it first heard of them: the name
+ * after prev (NULL: the first), or NULL after the last. The pointer stays
+ * valid until sched_destroy. */
+const char *sched_tenant_next (const sched_t *s, const char *prev);
+
+/* Billing weights (scheduler.conf billing.core_hour, billing.gpu_hour):
+ * what one core-hour and one GPU-hour cost in budget core-hours (default
+ * 1 and 1). They price all usage, past included, so that the balance is
+ * always the accounting records converted the same way:
+ *     spent = (core_seconds * core_hour + gpu_seconds * gpu_hour) / 3600.
+ * -1/EINVAL unless both are finite and in 0..1e6. */
+int sched_billing_set (sched_t *s, double core_hour, double gpu_hour);
+
+/* One entry of a tenant's budget ledger: an operator's grant (hours are
+ * added; may be negative to take some back) or set (the tenant's budget
+ * becomes hours). The ledger is append-only; nothing decays. */
+typedef struct sched_grant {
+    double time; /* when it was made */
+    char tenant[64];
+    double hours;     /* core-hours */
+    bool set;         /* false: grant (add), true: set the total */
+    char reason[128]; /* the operator's words, may be empty */
+    char by[64];      /* the operator's name */
+} sched_grant_t;
+
+#define SCHED_GRANT_HOURS_MAX 1e12
+
+/* Would sched_budget_grant take g? Makes the tenant's record (so that the
+ * grant cannot fail afterwards). 0, or -1 with err: EINVAL ("hours must be
+ * a number from -1e12 to 1e12", "a budget cannot be set below 0"), ENOMEM. */
+int sched_budget_grant_check (sched_t *s, const sched_grant_t *g, cphub_error_t *err);
+/* Apply a grant or set (the shell, after it is durable; and at start for
+ * every stored entry, in order). Jobs waiting for "Budget" may start at the
+ * next pass. 0 or -1 as sched_budget_grant_check. */
+int sched_budget_grant (sched_t *s, const sched_grant_t *g, cphub_error_t *err);
+
+/* Past usage at start: each stored accounting record, in order. A failed
+ * run (failed_run) is not the tenant's to pay and is skipped; running jobs
+ * are charged by the core itself when their run ends (SCHED_ACCOUNT).
+ * 0 or -1/ENOMEM. */
+int sched_budget_charge (sched_t *s, const sched_acct_t *rec);
+
+/* Where a tenant stands. Amounts in core-hours: granted (config budget and
+ * ledger), spent (accounting records of runs that ended, failed runs
+ * excluded, priced by the billing weights), reserved (each running job's
+ * cores and GPUs times its wall-time limit, priced alike: released, and the
+ * real run time charged, when it ends) and remaining = granted - spent -
+ * reserved. core_seconds and gpu_seconds are the unpriced sums of those
+ * records, summed in the order the records were written. An unknown tenant
+ * (or NULL, for the billing weights alone) is filled as one with nothing:
+ * unlimited, no use. */
+typedef struct sched_balance {
+    char tenant[64];
+    bool limited; /* has a budget: config budget or any ledger entry */
+    double granted;
+    double spent;
+    double reserved;
+    double remaining;
+    double core_seconds;
+    double gpu_seconds;
+    double core_hour; /* the billing weights in force */
+    double gpu_hour;
+    sched_tenant_t limits;
+    uint32_t running_cores; /* held by its running jobs now */
+    uint32_t running_gpus;
+    uint32_t running_jobs;
+    uint32_t pending_jobs;
+} sched_balance_t;
+
+void sched_balance (const sched_t *s, const char *tenant, sched_balance_t *out);
+
+/* --- tenants changed at run time (issue 4; scheduler/tenants.c) --- */
+
+/* Set a tenant's fair-share policy at run time (cphub tenant add and set;
+ * the config's tenants come through sched_config_t.tenant_policies): its
+ * shares (> 0, finite, at most 1e9) and boost (finite) count from the next
+ * pass on; its past usage stays. 0, or -1/EINVAL with err, -1/ENOMEM. */
+int sched_tenant_policy_set (sched_t *s,
+                             const sched_tenant_policy_t *pol,
+                             cphub_error_t *err);
 
 #endif

@@ -32,6 +32,9 @@ typedef struct sched_jobx sched_jobx_t;   /* what a job has of them */
 typedef struct sched_hold sched_hold_t;   /* a multi-node job on another node */
 typedef struct sched_cons sched_cons_t;   /* a parsed --constraint, shared */
 typedef struct sched_array sched_array_t; /* one job array */
+/* issue 4, defined in quota.c */
+typedef struct sched_quota sched_quota_t;               /* every tenant's */
+typedef struct sched_quota_tenant sched_quota_tenant_t; /* one tenant's */
 
 struct job_entry {
     sched_job_t job;                    /* first: a sched_job_t * is a job_entry_t * */
@@ -57,6 +60,15 @@ struct job_entry {
      * a multi-node job's other nodes, dependencies, array throttle; NULL
      * for a job that has none of them */
     sched_jobx_t *x;
+    /* quotas and budgets (issue 4, quota.c): the tenant's record (found
+     * once), whether the job counts there as not ended (q_active) and as
+     * running (q_running), and what its run counts for while it runs */
+    sched_quota_tenant_t *qt;
+    bool q_active;
+    bool q_running;
+    uint32_t q_cores;
+    uint32_t q_gpus;
+    int64_t q_walltime;
 };
 
 struct sched_node {
@@ -133,6 +145,8 @@ struct sched {
     job_entry_t **rel_work;
     size_t rel_nwork, rel_work_cap;
     bool rel_busy;
+    /* issue 4: tenants' limits, counters and budget ledgers (quota.c) */
+    sched_quota_t *quota;
 };
 /* Decisions one job's end may queue (SCHED_ACCOUNT for the run, CHANGED). */
 #define SCHED_END_DECISIONS 2
@@ -347,5 +361,37 @@ void sched_rel_forget (sched_t *s, job_entry_t *e);
 void sched_jobx_destroy (job_entry_t *e);
 /* Free the constraints and arrays (sched_destroy). */
 void sched_rel_destroy (sched_t *s);
+
+/* --- quota.c: quotas and budgets (issue 4) ----------------------------------- */
+
+/* The tables (sched_create), freed by sched_quota_destroy (NULL: nothing). */
+sched_quota_t *sched_quota_create (void);
+void sched_quota_destroy (sched_quota_t *q);
+/* e is in the tables (created or restored): not ended, it counts toward
+ * its tenant's jobs. e leaves them or ends: it counts no more. Each is a
+ * no-op when already so. */
+void sched_quota_job_added (sched_t *s, job_entry_t *e);
+void sched_quota_job_gone (sched_t *s, job_entry_t *e);
+/* A run of e started (also a restored running job): its cores, GPUs and
+ * wall time count toward its tenant's running limits and reserve budget.
+ * Its run ended (run_end, with the run's record): they count no more, and
+ * unless the run failed (rec->failed_run) its usage is charged. Once per
+ * run each. */
+void sched_quota_run_start (sched_t *s, job_entry_t *e);
+void sched_quota_run_end (sched_t *s, job_entry_t *e, const sched_acct_t *rec);
+/* A submit of count jobs by tenant: -1 with err when it would pass the
+ * tenant's max_pending_jobs, or when one job asks more cores, GPUs than
+ * the tenant may ever run at once (EINVAL); ENOMEM. */
+int sched_quota_submit_check (sched_t *s,
+                              const char *tenant,
+                              const jobspec_t *spec,
+                              uint32_t count,
+                              cphub_error_t *err);
+/* The pass: NULL when e's tenant may start it now, else the reason it
+ * waits ("Quota" or "Budget"). O(1). */
+const char *sched_quota_hold (const job_entry_t *e);
+/* job_info's reason for a job pending with reason "Quota" or "Budget": the
+ * limit or the budget that holds it, as of now. Other jobs: nothing. */
+void sched_quota_explain (const sched_job_t *job, char *buf, size_t len);
 
 #endif

@@ -445,10 +445,13 @@ int sched_node_register (sched_t *s,
     node->registered = true;
     node_rebuild (s, node, now);
     /* what the agent holds and should not run is killed (and a job whose
-     * earlier run it is waits for that run's end); pending kills again */
+     * earlier run it is waits for that run's end); pending kills again. A
+     * job that never started cannot have an earlier run anywhere: an agent
+     * claiming it (speaking for another node's job, issue 4) only gets the
+     * kill, and the job is not held back. */
     for (uint32_t i = 0; i < desc->njobs; i++) {
         e = sched_job_find (s, desc->jobs[i]);
-        if (e && e->where != node)
+        if (e && e->where != node && e->job.runs > 0)
             sched_job_stale_hold (s, e, node);
         if (!e || e->where != node || e->job.kill_sent)
             sched_dq_push (s, SCHED_KILL, desc->jobs[i], node->desc.name);
@@ -626,6 +629,7 @@ int sched_node_info (const sched_t *s, uint32_t i, node_info_t *info)
     snprintf (info->topology, sizeof (info->topology), "%s", node->desc.topology);
     info->binding = node->desc.binding;
     info->last_seen = node->last_seen;
+    snprintf (info->isolation, sizeof (info->isolation), "%s", node->desc.isolation);
     return 0;
 }
 

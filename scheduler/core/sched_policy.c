@@ -132,3 +132,27 @@ int sched_usage_add (sched_t *s,
     prio_usage_add (s->prio, t, core_seconds, end_time);
     return 0;
 }
+
+/* issue 4: run-time tenants (cphub tenant add and set). */
+int sched_tenant_policy_set (sched_t *s,
+                             const sched_tenant_policy_t *pol,
+                             cphub_error_t *err)
+{
+    prio_tenant_t *t;
+
+    if (pol->name[0] == '\0' ||
+        strnlen (pol->name, sizeof (pol->name)) == sizeof (pol->name))
+        return cphub_fail (err, EINVAL, "a tenant needs a name of 1 to %zu bytes",
+                           sizeof (pol->name) - 1);
+    if (!isfinite (pol->shares) || !(pol->shares > 0) || pol->shares > 1e9)
+        return cphub_fail (err, EINVAL,
+                           "shares must be more than 0 and at most 1e9 (a tenant with "
+                           "2 shares gets twice the hub of one with 1)");
+    if (!isfinite (pol->boost) || fabs (pol->boost) > BOOST_MAX)
+        return cphub_fail (err, EINVAL, "a boost must be a number between %g and %g",
+                           -BOOST_MAX, BOOST_MAX);
+    if (!(t = prio_tenant_get (s->prio, pol->name)))
+        return cphub_fail (err, ENOMEM, "out of memory adding tenant %s", pol->name);
+    prio_tenant_set_policy (t, pol->shares, pol->boost);
+    return 0;
+}

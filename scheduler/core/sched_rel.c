@@ -421,6 +421,8 @@ int sched_job_submit_many (sched_t *s,
         return -1;
     if (jobspec_is_array (spec) && array_check (s, spec, &arr, err) < 0)
         return -1;
+    if (sched_quota_submit_check (s, tenant, spec, arr.count, err) < 0) /* issue 4 */
+        return -1;
     if (jobspec_has_after (spec) &&
         (jobspec_after_parse (spec->after, &after, err) < 0 ||
          deps_resolve (s, tenant, &after, &targets, &ntargets, err) < 0))

@@ -46,6 +46,7 @@ cleanup() {
     for pid in "${PIDS[@]}"; do
         stop_pid "$pid"
     done
+    sanitizer_reports || rc=1
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
         for f in "$T"/*.log; do
             [ -f "$f" ] || continue
@@ -103,7 +104,12 @@ CONF
 
 # hub_setup NODE=TOPOLOGY...: keys and configs for a scheduler, tenants
 # tenant-a and tenant-b, operator ops, an intruder whose key is in no config,
-# and one agent per argument (TOPOLOGY "" = this machine).
+# and one agent per argument (TOPOLOGY "" = this machine). A test may set,
+# before hub_setup, TENANT_EXTRA_tenant_a / TENANT_EXTRA_tenant_b (settings
+# added to that tenant's entry, e.g. "max_running_cores = 2; budget = 1.0;")
+# and SCHED_EXTRA (top-level settings, e.g. "billing = { gpu_hour = 10.0; };"),
+# and AGENT_EXTRA (settings added to every agent's group, e.g.
+# "pids_max = 64;").
 hub_setup() {
     mkdir -p "$T/keys"
     CLIENT_PORT=$(free_port)
@@ -131,6 +137,7 @@ agent = {
   kill_grace = "2s";
   log_level = "debug";
 $(agent_features_conf "$name")
+${AGENT_EXTRA:-}
 };
 CONF
     done
@@ -144,9 +151,10 @@ scheduler = {
   heartbeat_timeout = "10s";
 };
 tenants = (
-  { name = "tenant-a"; keys = [ "keys/tenant-a.pub" ]; },
-  { name = "tenant-b"; keys = [ "keys/tenant-b.pub" ]; }
+  { name = "tenant-a"; keys = [ "keys/tenant-a.pub" ]; ${TENANT_EXTRA_tenant_a:-} },
+  { name = "tenant-b"; keys = [ "keys/tenant-b.pub" ]; ${TENANT_EXTRA_tenant_b:-} }
 );
+${SCHED_EXTRA:-}
 operators = ( { name = "ops"; keys = [ "keys/ops.pub" ]; } );
 agents = (
 ${agents%,$'\n'}
@@ -189,7 +197,7 @@ job_field() { # job_field IDENTITY ID FIELD
 job_ended() { # job_ended IDENTITY ID
     local s
     s=$(job_field "$1" "$2" state)
-    case "$s" in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL) return 0 ;; esac
+    case "$s" in COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY) return 0 ;; esac
     return 1
 }
 
@@ -316,4 +324,40 @@ max_overlap() {
     jq '[.[] | select(.start_time > 0) | ([.start_time, 1], [.end_time, -1])]
         | sort_by(.[0], .[1]) | reduce .[] as $e ({n: 0, m: 0};
             .n += $e[1] | .m = ([.m, .n] | max)) | .m' "$1"
+}
+
+# --- sanitizers (issue 4) -------------------------------------------------------
+
+# Under `scripts/check --sanitize` the programs are built with ASan and UBSan.
+# Every program a test starts (daemons, shepherds, the CLI) writes any report
+# to $T/sanitizer/<tool>.<pid> instead of its stderr, and cleanup fails the
+# test when one appeared: a daemon's error is seen even though nobody reads
+# its stderr. Harmless without sanitizers (nothing writes there).
+mkdir -p "$T/sanitizer"
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/sanitizer/asan"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/sanitizer/ubsan"
+
+# sanitizer_reports: print the reports written so far; 1 if there are any.
+sanitizer_reports() {
+    local f found=0
+    for f in "$T"/sanitizer/*; do
+        [ -f "$f" ] || continue
+        found=1
+        printf '%s: FAIL: sanitizer report %s\n' "$TEST_NAME" "$(basename "$f")" >&2
+        head -n 80 "$f" >&2
+    done
+    return "$found"
+}
+
+# --- tenants and keys (t_tenants) -----------------------------------------------
+
+# stop_job_procs DIR: TERM, by pid, every process whose cwd is under DIR (the
+# jobs of the test's nodes, which outlive their agents by design), so that a
+# test that stops half-way leaves no job of its own running. For at_exit.
+stop_job_procs() {
+    local p cwd
+    for p in /proc/[0-9]*; do
+        cwd=$(readlink "$p/cwd" 2>/dev/null) || continue
+        case "$cwd" in "$1"/*) kill -TERM "${p#/proc/}" 2>/dev/null || true ;; esac
+    done
 }

@@ -88,10 +88,11 @@ Test (auth_table, zap_callback_gives_identity)
     auth_t *a = table ();
     char identity[TPEER_IDENTITY_MAX];
 
+    /* the identity carries the key, checked again on every message */
     cr_assert_eq (auth_zap_cb (K1, identity, a), 0);
-    cr_assert_str_eq (identity, "tenant:acme");
+    cr_assert_str_eq (identity, "tenant:acme:" K1);
     cr_assert_eq (auth_zap_cb (K3, identity, a), 0);
-    cr_assert_str_eq (identity, "agent:node1");
+    cr_assert_str_eq (identity, "agent:node1:" K3);
     auth_destroy (a);
 }
 
@@ -164,7 +165,8 @@ Test (auth_table, bad_keys_and_names)
     cr_assert_eq (auth_add (a, K1, AUTH_ROLE_OPERATOR, name, &err), 0, "%s", err.text);
     cr_assert_eq (auth_zap_cb (K1, identity, a), 0);
     cr_assert_eq (strncmp (identity, "operator:", 9), 0);
-    cr_assert_str_eq (identity + 9, name);
+    cr_assert_eq (strncmp (identity + 9, name, AUTH_NAME_MAX), 0);
+    cr_assert_str_eq (identity + 9 + AUTH_NAME_MAX, ":" K1);
     auth_destroy (a);
 }
 
@@ -293,10 +295,10 @@ enum {
 
 /* What the protocol says (msg.h "who sends what"): the scheduler accepts
  * client requests from tenants and operators, agent messages from agents,
- * and its own replies and orders from nobody. node.drain passes the table
- * for tenants too, so that handlers.c can tell them it is for operators only.
- * Every type is listed, so a type added to msg.h without a decision here
- * shows up as NOBODY. */
+ * and its own replies and orders from nobody. What is for operators only
+ * (node.drain, tenant, key, budget.grant) is so in the table itself. Every
+ * type is listed, so a type added to msg.h without a decision here shows up
+ * as NOBODY. */
 static const int sender[MSG_TYPE_COUNT] = {
     [MSG_ERROR] = NOBODY,
     [MSG_SUBMIT] = CLIENT,
@@ -324,11 +326,19 @@ static const int sender[MSG_TYPE_COUNT] = {
     [MSG_JOB_RUN] = NOBODY,
     [MSG_JOB_KILL] = NOBODY,
     [MSG_LOGS_FETCH] = NOBODY,
-    [MSG_NODE_DRAIN] = CLIENT,
+    [MSG_NODE_DRAIN] = OPERATOR,
     [MSG_NODE_DRAIN_OK] = NOBODY,
     [MSG_JOB_EXIT_ACK] = NOBODY,
-    [MSG_PRIORITY] = CLIENT, /* boosting: operators only, said by handlers.c */
+    [MSG_PRIORITY] = CLIENT, /* boosting: operators only (auth_authorize) */
     [MSG_PRIORITY_OK] = NOBODY,
+    [MSG_TENANT] = OPERATOR, /* issue 4: tenants and keys at run time */
+    [MSG_TENANT_OK] = NOBODY,
+    [MSG_KEY] = OPERATOR,
+    [MSG_KEY_OK] = NOBODY,
+    [MSG_BALANCE] = CLIENT, /* issue 4: a tenant sees its own */
+    [MSG_BALANCE_OK] = NOBODY,
+    [MSG_BUDGET_GRANT] = OPERATOR,
+    [MSG_BUDGET_GRANT_OK] = NOBODY,
 };
 
 Test (auth_may_send, every_role_and_type)
@@ -382,4 +392,208 @@ Test (auth_may_send, later_messages)
     cr_assert (auth_may_send (AUTH_ROLE_TENANT, MSG_PRIORITY));
     cr_assert_not (auth_may_send (AUTH_ROLE_AGENT, MSG_PRIORITY));
     cr_assert_not (auth_may_send (AUTH_ROLE_TENANT, MSG_PRIORITY_OK));
+}
+
+/* --- issue 4: revocation, the per-message key check, authorization ------- */
+
+static int count_cb (const char *pubkey, const char *identity, void *arg)
+{
+    int *n = arg;
+
+    cr_assert (keys_valid_z85 (pubkey));
+    cr_assert_not_null (strchr (identity, ':'));
+    (*n)++;
+    return 0;
+}
+
+static int stop_cb (const char *pubkey, const char *identity, void *arg)
+{
+    (void)pubkey;
+    (void)identity;
+    (void)arg;
+    return -1;
+}
+
+Test (auth_table, remove_and_foreach)
+{
+    auth_t *a = table ();
+    char identity[TPEER_IDENTITY_MAX];
+    int n = 0;
+
+    cr_assert_eq (auth_foreach (a, count_cb, &n), 0);
+    cr_assert_eq (n, 3);
+    cr_assert_eq (auth_foreach (a, stop_cb, NULL), -1);
+    cr_assert_eq (auth_remove (a, K1), 0);
+    cr_assert_null (auth_lookup (a, K1));
+    cr_assert_eq (auth_zap_cb (K1, identity, a), -1, "a removed key is refused");
+    cr_assert_eq (auth_count (a), 2);
+    errno = 0;
+    cr_assert_eq (auth_remove (a, K1), -1);
+    cr_assert_eq (errno, ENOENT);
+    cr_assert_eq (auth_remove (a, NULL), -1);
+    cr_assert_eq (auth_remove (NULL, K2), -1);
+    n = 0;
+    cr_assert_eq (auth_foreach (a, count_cb, &n), 0);
+    cr_assert_eq (n, 2);
+    cr_assert_eq (auth_foreach (NULL, count_cb, &n), 0);
+    auth_destroy (a);
+}
+
+Test (auth_check, live_key_passes_and_is_stripped)
+{
+    auth_t *a = table ();
+    char zap[TPEER_IDENTITY_MAX], identity[TPEER_IDENTITY_MAX];
+    cphub_error_t err = {{0}};
+    auth_role_t role;
+    const char *name;
+
+    cr_assert_eq (auth_zap_cb (K1, zap, a), 0);
+    cr_assert_eq (auth_check_peer (a, zap, identity, &err), 0, "%s", err.text);
+    cr_assert_str_eq (identity, "tenant:acme");
+    cr_assert_eq (auth_parse_identity (identity, &role, &name), 0);
+    cr_assert_eq (role, AUTH_ROLE_TENANT);
+    cr_assert_str_eq (name, "acme");
+    /* Z85 has ':' in its alphabet (K1 starts "rq:"): only the first two
+     * colons split */
+    cr_assert_eq (auth_zap_cb (K2, zap, a), 0);
+    cr_assert_eq (auth_check_peer (a, zap, identity, &err), 0, "%s", err.text);
+    cr_assert_str_eq (identity, "operator:ops");
+    auth_destroy (a);
+}
+
+Test (auth_check, revoked_key_refused_on_an_open_connection)
+{
+    auth_t *a = table ();
+    char zap[TPEER_IDENTITY_MAX], identity[TPEER_IDENTITY_MAX];
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (auth_zap_cb (K1, zap, a), 0); /* the connection was accepted */
+    cr_assert_eq (auth_remove (a, K1), 0);      /* then the key was revoked */
+    errno = 0;
+    cr_assert_eq (auth_check_peer (a, zap, identity, &err), -1);
+    cr_assert_eq (errno, EACCES);
+    cr_assert (strstr (err.text, "revoked"), "%s", err.text);
+    cr_assert_str_eq (identity, "tenant:acme", "the identity is kept for the log");
+    /* the key given to someone else meanwhile does not revive the old one */
+    cr_assert_eq (auth_add (a, K1, AUTH_ROLE_TENANT, "other", &err), 0, "%s", err.text);
+    cr_assert_eq (auth_check_peer (a, zap, identity, &err), -1);
+    cr_assert_eq (errno, EACCES);
+    auth_destroy (a);
+}
+
+Test (auth_check, malformed_identities)
+{
+    auth_t *a = table ();
+    char identity[TPEER_IDENTITY_MAX];
+    cphub_error_t err = {{0}};
+    static const char *const bad[] = {"", "tenant:acme", "tenant::" K1, "nokey"};
+
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        errno = 0;
+        cr_assert_eq (auth_check_peer (a, bad[i], identity, &err), -1, "'%s'", bad[i]);
+        cr_assert_eq (errno, EINVAL, "'%s'", bad[i]);
+    }
+    cr_assert_eq (auth_check_peer (a, NULL, identity, &err), -1);
+    /* a known key presented under another identity */
+    cr_assert_eq (auth_check_peer (a, "operator:ops:" K1, identity, &err), -1);
+    cr_assert_eq (errno, EACCES);
+    cr_assert_eq (auth_check_peer (a, "tenant:acme:" K4, identity, &err), -1);
+    cr_assert_eq (errno, EACCES);
+    auth_destroy (a);
+}
+
+static void authorize_refuses (auth_role_t role, const msg_t *m, const char *needle)
+{
+    cphub_error_t err = {{0}};
+
+    errno = 0;
+    cr_assert_eq (auth_authorize (role, m, &err), -1, "%s sent %s",
+                  auth_role_name (role), msg_type_name (m->type));
+    cr_assert_eq (errno, EPERM);
+    cr_assert (strstr (err.text, needle), "'%s' not in '%s'", needle, err.text);
+}
+
+Test (auth_authorize, operator_only_requests)
+{
+    cphub_error_t err = {{0}};
+    msg_t *drain = msg_create (MSG_NODE_DRAIN);
+    msg_t *tenant = msg_create (MSG_TENANT);
+    msg_t *key = msg_create (MSG_KEY);
+
+    cr_assert (drain && tenant && key);
+    drain->u.drain.drain = true;
+    authorize_refuses (AUTH_ROLE_TENANT, drain, "only operators may drain nodes");
+    drain->u.drain.drain = false;
+    authorize_refuses (AUTH_ROLE_TENANT, drain, "only operators may resume nodes");
+    authorize_refuses (AUTH_ROLE_AGENT, drain, "agents may not send node.drain");
+    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, drain, &err), 0, "%s", err.text);
+    authorize_refuses (AUTH_ROLE_TENANT, tenant, "only operators may manage tenants");
+    authorize_refuses (AUTH_ROLE_TENANT, key, "only operators may manage keys");
+    authorize_refuses (AUTH_ROLE_AGENT, key, "agents may not send key");
+    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, tenant, &err), 0);
+    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, key, &err), 0);
+    msg_destroy (drain);
+    msg_destroy (tenant);
+    msg_destroy (key);
+}
+
+Test (auth_authorize, boost_is_for_operators)
+{
+    cphub_error_t err = {{0}};
+    msg_t *p = msg_create (MSG_PRIORITY);
+
+    cr_assert_not_null (p);
+    p->u.priority_req.id = 7;
+    cr_assert_eq (auth_authorize (AUTH_ROLE_TENANT, p, &err), 0,
+                  "a tenant may ask why: %s", err.text);
+    p->u.priority_req.set_boost = true;
+    p->u.priority_req.boost = 100;
+    authorize_refuses (AUTH_ROLE_TENANT, p, "only operators may boost jobs");
+    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, p, &err), 0, "%s", err.text);
+    authorize_refuses (AUTH_ROLE_AGENT, p, "agents may not send priority");
+    msg_destroy (p);
+}
+
+Test (auth_authorize, agents_and_clients_keep_to_their_protocol)
+{
+    static const msg_type_t agent_types[] = {
+        MSG_REGISTER, MSG_HEARTBEAT, MSG_JOB_STARTED, MSG_JOB_EXIT, MSG_LOGS_DATA};
+    cphub_error_t err = {{0}};
+    msg_t *m;
+
+    for (size_t i = 0; i < sizeof (agent_types) / sizeof (agent_types[0]); i++) {
+        cr_assert_not_null (m = msg_create (agent_types[i]));
+        cr_assert_eq (auth_authorize (AUTH_ROLE_AGENT, m, &err), 0, "%s", err.text);
+        authorize_refuses (AUTH_ROLE_TENANT, m, "tenants may not send");
+        authorize_refuses (AUTH_ROLE_OPERATOR, m, "operators may not send");
+        msg_destroy (m);
+    }
+    cr_assert_not_null (m = msg_create (MSG_SUBMIT));
+    authorize_refuses (AUTH_ROLE_AGENT, m, "agents may not send submit");
+    cr_assert_eq (auth_authorize (AUTH_ROLE_TENANT, m, &err), 0);
+    cr_assert_eq (auth_authorize (AUTH_ROLE_COUNT, m, &err), -1);
+    msg_destroy (m);
+    /* the scheduler's own messages come from nobody */
+    cr_assert_not_null (m = msg_create (MSG_JOB_RUN));
+    authorize_refuses (AUTH_ROLE_OPERATOR, m, "operators may not send job.run");
+    authorize_refuses (AUTH_ROLE_AGENT, m, "agents may not send job.run");
+    msg_destroy (m);
+}
+
+/* The table and auth_authorize agree for every role and every type (with a
+ * zeroed body: no boost, which is the one form narrower than its type). */
+Test (auth_authorize, agrees_with_the_table)
+{
+    for (int t = 0; t < MSG_TYPE_COUNT; t++) {
+        msg_t *m = msg_create ((msg_type_t)t);
+        cr_assert_not_null (m, "type %d", t);
+        for (int r = 0; r < AUTH_ROLE_COUNT; r++) {
+            cphub_error_t err = {{0}};
+            bool may = auth_may_send ((auth_role_t)r, (msg_type_t)t);
+            cr_expect_eq (auth_authorize ((auth_role_t)r, m, &err) == 0, may,
+                          "%s, %s: %s", auth_role_name ((auth_role_t)r),
+                          msg_type_name ((msg_type_t)t), err.text);
+        }
+        msg_destroy (m);
+    }
 }

@@ -96,6 +96,7 @@ Test (jobspec, options_long_and_short)
 Test (jobspec, option_errors)
 {
     opt_bad ("mem", "4X", "--mem: '4X' is not a size; use e.g. 512M or 4G");
+    opt_bad ("mem", "10000000T", "too large"); /* > INT64_MAX: no room on the wire */
     opt_bad ("ntasks", "0", "--ntasks");
     opt_bad ("ntasks", "65537", "1 to 65536");
     opt_bad ("n", "four", "'four' is not a whole number");

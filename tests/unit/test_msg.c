@@ -277,6 +277,67 @@ static msg_t *sample (msg_type_t t)
         m->u.priority.half_life = 604800;
         m->u.priority.max_age = 604800;
         break;
+    case MSG_TENANT: /* issue 4 */
+        m->u.tenant_req.op = TENANT_OP_ADD;
+        strcpy (m->u.tenant_req.name, "acme");
+        m->u.tenant_req.shares = 2.5;
+        break;
+    case MSG_TENANT_OK:
+        m->u.tenant_list.count = 1;
+        m->u.tenant_list.tenants = xcalloc (1, sizeof (tenant_info_t));
+        strcpy (m->u.tenant_list.tenants[0].name, "acme");
+        m->u.tenant_list.tenants[0].source = TENANT_SOURCE_RUNTIME;
+        m->u.tenant_list.tenants[0].shares = 2.5;
+        m->u.tenant_list.tenants[0].keys = 2;
+        m->u.tenant_list.tenants[0].pending = 3;
+        m->u.tenant_list.tenants[0].running = 1;
+        m->u.tenant_list.tenants[0].created = 1764237601.5;
+        break;
+    case MSG_KEY:
+        m->u.key_req.op = KEY_OP_ADD;
+        strcpy (m->u.key_req.tenant, "acme");
+        strcpy (m->u.key_req.key, "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+        break;
+    case MSG_KEY_OK:
+        m->u.key_list.count = 1;
+        m->u.key_list.keys = xcalloc (1, sizeof (key_info_t));
+        strcpy (m->u.key_list.keys[0].key, "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7");
+        strcpy (m->u.key_list.keys[0].tenant, "acme");
+        m->u.key_list.keys[0].revoked = true;
+        m->u.key_list.keys[0].added = 1764237601.5;
+        m->u.key_list.keys[0].revoked_time = 1764237661.25;
+        break;
+    case MSG_BALANCE: /* issue 4: budgets */
+        strcpy (m->u.balance_req.tenant, "acme");
+        break;
+    case MSG_BALANCE_OK:
+    case MSG_BUDGET_GRANT_OK:
+        m->u.balance.core_hour = 1;
+        m->u.balance.gpu_hour = 10;
+        m->u.balance.count = 1;
+        m->u.balance.tenants = xcalloc (1, sizeof (balance_tenant_t));
+        strcpy (m->u.balance.tenants[0].tenant, "acme");
+        m->u.balance.tenants[0].limited = true;
+        m->u.balance.tenants[0].granted = 100;
+        m->u.balance.tenants[0].spent = 12.000277777777777;
+        m->u.balance.tenants[0].reserved = 8;
+        m->u.balance.tenants[0].remaining = 79.999722222222222;
+        m->u.balance.tenants[0].core_seconds = 43201.000000000007;
+        m->u.balance.tenants[0].gpu_seconds = 0.1;
+        m->u.balance.tenants[0].running_cores = 16;
+        m->u.balance.tenants[0].max_running_cores = 16;
+        m->u.balance.tenants[0].running_gpus = 1;
+        m->u.balance.tenants[0].max_running_gpus = 4;
+        m->u.balance.tenants[0].running_jobs = 2;
+        m->u.balance.tenants[0].max_running_jobs = 10;
+        m->u.balance.tenants[0].pending_jobs = 999;
+        m->u.balance.tenants[0].max_pending_jobs = 1000;
+        break;
+    case MSG_BUDGET_GRANT:
+        strcpy (m->u.grant.tenant, "acme");
+        m->u.grant.hours = -2.5;
+        strcpy (m->u.grant.reason, "refund of job 17");
+        break;
     case MSG_NODES:
     case MSG_REPORT:
     case MSG_REGISTER_OK:
@@ -943,4 +1004,43 @@ Test (msg, placement_and_relation_fields_round_trip)
     cr_assert_eq (back->u.run.array_index, 3);
     msg_destroy (back);
     msg_destroy (m);
+}
+
+/* issue 4: tenant and key requests (operators' run-time tenants and keys) */
+Test (msg, tenant_and_key_requests_checked)
+{
+    msg_t *m;
+
+    m = decode_ok ("tenant", "{\"v\":1,\"op\":\"list\"}");
+    cr_assert_eq (m->u.tenant_req.op, TENANT_OP_LIST);
+    msg_destroy (m);
+    m = decode_ok ("tenant", "{\"v\":1,\"op\":\"add\",\"name\":\"acme\"}");
+    cr_assert_eq (m->u.tenant_req.shares, 0.0, "absent shares: 0, the default");
+    msg_destroy (m);
+    expect_reject ("tenant", "{\"v\":1,\"op\":\"add\"}", EINVAL, "needs a name");
+    expect_reject ("tenant", "{\"v\":1,\"op\":\"set\",\"name\":\"acme\"}", EINVAL,
+                   "'shares' must be more than 0");
+    expect_reject ("tenant", "{\"v\":1,\"op\":\"set\",\"name\":\"acme\",\"shares\":-1}",
+                   EINVAL, "shares");
+    expect_reject ("tenant", "{\"v\":1,\"op\":\"delete\",\"name\":\"acme\"}", EINVAL,
+                   "op");
+    expect_reject ("tenant", "{\"v\":1}", EPROTO, "op");
+    m = decode_ok ("key", "{\"v\":1,\"op\":\"list\",\"tenant\":\"acme\"}");
+    cr_assert_str_eq (m->u.key_req.tenant, "acme");
+    msg_destroy (m);
+    m = decode_ok ("key",
+                   "{\"v\":1,\"op\":\"revoke\",\"key\":"
+                   "\"0123456789abcdefghijklmnopqrstuvwxyzABCD\"}");
+    cr_assert_eq (m->u.key_req.op, KEY_OP_REVOKE);
+    msg_destroy (m);
+    expect_reject ("key", "{\"v\":1,\"op\":\"revoke\",\"key\":\"short\"}", EINVAL,
+                   "not a public key");
+    expect_reject ("key",
+                   "{\"v\":1,\"op\":\"add\",\"key\":"
+                   "\"0123456789abcdefghijklmnopqrstuvwxyzABCD\"}",
+                   EINVAL, "name the key's tenant");
+    cr_assert_str_eq (tenant_source_name (TENANT_SOURCE_RUNTIME), "runtime");
+    cr_assert_str_eq (tenant_op_name (TENANT_OP_REMOVE), "remove");
+    cr_assert_str_eq (key_op_name (KEY_OP_REVOKE), "revoke");
+    cr_assert_null (key_op_name (KEY_OP_COUNT));
 }

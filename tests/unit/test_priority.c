@@ -236,3 +236,45 @@ Test (priority, the_lighter_tenant_goes_first)
     cr_assert_lt (f.fairshare, 0.5);
     sched_destroy (s);
 }
+
+/* issue 4: a tenant added at run time (cphub tenant add/set) gets its shares
+ * in the core, and bad policies are refused. */
+Test (priority, tenant_policy_set_at_run_time)
+{
+    sched_config_t cfg = {.fairshare_half_life = 100, .weight_fairshare = 1};
+    sched_t *s = sched_create (&cfg);
+    sched_tenant_policy_t pol = {.name = "late", .shares = 3};
+    cphub_error_t err = {{0}};
+    prio_t *p;
+
+    cr_assert_not_null (s);
+    cr_assert_eq (sched_tenant_policy_set (s, &pol, &err), 0, "%s", err.text);
+    pol.shares = 0;
+    errno = 0;
+    cr_assert_eq (sched_tenant_policy_set (s, &pol, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "shares"), "%s", err.text);
+    pol.shares = NAN;
+    cr_assert_eq (sched_tenant_policy_set (s, &pol, &err), -1);
+    pol.shares = 1;
+    pol.boost = INFINITY;
+    cr_assert_eq (sched_tenant_policy_set (s, &pol, &err), -1);
+    pol.name[0] = '\0';
+    pol.boost = 0;
+    cr_assert_eq (sched_tenant_policy_set (s, &pol, &err), -1);
+    sched_destroy (s);
+
+    /* the same through the priority module: shares count from the next
+     * refresh; an idle tenant with 3 shares against one with 1 */
+    p = prio_create (&cfg);
+    prio_tenant_t *late = prio_tenant_get (p, "late");
+    prio_tenant_t *early = prio_tenant_get (p, "early");
+    prio_usage_add (p, early, 100, 0);
+    prio_tenant_set_policy (late, 3, 0);
+    prio_refresh (p, 0, 0);
+    cr_assert_float_eq (factors (p, "late", 0).tenant_shares, 0.75, 1e-9);
+    prio_tenant_set_policy (late, 1, 0);
+    prio_refresh (p, 0, 0);
+    cr_assert_float_eq (factors (p, "late", 0).tenant_shares, 0.5, 1e-9);
+    prio_destroy (p);
+}

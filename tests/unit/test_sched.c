@@ -1582,3 +1582,32 @@ Test (sched, restored_array_and_dependencies_wait_again)
     s = keep;
     sched_destroy (fresh);
 }
+
+/* issue 4: an agent speaks only for its own node. A registration claiming
+ * to hold a job that never started cannot be holding an earlier run of it:
+ * the claiming node gets a kill of that id, and the job is not held back
+ * (it starts on another node). */
+Test (sched, register_cannot_hold_back_a_job_that_never_ran)
+{
+    sched_decision_t d;
+    uint64_t claimed[2];
+
+    register_node ("node1", 1, 2, 0, NULL, 0);
+    uint64_t a = submit (2, 1);
+    sched_tick (s, 1);
+    cr_assert_eq (drain (SCHED_START, NULL), 1, "job a starts on node1");
+    uint64_t j = submit (2, 2);
+    sched_tick (s, 2);
+    cr_assert_eq (drain (SCHED_START, NULL), 0, "job j waits: node1 is full");
+    claimed[0] = a;
+    claimed[1] = j;
+    register_node ("node1", 1, 2, 3, claimed, 2);
+    cr_assert_eq (drain (SCHED_KILL, &d), 1);
+    cr_assert_eq (d.job_id, j);
+    cr_assert_str_eq (d.node, "node1", "the kill goes to the node that claimed it");
+    register_node ("node2", 1, 2, 4, NULL, 0);
+    sched_tick (s, 4);
+    cr_assert_eq (drain (SCHED_START, &d), 1, "job j is not held back");
+    cr_assert_eq (d.job_id, j);
+    cr_assert_str_eq (d.node, "node2");
+}

@@ -757,3 +757,97 @@ Test (store_mem, accounting_totals)
     t = total_of (&s, "beta", "node1");
     cr_assert_float_eq (t->gpu_seconds, 5.0, 1e-9);
 }
+
+/* --- tenants and keys changed at run time (issue 4) ------------------------ */
+
+typedef struct tk_seen {
+    int tenants, removed, keys, revoked;
+    char names[8][64];
+    char key_tenants[8][64];
+    double shares[8];
+} tk_seen_t;
+
+static int tk_tenant_cb (const store_tenant_t *t, void *arg)
+{
+    tk_seen_t *s = arg;
+
+    if (s->tenants < 8) {
+        snprintf (s->names[s->tenants], sizeof (s->names[0]), "%s", t->name);
+        s->shares[s->tenants] = t->shares;
+    }
+    s->tenants++;
+    s->removed += t->removed;
+    return 0;
+}
+
+static int tk_key_cb (const store_key_t *k, void *arg)
+{
+    tk_seen_t *s = arg;
+
+    if (s->keys < 8)
+        snprintf (s->key_tenants[s->keys], sizeof (s->key_tenants[0]), "%s", k->tenant);
+    s->keys++;
+    s->revoked += k->revoked;
+    return 0;
+}
+
+#define TK_K1 "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
+#define TK_K2 "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
+#define TK_K3 "0123456789abcdefghijklmnopqrstuvwxyzABCD"
+
+/* Write two tenants (one removed later) and three keys (one a config key
+ * whose revocation alone is stored), in two batches. */
+static void tk_write (void)
+{
+    cphub_error_t err = {{0}};
+    store_tenant_t zeta = {.name = "zeta", .shares = 2.5, .created = 100};
+    store_tenant_t acme = {.name = "acme", .shares = 1, .created = 200};
+    store_key_t k1 = {.pubkey = TK_K1, .tenant = "zeta", .added = 101};
+    store_key_t k2 = {.pubkey = TK_K2, .tenant = "acme", .added = 201};
+
+    errno = 0;
+    cr_assert_eq (store_tenant_put (st, &zeta, &err), -1, "outside a batch");
+    cr_assert_eq (errno, EINVAL);
+    cr_assert_eq (store_begin (st, &err), 0, "%s", err.text);
+    cr_assert_eq (store_tenant_put (st, &zeta, &err), 0, "%s", err.text);
+    cr_assert_eq (store_tenant_put (st, &acme, &err), 0, "%s", err.text);
+    cr_assert_eq (store_key_put (st, &k1, &err), 0, "%s", err.text);
+    cr_assert_eq (store_key_put (st, &k2, &err), 0, "%s", err.text);
+    cr_assert_eq (store_commit (st, &err), 0, "%s", err.text);
+    cr_assert_eq (store_begin (st, &err), 0, "%s", err.text);
+    zeta.shares = 4; /* tenant set */
+    cr_assert_eq (store_tenant_put (st, &zeta, &err), 0, "%s", err.text);
+    cr_assert_eq (store_tenant_remove (st, "acme", 300, &err), 0, "%s", err.text);
+    errno = 0;
+    cr_assert_eq (store_tenant_remove (st, "nobody", 300, &err), -1);
+    cr_assert_eq (errno, ENOENT);
+    cr_assert_eq (store_key_revoke (st, TK_K2, "acme", 300, &err), 0, "%s", err.text);
+    cr_assert_eq (store_key_revoke (st, TK_K3, "tenant-a", 301, &err), 0, "%s",
+                  err.text);
+    cr_assert_eq (store_commit (st, &err), 0, "%s", err.text);
+}
+
+static void tk_check (void)
+{
+    cphub_error_t err = {{0}};
+    tk_seen_t s = {0};
+
+    cr_assert_eq (store_tenants_load (st, tk_tenant_cb, &s, &err), 0, "%s", err.text);
+    cr_assert_eq (s.tenants, 2);
+    cr_assert_eq (s.removed, 1);
+    cr_assert_str_eq (s.names[0], "acme", "in name order");
+    cr_assert_str_eq (s.names[1], "zeta");
+    cr_assert_eq (s.shares[1], 4.0);
+    cr_assert_eq (store_keys_load (st, tk_key_cb, &s, &err), 0, "%s", err.text);
+    cr_assert_eq (s.keys, 3);
+    cr_assert_eq (s.revoked, 2);
+    cr_assert_str_eq (s.key_tenants[0], "zeta", "in the order first stored");
+    cr_assert_str_eq (s.key_tenants[1], "acme");
+    cr_assert_str_eq (s.key_tenants[2], "tenant-a");
+}
+
+Test (store_mem, tenants_and_keys)
+{
+    tk_write ();
+    tk_check ();
+}
