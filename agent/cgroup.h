@@ -28,7 +28,8 @@
  * system calls too.
  *
  * The parsers and path builders are pure functions of their text inputs
- * (tests/unit/test_cgroup.c); the rest touches /sys/fs/cgroup.
+ * (cgroup_layout.c, tests/unit/test_cgroup.c); the rest (cgroup.c)
+ * touches /sys/fs/cgroup.
  */
 #ifndef CPHUB_AGENT_CGROUP_H
 #define CPHUB_AGENT_CGROUP_H
@@ -41,6 +42,9 @@
 
 #define CGROUP_PATH_MAX 512
 #define CGROUP_DESC_MAX 64 /* node_desc_t's isolation text */
+/* On v2, the leaf of its own group an agent moves into when that group
+ * holds processes (controllers cannot be given to children then). */
+#define CGROUP_V2_AGENT_LEAF "cphub-agent"
 
 typedef enum {
     CGROUP_CPUSET = 0,
