@@ -113,13 +113,20 @@ static const field_t jobspec_fields[] = {
      .max = JOBSPEC_SCRIPT_MAX,
      .flags = FF_OPTIONAL},
     /* issue 5: optional, absent = one node, shared, anywhere, one job */
-    FIELD (jobspec_t, nodes, FK_U32, .min = 0, .max = JOBSPEC_NODES_MAX,
+    FIELD (jobspec_t,
+           nodes,
+           FK_U32,
+           .min = 0,
+           .max = JOBSPEC_NODES_MAX,
            .flags = FF_OPTIONAL),
     FIELD (jobspec_t, exclusive, FK_BOOL, .flags = FF_OPTIONAL),
-    FIELD (jobspec_t, constraint, FK_STR, .size = sizeof (((jobspec_t *)0)->constraint),
+    FIELD (jobspec_t,
+           constraint,
+           FK_STR,
+           .size = sizeof (((jobspec_t *)0)->constraint),
            .flags = FF_OPTIONAL),
-    FIELD (jobspec_t, array, FK_TEXT, .max = JOBSPEC_ARRAY_TEXT_MAX,
-           .flags = FF_OPTIONAL),
+    FIELD (
+        jobspec_t, array, FK_TEXT, .max = JOBSPEC_ARRAY_TEXT_MAX, .flags = FF_OPTIONAL),
     FIELD (jobspec_t, after, FK_TEXT, .max = JOBSPEC_AFTER_MAX, .flags = FF_OPTIONAL),
     /* issue 3: optional, absent = requeue when the node fails */
     FIELD (jobspec_t, no_requeue, FK_BOOL, .flags = FF_OPTIONAL),
@@ -149,18 +156,37 @@ static const field_t job_info_fields[] = {
     F_NUM (job_info_t, end_time),
     F_NUM (job_info_t, cpu_time),
     F_U64 (job_info_t, max_rss, 0),
-    FIELD (job_info_t, nodelist, FK_STR, .size = sizeof (((job_info_t *)0)->nodelist),
+    FIELD (job_info_t,
+           nodelist,
+           FK_STR,
+           .size = sizeof (((job_info_t *)0)->nodelist),
            .flags = FF_OPTIONAL),
-    FIELD (job_info_t, array_id, FK_U64, .min = 0, .max = INT64_MAX,
-           .flags = FF_OPTIONAL),
-    FIELD (job_info_t, array_index, FK_U32, .min = 0, .max = UINT32_MAX,
+    FIELD (
+        job_info_t, array_id, FK_U64, .min = 0, .max = INT64_MAX, .flags = FF_OPTIONAL),
+    FIELD (job_info_t,
+           array_index,
+           FK_U32,
+           .min = 0,
+           .max = UINT32_MAX,
            .flags = FF_OPTIONAL),
     /* issue 5: while pending, from the last scheduling pass */
-    FIELD (job_info_t, expected_start, FK_DOUBLE, .dmin = -1e300, .dmax = 1e300,
+    FIELD (job_info_t,
+           expected_start,
+           FK_DOUBLE,
+           .dmin = -1e300,
+           .dmax = 1e300,
            .flags = FF_OPTIONAL),
-    FIELD (job_info_t, queue_position, FK_U32, .min = 0, .max = UINT32_MAX,
+    FIELD (job_info_t,
+           queue_position,
+           FK_U32,
+           .min = 0,
+           .max = UINT32_MAX,
            .flags = FF_OPTIONAL),
-    FIELD (job_info_t, priority, FK_DOUBLE, .dmin = -1e300, .dmax = 1e300,
+    FIELD (job_info_t,
+           priority,
+           FK_DOUBLE,
+           .dmin = -1e300,
+           .dmax = 1e300,
            .flags = FF_OPTIONAL),
     F_END,
 };
@@ -262,7 +288,11 @@ static const field_t submit_fields[] = {F_OBJ (msg_submit_t, spec, jobspec_field
 static const field_t id_fields[] = {F_U64 (msg_id_t, id, 1), F_END};
 static const field_t submit_ok_fields[] = {
     F_U64 (msg_id_t, id, 1),
-    FIELD (msg_id_t, count, FK_U32, .min = 1, .max = JOBSPEC_ARRAY_SIZE_MAX,
+    FIELD (msg_id_t,
+           count,
+           FK_U32,
+           .min = 1,
+           .max = JOBSPEC_ARRAY_SIZE_MAX,
            .flags = FF_OPTIONAL),
     F_END,
 };
@@ -337,13 +367,27 @@ static const field_t job_run_fields[] = {
     F_IDS (msg_job_run_t, gpus),
     F_IDS (msg_job_run_t, mems),
     F_U64 (msg_job_run_t, mem, 0),
-    FIELD (msg_job_run_t, nodelist, FK_TEXT, .max = MSG_NODELIST_MAX - 1,
+    FIELD (msg_job_run_t,
+           nodelist,
+           FK_TEXT,
+           .max = MSG_NODELIST_MAX - 1,
            .flags = FF_OPTIONAL),
-    FIELD (msg_job_run_t, cpus_per_node, FK_TEXT, .max = MSG_CPUS_PER_NODE_MAX - 1,
+    FIELD (msg_job_run_t,
+           cpus_per_node,
+           FK_TEXT,
+           .max = MSG_CPUS_PER_NODE_MAX - 1,
            .flags = FF_OPTIONAL),
-    FIELD (msg_job_run_t, array_id, FK_U64, .min = 0, .max = INT64_MAX,
+    FIELD (msg_job_run_t,
+           array_id,
+           FK_U64,
+           .min = 0,
+           .max = INT64_MAX,
            .flags = FF_OPTIONAL),
-    FIELD (msg_job_run_t, array_index, FK_U32, .min = 0, .max = JOBSPEC_ARRAY_INDEX_MAX,
+    FIELD (msg_job_run_t,
+           array_index,
+           FK_U32,
+           .min = 0,
+           .max = JOBSPEC_ARRAY_INDEX_MAX,
            .flags = FF_OPTIONAL),
     F_END,
 };
@@ -385,7 +429,11 @@ static const field_t job_kill_fields[] = {
 static const field_t priority_req_fields[] = {
     F_U64 (msg_priority_req_t, id, 1),
     FIELD (msg_priority_req_t, set_boost, FK_BOOL, .flags = FF_OPTIONAL),
-    FIELD (msg_priority_req_t, boost, FK_DOUBLE, .dmin = -1e9, .dmax = 1e9,
+    FIELD (msg_priority_req_t,
+           boost,
+           FK_DOUBLE,
+           .dmin = -1e9,
+           .dmax = 1e9,
            .flags = FF_OPTIONAL),
     F_END,
 };
@@ -454,14 +502,22 @@ static const char *key_op_text (int v)
 }
 static const enum_desc_t tenant_sources = {.count = TENANT_SOURCE_COUNT,
                                            .name = tenant_source_text};
-static const enum_desc_t tenant_ops = {.count = TENANT_OP_COUNT, .name = tenant_op_text};
+static const enum_desc_t tenant_ops = {.count = TENANT_OP_COUNT,
+                                       .name = tenant_op_text};
 static const enum_desc_t key_ops = {.count = KEY_OP_COUNT, .name = key_op_text};
 
 static const field_t tenant_req_fields[] = {
     F_ENUM (msg_tenant_req_t, op, tenant_ops),
-    FIELD (msg_tenant_req_t, name, FK_STR, .size = sizeof (((msg_tenant_req_t *)0)->name),
+    FIELD (msg_tenant_req_t,
+           name,
+           FK_STR,
+           .size = sizeof (((msg_tenant_req_t *)0)->name),
            .flags = FF_OPTIONAL),
-    FIELD (msg_tenant_req_t, shares, FK_DOUBLE, .dmin = 0, .dmax = 1e9,
+    FIELD (msg_tenant_req_t,
+           shares,
+           FK_DOUBLE,
+           .dmin = 0,
+           .dmax = 1e9,
            .flags = FF_OPTIONAL),
     F_END,
 };
@@ -482,9 +538,15 @@ static const field_t tenant_list_fields[] = {
 };
 static const field_t key_req_fields[] = {
     F_ENUM (msg_key_req_t, op, key_ops),
-    FIELD (msg_key_req_t, tenant, FK_STR, .size = sizeof (((msg_key_req_t *)0)->tenant),
+    FIELD (msg_key_req_t,
+           tenant,
+           FK_STR,
+           .size = sizeof (((msg_key_req_t *)0)->tenant),
            .flags = FF_OPTIONAL),
-    FIELD (msg_key_req_t, key, FK_STR, .size = sizeof (((msg_key_req_t *)0)->key),
+    FIELD (msg_key_req_t,
+           key,
+           FK_STR,
+           .size = sizeof (((msg_key_req_t *)0)->key),
            .flags = FF_OPTIONAL),
     F_END,
 };
@@ -613,7 +675,8 @@ static int check_key (const msg_t *m, cphub_error_t *err)
     const msg_key_req_t *r = &m->u.key_req;
 
     if (r->op == KEY_OP_ADD && r->tenant[0] == '\0')
-        return cphub_fail (err, EINVAL, "field 'tenant' is empty; name the key's tenant");
+        return cphub_fail (err, EINVAL,
+                           "field 'tenant' is empty; name the key's tenant");
     if (r->op != KEY_OP_LIST && !keys_valid_z85 (r->key))
         return cphub_fail (err, EINVAL,
                            "field 'key' is not a public key (40 Z85 characters, as "

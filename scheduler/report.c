@@ -4,9 +4,10 @@
  * Ended jobs are counted from the accounting (one record per run that held an
  * allocation), running jobs from the core with their usage so far, so that no
  * run is counted twice. A failed run (its node failed; the job may have been
- * requeued) counts towards its node's busy time, not the tenant's usage. The window starts when this scheduler started, or at
- * the earliest run on record if that is older, and ends now; a node's busy
- * share is its busy core-seconds over its cores times the window.
+ * requeued) counts towards its node's busy time, not the tenant's usage. The window
+ * starts when this scheduler started, or at the earliest run on record if that is
+ * older, and ends now; a node's busy share is its busy core-seconds over its cores
+ * times the window.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -9,10 +9,10 @@
  * register body, the state and the drain reason), meta (schema_version,
  * next_job_id), and tenants and tenant_keys (issue 4: tenants and keys added
  * at run time, revocations of any tenant key), budget_ledger (issue 4: the
- * operators' grants and sets, in order). The schema is built by a table of migration steps: a file at
- * version v gets steps v+1.. in one transaction at open, and a file newer
- * than this program is refused. A batch is one transaction, opened lazily by
- * its first write and made durable by one COMMIT (one fsync of the WAL with
+ * operators' grants and sets, in order). The schema is built by a table of migration
+ * steps: a file at version v gets steps v+1.. in one transaction at open, and a file
+ * newer than this program is refused. A batch is one transaction, opened lazily by its
+ * first write and made durable by one COMMIT (one fsync of the WAL with
  * synchronous=FULL), so an idle turn of the loop costs nothing. Statements
  * are prepared once at open. A write that fails inside a batch poisons it:
  * the commit rolls back and fails, and the shell must not acknowledge

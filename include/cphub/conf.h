@@ -29,21 +29,24 @@ typedef enum {
 } conf_type_t;
 
 typedef struct conf_setting {
-    const char *path;   /* "scheduler.client_endpoint", "tenants.[*].keys" */
+    const char *path; /* "scheduler.client_endpoint", "tenants.[*].keys" */
     conf_type_t type;
-    const char *help;   /* one line, for docs and --help */
-} conf_setting_t;       /* tables end with path == NULL */
+    const char *help; /* one line, for docs and --help */
+} conf_setting_t;     /* tables end with path == NULL */
 
 typedef struct conf conf_t;
 
 /* Parse path and check it against settings. NULL with errno (ENOENT, EINVAL)
  * and err "etc/x.conf:12: unknown setting 'foo.bar'" or "etc/x.conf:3: syntax
  * error". */
-conf_t *conf_load (const char *path, const conf_setting_t *settings,
+conf_t *conf_load (const char *path,
+                   const conf_setting_t *settings,
                    cphub_error_t *err);
 /* The same from a string (for tests); name is used in messages. */
-conf_t *conf_load_string (const char *text, const char *name,
-                          const conf_setting_t *settings, cphub_error_t *err);
+conf_t *conf_load_string (const char *text,
+                          const char *name,
+                          const conf_setting_t *settings,
+                          cphub_error_t *err);
 void conf_destroy (conf_t *c);
 
 /* The directory of the file ("." for a string), to resolve relative paths. */
@@ -54,26 +57,32 @@ char *conf_resolve_path (const conf_t *c, const char *path);
 /* Getters: 0 and *out when present; 1 (out = def) when absent; -1/EINVAL with
  * err "file:line: 'scheduler.max_walltime': '5x' is not a duration" when the
  * value is wrong. Strings point into the conf (valid until conf_destroy). */
-int conf_get_string (const conf_t *c, const char *path, const char *def,
-                     const char **out, cphub_error_t *err);
-int conf_get_int (const conf_t *c, const char *path, int64_t def, int64_t *out,
-                  cphub_error_t *err);
-int conf_get_bool (const conf_t *c, const char *path, bool def, bool *out,
-                   cphub_error_t *err);
-int conf_get_float (const conf_t *c, const char *path, double def, double *out,
-                    cphub_error_t *err);
-int conf_get_duration (const conf_t *c, const char *path, int64_t def,
-                       int64_t *out, cphub_error_t *err);
-int conf_get_size (const conf_t *c, const char *path, uint64_t def,
-                   uint64_t *out, cphub_error_t *err);
+int conf_get_string (const conf_t *c,
+                     const char *path,
+                     const char *def,
+                     const char **out,
+                     cphub_error_t *err);
+int conf_get_int (
+    const conf_t *c, const char *path, int64_t def, int64_t *out, cphub_error_t *err);
+int conf_get_bool (
+    const conf_t *c, const char *path, bool def, bool *out, cphub_error_t *err);
+int conf_get_float (
+    const conf_t *c, const char *path, double def, double *out, cphub_error_t *err);
+int conf_get_duration (
+    const conf_t *c, const char *path, int64_t def, int64_t *out, cphub_error_t *err);
+int conf_get_size (
+    const conf_t *c, const char *path, uint64_t def, uint64_t *out, cphub_error_t *err);
 /* Number of elements of a list or array (0 when absent). */
 int conf_count (const conf_t *c, const char *path);
 /* Element i of an array of strings. */
-int conf_get_array_string (const conf_t *c, const char *path, int i,
-                           const char **out, cphub_error_t *err);
+int conf_get_array_string (
+    const conf_t *c, const char *path, int i, const char **out, cphub_error_t *err);
 /* Fill err with "file:line: 'path': <what>" for a semantic error found by
  * the caller (e.g. a duplicate tenant name). Returns -1, errno EINVAL. */
-int conf_fail (const conf_t *c, const char *path, cphub_error_t *err,
-               const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
+int conf_fail (const conf_t *c,
+               const char *path,
+               cphub_error_t *err,
+               const char *fmt,
+               ...) __attribute__ ((format (printf, 4, 5)));
 
 #endif

@@ -28,7 +28,7 @@ int idset_encode (const idset_t *s, char *buf, size_t len);
 /* Same, malloc'd. Caller frees. */
 char *idset_encode_alloc (const idset_t *s);
 
-int idset_set (idset_t *s, int id);   /* -1/EINVAL if id out of range */
+int idset_set (idset_t *s, int id); /* -1/EINVAL if id out of range */
 int idset_clear (idset_t *s, int id);
 bool idset_test (const idset_t *s, int id);
 void idset_clear_all (idset_t *s);

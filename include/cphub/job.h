@@ -34,24 +34,24 @@ typedef struct job_info {
     uint64_t id;
     char tenant[64];
     char name[128];
-    char command[256];    /* summary */
+    char command[256]; /* summary */
     job_state_t state;
-    char reason[64];      /* why pending, or how it ended */
-    int exit_code;        /* valid when ended by exit */
-    int signal;           /* > 0 when ended by a signal */
+    char reason[64]; /* why pending, or how it ended */
+    int exit_code;   /* valid when ended by exit */
+    int signal;      /* > 0 when ended by a signal */
     uint32_t ntasks;
     uint32_t cpus_per_task;
     uint32_t gpus_count;
-    uint64_t mem;         /* bytes asked */
-    int64_t walltime;     /* seconds, the limit in force */
-    char node[64];        /* where it runs or ran */
-    char cpus[512];       /* PU ids it is bound to, "0-3" */
-    char gpus[128];       /* GPU ids, "0,1" */
+    uint64_t mem;     /* bytes asked */
+    int64_t walltime; /* seconds, the limit in force */
+    char node[64];    /* where it runs or ran */
+    char cpus[512];   /* PU ids it is bound to, "0-3" */
+    char gpus[128];   /* GPU ids, "0,1" */
     double submit_time;
     double start_time;
     double end_time;
-    double cpu_time;      /* user+sys seconds */
-    uint64_t max_rss;     /* bytes */
+    double cpu_time;  /* user+sys seconds */
+    uint64_t max_rss; /* bytes */
     /* issue 5: multi-node jobs and arrays */
     char nodelist[256];   /* every node of the allocation, "node1,node2" ("..."
                              ends a list too long to show); "" before start */
@@ -74,13 +74,13 @@ typedef struct node_info {
     uint32_t gpus_used;
     uint64_t mem;
     uint64_t mem_used;
-    uint32_t numa;        /* NUMA domains */
-    uint32_t jobs;        /* running */
-    char features[256];   /* "a100,bigmem" */
-    char topology[128];   /* "real" or the synthetic/xml source */
-    bool binding;         /* binding applied (real topology) */
+    uint32_t numa;      /* NUMA domains */
+    uint32_t jobs;      /* running */
+    char features[256]; /* "a100,bigmem" */
+    char topology[128]; /* "real" or the synthetic/xml source */
+    bool binding;       /* binding applied (real topology) */
     double last_seen;
-    char isolation[64];   /* issue 4: the agent's node_desc_t isolation */
+    char isolation[64]; /* issue 4: the agent's node_desc_t isolation */
 } node_info_t;
 
 #endif

@@ -15,42 +15,43 @@
 #include "cphub/error.h"
 
 /* Limits on what one job may say (the scheduler enforces them too). */
-#define JOBSPEC_NAME_MAX 127     /* job name, bytes */
-#define JOBSPEC_ARGC_MAX 4096    /* command words */
-#define JOBSPEC_ARG_MAX 65536    /* bytes per command word */
+#define JOBSPEC_NAME_MAX 127         /* job name, bytes */
+#define JOBSPEC_ARGC_MAX 4096        /* command words */
+#define JOBSPEC_ARG_MAX 65536        /* bytes per command word */
 #define JOBSPEC_SCRIPT_MAX (1 << 20) /* script bytes */
 #define JOBSPEC_TASKS_MAX 65536
 #define JOBSPEC_CPUS_PER_TASK_MAX 4096
 #define JOBSPEC_GPUS_MAX 1024
-#define JOBSPEC_NODES_MAX 64          /* -N */
-#define JOBSPEC_CONSTRAINT_MAX 255    /* bytes of --constraint */
-#define JOBSPEC_ARRAY_TEXT_MAX 127    /* bytes of --array */
-#define JOBSPEC_ARRAY_SIZE_MAX 10000  /* elements of one array (the hub may
-                                         set a lower limit) */
+#define JOBSPEC_NODES_MAX 64       /* -N */
+#define JOBSPEC_CONSTRAINT_MAX 255 /* bytes of --constraint */
+#define JOBSPEC_ARRAY_TEXT_MAX 127 /* bytes of --array */
+#define JOBSPEC_ARRAY_SIZE_MAX                                                \
+    10000                               /* elements of one array (the hub may \
+                                           set a lower limit) */
 #define JOBSPEC_ARRAY_INDEX_MAX 9999999 /* largest array index */
-#define JOBSPEC_AFTER_MAX 1023        /* bytes of --after */
-#define JOBSPEC_AFTER_IDS_MAX 64      /* job ids in --after */
+#define JOBSPEC_AFTER_MAX 1023          /* bytes of --after */
+#define JOBSPEC_AFTER_IDS_MAX 64        /* job ids in --after */
 
 typedef struct jobspec {
-    uint32_t ntasks;        /* -n, --ntasks; default 1 */
-    uint32_t cpus_per_task; /* -c, --cpus-per-task; default 1 */
-    uint32_t gpus;          /* --gpus; default 0 */
-    uint64_t mem;           /* --mem, bytes for the whole job; 0 = not asked */
-    int64_t walltime;       /* -t, --time, seconds; 0 = hub default */
+    uint32_t ntasks;                 /* -n, --ntasks; default 1 */
+    uint32_t cpus_per_task;          /* -c, --cpus-per-task; default 1 */
+    uint32_t gpus;                   /* --gpus; default 0 */
+    uint64_t mem;                    /* --mem, bytes for the whole job; 0 = not asked */
+    int64_t walltime;                /* -t, --time, seconds; 0 = hub default */
     char name[JOBSPEC_NAME_MAX + 1]; /* -J, --job-name; "" = from command */
-    int argc;               /* command and arguments, or 0 when script is set */
-    char **argv;            /* argc strings + NULL; owned */
-    char *script;           /* script text (starts with #!), or NULL; owned */
-    bool no_requeue;        /* --no-requeue: fail (NODE_FAIL) instead of being
-                               requeued when the node fails */
+    int argc;        /* command and arguments, or 0 when script is set */
+    char **argv;     /* argc strings + NULL; owned */
+    char *script;    /* script text (starts with #!), or NULL; owned */
+    bool no_requeue; /* --no-requeue: fail (NODE_FAIL) instead of being
+                        requeued when the node fails */
     /* placement and job relations (issue 5) */
-    uint32_t nodes;         /* -N, --nodes: nodes the job spans; 0 or 1 = one */
-    bool exclusive;         /* --exclusive: whole nodes, shared with no job */
+    uint32_t nodes; /* -N, --nodes: nodes the job spans; 0 or 1 = one */
+    bool exclusive; /* --exclusive: whole nodes, shared with no job */
     char constraint[JOBSPEC_CONSTRAINT_MAX + 1]; /* --constraint: features
                                (constraint.h), "" = any node */
-    char *array;            /* --array: "0-999%50"; NULL or "" = one job; owned */
-    char *after;            /* --after: "ok:12:13,any:14"; NULL or "" = none;
-                               owned */
+    char *array; /* --array: "0-999%50"; NULL or "" = one job; owned */
+    char *after; /* --after: "ok:12:13,any:14"; NULL or "" = none;
+                    owned */
 } jobspec_t;
 
 /* Defaults: 1 task, 1 cpu per task, nothing else. */
@@ -61,7 +62,9 @@ void jobspec_clear (jobspec_t *spec);
 int jobspec_copy (jobspec_t *dst, const jobspec_t *src);
 
 /* Copy argv[0..argc-1] into the spec. */
-int jobspec_set_argv (jobspec_t *spec, int argc, char *const argv[],
+int jobspec_set_argv (jobspec_t *spec,
+                      int argc,
+                      char *const argv[],
                       cphub_error_t *err);
 /* Take a copy of a script's text and apply its #CPHUB directive lines (those
  * in the leading comment block, stopping at the first non-comment line).
@@ -73,7 +76,9 @@ int jobspec_set_script (jobspec_t *spec, const char *text, cphub_error_t *err);
  * "cpus-per-task", "mem", "gpus", "time", "job-name") or short letter as a
  * one-char string ("n", "c", "t", "J"). -1/EINVAL with err for an unknown
  * option or a bad value ("--mem: '4X' is not a size; use e.g. 512M or 4G"). */
-int jobspec_set_option (jobspec_t *spec, const char *option, const char *value,
+int jobspec_set_option (jobspec_t *spec,
+                        const char *option,
+                        const char *value,
                         cphub_error_t *err);
 
 /* Table of the options, for the CLI's getopt table and help. */

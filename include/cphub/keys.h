@@ -21,10 +21,14 @@ typedef struct cphub_keypair {
 
 /* Write DIR/NAME.key (0600) and DIR/NAME.pub (0644). Refuses to overwrite an
  * existing file unless force (-1/EEXIST). NAME: [A-Za-z0-9._-]+. */
-int keys_write (const char *dir, const char *name, const cphub_keypair_t *kp,
-                int force, cphub_error_t *err);
+int keys_write (const char *dir,
+                const char *name,
+                const cphub_keypair_t *kp,
+                int force,
+                cphub_error_t *err);
 /* Read the public key from a .pub or .key file. */
-int keys_read_public (const char *path, char public_z85[KEY_Z85_LEN + 1],
+int keys_read_public (const char *path,
+                      char public_z85[KEY_Z85_LEN + 1],
                       cphub_error_t *err);
 /* Read both halves from a .key file (-1/EINVAL if the secret is missing). */
 int keys_read_pair (const char *path, cphub_keypair_t *kp, cphub_error_t *err);

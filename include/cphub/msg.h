@@ -179,9 +179,9 @@ typedef struct msg_logs_data {
 /* report.ok: usage since the scheduler's records began. */
 typedef struct report_tenant {
     char tenant[64];
-    uint32_t jobs;       /* jobs submitted */
+    uint32_t jobs; /* jobs submitted */
     uint32_t completed;
-    uint32_t failed;     /* FAILED, TIMEOUT, NODE_FAIL */
+    uint32_t failed; /* FAILED, TIMEOUT, NODE_FAIL */
     uint32_t cancelled;
     double core_seconds; /* cores x run time, ended and running jobs */
     double gpu_seconds;
@@ -190,7 +190,7 @@ typedef struct report_node {
     char node[64];
     uint32_t cores;
     double busy_core_seconds;
-    double busy_share;   /* busy_core_seconds / (cores x window), 0..1 */
+    double busy_share; /* busy_core_seconds / (cores x window), 0..1 */
 } report_node_t;
 typedef struct msg_report {
     double since;
@@ -211,19 +211,19 @@ typedef struct msg_heartbeat {
 typedef struct msg_job_run {
     uint64_t id;
     char tenant[64];
-    jobspec_t spec;      /* spec.walltime is the limit in force (> 0) */
-    char cores[512];     /* core indices on the node, "0-3" */
-    char cpus[512];      /* their PUs, "0-3" */
-    char gpus[128];      /* GPU indices, "" if none */
-    char mems[64];       /* NUMA domains to bind memory to, "0" */
-    uint64_t mem;        /* bytes, 0 = no limit */
+    jobspec_t spec;  /* spec.walltime is the limit in force (> 0) */
+    char cores[512]; /* core indices on the node, "0-3" */
+    char cpus[512];  /* their PUs, "0-3" */
+    char gpus[128];  /* GPU indices, "" if none */
+    char mems[64];   /* NUMA domains to bind memory to, "0" */
+    uint64_t mem;    /* bytes, 0 = no limit */
     /* issue 5: every node of the allocation, this one (where the job runs)
      * first; the cores of the others are held for it while it runs. */
-    char *nodelist;      /* "node1,node2" (CPHUB_NODELIST), < MSG_NODELIST_MAX
-                            bytes; NULL = this node alone; owned */
-    char *cpus_per_node; /* cores on each, "4,4"; owned */
-    uint64_t array_id;                /* 0, or the array's id */
-    uint32_t array_index;             /* CPHUB_ARRAY_INDEX when array_id != 0 */
+    char *nodelist;       /* "node1,node2" (CPHUB_NODELIST), < MSG_NODELIST_MAX
+                             bytes; NULL = this node alone; owned */
+    char *cpus_per_node;  /* cores on each, "4,4"; owned */
+    uint64_t array_id;    /* 0, or the array's id */
+    uint32_t array_index; /* CPHUB_ARRAY_INDEX when array_id != 0 */
 } msg_job_run_t;
 
 /* job.started: {id, pid, time}. */
@@ -250,8 +250,8 @@ typedef struct msg_job_exit {
     int signal;
     double start_time;
     double end_time;
-    double cpu_time;   /* user + system seconds */
-    uint64_t max_rss;  /* bytes */
+    double cpu_time;  /* user + system seconds */
+    uint64_t max_rss; /* bytes */
     char text[160];
     bool survived_kill; /* a process of the job outlived KILL: drain the node */
 } msg_job_exit_t;
@@ -288,19 +288,19 @@ typedef struct msg_priority {
     uint32_t queue_position; /* 1 = next; 0 = not pending */
     double expected_start;   /* 0 = not known */
     double priority;
-    double fairshare;        /* factors, 0..1 */
+    double fairshare; /* factors, 0..1 */
     double age;
     double size;
-    double job_boost;        /* points */
+    double job_boost; /* points */
     double tenant_boost;
     double weight_fairshare;
     double weight_age;
     double weight_size;
-    double tenant_shares;    /* the tenant's part of the hub's shares, 0..1 */
-    double tenant_usage;     /* its decayed core-seconds */
-    double usage_share;      /* its part of all tenants' decayed usage, 0..1 */
-    double half_life;        /* seconds */
-    double max_age;          /* seconds */
+    double tenant_shares; /* the tenant's part of the hub's shares, 0..1 */
+    double tenant_usage;  /* its decayed core-seconds */
+    double usage_share;   /* its part of all tenants' decayed usage, 0..1 */
+    double half_life;     /* seconds */
+    double max_age;       /* seconds */
 } msg_priority_t;
 
 /* issue 4: tenants and tenant keys an operator changes at run time. Where a
@@ -427,24 +427,24 @@ typedef struct msg_budget_grant {
 typedef struct msg {
     msg_type_t type;
     union {
-        msg_error_t error;           /* MSG_ERROR */
-        msg_submit_t submit;         /* MSG_SUBMIT */
-        msg_id_t id;                 /* MSG_SUBMIT_OK, MSG_SHOW */
-        msg_ids_t ids;               /* MSG_CANCEL, MSG_WAIT, MSG_JOB_EXIT_ACK */
-        msg_jobs_t jobs;             /* MSG_JOBS */
-        msg_job_list_t job_list;     /* MSG_JOBS_OK, MSG_SHOW_OK, MSG_WAIT_OK */
-        msg_cancel_ok_t cancel_ok;   /* MSG_CANCEL_OK */
-        msg_node_list_t node_list;   /* MSG_NODES_OK */
-        msg_logs_req_t logs_req;     /* MSG_LOGS, MSG_LOGS_FETCH */
-        msg_logs_data_t logs_data;   /* MSG_LOGS_OK, MSG_LOGS_DATA */
-        msg_report_t report;         /* MSG_REPORT_OK */
-        node_desc_t node;            /* MSG_REGISTER */
-        msg_heartbeat_t heartbeat;   /* MSG_HEARTBEAT */
-        msg_job_run_t run;           /* MSG_JOB_RUN */
-        msg_job_started_t started;   /* MSG_JOB_STARTED */
-        msg_job_exit_t exit;         /* MSG_JOB_EXIT */
-        msg_job_kill_t kill;         /* MSG_JOB_KILL */
-        msg_node_drain_t drain;      /* MSG_NODE_DRAIN */
+        msg_error_t error;               /* MSG_ERROR */
+        msg_submit_t submit;             /* MSG_SUBMIT */
+        msg_id_t id;                     /* MSG_SUBMIT_OK, MSG_SHOW */
+        msg_ids_t ids;                   /* MSG_CANCEL, MSG_WAIT, MSG_JOB_EXIT_ACK */
+        msg_jobs_t jobs;                 /* MSG_JOBS */
+        msg_job_list_t job_list;         /* MSG_JOBS_OK, MSG_SHOW_OK, MSG_WAIT_OK */
+        msg_cancel_ok_t cancel_ok;       /* MSG_CANCEL_OK */
+        msg_node_list_t node_list;       /* MSG_NODES_OK */
+        msg_logs_req_t logs_req;         /* MSG_LOGS, MSG_LOGS_FETCH */
+        msg_logs_data_t logs_data;       /* MSG_LOGS_OK, MSG_LOGS_DATA */
+        msg_report_t report;             /* MSG_REPORT_OK */
+        node_desc_t node;                /* MSG_REGISTER */
+        msg_heartbeat_t heartbeat;       /* MSG_HEARTBEAT */
+        msg_job_run_t run;               /* MSG_JOB_RUN */
+        msg_job_started_t started;       /* MSG_JOB_STARTED */
+        msg_job_exit_t exit;             /* MSG_JOB_EXIT */
+        msg_job_kill_t kill;             /* MSG_JOB_KILL */
+        msg_node_drain_t drain;          /* MSG_NODE_DRAIN */
         msg_priority_req_t priority_req; /* MSG_PRIORITY */
         msg_priority_t priority;         /* MSG_PRIORITY_OK */
         msg_tenant_req_t tenant_req;     /* MSG_TENANT */
@@ -454,9 +454,9 @@ typedef struct msg {
         msg_balance_req_t balance_req;   /* MSG_BALANCE */
         msg_balance_t balance;           /* MSG_BALANCE_OK, MSG_BUDGET_GRANT_OK */
         msg_budget_grant_t grant;        /* MSG_BUDGET_GRANT */
-                                     /* MSG_JOB_EXIT_ACK: ids */
-    } u;                             /* MSG_NODES, MSG_REPORT, MSG_REGISTER_OK:
-                                        no payload */
+                                         /* MSG_JOB_EXIT_ACK: ids */
+    } u;                                 /* MSG_NODES, MSG_REPORT, MSG_REGISTER_OK:
+                                            no payload */
 } msg_t;
 
 /* A zeroed message of this type (payload initialised, e.g. jobspec_init).
@@ -481,12 +481,15 @@ int msg_encode (const msg_t *m, char **body, size_t *len);
  * EPROTO (not JSON, missing/extra-typed field, wrong version: "protocol
  * version 2; this side speaks 1"), ENOENT (unknown type), E2BIG (too large),
  * EINVAL (a field out of its limits, e.g. jobspec_validate, node_desc_validate). */
-msg_t *msg_decode (const char *type, size_t type_len, const char *body,
-                   size_t body_len, cphub_error_t *err);
+msg_t *msg_decode (const char *type,
+                   size_t type_len,
+                   const char *body,
+                   size_t body_len,
+                   cphub_error_t *err);
 
 /* The payload as pretty JSON text for `cphub ... --json`: for list replies the
- * array (jobs, nodes, results, tenants, keys), for show.ok the one job object, for report.ok
- * the object, for submit.ok {"id": N}. Caller frees; NULL/ENOMEM. */
+ * array (jobs, nodes, results, tenants, keys), for show.ok the one job object, for
+ * report.ok the object, for submit.ok {"id": N}. Caller frees; NULL/ENOMEM. */
 char *msg_payload_json (const msg_t *m);
 
 #endif

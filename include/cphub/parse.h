@@ -25,8 +25,12 @@ int parse_size (const char *s, uint64_t *bytes, cphub_error_t *err);
 int parse_mem (const char *s, uint64_t *bytes, cphub_error_t *err);
 
 /* Unsigned integer in [min,max]; what names the value in the error text. */
-int parse_uint (const char *s, const char *what, uint64_t min, uint64_t max,
-                uint64_t *out, cphub_error_t *err);
+int parse_uint (const char *s,
+                const char *what,
+                uint64_t min,
+                uint64_t max,
+                uint64_t *out,
+                cphub_error_t *err);
 
 /* "1-02:03:04", "02:03:04", "00:00:05" (Slurm's TimeLimit look). */
 void format_duration (int64_t seconds, char *buf, size_t len);

@@ -22,32 +22,32 @@
 #define NODE_JOBS_MAX 65536
 
 typedef struct node_core {
-    uint32_t package;  /* package (socket) logical index */
-    uint32_t numa;     /* NUMA domain index (0..nnuma-1) */
-    uint32_t l3;       /* shared last-level cache index (core's L3, else L2, else package) */
-    char pus[64];      /* PU ids, "0" or "0,32" */
+    uint32_t package; /* package (socket) logical index */
+    uint32_t numa;    /* NUMA domain index (0..nnuma-1) */
+    uint32_t l3;  /* shared last-level cache index (core's L3, else L2, else package) */
+    char pus[64]; /* PU ids, "0" or "0,32" */
 } node_core_t;
 
 typedef struct node_gpu {
-    char name[32];     /* "cuda0", "gpu0" */
-    uint32_t numa;     /* NUMA domain it is attached to */
+    char name[32]; /* "cuda0", "gpu0" */
+    uint32_t numa; /* NUMA domain it is attached to */
 } node_gpu_t;
 
 typedef struct node_desc {
     char name[NODE_NAME_MAX + 1];
     uint32_t npackages;
     uint32_t nnuma;
-    uint64_t *numa_mem;    /* nnuma entries, bytes */
+    uint64_t *numa_mem; /* nnuma entries, bytes */
     uint32_t ncores;
-    node_core_t *cores;    /* ncores entries */
+    node_core_t *cores; /* ncores entries */
     uint32_t ngpus;
-    node_gpu_t *gpus;      /* ngpus entries */
-    uint64_t mem;          /* total bytes */
-    char features[256];    /* comma-separated, from the agent's config */
-    char topology[128];    /* "real", "synthetic:...", "xml:PATH" (truncated) */
-    bool binding;          /* true on a real topology: binding is applied */
-    uint32_t njobs;        /* jobs the agent holds right now (re-register) */
-    uint64_t *jobs;        /* njobs entries */
+    node_gpu_t *gpus;   /* ngpus entries */
+    uint64_t mem;       /* total bytes */
+    char features[256]; /* comma-separated, from the agent's config */
+    char topology[128]; /* "real", "synthetic:...", "xml:PATH" (truncated) */
+    bool binding;       /* true on a real topology: binding is applied */
+    uint32_t njobs;     /* jobs the agent holds right now (re-register) */
+    uint64_t *jobs;     /* njobs entries */
     /* issue 4: how the agent isolates jobs, "cgroup v1: cpuset,memory,pids,
      * devices" or "none: cgroups unavailable"; optional on the wire */
     char isolation[64];

@@ -48,11 +48,13 @@ int transport_keypair (cphub_keypair_t *kp, cphub_error_t *err);
  * ZMQ_MAXMSGSIZE = MSG_MAX_BYTES + 4096, ZMQ_ROUTER_MANDATORY off, bound to
  * endpoint ("tcp://127.0.0.1:7710"; port 0 or "*" means an ephemeral port:
  * see tsock_endpoint). */
-tsock_t *tsock_server_create (tctx_t *ctx, const char *endpoint,
+tsock_t *tsock_server_create (tctx_t *ctx,
+                              const char *endpoint,
                               const cphub_keypair_t *server_kp,
                               cphub_error_t *err);
 /* DEALER, CURVE client, connecting to endpoint. Reconnects by itself. */
-tsock_t *tsock_client_create (tctx_t *ctx, const char *endpoint,
+tsock_t *tsock_client_create (tctx_t *ctx,
+                              const char *endpoint,
                               const char *server_public_z85,
                               const cphub_keypair_t *client_kp,
                               cphub_error_t *err);
@@ -83,7 +85,8 @@ int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err);
 
 /* ZAP: cb returns 0 and fills identity to accept, -1 to refuse. pubkey_z85
  * is the client's public key. */
-typedef int (*tzap_auth_f) (const char *pubkey_z85, char identity[TPEER_IDENTITY_MAX],
+typedef int (*tzap_auth_f) (const char *pubkey_z85,
+                            char identity[TPEER_IDENTITY_MAX],
                             void *arg);
 /* Bind the ZAP handler on the context (create before server sockets). */
 tzap_t *tzap_create (tctx_t *ctx, tzap_auth_f cb, void *arg, cphub_error_t *err);

@@ -758,8 +758,8 @@ void backfill_pass (sched_t *s, double now)
     if (bf->passes > 0 && s->gen == bf->seen_gen && now >= bf->last_pass &&
         now - bf->last_pass < BACKFILL_REFRESH)
         return;
-    if (bf->passes > 0 && bf->last_pending > BACKFILL_SMALL_QUEUE && now >= bf->last_pass &&
-        now - bf->last_pass < s->cfg.pass_interval)
+    if (bf->passes > 0 && bf->last_pending > BACKFILL_SMALL_QUEUE &&
+        now >= bf->last_pass && now - bf->last_pass < s->cfg.pass_interval)
         return; /* a large queue: the next pass takes this change along */
     if (policy == SCHED_BACKFILL_CONSERVATIVE)
         most = s->cfg.backfill_reservations > 0 ? s->cfg.backfill_reservations

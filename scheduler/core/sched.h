@@ -50,9 +50,9 @@ typedef struct sched_tenant_policy {
 } sched_tenant_policy_t;
 
 typedef struct sched_config {
-    int64_t default_walltime;  /* seconds, for jobs that ask none */
-    int64_t max_walltime;      /* seconds; a job asking more is refused */
-    double heartbeat_timeout;  /* seconds without a heartbeat: node DOWN */
+    int64_t default_walltime; /* seconds, for jobs that ask none */
+    int64_t max_walltime;     /* seconds; a job asking more is refused */
+    double heartbeat_timeout; /* seconds without a heartbeat: node DOWN */
     /* Priority and backfill (issue 5; priority.h, backfill.h). A zeroed
      * config keeps the walking hub's policy: strict FIFO in id order. */
     sched_backfill_t backfill;      /* which pass (scheduler.backfill) */
@@ -91,7 +91,7 @@ typedef struct sched_job {
     char reason[64];
     int exit_code;
     int signal;
-    int64_t walltime;       /* limit in force */
+    int64_t walltime; /* limit in force */
     double submit_time;
     double start_time;
     double end_time;
@@ -99,13 +99,13 @@ typedef struct sched_job {
     uint64_t max_rss;
     /* allocation, while RUNNING and kept after it ends */
     char node[NODE_NAME_MAX + 1];
-    idset_t *cores;         /* core indices on the node */
-    idset_t *cpus;          /* their PUs */
+    idset_t *cores; /* core indices on the node */
+    idset_t *cpus;  /* their PUs */
     idset_t *gpus;
-    idset_t *mems;          /* NUMA domains */
+    idset_t *mems; /* NUMA domains */
     uint64_t mem;
-    bool kill_sent;         /* a cancel asked the agent to kill it */
-    uint32_t runs;          /* times started (a requeued job runs again) */
+    bool kill_sent;                 /* a cancel asked the agent to kill it */
+    uint32_t runs;                  /* times started (a requeued job runs again) */
     struct sched_job *next_pending; /* queue link (core-private) */
     /* set by each scheduling pass for a PENDING job (issue 5) */
     double priority;         /* total priority points (sched_job_priority) */
@@ -113,11 +113,11 @@ typedef struct sched_job {
     uint32_t queue_position; /* 1 = next in line; 0 = not pending */
     double boost;            /* operator's boost of this job (sched_job_boost) */
     /* multi-node jobs and arrays (issue 5, sched_place.c and sched_rel.c) */
-    uint32_t nothers;        /* nodes of a multi-node job besides `node` */
+    uint32_t nothers;           /* nodes of a multi-node job besides `node` */
     struct sched_alloc *others; /* their allocations (owned): the job runs on
                                    `node`, their cores are held for it */
-    uint64_t array_id;       /* the array's id (its first job's); 0 = none */
-    uint32_t array_index;    /* the element's index in its array */
+    uint64_t array_id;          /* the array's id (its first job's); 0 = none */
+    uint32_t array_index;       /* the element's index in its array */
 } sched_job_t;
 
 /* What a multi-node job holds on one of its other nodes (sets owned). */
@@ -145,10 +145,10 @@ int sched_allocs_decode (const char *text,
                          cphub_error_t *err);
 
 typedef enum {
-    SCHED_START = 0,  /* send job.run for job_id to node */
-    SCHED_KILL,       /* send job.kill for job_id to node */
-    SCHED_CHANGED,    /* job_id changed state: persist; if ended, answer waiters */
-    SCHED_ACCOUNT,    /* a run of job_id ended: append d->acct to the accounting */
+    SCHED_START = 0,    /* send job.run for job_id to node */
+    SCHED_KILL,         /* send job.kill for job_id to node */
+    SCHED_CHANGED,      /* job_id changed state: persist; if ended, answer waiters */
+    SCHED_ACCOUNT,      /* a run of job_id ended: append d->acct to the accounting */
     SCHED_NODE_CHANGED, /* node d->node registered, went down, drained or
                            resumed: persist it (sched_node_desc/_info) */
 } sched_action_t;
@@ -160,7 +160,7 @@ typedef enum {
  * whether or not the job was requeued afterwards. */
 typedef struct sched_acct {
     uint64_t job_id;
-    uint32_t run;      /* 1 for the first run, 2 after one requeue, ... */
+    uint32_t run; /* 1 for the first run, 2 after one requeue, ... */
     char tenant[64];
     char node[NODE_NAME_MAX + 1];
     uint32_t cores;
@@ -192,8 +192,12 @@ void sched_set_next_id (sched_t *s, uint64_t next_id);
  * (likewise for total cores, GPUs and memory). With no node known yet the job
  * is accepted and waits. On success *id is the new job's id, the job is
  * PENDING and a SCHED_CHANGED decision is queued. */
-int sched_job_submit (sched_t *s, const char *tenant, const jobspec_t *spec,
-                      double now, uint64_t *id, cphub_error_t *err);
+int sched_job_submit (sched_t *s,
+                      const char *tenant,
+                      const jobspec_t *spec,
+                      double now,
+                      uint64_t *id,
+                      cphub_error_t *err);
 
 /* Cancel: a PENDING job becomes CANCELLED at once; a RUNNING job gets a
  * SCHED_KILL decision and becomes CANCELLED when its exit arrives. -1/ENOENT
@@ -205,7 +209,9 @@ int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err);
  * that are not RUNNING there get a SCHED_KILL. The node is UP afterwards
  * (unless drained). -1/EINVAL if the description is not valid, or if it
  * changes the resources of a node that still has running jobs. */
-int sched_node_register (sched_t *s, const node_desc_t *desc, double now,
+int sched_node_register (sched_t *s,
+                         const node_desc_t *desc,
+                         double now,
                          cphub_error_t *err);
 /* -1/ENOENT if the node has not registered (the agent must register). */
 int sched_node_heartbeat (sched_t *s, const char *node, double now);
@@ -214,8 +220,12 @@ int sched_node_heartbeat (sched_t *s, const char *node, double now);
  * nothing new starts there while it is drained; reason is shown in node
  * info. The core also drains a node by itself when a job survives KILL
  * (msg_job_exit_t.survived_kill). -1/ENOENT for an unknown node. */
-int sched_node_drain (sched_t *s, const char *node, bool drain, const char *reason,
-                      double now, cphub_error_t *err);
+int sched_node_drain (sched_t *s,
+                      const char *node,
+                      bool drain,
+                      const char *reason,
+                      double now,
+                      cphub_error_t *err);
 
 /* The agent started the job (job.started): records start_time. Unknown job or
  * wrong node: -1/ENOENT (the shell tells the agent to kill it). */
@@ -226,7 +236,9 @@ int sched_job_started (sched_t *s, const char *node, uint64_t id, double time);
  * CANCELLED, LOST -> NODE_FAIL, OOM -> OUT_OF_MEMORY (reason "out of memory
  * (limit 64M)"). A report for a job that already ended is
  * ignored (returns 0: exactly once). Unknown job or wrong node: -1/ENOENT. */
-int sched_job_exited (sched_t *s, const char *node, const msg_job_exit_t *ex,
+int sched_job_exited (sched_t *s,
+                      const char *node,
+                      const msg_job_exit_t *ex,
                       double now);
 
 /* Time passes: nodes silent for heartbeat_timeout go DOWN (their running jobs
@@ -255,8 +267,11 @@ const node_desc_t *sched_node_desc (const sched_t *s, const char *node);
 
 /* Restore a node from the store (the shell, at start, before jobs): known,
  * not UP until its agent registers again, keeping a drain and its reason. */
-int sched_node_restore (sched_t *s, const node_desc_t *desc, node_state_t state,
-                        const char *reason, cphub_error_t *err);
+int sched_node_restore (sched_t *s,
+                        const node_desc_t *desc,
+                        node_state_t state,
+                        const char *reason,
+                        cphub_error_t *err);
 
 /* Restore a job from the store (the shell, at start): it is put back in its
  * state, with its allocation (cores/gpus/mems as idset text) held on its node
@@ -297,7 +312,10 @@ int sched_job_boost (sched_t *s, uint64_t id, double boost, cphub_error_t *err);
 /* Feed past usage to fair share (the shell, at start, for each accounting
  * record it kept): core_seconds of tenant that ended at end_time. Decays like
  * any usage. 0, or -1/ENOMEM. */
-int sched_usage_add (sched_t *s, const char *tenant, double core_seconds, double end_time);
+int sched_usage_add (sched_t *s,
+                     const char *tenant,
+                     double core_seconds,
+                     double end_time);
 
 /* Fill info for the node named node (as sched_node_info, found by name: a
  * drained node shows NODE_DRAIN and the drain's reason). -1/ENOENT. */

@@ -72,8 +72,8 @@ struct job_entry {
 };
 
 struct sched_node {
-    node_desc_t desc; /* desc.name is the key; arrays empty until registered */
-    bool registered;  /* false: known only from a restored running job */
+    node_desc_t desc;   /* desc.name is the key; arrays empty until registered */
+    bool registered;    /* false: known only from a restored running job */
     node_state_t state; /* NODE_UP or NODE_DOWN; a drain is kept apart */
     char reason[128];   /* why it is DOWN */
     bool has_desc;      /* desc holds a registered or restored description */
@@ -252,36 +252,36 @@ void sched_node_refresh (sched_t *s, sched_node_t *node);
 
 /* What a job has of the issue 5 features (sched_place.c, sched_rel.c). */
 typedef struct sched_dep sched_dep_t;
-struct sched_hold {              /* a running multi-node job on another node */
+struct sched_hold { /* a running multi-node job on another node */
     job_entry_t *e;
-    uint32_t index;              /* into e->job.others */
-    sched_node_t *node;          /* NULL once detached (node down, rebuilt) */
-    bool held;                   /* its sets are taken from node's free sets */
-    sched_hold_t *prev, *next;   /* node->holds */
+    uint32_t index;            /* into e->job.others */
+    sched_node_t *node;        /* NULL once detached (node down, rebuilt) */
+    bool held;                 /* its sets are taken from node's free sets */
+    sched_hold_t *prev, *next; /* node->holds */
 };
-struct sched_dep {               /* dependent waits on target */
+struct sched_dep { /* dependent waits on target */
     job_entry_t *dependent;
-    job_entry_t *target;         /* NULL once settled */
+    job_entry_t *target; /* NULL once settled */
     jobspec_after_kind_t kind;
-    sched_dep_t *prev, *next;    /* target's x->dependents */
+    sched_dep_t *prev, *next; /* target's x->dependents */
 };
 struct sched_jobx {
-    sched_cons_t *cons;          /* its --constraint, or NULL */
-    sched_hold_t *holds;         /* job.nothers entries while it holds them */
+    sched_cons_t *cons;  /* its --constraint, or NULL */
+    sched_hold_t *holds; /* job.nothers entries while it holds them */
     uint32_t nholds;
-    sched_alloc_t *plan;         /* chosen by sched_place_prepare */
+    sched_alloc_t *plan; /* chosen by sched_place_prepare */
     sched_node_t **plan_nodes;
     uint32_t nplan;
-    sched_node_t **chosen;       /* named by sched_place_choose */
+    sched_node_t **chosen; /* named by sched_place_choose */
     uint32_t nchosen;
-    sched_dep_t *deps;           /* what it waits on (ndeps entries) */
+    sched_dep_t *deps; /* what it waits on (ndeps entries) */
     uint32_t ndeps;
-    uint32_t unmet;              /* deps not settled yet */
-    sched_dep_t *dependents;     /* jobs waiting on it (utlist DL) */
-    sched_array_t *array;        /* its array, or NULL */
-    bool throttled;              /* waits for a slot of its array's %N */
-    bool active;                 /* holds a slot of its array's %N */
-    bool doomed;                 /* a dependency failed: cancel at next tick */
+    uint32_t unmet;          /* deps not settled yet */
+    sched_dep_t *dependents; /* jobs waiting on it (utlist DL) */
+    sched_array_t *array;    /* its array, or NULL */
+    bool throttled;          /* waits for a slot of its array's %N */
+    bool active;             /* holds a slot of its array's %N */
+    bool doomed;             /* a dependency failed: cancel at next tick */
     uint64_t doomed_by;
 };
 /* e's record, made on first use. NULL/ENOMEM. */
@@ -309,7 +309,8 @@ int sched_check_ever (const sched_t *s, const jobspec_t *spec, cphub_error_t *er
 sched_node_t *sched_fit_special (const sched_t *s, const jobspec_t *spec);
 /* May node ever take (a share of) spec: constraint, and for --exclusive no
  * job on it now? For passes that look at nodes themselves. */
-bool sched_node_eligible (const sched_t *s, const sched_node_t *node,
+bool sched_node_eligible (const sched_t *s,
+                          const sched_node_t *node,
                           const jobspec_t *spec);
 /* Does node have the features e's constraint asks (true without one)?
  * Cheap: the constraint was parsed at submit. */
@@ -324,7 +325,9 @@ int sched_place_choose (job_entry_t *e, sched_node_t *const *nodes, uint32_t n);
  * node for --exclusive; its share for a multi-node job) and choose and place
  * the other nodes of a multi-node job (kept for sched_place_commit). 0, or
  * -1 (ENOSPC: does not fit now; ENOMEM) with nothing held. */
-int sched_place_prepare (sched_t *s, job_entry_t *e, sched_node_t *node,
+int sched_place_prepare (sched_t *s,
+                         job_entry_t *e,
+                         sched_node_t *node,
                          placement_t *p);
 /* After e's allocation on its first node is held: hold the other nodes that
  * sched_place_prepare chose, recorded in e->job.others. Cannot fail. */
@@ -338,7 +341,9 @@ void sched_place_node_rebuilt (sched_t *s, sched_node_t *node, double now);
 void sched_place_node_down (sched_t *s, sched_node_t *node, double now);
 /* Restore e's other nodes (deep copy from job) and hold them; on failure
  * everything e held is given back. 0 or -1 with err. */
-int sched_place_restore (sched_t *s, job_entry_t *e, const sched_job_t *job,
+int sched_place_restore (sched_t *s,
+                         job_entry_t *e,
+                         const sched_job_t *job,
                          cphub_error_t *err);
 /* sched_alloc.c: total cores of e's allocation, over all its nodes. */
 uint32_t sched_job_cores_held (const job_entry_t *e);
