@@ -3,10 +3,15 @@
  * One process-wide sink (stderr by default, or a file). Lines look like
  * "2026-11-27T10:00:00.123Z cphub-scheduler[123] warn: text". Logging never
  * decides anything; the pure core does not log.
+ *
+ * Every message is escaped before it is written (log_escape()): callers may
+ * pass untrusted strings (command lines, job names, network text) without
+ * escaping them first, and one call is always one line.
  */
 #ifndef CPHUB_LOG_H
 #define CPHUB_LOG_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 typedef enum { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG } log_level_t;
@@ -14,10 +19,20 @@ typedef enum { LOG_LVL_ERR = 0, LOG_LVL_WARN, LOG_LVL_INFO, LOG_LVL_DEBUG } log_
 /* prog: name shown in each line. */
 void log_init (const char *prog, log_level_t level);
 void log_set_level (log_level_t level);
-/* Send lines to a file opened for append (NULL path: back to stderr). -1 on error. */
+/* Send lines to a file opened for append (NULL path: back to stderr). A new
+ * file is created mode 0640 whatever the umask; an existing one of this
+ * user's loses group write and any access by others. -1 with errno. */
 int log_set_file (const char *path);
 /* Parse "err", "error", "warn", "warning", "info", "debug". -1/EINVAL on others. */
 int log_level_parse (const char *s, log_level_t *out);
+
+/* Copy src to dst (size bytes, NUL included) with every control character
+ * (below 0x20, and 0x7f) written as "\n", "\r", "\t" or "\xNN", so the
+ * result is one line of printable text; other bytes (UTF-8 included) are
+ * kept. A result that does not fit is cut before an escape, never inside
+ * one. Returns the length written. A dst of 4 * strlen(src) + 1 bytes always
+ * fits. */
+size_t log_escape (char *dst, size_t size, const char *src);
 
 void log_msg (log_level_t level, const char *fmt, ...)
     __attribute__ ((format (printf, 2, 3)));
