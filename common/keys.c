@@ -7,6 +7,12 @@
  * renamed into place, so a reader never sees half a key and an existing key
  * is never clobbered unless asked. Key generation itself needs libzmq and
  * lives in the transport.
+ *
+ * A file that holds a secret half is read only when no one but its owner
+ * may read or write it (no group or other bits): anyone who can read a
+ * secret key can act as its owner, and anyone who can write it can replace
+ * it. Such a file is refused with the command that fixes it, "chmod 600
+ * PATH", like ssh does with private keys. Public keys may be readable.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -27,6 +33,10 @@
 static const char keys_z85_alphabet[] =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/"
     "*?&<>()[]{}@%$#";
+
+/* Mode bits a file holding a secret key must not have: any group or other
+ * access. */
+#define KEYS_PRIVATE_FORBIDDEN 0077
 
 static const conf_setting_t keys_settings[] = {
     {.path = "public", .type = CONF_STRING, .help = "Z85 public key, 40 characters"},
@@ -224,6 +234,22 @@ error : {
 }
 }
 
+/* A file that holds a secret: refused when its group or others have any
+ * access. 0, or -1/EPERM with err saying how to fix it. */
+static int keys_check_private (const char *path, cphub_error_t *err)
+{
+    struct stat st;
+
+    if (stat (path, &st) < 0)
+        return cphub_fail (err, errno, "cannot check %s: %s", path, strerror (errno));
+    if ((st.st_mode & KEYS_PRIVATE_FORBIDDEN) == 0)
+        return 0;
+    /* The command first: it names the file, and survives a cut message. */
+    return cphub_fail (err, EPERM,
+                       "chmod 600 %s: a secret key must be private (it is mode %04o)",
+                       path, (unsigned)(st.st_mode & 07777));
+}
+
 /* Read one half from a loaded key file: 0, or -1 with err. */
 static int keys_get (conf_t *c,
                      const char *which,
@@ -252,11 +278,17 @@ int keys_read_public (const char *path,
                       cphub_error_t *err)
 {
     conf_t *c = conf_load (path, keys_settings, err);
+    const char *secret;
     int rc;
 
     if (!c)
         return -1;
     rc = keys_get (c, "public", public_z85, err);
+    /* A key pair file named where a public key is wanted still holds a
+     * secret: it must be as private as anywhere else. */
+    if (rc == 0 && conf_get_string (c, "secret", NULL, &secret, err) == 0 &&
+        keys_check_private (path, err) < 0)
+        rc = -1;
     conf_destroy (c);
     return rc;
 }
@@ -269,12 +301,15 @@ int keys_read_pair (const char *path, cphub_keypair_t *kp, cphub_error_t *err)
     if (!c)
         return -1;
     if (keys_get (c, "public", tmp.public_z85, err) < 0 ||
-        keys_get (c, "secret", tmp.secret_z85, err) < 0)
+        keys_get (c, "secret", tmp.secret_z85, err) < 0 ||
+        keys_check_private (path, err) < 0)
         goto error;
     conf_destroy (c);
     *kp = tmp;
+    explicit_bzero (&tmp, sizeof (tmp));
     return 0;
 error:
+    explicit_bzero (&tmp, sizeof (tmp));
     conf_destroy (c);
     return -1;
 }
