@@ -67,6 +67,10 @@ static const conf_setting_t agent_settings[] = {
      .type = CONF_STRING,
      .help = "the user of tenants not in users (default \"\": they are refused "
              "once users is set)"},
+    {.path = "agent.allow_root_jobs",
+     .type = CONF_BOOL,
+     .help = "a root agent runs the jobs of tenants with no user as root (default "
+             "false: they are refused)"},
     {.path = "agent.cgroups",
      .type = CONF_BOOL,
      .help = "per-job cgroups (cpuset, memory, pids, devices) where the kernel "
@@ -361,7 +365,7 @@ static int load_device (const conf_t *c,
     return 0;
 }
 
-/* users, default_user, cgroups, pids_max (issue 4). */
+/* users, default_user, allow_root_jobs, cgroups, pids_max. */
 static int load_isolation (agent_config_t *cfg, const conf_t *c, cphub_error_t *err)
 {
     int n = conf_count (c, "agent.users");
@@ -394,7 +398,9 @@ static int load_isolation (agent_config_t *cfg, const conf_t *c, cphub_error_t *
         if (privsep_map_set_default (&cfg->users, def, &why) < 0)
             return conf_fail (c, "agent.default_user", err, "%s", why.text);
     }
-    if (conf_get_bool (c, "agent.cgroups", true, &cfg->cgroups, err) < 0 ||
+    if (conf_get_bool (c, "agent.allow_root_jobs", false, &cfg->users.allow_root_jobs,
+                       err) < 0 ||
+        conf_get_bool (c, "agent.cgroups", true, &cfg->cgroups, err) < 0 ||
         conf_get_int (c, "agent.pids_max", 4096, &cfg->pids_max, err) < 0)
         return -1;
     if (cfg->pids_max < 0)

@@ -419,8 +419,9 @@ static void launch_clear (launch_t *l)
     }
 }
 
-/* Who the job runs as (issue 4): with a users map, its tenant must have a
- * user; a root agent resolves it to switch to it before exec. */
+/* Who the job runs as (privsep_job_user): its tenant's user, refused
+ * when it has none and the map names others or the job would run as
+ * root; a root agent resolves the user to switch to it before exec. */
 static int launch_user (const exec_t *x,
                         const msg_job_run_t *run,
                         launch_t *l,
@@ -429,13 +430,11 @@ static int launch_user (const exec_t *x,
     cphub_error_t why = {""};
     const char *user, *group;
 
-    if (!privsep_map_configured (x->users))
-        return 0;
-    if (privsep_map_lookup (x->users, run->tenant, &user, &group) < 0)
-        return cphub_fail (err, EPERM, "tenant %s has no Unix user on %s", run->tenant,
-                           x->node);
-    if (!x->switch_user)
-        return 0; /* not root: the job runs as the agent */
+    if (privsep_job_user (x->users, run->tenant, geteuid () == 0, &user, &group, &why) <
+        0)
+        return cphub_fail (err, errno, "%s on %s", why.text, x->node);
+    if (!user || !x->switch_user)
+        return 0; /* the job runs as the agent */
     if (privsep_resolve (user, group, &l->ident, &why) < 0)
         return cphub_fail (err, errno, "%s on %s", why.text, x->node);
     l->become = true;

@@ -1,7 +1,8 @@
-/* isolation.c: what the agent decides about isolating jobs once, at start
- * (issue 4): whether jobs run as their tenants' Unix users, which device
- * node each GPU is, and where per-job cgroups go; it logs what applies and
- * what does not, and sets desc.isolation, which `cphub nodes` shows.
+/* isolation.c: what the agent decides about isolating jobs once, at start:
+ * whether jobs run as their tenants' Unix users (or are refused rather than
+ * run as root), which device node each GPU is, and where per-job cgroups
+ * go; it logs what applies and what does not, and sets desc.isolation,
+ * which `cphub nodes` shows.
  *
  * The per-job work is elsewhere: exec.c prepares each job (its user, its
  * cgroups), privsep.c switches the user, cgroup.c makes the groups. Nothing
@@ -99,10 +100,16 @@ static void users_report (agent_t *a)
 
     snprintf (self, sizeof (self), "uid %u", (unsigned)geteuid ());
     if (!privsep_map_configured (m)) {
-        if (a->switch_user)
+        if (a->switch_user && m->allow_root_jobs)
             log_warn (
-                "running as root with no agent.users: every job runs as root; "
-                "map tenants to Unix users to isolate them");
+                "running as root with no agent.users and allow_root_jobs = true: "
+                "every job runs as root; map tenants to Unix users to isolate "
+                "them");
+        else if (a->switch_user)
+            log_warn (
+                "running as root with no agent.users: every job is refused, for it "
+                "would run as root; map tenants to Unix users (agent.users, "
+                "default_user), or set allow_root_jobs = true");
         else
             log_info ("not running as root: jobs run as the agent's user (%s)", self);
         return;

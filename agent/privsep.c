@@ -1,9 +1,10 @@
 /* privsep.c: the tenant -> Unix user map, user lookup and the credential
  * switch of a job's process (privsep.h).
  *
- * The map and its lookup are plain data and string compares. privsep_resolve
- * runs in the agent, before any fork, and uses the reentrant getpwnam_r,
- * getgrnam_r and getgrouplist. privsep_become runs in the job's process (a
+ * The map, its lookup and the rule of who a job runs as (privsep_job_user)
+ * are plain data and string compares. privsep_resolve runs in the agent,
+ * before any fork, and uses the reentrant getpwnam_r, getgrnam_r and
+ * getgrouplist. privsep_become runs in the job's process (a
  * vfork child) and makes raw system calls: glibc's setuid family would try
  * to reach every thread of the process through its own bookkeeping, which
  * a vfork child shares with its parent.
@@ -134,6 +135,31 @@ int privsep_map_lookup (const privsep_map_t *m,
     }
     errno = ENOENT;
     return -1;
+}
+
+int privsep_job_user (const privsep_map_t *m,
+                      const char *tenant,
+                      bool agent_root,
+                      const char **user,
+                      const char **group,
+                      cphub_error_t *err)
+{
+    *user = NULL;
+    *group = NULL;
+    if (!m)
+        return 0; /* no isolation asked of the caller at all (exec.h) */
+    if (privsep_map_lookup (m, tenant, user, group) == 0)
+        return 0;
+    *user = NULL;
+    *group = NULL;
+    if (privsep_map_configured (m))
+        return cphub_fail (err, EPERM, "tenant %.*s has no Unix user",
+                           PRIVSEP_TENANT_MAX, tenant ? tenant : "");
+    if (!agent_root || m->allow_root_jobs)
+        return 0;
+    /* The node's name follows ("... as root on node1"). */
+    return cphub_fail (err, EPERM, "tenant %.*s has no Unix user and would run as root",
+                       PRIVSEP_TENANT_MAX, tenant ? tenant : "");
 }
 
 /* ---- in the agent: the user and group databases --------------------------- */

@@ -12,7 +12,9 @@
  * network: the tenant name comes from an already decoded job.run.
  *
  * A user must not be root (uid 0), nor a group gid 0: a tenant's job never
- * gets the agent's privileges back.
+ * gets the agent's privileges back. Nor does a root agent run a job as
+ * itself (root) because nobody mapped its tenant: that takes an explicit
+ * allow_root_jobs = true in the config (privsep_job_user()).
  */
 #ifndef CPHUB_AGENT_PRIVSEP_H
 #define CPHUB_AGENT_PRIVSEP_H
@@ -34,11 +36,15 @@ typedef struct privsep_entry {
     char group[PRIVSEP_NAME_MAX + 1]; /* "": the user's primary group */
 } privsep_entry_t;
 
-/* Zero-initialized: no mapping (jobs run as the agent's own user). */
+/* Zero-initialized: no mapping (jobs run as the agent's own user, which a
+ * root agent refuses). */
 typedef struct privsep_map {
     privsep_entry_t *entries; /* owned */
     size_t count;
     char default_user[PRIVSEP_NAME_MAX + 1]; /* "": none */
+    /* A root agent with no user for a tenant runs its jobs as root. Only
+     * when the config says so: a tenant's job as root owns the node. */
+    bool allow_root_jobs;
 } privsep_map_t;
 
 /* The ids a job switches to. */
@@ -76,6 +82,24 @@ int privsep_map_lookup (const privsep_map_t *m,
                         const char *tenant,
                         const char **user,
                         const char **group);
+
+/* Who a job of tenant runs as on an agent that is root (agent_root) or not:
+ * - the map names a user for tenant (its entry or default_user): 0 with
+ *   *user and *group (as privsep_map_lookup());
+ * - the map names users for others only: -1/EPERM, "tenant tenant-x has no
+ *   Unix user";
+ * - no map and the agent is not root, or is root and allow_root_jobs: 0
+ *   with *user NULL: the job runs as the agent's own user;
+ * - no map and a root agent without allow_root_jobs: -1/EPERM, "tenant
+ *   tenant-x has no Unix user and would run as root".
+ * A NULL m (a caller that isolates nothing, as exec.h allows): 0 with *user
+ * NULL. Pure: nothing is looked up. The strings point into m. */
+int privsep_job_user (const privsep_map_t *m,
+                      const char *tenant,
+                      bool agent_root,
+                      const char **user,
+                      const char **group,
+                      cphub_error_t *err);
 
 /* Look user (and group) up in this machine's databases. 0 with *out; -1
  * with err: ENOENT "user 'cphub-a' does not exist", "group 'x' does not

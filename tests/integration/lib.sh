@@ -110,6 +110,13 @@ CONF
 # and SCHED_EXTRA (top-level settings, e.g. "billing = { gpu_hour = 10.0; };"),
 # and AGENT_EXTRA (settings added to every agent's group, e.g.
 # "pids_max = 64;").
+#
+# Agents run as root in CI. A root agent refuses the jobs of tenants it maps
+# to no Unix user rather than run them as root, unless allow_root_jobs is
+# true; tests that are not about who jobs run as set it (ALLOW_ROOT_JOBS,
+# default true), so that their jobs run as they always did. Tests about
+# isolation map tenants to users in AGENT_EXTRA (the map then decides), or
+# set ALLOW_ROOT_JOBS=false to see the refusal.
 hub_setup() {
     mkdir -p "$T/keys"
     CLIENT_PORT=$(free_port)
@@ -136,6 +143,7 @@ agent = {
   heartbeat_interval = "1s";
   kill_grace = "2s";
   log_level = "debug";
+  allow_root_jobs = ${ALLOW_ROOT_JOBS:-true};
 $(agent_features_conf "$name")
 ${AGENT_EXTRA:-}
 };

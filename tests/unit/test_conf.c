@@ -1,6 +1,7 @@
 /* test_conf.c: unit tests for common/conf.c (settings tables, unknown and
  * mistyped settings, syntax errors, getters, durations and sizes, relative
- * paths) and common/keys.c (key files read through conf).
+ * paths), common/keys.c (key files read through conf), and settings of
+ * agent.conf that decide who jobs run as (agent/config.c).
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -13,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/config.h"
 #include "cphub/conf.h"
 #include "cphub/keys.h"
 
@@ -391,4 +393,39 @@ Test (keys, bad_key_files, .init = make_tmpdir, .fini = remove_tmpdir)
     free (p1);
     free (p2);
     free (p3);
+}
+
+/* Load text as an agent.conf: 0 and cfg, or -1 and err. */
+static int agent_conf_load (const char *text, agent_config_t *cfg, cphub_error_t *err)
+{
+    char *path = write_file ("agent.conf", text);
+    agent_flags_t flags = {.config = path};
+    int rc = agent_config_load (cfg, &flags, err);
+
+    free (path);
+    return rc;
+}
+
+Test (agent_conf, allow_root_jobs, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    agent_config_t cfg;
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (agent_conf_load ("agent = { name = \"node1\"; };\n", &cfg, &err), 0,
+                  "%s", err.text);
+    cr_assert_not (cfg.users.allow_root_jobs,
+                   "default: a root agent refuses root jobs");
+    agent_config_clear (&cfg);
+    cr_assert_eq (agent_conf_load ("agent = { name = \"node1\";\n"
+                                   "  allow_root_jobs = true; };\n",
+                                   &cfg, &err),
+                  0, "%s", err.text);
+    cr_assert (cfg.users.allow_root_jobs);
+    agent_config_clear (&cfg);
+    cr_assert_eq (agent_conf_load ("agent = { name = \"node1\";\n"
+                                   "  allow_root_jobs = \"yes\"; };\n",
+                                   &cfg, &err),
+                  -1);
+    cr_assert (strstr (err.text, "agent.conf:2: 'agent.allow_root_jobs'"), "%s",
+               err.text);
 }

@@ -1,7 +1,9 @@
 /* test_privsep.c: unit tests for agent/privsep.c, who a job runs as.
  *
  * The tenant -> user map is checked as data (entries, the default user,
- * names refused, a tenant mapped twice); user lookup against this machine's
+ * names refused, a tenant mapped twice); the rule of who a job runs as (a
+ * root agent refuses a tenant with no user unless allow_root_jobs); user
+ * lookup against this machine's
  * databases with users every Linux system has (root, nobody); and, when the
  * test runs as root, the switch itself in a forked child that then tries to
  * become root again.
@@ -69,6 +71,56 @@ Test (privsep, map_refuses_bad_names_and_duplicates)
     cr_assert_eq (privsep_map_set_default (&m, "x y", &err), -1);
     cr_assert_eq (m.count, 1);
     privsep_map_clear (&m);
+}
+
+Test (privsep, job_user_never_root_unless_allowed)
+{
+    privsep_map_t m = {0};
+    cphub_error_t err = {""};
+    const char *user = "x", *group = "x";
+
+    /* no map, agent not root: the agent's own user */
+    cr_assert_eq (privsep_job_user (&m, "tenant-a", false, &user, &group, &err), 0);
+    cr_assert_null (user, "the job runs as the agent");
+    /* no map, root agent: refused, with the reason */
+    errno = 0;
+    cr_assert_eq (privsep_job_user (&m, "tenant-a", true, &user, &group, &err), -1,
+                  "a root agent ran an unmapped tenant's job as root");
+    cr_assert_eq (errno, EPERM);
+    cr_assert_str_eq (err.text,
+                      "tenant tenant-a has no Unix user and would run as root");
+    cr_assert_null (user);
+    /* ... unless the config says so explicitly */
+    m.allow_root_jobs = true;
+    cr_assert_eq (privsep_job_user (&m, "tenant-a", true, &user, &group, &err), 0, "%s",
+                  err.text);
+    cr_assert_null (user, "allowed: as the agent (root)");
+    m.allow_root_jobs = false;
+    /* a default user serves every tenant, root agent or not */
+    cr_assert_eq (privsep_map_set_default (&m, "cphub-job", &err), 0);
+    cr_assert_eq (privsep_job_user (&m, "tenant-a", true, &user, &group, &err), 0, "%s",
+                  err.text);
+    cr_assert_str_eq (user, "cphub-job");
+    cr_assert_str_eq (group, "");
+    cr_assert_eq (privsep_map_set_default (&m, "", &err), 0);
+    /* entries only: a tenant without one is refused, even when root jobs
+     * are allowed (the operator meant to isolate tenants) */
+    cr_assert_eq (privsep_map_add (&m, "tenant-b", "cphub-b", "grp-b", &err), 0);
+    m.allow_root_jobs = true;
+    cr_assert_eq (privsep_job_user (&m, "tenant-b", true, &user, &group, &err), 0);
+    cr_assert_str_eq (user, "cphub-b");
+    cr_assert_str_eq (group, "grp-b");
+    errno = 0;
+    cr_assert_eq (privsep_job_user (&m, "tenant-a", true, &user, &group, &err), -1);
+    cr_assert_eq (errno, EPERM);
+    cr_assert_str_eq (err.text, "tenant tenant-a has no Unix user");
+    cr_assert_eq (privsep_job_user (&m, "tenant-a", false, &user, &group, &err), -1,
+                  "refused on an agent that is not root too");
+    /* a caller that isolates nothing */
+    cr_assert_eq (privsep_job_user (NULL, "tenant-a", true, &user, &group, &err), 0);
+    cr_assert_null (user);
+    privsep_map_clear (&m);
+    cr_assert_not (m.allow_root_jobs, "clear resets the flag");
 }
 
 Test (privsep, resolve)
