@@ -118,7 +118,7 @@ CONF
 # isolation map tenants to users in AGENT_EXTRA (the map then decides), or
 # set ALLOW_ROOT_JOBS=false to see the refusal.
 hub_setup() {
-    mkdir -p "$T/keys"
+    mkdir -p -m 700 "$T/keys" # as a hub keeps them: no job reads them
     CLIENT_PORT=$(free_port)
     AGENT_PORT=$(free_port)
     local k
