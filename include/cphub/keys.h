@@ -5,7 +5,9 @@
  *     public = "Z85...40 chars";
  *     secret = "Z85...40 chars";      (NAME.key only)
  * Config files name these files; a .key file also serves where a public key is
- * wanted. Generation itself is in the transport (it needs libzmq).
+ * wanted. A file that holds a secret is read only when it is private (no
+ * group or other access). Generation itself is in the transport (it needs
+ * libzmq).
  */
 #ifndef CPHUB_KEYS_H
 #define CPHUB_KEYS_H
@@ -26,11 +28,15 @@ int keys_write (const char *dir,
                 const cphub_keypair_t *kp,
                 int force,
                 cphub_error_t *err);
-/* Read the public key from a .pub or .key file. */
+/* Read the public key from a .pub or .key file. A .key file (it holds a
+ * secret) is refused as keys_read_pair() refuses it. */
 int keys_read_public (const char *path,
                       char public_z85[KEY_Z85_LEN + 1],
                       cphub_error_t *err);
-/* Read both halves from a .key file (-1/EINVAL if the secret is missing). */
+/* Read both halves from a .key file (-1/EINVAL if the secret is missing).
+ * A file that its group or others may read, write or run is refused,
+ * -1/EPERM, "chmod 600 PATH: a secret key must be private (it is mode
+ * 0644)": whoever reads a secret key can act as its owner. */
 int keys_read_pair (const char *path, cphub_keypair_t *kp, cphub_error_t *err);
 /* A syntactically valid Z85 key: 40 chars from the Z85 alphabet. */
 int keys_valid_z85 (const char *z85);
