@@ -808,7 +808,11 @@ static void handle_register (scheduler_t *sc, const request_t *rq, msg_t *m)
     log_info ("node %s registered: %u cores, %u GPUs, %u NUMA, %u jobs held (%s)",
               desc->name, desc->ncores, desc->ngpus, desc->nnuma, desc->njobs,
               desc->topology);
-    reply (sc, rq, msg_create (MSG_REGISTER_OK));
+    msg_t *ok = msg_create (MSG_REGISTER_OK);
+    if (ok) /* the agent checks that this is the hub it joined */
+        snprintf (ok->u.register_ok.hub_id, sizeof (ok->u.register_ok.hub_id), "%s",
+                  sc->identity.hub_id);
+    reply (sc, rq, ok);
 }
 
 static void handle_heartbeat (scheduler_t *sc, const request_t *rq, msg_t *m)

@@ -164,8 +164,12 @@ CONF
     for k in tenant-a tenant-b ops intruder; do client_conf "$k"; done
 }
 
+# start_scheduler: the hub's scheduler; the first start (no store file yet)
+# creates the hub with --init, later ones find it in the store.
 start_scheduler() {
-    "$SCHED_BIN" -c "$T/scheduler.conf" >>"$T/scheduler.log" 2>&1 &
+    local init=()
+    [ -e "$T/state/scheduler/cphub.db" ] || init=(--init)
+    "$SCHED_BIN" -c "$T/scheduler.conf" "${init[@]}" >>"$T/scheduler.log" 2>&1 &
     SCHED_PID=$!
     PIDS+=("$SCHED_PID")
 }
