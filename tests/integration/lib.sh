@@ -108,6 +108,8 @@ CONF
 # before hub_setup, TENANT_EXTRA_tenant_a / TENANT_EXTRA_tenant_b (settings
 # added to that tenant's entry, e.g. "max_running_cores = 2; budget = 1.0;")
 # and SCHED_EXTRA (top-level settings, e.g. "billing = { gpu_hour = 10.0; };"),
+# SCHED_GROUP_EXTRA (settings added to the scheduler group, e.g.
+# "max_requeue = 2;"),
 # and AGENT_EXTRA (settings added to every agent's group, e.g.
 # "pids_max = 64;").
 hub_setup() {
@@ -149,6 +151,7 @@ scheduler = {
   state_dir = "state/scheduler";
   log_level = "debug";
   heartbeat_timeout = "10s";
+${SCHED_GROUP_EXTRA:-}
 };
 tenants = (
   { name = "tenant-a"; keys = [ "keys/tenant-a.pub" ]; ${TENANT_EXTRA_tenant_a:-} },
