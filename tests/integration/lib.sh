@@ -151,6 +151,10 @@ scheduler = {
   state_dir = "state/scheduler";
   log_level = "debug";
   heartbeat_timeout = "10s";
+  # lost runs requeue after 1s (doubling), not the default 10s: tests wait less
+  requeue_delay = "1s";
+  max_requeue = 3;
+  max_start_failures = 3;
 ${SCHED_GROUP_EXTRA:-}
 };
 tenants = (
