@@ -1131,3 +1131,35 @@ void handlers_cleanup (scheduler_t *sc)
     }
     sc->waited_ids = 0;
 }
+
+/* Replies that acknowledge a change (or an end that may not be on record):
+ * when the turn's commit failed, they become errors. Reads go out. */
+static const bool acknowledges_change[MSG_TYPE_COUNT] = {
+    [MSG_SUBMIT_OK] = true,     [MSG_CANCEL_OK] = true,       [MSG_WAIT_OK] = true,
+    [MSG_NODE_DRAIN_OK] = true, [MSG_PRIORITY_OK] = true,     [MSG_TENANT_OK] = true,
+    [MSG_KEY_OK] = true,        [MSG_BUDGET_GRANT_OK] = true, [MSG_REGISTER_OK] = true,
+    [MSG_JOB_RUN] = true,       [MSG_JOB_KILL] = true,        [MSG_JOB_EXIT_ACK] = true,
+};
+
+void handlers_unsaved (scheduler_t *sc, int code, const char *text)
+{
+    outbox_msg_t *out, *tmp;
+    msg_t *e;
+
+    DL_FOREACH_SAFE (sc->outbox, out, tmp)
+    {
+        msg_type_t type = out->msg->type;
+        if ((unsigned)type >= MSG_TYPE_COUNT || !acknowledges_change[type])
+            continue;
+        if (out->sock == sc->clients && (e = msg_error_create (code, "%s", text))) {
+            msg_destroy (out->msg);
+            out->msg = e; /* the client learns now, rather than time out */
+            continue;
+        }
+        /* an agent: orders of an unsaved turn are not given, and an exit
+         * not on record is not acknowledged (the agent sends it again) */
+        DL_DELETE (sc->outbox, out);
+        msg_destroy (out->msg);
+        free (out);
+    }
+}

@@ -7,13 +7,14 @@
  * job.kill messages and store writes in one batch, the batch is committed,
  * and only then do the queued replies go out: group commit, so that a submit
  * is acknowledged once durable and a started job is on record before its
- * agent hears of it. A commit that fails stops the daemon (exit 1) without
- * answering that turn. At start the core is rebuilt from the store (SQLite
- * by default, or memory): nodes, then jobs, then the next job id. A store
- * belongs to one hub (store_identity_t): one without a hub, missing or
- * empty, is only made a new hub with --init, so that a lost database is
- * never silently replaced by a new hub that hands out its job ids again
- * (a memory store is always new). SIGTERM
+ * agent hears of it. A commit that fails (a full disk) acknowledges
+ * nothing of that turn: clients get "the scheduler cannot save" at once,
+ * agents get none of its orders, and the core is rebuilt from the store as
+ * it was before the turn; reads go on being answered. At start the core is rebuilt from
+ * the store (SQLite by default, or memory): nodes, then jobs, then the next job id. A
+ * store belongs to one hub (store_identity_t): one without a hub, missing or empty, is
+ * only made a new hub with --init, so that a lost database is never silently replaced
+ * by a new hub that hands out its job ids again (a memory store is always new). SIGTERM
  * and SIGINT arrive on a signalfd and end the loop after the turn's commit
  * (exit 0).
  */
@@ -416,11 +417,45 @@ static void decide (scheduler_t *sc)
     record_next_id (sc, max_id);
 }
 
+static int restore (scheduler_t *sc, cphub_error_t *err);
+
+/* The turn's commit failed: what the core changed in it is not on record.
+ * Build the core again from the store (its nodes then wait for their
+ * agents to register again, as after a restart). */
+static int core_reload (scheduler_t *sc, cphub_error_t *err)
+{
+    sched_t *old = sc->sched;
+
+    if (!(sc->sched = sched_create (&sc->config->core))) {
+        sc->sched = old;
+        return cphub_fail (err, errno, "cannot create the scheduling core: %s",
+                           strerror (errno));
+    }
+    if (budget_restore (sc, err) < 0 || restore (sc, err) < 0) {
+        sched_destroy (sc->sched);
+        sc->sched = old;
+        return -1;
+    }
+    sched_destroy (old);
+    return 0;
+}
+
+/* The text clients get for a turn that could not be saved. */
+static void unsaved_text (int code, const cphub_error_t *err, char *buf, size_t len)
+{
+    if (code == ENOSPC)
+        snprintf (buf, len, "the scheduler cannot save: disk full; nothing was done");
+    else
+        snprintf (buf, len, "the scheduler cannot save (%s); nothing was done",
+                  err->text);
+}
+
 /* One turn: wait, drain (in the callbacks), tick, decide, commit, reply.
- * Returns the timeout for the next turn, or -1 when the store could not
- * commit: then nothing of the turn is answered (a submit is acknowledged
- * only once durable) and the daemon must stop; a restart recovers the last
- * committed state, and clients and agents send again. */
+ * Returns the timeout for the next turn, or -1 when the scheduler cannot go
+ * on. When the store could not commit, nothing of the turn is acknowledged
+ * (a submit is acknowledged only once durable): clients are told at once,
+ * the core goes back to the store's state, and the next turns serve reads
+ * and try writes again. */
 static int turn (scheduler_t *sc, int timeout_ms)
 {
     cphub_error_t err = {{0}};
@@ -439,9 +474,18 @@ static int turn (scheduler_t *sc, int timeout_ms)
         log_err ("store: %s", err.text);
     next = handlers_expire (sc, sc->now);
     if (store_commit (sc->store, &err) < 0) {
-        log_err ("store: %s; stopping without answering this turn's requests",
-                 err.text);
-        return -1;
+        int code = errno;
+        char text[160];
+        log_err ("store: %s; this turn's changes are dropped and refused", err.text);
+        unsaved_text (code, &err, text, sizeof (text));
+        handlers_unsaved (sc, code, text);
+        if (core_reload (sc, &err) < 0) {
+            log_err ("store: %s; stopping", err.text);
+            handlers_flush (sc);
+            return -1;
+        }
+        handlers_flush (sc);
+        return SCHEDULER_TICK_MS;
     }
     handlers_flush (sc);
     return next >= 0 && next < SCHEDULER_TICK_MS ? next : SCHEDULER_TICK_MS;

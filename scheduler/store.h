@@ -90,7 +90,8 @@ typedef struct store_ops {
     const char *name; /* "memory", "sqlite" */
     /* Open a batch; writes are only allowed inside one (-1/EINVAL outside). */
     int (*begin) (store_t *st, cphub_error_t *err);
-    /* Make the batch durable. -1 (EIO, ...) with err if it could not be. */
+    /* Make the batch durable. -1 (ENOSPC: the disk is full; EIO, ...) with
+     * err if it could not be: nothing of the batch is kept. */
     int (*commit) (store_t *st, cphub_error_t *err);
     /* Insert or replace the job with job->id (a deep copy is kept: spec,
      * allocation idsets). */

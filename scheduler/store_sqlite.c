@@ -224,6 +224,7 @@ typedef struct store_sqlite {
     bool in_txn;       /* the batch has written: a transaction is open */
     bool failed;       /* a write of this batch failed: commit rolls back */
     char failure[160]; /* the first failure of the batch */
+    int failure_errno; /* and its errno (ENOSPC: the disk is full) */
     uint64_t next_id;  /* cached meta next_job_id */
 } store_sqlite_t;
 
@@ -283,8 +284,10 @@ static int batch_fail (store_sqlite_t *q, int rc, const char *what, cphub_error_
 
     sql_fail (q, rc, what, &own);
     saved = errno;
-    if (!q->failed)
+    if (!q->failed) {
         snprintf (q->failure, sizeof (q->failure), "%s", own.text);
+        q->failure_errno = saved;
+    }
     q->failed = true;
     return cphub_fail (err, saved, "%s", own.text);
 }
@@ -345,7 +348,8 @@ static int sql_commit (store_t *st, cphub_error_t *err)
     q->in_batch = q->in_txn = false;
     if (q->failed) {
         rollback (q);
-        return cphub_fail (err, EIO, "batch rolled back: %s", q->failure);
+        return cphub_fail (err, q->failure_errno ? q->failure_errno : EIO,
+                           "batch rolled back: %s", q->failure);
     }
     if (!had_txn)
         return 0;

@@ -439,6 +439,8 @@ void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *
 static const char *const job_fault_prefixes[] = {
     "cannot execute",                   /* command not found, not executable */
     "cannot build the job environment", /* the job's own environment */
+    "tenant ", /* "tenant T has no Unix user on N": the node refuses the
+                  tenant by its config; other tenants' jobs run there */
 };
 
 bool sched_start_fault_is_node (const char *text)

@@ -1748,6 +1748,9 @@ Test (sched_trust, node_side_start_failures_requeue_and_drain_the_node)
     collect ();
     cr_assert_eq (job (b)->state, JOB_FAILED);
     cr_assert_not (account_of (b)->failed_run);
+    cr_assert_not (sched_start_fault_is_node ("tenant t has no Unix user on n2"),
+                   "a node that refuses a tenant by its config is not failing");
+    cr_assert (sched_start_fault_is_node ("cannot fork: Resource unavailable"));
 
     /* three node-side failures in a row on n1 drain it with the last error */
     sched_tick (s, 12);
