@@ -8,7 +8,12 @@
  * accounting record per run whatever ends it, drain and resume, a job that
  * survives KILL draining its node, restored nodes, a job held back while a
  * returning node still holds its earlier run, and a stalled scheduler not
- * blaming its nodes for its own absence.
+ * blaming its nodes for its own absence. Trust: a lost run is requeued a
+ * limited number of times after growing delays (kept through a restore),
+ * node-side start failures requeue and drain their node, a node's reports
+ * cannot stretch a run or carry impossible numbers, a register naming other
+ * nodes' jobs holds none back, and a job without --mem holds a default
+ * memory limit.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
