@@ -172,8 +172,12 @@ static void delay_reason (const sched_t *s, job_entry_t *e, double now)
 {
     double left = ceil (e->job.eligible_time - now);
 
-    sched_job_set_reason (&e->job, "Requeued %u of %u times; eligible in %.0f s",
-                          e->job.requeues, s->cfg.max_requeue, left > 0 ? left : 0);
+    if (s->cfg.max_requeue == 0) /* no limit */
+        sched_job_set_reason (&e->job, "Requeued %u times; eligible in %.0f s",
+                              e->job.requeues, left > 0 ? left : 0);
+    else
+        sched_job_set_reason (&e->job, "Requeued %u of %u times; eligible in %.0f s",
+                              e->job.requeues, s->cfg.max_requeue, left > 0 ? left : 0);
 }
 
 void sched_delayed_check (sched_t *s, double now)
@@ -187,8 +191,7 @@ void sched_delayed_check (sched_t *s, double now)
             continue;
         }
         delay_remove (s, e);
-        sched_job_set_reason (&e->job, "Requeued %u of %u times", e->job.requeues,
-                              s->cfg.max_requeue);
+        sched_job_set_reason (&e->job, "Requeued %u times", e->job.requeues);
         if (e->job.state == JOB_PENDING && !e->stale_on) {
             pending_insert (s, e);
             s->gen++; /* the line changed: the next pass must look */
