@@ -25,6 +25,7 @@
 #include "agent/cgroup.h"
 #include "agent/config.h"
 #include "agent/exec.h"
+#include "agent/hubid.h"
 #include "agent/topo.h"
 #include "cphub/keys.h"
 #include "cphub/msg.h"
@@ -70,6 +71,8 @@ typedef struct agent {
     uint32_t register_retries; /* registers left unanswered in a row */
     double retry;              /* seconds until the next register, if unanswered */
     double resend_at;          /* next check of the unacked list; 0 = none */
+
+    hubid_t *hubid; /* the hub this node joined (hubid.h) */
 
     agent_report_t *outbox; /* reports to send once registered */
     uint32_t outbox_len;

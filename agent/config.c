@@ -130,7 +130,14 @@ static const string_key_t string_keys[] = {
 };
 #define STRING_KEY_COUNT (sizeof (string_keys) / sizeof (string_keys[0]))
 
-enum { OPT_CHECK = 256, OPT_NAME, OPT_TOPOLOGY, OPT_STATE_DIR, OPT_LOG_FILE };
+enum {
+    OPT_CHECK = 256,
+    OPT_NAME,
+    OPT_TOPOLOGY,
+    OPT_STATE_DIR,
+    OPT_LOG_FILE,
+    OPT_JOIN_NEW_HUB
+};
 
 static const struct option long_options[] = {
     {.name = "config", .has_arg = required_argument, .val = 'c'},
@@ -141,6 +148,7 @@ static const struct option long_options[] = {
     {.name = "topology", .has_arg = required_argument, .val = OPT_TOPOLOGY},
     {.name = "state-dir", .has_arg = required_argument, .val = OPT_STATE_DIR},
     {.name = "log-file", .has_arg = required_argument, .val = OPT_LOG_FILE},
+    {.name = "join-new-hub", .has_arg = no_argument, .val = OPT_JOIN_NEW_HUB},
     {.name = NULL},
 };
 
@@ -163,6 +171,8 @@ void agent_usage (FILE *out)
              "\"xml:PATH\"\n"
              "      --state-dir D   job directories (overrides agent.state_dir)\n"
              "      --log-file F    log file (overrides agent.log_file)\n"
+             "      --join-new-hub  follow a scheduler of another hub than the one\n"
+             "                      this node joined (its id replaces the saved one)\n"
              "  -h, --help          this text\n\nSettings of agent.conf:\n",
              agent_config_default_file ());
     for (const conf_setting_t *s = agent_settings; s->path; s++)
@@ -201,6 +211,9 @@ int agent_flags_parse (int argc, char **argv, agent_flags_t *flags, cphub_error_
             break;
         case OPT_LOG_FILE:
             flags->log_file = optarg;
+            break;
+        case OPT_JOIN_NEW_HUB:
+            flags->join_new_hub = true;
             break;
         case ':':
             return cphub_fail (err, EINVAL, "option '%s' needs a value",

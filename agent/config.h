@@ -31,6 +31,7 @@ typedef struct agent_flags {
     bool verbose;          /* -v: log at debug */
     bool check_config;     /* --check-config */
     bool help;             /* -h, --help */
+    bool join_new_hub;     /* --join-new-hub: accept a new hub id (hubid.h) */
 } agent_flags_t;
 
 typedef struct agent_config {

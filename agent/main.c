@@ -132,7 +132,17 @@ static void send_started (agent_t *a, uint64_t id, int64_t pid, double time)
 
 static void on_register_ok (agent_t *a, const msg_t *m)
 {
-    (void)m;
+    cphub_error_t err = {""};
+
+    if (hubid_check (a->hubid, m->u.register_ok.hub_id, &err) < 0) {
+        bool other_hub = errno == EPERM;
+        log_err ("%s", err.text);
+        if (other_hub) { /* follow none of its orders; ask again, slowly */
+            a->registered = false;
+            a->register_sent = agent_now () + HUBID_RETRY - a->retry;
+            return;
+        }
+    }
     a->register_retries = 0;
     if (!a->registered)
         log_info (
@@ -348,7 +358,10 @@ static void sock_cb (tsock_t *s, void *arg)
             continue;
         }
         a->last_heard = agent_now ();
-        if ((unsigned)m->type < MSG_TYPE_COUNT && handlers[m->type])
+        if (hubid_refused (a->hubid) && m->type != MSG_REGISTER_OK)
+            log_debug ("dropped a '%s' message: the scheduler is of another hub",
+                       msg_type_name (m->type) ? msg_type_name (m->type) : "?");
+        else if ((unsigned)m->type < MSG_TYPE_COUNT && handlers[m->type])
             handlers[m->type](a, m);
         else
             log_warn (
@@ -553,6 +566,7 @@ static void agent_teardown (agent_t *a)
             "the exits are saved for the next agent",
             a->outbox_len, a->unacked_len);
     agent_outbox_clear (a);
+    hubid_destroy (a->hubid);
     link_close (a);
     tctx_destroy (a->tctx);
     exec_destroy (a->exec);
@@ -629,7 +643,8 @@ int main (int argc, char **argv)
                  a.cfg.log_file, strerror (errno));
         goto done;
     }
-    if (agent_isolation_setup (&a, &err) < 0 || agent_connect (&a, &err) < 0) {
+    if (!(a.hubid = hubid_create (a.cfg.state_dir, flags.join_new_hub, &err)) ||
+        agent_isolation_setup (&a, &err) < 0 || agent_connect (&a, &err) < 0) {
         log_err ("%s", err.text);
         goto done;
     }

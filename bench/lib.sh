@@ -88,9 +88,12 @@ CONF
     done
 }
 
-# start_scheduler ARGS...: one scheduler with these extra flags.
+# start_scheduler ARGS...: one scheduler with these extra flags; --init
+# (a new hub) when there is no store file yet.
 start_scheduler() {
-    "$SCHED_BIN" -c "$T/scheduler.conf" "$@" >>"$T/scheduler.out" 2>&1 &
+    local init=()
+    [ -e "$T/state/cphub.db" ] || init=(--init)
+    "$SCHED_BIN" -c "$T/scheduler.conf" "${init[@]}" "$@" >>"$T/scheduler.out" 2>&1 &
     SCHED_PID=$!
     PIDS+=("$SCHED_PID")
 }

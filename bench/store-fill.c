@@ -150,8 +150,10 @@ static int fill (fill_t *f, cphub_error_t *err)
             (store_commit (f->st, err) < 0 || store_begin (f->st, err) < 0))
             goto done;
     }
+    /* a filled store is a hub's: the scheduler starts on it without --init */
+    store_identity_t hub = {.hub_id = "00000000000000000000000000f111ed", .created = 1};
     if (store_next_id_set (f->st, f->njobs + 1, err) < 0 ||
-        store_commit (f->st, err) < 0)
+        store_identity_set (f->st, &hub, err) < 0 || store_commit (f->st, err) < 0)
         goto done;
     rc = 0;
 done:

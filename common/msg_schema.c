@@ -608,6 +608,14 @@ static const field_t budget_grant_fields[] = {
            .flags = FF_OPTIONAL),
     F_END,
 };
+static const field_t register_ok_fields[] = {
+    FIELD (msg_register_ok_t,
+           hub_id,
+           FK_STR,
+           .size = sizeof (((msg_register_ok_t *)0)->hub_id),
+           .flags = FF_OPTIONAL),
+    F_END,
+};
 static const field_t no_fields[] = {F_END};
 
 /* ---- the message type table ---------------------------------------------- */
@@ -728,7 +736,7 @@ static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
     [MSG_JOB_STARTED] = {.name = "job.started", .fields = job_started_fields},
     [MSG_JOB_EXIT] = {.name = "job.exit", .fields = job_exit_fields},
     [MSG_LOGS_DATA] = {.name = "logs.data", .fields = logs_data_fields},
-    [MSG_REGISTER_OK] = {.name = "register.ok", .fields = no_fields},
+    [MSG_REGISTER_OK] = {.name = "register.ok", .fields = register_ok_fields},
     [MSG_JOB_RUN] = {.name = "job.run",
                      .fields = job_run_fields,
                      .init = init_run,

@@ -30,6 +30,11 @@
 #define POLICY_POINTS_MAX 1e9           /* weights, shares and boosts */
 #define DEFAULT_STORE_FILE "cphub.db"   /* in state_dir */
 #define DEFAULT_STORE_SYNC "full"
+#define DEFAULT_MAX_REQUEUE 3
+#define MAX_REQUEUE_MAX 1000
+#define DEFAULT_REQUEUE_DELAY 10
+#define DEFAULT_MAX_START_FAILURES 3
+#define MAX_START_FAILURES_MAX 1000
 
 static const conf_setting_t settings[] = {
     {"scheduler", CONF_GROUP, "the scheduler daemon's own settings"},
@@ -64,6 +69,18 @@ static const conf_setting_t settings[] = {
      "pending jobs; smaller queues pass after every change (default 0.05)"},
     {"scheduler.max_array_size", CONF_INT,
      "most elements of one job array (default and ceiling 10000)"},
+    {"scheduler.max_requeue", CONF_INT,
+     "times a run lost to its node is requeued before the job ends NODE_FAIL, "
+     "1 to 1000 (default 3)"},
+    {"scheduler.requeue_delay", CONF_DURATION,
+     "wait before a lost run is requeued the first time, doubling each next "
+     "time; 0 = at once (default 10s)"},
+    {"scheduler.max_start_failures", CONF_INT,
+     "job starts failing in a row on a node's side that drain the node; 0 = "
+     "never (default 3)"},
+    {"scheduler.default_mem_per_core", CONF_SIZE,
+     "memory limit per core of jobs that ask no --mem; 0 = the node's memory "
+     "divided by its cores (default 0)"},
     {"priority", CONF_GROUP, "how pending jobs are ordered (cphub priority ID)"},
     {"priority.weight_fairshare", CONF_FLOAT,
      "points for a tenant that used nothing lately (default 10000)"},
@@ -378,6 +395,38 @@ static int load_durations (schedconf_t *cfg, const conf_t *c, cphub_error_t *err
     return 0;
 }
 
+/* How lost runs are requeued, when failing starts drain a node, and the
+ * memory limit of jobs that ask none. */
+static int load_requeue (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
+{
+    int64_t max_requeue, delay, failures;
+
+    if (conf_get_int (c, "scheduler.max_requeue", DEFAULT_MAX_REQUEUE, &max_requeue,
+                      err) < 0 ||
+        conf_get_duration (c, "scheduler.requeue_delay", DEFAULT_REQUEUE_DELAY, &delay,
+                           err) < 0 ||
+        conf_get_int (c, "scheduler.max_start_failures", DEFAULT_MAX_START_FAILURES,
+                      &failures, err) < 0 ||
+        conf_get_size (c, "scheduler.default_mem_per_core", 0,
+                       &cfg->core.default_mem_per_core, err) < 0)
+        return -1;
+    if (max_requeue < 1 || max_requeue > MAX_REQUEUE_MAX)
+        return conf_fail (c, "scheduler.max_requeue", err,
+                          "must be from 1 to %d (a job that must never be requeued "
+                          "asks --no-requeue)",
+                          MAX_REQUEUE_MAX);
+    if (delay < 0)
+        return conf_fail (c, "scheduler.requeue_delay", err,
+                          "must be 0 or more (e.g. \"10s\")");
+    if (failures < 0 || failures > MAX_START_FAILURES_MAX)
+        return conf_fail (c, "scheduler.max_start_failures", err,
+                          "must be from 0 (never drain) to %d", MAX_START_FAILURES_MAX);
+    cfg->core.max_requeue = (uint32_t)max_requeue;
+    cfg->core.requeue_delay = (double)delay;
+    cfg->core.max_start_failures = (uint32_t)failures;
+    return 0;
+}
+
 /* scheduler.store, store_path (default in state_dir) and store_sync. */
 static int load_store (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
 {
@@ -431,7 +480,7 @@ static int load_daemon (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
                           level);
     if (keys_read_pair (cfg->key_path, &cfg->keypair, &kerr) < 0)
         return conf_fail (c, "scheduler.key", err, "%s", kerr.text);
-    if (load_store (cfg, c, err) < 0)
+    if (load_store (cfg, c, err) < 0 || load_requeue (cfg, c, err) < 0)
         return -1;
     return load_durations (cfg, c, err);
 }

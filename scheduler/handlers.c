@@ -749,6 +749,29 @@ static int node_index (scheduler_t *sc, const char *node, uint32_t *index)
     return -1;
 }
 
+/* A registration listing jobs not placed on that node speaks for other
+ * nodes' jobs: the core does not believe it (they only get a kill there);
+ * say so once per registration. */
+static void log_foreign_jobs (scheduler_t *sc,
+                              const char *node,
+                              const node_desc_t *desc)
+{
+    uint32_t foreign = 0;
+    uint64_t first = 0;
+
+    for (uint32_t i = 0; i < desc->njobs; i++) {
+        const sched_job_t *job = sched_job_lookup (sc->sched, desc->jobs[i]);
+        if (job && job->state == JOB_RUNNING && strcmp (job->node, node) == 0)
+            continue;
+        if (foreign++ == 0)
+            first = desc->jobs[i];
+    }
+    if (foreign > 0)
+        log_warn ("node %s listed %u job%s not placed there (first: %" PRIu64
+                  "); ignored, and killed there if they run",
+                  node, foreign, foreign == 1 ? "" : "s", first);
+}
+
 static void handle_register (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const node_desc_t *desc = &m->u.node;
@@ -763,6 +786,7 @@ static void handle_register (scheduler_t *sc, const request_t *rq, msg_t *m)
                      rq->name, desc->name);
         return;
     }
+    log_foreign_jobs (sc, rq->name, desc);
     if (sched_node_register (sc->sched, desc, sc->now, &err) < 0) {
         int code = errno;
         log_warn ("node %s: registration refused: %s", rq->name, err.text);
@@ -784,7 +808,11 @@ static void handle_register (scheduler_t *sc, const request_t *rq, msg_t *m)
     log_info ("node %s registered: %u cores, %u GPUs, %u NUMA, %u jobs held (%s)",
               desc->name, desc->ncores, desc->ngpus, desc->nnuma, desc->njobs,
               desc->topology);
-    reply (sc, rq, msg_create (MSG_REGISTER_OK));
+    msg_t *ok = msg_create (MSG_REGISTER_OK);
+    if (ok) /* the agent checks that this is the hub it joined */
+        snprintf (ok->u.register_ok.hub_id, sizeof (ok->u.register_ok.hub_id), "%s",
+                  sc->identity.hub_id);
+    reply (sc, rq, ok);
 }
 
 static void handle_heartbeat (scheduler_t *sc, const request_t *rq, msg_t *m)
@@ -802,7 +830,7 @@ static void handle_job_started (scheduler_t *sc, const request_t *rq, msg_t *m)
     const msg_job_started_t *st = &m->u.started;
     msg_t *kill;
 
-    if (sched_job_started (sc->sched, rq->name, st->id, st->time) == 0) {
+    if (sched_job_started (sc->sched, rq->name, st->id, st->time, sc->now) == 0) {
         log_debug ("job %" PRIu64 " running on %s as pid %" PRId64, st->id, rq->name,
                    st->pid);
         return;
@@ -856,6 +884,14 @@ static void handle_job_exit (scheduler_t *sc, const request_t *rq, msg_t *m)
                  " survived KILL; draining the node",
                  rq->name, ex->id);
     if (sched_job_exited (sc->sched, rq->name, ex, sc->now) < 0) {
+        if (errno == EINVAL) {
+            log_warn ("node %s reported the exit of job %" PRIu64
+                      " with times or cpu time that are not finite or negative; "
+                      "refused",
+                      rq->name, ex->id);
+            ack_exit (sc, rq, ex->id); /* final: sending it again changes nothing */
+            return;
+        }
         if (errno != ENOENT) {
             log_err ("node %s: the exit of job %" PRIu64 " could not be applied: %s",
                      rq->name, ex->id, strerror (errno));
@@ -1094,4 +1130,36 @@ void handlers_cleanup (scheduler_t *sc)
         free (ap);
     }
     sc->waited_ids = 0;
+}
+
+/* Replies that acknowledge a change (or an end that may not be on record):
+ * when the turn's commit failed, they become errors. Reads go out. */
+static const bool acknowledges_change[MSG_TYPE_COUNT] = {
+    [MSG_SUBMIT_OK] = true,     [MSG_CANCEL_OK] = true,       [MSG_WAIT_OK] = true,
+    [MSG_NODE_DRAIN_OK] = true, [MSG_PRIORITY_OK] = true,     [MSG_TENANT_OK] = true,
+    [MSG_KEY_OK] = true,        [MSG_BUDGET_GRANT_OK] = true, [MSG_REGISTER_OK] = true,
+    [MSG_JOB_RUN] = true,       [MSG_JOB_KILL] = true,        [MSG_JOB_EXIT_ACK] = true,
+};
+
+void handlers_unsaved (scheduler_t *sc, int code, const char *text)
+{
+    outbox_msg_t *out, *tmp;
+    msg_t *e;
+
+    DL_FOREACH_SAFE (sc->outbox, out, tmp)
+    {
+        msg_type_t type = out->msg->type;
+        if ((unsigned)type >= MSG_TYPE_COUNT || !acknowledges_change[type])
+            continue;
+        if (out->sock == sc->clients && (e = msg_error_create (code, "%s", text))) {
+            msg_destroy (out->msg);
+            out->msg = e; /* the client learns now, rather than time out */
+            continue;
+        }
+        /* an agent: orders of an unsaved turn are not given, and an exit
+         * not on record is not acknowledged (the agent sends it again) */
+        DL_DELETE (sc->outbox, out);
+        msg_destroy (out->msg);
+        free (out);
+    }
 }

@@ -40,6 +40,12 @@ void handlers_queue (scheduler_t *sc, tsock_t *sock, const tpeer_t *peer, msg_t 
  * client reply too large for one message is replaced by an E2BIG error. */
 void handlers_flush (scheduler_t *sc);
 
+/* The turn's commit failed: replies that acknowledge a change become the
+ * error (code, text) for clients, and messages to agents that follow from
+ * the turn (job.run, job.kill, job.exit.ack, register.ok) are dropped;
+ * replies to reads go out. Call before handlers_flush. */
+void handlers_unsaved (scheduler_t *sc, int code, const char *text);
+
 /* The core reported job as changed: if it has ended, answer the parked waits
  * it was the last unfinished job of. */
 void handlers_job_changed (scheduler_t *sc, const sched_job_t *job);

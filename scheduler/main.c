@@ -7,9 +7,14 @@
  * job.kill messages and store writes in one batch, the batch is committed,
  * and only then do the queued replies go out: group commit, so that a submit
  * is acknowledged once durable and a started job is on record before its
- * agent hears of it. A commit that fails stops the daemon (exit 1) without
- * answering that turn. At start the core is rebuilt from the store (SQLite
- * by default, or memory): nodes, then jobs, then the next job id. SIGTERM
+ * agent hears of it. A commit that fails (a full disk) acknowledges
+ * nothing of that turn: clients get "the scheduler cannot save" at once,
+ * agents get none of its orders, and the core is rebuilt from the store as
+ * it was before the turn; reads go on being answered. At start the core is rebuilt from
+ * the store (SQLite by default, or memory): nodes, then jobs, then the next job id. A
+ * store belongs to one hub (store_identity_t): one without a hub, missing or empty, is
+ * only made a new hub with --init, so that a lost database is never silently replaced
+ * by a new hub that hands out its job ids again (a memory store is always new). SIGTERM
  * and SIGINT arrive on a signalfd and end the loop after the turn's commit
  * (exit 0).
  */
@@ -21,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -48,6 +54,7 @@ enum {
     OPT_AGENT_ENDPOINT,
     OPT_LOG_FILE,
     OPT_STORE,
+    OPT_INIT,
 };
 
 typedef struct cli_option {
@@ -72,6 +79,8 @@ static const cli_option_t cli_options[] = {
      "log to file F, \"\" for stderr (overrides scheduler.log_file)"},
     {"store", required_argument, OPT_STORE, "S",
      "keep state in S: sqlite or memory (overrides scheduler.store)"},
+    {"init", no_argument, OPT_INIT, NULL,
+     "create a new hub in an empty or missing store (refused if it holds one)"},
     {"help", no_argument, 'h', NULL, "show this help and exit"},
     {NULL, 0, 0, NULL, NULL},
 };
@@ -81,6 +90,7 @@ static const cli_option_t cli_options[] = {
 typedef struct cli_args {
     const char *config;
     bool check_config;
+    bool init;
     schedconf_overrides_t overrides;
 } cli_args_t;
 
@@ -143,6 +153,9 @@ static int parse_args (int argc, char *argv[], cli_args_t *args)
             break;
         case OPT_STORE:
             args->overrides.store = optarg;
+            break;
+        case OPT_INIT:
+            args->init = true;
             break;
         case 'h':
             usage (stdout);
@@ -404,11 +417,45 @@ static void decide (scheduler_t *sc)
     record_next_id (sc, max_id);
 }
 
+static int restore (scheduler_t *sc, cphub_error_t *err);
+
+/* The turn's commit failed: what the core changed in it is not on record.
+ * Build the core again from the store (its nodes then wait for their
+ * agents to register again, as after a restart). */
+static int core_reload (scheduler_t *sc, cphub_error_t *err)
+{
+    sched_t *old = sc->sched;
+
+    if (!(sc->sched = sched_create (&sc->config->core))) {
+        sc->sched = old;
+        return cphub_fail (err, errno, "cannot create the scheduling core: %s",
+                           strerror (errno));
+    }
+    if (budget_restore (sc, err) < 0 || restore (sc, err) < 0) {
+        sched_destroy (sc->sched);
+        sc->sched = old;
+        return -1;
+    }
+    sched_destroy (old);
+    return 0;
+}
+
+/* The text clients get for a turn that could not be saved. */
+static void unsaved_text (int code, const cphub_error_t *err, char *buf, size_t len)
+{
+    if (code == ENOSPC)
+        snprintf (buf, len, "the scheduler cannot save: disk full; nothing was done");
+    else
+        snprintf (buf, len, "the scheduler cannot save (%s); nothing was done",
+                  err->text);
+}
+
 /* One turn: wait, drain (in the callbacks), tick, decide, commit, reply.
- * Returns the timeout for the next turn, or -1 when the store could not
- * commit: then nothing of the turn is answered (a submit is acknowledged
- * only once durable) and the daemon must stop; a restart recovers the last
- * committed state, and clients and agents send again. */
+ * Returns the timeout for the next turn, or -1 when the scheduler cannot go
+ * on. When the store could not commit, nothing of the turn is acknowledged
+ * (a submit is acknowledged only once durable): clients are told at once,
+ * the core goes back to the store's state, and the next turns serve reads
+ * and try writes again. */
 static int turn (scheduler_t *sc, int timeout_ms)
 {
     cphub_error_t err = {{0}};
@@ -427,9 +474,18 @@ static int turn (scheduler_t *sc, int timeout_ms)
         log_err ("store: %s", err.text);
     next = handlers_expire (sc, sc->now);
     if (store_commit (sc->store, &err) < 0) {
-        log_err ("store: %s; stopping without answering this turn's requests",
-                 err.text);
-        return -1;
+        int code = errno;
+        char text[160];
+        log_err ("store: %s; this turn's changes are dropped and refused", err.text);
+        unsaved_text (code, &err, text, sizeof (text));
+        handlers_unsaved (sc, code, text);
+        if (core_reload (sc, &err) < 0) {
+            log_err ("store: %s; stopping", err.text);
+            handlers_flush (sc);
+            return -1;
+        }
+        handlers_flush (sc);
+        return SCHEDULER_TICK_MS;
     }
     handlers_flush (sc);
     return next >= 0 && next < SCHEDULER_TICK_MS ? next : SCHEDULER_TICK_MS;
@@ -612,6 +668,60 @@ static store_t *store_open (const schedconf_t *cfg, cphub_error_t *err)
     return st;
 }
 
+/* A new hub's identity: 128 random bits in hex, and now. */
+static int identity_make (store_identity_t *id, double now, cphub_error_t *err)
+{
+    unsigned char bits[STORE_HUB_ID_LEN / 2];
+
+    if (getrandom (bits, sizeof (bits), 0) != (ssize_t)sizeof (bits))
+        return cphub_fail (err, errno, "cannot make a hub id: %s", strerror (errno));
+    for (size_t i = 0; i < sizeof (bits); i++)
+        snprintf (id->hub_id + 2 * i, 3, "%02x", bits[i]);
+    id->created = now;
+    return 0;
+}
+
+/* Which hub this store is: its own, or with init (or a memory store, which
+ * is always new) a new one; a store without one, or --init on a store that
+ * has one, is refused. */
+static int identity_open (scheduler_t *sc, bool init, cphub_error_t *err)
+{
+    const char *path = sc->config->store == SCHEDCONF_STORE_MEMORY
+                           ? "the memory store"
+                           : sc->config->store_path;
+    bool memory = sc->config->store == SCHEDCONF_STORE_MEMORY;
+    char created[64];
+
+    if (store_identity_get (sc->store, &sc->identity, err) == 0) {
+        if (init) {
+            time_t when = (time_t)sc->identity.created;
+            struct tm tm;
+            if (!gmtime_r (&when, &tm) ||
+                !strftime (created, sizeof (created), "%Y-%m-%d %H:%M:%S UTC", &tm))
+                snprintf (created, sizeof (created), "at %.0f", sc->identity.created);
+            return cphub_fail (err, EEXIST,
+                               "%s holds hub %s already (created %s); start without "
+                               "--init",
+                               path, sc->identity.hub_id, created);
+        }
+        log_info ("hub %s", sc->identity.hub_id);
+        return 0;
+    }
+    if (errno != ENOENT)
+        return -1;
+    if (!init && !memory)
+        return cphub_fail (err, ENOENT,
+                           "%s: no hub here; start with --init to create a new hub",
+                           path);
+    if (identity_make (&sc->identity, sc->now, err) < 0 ||
+        store_begin (sc->store, err) < 0 ||
+        store_identity_set (sc->store, &sc->identity, err) < 0 ||
+        store_commit (sc->store, err) < 0)
+        return -1;
+    log_info ("created a new hub %s in %s", sc->identity.hub_id, path);
+    return 0;
+}
+
 static int signals_open (scheduler_t *sc, cphub_error_t *err)
 {
     sigset_t set;
@@ -650,8 +760,9 @@ static void scheduler_destroy (scheduler_t *sc)
     errno = saved;
 }
 
-/* Create the context from *cfg (taken). NULL with err on failure. */
-static scheduler_t *scheduler_create (schedconf_t **cfg, cphub_error_t *err)
+/* Create the context from *cfg (taken); init: make a new hub in an empty
+ * store. NULL with err on failure. */
+static scheduler_t *scheduler_create (schedconf_t **cfg, bool init, cphub_error_t *err)
 {
     scheduler_t *sc = calloc (1, sizeof (*sc));
 
@@ -671,7 +782,8 @@ static scheduler_t *scheduler_create (schedconf_t **cfg, cphub_error_t *err)
                     strerror (errno));
         goto error;
     }
-    if (!(sc->store = store_open (sc->config, err)) || budget_restore (sc, err) < 0 ||
+    if (!(sc->store = store_open (sc->config, err)) ||
+        identity_open (sc, init, err) < 0 || budget_restore (sc, err) < 0 ||
         restore (sc, err) < 0 || tenants_restore (sc, err) < 0)
         goto error;
     if (!(sc->tctx = tctx_create ())) {
@@ -734,7 +846,7 @@ int main (int argc, char *argv[])
     }
     signal (SIGPIPE, SIG_IGN);
     bool to_file = cfg->log_file != NULL;
-    if (!(sc = scheduler_create (&cfg, &err))) {
+    if (!(sc = scheduler_create (&cfg, args.init, &err))) {
         log_err ("%s", err.text);
         if (to_file)
             fprintf (stderr, PROG ": %s\n", err.text);

@@ -64,6 +64,7 @@ typedef struct scheduler {
     tloop_t *loop;
     sched_t *sched;
     store_t *store;
+    store_identity_t identity; /* the hub this store belongs to */
 
     agent_peer_t *peers;      /* uthash by node name */
     wait_req_t *waits;        /* parked waits (utlist DL) */

@@ -75,11 +75,23 @@ typedef int (*store_key_f) (const store_key_t *key, void *arg);
 typedef sched_grant_t store_grant_t;
 typedef int (*store_grant_f) (const store_grant_t *grant, void *arg);
 
+/* The hub a store belongs to, made once when the hub is created (the
+ * scheduler's --init) and never changed: agents remember hub_id and refuse
+ * a scheduler that answers with another one, so that a scheduler started
+ * on a lost or empty database cannot pass for the hub they joined (and
+ * hand out its job ids again). */
+#define STORE_HUB_ID_LEN 32 /* hex digits: 128 random bits */
+typedef struct store_identity {
+    char hub_id[STORE_HUB_ID_LEN + 1];
+    double created; /* epoch seconds */
+} store_identity_t;
+
 typedef struct store_ops {
     const char *name; /* "memory", "sqlite" */
     /* Open a batch; writes are only allowed inside one (-1/EINVAL outside). */
     int (*begin) (store_t *st, cphub_error_t *err);
-    /* Make the batch durable. -1 (EIO, ...) with err if it could not be. */
+    /* Make the batch durable. -1 (ENOSPC: the disk is full; EIO, ...) with
+     * err if it could not be: nothing of the batch is kept. */
     int (*commit) (store_t *st, cphub_error_t *err);
     /* Insert or replace the job with job->id (a deep copy is kept: spec,
      * allocation idsets). */
@@ -136,6 +148,11 @@ typedef struct store_ops {
     int (*grant_append) (store_t *st, const store_grant_t *grant, cphub_error_t *err);
     /* Call cb for every stored grant in the order they were appended. */
     int (*grants_load) (store_t *st, store_grant_f cb, void *arg, cphub_error_t *err);
+    /* The store's hub (store_identity_t): 0, or -1/ENOENT when it has none
+     * (a new or empty store). */
+    int (*identity_get) (store_t *st, store_identity_t *out, cphub_error_t *err);
+    /* Give the store its hub, inside a batch: -1/EEXIST if it has one. */
+    int (*identity_set) (store_t *st, const store_identity_t *id, cphub_error_t *err);
 } store_ops_t;
 
 struct store {
@@ -312,6 +329,28 @@ static inline int store_grants_load (store_t *st,
                                      cphub_error_t *err)
 {
     return st->ops->grants_load ? st->ops->grants_load (st, cb, arg, err) : 0;
+}
+
+/* Identity wrappers: a store without them has no hub (ENOENT) and cannot
+ * be given one (ENOTSUP). */
+static inline int store_identity_get (store_t *st,
+                                      store_identity_t *out,
+                                      cphub_error_t *err)
+{
+    if (!st->ops->identity_get)
+        return cphub_fail (err, ENOENT, "store %s keeps no hub identity",
+                           st->ops->name);
+    return st->ops->identity_get (st, out, err);
+}
+
+static inline int store_identity_set (store_t *st,
+                                      const store_identity_t *id,
+                                      cphub_error_t *err)
+{
+    if (!st->ops->identity_set)
+        return cphub_fail (err, ENOTSUP, "store %s keeps no hub identity",
+                           st->ops->name);
+    return st->ops->identity_set (st, id, err);
 }
 
 /* NULL: nothing. */

@@ -5,7 +5,8 @@
  * accounting records in an array, and enforces the batch
  * discipline (writes only between begin and commit) so that the shell's
  * group-commit shape is checked even without a disk. Nothing survives the
- * process: the SQLite store replaces it for durability behind the same ops.
+ * process: the SQLite store replaces it for durability behind the same ops;
+ * so every memory store starts new, with no hub until it is given one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@ typedef struct store_mem {
     store_grant_t *grants;      /* issue 4: the budget ledger, in order */
     size_t ngrants;
     size_t grants_cap;
+    store_identity_t identity; /* hub_id "" until given one */
 } store_mem_t;
 
 static store_mem_t *mem_of (store_t *st)
@@ -281,6 +283,31 @@ static int mem_next_id_set (store_t *st, uint64_t next_id, cphub_error_t *err)
     if (check_batch (m, err) < 0)
         return -1;
     m->next_id = next_id;
+    return 0;
+}
+
+static int mem_identity_get (store_t *st, store_identity_t *out, cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+
+    *out = m->identity;
+    if (!out->hub_id[0])
+        return cphub_fail (err, ENOENT, "memory store: no hub here");
+    return 0;
+}
+
+static int mem_identity_set (store_t *st,
+                             const store_identity_t *id,
+                             cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+
+    if (check_batch (m, err) < 0)
+        return -1;
+    if (m->identity.hub_id[0])
+        return cphub_fail (err, EEXIST, "memory store belongs to hub %s already",
+                           m->identity.hub_id);
+    m->identity = *id;
     return 0;
 }
 
@@ -549,6 +576,8 @@ static const store_ops_t mem_ops = {
     .keys_load = mem_keys_load,
     .grant_append = mem_grant_append,
     .grants_load = mem_grants_load,
+    .identity_get = mem_identity_get,
+    .identity_set = mem_identity_set,
 };
 
 store_t *store_mem_create (cphub_error_t *err)

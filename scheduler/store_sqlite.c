@@ -7,14 +7,14 @@
  * by triggers on jobs), acct (one row per run, UNIQUE (job_id, run) so that
  * no run is billed twice), nodes (the last registered description as a
  * register body, the state and the drain reason), meta (schema_version,
- * next_job_id), and tenants and tenant_keys (issue 4: tenants and keys added
- * at run time, revocations of any tenant key), budget_ledger (issue 4: the
- * operators' grants and sets, in order). The schema is built by a table of migration
- * steps: a file at version v gets steps v+1.. in one transaction at open, and a file
- * newer than this program is refused. A batch is one transaction, opened lazily by its
- * first write and made durable by one COMMIT (one fsync of the WAL with
- * synchronous=FULL), so an idle turn of the loop costs nothing. Statements
- * are prepared once at open. A write that fails inside a batch poisons it:
+ * next_job_id, hub_id and hub_created: the store's identity), and tenants and
+ * tenant_keys (issue 4: tenants and keys added at run time, revocations of any tenant
+ * key), budget_ledger (issue 4: the operators' grants and sets, in order). The schema
+ * is built by a table of migration steps: a file at version v gets steps v+1.. in one
+ * transaction at open, and a file newer than this program is refused. A batch is one
+ * transaction, opened lazily by its first write and made durable by one COMMIT (one
+ * fsync of the WAL with synchronous=FULL), so an idle turn of the loop costs nothing.
+ * Statements are prepared once at open. A write that fails inside a batch poisons it:
  * the commit rolls back and fails, and the shell must not acknowledge
  * anything of that turn.
  */
@@ -93,6 +93,17 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY, time REAL NOT NULL, tenant TEXT NOT NULL,"
     "  kind TEXT NOT NULL CHECK (kind IN ('grant', 'set')), hours REAL NOT NULL,"
     "  reason TEXT NOT NULL DEFAULT '', operator TEXT NOT NULL DEFAULT '');",
+    /* 4: how often a job's runs were lost and requeued, and when it may run
+       again; the hub's identity, given here to a store that has a past
+       (an empty one gets it from the scheduler's --init) */
+    "ALTER TABLE jobs ADD COLUMN requeues INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE jobs ADD COLUMN eligible_time REAL NOT NULL DEFAULT 0;"
+    "INSERT INTO meta SELECT 'hub_id', lower (hex (randomblob (16)))"
+    "  WHERE EXISTS (SELECT 1 FROM jobs) OR EXISTS (SELECT 1 FROM nodes)"
+    "  OR (SELECT value FROM meta WHERE key = 'next_job_id') > 1;"
+    "INSERT INTO meta SELECT 'hub_created',"
+    "  (julianday ('now') - 2440587.5) * 86400.0"
+    "  WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'hub_id');",
 };
 
 #define SCHEMA_VERSION ((int)(sizeof (migrations) / sizeof (migrations[0])))
@@ -121,6 +132,8 @@ enum {
     ST_KEYS_LOAD,
     ST_GRANT_APPEND, /* issue 4: the budget ledger */
     ST_GRANTS_LOAD,
+    ST_META_TEXT_GET,
+    ST_META_INSERT,
     ST_COUNT
 };
 
@@ -128,8 +141,9 @@ enum {
 #define JOB_COLUMNS                                                            \
     "tenant, state, reason, exit_code, signal, walltime, submit_time, "        \
     "start_time, end_time, cpu_time, max_rss, node, cores, cpus, gpus, mems, " \
-    "mem, kill_sent, runs, boost, others, array_id, array_index"
-#define JOB_NCOLUMNS 23
+    "mem, kill_sent, runs, boost, others, array_id, array_index, requeues, "   \
+    "eligible_time"
+#define JOB_NCOLUMNS 25
 #define ACCT_COLUMNS                                                        \
     "job_id, run, tenant, node, cores, gpus, start_time, end_time, state, " \
     "core_seconds, gpu_seconds, failed_run"
@@ -142,11 +156,11 @@ static const char *const statements[ST_COUNT] = {
     [ST_JOB_UPDATE] =
         "UPDATE jobs SET (" JOB_COLUMNS
         ") = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-        " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) WHERE id = ?1",
+        " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) WHERE id = ?1",
     [ST_JOB_INSERT] = "INSERT INTO jobs (id, " JOB_COLUMNS
                       ", spec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
                       " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,"
-                      " ?24, ?25)",
+                      " ?24, ?25, ?26, ?27)",
     [ST_JOBS_LOAD] = "SELECT id, " JOB_COLUMNS ", spec FROM jobs ORDER BY id",
     [ST_ACCT_APPEND] = "INSERT INTO acct (" ACCT_COLUMNS
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -162,6 +176,12 @@ static const char *const statements[ST_COUNT] = {
         " state = excluded.state, reason = excluded.reason",
     [ST_NODES_LOAD] = "SELECT name, desc, state, reason FROM nodes ORDER BY name",
     [ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+    [ST_META_TEXT_GET] =
+        "SELECT (SELECT value FROM meta WHERE key = 'hub_id'),"
+        " (SELECT value FROM meta WHERE key = 'hub_created')",
+    [ST_META_INSERT] =
+        "INSERT INTO meta (key, value) VALUES ('hub_id', ?1),"
+        " ('hub_created', ?2)",
     [ST_META_SET] =
         "INSERT INTO meta (key, value) VALUES (?1, ?2)"
         " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -204,6 +224,7 @@ typedef struct store_sqlite {
     bool in_txn;       /* the batch has written: a transaction is open */
     bool failed;       /* a write of this batch failed: commit rolls back */
     char failure[160]; /* the first failure of the batch */
+    int failure_errno; /* and its errno (ENOSPC: the disk is full) */
     uint64_t next_id;  /* cached meta next_job_id */
 } store_sqlite_t;
 
@@ -263,8 +284,10 @@ static int batch_fail (store_sqlite_t *q, int rc, const char *what, cphub_error_
 
     sql_fail (q, rc, what, &own);
     saved = errno;
-    if (!q->failed)
+    if (!q->failed) {
         snprintf (q->failure, sizeof (q->failure), "%s", own.text);
+        q->failure_errno = saved;
+    }
     q->failed = true;
     return cphub_fail (err, saved, "%s", own.text);
 }
@@ -325,7 +348,8 @@ static int sql_commit (store_t *st, cphub_error_t *err)
     q->in_batch = q->in_txn = false;
     if (q->failed) {
         rollback (q);
-        return cphub_fail (err, EIO, "batch rolled back: %s", q->failure);
+        return cphub_fail (err, q->failure_errno ? q->failure_errno : EIO,
+                           "batch rolled back: %s", q->failure);
     }
     if (!had_txn)
         return 0;
@@ -379,7 +403,7 @@ static int bind_others (sqlite3_stmt *stmt, int col, const sched_job_t *job)
     return rc;
 }
 
-/* Bind ?1 (id) and ?2..?24 (JOB_COLUMNS) from job. */
+/* Bind ?1 (id) and ?2..?26 (JOB_COLUMNS) from job. */
 static int job_bind (sqlite3_stmt *stmt, const sched_job_t *job)
 {
     const char *state = job_state_name (job->state);
@@ -416,6 +440,8 @@ static int job_bind (sqlite3_stmt *stmt, const sched_job_t *job)
     BIND (bind_others (stmt, col, job));
     BIND (sqlite3_bind_int64 (stmt, col, (sqlite3_int64)job->array_id));
     BIND (sqlite3_bind_int64 (stmt, col, job->array_index));
+    BIND (sqlite3_bind_int64 (stmt, col, job->requeues));
+    BIND (sqlite3_bind_double (stmt, col, job->eligible_time));
 #undef BIND
     return rc;
 }
@@ -534,6 +560,8 @@ static int job_from_row (store_sqlite_t *q,
                            job->id, derr.text);
     job->array_id = (uint64_t)sqlite3_column_int64 (stmt, col++);
     job->array_index = (uint32_t)sqlite3_column_int64 (stmt, col++);
+    job->requeues = (uint32_t)sqlite3_column_int64 (stmt, col++);
+    job->eligible_time = sqlite3_column_double (stmt, col++);
     body = (const char *)sqlite3_column_text (stmt, col);
     if (!body ||
         !(*spec_msg = msg_decode ("submit", 6, body,
@@ -827,6 +855,53 @@ static int sql_next_id_set (store_t *st, uint64_t next_id, cphub_error_t *err)
     return 0;
 }
 
+static int sql_identity_get (store_t *st, store_identity_t *out, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_META_TEXT_GET];
+    const char *id;
+    int rc;
+
+    memset (out, 0, sizeof (*out));
+    if ((rc = sqlite3_step (stmt)) != SQLITE_ROW) {
+        sqlite3_reset (stmt);
+        return sql_fail (q, rc, "reading the hub identity", err);
+    }
+    id = (const char *)sqlite3_column_text (stmt, 0);
+    if (id)
+        snprintf (out->hub_id, sizeof (out->hub_id), "%s", id);
+    out->created = sqlite3_column_double (stmt, 1);
+    sqlite3_reset (stmt);
+    if (!out->hub_id[0])
+        return cphub_fail (err, ENOENT, "store %s: no hub here", q->path);
+    return 0;
+}
+
+static int sql_identity_set (store_t *st,
+                             const store_identity_t *id,
+                             cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_META_INSERT];
+    store_identity_t have;
+    int rc;
+
+    if (sql_identity_get (st, &have, NULL) == 0)
+        return cphub_fail (err, EEXIST, "store %s belongs to hub %s already", q->path,
+                           have.hub_id);
+    if (write_begin (q, err) < 0)
+        return -1;
+    rc = sqlite3_bind_text (stmt, 1, id->hub_id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_double (stmt, 2, id->created);
+    if (rc == SQLITE_OK)
+        rc = step_done (stmt);
+    sqlite3_clear_bindings (stmt);
+    if (rc != SQLITE_OK)
+        return batch_fail (q, rc, "storing the hub identity", err);
+    return 0;
+}
+
 /* --- tenants and keys (issue 4) --------------------------------------------- */
 
 static int sql_tenant_put (store_t *st, const store_tenant_t *t, cphub_error_t *err)
@@ -1090,6 +1165,8 @@ static const store_ops_t sqlite_ops = {
     .keys_load = sql_keys_load,
     .grant_append = sql_grant_append,
     .grants_load = sql_grants_load,
+    .identity_get = sql_identity_get,
+    .identity_set = sql_identity_set,
 };
 
 /* One integer from a query (a PRAGMA), or -1 with err. */

@@ -201,8 +201,14 @@ typedef struct msg_report {
     report_node_t *nodes;
 } msg_report_t;
 
-/* register: {node: node_desc}. register.ok: {} (empty payload).
+/* register: {node: node_desc}. register.ok: {hub_id}: the hub the
+ * scheduler's store belongs to (optional: "" from a scheduler that does not
+ * say), which an agent remembers and checks on every registration.
  * heartbeat: {running: number of jobs held}. */
+#define MSG_HUB_ID_MAX 64
+typedef struct msg_register_ok {
+    char hub_id[MSG_HUB_ID_MAX + 1];
+} msg_register_ok_t;
 typedef struct msg_heartbeat {
     uint32_t running;
 } msg_heartbeat_t;
@@ -454,9 +460,9 @@ typedef struct msg {
         msg_balance_req_t balance_req;   /* MSG_BALANCE */
         msg_balance_t balance;           /* MSG_BALANCE_OK, MSG_BUDGET_GRANT_OK */
         msg_budget_grant_t grant;        /* MSG_BUDGET_GRANT */
+        msg_register_ok_t register_ok;   /* MSG_REGISTER_OK */
                                          /* MSG_JOB_EXIT_ACK: ids */
-    } u;                                 /* MSG_NODES, MSG_REPORT, MSG_REGISTER_OK:
-                                            no payload */
+    } u;                                 /* MSG_NODES, MSG_REPORT: no payload */
 } msg_t;
 
 /* A zeroed message of this type (payload initialised, e.g. jobspec_init).

@@ -7,10 +7,15 @@
  * backfill.c's; priority and fair-share usage are priority.c's, tied to the
  * jobs in sched_policy.c. Every run's end, whatever ends it, goes through
  * run_end, which queues its one SCHED_ACCOUNT; a job whose node fails is
- * requeued in its place by id (or ends NODE_FAIL when it asked so). No I/O,
+ * requeued in its place by id (or ends NODE_FAIL when it asked so), a
+ * limited number of times and each time after a longer delay, which it
+ * waits out of line in the list of delayed jobs. A node's report is taken
+ * as a claim, not a fact: it may shorten or end a run on that node, never
+ * stretch it past the core's own start and the report's arrival. No I/O,
  * no clock, no logging: now is always an argument.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +149,56 @@ static void pending_insert (sched_t *s, job_entry_t *e)
     e->queued = true;
 }
 
+/* The list of requeued jobs waiting out their delay, out of line. */
+static void delay_add (sched_t *s, job_entry_t *e)
+{
+    if (e->delayed)
+        return;
+    pending_remove (s, e);
+    DL_APPEND2 (s->delayed, e, delay_prev, delay_next);
+    e->delayed = true;
+}
+
+static void delay_remove (sched_t *s, job_entry_t *e)
+{
+    if (!e->delayed)
+        return;
+    DL_DELETE2 (s->delayed, e, delay_prev, delay_next);
+    e->delay_prev = e->delay_next = NULL;
+    e->delayed = false;
+}
+
+static void delay_reason (const sched_t *s, job_entry_t *e, double now)
+{
+    double left = ceil (e->job.eligible_time - now);
+
+    if (s->cfg.max_requeue == 0) /* no limit */
+        sched_job_set_reason (&e->job, "Requeued %u times; eligible in %.0f s",
+                              e->job.requeues, left > 0 ? left : 0);
+    else
+        sched_job_set_reason (&e->job, "Requeued %u of %u times; eligible in %.0f s",
+                              e->job.requeues, s->cfg.max_requeue, left > 0 ? left : 0);
+}
+
+void sched_delayed_check (sched_t *s, double now)
+{
+    job_entry_t *e, *tmp;
+
+    DL_FOREACH_SAFE2 (s->delayed, e, tmp, delay_next)
+    {
+        if (now < e->job.eligible_time) {
+            delay_reason (s, e, now);
+            continue;
+        }
+        delay_remove (s, e);
+        sched_job_set_reason (&e->job, "Requeued %u times", e->job.requeues);
+        if (e->job.state == JOB_PENDING && !e->stale_on) {
+            pending_insert (s, e);
+            s->gen++; /* the line changed: the next pass must look */
+        }
+    }
+}
+
 /* Into the table and the id-ordered list. */
 static int job_insert (sched_t *s, job_entry_t *e)
 {
@@ -236,6 +291,7 @@ void sched_job_end (sched_t *s, job_entry_t *e, job_state_t state, double end)
     run_end (s, e, state, end);
     sched_node_release (s, e);
     pending_remove (s, e);
+    delay_remove (s, e);
     e->job.state = state;
     e->job.end_time = end;
     sched_quota_job_gone (s, e);
@@ -252,6 +308,16 @@ static int job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now
     /* place_job, or the features' placement (sched_place.c) */
     if (sched_place_prepare (s, e, node, &p) < 0)
         return -1;
+    if (p.mem == 0) { /* every job has a memory limit, counted on its node */
+        uint64_t want = sched_default_mem (s, node, (uint32_t)idset_count (p.cores));
+        uint64_t free_mem = sched_node_free_mem (node);
+        if (want > free_mem && e->job.spec.nodes <= 1) {
+            placement_clear (&p);
+            errno = ENOSPC;
+            return -1;
+        }
+        p.mem = want < free_mem ? want : free_mem;
+    }
     idset_destroy (e->job.cores);
     idset_destroy (e->job.cpus);
     idset_destroy (e->job.gpus);
@@ -293,17 +359,40 @@ void sched_job_stale_release (sched_t *s, job_entry_t *e)
     DL_DELETE2 (e->stale_on->stale, e, stale_prev, stale_next);
     e->stale_on = NULL;
     e->stale_prev = e->stale_next = NULL;
-    if (e->job.state == JOB_PENDING && !e->queued)
+    if (e->job.state == JOB_PENDING && !e->queued && !e->delayed)
         pending_insert (s, e);
 }
 
-/* Back to PENDING after its node failed: the allocation and the run's
- * results are gone, the count of runs stays; in line again by id, unless a
- * node still holds an earlier run. */
-static void job_requeue (sched_t *s, job_entry_t *e, const char *node)
+/* Seconds a job waits before its n-th requeued run (n >= 1): the delay,
+ * doubling each time, the doubling bounded so that it stays finite. */
+#define SCHED_REQUEUE_DOUBLINGS_MAX 20
+
+static double requeue_wait (const sched_t *s, uint32_t n)
 {
-    sched_job_set_reason (&e->job, "Requeued: node %s failed", node);
+    uint32_t doublings = n > 1 ? n - 1 : 0;
+
+    if (doublings > SCHED_REQUEUE_DOUBLINGS_MAX)
+        doublings = SCHED_REQUEUE_DOUBLINGS_MAX;
+    return s->cfg.requeue_delay > 0 ? ldexp (s->cfg.requeue_delay, (int)doublings) : 0;
+}
+
+/* Back to PENDING after its node failed: the allocation and the run's
+ * results are gone, the count of runs stays; in line again by id after its
+ * delay, unless a node still holds an earlier run. */
+static void job_requeue (sched_t *s, job_entry_t *e, const char *node, double now)
+{
+    double wait;
+
+    e->job.requeues++;
+    wait = requeue_wait (s, e->job.requeues);
+    e->job.eligible_time = wait > 0 ? now + wait : 0;
+    if (s->cfg.max_requeue == 0)
+        sched_job_set_reason (&e->job, "Requeued: node %s failed", node);
+    else
+        sched_job_set_reason (&e->job, "Requeued %u of %u times: node %s failed",
+                              e->job.requeues, s->cfg.max_requeue, node);
     e->job.state = JOB_PENDING;
+    memcpy (e->last_node, e->job.node, sizeof (e->last_node));
     e->job.node[0] = '\0';
     idset_destroy (e->job.cores);
     idset_destroy (e->job.cpus);
@@ -316,8 +405,12 @@ static void job_requeue (sched_t *s, job_entry_t *e, const char *node)
     e->job.cpu_time = 0;
     e->job.max_rss = 0;
     e->job.kill_sent = false;
-    if (!e->stale_on)
+    if (wait > 0) {
+        delay_add (s, e);
+        delay_reason (s, e, now);
+    } else if (!e->stale_on) {
         pending_insert (s, e);
+    }
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
 }
 
@@ -334,9 +427,60 @@ void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *
     } else if (e->job.spec.no_requeue) {
         sched_job_set_reason (&e->job, "%s", why);
         sched_job_end (s, e, JOB_NODE_FAIL, now);
+    } else if (s->cfg.max_requeue > 0 && e->job.requeues >= s->cfg.max_requeue) {
+        sched_job_set_reason (&e->job, "requeued %u times, the limit: %s",
+                              e->job.requeues, why);
+        sched_job_end (s, e, JOB_NODE_FAIL, now);
     } else {
-        job_requeue (s, e, node);
+        job_requeue (s, e, node, now);
     }
+}
+
+/* Start failures that are the job's own: the node did its part (directory,
+ * cgroup, user, fork) and the job's command could not run. Any other
+ * failed start is the node's. */
+static const char *const job_fault_prefixes[] = {
+    "cannot execute",                   /* command not found, not executable */
+    "cannot build the job environment", /* the job's own environment */
+    "tenant ", /* "tenant T has no Unix user on N": the node refuses the
+                  tenant by its config; other tenants' jobs run there */
+};
+
+bool sched_start_fault_is_node (const char *text)
+{
+    for (size_t i = 0; i < sizeof (job_fault_prefixes) / sizeof (*job_fault_prefixes);
+         i++)
+        if (text &&
+            strncmp (text, job_fault_prefixes[i], strlen (job_fault_prefixes[i])) == 0)
+            return false;
+    return true;
+}
+
+void sched_job_start_failed (
+    sched_t *s, job_entry_t *e, sched_node_t *node, double now, const char *text)
+{
+    char why[sizeof (e->job.reason)];
+    char reason[sizeof (node->drain_reason)];
+
+    snprintf (why, sizeof (why), "start failed on %s: %s", node->desc.name, text);
+    sched_job_node_failed (s, e, now, why);
+    if (node->start_failures < UINT32_MAX)
+        node->start_failures++;
+    if (s->cfg.max_start_failures > 0 &&
+        node->start_failures >= s->cfg.max_start_failures) {
+        snprintf (reason, sizeof (reason), "%u job starts failed in a row: %s",
+                  node->start_failures, text);
+        sched_node_set_drain (s, node, true, reason);
+    }
+}
+
+uint64_t sched_default_mem (const sched_t *s, const sched_node_t *node, uint32_t cores)
+{
+    uint64_t per_core = s->cfg.default_mem_per_core;
+
+    if (per_core == 0 && node->desc.ncores > 0)
+        per_core = node->desc.mem / node->desc.ncores;
+    return per_core * cores;
 }
 
 /* --- create / destroy --- */
@@ -493,7 +637,8 @@ int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err)
     return 0;
 }
 
-int sched_job_started (sched_t *s, const char *node, uint64_t id, double time)
+int sched_job_started (
+    sched_t *s, const char *node, uint64_t id, double time, double now)
 {
     job_entry_t *e = sched_job_find (s, id);
 
@@ -503,7 +648,11 @@ int sched_job_started (sched_t *s, const char *node, uint64_t id, double time)
     }
     if (sched_dq_reserve (s, 1) < 0)
         return -1;
-    if (time > 0)
+    if (e->where)
+        sched_node_start_ok (e->where);
+    /* later than the core's own start (job.run on its way) shortens the
+     * run; earlier, or in the future, is not believed */
+    if (isfinite (time) && time > e->job.start_time && time <= now)
         e->job.start_time = time;
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
     return 0;
@@ -566,6 +715,30 @@ static int survived_kill (sched_t *s, const char *node, uint64_t id)
     return 0;
 }
 
+/* Are the report's numbers ones a run can have (finite, not negative)? */
+static bool exit_numbers_ok (const msg_job_exit_t *ex)
+{
+    const double v[] = {ex->start_time, ex->end_time, ex->cpu_time};
+
+    for (size_t i = 0; i < sizeof (v) / sizeof (*v); i++)
+        if (!isfinite (v[i]) || v[i] < 0)
+            return false;
+    return true;
+}
+
+/* The run's end as the core accepts it: the report's end (now if it gives
+ * none), within [the run's start, now]. */
+static double exit_end (const job_entry_t *e, const msg_job_exit_t *ex, double now)
+{
+    double end = ex->end_time > 0 ? ex->end_time : now;
+
+    if (end > now)
+        end = now;
+    if (end < e->job.start_time)
+        end = e->job.start_time;
+    return end;
+}
+
 int sched_job_exited (sched_t *s,
                       const char *node,
                       const msg_job_exit_t *ex,
@@ -573,7 +746,12 @@ int sched_job_exited (sched_t *s,
 {
     job_entry_t *e = sched_job_find (s, ex->id);
     char reason[sizeof (e->job.reason)];
+    double end;
 
+    if (!exit_numbers_ok (ex)) {
+        errno = EINVAL;
+        return -1;
+    }
     if (ex->survived_kill && survived_kill (s, node, ex->id) < 0)
         return -1;
     if (e && e->stale_on && strcmp (e->stale_on->desc.name, node) == 0) {
@@ -587,23 +765,32 @@ int sched_job_exited (sched_t *s,
     }
     if (job_state_is_terminal (e->job.state))
         return 0; /* reported before: exactly once */
-    if (sched_dq_reserve (s, SCHED_END_DECISIONS) < 0)
+    if (sched_dq_reserve (s, SCHED_END_DECISIONS + 1) < 0)
         return -1;
+    end = exit_end (e, ex, now);
     if (ex->kind == EXIT_LOST && !e->job.kill_sent) {
         char why[sizeof (e->job.reason)];
         snprintf (why, sizeof (why), "lost on node %s", node);
-        sched_job_node_failed (s, e, ex->end_time > 0 ? ex->end_time : now, why);
+        sched_job_node_failed (s, e, end, why);
         return 0;
     }
+    if (ex->kind == EXIT_START_FAILED && !e->job.kill_sent && e->where &&
+        sched_start_fault_is_node (ex->text)) {
+        sched_job_start_failed (s, e, e->where, end,
+                                ex->text[0] ? ex->text : "could not start");
+        return 0;
+    }
+    if (ex->kind == EXIT_START_FAILED && e->where)
+        sched_node_start_ok (e->where); /* the node did its part */
     job_state_t state = exit_outcome (e, ex, reason, sizeof (reason));
     memcpy (e->job.reason, reason, sizeof (reason));
     e->job.exit_code = ex->exit_code;
     e->job.signal = ex->signal;
     e->job.cpu_time = ex->cpu_time;
     e->job.max_rss = ex->max_rss;
-    if (ex->start_time > 0)
+    if (ex->start_time > e->job.start_time && ex->start_time <= end)
         e->job.start_time = ex->start_time;
-    sched_job_end (s, e, state, ex->end_time > 0 ? ex->end_time : now);
+    sched_job_end (s, e, state, end);
     return 0;
 }
 
@@ -626,6 +813,7 @@ int sched_job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now)
 void sched_tick (sched_t *s, double now)
 {
     sched_nodes_check (s, now);
+    sched_delayed_check (s, now);
     sched_rel_tick (s, now);
     sched_pass (s, now);
 }
@@ -670,6 +858,7 @@ static void job_unlink (sched_t *s, job_entry_t *e)
 void sched_job_uncreate (sched_t *s, job_entry_t *e)
 {
     pending_remove (s, e);
+    delay_remove (s, e);
     job_unlink (s, e);
     job_destroy (e);
 }
@@ -720,7 +909,7 @@ void sched_job_info (const sched_job_t *job, job_info_t *info)
     info->ntasks = spec->ntasks;
     info->cpus_per_task = spec->cpus_per_task;
     info->gpus_count = spec->gpus;
-    info->mem = spec->mem;
+    info->mem = job->mem ? job->mem : spec->mem; /* the limit in force */
     info->walltime = job->walltime;
     snprintf (info->node, sizeof (info->node), "%s", job->node);
     encode_into (job->cpus, info->cpus, sizeof (info->cpus));
@@ -791,6 +980,7 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
         goto nomem;
     e->job = *job;
     e->job.next_pending = NULL;
+    e->delayed = false;
     e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
     e->job.others = NULL; /* copied by sched_place_restore */
     e->job.nothers = 0;
@@ -809,7 +999,9 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
         sched_node_release (s, e);
         goto nomem;
     }
-    if (job->state == JOB_PENDING)
+    if (job->state == JOB_PENDING && job->eligible_time > 0)
+        delay_add (s, e); /* a requeued job's delay goes on: the tick decides */
+    else if (job->state == JOB_PENDING)
         pending_insert (s, e);
     if (sched_rel_restored (s, e, err) < 0) { /* arrays, dependencies */
         sched_rel_forget (s, e);

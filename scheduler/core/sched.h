@@ -79,6 +79,19 @@ typedef struct sched_config {
      * spread over many events instead of paid per loop turn. Small queues
      * pass after every change (low latency on an idle hub). 0 = always. */
     double pass_interval;
+    /* A run lost to its node (the node failed, or could not start it) is
+     * requeued at most max_requeue times (0 = no limit), the first after
+     * requeue_delay seconds, each next one after twice the one before
+     * (0 = at once); then the job ends NODE_FAIL. */
+    uint32_t max_requeue;
+    double requeue_delay;
+    /* A node where this many starts in a row failed on the node's side
+     * (disk, cgroup, fork, user switch, job directory) drains itself with
+     * the last error; 0 = never. */
+    uint32_t max_start_failures;
+    /* The memory limit of a job that asks none: this many bytes per core
+     * it holds; 0 = the node's memory divided by its cores. */
+    uint64_t default_mem_per_core;
 } sched_config_t;
 
 /* A job as the core keeps it. The shell reads these fields (through
@@ -106,6 +119,8 @@ typedef struct sched_job {
     uint64_t mem;
     bool kill_sent;                 /* a cancel asked the agent to kill it */
     uint32_t runs;                  /* times started (a requeued job runs again) */
+    uint32_t requeues;              /* runs lost to a node and requeued */
+    double eligible_time;           /* a requeued job starts no earlier */
     struct sched_job *next_pending; /* queue link (core-private) */
     /* set by each scheduling pass for a PENDING job (issue 5) */
     double priority;         /* total priority points (sched_job_priority) */
@@ -227,19 +242,34 @@ int sched_node_drain (sched_t *s,
                       double now,
                       cphub_error_t *err);
 
-/* The agent started the job (job.started): records start_time. Unknown job or
- * wrong node: -1/ENOENT (the shell tells the agent to kill it). */
-int sched_job_started (sched_t *s, const char *node, uint64_t id, double time);
-/* The agent reports an exit (job.exit). Frees the allocation and sets the
- * final state: EXITED 0 -> COMPLETED, EXITED n / SIGNALED / START_FAILED ->
- * FAILED, TIMEOUT -> TIMEOUT, CANCELLED (or any end after a cancel) ->
- * CANCELLED, LOST -> NODE_FAIL, OOM -> OUT_OF_MEMORY (reason "out of memory
- * (limit 64M)"). A report for a job that already ended is
- * ignored (returns 0: exactly once). Unknown job or wrong node: -1/ENOENT. */
+/* The agent started the job (job.started) at time, received at now: the
+ * start may move later (never before the core's own start, never past
+ * now), and the node's count of failed starts in a row is reset. Unknown
+ * job or wrong node: -1/ENOENT (the shell tells the agent to kill it). */
+int sched_job_started (
+    sched_t *s, const char *node, uint64_t id, double time, double now);
+/* The agent reports an exit (job.exit), received at now. Frees the
+ * allocation and sets the final state: EXITED 0 -> COMPLETED, EXITED n /
+ * SIGNALED / START_FAILED -> FAILED, TIMEOUT -> TIMEOUT, CANCELLED (or any
+ * end after a cancel) -> CANCELLED, LOST -> NODE_FAIL, OOM -> OUT_OF_MEMORY
+ * (reason "out of memory (limit 64M)"). A start that failed on the node's
+ * side (sched_start_fault_is_node) is a lost run: requeued within
+ * max_requeue, and counted toward draining the node.
+ * The report may shorten the run, never stretch it: its end is clamped to
+ * [the run's start, now], its start to [the core's own start, end]. A
+ * report for a job that already ended is ignored (returns 0: exactly
+ * once). Unknown job or wrong node: -1/ENOENT. Numbers that are not finite
+ * or negative (times, cpu time): -1/EINVAL, nothing changed. */
 int sched_job_exited (sched_t *s,
                       const char *node,
                       const msg_job_exit_t *ex,
                       double now);
+
+/* Did a start that failed with this text (msg_job_exit_t.text of
+ * EXIT_START_FAILED) fail on the node's side (disk, cgroup, fork, user
+ * switch, job directory) rather than through the job's own fault (its
+ * command cannot be executed)? */
+bool sched_start_fault_is_node (const char *text);
 
 /* Time passes: nodes silent for heartbeat_timeout go DOWN (their running jobs
  * become NODE_FAIL), then one scheduling pass starts what fits. */

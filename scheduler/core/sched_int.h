@@ -49,6 +49,11 @@ struct job_entry {
      * or registers without it. The node's list: stale_prev/stale_next. */
     sched_node_t *stale_on;
     job_entry_t *stale_prev, *stale_next;
+    char last_node[NODE_NAME_MAX + 1]; /* where its last run was (requeued) */
+    /* A requeued job waits out its delay (job.eligible_time) out of line,
+     * in the core's list of delayed jobs; a tick puts it back. */
+    bool delayed;
+    job_entry_t *delay_prev, *delay_next;
     bool oom;
     UT_hash_handle hh;
     /* fair share (priority.h): the tenant's record, found once; the cores
@@ -79,8 +84,9 @@ struct sched_node {
     bool has_desc;      /* desc holds a registered or restored description */
     bool drained;       /* nothing new starts here; shown as DRAIN */
     char drain_reason[128];
-    job_entry_t *stale; /* jobs whose earlier run this node still holds */
-    uint32_t index;     /* in sched.nodes (registration order) */
+    job_entry_t *stale;      /* jobs whose earlier run this node still holds */
+    uint32_t start_failures; /* starts in a row that failed on its side */
+    uint32_t index;          /* in sched.nodes (registration order) */
     idset_t *free_cores;
     idset_t *free_gpus;
     uint32_t nfree_cores;
@@ -119,6 +125,7 @@ struct sched {
     job_entry_t *jobs; /* hash by id */
     job_entry_t *first, *last;
     job_entry_t *pend_head, *pend_tail;
+    job_entry_t *delayed;  /* requeued jobs waiting out their delay (DL) */
     sched_node_t *by_name; /* hash by name */
     sched_node_t **nodes;  /* registration order */
     uint32_t nnodes, nodes_cap;
@@ -171,6 +178,23 @@ void sched_job_end (sched_t *s, job_entry_t *e, job_state_t state, double end);
  * --no-requeue, or CANCELLED if a cancel was under way. Room for
  * SCHED_END_DECISIONS must have been reserved. */
 void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *why);
+/* Tick: delayed jobs whose time has come go back in line; the others'
+ * reasons say how long they still wait. */
+void sched_delayed_check (sched_t *s, double now);
+/* The job's node could not start it (text: the agent's error): a lost run
+ * like sched_job_node_failed, and one more failed start in a row on node,
+ * which drains at max_start_failures. Room reserved as for
+ * sched_job_node_failed, plus one. */
+void sched_job_start_failed (
+    sched_t *s, job_entry_t *e, sched_node_t *node, double now, const char *text);
+/* Could node hold an earlier run of e: e waits in line and its last run
+ * was there? */
+bool sched_job_ran_on (const job_entry_t *e, const sched_node_t *node);
+/* A start on node worked, or its operator resumed it: no failures in a row. */
+void sched_node_start_ok (sched_node_t *node);
+/* The memory limit of e on node when it asks none (the config's per-core
+ * default, or the node's memory divided by its cores), for cores cores. */
+uint64_t sched_default_mem (const sched_t *s, const sched_node_t *node, uint32_t cores);
 /* node still holds an earlier run of e: keep e from starting until
  * sched_job_stale_release (no-op for an ended job or one held already). */
 void sched_job_stale_hold (sched_t *s, job_entry_t *e, sched_node_t *node);

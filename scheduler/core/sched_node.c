@@ -121,9 +121,15 @@ uint64_t sched_node_free_mem (const sched_node_t *node)
     return node->desc.mem > node->mem_used ? node->desc.mem - node->mem_used : 0;
 }
 
-static bool node_fits_extras (const sched_node_t *node, const jobspec_t *spec)
+/* A job without --mem holds the default limit (sched_default_mem). */
+static bool node_fits_extras (const sched_t *s,
+                              const sched_node_t *node,
+                              const jobspec_t *spec)
 {
-    return spec->gpus <= node->nfree_gpus && spec->mem <= sched_node_free_mem (node);
+    uint64_t mem =
+        spec->mem ? spec->mem : sched_default_mem (s, node, jobspec_cores (spec));
+
+    return spec->gpus <= node->nfree_gpus && mem <= sched_node_free_mem (node);
 }
 
 /* The UP node left with the fewest free cores after placing spec, ties by
@@ -140,10 +146,10 @@ sched_node_t *sched_fit_find (const sched_t *s, const jobspec_t *spec)
          k = next_nonempty (s, (uint32_t)k + 1)) {
         const bucket_t *b = &s->buckets[k];
         sched_node_t *best = NULL;
-        if (node_fits_extras (b->heap[0], spec))
+        if (node_fits_extras (s, b->heap[0], spec))
             return b->heap[0];
         for (uint32_t i = 1; i < b->n; i++) {
-            if (node_fits_extras (b->heap[i], spec) &&
+            if (node_fits_extras (s, b->heap[i], spec) &&
                 (!best || node_before (b->heap[i], best)))
                 best = b->heap[i];
         }
@@ -445,13 +451,14 @@ int sched_node_register (sched_t *s,
     node->registered = true;
     node_rebuild (s, node, now);
     /* what the agent holds and should not run is killed (and a job whose
-     * earlier run it is waits for that run's end); pending kills again. A
-     * job that never started cannot have an earlier run anywhere: an agent
-     * claiming it (speaking for another node's job, issue 4) only gets the
-     * kill, and the job is not held back. */
+     * earlier run it is waits for that run's end); pending kills again. Only
+     * a job whose last run was placed here can have an earlier run here: a
+     * claim to any other job (never started, running elsewhere, last run on
+     * another node) speaks for another node's job and is not believed; it
+     * only gets the kill, on this node. */
     for (uint32_t i = 0; i < desc->njobs; i++) {
         e = sched_job_find (s, desc->jobs[i]);
-        if (e && e->where != node && e->job.runs > 0)
+        if (e && e->where != node && sched_job_ran_on (e, node))
             sched_job_stale_hold (s, e, node);
         if (!e || e->where != node || e->job.kill_sent)
             sched_dq_push (s, SCHED_KILL, desc->jobs[i], node->desc.name);
@@ -470,6 +477,19 @@ nomem:
     free (ids);
     node_desc_clear (&copy);
     return cphub_fail (err, ENOMEM, "out of memory registering node %s", desc->name);
+}
+
+bool sched_job_ran_on (const job_entry_t *e, const sched_node_t *node)
+{
+    /* a job restored from the store does not know where its last run was:
+     * it is believed, as the lesser harm than running it twice */
+    return e->job.runs > 0 && e->job.state == JOB_PENDING &&
+           (e->last_node[0] == '\0' || strcmp (e->last_node, node->desc.name) == 0);
+}
+
+void sched_node_start_ok (sched_node_t *node)
+{
+    node->start_failures = 0;
 }
 
 int sched_node_heartbeat (sched_t *s, const char *node, double now)
@@ -526,6 +546,7 @@ void sched_node_set_drain (sched_t *s,
             return;
         snprintf (node->drain_reason, sizeof (node->drain_reason), "%s", reason);
     } else {
+        node->start_failures = 0; /* an operator's resume: a fresh start */
         if (!node->drained)
             return;
         node->drain_reason[0] = '\0';

@@ -18,8 +18,22 @@
  * `cphub key revoke`; a second request on the same connection must then be
  * refused with EACCES and "revoked".
  *
+ * node mode (the agent endpoint, with a stolen node key, for
+ * t_hostile_sched.sh): it registers as that key's node (--node N), listing
+ * --claim ID, a job of another node, among the jobs it holds, and checks the
+ * answer is register.ok with a hub id; then it creates FLAG.ready,
+ * heartbeats, and answers each job.run the scheduler sends it: with
+ * --forge-exit, job.started at time 1 and a job.exit claiming the run went
+ * from 1 to 1e12 (a bill of millions of core-hours); with --fail-starts K,
+ * a job.exit start_failed "cannot create the job directory ...: No space
+ * left on device" (a node-side failure), K times. It ends once those exits
+ * are acknowledged (or fails after NODE_WAIT_S). The test checks what the
+ * scheduler made of them.
+ *
  * usage: impostor agent --endpoint E --server-key PUB --key KEY --node N --job ID
  *        impostor revoke --endpoint E --server-key PUB --key KEY --flag FILE
+ *        impostor node --endpoint E --server-key PUB --key KEY --node N
+ *                 --flag FILE [--claim ID] (--forge-exit | --fail-starts K)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -40,6 +54,10 @@
 #define ANSWER_MS 5000  /* an answer the scheduler owes comes within this */
 #define SILENCE_MS 1500 /* no answer within this counts as dropped */
 #define FLAG_WAIT_S 60
+#define NODE_WAIT_S 90        /* node mode: the scheduler's job.runs come within */
+#define HEARTBEAT_S 1.0       /* node mode: as an agent does */
+#define FORGED_END 1e12       /* node mode: the end a forged exit claims */
+#define HUB_ID_HEX_DIGITS 32U /* what a scheduler's hub id has */
 
 typedef struct impostor {
     tctx_t *ctx;
@@ -48,6 +66,9 @@ typedef struct impostor {
     uint64_t job;
     const char *flag;
     int failures;
+    uint64_t claim;     /* node mode: another node's job it says it holds */
+    bool forge_exit;    /* node mode: answer job.run with a stretched run */
+    uint32_t fail_runs; /* node mode: answer this many job.runs with failures */
 } impostor_t;
 
 static void check (impostor_t *im, bool ok, const char *name, const char *fmt, ...)
@@ -179,6 +200,110 @@ static void agent_checks (impostor_t *im)
     msg_destroy (reply);
 }
 
+static int send_msg (impostor_t *im, msg_t *m)
+{
+    int rc = m ? tsock_send (im->sock, NULL, m) : -1;
+
+    msg_destroy (m);
+    return rc;
+}
+
+/* Answer one job.run as the mode says. */
+static void node_answer_run (impostor_t *im, uint64_t id, uint32_t *answered)
+{
+    msg_t *m;
+
+    if (im->forge_exit) {
+        if ((m = msg_create (MSG_JOB_STARTED))) {
+            m->u.started.id = id;
+            m->u.started.pid = 1;
+            m->u.started.time = 1;
+        }
+        send_msg (im, m);
+    }
+    if ((m = msg_create (MSG_JOB_EXIT))) {
+        m->u.exit.id = id;
+        if (im->forge_exit) {
+            m->u.exit.kind = EXIT_EXITED;
+            m->u.exit.start_time = 1;
+            m->u.exit.end_time = FORGED_END;
+            m->u.exit.cpu_time = 1;
+        } else {
+            m->u.exit.kind = EXIT_START_FAILED;
+            m->u.exit.exit_code = 127;
+            m->u.exit.start_time = m->u.exit.end_time = clock_now ();
+            snprintf (m->u.exit.text, sizeof (m->u.exit.text),
+                      "cannot create the job directory '/state/jobs/%" PRIu64
+                      "': No space left on device",
+                      id);
+        }
+    }
+    check (im, send_msg (im, m) == 0, "job.run", "job %" PRIu64 " answered with %s", id,
+           im->forge_exit ? "an exit from 1 to 1e12" : "a failed start");
+    (*answered)++;
+}
+
+static void node_checks (impostor_t *im)
+{
+    uint32_t want = im->forge_exit ? 1 : im->fail_runs, answered = 0, acked = 0;
+    double deadline = clock_now () + NODE_WAIT_S, next_hb = 0;
+    char ready[4096];
+    msg_t *m, *reply;
+    FILE *f;
+
+    if ((m = msg_create (MSG_REGISTER)) && fake_node (&m->u.node, im->node) < 0) {
+        msg_destroy (m);
+        m = NULL;
+    }
+    if (m && im->claim && (m->u.node.jobs = malloc (sizeof (uint64_t)))) {
+        m->u.node.jobs[0] = im->claim;
+        m->u.node.njobs = 1;
+    }
+    reply = exchange (im, m, ANSWER_MS);
+    check (im,
+           reply && reply->type == MSG_REGISTER_OK &&
+               strlen (reply->u.register_ok.hub_id) == HUB_ID_HEX_DIGITS &&
+               strspn (reply->u.register_ok.hub_id, "0123456789abcdef") ==
+                   HUB_ID_HEX_DIGITS,
+           "register", "registering as %s (claiming job %" PRIu64 ") got %s, hub %s",
+           im->node, im->claim, type_of (reply),
+           reply && reply->type == MSG_REGISTER_OK ? reply->u.register_ok.hub_id : "-");
+    msg_destroy (reply);
+    snprintf (ready, sizeof (ready), "%s.ready", im->flag);
+    if (!(f = fopen (ready, "w"))) {
+        check (im, false, "ready", "cannot create %s: %s", ready, strerror (errno));
+        return;
+    }
+    fclose (f);
+    while (acked < want) {
+        cphub_error_t err = {{0}};
+        double now = clock_now ();
+        if (now > deadline) {
+            check (im, false, "runs",
+                   "%u of %u job.runs answered and %u acknowledged in %d s", answered,
+                   want, acked, NODE_WAIT_S);
+            return;
+        }
+        if (now >= next_hb) {
+            if ((m = msg_create (MSG_HEARTBEAT)))
+                m->u.heartbeat.running = 0;
+            send_msg (im, m);
+            next_hb = now + HEARTBEAT_S;
+        }
+        if (tsock_recv_wait (im->sock, 200, &reply, &err) < 0)
+            continue;
+        if (reply->type == MSG_JOB_RUN && answered < want)
+            node_answer_run (im, reply->u.run.id, &answered);
+        else if (reply->type == MSG_JOB_EXIT_ACK)
+            acked += reply->u.ids.count;
+        else if (reply->type == MSG_JOB_KILL && reply->u.kill.id == im->claim)
+            check (im, true, "claim", "the claimed job %" PRIu64 " is killed here",
+                   im->claim);
+        msg_destroy (reply);
+    }
+    check (im, true, "runs", "%u job.runs answered, their exits acknowledged", want);
+}
+
 static void revoke_checks (impostor_t *im)
 {
     char ready[4096];
@@ -221,7 +346,9 @@ static void usage (FILE *out)
              "usage: impostor agent --endpoint E --server-key PUB --key KEY --node N "
              "--job ID\n"
              "       impostor revoke --endpoint E --server-key PUB --key KEY --flag "
-             "FILE\n");
+             "FILE\n"
+             "       impostor node --endpoint E --server-key PUB --key KEY --node N "
+             "--flag FILE [--claim ID] (--forge-exit | --fail-starts K)\n");
 }
 
 int main (int argc, char *argv[])
@@ -233,6 +360,9 @@ int main (int argc, char *argv[])
         {"node", required_argument, NULL, 'n'},
         {"job", required_argument, NULL, 'j'},
         {"flag", required_argument, NULL, 'f'},
+        {"claim", required_argument, NULL, 'C'},
+        {"forge-exit", no_argument, NULL, 'F'},
+        {"fail-starts", required_argument, NULL, 'S'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -241,15 +371,17 @@ int main (int argc, char *argv[])
     cphub_keypair_t kp;
     cphub_error_t err = {{0}};
     impostor_t im = {0};
-    bool agent;
+    bool agent, node;
     int opt, rc = 1;
 
     if (argc < 2 ||
-        (strcmp (argv[1], "agent") != 0 && strcmp (argv[1], "revoke") != 0)) {
+        (strcmp (argv[1], "agent") != 0 && strcmp (argv[1], "revoke") != 0 &&
+         strcmp (argv[1], "node") != 0)) {
         usage (stderr);
         return 2;
     }
     agent = strcmp (argv[1], "agent") == 0;
+    node = strcmp (argv[1], "node") == 0;
     optind = 2;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
@@ -271,6 +403,15 @@ int main (int argc, char *argv[])
         case 'f':
             im.flag = optarg;
             break;
+        case 'C':
+            im.claim = strtoull (optarg, NULL, 10);
+            break;
+        case 'F':
+            im.forge_exit = true;
+            break;
+        case 'S':
+            im.fail_runs = (uint32_t)strtoul (optarg, NULL, 10);
+            break;
         case 'h':
             usage (stdout);
             return 0;
@@ -280,7 +421,8 @@ int main (int argc, char *argv[])
         }
     }
     if (!endpoint || !server_key || !key || (agent && (!im.node || im.job == 0)) ||
-        (!agent && !im.flag)) {
+        (!agent && !im.flag) ||
+        (node && (!im.node || im.forge_exit == (im.fail_runs > 0)))) {
         usage (stderr);
         return 2;
     }
@@ -298,6 +440,8 @@ int main (int argc, char *argv[])
     }
     if (agent)
         agent_checks (&im);
+    else if (node)
+        node_checks (&im);
     else
         revoke_checks (&im);
     rc = im.failures == 0 ? 0 : 1;

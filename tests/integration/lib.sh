@@ -108,6 +108,8 @@ CONF
 # before hub_setup, TENANT_EXTRA_tenant_a / TENANT_EXTRA_tenant_b (settings
 # added to that tenant's entry, e.g. "max_running_cores = 2; budget = 1.0;")
 # and SCHED_EXTRA (top-level settings, e.g. "billing = { gpu_hour = 10.0; };"),
+# SCHED_GROUP_EXTRA (settings added to the scheduler group, e.g.
+# "max_requeue = 2;"),
 # and AGENT_EXTRA (settings added to every agent's group, e.g.
 # "pids_max = 64;").
 #
@@ -157,6 +159,11 @@ scheduler = {
   state_dir = "state/scheduler";
   log_level = "debug";
   heartbeat_timeout = "10s";
+  # lost runs requeue after 1s (doubling), not the default 10s: tests wait less
+  requeue_delay = "1s";
+  max_requeue = 3;
+  max_start_failures = 3;
+${SCHED_GROUP_EXTRA:-}
 };
 tenants = (
   { name = "tenant-a"; keys = [ "keys/tenant-a.pub" ]; ${TENANT_EXTRA_tenant_a:-} },
@@ -172,8 +179,12 @@ CONF
     for k in tenant-a tenant-b ops intruder; do client_conf "$k"; done
 }
 
+# start_scheduler: the hub's scheduler; the first start (no store file yet)
+# creates the hub with --init, later ones find it in the store.
 start_scheduler() {
-    "$SCHED_BIN" -c "$T/scheduler.conf" >>"$T/scheduler.log" 2>&1 &
+    local init=()
+    [ -e "$T/state/scheduler/cphub.db" ] || init=(--init)
+    "$SCHED_BIN" -c "$T/scheduler.conf" "${init[@]}" >>"$T/scheduler.log" 2>&1 &
     SCHED_PID=$!
     PIDS+=("$SCHED_PID")
 }

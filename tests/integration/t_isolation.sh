@@ -4,7 +4,8 @@
 # directory only that user can read (the other tenant's user, and its jobs,
 # cannot); a tenant with no user is refused at start with the reason; a job
 # that allocates more memory than it asked for ends OUT_OF_MEMORY (one that
-# asked for enough completes, so the allocation is real); a job's cpuset
+# asked for enough completes, so the allocation is real; one that asked none
+# ends OUT_OF_MEMORY over its default limit); a job's cpuset
 # cgroup equals its placement, its memory and pids limits are set; and a job
 # cannot open a GPU device it was not given, shown with two fake GPU device
 # nodes that are in fact /dev/full (1:7) and /dev/random (1:8).
@@ -40,6 +41,8 @@ AGENT_EXTRA="  users = ( { tenant = \"tenant-a\"; user = \"$UA\"; group = \"$UA\
   gpus = ( { name = \"gpu0\"; numa = 0; device = \"fake-gpu0\"; },
            { name = \"gpu1\"; numa = 0; device = \"fake-gpu1\"; } );
   pids_max = 64;"
+# a job that asks no --mem holds 48M per core (the scheduler's default)
+SCHED_GROUP_EXTRA='default_mem_per_core = "48M";'
 hub_setup "node1="
 # tenant-c: known to the scheduler, mapped to no user on node1
 keygen tenant-c
@@ -118,6 +121,15 @@ rc=0
 as tenant-a wait "$oom" >/dev/null || rc=$?
 [ "$rc" -ne 0 ] || fail "cphub wait on an OUT_OF_MEMORY job exited 0"
 log "held $rss bytes under 512M; under 32M: $state, $reason"
+# no --mem: the default limit applies in its cgroup like an asked one
+nomem=$(as tenant-a submit -- sh -c "$hog")
+wait_until 60 "the job without --mem ended" job_ended tenant-a "$nomem"
+[ "$(job_field tenant-a "$nomem" mem)" -eq $((48 * 1024 * 1024)) ] ||
+    fail "the job without --mem shows a limit of $(job_field tenant-a "$nomem" mem)"
+state=$(job_field tenant-a "$nomem" state)
+reason=$(job_field tenant-a "$nomem" reason)
+[ "$state" = OUT_OF_MEMORY ] || fail "the job without --mem is $state ($reason)"
+log "without --mem: limit 48M shown, $state, $reason"
 
 # --- cpuset, memory and pids limits ------------------------------------------------
 # The job reads its own groups (they are gone once it ends).

@@ -338,9 +338,11 @@ static msg_t *sample (msg_type_t t)
         m->u.grant.hours = -2.5;
         strcpy (m->u.grant.reason, "refund of job 17");
         break;
+    case MSG_REGISTER_OK:
+        strcpy (m->u.register_ok.hub_id, "0123456789abcdef0123456789abcdef");
+        break;
     case MSG_NODES:
     case MSG_REPORT:
-    case MSG_REGISTER_OK:
     case MSG_NODE_DRAIN_OK:
     case MSG_TYPE_COUNT:
         break;

@@ -8,7 +8,12 @@
  * accounting record per run whatever ends it, drain and resume, a job that
  * survives KILL draining its node, restored nodes, a job held back while a
  * returning node still holds its earlier run, and a stalled scheduler not
- * blaming its nodes for its own absence.
+ * blaming its nodes for its own absence. Trust: a lost run is requeued a
+ * limited number of times after growing delays (kept through a restore),
+ * node-side start failures requeue and drain their node, a node's reports
+ * cannot stretch a run or carry impossible numbers, a register naming other
+ * nodes' jobs holds none back, and a job without --mem holds a default
+ * memory limit.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -140,7 +145,7 @@ static void report_exit (
 {
     msg_job_exit_t ex = {.id = id, .kind = kind, .exit_code = code, .signal = sig};
 
-    snprintf (ex.text, sizeof (ex.text), "exec: no such file");
+    snprintf (ex.text, sizeof (ex.text), "cannot execute 'x': no such file");
     cr_assert_eq (sched_job_exited (s, node, &ex, 100), 0);
 }
 
@@ -211,7 +216,7 @@ Test (sched, exits_map_to_states)
     cr_assert_eq (job (slow)->state, JOB_TIMEOUT);
     cr_assert_str_eq (job (slow)->reason, "wall-time limit");
     cr_assert_eq (job (bad)->state, JOB_FAILED);
-    cr_assert_str_eq (job (bad)->reason, "exec: no such file");
+    cr_assert_str_eq (job (bad)->reason, "cannot execute 'x': no such file");
     cr_assert_eq (job (ok)->end_time, 100);
 
     node_info_t info;
@@ -653,6 +658,8 @@ static void exit_at (
     msg_job_exit_t ex = {.id = id, .kind = kind, .exit_code = code};
 
     ex.end_time = t;
+    if (kind == EXIT_START_FAILED) /* the job's own fault: not requeued */
+        snprintf (ex.text, sizeof (ex.text), "cannot execute 'x': no such file");
     cr_assert_eq (sched_job_exited (s, node, &ex, t), 0, "exit of %ju", (uintmax_t)id);
 }
 
@@ -1610,4 +1617,324 @@ Test (sched, register_cannot_hold_back_a_job_that_never_ran)
     cr_assert_eq (drain (SCHED_START, &d), 1, "job j is not held back");
     cr_assert_eq (d.job_id, j);
     cr_assert_str_eq (d.node, "node2");
+}
+
+/* --- trust: requeue limit, failing starts, a node's reports ------------------ */
+
+static void setup_trust (void)
+{
+    sched_config_t cfg = {.default_walltime = 3600,
+                          .max_walltime = 7 * 86400,
+                          .heartbeat_timeout = 1e6, /* nodes stay up */
+                          .max_requeue = 3,
+                          .requeue_delay = 10,
+                          .max_start_failures = 3};
+    s = sched_create (&cfg);
+    cr_assert_not_null (s);
+}
+
+TestSuite (sched_trust, .init = setup_trust, .fini = teardown);
+
+/* job id's start failed on node with text at t. */
+static void start_failed_at (const char *node, uint64_t id, const char *text, double t)
+{
+    msg_job_exit_t ex = {.id = id, .kind = EXIT_START_FAILED, .exit_code = 127};
+
+    ex.start_time = ex.end_time = t;
+    snprintf (ex.text, sizeof (ex.text), "%s", text);
+    cr_assert_eq (sched_job_exited (s, node, &ex, t), 0, "exit of %ju", (uintmax_t)id);
+}
+
+Test (sched_trust, lost_runs_requeue_with_growing_delay_then_node_fail)
+{
+    uint64_t id;
+    double t = 0;
+    const double waits[] = {10, 20, 40};
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    id = submit (1, 0);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (count (SCHED_START, id), 1);
+    t = 1;
+    for (uint32_t n = 1; n <= 3; n++) {
+        exit_at ("n1", id, EXIT_LOST, 0, t + 1);
+        t += 1;
+        collect ();
+        cr_assert (account_of (id)->failed_run);
+        cr_assert_eq (job (id)->state, JOB_PENDING, "requeued %u", n);
+        cr_assert_eq (job (id)->requeues, n);
+        cr_assert_float_eq (job (id)->eligible_time, t + waits[n - 1], 1e-9);
+        /* not started before its time, however often the core passes */
+        sched_tick (s, t + waits[n - 1] - 2);
+        collect ();
+        cr_assert_eq (count (SCHED_START, id), 0, "run %u waits", n + 1);
+        char want[64];
+        snprintf (want, sizeof (want), "Requeued %u of 3 times; eligible in 2 s", n);
+        cr_assert_str_eq (job (id)->reason, want);
+        t += waits[n - 1];
+        sched_tick (s, t);
+        collect ();
+        cr_assert_eq (count (SCHED_START, id), 1, "run %u starts at its time", n + 1);
+    }
+    /* the fourth loss is one too many */
+    exit_at ("n1", id, EXIT_LOST, 0, t + 1);
+    collect ();
+    cr_assert_eq (job (id)->state, JOB_NODE_FAIL);
+    cr_assert (strstr (job (id)->reason, "requeued 3 times, the limit") != NULL, "%s",
+               job (id)->reason);
+    sched_tick (s, t + 1000);
+    collect ();
+    cr_assert_eq (count (SCHED_START, id), 0, "never again");
+}
+
+Test (sched_trust, a_requeued_job_keeps_its_count_and_delay_through_restore)
+{
+    sched_job_t copy;
+    cphub_error_t err = {{0}};
+    uint64_t id;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    id = submit (1, 0);
+    sched_tick (s, 1);
+    exit_at ("n1", id, EXIT_LOST, 0, 5);
+    collect ();
+    copy = *job (id);
+    cr_assert_eq (copy.requeues, 1);
+    cr_assert_float_eq (copy.eligible_time, 15, 1e-9);
+    /* a new core (a restarted scheduler) gets the job back as stored */
+    jobspec_t spec;
+    jobspec_init (&spec);
+    cr_assert_eq (jobspec_copy (&spec, &copy.spec), 0);
+    copy.spec = spec;
+    sched_destroy (s);
+    setup_trust ();
+    register_node ("n1", 1, 4, 6, NULL, 0);
+    cr_assert_eq (sched_job_restore (s, &copy, &err), 0, "%s", err.text);
+    jobspec_clear (&spec);
+    sched_tick (s, 10);
+    collect ();
+    cr_assert_eq (count (SCHED_START, id), 0, "its delay goes on");
+    sched_tick (s, 15);
+    collect ();
+    cr_assert_eq (count (SCHED_START, id), 1);
+    exit_at ("n1", id, EXIT_LOST, 0, 16);
+    collect ();
+    cr_assert_eq (job (id)->requeues, 2, "the count survived");
+    cr_assert_float_eq (job (id)->eligible_time, 36, 1e-9, "and the delay doubled");
+}
+
+Test (sched_trust, node_side_start_failures_requeue_and_drain_the_node)
+{
+    node_info_t info;
+    cphub_error_t err = {{0}};
+    uint64_t a, b, c;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    register_node ("n2", 1, 2, 0, NULL, 0);
+    a = submit (4, 0); /* only n1 holds 4 cores */
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 1);
+    start_failed_at ("n1", a, "cannot create the job directory '/x/1': No space left",
+                     2);
+    collect ();
+    cr_assert_eq (job (a)->state, JOB_PENDING, "the node's fault: requeued");
+    cr_assert (account_of (a)->failed_run, "and not charged");
+    cr_assert_eq (job (a)->requeues, 1);
+
+    /* the job's own fault: FAILED, charged as its run, the node's count reset */
+    b = submit (1, 2);
+    sched_tick (s, 3);
+    collect ();
+    cr_assert_eq (count (SCHED_START, b), 1);
+    cr_assert_str_eq (dq[ndq - 1].node, "n2", "best fit: the 2-core node");
+    start_failed_at ("n2", b, "cannot execute 'nosuch': No such file or directory", 4);
+    collect ();
+    cr_assert_eq (job (b)->state, JOB_FAILED);
+    cr_assert_not (account_of (b)->failed_run);
+    cr_assert_not (sched_start_fault_is_node ("tenant t has no Unix user on n2"),
+                   "a node that refuses a tenant by its config is not failing");
+    cr_assert (sched_start_fault_is_node ("cannot fork: Resource unavailable"));
+
+    /* three node-side failures in a row on n1 drain it with the last error */
+    sched_tick (s, 12);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 1);
+    start_failed_at ("n1", a, "cannot join the job's cgroups: EACCES", 13);
+    sched_tick (s, 33);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 1);
+    start_failed_at ("n1", a, "cannot switch to the tenant's user: EPERM", 34);
+    collect ();
+    cr_assert_eq (sched_node_lookup (s, "n1", &info), 0);
+    cr_assert_eq (info.state, NODE_DRAIN);
+    cr_assert_str_eq (info.reason,
+                      "3 job starts failed in a row: cannot switch to the tenant's "
+                      "user: EPERM");
+    cr_assert_eq (count (SCHED_NODE_CHANGED, 0), 1, "the drain is persisted");
+    sched_tick (s, 200);
+    collect ();
+    cr_assert_eq (count (SCHED_START, 0), 0, "a drained node eats no more jobs");
+
+    /* an operator's resume clears it: the count starts again from 0 */
+    cr_assert_eq (sched_node_drain (s, "n1", false, NULL, 201, &err), 0);
+    c = submit (1, 201);
+    sched_tick (s, 202);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 1);
+    cr_assert_eq (count (SCHED_START, c), 1);
+    start_failed_at ("n1", a, "cannot fork: EAGAIN", 203);
+    cr_assert_eq (job (a)->state, JOB_NODE_FAIL, "its fourth loss ends it");
+    cr_assert_eq (sched_node_lookup (s, "n1", &info), 0);
+    cr_assert_eq (info.state, NODE_UP, "one failure since the resume");
+}
+
+Test (sched_trust, a_started_report_resets_the_count)
+{
+    node_info_t info;
+    uint64_t a, b, c;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    a = submit (1, 0);
+    b = submit (1, 0);
+    c = submit (1, 0);
+    sched_tick (s, 1);
+    collect ();
+    start_failed_at ("n1", a, "cannot fork: EAGAIN", 2);
+    start_failed_at ("n1", b, "cannot fork: EAGAIN", 2);
+    cr_assert_eq (sched_job_started (s, "n1", c, 2, 2), 0);
+    start_failed_at ("n1", c, "cannot fork: EAGAIN", 3);
+    cr_assert_eq (sched_node_lookup (s, "n1", &info), 0);
+    cr_assert_eq (info.state, NODE_UP, "a start worked in between: %s", info.reason);
+}
+
+Test (sched_trust, an_exit_report_cannot_stretch_a_run)
+{
+    msg_job_exit_t ex = {.kind = EXIT_EXITED};
+    uint64_t a, b;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    a = submit (2, 0);
+    b = submit (2, 0);
+    sched_tick (s, 100);
+    collect ();
+    /* a forged end far in the future and a start long before the core's */
+    ex.id = a;
+    ex.start_time = 1;
+    ex.end_time = 1e12;
+    cr_assert_eq (sched_job_exited (s, "n1", &ex, 160), 0, "%s", strerror (errno));
+    collect ();
+    cr_assert_float_eq (account_of (a)->start_time, 100, 1e-9);
+    cr_assert_float_eq (account_of (a)->end_time, 160, 1e-9, "received at 160");
+    cr_assert_float_eq (account_of (a)->core_seconds, 2 * 60.0, 1e-9);
+    cr_assert_float_eq (job (a)->end_time, 160, 1e-9);
+    /* a report may shorten a run: a later start, an earlier end */
+    cr_assert_eq (sched_job_started (s, "n1", b, 1e12, 110), 0);
+    cr_assert_float_eq (job (b)->start_time, 100, 1e-9, "a start in the future: no");
+    cr_assert_eq (sched_job_started (s, "n1", b, 105, 110), 0);
+    cr_assert_float_eq (job (b)->start_time, 105, 1e-9);
+    ex.id = b;
+    ex.start_time = 0;
+    ex.end_time = 50; /* before the start: an empty run */
+    cr_assert_eq (sched_job_exited (s, "n1", &ex, 200), 0);
+    collect ();
+    cr_assert_float_eq (account_of (b)->core_seconds, 0, 1e-9);
+}
+
+Test (sched_trust, impossible_numbers_are_refused)
+{
+    msg_job_exit_t ex = {.kind = EXIT_EXITED};
+    const double bad[] = {-1, 1.0 / 0.0, 0.0 / 0.0};
+    uint64_t a;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    a = submit (1, 0);
+    sched_tick (s, 1);
+    collect ();
+    ex.id = a;
+    for (size_t i = 0; i < sizeof (bad) / sizeof (*bad); i++) {
+        ex.cpu_time = bad[i];
+        errno = 0;
+        cr_assert_eq (sched_job_exited (s, "n1", &ex, 5), -1, "cpu time %g", bad[i]);
+        cr_assert_eq (errno, EINVAL);
+        ex.cpu_time = 0;
+        ex.end_time = bad[i];
+        cr_assert_eq (sched_job_exited (s, "n1", &ex, 5), -1, "end time %g", bad[i]);
+        ex.end_time = 0;
+    }
+    cr_assert_eq (job (a)->state, JOB_RUNNING, "nothing changed");
+    cr_assert_eq (sched_job_exited (s, "n1", &ex, 5), 0);
+    cr_assert_eq (job (a)->state, JOB_COMPLETED);
+}
+
+Test (sched_trust, a_register_naming_other_nodes_jobs_is_not_believed)
+{
+    uint64_t a, b, forged[2];
+
+    register_node ("n1", 1, 2, 0, NULL, 0);
+    a = submit (2, 0);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 1);
+    b = submit (2, 1); /* waits for n1 */
+    register_node ("n2", 1, 1, 2, NULL, 0);
+    /* an impostor n2 claims a (running on n1) and b (never started) */
+    forged[0] = a;
+    forged[1] = b;
+    register_node ("n2", 1, 1, 3, forged, 2);
+    collect ();
+    cr_assert_eq (count (SCHED_KILL, a), 1, "a kill on n2 only");
+    for (int i = 0; i < ndq; i++)
+        if (dq[i].action == SCHED_KILL)
+            cr_assert_str_eq (dq[i].node, "n2");
+    cr_assert_eq (job (a)->state, JOB_RUNNING);
+    cr_assert_str_eq (job (a)->node, "n1");
+    exit_at ("n1", a, EXIT_EXITED, 0, 10);
+    sched_tick (s, 11);
+    collect ();
+    cr_assert_eq (job (a)->state, JOB_COMPLETED);
+    cr_assert_eq (count (SCHED_START, b), 1, "b is not held back by the claim");
+    cr_assert_str_eq (job (b)->node, "n1");
+}
+
+Test (sched_trust, a_job_without_mem_gets_the_default_limit)
+{
+    node_info_t info;
+    job_info_t ji;
+    uint64_t a;
+
+    register_node ("n1", 1, 4, 0, NULL, 0); /* 64 GiB, 4 cores */
+    a = submit (2, 0);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (job (a)->mem, 32 * GIB, "two cores of 16 GiB");
+    cr_assert_eq (sched_node_lookup (s, "n1", &info), 0);
+    cr_assert_eq (info.mem_used, 32 * GIB, "counted on the node");
+    sched_job_info (job (a), &ji);
+    cr_assert_eq (ji.mem, 32 * GIB, "shown as its limit");
+}
+
+Test (sched_trust, default_mem_per_core_from_the_config)
+{
+    sched_config_t cfg = {.default_walltime = 3600,
+                          .max_walltime = 86400,
+                          .heartbeat_timeout = 30,
+                          .default_mem_per_core = GIB};
+    jobspec_t spec;
+    cphub_error_t err = {{0}};
+    uint64_t a, b;
+
+    sched_destroy (s);
+    s = sched_create (&cfg);
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    a = submit (3, 0);
+    spec_init (&spec, 1, 1);
+    spec.mem = 62 * GIB; /* fits beside a's 3 GiB: 64 in all, 1 GiB left */
+    cr_assert_eq (sched_job_submit (s, "tenant-a", &spec, 0, &b, &err), 0);
+    jobspec_clear (&spec);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (job (a)->mem, 3 * GIB);
+    cr_assert_eq (job (b)->state, JOB_PENDING, "64 GiB less a's 3 leave 61 for 62");
 }

@@ -1,7 +1,8 @@
 /* test_store.c: unit tests for scheduler/store_mem.c, the in-memory store and
  * reference implementation of store.h: the batch discipline (writes only
  * between begin and commit), jobs put and updated as deep copies and loaded
- * back in id order, and accounting records appended and read back in order.
+ * back in id order, and accounting records appended and read back in order;
+ * a memory store has no hub until it is given one.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -850,4 +851,25 @@ Test (store_mem, tenants_and_keys)
 {
     tk_write ();
     tk_check ();
+}
+
+Test (store_mem, a_memory_store_is_a_new_hub)
+{
+    store_identity_t id = {.hub_id = "00112233445566778899aabbccddeeff", .created = 1};
+    store_identity_t got;
+    cphub_error_t err = {{0}};
+
+    errno = 0;
+    cr_assert_eq (store_identity_get (st, &got, &err), -1);
+    cr_assert_eq (errno, ENOENT, "no hub until it is given one");
+    cr_assert_eq (store_identity_set (st, &id, &err), -1, "outside a batch");
+    cr_assert_eq (errno, EINVAL);
+    cr_assert_eq (store_begin (st, &err), 0);
+    cr_assert_eq (store_identity_set (st, &id, &err), 0, "%s", err.text);
+    errno = 0;
+    cr_assert_eq (store_identity_set (st, &id, &err), -1);
+    cr_assert_eq (errno, EEXIST);
+    cr_assert_eq (store_commit (st, &err), 0);
+    cr_assert_eq (store_identity_get (st, &got, &err), 0);
+    cr_assert_str_eq (got.hub_id, id.hub_id);
 }

@@ -3,7 +3,9 @@
  * with their spec and allocation, nodes, accounting, the next job id), what
  * is not committed does not, a run is never accounted twice, state changes
  * leave rows in job_transitions, the accounting totals add up, and files
- * that are not cphub stores or are of a newer schema are refused. The test
+ * that are not cphub stores or are of a newer schema are refused; the hub
+ * identity is made once and kept (and given to an older store that has a
+ * past when it is migrated). The test
  * reads tables with the sqlite3 command where it needs to (skipped without
  * it): only the store includes sqlite3.h.
  */
@@ -239,6 +241,8 @@ Test (store_sqlite, jobs_survive_reopen_with_spec_and_allocation)
     a.boost = -2.5;
     a.array_id = 5;
     a.array_index = 2;
+    a.requeues = 2;
+    a.eligible_time = 3000.5;
     cr_assert_eq (sched_allocs_decode ("node2|0-1|0-3||0|1024;node3|4|8|1|1|0",
                                        &a.others, &a.nothers, &err),
                   0, "%s", err.text);
@@ -270,6 +274,8 @@ Test (store_sqlite, jobs_survive_reopen_with_spec_and_allocation)
     cr_assert_float_eq (l->jobs[1].boost, -2.5, 1e-9);
     cr_assert_eq (l->jobs[1].array_id, 5);
     cr_assert_eq (l->jobs[1].array_index, 2);
+    cr_assert_eq (l->jobs[1].requeues, 2, "the requeue count survives");
+    cr_assert_float_eq (l->jobs[1].eligible_time, 3000.5, 1e-9);
     cr_assert_str_eq (l->others[1], "node2|0-1|0-3||0|1024;node3|4|8|1|1|0");
     cr_assert_str_eq (l->others[0], "", "a one-node job has no other nodes");
     job_free (&a);
@@ -715,4 +721,57 @@ Test (store_sqlite, tenants_and_keys_survive_reopening)
     tk_check ();
     reopen ();
     tk_check ();
+}
+
+Test (store_sqlite, a_hub_identity_is_made_once_and_kept)
+{
+    store_identity_t id = {.hub_id = "0123456789abcdef0123456789abcdef", .created = 5};
+    store_identity_t got;
+    cphub_error_t err = {{0}};
+
+    errno = 0;
+    cr_assert_eq (store_identity_get (st, &got, &err), -1, "a new store has no hub");
+    cr_assert_eq (errno, ENOENT);
+    cr_assert (strstr (err.text, "no hub here"), "%s", err.text);
+    begin ();
+    cr_assert_eq (store_identity_set (st, &id, &err), 0, "%s", err.text);
+    commit ();
+    reopen ();
+    cr_assert_eq (store_identity_get (st, &got, &err), 0, "%s", err.text);
+    cr_assert_str_eq (got.hub_id, id.hub_id);
+    cr_assert_float_eq (got.created, 5, 1e-9);
+    begin ();
+    errno = 0;
+    cr_assert_eq (store_identity_set (st, &id, &err), -1, "never made twice");
+    cr_assert_eq (errno, EEXIST);
+    commit ();
+}
+
+Test (store_sqlite, a_migrated_store_with_a_past_gets_a_hub)
+{
+    sched_job_t job;
+    store_identity_t got;
+    cphub_error_t err = {{0}};
+    char out[64];
+
+    /* version 3 with a job in it, as an older scheduler left it */
+    job_make (&job, 4, JOB_COMPLETED);
+    begin ();
+    put (&job);
+    commit ();
+    job_free (&job);
+    store_destroy (st);
+    st = NULL;
+    query (
+        "ALTER TABLE jobs DROP COLUMN requeues;"
+        " ALTER TABLE jobs DROP COLUMN eligible_time;"
+        " DELETE FROM meta WHERE key LIKE 'hub_%';"
+        " UPDATE meta SET value = 3 WHERE key = 'schema_version'; SELECT 1",
+        out, sizeof (out));
+    reopen ();
+    cr_assert_eq (store_identity_get (st, &got, &err), 0, "%s", err.text);
+    cr_assert_eq (strlen (got.hub_id), STORE_HUB_ID_LEN, "%s", got.hub_id);
+    cr_assert_eq (strspn (got.hub_id, "0123456789abcdef"), STORE_HUB_ID_LEN);
+    cr_assert_gt (got.created, 0);
+    cr_assert_eq (load ()->count, 1, "its job is still there");
 }
