@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -25,8 +26,11 @@
 
 #include "agent/jobdir.h"
 
-/* The report pipe's end in the shepherd and the job's process. */
+/* The report pipe's end in the shepherd and the job's process, and the
+ * shepherd's own copies of the job's output files (for their sizes). */
 #define REPORT_FD 3
+#define OUT_FD 4
+#define ERR_FD 5
 
 typedef enum { REPORT_STARTED = 1, REPORT_FAILED = 2 } report_kind_t;
 
@@ -84,7 +88,9 @@ static int shepherd_fds (const shepherd_launch_t *l, int report)
         return -1;
     if (report != REPORT_FD && dup3 (report, REPORT_FD, O_CLOEXEC) < 0)
         return -1;
-    close_from (REPORT_FD + 1);
+    if (dup3 (1, OUT_FD, O_CLOEXEC) < 0 || dup3 (2, ERR_FD, O_CLOEXEC) < 0)
+        return -1;
+    close_from (ERR_FD + 1);
     return 0;
 }
 
@@ -107,27 +113,126 @@ static double epoch (const struct timespec *ts)
     return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
 }
 
+static double mono (void)
+{
+    struct timespec ts;
+
+    clock_gettime (CLOCK_MONOTONIC, &ts);
+    return epoch (&ts);
+}
+
 static double tv_seconds (const struct timeval *tv)
 {
     return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
 }
 
-/* Wait for the job's process; orphans of the job that come to the shepherd
- * (it is their subreaper) are reaped on the way. When the job's process has
- * ended, and before it is reaped (so that its pid cannot be reused yet), the
- * rest of its process group is killed. */
-static int wait_job (pid_t job)
+/* What the shepherd holds of a running job: its limits as deadlines. */
+typedef struct watch {
+    const shepherd_launch_t *l;
+    pid_t job;
+    double term_at;  /* wall time: TERM; 0 = none or done */
+    double kill_at;  /* end of the grace: KILL; 0 = none */
+    double check_at; /* next output size check; 0 = none */
+    bool timed_out;
+    bool output_over;
+} watch_t;
+
+static void kill_all (const watch_t *w)
 {
+    kill (-w->job, SIGKILL);
+    if (w->l->cgroup)
+        cgroup_job_kill (w->l->cgroup);
+}
+
+/* Whether stdout or stderr has reached the output limit. */
+static bool output_full (const shepherd_launch_t *l)
+{
+    struct stat st;
+
+    for (int fd = OUT_FD; fd <= ERR_FD; fd++)
+        if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) &&
+            (uint64_t)st.st_size >= l->max_output)
+            return true;
+    return false;
+}
+
+static void earliest (double *next, double t)
+{
+    if (t > 0 && (*next == 0 || t < *next))
+        *next = t;
+}
+
+/* Act on the deadlines that are due; the next one (monotonic), 0 if none. */
+static double watch_tick (watch_t *w)
+{
+    double now = mono (), next = 0;
+
+    if (w->term_at > 0 && now >= w->term_at) {
+        w->term_at = 0;
+        w->timed_out = true;
+        kill (-w->job, SIGTERM);
+        w->kill_at = now + (double)(w->l->kill_grace > 0 ? w->l->kill_grace : 0);
+    }
+    if (w->kill_at > 0 && now >= w->kill_at) {
+        w->kill_at = 0;
+        kill_all (w);
+    }
+    if (w->check_at > 0 && now >= w->check_at) {
+        w->check_at = now + SHEPHERD_OUTPUT_POLL;
+        if (output_full (w->l)) {
+            w->output_over = true;
+            w->check_at = 0;
+            kill_all (w);
+        }
+    }
+    earliest (&next, w->term_at);
+    earliest (&next, w->kill_at);
+    earliest (&next, w->check_at);
+    return next;
+}
+
+/* Sleep until a child ends or the deadline next (0: none) passes. SIGCHLD
+ * is blocked in the shepherd: one that came meanwhile is pending. */
+static void watch_sleep (double next)
+{
+    sigset_t chld;
+    struct timespec ts;
+    double left = next - mono ();
+
+    sigemptyset (&chld);
+    sigaddset (&chld, SIGCHLD);
+    if (next == 0) {
+        sigwaitinfo (&chld, NULL);
+        return;
+    }
+    if (left <= 0)
+        return;
+    ts.tv_sec = (time_t)left;
+    ts.tv_nsec = (long)((left - (double)ts.tv_sec) * 1e9);
+    sigtimedwait (&chld, NULL, &ts);
+}
+
+/* Wait for the job's process, holding its limits; orphans of the job that
+ * come to the shepherd (it is their subreaper) are reaped on the way. When
+ * the job's process has ended, and before it is reaped (so that its pid
+ * cannot be reused yet), the rest of its process group is killed. */
+static int wait_job (watch_t *w)
+{
+    pid_t job = w->job;
     int status = 0;
 
     for (;;) {
         siginfo_t si;
 
         memset (&si, 0, sizeof (si));
-        if (waitid (P_ALL, 0, &si, WEXITED | WNOWAIT) < 0) {
+        if (waitid (P_ALL, 0, &si, WEXITED | WNOWAIT | WNOHANG) < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
+        }
+        if (si.si_pid == 0) {
+            watch_sleep (watch_tick (w));
+            continue;
         }
         if (si.si_pid != job) {
             while (waitpid (si.si_pid, NULL, 0) < 0 && errno == EINTR)
@@ -172,6 +277,7 @@ static uint64_t cgroup_end (const cgroup_job_t *cg, pid_t agent)
 static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
 {
     report_t started = {.kind = REPORT_STARTED};
+    watch_t w = {.l = l};
     jobdir_status_t st = {0};
     jobdir_pid_t rec = {0};
     jobdir_proc_t proc;
@@ -188,6 +294,7 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
         fail_to (report, SHEPHERD_STAGE_SESSION);
     if (shepherd_fds (l, report) < 0)
         fail_to (report, SHEPHERD_STAGE_STDIO);
+    signal (SIGCHLD, SIG_DFL); /* pending while blocked, never discarded */
     if (chdir (l->dir) < 0)
         shepherd_fail (SHEPHERD_STAGE_CHDIR);
     prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -210,9 +317,14 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
     rec.proc_start = jobdir_proc_stat (job, &proc) == 0 ? proc.start : 0;
     rec.start_time = epoch (&ts);
     rec.walltime = l->walltime;
+    w.job = job;
+    if (l->walltime > 0)
+        w.term_at = mono () + (double)l->walltime;
+    if (l->max_output > 0)
+        w.check_at = mono () + SHEPHERD_OUTPUT_POLL;
     rec.shepherd = getpid ();
     rec.shepherd_start = jobdir_proc_stat (getpid (), &proc) == 0 ? proc.start : 0;
-    jobdir_pid_write (l->dir, &rec);
+    jobdir_pid_write (l->records, &rec);
     started.pid = job;
     started.start_sec = ts.tv_sec;
     started.start_nsec = ts.tv_nsec;
@@ -226,7 +338,12 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
         close (null);
     }
 
-    st.status = wait_job (job);
+    st.status = wait_job (&w);
+    st.timed_out = w.timed_out;
+    st.output_over = w.output_over ||
+                     (l->max_output > 0 &&
+                      (output_full (l) || (st.status >= 0 && WIFSIGNALED (st.status) &&
+                                           WTERMSIG (st.status) == SIGXFSZ)));
     if (l->cgroup)
         st.oom_kills = cgroup_end (l->cgroup, agent);
     clock_gettime (CLOCK_REALTIME, &ts);
@@ -235,7 +352,7 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
         st.cpu_time = tv_seconds (&ru.ru_utime) + tv_seconds (&ru.ru_stime);
         st.max_rss = (uint64_t)ru.ru_maxrss * 1024;
     }
-    _exit (st.status >= 0 && jobdir_status_write (l->dir, &st) == 0 ? 0 : 1);
+    _exit (st.status >= 0 && jobdir_status_write (l->records, &st) == 0 ? 0 : 1);
 }
 
 /* ---- in the agent -------------------------------------------------------- */
@@ -292,8 +409,8 @@ int shepherd_spawn (const shepherd_launch_t *l,
         return 0;
     /* The job did not start: the shepherd ends once it has reaped it. */
     reap (pid);
-    jobdir_remove (l->dir, JOBDIR_PID);
-    jobdir_remove (l->dir, JOBDIR_STATUS);
+    jobdir_remove (l->records, JOBDIR_PID);
+    jobdir_remove (l->records, JOBDIR_STATUS);
     if (failed.kind) {
         *stage = failed.stage >= 0 && failed.stage < SHEPHERD_STAGE_COUNT
                      ? (shepherd_stage_t)failed.stage

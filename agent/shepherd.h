@@ -9,8 +9,8 @@
  * process costs no copy of the agent's memory map; the job makes its own
  * session (so the job is one process group, pgid = its pid) and calls the
  * caller's exec function, which may only make system calls. The shepherd
- * writes the job directory's pid file (jobdir.h) before it tells the agent
- * the job's pid, then waits. When the job's process ends it kills what is
+ * writes the pid record (jobdir.h, in the agent's records directory) before it tells
+ * the agent the job's pid, then waits. When the job's process ends it kills what is
  * left of the job's process group, reaps the process with its rusage, writes
  * the status file and exits. It never execs a binary of its own and, but
  * for the caller's binding (hwloc, as any forked child of the agent did
@@ -32,6 +32,9 @@
 
 #include "agent/cgroup.h"
 
+/* Seconds between the shepherd's checks of the job's output sizes. */
+#define SHEPHERD_OUTPUT_POLL 1.0
+
 /* Where a start failed. */
 typedef enum {
     SHEPHERD_STAGE_FORK = 0, /* forking the shepherd or the job */
@@ -44,6 +47,7 @@ typedef enum {
     SHEPHERD_STAGE_LOST,   /* the shepherd ended without saying why */
     SHEPHERD_STAGE_CGROUP, /* joining the job's cgroups (issue 4) */
     SHEPHERD_STAGE_USER,   /* switching to the tenant's user (issue 4) */
+    SHEPHERD_STAGE_LIMIT,  /* setting the output limit */
     SHEPHERD_STAGE_COUNT
 } shepherd_stage_t;
 
@@ -55,9 +59,20 @@ typedef enum {
 typedef void (*shepherd_exec_f) (void *arg);
 
 typedef struct shepherd_launch {
-    const char *dir; /* absolute job directory */
+    const char *dir;     /* absolute job directory: the job's cwd */
+    const char *records; /* absolute records directory: pid and status */
     int fd_in, fd_out, fd_err;
-    int64_t walltime;     /* recorded in the pid file */
+    /* Recorded in the pid file and held by the shepherd itself, so that no
+     * agent restart and no lost record can stretch it: at the wall time it
+     * sends TERM to the job's process group, kill_grace seconds later KILL
+     * to it and to its cgroups, and records in the status file that it did. */
+    int64_t walltime;
+    int64_t kill_grace;
+    /* Bytes each of fd_out and fd_err may reach (0: no limit). The job's
+     * process gets it as RLIMIT_FSIZE (a write past it raises SIGXFSZ);
+     * the shepherd checks both files every SHEPHERD_OUTPUT_POLL seconds and
+     * KILLs the job when one has reached it, and records that it did. */
+    uint64_t max_output;
     shepherd_exec_f bind; /* may be NULL */
     shepherd_exec_f exec;
     void *arg;

@@ -181,6 +181,22 @@ static int64_t start_run (msg_job_run_t *run)
 }
 
 /* The whole content of a job's stdout or stderr (malloc'd). */
+/* The working directory of the latest run of id (stdout without its name). */
+static void run_dir (uint64_t id, char *buf, size_t len)
+{
+    cr_assert_eq (exec_output_path (fx.x, id, LOG_STREAM_STDOUT, buf, len), 0);
+    *strrchr (buf, '/') = '\0';
+}
+
+/* The records directory of id: <state_dir>/runs/<id>. */
+static void records_dir (uint64_t id, char *buf, size_t len)
+{
+    char real[PATH_MAX];
+
+    cr_assert_not_null (realpath (fx.dir, real));
+    snprintf (buf, len, "%s/runs/%" PRIu64, real, id);
+}
+
 static char *output (uint64_t id, log_stream_t stream)
 {
     char path[PATH_MAX];
@@ -237,7 +253,8 @@ Test (exec, exit_code)
     cr_assert_not (exec_running (fx.x, 7));
     cr_assert_eq (exec_count (fx.x), 0);
     cr_assert_eq (fx.nexits, 1, "one callback per job");
-    snprintf (path, sizeof (path), "%s/7/pid", exec_jobs_dir (fx.x));
+    records_dir (7, path, sizeof (path));
+    strcat (path, "/pid");
     cr_assert_neq (access (path, F_OK), 0, "the pid file is removed at the end");
 }
 
@@ -371,7 +388,8 @@ Test (exec, script_job)
     out = output (21, LOG_STREAM_STDOUT);
     cr_assert_str_eq (out, "from script 21\n");
     free (out);
-    snprintf (path, sizeof (path), "%s/21/script", exec_jobs_dir (fx.x));
+    run_dir (21, path, sizeof (path));
+    strcat (path, "/script");
     cr_assert_eq (stat (path, &st), 0, "the script is kept in the job dir");
 }
 
@@ -468,7 +486,8 @@ Test (exec, cwd_is_job_dir)
     start (32, argv);
     cr_assert_eq (wait_exit (32, DEADLINE)->exit_code, 0);
     out = output (32, LOG_STREAM_STDOUT);
-    snprintf (want, sizeof (want), "%s/32\n", exec_jobs_dir (fx.x));
+    run_dir (32, want, sizeof (want) - 1);
+    strcat (want, "\n");
     cr_assert_eq (strncmp (out, want, strlen (want)), 0, "cwd: %s", out);
     cr_assert (strstr (out, "stdout\n") && strstr (out, "stderr\n"), "%s", out);
     free (out);
@@ -612,7 +631,8 @@ Test (exec, running_jobs_and_duplicates)
     jobspec_clear (&run.spec);
 
     /* the pid file an agent restart reads */
-    snprintf (path, sizeof (path), "%s/50/pid", exec_jobs_dir (fx.x));
+    records_dir (50, path, sizeof (path));
+    strcat (path, "/pid");
     cr_assert_not_null (f = fopen (path, "r"));
     cr_assert_not_null (fgets (line, sizeof (line), f));
     fclose (f);
@@ -635,14 +655,22 @@ Test (exec, output_path_and_bad_state_dir)
 
     start_exec (SYNTH, 1);
     errno = 0;
-    cr_assert_eq (exec_output_path (fx.x, 1, LOG_STREAM_STDERR, small, sizeof (small)),
+    cr_assert_eq (exec_output_path (fx.x, 3, LOG_STREAM_STDERR, path, sizeof (path)),
+                  -1, "no run of job 3 is known");
+    cr_assert_eq (errno, ENOENT);
+    start (3, (const char *[]){"true", NULL});
+    cr_assert_eq (wait_exit (3, DEADLINE)->exit_code, 0);
+    errno = 0;
+    cr_assert_eq (exec_output_path (fx.x, 3, LOG_STREAM_STDERR, small, sizeof (small)),
                   -1);
     cr_assert_eq (errno, ENAMETOOLONG);
     cr_assert_eq (exec_output_path (fx.x, 3, LOG_STREAM_STDERR, path, sizeof (path)),
                   0);
     cr_assert_eq (strncmp (path, exec_jobs_dir (fx.x), strlen (exec_jobs_dir (fx.x))),
                   0);
-    cr_assert_str_eq (path + strlen (exec_jobs_dir (fx.x)), "/3/stderr");
+    cr_assert (strncmp (path + strlen (exec_jobs_dir (fx.x)), "/3.", 3) == 0 &&
+                   strcmp (path + strlen (path) - 7, "/stderr") == 0,
+               "%s", path);
 
     /* a state dir under a regular file cannot be made */
     snprintf (path, sizeof (path), "%s/file", fx.dir);

@@ -203,9 +203,10 @@ static int64_t start_sh (uint64_t id, int64_t walltime, const char *script)
     return start_argv (id, walltime, argv);
 }
 
+/* The records directory of id (pid, status, exit): <state_dir>/runs/<id>. */
 static void job_dir (uint64_t id, char *buf, size_t len)
 {
-    snprintf (buf, len, "%s/%" PRIu64, fx.jobs, id);
+    snprintf (buf, len, "%s/runs/%" PRIu64, fx.dir, id);
 }
 
 static void wait_file (uint64_t id, const char *name)
@@ -528,7 +529,8 @@ Test (shepherd, kill_carries_on_after_restart)
 
     start_exec (1);
     start_sh (6, 0, "trap '' TERM; echo ready; exec sleep 30");
-    snprintf (path, sizeof (path), "%s/6/stdout", fx.jobs);
+    cr_assert_eq (exec_output_path (fx.x, 6, LOG_STREAM_STDOUT, path, sizeof (path)),
+                  0);
     for (deadline = mono () + DEADLINE; !strstr (out, "ready");) {
         cr_assert_lt (mono (), deadline, "the job never got ready");
         if ((f = fopen (path, "r"))) {
