@@ -13,9 +13,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -94,7 +96,53 @@ static int shepherd_fds (const shepherd_launch_t *l, int report)
     return 0;
 }
 
-static _Noreturn void job_process (const shepherd_launch_t *l)
+/* In the job's process, in a new PID namespace: a /proc of that namespace,
+ * in a mount namespace of its own (mounts do not propagate back). Failing
+ * that the job sees the node's /proc, as it would without a namespace. */
+static void private_proc (void)
+{
+    if (unshare (CLONE_NEWNS) < 0)
+        return;
+    if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        return;
+    mount ("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+/* The init of the job's PID namespace: reap whatever is orphaned in it
+ * until the shepherd KILLs it (which ends the namespace and everything in
+ * it), or the shepherd dies. */
+static _Noreturn void ns_init (void)
+{
+    sigset_t chld;
+
+    close_from (0);
+    prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    prctl (PR_SET_NAME, "cphub-jobinit", 0, 0, 0);
+    sigemptyset (&chld);
+    sigaddset (&chld, SIGCHLD);
+    for (;;) {
+        while (waitpid (-1, NULL, 0) > 0 || errno == EINTR)
+            ;
+        sigwaitinfo (&chld, NULL);
+    }
+}
+
+/* Make the job's PID namespace and its init: the init's pid, 0 when the
+ * job runs without one. */
+__attribute__ ((noinline)) static pid_t ns_make (const shepherd_launch_t *l)
+{
+    pid_t init;
+
+    if (!l->pid_ns || unshare (CLONE_NEWPID) < 0)
+        return 0;
+    if ((init = fork ()) < 0)
+        shepherd_fail (SHEPHERD_STAGE_FORK);
+    if (init == 0)
+        ns_init ();
+    return init;
+}
+
+static _Noreturn void job_process (const shepherd_launch_t *l, bool ns)
 {
     sigset_t none;
 
@@ -104,6 +152,8 @@ static _Noreturn void job_process (const shepherd_launch_t *l)
     sigprocmask (SIG_SETMASK, &none, NULL);
     if (setsid () < 0)
         shepherd_fail (SHEPHERD_STAGE_SESSION);
+    if (ns)
+        private_proc ();
     l->exec (l->arg);
     shepherd_fail (SHEPHERD_STAGE_EXEC);
 }
@@ -285,6 +335,7 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
     struct rusage ru;
     sigset_t all;
     pid_t job, agent = getppid ();
+    volatile pid_t init; /* vfork follows */
     int null;
 
     /* Only KILL and STOP reach the shepherd; the job resets its mask. */
@@ -303,10 +354,11 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
     if (l->bind)
         l->bind (l->arg);
     /* The shepherd waits until the job has executed (or failed to). */
+    init = ns_make (l);
     if ((job = vfork ()) < 0)
         shepherd_fail (SHEPHERD_STAGE_FORK);
     if (job == 0)
-        job_process (l);
+        job_process (l, init > 0);
     /* The job has its cwd; the shepherd keeps no directory busy (if this
      * fails it merely stays in the job directory). */
     int moved = chdir ("/");
@@ -339,6 +391,12 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
     }
 
     st.status = wait_job (&w);
+    if (init > 0) {
+        /* the namespace ends with its init: whatever is left in it dies */
+        kill (init, SIGKILL);
+        while (waitpid (init, NULL, 0) < 0 && errno == EINTR)
+            ;
+    }
     st.timed_out = w.timed_out;
     st.output_over = w.output_over ||
                      (l->max_output > 0 &&

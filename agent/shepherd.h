@@ -73,6 +73,14 @@ typedef struct shepherd_launch {
      * the shepherd checks both files every SHEPHERD_OUTPUT_POLL seconds and
      * KILLs the job when one has reached it, and records that it did. */
     uint64_t max_output;
+    /* Run the job in a PID namespace of its own (the agent is root): the
+     * shepherd makes the namespace and forks its init, a process that only
+     * reaps (pid 1, killed with the namespace when the job ends, so that
+     * nothing of the job outlives it); the job's process, pid 2 in it,
+     * stays the shepherd's child as before, and mounts a private /proc in
+     * a mount namespace of its own, so that it sees only its own
+     * processes. When the kernel refuses, the job runs without (silently). */
+    bool pid_ns;
     shepherd_exec_f bind; /* may be NULL */
     shepherd_exec_f exec;
     void *arg;
