@@ -15,7 +15,13 @@
 #      (user and job) cannot read it; it is removed after keep_job_dirs;
 #  (d) a job writing past max_output ends FAILED "output over 1M limit", so
 #      does one that ignores SIGXFSZ, and the agent serves the next job;
-#  (e) as root, a job sees only its own processes in /proc.
+#  (e) as root, a job sees only its own processes in /proc;
+#  (f) as root with cgroups: a job whose records are gone (the operator's
+#      doing; no job can) when its agent restarts is killed through its
+#      cgroup and reported, never left running;
+#  (g) as root: a job that fills the disk of the agent's state directory (a
+#      small tmpfs here) ends COMPLETED and charged, and once its directory
+#      is swept the next job runs.
 . "$(dirname "$0")/lib.sh"
 
 ROOT=false
@@ -46,6 +52,11 @@ else
     log "not root: jobs run as the agent's user; the parts that need users are skipped"
 fi
 hub_setup "node1=synthetic:package:1 core:4 pu:1"
+TMPFS=false
+if $ROOT && mount -t tmpfs -o size=32m,mode=0755 cphub-test "$T/state/node1" 2>/dev/null; then
+    TMPFS=true
+    at_exit "umount -l $T/state/node1"
+fi
 hub_start
 JOBS=$T/state/node1/jobs
 RUNS=$T/state/node1/runs
@@ -62,6 +73,9 @@ charged_once() {
     [ "$(cut -d'|' -f3 <<<"$rows")" = "$2" ] || fail "job $1 is accounted as $rows, not $2"
     [ "$(cut -d'|' -f4 <<<"$rows")" = 0 ] || fail "job $1's run is not charged: $rows"
 }
+
+# run_dir_gone ID: no directory of any run of job ID is left
+run_dir_gone() { ! compgen -G "$JOBS/$1.*" >/dev/null; }
 
 # expect ID STATE [EXIT_CODE]
 expect() {
@@ -170,3 +184,41 @@ n=$(grep -c " job $b1 started: " "$T/agent-node1.log" || true)
 [ "$n" -eq 1 ] || fail "job $b1 was started $n times"
 log "a job that deletes what it can ends TIMEOUT at its wall time across an agent kill, charged once"
 
+
+# --- (f) records gone: the cgroup tells ------------------------------------------------
+iso=$(node_field node1 isolation)
+if $ROOT && [[ "$iso" =~ ^cgroup ]]; then
+    f1=$(as tenant-a submit --no-requeue -- sh -c 'sleep 100 & exec sleep 100')
+    wait_until 20 "job $f1 RUNNING" job_state_is tenant-a "$f1" RUNNING
+    wait_until 10 "job $f1's pid record" test -s "$RUNS/$f1/pid"
+    pid=$(job_pid node1 "$f1")
+    stop_agent KILL node1
+    rm -rf "${RUNS:?}/$f1"
+    start_agent node1
+    wait_until 10 "job $f1's process killed through its cgroup" sh -c "! kill -0 $pid 2>/dev/null"
+    wait_until 10 "no process of a job left" test "$(job_procs "$JOBS")" -eq 0
+    wait_until 20 "job $f1 ended" job_ended tenant-a "$f1"
+    grep -q "found processes of the job without its records" "$T/agent-node1.log" ||
+        fail "the agent does not say why it killed job $f1"
+    log "a job without records was killed through its cgroup at agent start: $(job_field tenant-a "$f1" state)"
+else
+    log "SKIP: not root or no cgroups ($iso): adoption by cgroup not checked"
+fi
+
+# --- (g) a job fills the disk -----------------------------------------------------------
+if $TMPFS; then
+    g1=$(as tenant-a submit -- sh -c 'i=0; while head -c 900K /dev/zero >f$i 2>/dev/null; do i=$((i+1)); done; echo filled $i; exit 0')
+    wait_until 30 "job $g1 ended" job_ended tenant-a "$g1"
+    expect "$g1" COMPLETED 0
+    charged_once "$g1" COMPLETED
+    [ "$(df -k --output=avail "$T/state/node1" | tail -1)" -lt 1024 ] ||
+        fail "the job did not fill the disk: $(df -k --output=avail "$T/state/node1" | tail -1) KiB left"
+    wait_until 20 "job $g1's directory swept" run_dir_gone "$g1"
+    g2=$(as tenant-a submit -- echo after)
+    wait_until 20 "job $g2 ended" job_ended tenant-a "$g2"
+    expect "$g2" COMPLETED 0
+    [ "$(node_field node1 state)" = UP ] || fail "node1 is $(node_field node1 state)"
+    log "a job that filled the agent's disk completed, charged; the next job ran once it was swept"
+else
+    log "SKIP: not root (or no tmpfs): disk full not checked"
+fi
