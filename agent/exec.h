@@ -15,12 +15,14 @@
  * shepherd process (shepherd.h), which outlives the agent: a restarted agent
  * calls exec_recover() to adopt the jobs still running and to report those
  * that ended while it was away. The job gets a new session (so it is a
- * process group that is signalled as a whole), the clean environment of the
- * brief, cwd = its directory, its output limit (max_output, as RLIMIT_FSIZE
- * and checked by its shepherd), its wall time held by its shepherd too, CPU and memory
- * binding when the topology is real (on synthetic and XML topologies binding is
- * recorded, not applied), its own cgroups and its tenant's Unix user where configured
- * (issue 4), and then executes. Anything that fails before exec is reported back, so
+ * process group that is signalled as a whole), as root its own PID namespace
+ * with a private /proc (shepherd.h), the clean environment of the brief,
+ * cwd = its directory, its output limit (max_output: RLIMIT_FSIZE, checked
+ * by its shepherd too), its wall time held by its shepherd as well as by the
+ * agent, CPU and memory binding when the topology is real (on synthetic and
+ * XML topologies binding is recorded, not applied), its own cgroups and its
+ * tenant's Unix user where configured, and then executes. Anything
+ * that fails before exec is reported back, so
  * exec_start() fails with a clear text instead of a job that exits 127.
  *
  * Ended jobs are noticed through exec_fd(), an epoll descriptor holding a

@@ -35,6 +35,11 @@
 #define EXEC_DONE_DIR "done"
 #define EXEC_SWEEP_BATCH 32
 #define EXEC_SWEEP_INTERVAL 1.0
+/* At most this many directories are given to rm per step, and the next
+ * step waits EXEC_SWEEP_PAUSE: runs that expire together do not start a
+ * crowd of processes at once. */
+#define EXEC_SWEEP_REMOVE_MAX 8
+#define EXEC_SWEEP_PAUSE 0.25
 /* Rounds of KILL (10 ms apart) for what is left in a job's cgroups when
  * the agent finds them without a shepherd. */
 #define EXEC_CGROUP_KILL_ROUNDS 100

@@ -120,6 +120,7 @@ void exec_sweep (exec_t *x, double now)
 {
     struct dirent *de;
     time_t wall = time (NULL);
+    int removed = 0;
 
     if (x->keep_job_dirs <= 0 || now < x->sweep_at)
         return;
@@ -127,7 +128,7 @@ void exec_sweep (exec_t *x, double now)
         x->sweep_at = now + EXEC_SWEEP_INTERVAL;
         return;
     }
-    for (int n = 0; n < EXEC_SWEEP_BATCH; n++) {
+    for (int n = 0; n < EXEC_SWEEP_BATCH && removed < EXEC_SWEEP_REMOVE_MAX; n++) {
         struct stat st;
         char name[JOBDIR_RUN_NAME_MAX];
 
@@ -141,8 +142,11 @@ void exec_sweep (exec_t *x, double now)
             (int64_t)(wall - st.st_mtime) < x->keep_job_dirs)
             continue;
         snprintf (name, sizeof (name), "%s", de->d_name);
-        if (unlinkat (dirfd (x->sweep), name, 0) == 0)
+        if (unlinkat (dirfd (x->sweep), name, 0) == 0) {
             exec_run_remove (x, name);
+            removed++;
+        }
     }
-    x->sweep_at = now; /* more to look at: the next tick goes on */
+    /* more to look at: the next tick goes on, after a pause if it removed */
+    x->sweep_at = removed > 0 ? now + EXEC_SWEEP_PAUSE : now;
 }

@@ -678,6 +678,10 @@ Test (shepherd, walltime_held_by_the_shepherd_alone)
         cr_assert_lt (mono (), deadline, "the job outlived its wall time");
         usleep (10000);
     }
+    while (jobdir_proc_is ((pid_t)p.shepherd, p.shepherd_start)) {
+        cr_assert_lt (mono (), deadline, "the shepherd did not end after its job");
+        usleep (10000);
+    }
     restart (&adopted, &reported);
     cr_assert_eq (adopted, 0);
     cr_assert_eq (reported, 1);
