@@ -494,6 +494,15 @@ static int recover_one (exec_t *x, uint64_t id)
     return 1;
 }
 
+/* Whether job id has a saved exit report (reported already). */
+static bool recover_has_exit (const exec_t *x, uint64_t id)
+{
+    char dir[PATH_MAX];
+
+    return exec_records_dir (x, id, dir, sizeof (dir)) == 0 &&
+           jobdir_has (dir, JOBDIR_EXIT);
+}
+
 /* Processes in the cgroup of a job no record led to (records missing or
  * unreadable, a shepherd gone): killed, and the job reported lost, so that
  * it is never run again while an old process of it lives. How many were
@@ -520,7 +529,8 @@ static uint32_t recover_cgroups (exec_t *x)
                 continue;
             errno = 0;
             id = strtoull (de->d_name + 4, &end, 10);
-            if (errno || *end || exec_job_find (x, id) || !job_cgroup_kill (x, id))
+            if (errno || *end || exec_job_find (x, id) || !job_cgroup_kill (x, id) ||
+                recover_has_exit (x, id))
                 continue;
             e.id = id;
             e.start_time = e.end_time = clock_now ();
