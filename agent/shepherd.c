@@ -415,6 +415,21 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
 
 /* ---- in the agent -------------------------------------------------------- */
 
+bool shepherd_pid_ns_probe (void)
+{
+    int status = 0;
+    pid_t pid;
+
+    if (geteuid () != 0 || (pid = fork ()) < 0)
+        return false;
+    if (pid == 0)
+        _exit (unshare (CLONE_NEWPID | CLONE_NEWNS) == 0 ? 0 : 1);
+    while (waitpid (pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return false;
+    return WIFEXITED (status) && WEXITSTATUS (status) == 0;
+}
+
 static void reap (pid_t pid)
 {
     while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)

@@ -27,6 +27,7 @@
 #ifndef CPHUB_AGENT_SHEPHERD_H
 #define CPHUB_AGENT_SHEPHERD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -103,6 +104,11 @@ typedef struct shepherd_started {
 int shepherd_spawn (const shepherd_launch_t *l,
                     shepherd_started_t *out,
                     shepherd_stage_t *stage);
+
+/* Whether jobs can run in PID namespaces of their own here: the agent is
+ * root and the kernel lets a child make one (a container may not). Forks a
+ * short-lived child; call before any thread exists. */
+bool shepherd_pid_ns_probe (void);
 
 /* In the shepherd or the job's process: report errno and stage to the agent
  * and _exit(127). */

@@ -93,7 +93,7 @@ wait_until 20 "jobs $a1 $a2 $a3 ended" all_ended tenant-a "$a1" "$a2" "$a3"
 expect "$a1" COMPLETED 0
 expect "$a2" COMPLETED 0
 expect "$a3" FAILED 3
-[ "$(as tenant-a logs "$a1")" = done ] || fail "job $a1's output is '$(as tenant-a logs "$a1")'"
+[ "$(as tenant-a logs "$a1")" = "done" ] || fail "job $a1's output is '$(as tenant-a logs "$a1")'"
 for id in "$a1" "$a2"; do charged_once "$id" COMPLETED; done
 charged_once "$a3" FAILED
 log "jobs that wreck their own directories end as they ended, charged"
@@ -155,7 +155,9 @@ if $ROOT; then
     expect "$e1" COMPLETED 0
     n=$(as tenant-a logs "$e1")
     [ "$n" -le 4 ] || fail "job $e1 sees $n processes in /proc"
-    log "a job sees $n processes in /proc"
+    [[ "$(node_field node1 isolation)" == *"pid ns"* ]] ||
+        fail "node1's isolation does not say pid ns: $(node_field node1 isolation)"
+    log "a job sees $n processes in /proc; node1: $(node_field node1 isolation)"
 else
     log "SKIP: not root: jobs share the agent's PID namespace"
 fi
