@@ -85,6 +85,18 @@ expect() {
         fail "job $1 has exit code $(job_field tenant-a "$1" exit_code), not $3"
 }
 
+# --- the settings: wrong values refused with file, line and setting ------------------
+for bad in 'max_output = "lots";' 'keep_job_dirs = -5;'; do
+    sed "s|^ *${bad%% *} = .*|  $bad|" "$T/agent-node1.conf" >"$T/bad.conf"
+    if "$AGENT_BIN" -c "$T/bad.conf" --check-config >"$T/out" 2>&1; then
+        fail "the agent took '$bad'"
+    fi
+    grep -q "bad.conf:[0-9]*: 'agent.${bad%% *}'" "$T/out" || fail "refusal of '$bad': $(cat "$T/out")"
+done
+"$AGENT_BIN" -c "$T/agent-node1.conf" --check-config >"$T/out" 2>&1 ||
+    fail "the test's agent config is refused: $(cat "$T/out")"
+log "max_output and keep_job_dirs are checked"
+
 # --- (a) a job wrecks its own directory ------------------------------------------
 a1=$(as tenant-a submit -- sh -c 'mkdir status.tmp pid.tmp exit.tmp status pid exit; echo done')
 a2=$(as tenant-a submit -- sh -c 'echo gone; rm -rf ./* ./.[!.]*; chmod 000 .; exit 0')
