@@ -115,8 +115,10 @@ static _Noreturn void ns_init (void)
 {
     sigset_t chld;
 
-    close_from (0);
+    close_from (0); /* the report pipe first: the agent waits for its end */
     prctl (PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (chdir ("/") < 0) /* keeps no job directory busy */
+        _exit (1);
     prctl (PR_SET_NAME, "cphub-jobinit", 0, 0, 0);
     sigemptyset (&chld);
     sigaddset (&chld, SIGCHLD);
