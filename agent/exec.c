@@ -538,7 +538,7 @@ static int records_prepare (const exec_t *x,
                             launch_t *l,
                             cphub_error_t *err)
 {
-    jobdir_run_t old;
+    jobdir_run_t old = {""};
     struct stat st;
 
     if (exec_records_dir (x, id, l->records, sizeof (l->records)) < 0)
@@ -549,8 +549,8 @@ static int records_prepare (const exec_t *x,
     if (lstat (l->records, &st) < 0 || !S_ISDIR (st.st_mode) || st.st_uid != geteuid ())
         return cphub_fail (err, EPERM, "'%s' is not a records directory of the agent",
                            l->records);
-    if (jobdir_run_read (l->records, &old) == 0)
-        exec_run_done (x, old.name);
+    if (jobdir_run_read (l->records, &old) < 0)
+        old.name[0] = '\0';
     if (jobdir_remove (l->records, JOBDIR_PID) < 0 ||
         jobdir_remove (l->records, JOBDIR_STATUS) < 0 ||
         jobdir_remove (l->records, JOBDIR_EXIT) < 0 ||
@@ -558,6 +558,9 @@ static int records_prepare (const exec_t *x,
         return cphub_fail (err, errno,
                            "cannot prepare the records of job %" PRIu64 " in '%s': %s",
                            id, l->records, strerror (errno));
+    /* After the new run is recorded, so that the records stay. */
+    if (old.name[0])
+        exec_run_done (x, old.name);
     return 0;
 }
 

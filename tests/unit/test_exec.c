@@ -783,6 +783,11 @@ Test (exec, every_run_has_a_fresh_directory_removed_after_ack)
     cr_assert (path_exists (second));
     exec_exit_ack (fx.x, 71);
     cr_assert (wait_gone (second, DEADLINE), "an acknowledged run's directory stays");
+    /* a third run after an acknowledged one: its records are made anew */
+    fx.nexits = 0;
+    start (71, (const char *[]){"true", NULL});
+    cr_assert_eq (wait_exit (71, DEADLINE)->exit_code, 0);
+    exec_exit_ack (fx.x, 71);
     records_dir (71, records, sizeof (records));
     cr_assert_not (path_exists (records), "the records stay after the run is gone");
 }
