@@ -80,7 +80,16 @@ static const conf_setting_t agent_settings[] = {
      .help = "processes a job may have at once, 0 for no limit (default 4096)"},
     {.path = "agent.state_dir",
      .type = CONF_STRING,
-     .help = "where job directories are kept (default \"state/NAME\")"},
+     .help = "where job directories and the agent's records are kept (default "
+             "\"state/NAME\")"},
+    {.path = "agent.keep_job_dirs",
+     .type = CONF_DURATION,
+     .help = "how long a run's directory (its output) is kept once its end is "
+             "acknowledged, 0 to remove it at once (default \"1d\")"},
+    {.path = "agent.max_output",
+     .type = CONF_SIZE,
+     .help = "the size each of a job's stdout and stderr may reach; a job "
+             "that reaches it is killed (default \"1G\", 0: no limit)"},
     {.path = "agent.heartbeat_interval",
      .type = CONF_DURATION,
      .help = "time between heartbeats to the scheduler (default \"2s\")"},
@@ -472,6 +481,10 @@ static int load_numbers (agent_config_t *cfg, const conf_t *c, cphub_error_t *er
     if (conf_get_duration (c, "agent.heartbeat_interval", 2, &cfg->heartbeat_interval,
                            err) < 0 ||
         conf_get_duration (c, "agent.kill_grace", 10, &cfg->kill_grace, err) < 0 ||
+        conf_get_duration (c, "agent.keep_job_dirs", AGENT_KEEP_JOB_DIRS_DEFAULT,
+                           &cfg->keep_job_dirs, err) < 0 ||
+        conf_get_size (c, "agent.max_output", AGENT_MAX_OUTPUT_DEFAULT,
+                       &cfg->max_output, err) < 0 ||
         conf_get_string (c, "agent.log_level", "info", &level, err) < 0)
         return -1;
     if (cfg->heartbeat_interval < 1)
@@ -480,6 +493,9 @@ static int load_numbers (agent_config_t *cfg, const conf_t *c, cphub_error_t *er
                           (long long)cfg->heartbeat_interval);
     if (cfg->kill_grace < 0)
         return conf_fail (c, "agent.kill_grace", err, "must not be negative");
+    if (cfg->keep_job_dirs < 0)
+        return conf_fail (c, "agent.keep_job_dirs", err,
+                          "must not be negative (0 removes a run's directory at once)");
     if (log_level_parse (level, &cfg->log_level) < 0)
         return conf_fail (c, "agent.log_level", err,
                           "'%s' is not a log level; use err, warn, info or debug",

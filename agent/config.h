@@ -47,6 +47,8 @@ typedef struct agent_config {
     char *state_dir;
     int64_t heartbeat_interval; /* seconds, >= 1 */
     int64_t kill_grace;         /* seconds, >= 0 */
+    int64_t keep_job_dirs;      /* seconds a done run's directory is kept */
+    uint64_t max_output;        /* bytes per stdout and stderr; 0: none */
     log_level_t log_level;
     char *log_file; /* NULL: stderr */
     /* issue 4: isolation on the node */
@@ -54,6 +56,11 @@ typedef struct agent_config {
     bool cgroups;        /* cgroups = true: per-job cgroups where available */
     int64_t pids_max;    /* processes per job; 0 = no limit */
 } agent_config_t;
+
+/* Defaults: a day of output to fetch; a gigabyte each of stdout and
+ * stderr. */
+#define AGENT_KEEP_JOB_DIRS_DEFAULT (24 * 3600)
+#define AGENT_MAX_OUTPUT_DEFAULT (1024ULL * 1024 * 1024)
 
 /* The config file used when -c is not given. */
 const char *agent_config_default_file (void);

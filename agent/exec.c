@@ -1,8 +1,9 @@
 /* exec.c: the process side of cphub-agent: prepare, start, time and kill
  * the jobs of this node (exec_end.c has how they end and adoption).
  *
- * exec_start() prepares everything the job needs in the agent (job
- * directory, script, output files, environment, hwloc cpuset and nodeset)
+ * exec_start() prepares everything the job needs in the agent (the run's
+ * records directory and its own fresh working directory, script, output
+ * files, environment, hwloc cpuset and nodeset)
  * and hands it to a new shepherd (shepherd.c), which starts the job's
  * process and tells the agent its pid once the command has been executed,
  * or the errno and stage at which the start failed. The shepherd applies the
@@ -26,6 +27,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -55,13 +58,17 @@ static const char *const stage_text[SHEPHERD_STAGE_COUNT] = {
     [SHEPHERD_STAGE_LOST] = "start the job (its shepherd ended without a word)",
     [SHEPHERD_STAGE_CGROUP] = "join the job's cgroups",
     [SHEPHERD_STAGE_USER] = "switch to the tenant's user",
+    [SHEPHERD_STAGE_LIMIT] = "set the job's output limit",
 };
 
 /* Everything the job's process needs, prepared by the agent. */
 typedef struct launch {
     const exec_t *x;
-    char dir[PATH_MAX - 32]; /* room left for "/stdout", "/pid.tmp" */
-    char script[PATH_MAX];   /* "" when the job is a command */
+    char dir[PATH_MAX - 32];     /* room left for "/stdout", "/script" */
+    char records[PATH_MAX - 32]; /* room left for "/status.tmp" */
+    char run[JOBDIR_RUN_NAME_MAX];
+    char script[PATH_MAX]; /* "" when the job is a command */
+    uint64_t max_output;   /* RLIMIT_FSIZE of the job; 0: none */
     char *const *argv;
     char *script_argv[2];
     char *env[EXEC_ENV_MAX + 1];
@@ -134,6 +141,33 @@ static int jobs_dir_reachable (const char *jobs_dir, cphub_error_t *err)
     }
 }
 
+/* The agent's records, <state_dir>/runs (mode 0700), and runs/done, where
+ * the runs whose exits are acknowledged wait for their directories to go. */
+static int runs_dir_make (exec_t *x, const char *state_dir, cphub_error_t *err)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    if (snprintf (path, sizeof (path), "%s/runs", state_dir) >= (int)sizeof (path))
+        return cphub_fail (err, ENAMETOOLONG, "state_dir '%s' is too long", state_dir);
+    if (mkdir_p (path, 0700) < 0 || !(x->runs_dir = realpath (path, NULL)))
+        return cphub_fail (err, errno, "cannot create the records directory '%s': %s",
+                           path, strerror (errno));
+    errno = EPERM;
+    if (lstat (x->runs_dir, &st) < 0 || !S_ISDIR (st.st_mode) ||
+        st.st_uid != geteuid () || chmod (x->runs_dir, 0700) < 0)
+        return cphub_fail (err, errno,
+                           "the records directory '%s' must be a directory of the "
+                           "agent's user, mode 0700",
+                           x->runs_dir);
+    if (snprintf (path, sizeof (path), "%s/" EXEC_DONE_DIR, x->runs_dir) >=
+            (int)sizeof (path) ||
+        mkdir_p (path, 0700) < 0 || !(x->done_dir = strdup (path)))
+        return cphub_fail (err, errno, "cannot create '%s': %s", path,
+                           strerror (errno));
+    return 0;
+}
+
 /* Make sure descriptors 0-2 are open, so that files the agent opens never
  * take those numbers (the shepherd's dup2 onto 0-2 relies on it). */
 static void stdio_guard (void)
@@ -177,6 +211,8 @@ exec_t *exec_create (const exec_config_t *cfg,
     x->pids_max = cfg->pids_max;
     x->gpu_devices = cfg->gpu_devices;
     x->ngpu_devices = cfg->ngpu_devices;
+    x->keep_job_dirs = cfg->keep_job_dirs;
+    x->max_output = cfg->max_output;
     if (snprintf (path, sizeof (path), "%s/jobs", cfg->state_dir) >=
         (int)sizeof (path)) {
         cphub_fail (err, ENAMETOOLONG, "state_dir '%s' is too long", cfg->state_dir);
@@ -189,7 +225,10 @@ exec_t *exec_create (const exec_config_t *cfg,
         goto error;
     }
     x->jobs_dir = abs;
+    abs = NULL;
     if (x->switch_user && jobs_dir_reachable (x->jobs_dir, err) < 0)
+        goto error;
+    if (runs_dir_make (x, cfg->state_dir, err) < 0)
         goto error;
     pw = getpwuid (getuid ());
     x->home = strdup (pw && pw->pw_dir ? pw->pw_dir : "/");
@@ -219,6 +258,7 @@ exec_t *exec_create (const exec_config_t *cfg,
     return x;
 error:
     saved = errno;
+    free (abs);
     exec_destroy (x);
     errno = saved;
     return NULL;
@@ -238,7 +278,10 @@ void exec_destroy (exec_t *x)
         close (x->epfd);
     if (x->sigfd >= 0)
         close (x->sigfd);
+    exec_sweep_stop (x);
     free (x->jobs_dir);
+    free (x->runs_dir);
+    free (x->done_dir);
     free (x->node);
     free (x->home);
     free (x->user);
@@ -473,29 +516,75 @@ static int launch_cgroup (const exec_t *x,
     return rc;
 }
 
+/* A fresh run name "<id>.<16 hex digits>" (64 random bits). */
+static void run_name (uint64_t id, char *buf, size_t len)
+{
+    uint64_t token = 0;
+
+    if (getrandom (&token, sizeof (token), GRND_NONBLOCK) != (ssize_t)sizeof (token)) {
+        struct timespec ts;
+        clock_gettime (CLOCK_REALTIME, &ts);
+        token ^= (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^
+                 (uint64_t)ts.tv_sec << 20 ^ (uint64_t)getpid ();
+    }
+    snprintf (buf, len, "%" PRIu64 ".%016" PRIx64, id, token);
+}
+
+/* The run's records directory: the agent's, fresh records, room set aside,
+ * the run's name written. An earlier run of the id is done with. */
+static int records_prepare (const exec_t *x,
+                            uint64_t id,
+                            launch_t *l,
+                            cphub_error_t *err)
+{
+    jobdir_run_t old = {""};
+    struct stat st;
+
+    if (exec_records_dir (x, id, l->records, sizeof (l->records)) < 0)
+        return cphub_fail (err, ENAMETOOLONG, "records directory path is too long");
+    if (mkdir (l->records, 0700) < 0 && errno != EEXIST)
+        return cphub_fail (err, errno, "cannot create the records directory '%s': %s",
+                           l->records, strerror (errno));
+    if (lstat (l->records, &st) < 0 || !S_ISDIR (st.st_mode) || st.st_uid != geteuid ())
+        return cphub_fail (err, EPERM, "'%s' is not a records directory of the agent",
+                           l->records);
+    if (jobdir_run_read (l->records, &old) < 0)
+        old.name[0] = '\0';
+    if (jobdir_remove (l->records, JOBDIR_PID) < 0 ||
+        jobdir_remove (l->records, JOBDIR_STATUS) < 0 ||
+        jobdir_remove (l->records, JOBDIR_EXIT) < 0 ||
+        jobdir_run_write (l->records, l->run) < 0 || jobdir_reserve (l->records) < 0)
+        return cphub_fail (err, errno,
+                           "cannot prepare the records of job %" PRIu64 " in '%s': %s",
+                           id, l->records, strerror (errno));
+    /* After the new run is recorded, so that the records stay. */
+    if (old.name[0])
+        exec_run_done (x, old.name);
+    return 0;
+}
+
 static int launch_prepare (const exec_t *x,
                            const msg_job_run_t *run,
                            launch_t *l,
                            cphub_error_t *err)
 {
-    if (snprintf (l->dir, sizeof (l->dir), "%s/%" PRIu64, x->jobs_dir, run->id) >=
+    run_name (run->id, l->run, sizeof (l->run));
+    if (snprintf (l->dir, sizeof (l->dir), "%s/%s", x->jobs_dir, l->run) >=
         (int)sizeof (l->dir))
         return cphub_fail (err, ENAMETOOLONG, "job directory path is too long");
     if (launch_user (x, run, l, err) < 0)
         return -1;
-    if (mkdir (l->dir, 0700) < 0 && (errno != EEXIST || chmod (l->dir, 0700) < 0))
+    if (records_prepare (x, run->id, l, err) < 0)
+        return -1;
+    /* Every run gets a directory of its own, made here or not at all. */
+    if (mkdir (l->dir, 0700) < 0)
         return cphub_fail (err, errno, "cannot create the job directory '%s': %s",
                            l->dir, strerror (errno));
     /* jobs_dir is the agent's: l->dir is not a link a job could have made */
     if (l->become && chown (l->dir, l->ident.uid, l->ident.gid) < 0)
         return cphub_fail (err, errno, "cannot give the job directory '%s' to %s: %s",
                            l->dir, l->ident.user, strerror (errno));
-    /* What an earlier run of this id left must not pass for this run's. */
-    if (jobdir_remove (l->dir, JOBDIR_PID) < 0 ||
-        jobdir_remove (l->dir, JOBDIR_STATUS) < 0 ||
-        jobdir_remove (l->dir, JOBDIR_EXIT) < 0)
-        return cphub_fail (err, errno, "cannot clear the job directory '%s': %s",
-                           l->dir, strerror (errno));
+    l->max_output = x->max_output;
     if (run->spec.script) {
         if (write_script (l, run->spec.script, err) < 0)
             return -1;
@@ -545,6 +634,12 @@ static void job_exec (void *arg)
 
     if (l->cgroup.ndirs > 0 && cgroup_job_join (&l->cgroup) < 0)
         shepherd_fail (SHEPHERD_STAGE_CGROUP);
+    if (l->max_output > 0) {
+        struct rlimit lim = {.rlim_cur = (rlim_t)l->max_output,
+                             .rlim_max = (rlim_t)l->max_output};
+        if (setrlimit (RLIMIT_FSIZE, &lim) < 0)
+            shepherd_fail (SHEPHERD_STAGE_LIMIT);
+    }
     if (l->become && privsep_become (&l->ident) < 0)
         shepherd_fail (SHEPHERD_STAGE_USER);
     environ = (char **)l->env;
@@ -605,6 +700,10 @@ int exec_start (exec_t *x,
         goto error;
     sl =
         (shepherd_launch_t){.dir = l.dir,
+                            .records = l.records,
+                            .kill_grace = x->kill_grace,
+                            .max_output = x->max_output,
+                            .pid_ns = geteuid () == 0,
                             .fd_in = l.fd_in,
                             .fd_out = l.fd_out,
                             .fd_err = l.fd_err,
@@ -672,7 +771,7 @@ static void job_mark_kill (const exec_t *x, const exec_job_t *job, jobdir_kill_t
 {
     char dir[PATH_MAX];
 
-    if (exec_job_dir (x, job->id, dir, sizeof (dir)) == 0)
+    if (exec_records_dir (x, job->id, dir, sizeof (dir)) == 0)
         jobdir_pid_kill (dir, kind);
 }
 
@@ -758,9 +857,9 @@ uint64_t *exec_job_ids (const exec_t *x, uint32_t *count)
     return ids;
 }
 
-int exec_job_dir (const exec_t *x, uint64_t id, char *buf, size_t len)
+int exec_records_dir (const exec_t *x, uint64_t id, char *buf, size_t len)
 {
-    int n = snprintf (buf, len, "%s/%" PRIu64, x->jobs_dir, id);
+    int n = snprintf (buf, len, "%s/%" PRIu64, x->runs_dir, id);
     if (n < 0 || (size_t)n >= len) {
         errno = ENAMETOOLONG;
         return -1;
@@ -771,8 +870,18 @@ int exec_job_dir (const exec_t *x, uint64_t id, char *buf, size_t len)
 int exec_output_path (
     const exec_t *x, uint64_t id, log_stream_t stream, char *buf, size_t len)
 {
-    int n = snprintf (buf, len, "%s/%" PRIu64 "/%s", x->jobs_dir, id,
-                      stream == LOG_STREAM_STDERR ? "stderr" : "stdout");
+    char records[PATH_MAX];
+    jobdir_run_t run;
+    int n;
+
+    if (exec_records_dir (x, id, records, sizeof (records)) < 0)
+        return -1;
+    if (jobdir_run_read (records, &run) < 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    n = snprintf (buf, len, "%s/%s/%s", x->jobs_dir, run.name,
+                  stream == LOG_STREAM_STDERR ? "stderr" : "stdout");
     if (n < 0 || (size_t)n >= len) {
         errno = ENAMETOOLONG;
         return -1;

@@ -2,19 +2,27 @@
  * agent's privileged part: it forks, binds and waits; it never parses network
  * input, it takes the already-decoded msg_job_run_t).
  *
- * Each job runs in its own directory <state_dir>/jobs/<id>/ (mode 0700) that
- * holds stdout, stderr, the script (if the job has one) and the records of
- * jobdir.h: the pid file while the job runs (its first line "pid 1234"), the
- * status file its shepherd writes when it ends, and the exit report until
- * the scheduler has acknowledged it. Every job is started by its own
+ * Each run of a job gets a fresh directory of its own,
+ * <state_dir>/jobs/<id>.<token> (a random 64-bit token; mode 0700, owned by
+ * the job's user), that holds stdout, stderr and the script (if the job has
+ * one): the job's, to do with as it likes. The agent's records of the job
+ * (jobdir.h: the run's name, the pid file while the job runs, the status
+ * file its shepherd writes when it ends, and the exit report until the
+ * scheduler has acknowledged it) are in <state_dir>/runs/<id>/, which only
+ * the agent's user can write. A run's directory is removed keep_job_dirs
+ * after its exit is acknowledged (or a new run of the id starts), by a
+ * bounded sweep in exec_tick(). Every job is started by its own
  * shepherd process (shepherd.h), which outlives the agent: a restarted agent
  * calls exec_recover() to adopt the jobs still running and to report those
  * that ended while it was away. The job gets a new session (so it is a
- * process group that is signalled as a whole), the clean environment of the
- * brief, cwd = its directory, CPU and memory binding when the topology is
- * real (on synthetic and XML topologies binding is recorded, not applied),
- * its own cgroups and its tenant's Unix user where configured (issue 4),
- * and then executes. Anything that fails before exec is reported back, so
+ * process group that is signalled as a whole), as root its own PID namespace
+ * with a private /proc (shepherd.h), the clean environment of the brief,
+ * cwd = its directory, its output limit (max_output: RLIMIT_FSIZE, checked
+ * by its shepherd too), its wall time held by its shepherd as well as by the
+ * agent, CPU and memory binding when the topology is real (on synthetic and
+ * XML topologies binding is recorded, not applied), its own cgroups and its
+ * tenant's Unix user where configured, and then executes. Anything
+ * that fails before exec is reported back, so
  * exec_start() fails with a clear text instead of a job that exits 127.
  *
  * Ended jobs are noticed through exec_fd(), an epoll descriptor holding a
@@ -44,7 +52,7 @@ typedef struct exec exec_t;
 typedef bool (*exec_probe_f) (int64_t pgid, void *arg);
 
 typedef struct exec_config {
-    const char *state_dir; /* created if missing; jobs live in state_dir/jobs */
+    const char *state_dir; /* created if missing: state_dir/jobs, state_dir/runs */
     const char *node;      /* CPHUB_NODE */
     int64_t kill_grace;    /* seconds between TERM and KILL */
     /* For tests: how to tell whether a job's process group is empty; NULL
@@ -66,6 +74,12 @@ typedef struct exec_config {
      * devices cgroup denies those of GPUs it was not given. */
     const cgroup_device_t *gpu_devices;
     size_t ngpu_devices;
+    /* Seconds a run's directory is kept after its exit is acknowledged;
+     * 0: removed at once. */
+    int64_t keep_job_dirs;
+    /* Bytes each of a job's stdout and stderr may reach; 0: no limit. A job
+     * that reaches it is killed and ends EXIT_OUTPUT. */
+    uint64_t max_output;
 } exec_config_t;
 
 /* Called once for every job that ends after a successful exec_start(), from
@@ -89,20 +103,23 @@ exec_t *exec_create (const exec_config_t *cfg,
 /* Forgets the jobs but leaves them running (an agent restart adopts them). */
 void exec_destroy (exec_t *x);
 
-/* After an agent restart: scan the jobs directory. A job whose shepherd is
+/* After an agent restart: scan the records directory. A job whose shepherd is
  * still alive (same pid and start time as its pid file says) is adopted: it
  * counts as running, its wall-time limit and a kill in progress carry on. A
  * job whose shepherd is gone is reported through the callback with the exit
  * status the shepherd recorded, or as EXIT_LOST if it recorded none (what is
  * left of the job is killed). An exit report saved but not acknowledged is
- * reported again as it was. 0 and the counts (either may be NULL); -1 with
+ * reported again as it was. Then the processes left in job cgroups of no
+ * job adopted (records missing or unreadable) are killed, and such a job is
+ * reported EXIT_LOST once they are gone. 0 and the counts (either may be NULL); -1 with
  * errno and err when the directory cannot be read. */
 int exec_recover (exec_t *x, uint32_t *adopted, uint32_t *reported, cphub_error_t *err);
 
 /* Save an exit report the caller made (start failed, lost) in the job's
- * directory, so that it survives an agent restart. 0, -1/errno. */
+ * records, so that it survives an agent restart. 0, -1/errno. */
 int exec_exit_save (exec_t *x, const msg_job_exit_t *e);
-/* The scheduler has the exit report of job id: remove the saved record. */
+/* The scheduler has the exit report of job id: remove the saved record; the
+ * run is done (its directory goes after keep_job_dirs). */
 void exec_exit_ack (exec_t *x, uint64_t id);
 
 /* The absolute jobs directory, "<state_dir>/jobs". */
@@ -146,7 +163,8 @@ int exec_job_info (const exec_t *x, uint64_t id, int64_t *pid, double *start_tim
  * on ENOMEM with *count 0). */
 uint64_t *exec_job_ids (const exec_t *x, uint32_t *count);
 
-/* The path of a job's stdout or stderr file (it may not exist). -1/ENAMETOOLONG. */
+/* The path of the stdout or stderr file of the latest run of job id (it may
+ * not exist). -1/ENOENT (no run known), ENAMETOOLONG. */
 int exec_output_path (
     const exec_t *x, uint64_t id, log_stream_t stream, char *buf, size_t len);
 

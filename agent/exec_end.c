@@ -6,8 +6,12 @@
  * Every report goes through job_report(), which saves it as the job's exit
  * record, removes the pid file and only then calls the callback: what the
  * agent reports is on disk until the scheduler acknowledges it
- * (exec_exit_ack). A job whose process group still has members when its
- * process has ended waits (ENDING) until the group is empty, checked at
+ * (exec_exit_ack). A record that cannot be saved (a disk a job filled)
+ * does not change the report: the callback gets it from memory all the
+ * same. The records live where jobs cannot write (runs/<id>); a job's
+ * processes are found through its shepherd and its cgroups, so that an
+ * agent restart kills what it cannot adopt. A job whose process group still has members
+ * when its process has ended waits (ENDING) until the group is empty, checked at
  * doubling intervals, or until the survival window ends, when it is
  * reported with survived_kill.
  */
@@ -24,6 +28,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "agent/exec_int.h"
@@ -84,7 +89,7 @@ static void job_report (exec_t *x, exec_job_t *job, const msg_job_exit_t *e)
     msg_job_exit_t report = *e;
     char dir[PATH_MAX];
 
-    if (exec_job_dir (x, job->id, dir, sizeof (dir)) == 0 &&
+    if (exec_records_dir (x, job->id, dir, sizeof (dir)) == 0 &&
         jobdir_exit_write (dir, &report) == 0)
         jobdir_remove (dir, JOBDIR_PID);
     exec_job_forget (x, job);
@@ -118,10 +123,17 @@ static void kill_text (const exec_job_t *job, msg_job_exit_t *e)
     }
 }
 
-static void job_classify (const exec_job_t *job,
+static void job_classify (const exec_t *x,
+                          exec_job_t *job,
                           const jobdir_status_t *st,
                           msg_job_exit_t *e)
 {
+    char limit[32];
+
+    /* The shepherd holds the wall time too: it may have ended the job while
+     * no agent ran. */
+    if (st->timed_out && !job->cancelled)
+        job->timed_out = true;
     memset (e, 0, sizeof (*e));
     e->id = job->id;
     e->start_time = job->start_time;
@@ -134,6 +146,11 @@ static void job_classify (const exec_job_t *job,
         e->signal = WTERMSIG (st->status);
     if (job->timed_out || job->cancelled) {
         kill_text (job, e);
+    } else if (st->output_over) {
+        e->kind = EXIT_OUTPUT;
+        format_size (x->max_output, limit, sizeof (limit));
+        snprintf (e->text, sizeof (e->text), "output over %s limit",
+                  x->max_output ? limit : "its");
     } else if (st->oom_kills > 0) {
         /* issue 4: the OOM killer struck in the job's memory cgroup */
         e->kind = EXIT_OOM;
@@ -151,9 +168,60 @@ static void job_classify (const exec_job_t *job,
     }
 }
 
+/* The job's cgroups as the layout places them (ndirs 0: none in use). */
+static void job_cgroup (const exec_t *x, uint64_t id, cgroup_job_t *cg)
+{
+    memset (cg, 0, sizeof (*cg));
+    cg->mem_dir = -1;
+    if (!x->cgroups)
+        return;
+    for (int c = 0; c < CGROUP_CTL_COUNT; c++) {
+        char path[CGROUP_PATH_MAX];
+        int i;
+
+        if (cgroup_job_path (x->cgroups, (cgroup_ctl_t)c, id, path, sizeof (path)) < 0)
+            continue;
+        for (i = 0; i < cg->ndirs && strcmp (cg->dirs[i], path) != 0; i++)
+            ;
+        if (i == cg->ndirs)
+            memcpy (cg->dirs[cg->ndirs++], path, sizeof (path));
+        if (c == CGROUP_MEMORY) {
+            cg->mem_dir = i;
+            cg->mem_version = x->cgroups->version[c];
+        }
+    }
+}
+
+/* KILL every process in the job's cgroups, a few rounds at most; true when
+ * some process was there. The groups are removed once empty. */
+static bool job_cgroup_kill (const exec_t *x, uint64_t id)
+{
+    struct timespec nap = {.tv_sec = 0, .tv_nsec = 10 * 1000 * 1000};
+    cgroup_job_t cg;
+    bool found = false;
+    int left = 0;
+
+    job_cgroup (x, id, &cg);
+    if (cg.ndirs == 0)
+        return false;
+    for (int round = 0; round < EXEC_CGROUP_KILL_ROUNDS; round++) {
+        if ((left = cgroup_job_kill (&cg)) <= 0)
+            break;
+        found = true;
+        nanosleep (&nap, NULL);
+    }
+    if (left <= 0)
+        cgroup_job_remove (&cg);
+    return found;
+}
+
 /* The shepherd is gone without a status: kill what is left of the job (if
- * its process is still the one the pid file names) and call it lost. */
-static void job_lost (const exec_job_t *job, const char *dir, msg_job_exit_t *e)
+ * its process is still the one the pid file names, and whatever is in its
+ * cgroups) and call it lost. */
+static void job_lost (const exec_t *x,
+                      const exec_job_t *job,
+                      const char *dir,
+                      msg_job_exit_t *e)
 {
     jobdir_pid_t p;
     bool killed = false;
@@ -161,6 +229,7 @@ static void job_lost (const exec_job_t *job, const char *dir, msg_job_exit_t *e)
     if (jobdir_pid_read (dir, &p) == 0 && p.pid == job->pid &&
         jobdir_proc_is ((pid_t)p.pid, p.proc_start))
         killed = kill (-(pid_t)p.pid, SIGKILL) == 0;
+    killed = job_cgroup_kill (x, job->id) || killed;
     memset (e, 0, sizeof (*e));
     e->id = job->id;
     e->kind = EXIT_LOST;
@@ -180,11 +249,11 @@ static void job_end (exec_t *x, exec_job_t *job)
     double now;
 
     exec_job_unwatch (x, job);
-    if (exec_job_dir (x, job->id, dir, sizeof (dir)) == 0 &&
+    if (exec_records_dir (x, job->id, dir, sizeof (dir)) == 0 &&
         jobdir_status_read (dir, &st) == 0)
-        job_classify (job, &st, &e);
+        job_classify (x, job, &st, &e);
     else
-        job_lost (job, dir, &e);
+        job_lost (x, job, dir, &e);
     if (!group_alive (x, job->pid)) {
         job_report (x, job, &e);
         return;
@@ -287,6 +356,7 @@ int exec_timeout_ms (const exec_t *x)
         if (job->adopted && job->pidfd < 0 && job->shepherd)
             earliest (&next, job->poll_at);
     }
+    earliest (&next, exec_sweep_next (x));
     if (next == 0)
         return -1;
     if (next <= now)
@@ -300,6 +370,7 @@ void exec_tick (exec_t *x)
     double now = exec_mono_now (), window = survive_window (x);
     exec_job_t *job, *tmp;
 
+    exec_sweep (x, now);
     HASH_ITER (hh, x->by_id, job, tmp)
     {
         if (job->phase == EXEC_JOB_ENDING) {
@@ -382,7 +453,7 @@ static int recover_one (exec_t *x, uint64_t id)
     exec_job_t *job;
     double now = exec_mono_now ();
 
-    if (exec_job_find (x, id) || exec_job_dir (x, id, dir, sizeof (dir)) < 0)
+    if (exec_job_find (x, id) || exec_records_dir (x, id, dir, sizeof (dir)) < 0)
         return 0;
     if (jobdir_exit_read (dir, &e) == 0 && e.id == id) {
         jobdir_remove (dir, JOBDIR_PID);
@@ -423,15 +494,68 @@ static int recover_one (exec_t *x, uint64_t id)
     return 1;
 }
 
+/* Whether job id has a saved exit report (reported already). */
+static bool recover_has_exit (const exec_t *x, uint64_t id)
+{
+    char dir[PATH_MAX];
+
+    return exec_records_dir (x, id, dir, sizeof (dir)) == 0 &&
+           jobdir_has (dir, JOBDIR_EXIT);
+}
+
+/* Processes in the cgroup of a job no record led to (records missing or
+ * unreadable, a shepherd gone): killed, and the job reported lost, so that
+ * it is never run again while an old process of it lives. How many were
+ * reported. */
+static uint32_t recover_cgroups (exec_t *x)
+{
+    uint32_t reported = 0;
+
+    if (!x->cgroups)
+        return 0;
+    for (int c = 0; c < CGROUP_CTL_COUNT; c++) {
+        struct dirent *de;
+        DIR *d;
+
+        if (!x->cgroups->version[c] || !(d = opendir (x->cgroups->base[c])))
+            continue;
+        while ((de = readdir (d))) {
+            msg_job_exit_t e = {.kind = EXIT_LOST};
+            char *end;
+            unsigned long long id;
+
+            if (strncmp (de->d_name, "job-", 4) != 0 || de->d_name[4] < '1' ||
+                de->d_name[4] > '9')
+                continue;
+            errno = 0;
+            id = strtoull (de->d_name + 4, &end, 10);
+            if (errno || *end || exec_job_find (x, id) || !job_cgroup_kill (x, id) ||
+                recover_has_exit (x, id))
+                continue;
+            e.id = id;
+            e.start_time = e.end_time = clock_now ();
+            snprintf (e.text, sizeof (e.text),
+                      "the agent restarted and found processes of the job without "
+                      "its records; they were killed");
+            exec_exit_save (x, &e);
+            if (x->cb)
+                x->cb (&e, x->arg);
+            reported++;
+        }
+        closedir (d);
+    }
+    return reported;
+}
+
 int exec_recover (exec_t *x, uint32_t *adopted, uint32_t *reported, cphub_error_t *err)
 {
     uint32_t counts[3] = {0, 0, 0};
     struct dirent *de;
     DIR *d;
 
-    if (!(d = opendir (x->jobs_dir)))
-        return cphub_fail (err, errno, "cannot read the job directory '%s': %s",
-                           x->jobs_dir, strerror (errno));
+    if (!(d = opendir (x->runs_dir)))
+        return cphub_fail (err, errno, "cannot read the records directory '%s': %s",
+                           x->runs_dir, strerror (errno));
     while ((de = readdir (d))) {
         char *end;
         unsigned long long id;
@@ -450,6 +574,7 @@ int exec_recover (exec_t *x, uint32_t *adopted, uint32_t *reported, cphub_error_
         counts[rc]++;
     }
     closedir (d);
+    counts[2] += recover_cgroups (x);
     if (adopted)
         *adopted = counts[1];
     if (reported)
@@ -463,7 +588,7 @@ int exec_exit_save (exec_t *x, const msg_job_exit_t *e)
 {
     char dir[PATH_MAX];
 
-    if (exec_job_dir (x, e->id, dir, sizeof (dir)) < 0)
+    if (exec_records_dir (x, e->id, dir, sizeof (dir)) < 0)
         return -1;
     if (mkdir (dir, 0700) < 0 && errno != EEXIST)
         return -1;
@@ -473,7 +598,11 @@ int exec_exit_save (exec_t *x, const msg_job_exit_t *e)
 void exec_exit_ack (exec_t *x, uint64_t id)
 {
     char dir[PATH_MAX];
+    jobdir_run_t run;
 
-    if (exec_job_dir (x, id, dir, sizeof (dir)) == 0)
-        jobdir_remove (dir, JOBDIR_EXIT);
+    if (exec_records_dir (x, id, dir, sizeof (dir)) < 0)
+        return;
+    jobdir_remove (dir, JOBDIR_EXIT);
+    if (!exec_job_find (x, id) && jobdir_run_read (dir, &run) == 0)
+        exec_run_done (x, run.name);
 }

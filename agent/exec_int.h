@@ -14,6 +14,7 @@
 #ifndef CPHUB_AGENT_EXEC_INT_H
 #define CPHUB_AGENT_EXEC_INT_H
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -29,6 +30,19 @@
 #define EXEC_GROUP_POLL_MAX 0.5
 /* Interval of liveness checks of adopted shepherds without a pidfd. */
 #define EXEC_ADOPT_POLL 1.0
+/* Done runs (exec_sweep.c): where their markers are, under the records
+ * directory, how many one tick looks at, and how long between passes. */
+#define EXEC_DONE_DIR "done"
+#define EXEC_SWEEP_BATCH 32
+#define EXEC_SWEEP_INTERVAL 1.0
+/* At most this many directories are given to rm per step, and the next
+ * step waits EXEC_SWEEP_PAUSE: runs that expire together do not start a
+ * crowd of processes at once. */
+#define EXEC_SWEEP_REMOVE_MAX 8
+#define EXEC_SWEEP_PAUSE 0.25
+/* Rounds of KILL (10 ms apart) for what is left in a job's cgroups when
+ * the agent finds them without a shepherd. */
+#define EXEC_CGROUP_KILL_ROUNDS 100
 
 typedef enum { EXEC_JOB_RUNNING = 0, EXEC_JOB_ENDING } exec_phase_t;
 
@@ -58,7 +72,13 @@ typedef struct exec_job {
 
 struct exec {
     const topo_t *topo;
-    char *jobs_dir;
+    char *jobs_dir; /* the runs' working directories, <id>.<token> */
+    char *runs_dir; /* the agent's records, <id>/ (mode 0700) */
+    char *done_dir; /* runs_dir/done: markers of done runs */
+    int64_t keep_job_dirs;
+    uint64_t max_output;
+    DIR *sweep; /* the pass over done_dir in progress, NULL between passes */
+    double sweep_at;
     char *node;
     int64_t kill_grace;
     exec_exit_f cb;
@@ -82,8 +102,8 @@ struct exec {
 
 /* Monotonic seconds. */
 double exec_mono_now (void);
-/* <jobs_dir>/<id> into buf (PATH_MAX bytes); -1/ENAMETOOLONG. */
-int exec_job_dir (const exec_t *x, uint64_t id, char *buf, size_t len);
+/* The job's records directory <runs_dir>/<id> into buf; -1/ENAMETOOLONG. */
+int exec_records_dir (const exec_t *x, uint64_t id, char *buf, size_t len);
 exec_job_t *exec_job_find (const exec_t *x, uint64_t id);
 /* Signal the job's process group (its process if the group is gone). */
 void exec_job_signal (const exec_job_t *job, int sig);
@@ -95,5 +115,17 @@ void exec_job_unwatch (exec_t *x, exec_job_t *job);
 void exec_job_forget (exec_t *x, exec_job_t *job);
 /* The job reached its wall-time limit: TERM, and KILL after the grace. */
 void exec_job_timeout (exec_t *x, exec_job_t *job, double now);
+
+/* exec_sweep.c. The run <id>.<token> is done: remove its directory now
+ * (keep_job_dirs 0) or mark it for the sweep. */
+void exec_run_done (const exec_t *x, const char *name);
+/* Remove the run's working directory (in a child process) and its records
+ * if no newer run of the id has them. */
+void exec_run_remove (const exec_t *x, const char *name);
+/* A bounded step of the sweep of done runs, when due. */
+void exec_sweep (exec_t *x, double now);
+/* When the sweep is due next (monotonic), 0: never. */
+double exec_sweep_next (const exec_t *x);
+void exec_sweep_stop (exec_t *x);
 
 #endif

@@ -18,7 +18,11 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "agent/shepherd.h"
 #include "cphub/log.h"
+
+/* Appended to the isolation text when jobs get PID namespaces. */
+#define ISOLATION_PID_NS "; pid ns"
 
 /* The NVIDIA device node of a GPU hwloc found as "cudaN" or "nvmlN":
  * /dev/nvidiaN, as the driver numbers its minors in most set-ups. */
@@ -170,6 +174,23 @@ static int cgroups_setup (agent_t *a, cphub_error_t *err)
     return 0;
 }
 
+/* PID namespaces per job (the shepherd makes them when it can): said in
+ * the isolation text, so that `cphub nodes` shows whether jobs see each
+ * other's processes. */
+static void pid_ns_report (agent_t *a)
+{
+    size_t len = strlen (a->desc.isolation);
+
+    if (!shepherd_pid_ns_probe ()) {
+        log_warn ("no PID namespaces (%s): jobs see every process of the node",
+                  geteuid () == 0 ? "the kernel refuses them" : "not root");
+        return;
+    }
+    if (len + sizeof (ISOLATION_PID_NS) <= sizeof (a->desc.isolation))
+        memcpy (a->desc.isolation + len, ISOLATION_PID_NS, sizeof (ISOLATION_PID_NS));
+    log_info ("jobs run in PID namespaces of their own");
+}
+
 int agent_isolation_setup (agent_t *a, cphub_error_t *err)
 {
     a->switch_user = geteuid () == 0;
@@ -178,6 +199,7 @@ int agent_isolation_setup (agent_t *a, cphub_error_t *err)
         return -1;
     if (a->ngpu_devices > 0 && !a->cgroups.version[CGROUP_DEVICES])
         log_warn ("no devices cgroup: jobs can open GPUs they were not given");
+    pid_ns_report (a);
     return 0;
 }
 

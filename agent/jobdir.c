@@ -1,5 +1,6 @@
-/* jobdir.c: the pid, status and exit records of a job directory, and the few
- * facts about processes the agent reads from /proc (jobdir.h).
+/* jobdir.c: the run, pid, status and exit records of a job (in the agent's
+ * records directory), and the few facts about processes the agent reads from
+ * /proc (jobdir.h).
  *
  * Writers build the whole record in a buffer with the hand-made formatters
  * below (no stdio, no malloc: the shepherd calls them in a forked child),
@@ -151,7 +152,11 @@ static bool record_trusted (int fd)
            st.st_nlink == 1;
 }
 
-/* Write o to dir/name.tmp and rename it over dir/name. */
+/* Write o to dir/name.tmp and rename it over dir/name. A NAME.tmp that is
+ * there already is space jobdir_reserve() set aside: it is written over in
+ * place and cut to size, so that a record can be saved on a disk a job has
+ * filled. The records directory is the agent's alone: nothing in it is a
+ * job's. */
 static int record_write (const char *dir, const char *name, const out_t *o)
 {
     char path[PATH_MAX], tmp[PATH_MAX];
@@ -164,14 +169,19 @@ static int record_write (const char *dir, const char *name, const out_t *o)
     if (path_of (path, sizeof (path), dir, name, "") < 0 ||
         path_of (tmp, sizeof (tmp), dir, name, ".tmp") < 0)
         return -1;
-    /* The directory may belong to the job's user (issue 4): never follow or
-     * reuse what is there, such as a symbolic link planted as NAME.tmp. */
-    if (unlink (tmp) < 0 && errno != ENOENT)
+    fd = open (tmp, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && !record_trusted (fd)) {
+        close (fd);
+        fd = -1;
+        if (unlink (tmp) < 0)
+            return -1;
+        errno = ENOENT;
+    }
+    if (fd < 0 && errno == ENOENT)
+        fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
         return -1;
-    if ((fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) <
-        0)
-        return -1;
-    if (write_all (fd, o->buf, o->len) < 0) {
+    if (write_all (fd, o->buf, o->len) < 0 || ftruncate (fd, (off_t)o->len) < 0) {
         saved = errno;
         close (fd);
         unlink (tmp);
@@ -183,6 +193,34 @@ static int record_write (const char *dir, const char *name, const out_t *o)
         unlink (tmp);
         errno = saved;
         return -1;
+    }
+    return 0;
+}
+
+int jobdir_reserve (const char *dir)
+{
+    static const char *const names[] = {JOBDIR_PID, JOBDIR_STATUS, JOBDIR_EXIT};
+    char path[PATH_MAX], fill[JOBDIR_RESERVE];
+    int fd, saved;
+
+    memset (fill, '\n', sizeof (fill));
+    for (size_t i = 0; i < sizeof (names) / sizeof (names[0]); i++) {
+        if (path_of (path, sizeof (path), dir, names[i], ".tmp") < 0)
+            return -1;
+        if (unlink (path) < 0 && errno != ENOENT)
+            return -1;
+        fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return -1;
+        if (write_all (fd, fill, sizeof (fill)) < 0) {
+            saved = errno;
+            close (fd);
+            unlink (path);
+            errno = saved;
+            return -1;
+        }
+        if (close (fd) < 0)
+            return -1;
     }
     return 0;
 }
@@ -203,6 +241,7 @@ static const char *const kind_names[] = {
     [EXIT_START_FAILED] = "start_failed",
     [EXIT_LOST] = "lost",
     [EXIT_OOM] = "oom",
+    [EXIT_OUTPUT] = "output",
 };
 #define KIND_COUNT (sizeof (kind_names) / sizeof (kind_names[0]))
 
@@ -273,6 +312,8 @@ int jobdir_status_write (const char *dir, const jobdir_status_t *s)
     line_seconds (&o, "cpu_time", s->cpu_time);
     line_u64 (&o, "max_rss", s->max_rss);
     line_u64 (&o, "oom_kills", s->oom_kills);
+    line_u64 (&o, "timed_out", s->timed_out ? 1 : 0);
+    line_u64 (&o, "output_over", s->output_over ? 1 : 0);
     return record_write (dir, JOBDIR_STATUS, &o);
 }
 
@@ -351,6 +392,8 @@ static const kv_field_t status_fields[] = {
     KV (jobdir_status_t, cpu_time, KV_DOUBLE, false),
     KV (jobdir_status_t, max_rss, KV_U64, false),
     KV (jobdir_status_t, oom_kills, KV_U64, false),
+    KV (jobdir_status_t, timed_out, KV_BOOL, false),
+    KV (jobdir_status_t, output_over, KV_BOOL, false),
     {.key = NULL},
 };
 
@@ -365,6 +408,11 @@ static const kv_field_t exit_fields[] = {
     KV (msg_job_exit_t, max_rss, KV_U64, false),
     KV (msg_job_exit_t, survived_kill, KV_BOOL, false),
     KV (msg_job_exit_t, text, KV_TEXT, false),
+    {.key = NULL},
+};
+
+static const kv_field_t run_fields[] = {
+    KV (jobdir_run_t, name, KV_TEXT, true),
     {.key = NULL},
 };
 
@@ -502,6 +550,50 @@ int jobdir_exit_read (const char *dir, msg_job_exit_t *e)
 {
     memset (e, 0, sizeof (*e));
     return record_read (dir, JOBDIR_EXIT, exit_fields, e);
+}
+
+int jobdir_run_write (const char *dir, const char *name)
+{
+    out_t o;
+
+    if (!jobdir_run_name_valid (name)) {
+        errno = EINVAL;
+        return -1;
+    }
+    o.len = 0;
+    o.overflow = false;
+    out_str (&o, "name ");
+    out_str (&o, name);
+    out_str (&o, "\n");
+    return record_write (dir, JOBDIR_RUN, &o);
+}
+
+int jobdir_run_read (const char *dir, jobdir_run_t *r)
+{
+    memset (r, 0, sizeof (*r));
+    if (record_read (dir, JOBDIR_RUN, run_fields, r) < 0)
+        return -1;
+    if (!jobdir_run_name_valid (r->name)) {
+        errno = EPROTO;
+        return -1;
+    }
+    return 0;
+}
+
+bool jobdir_run_name_valid (const char *name)
+{
+    const char *dot = strchr (name, '.');
+    size_t n = 0;
+
+    if (!dot || dot == name || name[0] == '0')
+        return false;
+    for (const char *c = name; c < dot; c++)
+        if (*c < '0' || *c > '9')
+            return false;
+    for (const char *c = dot + 1; *c; c++, n++)
+        if (!((*c >= '0' && *c <= '9') || (*c >= 'a' && *c <= 'f')))
+            return false;
+    return n == JOBDIR_TOKEN_LEN && strlen (name) < JOBDIR_RUN_NAME_MAX;
 }
 
 int jobdir_remove (const char *dir, const char *name)

@@ -1,9 +1,15 @@
-/* jobdir.h: the records a job leaves in its directory <state_dir>/jobs/<id>/,
- * which let a restarted agent find its jobs again, and what /proc says about
- * their processes.
+/* jobdir.h: the agent's records of a job, which let a restarted agent find
+ * its jobs again, and what /proc says about their processes.
  *
- * Three small text files of "key value" lines, each written whole to NAME.tmp
- * and renamed over NAME, so that a reader sees the old record or the new one:
+ * The records of job <id> live in <state_dir>/runs/<id>/ (mode 0700, the
+ * agent's user's), never in the job's working directory
+ * <state_dir>/jobs/<id>.<token>/, which belongs to the job: nothing a job can
+ * write decides what the agent records. Four small text files of "key value"
+ * lines, each written whole to NAME.tmp and renamed over NAME, so that a
+ * reader sees the old record or the new one:
+ *   run     the name "<id>.<token>" of the run's working directory under
+ *           jobs/, written before the run starts (logs are read from there
+ *           as long as the directory is kept);
  *   pid     written by the job's shepherd (shepherd.c) as soon as the job's
  *           process exists, before the agent reports the job started; the
  *           agent appends "kill cancelled" or "kill timeout" when it starts
@@ -13,17 +19,19 @@
  *               proc_start 987654     field 22 of /proc/1234/stat (pid reuse)
  *               start_time 1732665600.123456
  *               walltime 3600
- *               dir /abs/state/jobs/7
+ *               dir /abs/state/runs/7
  *               shepherd 1233
  *               shepherd_start 987650
  *   status  written by the shepherd when the job's process has ended: the
- *           wait status, the end time, CPU time and peak memory;
+ *           wait status, the end time, CPU time, peak memory, and whether
+ *           the shepherd itself ended the job at its wall time or its
+ *           output went over the limit;
  *   exit    the exit report (msg_job_exit_t) the agent sends, kept until the
  *           scheduler acknowledges it (job.exit.ack), then removed.
- * The job's user may own the directory (issue 4): writers never follow a
- * symbolic link or reuse a file they find, and readers take only a regular
- * file with one link owned by the agent's user (else EPROTO), so that what
- * a job puts there never passes for a record.
+ * A job can fill the disk its records are on: before a run starts,
+ * jobdir_reserve() sets aside room for its pid, status and exit records as
+ * NAME.tmp files, which the writers fill in place. Readers still take only a
+ * regular file with one link owned by the agent's user (else EPROTO).
  * The writers used by the shepherd (jobdir_pid_write, jobdir_status_write,
  * jobdir_proc_stat) only make system calls and format numbers by hand, so
  * they are safe between fork and exit in a child of a threaded agent.
@@ -62,7 +70,20 @@ typedef struct jobdir_status {
     double cpu_time;    /* user + system seconds */
     uint64_t max_rss;   /* bytes */
     uint64_t oom_kills; /* processes the OOM killer took in its cgroup */
+    bool timed_out;     /* the shepherd ended the job at its wall time */
+    bool output_over;   /* the job wrote past its output limit */
 } jobdir_status_t;
+
+/* The random part of a run's name: 16 hex digits (64 bits). */
+#define JOBDIR_TOKEN_LEN 16
+/* "<id>.<token>" with its NUL. */
+#define JOBDIR_RUN_NAME_MAX (20 + 1 + JOBDIR_TOKEN_LEN + 1)
+/* Bytes set aside for each record (every record is well under this). */
+#define JOBDIR_RESERVE 1024
+
+typedef struct jobdir_run {
+    char name[JOBDIR_RUN_NAME_MAX]; /* "<id>.<token>" */
+} jobdir_run_t;
 
 /* What /proc/PID/stat says: state ('R', 'S', 'Z', ...), process group and
  * start time (clock ticks since boot). */
@@ -76,6 +97,7 @@ typedef struct jobdir_proc {
 #define JOBDIR_PID "pid"
 #define JOBDIR_STATUS "status"
 #define JOBDIR_EXIT "exit"
+#define JOBDIR_RUN "run"
 
 /* Read /proc/PID/stat. 0, or -1 with errno (ENOENT: no such process). */
 int jobdir_proc_stat (pid_t pid, jobdir_proc_t *out);
@@ -94,11 +116,20 @@ int jobdir_status_write (const char *dir, const jobdir_status_t *s);
 /* Write the exit report atomically (newlines in its text become spaces). */
 int jobdir_exit_write (const char *dir, const msg_job_exit_t *e);
 
+/* Write the run record (the name of the run's working directory). 0,
+ * -1/errno (EINVAL: not "<id>.<token>"). */
+int jobdir_run_write (const char *dir, const char *name);
+/* Set aside room for the pid, status and exit records of dir. 0, -1/errno. */
+int jobdir_reserve (const char *dir);
+/* True when name is "<id>.<16 hex digits>" (id without leading zeros). */
+bool jobdir_run_name_valid (const char *name);
+
 /* Read a record. 0, or -1 with errno: ENOENT (no such file), EPROTO (a line
  * that is not a known key with a valid value, or a required key missing). */
 int jobdir_pid_read (const char *dir, jobdir_pid_t *p);
 int jobdir_status_read (const char *dir, jobdir_status_t *s);
 int jobdir_exit_read (const char *dir, msg_job_exit_t *e);
+int jobdir_run_read (const char *dir, jobdir_run_t *r);
 
 /* Remove dir/name; 0 when it is gone (also when it was never there). */
 int jobdir_remove (const char *dir, const char *name);

@@ -537,7 +537,9 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
                         .cgroups = &a->cgroups,
                         .pids_max = a->cfg.pids_max,
                         .gpu_devices = a->gpu_devices,
-                        .ngpu_devices = a->ngpu_devices};
+                        .ngpu_devices = a->ngpu_devices,
+                        .keep_job_dirs = a->cfg.keep_job_dirs,
+                        .max_output = a->cfg.max_output};
     uint32_t adopted = 0, reported = 0;
     sigset_t stop;
 

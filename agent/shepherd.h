@@ -9,8 +9,8 @@
  * process costs no copy of the agent's memory map; the job makes its own
  * session (so the job is one process group, pgid = its pid) and calls the
  * caller's exec function, which may only make system calls. The shepherd
- * writes the job directory's pid file (jobdir.h) before it tells the agent
- * the job's pid, then waits. When the job's process ends it kills what is
+ * writes the pid record (jobdir.h, in the agent's records directory) before it tells
+ * the agent the job's pid, then waits. When the job's process ends it kills what is
  * left of the job's process group, reaps the process with its rusage, writes
  * the status file and exits. It never execs a binary of its own and, but
  * for the caller's binding (hwloc, as any forked child of the agent did
@@ -27,10 +27,14 @@
 #ifndef CPHUB_AGENT_SHEPHERD_H
 #define CPHUB_AGENT_SHEPHERD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 #include "agent/cgroup.h"
+
+/* Seconds between the shepherd's checks of the job's output sizes. */
+#define SHEPHERD_OUTPUT_POLL 1.0
 
 /* Where a start failed. */
 typedef enum {
@@ -44,6 +48,7 @@ typedef enum {
     SHEPHERD_STAGE_LOST,   /* the shepherd ended without saying why */
     SHEPHERD_STAGE_CGROUP, /* joining the job's cgroups (issue 4) */
     SHEPHERD_STAGE_USER,   /* switching to the tenant's user (issue 4) */
+    SHEPHERD_STAGE_LIMIT,  /* setting the output limit */
     SHEPHERD_STAGE_COUNT
 } shepherd_stage_t;
 
@@ -55,9 +60,28 @@ typedef enum {
 typedef void (*shepherd_exec_f) (void *arg);
 
 typedef struct shepherd_launch {
-    const char *dir; /* absolute job directory */
+    const char *dir;     /* absolute job directory: the job's cwd */
+    const char *records; /* absolute records directory: pid and status */
     int fd_in, fd_out, fd_err;
-    int64_t walltime;     /* recorded in the pid file */
+    /* Recorded in the pid file and held by the shepherd itself, so that no
+     * agent restart and no lost record can stretch it: at the wall time it
+     * sends TERM to the job's process group, kill_grace seconds later KILL
+     * to it and to its cgroups, and records in the status file that it did. */
+    int64_t walltime;
+    int64_t kill_grace;
+    /* Bytes each of fd_out and fd_err may reach (0: no limit). The job's
+     * process gets it as RLIMIT_FSIZE (a write past it raises SIGXFSZ);
+     * the shepherd checks both files every SHEPHERD_OUTPUT_POLL seconds and
+     * KILLs the job when one has reached it, and records that it did. */
+    uint64_t max_output;
+    /* Run the job in a PID namespace of its own (the agent is root): the
+     * shepherd makes the namespace and forks its init, a process that only
+     * reaps (pid 1, killed with the namespace when the job ends, so that
+     * nothing of the job outlives it); the job's process, pid 2 in it,
+     * stays the shepherd's child as before, and mounts a private /proc in
+     * a mount namespace of its own, so that it sees only its own
+     * processes. When the kernel refuses, the job runs without (silently). */
+    bool pid_ns;
     shepherd_exec_f bind; /* may be NULL */
     shepherd_exec_f exec;
     void *arg;
@@ -80,6 +104,11 @@ typedef struct shepherd_started {
 int shepherd_spawn (const shepherd_launch_t *l,
                     shepherd_started_t *out,
                     shepherd_stage_t *stage);
+
+/* Whether jobs can run in PID namespaces of their own here: the agent is
+ * root and the kernel lets a child make one (a container may not). Forks a
+ * short-lived child; call before any thread exists. */
+bool shepherd_pid_ns_probe (void);
 
 /* In the shepherd or the job's process: report errno and stage to the agent
  * and _exit(127). */

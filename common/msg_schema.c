@@ -72,6 +72,7 @@ static const char *const exit_kind_names[] = {
     [EXIT_START_FAILED] = "start_failed",
     [EXIT_LOST] = "lost",
     [EXIT_OOM] = "oom",
+    [EXIT_OUTPUT] = "output",
 };
 static const char *exit_kind_text (int v)
 {
@@ -90,7 +91,8 @@ static const enum_desc_t job_states = {.count = JOB_STATE_COUNT,
                                        .name = job_state_text};
 static const enum_desc_t node_states = {.count = NODE_STATE_COUNT,
                                         .name = node_state_text};
-static const enum_desc_t exit_kinds = {.count = EXIT_OOM + 1, .name = exit_kind_text};
+static const enum_desc_t exit_kinds = {.count = EXIT_OUTPUT + 1,
+                                       .name = exit_kind_text};
 static const enum_desc_t log_streams = {.count = 2, .name = log_stream_text};
 
 static const field_t jobspec_fields[] = {

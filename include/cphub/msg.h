@@ -248,6 +248,7 @@ typedef enum {
     EXIT_START_FAILED, /* could not be started: text says why */
     EXIT_LOST,         /* the agent no longer knows it */
     EXIT_OOM,          /* issue 4: the OOM killer struck in its memory cgroup */
+    EXIT_OUTPUT,       /* killed: its stdout or stderr reached the node's limit */
 } exit_kind_t;
 typedef struct msg_job_exit {
     uint64_t id;

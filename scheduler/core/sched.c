@@ -693,6 +693,9 @@ static job_state_t exit_outcome (const job_entry_t *e,
         snprintf (reason, len, "out of memory (limit %s)", e->job.mem ? limit : "none");
         return JOB_OUT_OF_MEMORY;
     }
+    case EXIT_OUTPUT:
+        snprintf (reason, len, "%s", ex->text[0] ? ex->text : "output over its limit");
+        return JOB_FAILED;
     case EXIT_LOST:
     default:
         snprintf (reason, len, "lost on node %s", e->job.node);

@@ -316,7 +316,14 @@ stop_agent() {
 }
 
 # job_pid NODE ID: the pid of a job's process, from the agent's pid file.
-job_pid() { awk '$1 == "pid" { print $2 }' "$T/state/$1/jobs/$2/pid"; }
+job_pid() { awk '$1 == "pid" { print $2 }' "$T/state/$1/runs/$2/pid"; }
+# job_dir NODE ID: the working directory of the latest run of job ID on NODE
+# (named in the agent's run record; empty when there is none).
+job_dir() {
+    local name
+    name=$(awk '$1 == "name" { print $2 }' "$T/state/$1/runs/$2/run" 2>/dev/null)
+    [ -n "$name" ] && echo "$T/state/$1/jobs/$name"
+}
 
 # --- features, arrays, dependencies, multi-node jobs (issue 5) ----------------
 

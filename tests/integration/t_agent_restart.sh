@@ -16,6 +16,7 @@
 hub_setup "node1=synthetic:package:1 core:4 pu:1"
 hub_start
 J=$T/state/node1/jobs
+R=$T/state/node1/runs # the agent's records
 
 # reported_once ID: the agents' log says once that job ID ended
 reported_once() {
@@ -35,7 +36,7 @@ a=$(as tenant-a submit -- sh -c 'sleep 3; exit 7')
 b=$(as tenant-a submit -- sleep 3)
 wait_until 10 "job $a RUNNING" job_state_is tenant-a "$a" RUNNING
 wait_until 10 "job $b RUNNING" job_state_is tenant-a "$b" RUNNING
-wait_until 10 "pid files" test -s "$J/$a/pid" -a -s "$J/$b/pid"
+wait_until 10 "pid files" test -s "$R/$a/pid" -a -s "$R/$b/pid"
 pa=$(job_pid node1 "$a")
 pb=$(job_pid node1 "$b")
 stop_agent KILL node1
@@ -57,7 +58,7 @@ log "SIGKILL + restart: jobs adopted, ended FAILED (7) and COMPLETED, once"
 c=$(as tenant-a submit -- sh -c 'sleep 1; exit 5')
 wait_until 10 "job $c RUNNING" job_state_is tenant-a "$c" RUNNING
 stop_agent KILL node1
-wait_until 10 "job $c ends with no agent" test -s "$J/$c/status"
+wait_until 10 "job $c ends with no agent" test -s "$R/$c/status"
 [ "$(job_field tenant-a "$c" state)" = RUNNING ] || fail "job $c is $(job_field tenant-a "$c" state) with no agent to say so"
 start_agent node1
 wait_until 15 "job $c ended" job_ended tenant-a "$c"
@@ -68,12 +69,12 @@ log "a job that ended while its agent was dead: reported after the restart, exit
 # 3. SIGTERM: the agent stops, its job does not
 d=$(as tenant-a submit -- sh -c 'sleep 2; echo done')
 wait_until 10 "job $d RUNNING" job_state_is tenant-a "$d" RUNNING
-wait_until 10 "pid file" test -s "$J/$d/pid"
+wait_until 10 "pid file" test -s "$R/$d/pid"
 pd=$(job_pid node1 "$d")
 stop_agent TERM node1
 alive "$pd" || fail "SIGTERM of the agent killed job $d"
 grep -q "Terminated: stopping" "$T/agent-node1.log" || fail "the agent did not say it stopped"
-[ -s "$J/$d/pid" ] || fail "no pid file for the next agent"
+[ -s "$R/$d/pid" ] || fail "no pid file for the next agent"
 start_agent node1
 wait_until 15 "job $d ended" job_ended tenant-a "$d"
 expect tenant-a "$d" COMPLETED 0
@@ -85,7 +86,7 @@ log "SIGTERM: the agent stopped, its job ran on and was reported by the next age
 as ops report --json >"$T/report.json"
 jq -e '.tenants[] | select(.tenant == "tenant-a") | .jobs == 4 and .completed == 2 and .failed == 2' \
     "$T/report.json" >/dev/null || fail "the report counts differ: $(cat "$T/report.json")"
-no_exit_records() { ! compgen -G "$J/*/exit" >/dev/null; }
+no_exit_records() { ! compgen -G "$R/*/exit" >/dev/null; }
 wait_until 10 "every exit acknowledged (no exit record left)" no_exit_records
 no_job_procs() { [ "$(job_procs "$J")" -eq 0 ]; }
 wait_until 10 "no job process left" no_job_procs

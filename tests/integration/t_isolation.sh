@@ -71,14 +71,15 @@ as tenant-a wait "$id" >/dev/null || fail "tenant-a's job $id did not complete: 
 out=$(as tenant-a logs "$id")
 [ "$(sed -n 1p <<<"$out")" = "$UA" ] || fail "tenant-a's job ran as '$(sed -n 1p <<<"$out")', not $UA"
 [ "$(sed -n 2p <<<"$out")" = "$UA" ] || fail "tenant-a's job ran in group '$(sed -n 2p <<<"$out")'"
-[ "$(sed -n 3p <<<"$out")" = "$JOBS/$id" ] || fail "HOME is '$(sed -n 3p <<<"$out")', not the job directory"
+dir=$(job_dir node1 "$id")
+[ "$(sed -n 3p <<<"$out")" = "$dir" ] || fail "HOME is '$(sed -n 3p <<<"$out")', not the job directory"
 [ "$(sed -n 4p <<<"$out")" = "$UA $UA" ] || fail "USER and LOGNAME are '$(sed -n 4p <<<"$out")'"
 [ "$(sed -n 5p <<<"$out")" = "$UA 700" ] || fail "the job directory is '$(sed -n 5p <<<"$out")', not '$UA 700'"
 [ "$(sed -n 6p <<<"$out")" = "$UA 600" ] || fail "stdout is '$(sed -n 6p <<<"$out")', not '$UA 600'"
 log "tenant-a's job ran as $UA in a 0700 directory of its own"
 
-runuser -u "$UA" -- cat "$JOBS/$id/mine" >/dev/null || fail "$UA cannot read its own job's file"
-if runuser -u "$UB" -- cat "$JOBS/$id/mine" >"$T/b.out" 2>"$T/b.err"; then
+runuser -u "$UA" -- cat "$dir/mine" >/dev/null || fail "$UA cannot read its own job's file"
+if runuser -u "$UB" -- cat "$dir/mine" >"$T/b.out" 2>"$T/b.err"; then
     fail "$UB read tenant-a's job file: $(cat "$T/b.out")"
 fi
 grep -q "Permission denied" "$T/b.err" || fail "$UB's read failed oddly: $(cat "$T/b.err")"
@@ -86,7 +87,7 @@ if runuser -u "$UB" -- ls "$JOBS" >/dev/null 2>&1; then
     fail "$UB can list the jobs directory"
 fi
 # and a job of tenant-b (running as $UB) cannot read it either
-idb=$(as tenant-b submit -- cat "$JOBS/$id/stdout")
+idb=$(as tenant-b submit -- cat "$dir/stdout")
 as tenant-b wait "$idb" >/dev/null && fail "tenant-b's job read tenant-a's output"
 [ "$(job_field tenant-b "$idb" state)" = FAILED ] || fail "tenant-b's job is $(job_field tenant-b "$idb" state)"
 as tenant-b logs "$idb" --stderr | grep -q "Permission denied" ||
@@ -99,7 +100,7 @@ wait_until 20 "tenant-c's job ended" job_ended tenant-c "$idc"
 [ "$(job_field tenant-c "$idc" state)" = FAILED ] || fail "tenant-c's job is $(job_field tenant-c "$idc" state)"
 reason=$(job_field tenant-c "$idc" reason)
 [ "$reason" = "tenant tenant-c has no Unix user on node1" ] || fail "tenant-c's job failed with '$reason'"
-[ ! -e "$JOBS/$idc/stdout" ] || fail "tenant-c's job got a job directory with output"
+[ ! -e "$(job_dir node1 "$idc")/stdout" ] || fail "tenant-c's job got a job directory with output"
 log "tenant-c refused: $reason"
 
 # --- memory ----------------------------------------------------------------------
@@ -203,7 +204,7 @@ wait_until 20 "the GPU holder ended" job_ended tenant-a "$hold"
 # removes it when it ends.
 [ -d "$base" ] || fail "the agent's cgroup $base is gone while it runs"
 id=$(as tenant-a submit -- sleep 2)
-wait_until 20 "job $id's process" test -s "$JOBS/$id/pid"
+wait_until 20 "job $id's process" test -s "$T/state/node1/runs/$id/pid"
 pid=$(job_pid node1 "$id")
 stop_agent TERM node1
 [ -d "$base/job-$id" ] || fail "job $id lost its cgroup when its agent stopped"

@@ -26,8 +26,8 @@ first=$(job_field tenant-a "$id" node)
 [ "$first" = node1 ] || fail "the first node is $first"
 [ "$(node_field node1 cores_used)" = 2 ] || fail "node1 uses $(node_field node1 cores_used) cores"
 [ "$(node_field node2 cores_used)" = 2 ] || fail "node2 uses $(node_field node2 cores_used) cores"
-[ ! -e "$T/state/node2/jobs/$id" ] || fail "the job has a directory on node2: it ran there"
-[ -d "$T/state/node1/jobs/$id" ] || fail "no job directory on node1"
+[ ! -e "$T/state/node2/runs/$id" ] || fail "the job has a directory on node2: it ran there"
+[ -d "$(job_dir node1 "$id")" ] || fail "no job directory on node1"
 log "running on node1, 2 cores held on each node"
 
 # a 3-core job does not fit beside it on either node: it waits

@@ -38,6 +38,8 @@ typedef struct fixture {
     exec_t *x;
     msg_job_exit_t exits[EXITS_MAX];
     int nexits;
+    int64_t keep_job_dirs; /* set before start_exec() */
+    uint64_t max_output;
 } fixture_t;
 
 static fixture_t fx;
@@ -60,7 +62,11 @@ static void exit_cb (const msg_job_exit_t *e, void *arg)
 static void start_exec (const char *spec, int64_t kill_grace)
 {
     cphub_error_t err = {{0}};
-    exec_config_t cfg = {.state_dir = fx.dir, .node = NODE, .kill_grace = kill_grace};
+    exec_config_t cfg = {.state_dir = fx.dir,
+                         .node = NODE,
+                         .kill_grace = kill_grace,
+                         .keep_job_dirs = fx.keep_job_dirs,
+                         .max_output = fx.max_output};
 
     fx.topo = topo_create (spec, &err);
     cr_assert_not_null (fx.topo, "%s", err.text);
@@ -181,6 +187,22 @@ static int64_t start_run (msg_job_run_t *run)
 }
 
 /* The whole content of a job's stdout or stderr (malloc'd). */
+/* The working directory of the latest run of id (stdout without its name). */
+static void run_dir (uint64_t id, char *buf, size_t len)
+{
+    cr_assert_eq (exec_output_path (fx.x, id, LOG_STREAM_STDOUT, buf, len), 0);
+    *strrchr (buf, '/') = '\0';
+}
+
+/* The records directory of id: <state_dir>/runs/<id>. */
+static void records_dir (uint64_t id, char *buf, size_t len)
+{
+    char real[PATH_MAX];
+
+    cr_assert_not_null (realpath (fx.dir, real));
+    snprintf (buf, len, "%s/runs/%" PRIu64, real, id);
+}
+
 static char *output (uint64_t id, log_stream_t stream)
 {
     char path[PATH_MAX];
@@ -237,7 +259,8 @@ Test (exec, exit_code)
     cr_assert_not (exec_running (fx.x, 7));
     cr_assert_eq (exec_count (fx.x), 0);
     cr_assert_eq (fx.nexits, 1, "one callback per job");
-    snprintf (path, sizeof (path), "%s/7/pid", exec_jobs_dir (fx.x));
+    records_dir (7, path, sizeof (path));
+    strcat (path, "/pid");
     cr_assert_neq (access (path, F_OK), 0, "the pid file is removed at the end");
 }
 
@@ -371,7 +394,8 @@ Test (exec, script_job)
     out = output (21, LOG_STREAM_STDOUT);
     cr_assert_str_eq (out, "from script 21\n");
     free (out);
-    snprintf (path, sizeof (path), "%s/21/script", exec_jobs_dir (fx.x));
+    run_dir (21, path, sizeof (path));
+    strcat (path, "/script");
     cr_assert_eq (stat (path, &st), 0, "the script is kept in the job dir");
 }
 
@@ -468,7 +492,8 @@ Test (exec, cwd_is_job_dir)
     start (32, argv);
     cr_assert_eq (wait_exit (32, DEADLINE)->exit_code, 0);
     out = output (32, LOG_STREAM_STDOUT);
-    snprintf (want, sizeof (want), "%s/32\n", exec_jobs_dir (fx.x));
+    run_dir (32, want, sizeof (want) - 1);
+    strcat (want, "\n");
     cr_assert_eq (strncmp (out, want, strlen (want)), 0, "cwd: %s", out);
     cr_assert (strstr (out, "stdout\n") && strstr (out, "stderr\n"), "%s", out);
     free (out);
@@ -612,7 +637,8 @@ Test (exec, running_jobs_and_duplicates)
     jobspec_clear (&run.spec);
 
     /* the pid file an agent restart reads */
-    snprintf (path, sizeof (path), "%s/50/pid", exec_jobs_dir (fx.x));
+    records_dir (50, path, sizeof (path));
+    strcat (path, "/pid");
     cr_assert_not_null (f = fopen (path, "r"));
     cr_assert_not_null (fgets (line, sizeof (line), f));
     fclose (f);
@@ -635,14 +661,22 @@ Test (exec, output_path_and_bad_state_dir)
 
     start_exec (SYNTH, 1);
     errno = 0;
-    cr_assert_eq (exec_output_path (fx.x, 1, LOG_STREAM_STDERR, small, sizeof (small)),
+    cr_assert_eq (exec_output_path (fx.x, 3, LOG_STREAM_STDERR, path, sizeof (path)),
+                  -1, "no run of job 3 is known");
+    cr_assert_eq (errno, ENOENT);
+    start (3, (const char *[]){"true", NULL});
+    cr_assert_eq (wait_exit (3, DEADLINE)->exit_code, 0);
+    errno = 0;
+    cr_assert_eq (exec_output_path (fx.x, 3, LOG_STREAM_STDERR, small, sizeof (small)),
                   -1);
     cr_assert_eq (errno, ENAMETOOLONG);
     cr_assert_eq (exec_output_path (fx.x, 3, LOG_STREAM_STDERR, path, sizeof (path)),
                   0);
     cr_assert_eq (strncmp (path, exec_jobs_dir (fx.x), strlen (exec_jobs_dir (fx.x))),
                   0);
-    cr_assert_str_eq (path + strlen (exec_jobs_dir (fx.x)), "/3/stderr");
+    cr_assert (strncmp (path + strlen (exec_jobs_dir (fx.x)), "/3.", 3) == 0 &&
+                   strcmp (path + strlen (path) - 7, "/stderr") == 0,
+               "%s", path);
 
     /* a state dir under a regular file cannot be made */
     snprintf (path, sizeof (path), "%s/file", fx.dir);
@@ -688,5 +722,134 @@ Test (exec, real_topology_binds_cpus)
     got += strlen ("\nCpus_allowed_list:\t");
     snprintf (buf, sizeof (buf), "%.*s", (int)strcspn (got, "\n"), got);
     cr_assert_str_eq (buf, cpus, "the job runs on exactly its cpus");
+    free (out);
+}
+
+/* --- hostile jobs ----------------------------------------------------------- */
+
+static bool path_exists (const char *path)
+{
+    struct stat st;
+    return lstat (path, &st) == 0;
+}
+
+/* Pump until path is gone or the deadline passes. */
+static bool wait_gone (const char *path, double seconds)
+{
+    double deadline = mono () + seconds;
+
+    while (path_exists (path) && mono () < deadline)
+        pump (20);
+    return !path_exists (path);
+}
+
+Test (exec, job_wrecking_its_directory_ends_as_it_ended)
+{
+    char records[PATH_MAX], path[PATH_MAX];
+    const msg_job_exit_t *e;
+
+    start_exec (SYNTH, 1);
+    start (70, (const char *[]){"sh", "-c",
+                                "mkdir status.tmp pid.tmp exit.tmp status pid exit; "
+                                "rm -f stdout; chmod 000 .; exit 5",
+                                NULL});
+    e = wait_exit (70, DEADLINE);
+    cr_assert_eq (e->kind, EXIT_EXITED, "%s", e->text);
+    cr_assert_eq (e->exit_code, 5);
+    records_dir (70, records, sizeof (records));
+    snprintf (path, sizeof (path), "%s/exit", records);
+    cr_assert (path_exists (path), "the exit record is saved in the records directory");
+    struct stat st;
+    cr_assert_eq (stat (records, &st), 0);
+    cr_assert_eq (st.st_mode & 0777, 0700, "records mode %o", st.st_mode & 0777);
+}
+
+Test (exec, every_run_has_a_fresh_directory_removed_after_ack)
+{
+    char first[PATH_MAX], second[PATH_MAX], records[PATH_MAX];
+
+    start_exec (SYNTH, 1); /* keep_job_dirs 0: removed once acknowledged */
+    start (71, (const char *[]){"true", NULL});
+    cr_assert_eq (wait_exit (71, DEADLINE)->exit_code, 0);
+    run_dir (71, first, sizeof (first));
+    cr_assert (path_exists (first));
+    fx.nexits = 0;
+    start (71, (const char *[]){"true", NULL});
+    cr_assert_eq (wait_exit (71, DEADLINE)->exit_code, 0);
+    run_dir (71, second, sizeof (second));
+    cr_assert_str_neq (first, second, "two runs of job 71 share a directory");
+    cr_assert (wait_gone (first, DEADLINE), "the first run's directory stays: %s",
+               first);
+    cr_assert (path_exists (second));
+    exec_exit_ack (fx.x, 71);
+    cr_assert (wait_gone (second, DEADLINE), "an acknowledged run's directory stays");
+    /* a third run after an acknowledged one: its records are made anew */
+    fx.nexits = 0;
+    start (71, (const char *[]){"true", NULL});
+    cr_assert_eq (wait_exit (71, DEADLINE)->exit_code, 0);
+    exec_exit_ack (fx.x, 71);
+    records_dir (71, records, sizeof (records));
+    cr_assert_not (path_exists (records), "the records stay after the run is gone");
+}
+
+Test (exec, run_directory_swept_after_keep_job_dirs)
+{
+    char dir[PATH_MAX];
+    double acked;
+
+    fx.keep_job_dirs = 1;
+    start_exec (SYNTH, 1);
+    start (72, (const char *[]){"echo", "kept", NULL});
+    cr_assert_eq (wait_exit (72, DEADLINE)->exit_code, 0);
+    run_dir (72, dir, sizeof (dir));
+    exec_exit_ack (fx.x, 72);
+    acked = mono ();
+    for (int i = 0; i < 25; i++)
+        pump (20);
+    cr_assert (path_exists (dir), "removed before keep_job_dirs");
+    char *out = output (72, LOG_STREAM_STDOUT);
+    cr_assert_str_eq (out, "kept\n", "the output is still there for logs");
+    free (out);
+    cr_assert (wait_gone (dir, DEADLINE), "not removed after keep_job_dirs");
+    cr_assert_geq (mono () - acked, 0.9);
+}
+
+Test (exec, output_over_max_output)
+{
+    const msg_job_exit_t *e;
+
+    fx.max_output = 4096;
+    start_exec (SYNTH, 1);
+    start (73,
+           (const char *[]){"sh", "-c", "head -c 100000 /dev/zero; echo after", NULL});
+    start (74,
+           (const char *[]){"sh", "-c",
+                            "trap '' XFSZ; while :; do echo 0123456789; done", NULL});
+    start (75, (const char *[]){"sh", "-c", "head -c 4000 /dev/zero", NULL});
+    e = wait_exit (73, DEADLINE);
+    cr_assert_eq (e->kind, EXIT_OUTPUT, "%d %s", e->kind, e->text);
+    cr_assert_str_eq (e->text, "output over 4K limit");
+    e = wait_exit (74, DEADLINE);
+    cr_assert_eq (e->kind, EXIT_OUTPUT, "one that ignores SIGXFSZ: %d %s", e->kind,
+                  e->text);
+    e = wait_exit (75, DEADLINE);
+    cr_assert_eq (e->kind, EXIT_EXITED, "under the limit: %s", e->text);
+    cr_assert_eq (e->exit_code, 0);
+}
+
+Test (exec, job_sees_only_its_own_processes)
+{
+    char *out;
+
+    if (geteuid () != 0)
+        cr_skip_test ("not root: no PID namespace");
+    start_exec (SYNTH, 1);
+    start (76,
+           (const char *[]){"sh", "-c", "ls /proc | grep -c '^[0-9]'; echo $$", NULL});
+    cr_assert_eq (wait_exit (76, DEADLINE)->exit_code, 0);
+    out = output (76, LOG_STREAM_STDOUT);
+    cr_assert (atoi (out) >= 2 && atoi (out) <= 4, "the job sees %s", out);
+    cr_assert_str_eq (strchr (out, '\n') + 1, "2\n",
+                      "the job is pid 2 in its namespace");
     free (out);
 }

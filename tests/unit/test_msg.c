@@ -870,6 +870,14 @@ Test (msg, node_failure_fields)
                    "\"cpu_time\":0,\"max_rss\":0,\"text\":\"\"}");
     cr_assert_not (m->u.exit.survived_kill);
     msg_destroy (m);
+    /* output: killed at the node's output limit, its text the reason */
+    m = decode_ok ("job.exit",
+                   "{\"v\":1,\"id\":4,\"kind\":\"output\",\"exit_code\":0,"
+                   "\"signal\":25,\"start_time\":1,\"end_time\":2,"
+                   "\"cpu_time\":0,\"max_rss\":0,\"text\":\"output over 1G limit\"}");
+    cr_assert_eq (m->u.exit.kind, EXIT_OUTPUT);
+    cr_assert_str_eq (m->u.exit.text, "output over 1G limit");
+    msg_destroy (m);
 
     /* node.drain: a node must be named; the reason may be left out */
     m = decode_ok ("node.drain", "{\"v\":1,\"node\":\"node1\",\"drain\":false}");

@@ -203,9 +203,10 @@ static int64_t start_sh (uint64_t id, int64_t walltime, const char *script)
     return start_argv (id, walltime, argv);
 }
 
+/* The records directory of id (pid, status, exit): <state_dir>/runs/<id>. */
 static void job_dir (uint64_t id, char *buf, size_t len)
 {
-    snprintf (buf, len, "%s/%" PRIu64, fx.jobs, id);
+    snprintf (buf, len, "%s/runs/%" PRIu64, fx.dir, id);
 }
 
 static void wait_file (uint64_t id, const char *name)
@@ -528,7 +529,8 @@ Test (shepherd, kill_carries_on_after_restart)
 
     start_exec (1);
     start_sh (6, 0, "trap '' TERM; echo ready; exec sleep 30");
-    snprintf (path, sizeof (path), "%s/6/stdout", fx.jobs);
+    cr_assert_eq (exec_output_path (fx.x, 6, LOG_STREAM_STDOUT, path, sizeof (path)),
+                  0);
     for (deadline = mono () + DEADLINE; !strstr (out, "ready");) {
         cr_assert_lt (mono (), deadline, "the job never got ready");
         if ((f = fopen (path, "r"))) {
@@ -602,4 +604,88 @@ Test (shepherd, job_process_survives_kill)
     cr_assert_eq (waitpid ((pid_t)p.shepherd, NULL, 0), p.shepherd);
     pump (10);
     cr_assert_eq (exits_of (13), 1, "its shepherd's late end is not reported");
+}
+
+/* --- records a job cannot touch ----------------------------------------------- */
+
+Test (shepherd, records_written_into_reserved_room)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    jobdir_status_t st = {
+        .status = 9, .end_time = 2.5, .timed_out = true, .output_over = true};
+    jobdir_status_t back;
+    jobdir_run_t run;
+    struct stat sb;
+
+    snprintf (dir, sizeof (dir), "%s", fx.dir);
+    cr_assert_eq (jobdir_reserve (dir), 0);
+    snprintf (path, sizeof (path), "%s/status.tmp", dir);
+    cr_assert_eq (stat (path, &sb), 0);
+    cr_assert_eq (sb.st_size, JOBDIR_RESERVE, "room set aside for the status");
+    cr_assert_eq (jobdir_status_write (dir, &st), 0);
+    cr_assert_neq (stat (path, &sb), 0, "the reserved file became the record");
+    cr_assert_eq (jobdir_status_read (dir, &back), 0);
+    cr_assert_eq (back.status, 9);
+    cr_assert (back.timed_out && back.output_over);
+
+    cr_assert_eq (jobdir_run_write (dir, "12.0123456789abcdef"), 0);
+    cr_assert_eq (jobdir_run_read (dir, &run), 0);
+    cr_assert_str_eq (run.name, "12.0123456789abcdef");
+    const char *bad[] = {"12",
+                         "12.",
+                         "012.0123456789abcdef",
+                         "12.0123456789ABCDEF",
+                         "12.0123456789abcde",
+                         "../12.0123456789abcdef",
+                         "x.y"};
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
+        errno = 0;
+        cr_assert_eq (jobdir_run_write (dir, bad[i]), -1, "%s accepted", bad[i]);
+        cr_assert_eq (errno, EINVAL);
+    }
+}
+
+Test (shepherd, records_out_of_the_jobs_reach)
+{
+    char dir[PATH_MAX];
+    jobdir_pid_t p;
+    const msg_job_exit_t *e;
+
+    start_exec (1);
+    start_sh (30, 0, "sleep 0.2; rm -rf ./* ../*/* 2>/dev/null; cd /; exit 3");
+    job_dir (30, dir, sizeof (dir));
+    cr_assert_eq (jobdir_pid_read (dir, &p), 0, "the pid record is in runs/30");
+    e = wait_exit (30);
+    cr_assert_eq (e->kind, EXIT_EXITED, "%s", e->text);
+    cr_assert_eq (e->exit_code, 3);
+}
+
+Test (shepherd, walltime_held_by_the_shepherd_alone)
+{
+    uint32_t adopted = 99, reported = 99;
+    const msg_job_exit_t *e;
+    char dir[PATH_MAX];
+    jobdir_pid_t p;
+    double deadline;
+
+    start_exec (1);
+    start_argv (31, 1, (const char *[]){"sleep", "30", NULL});
+    job_dir (31, dir, sizeof (dir));
+    cr_assert_eq (jobdir_pid_read (dir, &p), 0);
+    /* no agent acts on the job: the shepherd TERMs it at its wall time */
+    deadline = mono () + 1.0 + DEADLINE;
+    while (jobdir_proc_is ((pid_t)p.pid, p.proc_start)) {
+        cr_assert_lt (mono (), deadline, "the job outlived its wall time");
+        usleep (10000);
+    }
+    while (jobdir_proc_is ((pid_t)p.shepherd, p.shepherd_start)) {
+        cr_assert_lt (mono (), deadline, "the shepherd did not end after its job");
+        usleep (10000);
+    }
+    restart (&adopted, &reported);
+    cr_assert_eq (adopted, 0);
+    cr_assert_eq (reported, 1);
+    e = wait_exit (31);
+    cr_assert_eq (e->kind, EXIT_TIMEOUT, "%d %s", e->kind, e->text);
+    cr_assert_eq (e->signal, SIGTERM);
 }
