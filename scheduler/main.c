@@ -660,8 +660,17 @@ static store_t *store_open (const schedconf_t *cfg, cphub_error_t *err)
 
     if (cfg->store == SCHEDCONF_STORE_MEMORY)
         return store_mem_create (err);
-    if (make_parent_dirs (cfg->store_path, err) < 0 ||
-        !(st = store_sqlite_create (cfg->store_path, cfg->store_sync, err)))
+    if (make_parent_dirs (cfg->store_path, err) < 0)
+        return NULL;
+    /* The store holds every tenant's command lines and the whole bill: no
+     * other user reads it. SQLite gives its WAL and shared-memory files the
+     * database file's mode, so an older store made 0644 is closed here too. */
+    if (chmod (cfg->store_path, 0600) < 0 && errno != ENOENT) {
+        cphub_fail (err, errno, "store %s: cannot make it private: %s", cfg->store_path,
+                    strerror (errno));
+        return NULL;
+    }
+    if (!(st = store_sqlite_create (cfg->store_path, cfg->store_sync, err)))
         return NULL;
     log_info ("store: %s (sync %s)", cfg->store_path,
               cfg->store_sync == STORE_SYNC_NORMAL ? "normal" : "full");
@@ -845,6 +854,7 @@ int main (int argc, char *argv[])
         return 1;
     }
     signal (SIGPIPE, SIG_IGN);
+    umask (077); /* the store and everything else made here is the hub's alone */
     bool to_file = cfg->log_file != NULL;
     if (!(sc = scheduler_create (&cfg, args.init, &err))) {
         log_err ("%s", err.text);

@@ -3,7 +3,8 @@
 # - a job name and a command line holding a newline and ANSI escapes do not
 #   forge lines in the scheduler's log (no line starts with the forged
 #   text; the text is there, escaped, and no raw ESC byte is);
-# - log files are created 0640 even under umask 000 (scheduler and agent);
+# - log files are created 0640 even under umask 000 (scheduler and agent),
+#   the scheduler's store 0600;
 # - a secret key file that others may read (0644) is refused by the
 #   scheduler, the agent and the CLI, each saying `chmod 600 PATH`, and
 #   `cphub keygen` writes 0600 keys in a 0700 directory under umask 000;
@@ -62,6 +63,12 @@ for f in "$SLOG" "$ALOG"; do
     [ "$(stat -c %a "$f")" = 640 ] || fail "$f is mode $(stat -c %a "$f"), not 640"
 done
 log "log files are 0640 under umask 000"
+# The store holds every tenant's command lines and the bill: the hub's alone.
+for f in "$STORE_DB" "$STORE_DB-wal"; do
+    [ -f "$f" ] || fail "no store file $f"
+    [ "$(stat -c %a "$f")" = 600 ] || fail "$f is mode $(stat -c %a "$f"), not 600"
+done
+log "the store and its WAL are 0600 under umask 000"
 
 # --- forged log lines --------------------------------------------------------------
 FORGED="2026-01-01 forged line"
