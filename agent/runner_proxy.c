@@ -70,6 +70,14 @@ static void link_break (runner_t *r, const char *why)
     r->broken = true;
 }
 
+/* EOF: the root side stopped (SIGTERM) or died. */
+static void link_closed (runner_t *r)
+{
+    if (!r->broken)
+        log_info ("the agent's root process closed the link: stopping");
+    r->broken = true;
+}
+
 /* Write a request; false when the link is (now) broken. */
 static bool request (runner_t *r, const runner_record_t *q)
 {
@@ -188,7 +196,7 @@ static int pump (runner_t *r, bool block, runner_record_t *out)
         n = runner_reader_fill (&r->rd, r->sock, !block);
         read_once = true;
         if (n == 0) {
-            link_break (r, "it closed its end");
+            link_closed (r);
             return -1;
         }
         if (n < 0) {
