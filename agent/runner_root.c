@@ -196,9 +196,12 @@ static void on_start (root_t *rt, const runner_record_t *q)
     double start;
 
     /* Asked again (the scheduler repeats job.run): the job as it runs. */
-    if (exec_running (rt->x, run->id) ||
+    if (exec_job_info (rt->x, run->id, &pid, &start) == 0 ||
         exec_start (rt->x, run, &pid, &start, &err) == 0) {
-        emit_job (rt, RUNNER_EV_STARTED, run->id);
+        runner_record_t ok = {
+            .type = RUNNER_EV_STARTED,
+            .u.job = {.id = run->id, .pid = pid, .start_time = start}};
+        emit (rt, &ok, -1);
         return;
     }
     ev.u.exit.id = run->id;
