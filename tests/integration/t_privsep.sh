@@ -17,6 +17,10 @@ command -v ss >/dev/null 2>&1 || skip "no ss here"
 command -v runuser >/dev/null 2>&1 || skip "no runuser here"
 NOBODY=$(id -u nobody 2>/dev/null) || skip "no user nobody here"
 
+# Under the sanitizers the network process (nobody) must be able to write
+# its reports: let it reach $T (by name only) and write in $T/sanitizer.
+chmod o+x "$T"
+chmod 1733 "$T/sanitizer"
 hub_setup "node1=synthetic:package:1 core:4 pu:1"
 hub_start
 LOG=$T/agent-node1.log
