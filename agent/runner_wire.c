@@ -35,9 +35,9 @@
 /* a result: id, code, text (length + bytes) */
 #define SIZE_RESULT (8 + 4 + 4 + RUNNER_TEXT_MAX)
 #define SIZE_RECOVERED (4 + 4 + 4 + 4 + RUNNER_TEXT_MAX)
-/* an exit: id, kind, exit_code, signal, 4 doubles, max_rss, survived, text */
+/* an exit: id, kind, exit_code, signal, 3 doubles, max_rss, survived, text */
 #define SIZE_EXIT \
-    (8 + 4 + 4 + 4 + 8 * 4 + 8 + 1 + 4 + sizeof (((msg_job_exit_t *)0)->text))
+    (8 + 4 + 4 + 4 + 8 * 3 + 8 + 1 + 4 + sizeof (((msg_job_exit_t *)0)->text))
 
 typedef struct type_info {
     const char *name;
@@ -161,7 +161,6 @@ static void put_exit (writer_t *w, const msg_job_exit_t *e)
     put_f64 (w, e->start_time);
     put_f64 (w, e->end_time);
     put_f64 (w, e->cpu_time);
-    put_f64 (w, 0); /* reserved */
     put_u64 (w, e->max_rss);
     put_u8 (w, e->survived_kill ? 1 : 0);
     put_str (w, e->text, sizeof (e->text) - 1);
@@ -449,7 +448,6 @@ static void get_exit (cursor_t *c, msg_job_exit_t *e)
     e->start_time = get_f64 (c, "start_time");
     e->end_time = get_f64 (c, "end_time");
     e->cpu_time = get_f64 (c, "cpu_time");
-    (void)get_f64 (c, "reserved");
     e->max_rss = get_u64 (c, "max_rss");
     e->survived_kill = get_bool (c, "survived_kill");
     get_str_into (c, e->text, sizeof (e->text), CHARS_ANY, "text");

@@ -297,13 +297,13 @@ Test (runner_wire, bent_small_records_refused)
     patched_refused (&kill, 0, &zero, 8, "id 0");
     patched_refused (&log, 8, &big, 4, "stream 99");
     patched_refused (&ack, 0, &zero, 8, "id 0");
-    /* exit: id 0-7, kind 8-11, code, signal, 4 doubles from 20, rss 52,
-       survived 60, text length 61, text 65 */
+    /* exit: id 0-7, kind 8-11, code, signal, 3 doubles from 20, rss 44,
+       survived 52, text length 53, text 57 */
     patched_refused (&ex, 8, &big, 4, "exit kind 99");
     patched_refused (&ex, 20, &nan, 8, "a NaN start time");
-    patched_refused (&ex, 60, &two, 1, "a boolean of 2");
-    patched_refused (&ex, 65, nul, 4, "a NUL inside its text");
-    patched_refused (&ex, 61, &minus, 4, "an absent text");
+    patched_refused (&ex, 52, &two, 1, "a boolean of 2");
+    patched_refused (&ex, 57, nul, 4, "a NUL inside its text");
+    patched_refused (&ex, 53, &minus, 4, "an absent text");
 }
 
 Test (runner_wire, too_many_words_refused)
