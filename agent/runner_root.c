@@ -405,8 +405,10 @@ int runner_root_run (int sock,
     }
     if (!(rt.x = exec_create (xc, topo, exit_cb, &rt, err)))
         goto done;
-    log_info ("root process ready: jobs in %s, serving the network process (pid %ld)",
-              exec_jobs_dir (rt.x), (long)net_pid);
+    log_info (
+        "job runner process (uid %u) ready: jobs in %s, serving the network "
+        "process (pid %ld)",
+        (unsigned)geteuid (), exec_jobs_dir (rt.x), (long)net_pid);
     while (!rt.stop) {
         struct pollfd pfd[3] = {
             {.fd = sock, .events = POLLIN | (rt.queue ? POLLOUT : 0)},
