@@ -15,6 +15,12 @@
  * AGENT_RETRY_MAX) once its socket has connected, on the same socket: a new
  * one would take the scheduler's answers to the first register (and the
  * job.run messages that follow) elsewhere.
+ *
+ * The agent is split in two processes (runner.h): main() forks once the
+ * config, node, keys and isolation are set up; the parent keeps root and
+ * runs the jobs (runner_root_run), the child drops to agent.user and is
+ * the agent_t below that speaks to the scheduler, reaching the job runner
+ * only through runner_t.
  */
 #ifndef CPHUB_AGENT_AGENT_H
 #define CPHUB_AGENT_AGENT_H
@@ -26,6 +32,7 @@
 #include "agent/config.h"
 #include "agent/exec.h"
 #include "agent/hubid.h"
+#include "agent/runner.h"
 #include "agent/topo.h"
 #include "cphub/keys.h"
 #include "cphub/msg.h"
@@ -56,7 +63,8 @@ typedef struct agent {
     char scheduler_public[KEY_Z85_LEN + 1];
     topo_t *topo;
     node_desc_t desc; /* as discovered; jobs are filled per register */
-    exec_t *exec;
+    runner_t *runner; /* the root process's job runner, over the socketpair */
+    runner_split_t split;
     tctx_t *tctx;
     tsock_t *sock;
     tloop_t *loop;

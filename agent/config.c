@@ -71,6 +71,10 @@ static const conf_setting_t agent_settings[] = {
      .type = CONF_BOOL,
      .help = "a root agent runs the jobs of tenants with no user as root (default "
              "false: they are refused)"},
+    {.path = "agent.user",
+     .type = CONF_STRING,
+     .help = "the user the agent's network process runs as when the agent is root "
+             "(default \"nobody\")"},
     {.path = "agent.cgroups",
      .type = CONF_BOOL,
      .help = "per-job cgroups (cpuset, memory, pids, devices) where the kernel "
@@ -420,6 +424,14 @@ static int load_isolation (agent_config_t *cfg, const conf_t *c, cphub_error_t *
         if (privsep_map_set_default (&cfg->users, def, &why) < 0)
             return conf_fail (c, "agent.default_user", err, "%s", why.text);
     }
+    if (conf_get_string (c, "agent.user", "nobody", &def, err) < 0)
+        return -1;
+    if (!valid_name (def, sizeof (cfg->user) - 1))
+        return conf_fail (c, "agent.user", err,
+                          "'%.40s' is not a user name; use 1 to %zu letters, digits, "
+                          "'.', '_' or '-'",
+                          def, sizeof (cfg->user) - 1);
+    snprintf (cfg->user, sizeof (cfg->user), "%s", def);
     if (conf_get_bool (c, "agent.allow_root_jobs", false, &cfg->users.allow_root_jobs,
                        err) < 0 ||
         conf_get_bool (c, "agent.cgroups", true, &cfg->cgroups, err) < 0 ||

@@ -55,6 +55,8 @@ typedef struct agent_config {
     privsep_map_t users; /* users = ( { tenant; user; group; } ), default_user */
     bool cgroups;        /* cgroups = true: per-job cgroups where available */
     int64_t pids_max;    /* processes per job; 0 = no limit */
+    /* privilege separation: the user the network process runs as (root agent) */
+    char user[PRIVSEP_NAME_MAX + 1];
 } agent_config_t;
 
 /* Defaults: a day of output to fetch; a gigabyte each of stdout and

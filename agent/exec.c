@@ -15,6 +15,7 @@
  * monotonic deadlines checked by exec_tick().
  */
 #include "agent/exec.h"
+#include "cphub/fsutil.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -89,29 +90,6 @@ double exec_mono_now (void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static int mkdir_p (const char *path, mode_t mode)
-{
-    char buf[PATH_MAX];
-    size_t len = strlen (path);
-
-    if (len == 0 || len >= sizeof (buf)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    memcpy (buf, path, len + 1);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir (buf, mode) < 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    if (mkdir (buf, mode) < 0 && errno != EEXIST)
-        return -1;
-    return 0;
-}
-
 /* Jobs run as tenants' users (issue 4) enter their directories through
  * jobs_dir: it and every directory above it must let others search it
  * (jobs_dir itself is made 0711: searchable, not listable). */
@@ -150,7 +128,7 @@ static int runs_dir_make (exec_t *x, const char *state_dir, cphub_error_t *err)
 
     if (snprintf (path, sizeof (path), "%s/runs", state_dir) >= (int)sizeof (path))
         return cphub_fail (err, ENAMETOOLONG, "state_dir '%s' is too long", state_dir);
-    if (mkdir_p (path, 0700) < 0 || !(x->runs_dir = realpath (path, NULL)))
+    if (fs_mkdir_p (path, 0700) < 0 || !(x->runs_dir = realpath (path, NULL)))
         return cphub_fail (err, errno, "cannot create the records directory '%s': %s",
                            path, strerror (errno));
     errno = EPERM;
@@ -162,7 +140,7 @@ static int runs_dir_make (exec_t *x, const char *state_dir, cphub_error_t *err)
                            x->runs_dir);
     if (snprintf (path, sizeof (path), "%s/" EXEC_DONE_DIR, x->runs_dir) >=
             (int)sizeof (path) ||
-        mkdir_p (path, 0700) < 0 || !(x->done_dir = strdup (path)))
+        fs_mkdir_p (path, 0700) < 0 || !(x->done_dir = strdup (path)))
         return cphub_fail (err, errno, "cannot create '%s': %s", path,
                            strerror (errno));
     return 0;
@@ -218,7 +196,7 @@ exec_t *exec_create (const exec_config_t *cfg,
         cphub_fail (err, ENAMETOOLONG, "state_dir '%s' is too long", cfg->state_dir);
         goto error;
     }
-    if (mkdir_p (path, x->switch_user ? 0711 : 0700) < 0 ||
+    if (fs_mkdir_p (path, x->switch_user ? 0711 : 0700) < 0 ||
         !(abs = realpath (path, NULL))) {
         cphub_fail (err, errno, "cannot create the job directory '%s': %s", path,
                     strerror (errno));

@@ -1,7 +1,7 @@
 /* hubid.c: the node's hub, saved in <state_dir>/hub_id (see hubid.h). The
- * file is written once, atomically (a temporary file renamed over it), mode
- * 0600, and read at start; its content is checked to be a hub id (hex
- * digits) before it is believed.
+ * file is opened (made empty, mode 0600, if missing) before the agent drops
+ * its privileges, and written in place through that descriptor; its content
+ * is checked to be a hub id (hex digits) before it is believed.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -10,13 +10,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "agent/hubid.h"
+#include "cphub/fsutil.h"
 #include "cphub/msg.h"
 
 struct hubid {
     char path[PATH_MAX];
+    int fd;                         /* the file, open for the life of the agent */
     char saved[MSG_HUB_ID_MAX + 1]; /* "" until the first hub is heard */
     bool join_new;
     bool refused;
@@ -37,17 +40,14 @@ static bool hub_id_valid (const char *id)
 static int read_saved (hubid_t *h, cphub_error_t *err)
 {
     char buf[MSG_HUB_ID_MAX + 2];
-    FILE *f = fopen (h->path, "r");
-    size_t n;
+    ssize_t n = pread (h->fd, buf, sizeof (buf) - 1, 0);
 
-    if (!f)
-        return errno == ENOENT ? 0
-                               : cphub_fail (err, errno, "cannot read %s: %s", h->path,
-                                             strerror (errno));
-    n = fread (buf, 1, sizeof (buf) - 1, f);
-    fclose (f);
+    if (n < 0)
+        return cphub_fail (err, errno, "cannot read %s: %s", h->path, strerror (errno));
     buf[n] = '\0';
     buf[strcspn (buf, "\n")] = '\0';
+    if (buf[0] == '\0')
+        return 0; /* no hub heard yet */
     if (!hub_id_valid (buf))
         return cphub_fail (err, EINVAL,
                            "%s does not hold a hub id; delete it to join the "
@@ -60,54 +60,63 @@ static int read_saved (hubid_t *h, cphub_error_t *err)
 hubid_t *hubid_create (const char *state_dir, bool join_new, cphub_error_t *err)
 {
     hubid_t *h = calloc (1, sizeof (*h));
+    struct stat st;
 
     if (!h) {
         cphub_fail (err, ENOMEM, "out of memory");
         return NULL;
     }
+    h->fd = -1;
     if (snprintf (h->path, sizeof (h->path), "%s/%s", state_dir, HUBID_FILE) >=
         (int)sizeof (h->path)) {
         cphub_fail (err, ENAMETOOLONG, "state_dir '%s' is too long", state_dir);
         goto error;
     }
     h->join_new = join_new;
+    /* 0711: tenants' users pass through to their job directories, and list
+     * nothing. */
+    if (fs_mkdir_p (state_dir, 0711) < 0) {
+        cphub_fail (err, errno, "cannot create the state directory '%s': %s", state_dir,
+                    strerror (errno));
+        goto error;
+    }
+    if ((h->fd = open (h->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+        cphub_fail (err, errno, "cannot open %s: %s", h->path, strerror (errno));
+        goto error;
+    }
+    if (fstat (h->fd, &st) < 0 || !S_ISREG (st.st_mode)) {
+        cphub_fail (err, EINVAL, "%s is not a regular file", h->path);
+        goto error;
+    }
     if (read_saved (h, err) < 0)
         goto error;
     return h;
 error:;
     int saved = errno;
-    free (h);
+    hubid_destroy (h);
     errno = saved;
     return NULL;
 }
 
 void hubid_destroy (hubid_t *h)
 {
+    if (!h)
+        return;
+    if (h->fd >= 0)
+        close (h->fd);
     free (h);
 }
 
+/* Saved in place: the id is a few dozen bytes, read back whole and checked,
+ * so a torn write is refused at the next start rather than believed. */
 static int save (hubid_t *h, const char *hub_id, cphub_error_t *err)
 {
-    char tmp[PATH_MAX + 8];
-    int fd;
-    size_t len = strlen (hub_id);
+    char line[MSG_HUB_ID_MAX + 2];
+    int len = snprintf (line, sizeof (line), "%s\n", hub_id);
 
-    snprintf (tmp, sizeof (tmp), "%s.tmp", h->path);
-    if ((fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
-        return cphub_fail (err, errno, "cannot save the hub id in %s: %s", tmp,
-                           strerror (errno));
-    if (write (fd, hub_id, len) != (ssize_t)len || write (fd, "\n", 1) != 1 ||
-        fsync (fd) < 0) {
+    if (ftruncate (h->fd, 0) < 0 || pwrite (h->fd, line, (size_t)len, 0) != len ||
+        fsync (h->fd) < 0) {
         int saved = errno ? errno : EIO;
-        close (fd);
-        unlink (tmp);
-        return cphub_fail (err, saved, "cannot save the hub id in %s: %s", tmp,
-                           strerror (saved));
-    }
-    close (fd);
-    if (rename (tmp, h->path) < 0) {
-        int saved = errno;
-        unlink (tmp);
         return cphub_fail (err, saved, "cannot save the hub id in %s: %s", h->path,
                            strerror (saved));
     }

@@ -6,7 +6,8 @@
  * id is refused: it may be a scheduler started on a lost or empty database,
  * handing out the ids of jobs this node already ran, or not this hub's at
  * all. An operator who moved the node to a new hub says so with the agent's
- * --join-new-hub (the new id replaces the saved one) or by deleting the file.
+ * --join-new-hub (the new id replaces the saved one) or by deleting the file
+ * (or emptying it).
  */
 #ifndef CPHUB_AGENT_HUBID_H
 #define CPHUB_AGENT_HUBID_H
@@ -22,9 +23,13 @@
 
 typedef struct hubid hubid_t;
 
-/* Read the saved id from state_dir (none yet: fine). join_new: the next
+/* Open (creating it empty, 0600, and state_dir 0711 if missing) and read
+ * the saved id of state_dir (none yet: fine). The file stays open, so that
+ * the agent's network process, which runs as a user that may not write the
+ * state directory, can still save the first id it hears. join_new: the next
  * scheduler's id replaces the saved one. NULL with err (EINVAL: the file
- * does not hold a hub id; ENOMEM; the read's errno). */
+ * does not hold a hub id, or is not a regular file; ENOMEM; the errno of the
+ * mkdir, open or read). */
 hubid_t *hubid_create (const char *state_dir, bool join_new, cphub_error_t *err);
 void hubid_destroy (hubid_t *h); /* NULL: nothing */
 

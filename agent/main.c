@@ -18,6 +18,13 @@
  * network is logged and dropped. SIGTERM/SIGINT stop the agent: its sockets
  * are closed, its jobs keep running under their shepherds, and what a new
  * agent needs is on disk.
+ *
+ * The agent runs as two processes (runner.h): once the config, the node,
+ * the keys and isolation are set up, and before any ZeroMQ context or
+ * thread exists, it forks. The parent keeps root and serves the job runner
+ * (runner_root_run); the child drops to agent.user and is everything above:
+ * every exec call is a checked request to the parent, and a job's output
+ * comes as a descriptor the parent opened.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,7 +78,7 @@ static void send_register (agent_t *a)
     if (!m || node_desc_copy (&m->u.node, &a->desc) < 0)
         goto nomem;
     /* The jobs held: running, and ended with the exit not known to be had. */
-    running = exec_job_ids (a->exec, &nrun);
+    running = runner_job_ids (a->runner, &nrun);
     m->u.node.jobs =
         calloc ((size_t)nrun + a->outbox_len + a->unacked_len + 1, sizeof (uint64_t));
     if (!m->u.node.jobs)
@@ -97,7 +104,7 @@ static void send_heartbeat (agent_t *a)
 
     if (!m)
         return;
-    m->u.heartbeat.running = exec_count (a->exec);
+    m->u.heartbeat.running = runner_count (a->runner);
     agent_send (a, m);
     msg_destroy (m);
 }
@@ -149,7 +156,7 @@ static void on_register_ok (agent_t *a, const msg_t *m)
             "registered with the scheduler at %s as %s (%u cores, %u GPUs, %u "
             "jobs running)",
             a->cfg.scheduler, a->desc.name, a->desc.ncores, a->desc.ngpus,
-            exec_count (a->exec));
+            runner_count (a->runner));
     a->registered = true;
     a->retry = AGENT_RETRY_MIN;
     a->next_heartbeat = agent_now () + (double)a->cfg.heartbeat_interval;
@@ -185,7 +192,7 @@ static void on_job_run (agent_t *a, const msg_t *m)
     int64_t pid;
     double start;
 
-    if (exec_job_info (a->exec, run->id, &pid, &start) == 0) {
+    if (runner_job_info (a->runner, run->id, &pid, &start) == 0) {
         log_warn ("job %" PRIu64 " is already running (pid %" PRId64
                   "); not started again",
                   run->id, pid);
@@ -194,13 +201,11 @@ static void on_job_run (agent_t *a, const msg_t *m)
     }
     /* Reports of an earlier run of this id are moot now. */
     agent_outbox_forget (a, run->id);
-    if (exec_start (a->exec, run, &pid, &start, &err) < 0) {
+    if (runner_start (a->runner, run, &pid, &start, &e, &err) < 0) {
+        if (runner_broken (a->runner))
+            return; /* stopping: a new agent is told the job is not here */
+        /* the root process saved e, the report */
         log_warn ("job %" PRIu64 " could not start: %s", run->id, err.text);
-        e.start_time = e.end_time = clock_now ();
-        snprintf (e.text, sizeof (e.text), "%s", err.text);
-        if (exec_exit_save (a->exec, &e) < 0)
-            log_warn ("cannot save the exit report of job %" PRIu64 ": %s", run->id,
-                      strerror (errno));
         send_exit (a, &e);
         return;
     }
@@ -216,12 +221,13 @@ static void on_job_kill (agent_t *a, const msg_t *m)
     cphub_error_t err = {""};
     msg_job_exit_t e = {.id = k->id, .kind = EXIT_LOST};
 
-    if (exec_kill (a->exec, k->id, k->signal, &err) == 0) {
+    if (runner_kill (a->runner, k->id, k->signal, &err) == 0) {
         log_info ("job %" PRIu64 ": killing it as the scheduler asked", k->id);
         return;
     }
     if (errno != ENOENT) {
-        log_warn ("job %" PRIu64 ": %s", k->id, err.text);
+        if (!runner_broken (a->runner))
+            log_warn ("job %" PRIu64 ": %s", k->id, err.text);
         return;
     }
     if (agent_outbox_has_exit (a, k->id))
@@ -230,27 +236,8 @@ static void on_job_kill (agent_t *a, const msg_t *m)
               k->id, a->desc.name);
     e.start_time = e.end_time = clock_now ();
     snprintf (e.text, sizeof (e.text), "%s", err.text);
-    if (exec_exit_save (a->exec, &e) < 0)
-        log_warn ("cannot save the exit report of job %" PRIu64 ": %s", k->id,
-                  strerror (errno));
+    runner_exit_save (a->runner, &e);
     send_exit (a, &e);
-}
-
-/* Open a job's output file: a regular file with one link, never what a
- * link the job's user (who owns the directory, issue 4) put in its place
- * points to. fd, or -1/errno (EPERM: not such a file). */
-static int output_open (const char *path, struct stat *st)
-{
-    int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-
-    if (fd < 0)
-        return -1;
-    if (fstat (fd, st) < 0 || !S_ISREG (st->st_mode) || st->st_nlink != 1) {
-        close (fd);
-        errno = EPERM;
-        return -1;
-    }
-    return fd;
 }
 
 /* Read up to max bytes at offset from the job's output file into d. */
@@ -258,14 +245,15 @@ static void logs_read (agent_t *a, const msg_logs_req_t *q, msg_logs_data_t *d)
 {
     size_t max =
         q->max == 0 || q->max > MSG_LOGS_CHUNK_MAX ? MSG_LOGS_CHUNK_MAX : q->max;
-    char path[4096];
+    cphub_error_t err = {""};
     struct stat st;
     ssize_t n = 0;
-    int fd = -1;
+    int fd;
 
     d->offset = q->offset;
-    if (exec_output_path (a->exec, q->id, q->stream, path, sizeof (path)) < 0 ||
-        (fd = output_open (path, &st)) < 0) {
+    /* The root process opens it (a regular file, no link followed). */
+    if ((fd = runner_log_open (a->runner, q->id, q->stream, &err)) < 0 ||
+        fstat (fd, &st) < 0) {
         d->code = errno == ENOENT || errno == ENAMETOOLONG ? ENOENT : errno;
         if (d->code == ENOENT)
             snprintf (d->text, sizeof (d->text), "no output for job %" PRIu64 " on %s",
@@ -298,7 +286,7 @@ static void logs_read (agent_t *a, const msg_logs_req_t *q, msg_logs_data_t *d)
     }
     d->len = (size_t)n;
     d->eof = q->offset + (uint64_t)n >= (uint64_t)st.st_size &&
-             !exec_running (a->exec, q->id);
+             !runner_running (a->runner, q->id);
 done:
     if (fd >= 0)
         close (fd);
@@ -387,11 +375,12 @@ static void job_exit_cb (const msg_job_exit_t *e, void *arg)
     send_exit (a, e);
 }
 
-static void exec_cb (int fd, void *arg)
+static void runner_cb (int fd, void *arg)
 {
     agent_t *a = arg;
     (void)fd;
-    exec_reap (a->exec);
+    if (runner_dispatch (a->runner) < 0)
+        a->stop = true;
 }
 
 static void signal_cb (int fd, void *arg)
@@ -401,7 +390,7 @@ static void signal_cb (int fd, void *arg)
 
     while (read (fd, &si, sizeof (si)) == (ssize_t)sizeof (si)) {
         log_info ("%s: stopping; %u running jobs keep running",
-                  strsignal ((int)si.ssi_signo), exec_count (a->exec));
+                  strsignal ((int)si.ssi_signo), runner_count (a->runner));
         a->stop = true;
     }
 }
@@ -460,7 +449,7 @@ static int link_open (agent_t *a, cphub_error_t *err)
         return -1;
     if (!(a->loop = tloop_create ()) ||
         tloop_add_sock (a->loop, a->sock, sock_cb, a) < 0 ||
-        tloop_add_fd (a->loop, exec_fd (a->exec), exec_cb, a) < 0 ||
+        tloop_add_fd (a->loop, runner_fd (a->runner), runner_cb, a) < 0 ||
         tloop_add_fd (a->loop, a->sigfd, signal_cb, a) < 0)
         return cphub_fail (err, errno, "cannot set up the event loop: %s",
                            strerror (errno));
@@ -527,7 +516,35 @@ static int timers (agent_t *a)
     return ms < 0 ? 0 : ms > 60000 ? 60000 : (int)ms;
 }
 
+/* The network side: the runner over the socketpair (taking split.sock),
+ * the jobs of an earlier agent, then ZeroMQ. */
 static int agent_connect (agent_t *a, cphub_error_t *err)
+{
+    uint32_t adopted = 0, reported = 0;
+    sigset_t stop;
+
+    sigemptyset (&stop);
+    sigaddset (&stop, SIGTERM);
+    sigaddset (&stop, SIGINT);
+    if ((a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+        return cphub_fail (err, errno, "signalfd: %s", strerror (errno));
+    if (!(a->runner = runner_create (a->split.sock, job_exit_cb, a)))
+        return cphub_fail (err, errno, "out of memory");
+    a->split.sock = -1;
+    if (runner_recover (a->runner, &adopted, &reported, err) < 0)
+        return -1;
+    if (adopted || reported)
+        log_info ("found the jobs of an earlier agent: %u running (adopted), %u ended",
+                  adopted, reported);
+    if (!(a->tctx = tctx_create ()))
+        return cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",
+                           strerror (errno));
+    return link_open (a, err);
+}
+
+/* The root side: the job runner, serving the network process until it
+ * stops. The agent's secret key is not needed here. */
+static int agent_root (agent_t *a, cphub_error_t *err)
 {
     exec_config_t xc = {.state_dir = a->cfg.state_dir,
                         .node = a->cfg.name,
@@ -540,24 +557,13 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
                         .ngpu_devices = a->ngpu_devices,
                         .keep_job_dirs = a->cfg.keep_job_dirs,
                         .max_output = a->cfg.max_output};
-    uint32_t adopted = 0, reported = 0;
-    sigset_t stop;
+    int rc;
 
-    sigemptyset (&stop);
-    sigaddset (&stop, SIGTERM);
-    sigaddset (&stop, SIGINT);
-    if ((a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
-        return cphub_fail (err, errno, "signalfd: %s", strerror (errno));
-    if (!(a->exec = exec_create (&xc, a->topo, job_exit_cb, a, err)) ||
-        exec_recover (a->exec, &adopted, &reported, err) < 0)
-        return -1;
-    if (adopted || reported)
-        log_info ("found the jobs of an earlier agent: %u running (adopted), %u ended",
-                  adopted, reported);
-    if (!(a->tctx = tctx_create ()))
-        return cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",
-                           strerror (errno));
-    return link_open (a, err);
+    explicit_bzero (a->key.secret_z85, sizeof (a->key.secret_z85));
+    rc = runner_root_run (a->split.sock, a->split.net_pid, &xc, a->topo, err);
+    close (a->split.sock);
+    a->split.sock = -1;
+    return rc;
 }
 
 static void agent_teardown (agent_t *a)
@@ -571,7 +577,9 @@ static void agent_teardown (agent_t *a)
     hubid_destroy (a->hubid);
     link_close (a);
     tctx_destroy (a->tctx);
-    exec_destroy (a->exec);
+    runner_destroy (a->runner);
+    if (a->split.sock >= 0)
+        close (a->split.sock);
     if (a->sigfd >= 0)
         close (a->sigfd);
     agent_isolation_release (a);
@@ -586,28 +594,30 @@ static int agent_run (agent_t *a)
         "cphub-agent %s starting: scheduler %s, topology %s, %u cores, state %s, "
         "isolation %s",
         a->cfg.name, a->cfg.scheduler, a->desc.topology, a->desc.ncores,
-        exec_jobs_dir (a->exec), a->desc.isolation);
+        a->cfg.state_dir, a->desc.isolation);
     send_register (a);
     while (!a->stop) {
-        int timeout = timers (a);
-        int xt = exec_timeout_ms (a->exec);
+        int timeout;
 
-        if (xt >= 0 && xt < timeout)
-            timeout = xt;
+        /* what a call read past its answer */
+        if (runner_dispatch_buffered (a->runner) < 0)
+            break;
+        timeout = timers (a);
         if (a->stop)
             break;
         if (tloop_run_once (a->loop, timeout) < 0) {
             log_err ("event loop failed: %s", strerror (errno));
             return -1;
         }
-        exec_tick (a->exec);
+        if (runner_broken (a->runner))
+            a->stop = true;
     }
     return 0;
 }
 
 int main (int argc, char **argv)
 {
-    agent_t a = {.sigfd = -1, .retry = AGENT_RETRY_MIN};
+    agent_t a = {.sigfd = -1, .retry = AGENT_RETRY_MIN, .split = {.sock = -1}};
     agent_flags_t flags;
     cphub_error_t err = {""};
     sigset_t block;
@@ -645,8 +655,40 @@ int main (int argc, char **argv)
                  a.cfg.log_file, strerror (errno));
         goto done;
     }
+    /* The hub id file is opened here, by the agent's own user: the network
+     * process that saves it may not write the state directory. */
     if (!(a.hubid = hubid_create (a.cfg.state_dir, flags.join_new_hub, &err)) ||
-        agent_isolation_setup (&a, &err) < 0 || agent_connect (&a, &err) < 0) {
+        agent_isolation_setup (&a, &err) < 0) {
+        log_err ("%s", err.text);
+        goto done;
+    }
+    switch (runner_split (a.cfg.user, &a.split, &err)) {
+    case -1:
+        log_err ("%s", err.text);
+        goto done;
+    case 1:
+        if (agent_root (&a, &err) < 0)
+            log_err ("%s", err.text);
+        else
+            rc = 0;
+        goto done;
+    default:
+        break;
+    }
+    /* The network side: the cgroups and the jobs are the root side's. */
+    memset (&a.cgroups, 0, sizeof (a.cgroups));
+    if (a.split.dropped)
+        log_info (
+            "privilege separation: this network process runs as %s (uid %u, gid "
+            "%u); jobs are run by the root process (pid %ld)",
+            a.split.user, (unsigned)a.split.uid, (unsigned)a.split.gid,
+            (long)getppid ());
+    else
+        log_info (
+            "privilege separation: not root, so this network process keeps uid %u; "
+            "jobs are run by the other agent process (pid %ld)",
+            (unsigned)a.split.uid, (long)getppid ());
+    if (agent_connect (&a, &err) < 0) {
         log_err ("%s", err.text);
         goto done;
     }

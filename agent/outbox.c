@@ -185,8 +185,8 @@ void agent_outbox_ack (agent_t *a, const uint64_t *ids, uint32_t count)
         bool found = drop_exits (&a->unacked, &a->unacked_len, ids[i]);
         found = drop_exits (&a->outbox, &a->outbox_len, ids[i]) || found;
         known += found;
-        if (found || !exec_running (a->exec, ids[i]))
-            exec_exit_ack (a->exec, ids[i]);
+        if (found || !runner_running (a->runner, ids[i]))
+            runner_exit_ack (a->runner, ids[i]);
     }
     if (!a->unacked)
         a->resend_at = 0;
@@ -228,7 +228,7 @@ static void held_add (const agent_t *a, const agent_report_t *list, node_desc_t 
 
     DL_FOREACH (list, r)
     {
-        if (r->m->type == MSG_JOB_EXIT && !exec_running (a->exec, r->job_id))
+        if (r->m->type == MSG_JOB_EXIT && !runner_running (a->runner, r->job_id))
             d->jobs[d->njobs++] = r->job_id;
     }
 }

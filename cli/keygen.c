@@ -15,32 +15,8 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cphub/fsutil.h"
 #include "cphub/keys.h"
-
-/* mkdir -p with mode 0700 for what it creates. 0, or -1 with errno. */
-static int cli_keygen_mkdirs (const char *dir)
-{
-    char *path = strdup (dir);
-    int rc = -1;
-
-    if (path == NULL)
-        return -1;
-    for (char *p = path + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char saved = *p;
-        *p = '\0';
-        if (mkdir (path, 0700) < 0 && errno != EEXIST)
-            goto done;
-        *p = saved;
-        if (saved == '\0')
-            break;
-    }
-    rc = 0;
-done:
-    free (path);
-    return rc;
-}
 
 int cli_keygen (cli_t *cli, int argc, char **argv)
 {
@@ -92,7 +68,7 @@ int cli_keygen (cli_t *cli, int argc, char **argv)
     rc = keys_write (dir, name, &kp, force ? 1 : 0, &err);
     if (rc < 0 && errno == ENOENT && stat (dir, &st) < 0) {
         /* A new directory for keys: make it, private, and try again. */
-        if (cli_keygen_mkdirs (dir) < 0) {
+        if (fs_mkdir_p (dir, 0700) < 0) {
             cli_fail ("cannot create the directory %s: %s", dir, strerror (errno));
             goto done;
         }

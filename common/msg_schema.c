@@ -91,7 +91,7 @@ static const enum_desc_t job_states = {.count = JOB_STATE_COUNT,
                                        .name = job_state_text};
 static const enum_desc_t node_states = {.count = NODE_STATE_COUNT,
                                         .name = node_state_text};
-static const enum_desc_t exit_kinds = {.count = EXIT_OUTPUT + 1,
+static const enum_desc_t exit_kinds = {.count = EXIT_KIND_COUNT,
                                        .name = exit_kind_text};
 static const enum_desc_t log_streams = {.count = 2, .name = log_stream_text};
 

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cphub/fsutil.h"
 #include "cphub/idset.h"
 #include "cphub/log.h"
 #include "cphub/parse.h"
@@ -640,18 +641,10 @@ static int make_parent_dirs (const char *file, cphub_error_t *err)
     if (!(slash = strrchr (dir, '/')) || slash == dir)
         return 0;
     *slash = '\0';
-    for (char *p = dir + 1;; p++) {
-        if (*p != '/' && *p != '\0')
-            continue;
-        char c = *p;
-        *p = '\0';
-        if (mkdir (dir, 0700) < 0 && errno != EEXIST)
-            return cphub_fail (err, errno, "cannot create %s for the store: %s", dir,
-                               strerror (errno));
-        if (c == '\0')
-            return 0;
-        *p = c;
-    }
+    if (fs_mkdir_p (dir, 0700) < 0)
+        return cphub_fail (err, errno, "cannot create %s for the store: %s", dir,
+                           strerror (errno));
+    return 0;
 }
 
 static store_t *store_open (const schedconf_t *cfg, cphub_error_t *err)

@@ -247,9 +247,11 @@ typedef enum {
     EXIT_CANCELLED,    /* killed on the scheduler's job.kill */
     EXIT_START_FAILED, /* could not be started: text says why */
     EXIT_LOST,         /* the agent no longer knows it */
-    EXIT_OOM,          /* issue 4: the OOM killer struck in its memory cgroup */
+    EXIT_OOM,          /* the OOM killer struck in its memory cgroup */
     EXIT_OUTPUT,       /* killed: its stdout or stderr reached the node's limit */
 } exit_kind_t;
+/* How many exit kinds there are: the codec's and the runner link's tables. */
+#define EXIT_KIND_COUNT (EXIT_OUTPUT + 1)
 typedef struct msg_job_exit {
     uint64_t id;
     exit_kind_t kind;

@@ -359,7 +359,11 @@ max_overlap() {
 # to $T/sanitizer/<tool>.<pid> instead of its stderr, and cleanup fails the
 # test when one appeared: a daemon's error is seen even though nobody reads
 # its stderr. Harmless without sanitizers (nothing writes there).
+# The agent's network process runs as an unprivileged user (privilege
+# separation, as root): it must reach $T (by name only) and write its reports.
 mkdir -p "$T/sanitizer"
+chmod o+x "$T"
+chmod 1733 "$T/sanitizer"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$T/sanitizer/asan"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$T/sanitizer/ubsan"
 

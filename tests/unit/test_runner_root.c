@@ -1,0 +1,236 @@
+/* test_runner_root.c: unit tests for agent/runner_root.c, the agent's root
+ * side, driven over a real socketpair by a test standing for the network
+ * process.
+ *
+ * A forked child plays the network process's pid (it waits for the link
+ * to close, then exits 0); the test writes requests into the other end
+ * before serving, then reads the answers. What is checked: recover, a
+ * log-open of a job that has no output and shutdown are answered in order
+ * and the stop is orderly (the child exits by itself, 0 returned); and each
+ * breach of the protocol (an unknown type, a request before recover, a
+ * second recover, an exit-save that is not of a lost job, a descriptor
+ * passed to the root side, a malformed start) ends the loop with EPROTO
+ * and the child killed with SIGKILL.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "agent/runner.h"
+#include "agent/runner_wire.h"
+#include "cphub/log.h"
+
+typedef struct served {
+    int rc;
+    int err;     /* errno when rc < 0 */
+    int status;  /* the child's, when the root side did not wait for it */
+    bool waited; /* the root side waited for it */
+    bool left;   /* it saw the link close and left by itself */
+    runner_reader_t answers;
+} served_t;
+
+/* Append the encoding of r to *buf. */
+static void add (uint8_t **buf, size_t *len, const runner_record_t *r)
+{
+    uint8_t *one;
+    size_t n;
+
+    cr_assert_eq (runner_wire_encode (r, &one, &n), 0);
+    *buf = realloc (*buf, *len + n);
+    memcpy (*buf + *len, one, n);
+    *len += n;
+    free (one);
+}
+
+/* Serve the requests in bytes (passing fd with them when >= 0). */
+static void serve (const uint8_t *bytes, size_t len, int fd, served_t *out)
+{
+    char dir[] = "/tmp/cphub-test-root-XXXXXX";
+    cphub_error_t err = {""};
+    exec_config_t cfg = {.node = "node1", .kill_grace = 1};
+    topo_t *topo;
+    sigset_t block;
+    int sv[2], gone[2];
+    pid_t child;
+    char byte, cmd[128];
+
+    memset (out, 0, sizeof (*out));
+    log_init ("test_runner_root", LOG_LVL_WARN);
+    sigemptyset (&block);
+    sigaddset (&block, SIGCHLD);
+    sigaddset (&block, SIGTERM);
+    sigaddset (&block, SIGINT);
+    sigprocmask (SIG_BLOCK, &block, NULL);
+    cr_assert_not_null (mkdtemp (dir));
+    cfg.state_dir = dir;
+    topo = topo_create ("synthetic:package:1 core:2 pu:1", &err);
+    cr_assert_not_null (topo, "%s", err.text);
+    cr_assert_eq (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    cr_assert_eq (pipe2 (gone, O_CLOEXEC | O_NONBLOCK), 0);
+    cr_assert_eq (runner_wire_send (sv[1], bytes, len, fd, false, NULL), 0);
+    if ((child = fork ()) == 0) {
+        struct pollfd p = {.fd = sv[1], .events = POLLRDHUP};
+        close (sv[0]);
+        while (poll (&p, 1, -1) >= 0 && !(p.revents & (POLLRDHUP | POLLHUP)))
+            ;
+        if (write (gone[1], "x", 1) != 1)
+            _exit (1);
+        _exit (0);
+    }
+    cr_assert_gt (child, 0);
+    out->rc = runner_root_run (sv[0], child, &cfg, topo, &err);
+    out->err = errno;
+    close (gone[1]);
+    /* ECHILD: the root side waited for it (an orderly stop) */
+    if (waitpid (child, &out->status, 0) < 0) {
+        cr_assert_eq (errno, ECHILD);
+        out->waited = true;
+    }
+    out->left = read (gone[0], &byte, 1) == 1;
+    close (gone[0]);
+    close (sv[0]);
+    while (runner_reader_fill (&out->answers, sv[1], true) > 0)
+        ;
+    close (sv[1]);
+    topo_destroy (topo);
+    snprintf (cmd, sizeof (cmd), "rm -rf %s", dir);
+    cr_assert_eq (system (cmd), 0);
+}
+
+static void assert_broken (const served_t *s, const char *what)
+{
+    cr_assert_eq (s->rc, -1, "%s was served", what);
+    cr_assert_eq (s->err, EPROTO, "%s: errno %d", what, s->err);
+    cr_assert (!s->waited && WIFSIGNALED (s->status) && WTERMSIG (s->status) == SIGKILL,
+               "%s: the network process was not killed (status %#x)", what, s->status);
+    cr_assert_not (s->left);
+}
+
+Test (runner_root, orderly_session)
+{
+    runner_record_t rec = {.type = RUNNER_REQ_RECOVER};
+    runner_record_t logq = {.type = RUNNER_REQ_LOG_OPEN,
+                            .u.log = {.id = 77, .stream = LOG_STREAM_STDOUT}};
+    runner_record_t bye = {.type = RUNNER_REQ_SHUTDOWN}, got;
+    cphub_error_t err = {""};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    served_t s;
+
+    add (&buf, &len, &rec);
+    add (&buf, &len, &logq);
+    add (&buf, &len, &bye);
+    serve (buf, len, -1, &s);
+    cr_assert_eq (s.rc, 0, "errno %d", s.err);
+    cr_assert (s.left, "the network process did not see the link close");
+    cr_assert (s.waited || (WIFEXITED (s.status) && WEXITSTATUS (s.status) == 0),
+               "the network process was killed (status %#x)", s.status);
+    cr_assert_eq (runner_reader_next (&s.answers, RUNNER_FROM_ROOT, &got, &err), 1,
+                  "%s", err.text);
+    cr_assert_eq (got.type, RUNNER_EV_RECOVERED);
+    cr_assert_eq (got.u.recovered.adopted, 0);
+    cr_assert_eq (got.u.recovered.code, 0);
+    cr_assert_eq (runner_reader_next (&s.answers, RUNNER_FROM_ROOT, &got, &err), 1,
+                  "%s", err.text);
+    cr_assert_eq (got.type, RUNNER_EV_LOG_OPENED);
+    cr_assert_eq (got.u.result.id, 77);
+    cr_assert_eq (got.u.result.code, ENOENT, "code %d", got.u.result.code);
+    cr_assert_eq (s.answers.nfds, 0, "no descriptor for a failed open");
+    cr_assert_eq (runner_reader_next (&s.answers, RUNNER_FROM_ROOT, &got, &err), 0,
+                  "nothing more");
+    runner_reader_clear (&s.answers);
+    free (buf);
+}
+
+Test (runner_root, unknown_type_breaks)
+{
+    uint32_t bad[2] = {999, 0};
+    served_t s;
+
+    serve ((const uint8_t *)bad, sizeof (bad), -1, &s);
+    assert_broken (&s, "an unknown type");
+    runner_reader_clear (&s.answers);
+}
+
+Test (runner_root, order_is_checked)
+{
+    runner_record_t rec = {.type = RUNNER_REQ_RECOVER};
+    runner_record_t kill = {.type = RUNNER_REQ_KILL, .u.kill = {.id = 1, .signal = 15}};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    served_t s;
+
+    add (&buf, &len, &kill);
+    serve (buf, len, -1, &s);
+    assert_broken (&s, "a kill before recover");
+    runner_reader_clear (&s.answers);
+    free (buf);
+    buf = NULL;
+    len = 0;
+    add (&buf, &len, &rec);
+    add (&buf, &len, &rec);
+    serve (buf, len, -1, &s);
+    assert_broken (&s, "a second recover");
+    runner_reader_clear (&s.answers);
+    free (buf);
+}
+
+Test (runner_root, only_lost_reports_are_saved)
+{
+    runner_record_t rec = {.type = RUNNER_REQ_RECOVER};
+    runner_record_t save = {.type = RUNNER_REQ_EXIT_SAVE,
+                            .u.exit = {.id = 5, .kind = EXIT_EXITED, .text = "forged"}};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    served_t s;
+
+    add (&buf, &len, &rec);
+    add (&buf, &len, &save);
+    serve (buf, len, -1, &s);
+    assert_broken (&s, "an exit-save of an EXITED report");
+    runner_reader_clear (&s.answers);
+    free (buf);
+}
+
+Test (runner_root, descriptor_from_the_network_side_breaks)
+{
+    runner_record_t rec = {.type = RUNNER_REQ_RECOVER};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    served_t s;
+    int fd = open ("/dev/null", O_RDONLY);
+
+    add (&buf, &len, &rec);
+    serve (buf, len, fd, &s);
+    assert_broken (&s, "a passed descriptor");
+    runner_reader_clear (&s.answers);
+    close (fd);
+    free (buf);
+}
+
+Test (runner_root, malformed_start_breaks)
+{
+    runner_record_t rec = {.type = RUNNER_REQ_RECOVER};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    uint32_t start[3] = {RUNNER_REQ_START, 4, 0}; /* id cut short */
+    served_t s;
+
+    add (&buf, &len, &rec);
+    buf = realloc (buf, len + sizeof (start));
+    memcpy (buf + len, start, sizeof (start));
+    len += sizeof (start);
+    serve (buf, len, -1, &s);
+    assert_broken (&s, "a start of 4 bytes");
+    runner_reader_clear (&s.answers);
+    free (buf);
+}
