@@ -96,7 +96,7 @@ log "job $id ran; its stdout and stderr came back through the root process"
 id=$(as tenant-a submit -- sh -c 'echo $$; exec sleep 60')
 wait_until 10 "job $id RUNNING" job_state_is tenant-a "$id" RUNNING
 wait_until 10 "job $id printed its pid" has_output "$id"
-pid=$(as tenant-a logs "$id")
+pid=$(job_pid node1 "$id") # the host's pid: in its PID namespace the job is 2
 alive "$pid" || fail "job $id's process $pid is not alive"
 as tenant-a cancel "$id" >/dev/null
 wait_until 15 "job $id CANCELLED" job_state_is tenant-a "$id" CANCELLED
@@ -105,7 +105,7 @@ log "job $id cancelled: its process is gone"
 
 # 4. the root process killed: the network process exits, the job runs on,
 #    the next agent adopts it
-job_pid_of() { as tenant-a logs "$1"; }
+job_pid_of() { job_pid node1 "$1"; }
 id=$(as tenant-a submit -- sh -c 'echo $$; sleep 4; exit 3')
 wait_until 10 "job $id RUNNING" job_state_is tenant-a "$id" RUNNING
 wait_until 10 "job $id printed its pid" has_output "$id"
