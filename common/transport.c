@@ -7,13 +7,27 @@
  * loop. A client watches its own handshake through a socket monitor, so a
  * refused key is reported as EACCES at once instead of as a silent hang.
  * Nothing here trusts a frame: wrong frame counts and bodies that do not
- * decode are consumed and reported with the sender filled in.
+ * decode are consumed and reported with the sender filled in. A guarded
+ * server socket also watches its own connections through a monitor (see
+ * transport.h), and the ZAP handler counts connections per key, so that
+ * one key cannot hold the server's connections or memory.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <linux/sockios.h>
+#include <linux/tcp.h>
+#include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+#include <uthash.h>
+#include <utlist.h>
 #include <zmq.h>
 
 #include "cphub/log.h"
@@ -29,6 +43,16 @@
 #define HANDSHAKE_IVL_MS 5000
 #define RECONNECT_IVL_MS 100
 #define RECONNECT_IVL_MAX_MS 2000
+#define GUARD_EVENTS (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED)
+/* Bytes a message costs on the wire besides its frames' content (frame
+ * headers, CURVE's box and nonce), so that send_bytes counts what the
+ * peer's TCP acknowledges. */
+#define WIRE_OVERHEAD_BYTES 64
+/* A refused handshake is logged once, then once per this many more. */
+#define ZAP_REFUSALS_LOGGED_EVERY 1000
+/* A handshake ticket outlives hello_ms by this much, so that a connection
+ * whose first message is in flight when hello_ms ends is still counted. */
+#define ZAP_TICKET_SLACK_MS 1000
 #define MONITOR_EVENTS                                                              \
     (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | \
      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |        \
@@ -36,8 +60,42 @@
 
 struct tctx {
     void *zctx;
-    tzap_t *zap; /* the ZAP handler, required before any server socket */
+    tzap_t *zap;     /* the ZAP handler, required before any server socket */
+    uint64_t conns;  /* connections open on guarded sockets */
+    uint64_t serial; /* the last connection serial given */
+    int monitors;    /* names the monitors' endpoints */
 };
+
+/* One connection of a guarded server socket. */
+typedef struct tconn {
+    uint64_t serial; /* key of tguard.by_serial */
+    int fd;
+    struct sockaddr_storage addr; /* the remote end, to tell a reused fd */
+    socklen_t addr_len;
+    int64_t last_ms; /* accepted, or its last message */
+    bool identified; /* rid and identity known from a message */
+    bool closing;    /* shut down by us; its DISCONNECTED frees it */
+    unsigned char rid[TPEER_ID_MAX];
+    size_t rid_len;
+    char identity[TPEER_IDENTITY_MAX];
+    uint64_t sent_bytes; /* handed to libzmq, with WIRE_OVERHEAD_BYTES each */
+    uint64_t acked_base; /* the TCP stack's bytes_acked at accept */
+    UT_hash_handle hh;
+    struct tconn *prev, *next; /* in hello (unidentified) or idle order */
+} tconn_t;
+
+typedef struct tguard {
+    tsock_guard_t limits;
+    tsock_gone_f gone_cb;
+    void *arg;
+    void *monitor;   /* PAIR receiving ACCEPTED and DISCONNECTED */
+    tconn_t **by_fd; /* fd -> connection */
+    size_t by_fd_cap;
+    tconn_t *by_serial;  /* uthash */
+    tconn_t *hello;      /* unidentified, oldest first */
+    tconn_t *idle;       /* identified, least recently heard first */
+    uint64_t refused_fd; /* connections refused for want of fds */
+} tguard_t;
 
 struct tsock {
     tctx_t *ctx;
@@ -47,17 +105,32 @@ struct tsock {
     void *monitor;      /* client: PAIR receiving handshake events, until ready */
     bool ready;
     bool refused;          /* the server's ZAP handler refused our key */
+    bool busy;             /* ... refused the connection for now (limit) */
+    tguard_t *guard;       /* server: watched connections, or NULL */
     char last_failure[96]; /* what the monitor saw go wrong, for ETIMEDOUT */
 };
+
+/* Connections of one identity (ZAP User-Id, which names the key). */
+typedef struct tzap_count {
+    char identity[TPEER_IDENTITY_MAX]; /* key */
+    uint32_t live;                     /* connections known by their messages */
+    int64_t *tickets;  /* expiries of accepted handshakes not yet heard */
+    uint32_t ntickets; /* oldest first, at most per_identity */
+    uint64_t refused;
+    UT_hash_handle hh;
+} tzap_count_t;
 
 struct tzap {
     tctx_t *ctx;
     void *zsock;
     tzap_auth_f cb;
     void *arg;
+    uint32_t per_identity; /* 0: no limit */
+    int hello_ms;
+    tzap_count_t *counts; /* uthash by identity */
 };
 
-typedef enum { TL_SOCK = 0, TL_ZAP, TL_FD } tloop_kind_t;
+typedef enum { TL_SOCK = 0, TL_ZAP, TL_FD, TL_GUARD } tloop_kind_t;
 
 typedef struct tloop_entry {
     tloop_kind_t kind;
@@ -292,12 +365,15 @@ static void monitor_stop (tsock_t *s)
     s->monitor = NULL;
 }
 
+static void guard_destroy (tsock_t *s);
+
 void tsock_destroy (tsock_t *s)
 {
     int saved = errno;
 
     if (!s)
         return;
+    guard_destroy (s);
     if (s->zsock) {
         monitor_stop (s);
         zmq_close (s->zsock);
@@ -357,7 +433,11 @@ static int monitor_drain (tsock_t *s)
             monitor_stop (s);
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-            s->refused = true;
+            /* 400: the key is not known; 500: a limit (tzap_set_limit) */
+            if (value == 500)
+                s->busy = true;
+            else
+                s->refused = true;
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
@@ -378,7 +458,7 @@ static int monitor_drain (tsock_t *s)
             break;
         }
     }
-    return s->ready ? 1 : s->refused ? -1 : 0;
+    return s->ready ? 1 : s->refused ? -1 : s->busy ? -2 : 0;
 }
 
 int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
@@ -393,6 +473,12 @@ int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
     for (;;) {
         if ((state = monitor_drain (s)) > 0)
             return 0;
+        if (state == -2)
+            return cphub_fail (err, EAGAIN,
+                               "the scheduler at %s refused the connection for now: "
+                               "this key has too many connections open; close some "
+                               "or try again later",
+                               s->endpoint);
         if (state < 0)
             return cphub_fail (err, EACCES,
                                "the scheduler at %s refused this key (it is not in "
@@ -419,12 +505,17 @@ static void body_free (void *data, void *hint)
     free (data);
 }
 
+static tconn_t *guard_conn (tsock_t *s, const tpeer_t *peer);
+static int guard_may_send (tsock_t *s, tconn_t *c, size_t len);
+static void conn_heard (tsock_t *s, int fd, tpeer_t *peer);
+
 int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
 {
     const char *type = msg_type_name (m ? m->type : MSG_TYPE_COUNT);
     char *body = NULL;
     size_t len;
     zmq_msg_t frame;
+    tconn_t *conn = NULL;
 
     if (!type || (s->server && (!peer || peer->rid_len == 0))) {
         errno = EINVAL;
@@ -432,6 +523,9 @@ int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
     }
     if (msg_encode (m, &body, &len) < 0)
         return -1;
+    if (s->guard && (conn = guard_conn (s, peer)) &&
+        guard_may_send (s, conn, len + strlen (type)) < 0)
+        goto error;
     if (s->server &&
         zmq_send (s->zsock, peer->rid, peer->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         goto error;
@@ -447,6 +541,8 @@ int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
         errno = saved;
         return -1;
     }
+    if (conn)
+        conn->sent_bytes += len + strlen (type) + WIRE_OVERHEAD_BYTES;
     return 0;
 error : {
     int saved = errno;
@@ -492,6 +588,8 @@ int tsock_recv (tsock_t *s, tpeer_t *peer, msg_t **m, cphub_error_t *err)
         peer->rid_len = zmq_msg_size (&frames[0]);
         memcpy (peer->rid, zmq_msg_data (&frames[0]), peer->rid_len);
     }
+    if (s->guard && kept > 0)
+        conn_heard (s, zmq_msg_get (&frames[kept - 1], ZMQ_SRCFD), peer);
     if (total != want) {
         cphub_fail (err, EPROTO, "expected a message of 2 frames [type][body], got %zu",
                     total - first);
@@ -539,6 +637,328 @@ int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err)
     return cphub_fail (err, ETIMEDOUT, "no reply from %s within %s", s->endpoint, when);
 }
 
+/* ---- guarded server sockets --------------------------------------------------- */
+
+static void zap_identified (tzap_t *z, const char *identity);
+static void zap_gone (tzap_t *z, const char *identity);
+
+int tsock_server_guard (tsock_t *s,
+                        const tsock_guard_t *limits,
+                        tsock_gone_f gone_cb,
+                        void *arg,
+                        cphub_error_t *err)
+{
+    tguard_t *g;
+    char mon[64];
+
+    if (!s->server || s->guard)
+        return cphub_fail (err, EINVAL,
+                           "only an unguarded server socket can be guarded");
+    if (!(g = calloc (1, sizeof (*g))))
+        return cphub_fail (err, ENOMEM, "out of memory");
+    g->limits = *limits;
+    g->gone_cb = gone_cb;
+    g->arg = arg;
+    s->guard = g;
+    if (limits->send_queue > 0 &&
+        set_int (s->zsock, ZMQ_SNDHWM, (int)limits->send_queue) < 0) {
+        cphub_fail (err, errno, "cannot limit the send queue of %s: %s", s->endpoint,
+                    zmq_strerror (errno));
+        goto error;
+    }
+    snprintf (mon, sizeof (mon), "inproc://cphub-guard-%d", ++s->ctx->monitors);
+    if (zmq_socket_monitor (s->zsock, mon, GUARD_EVENTS) < 0 ||
+        !(g->monitor = zmq_socket (s->ctx->zctx, ZMQ_PAIR)) ||
+        set_int (g->monitor, ZMQ_LINGER, 0) < 0 || zmq_connect (g->monitor, mon) < 0) {
+        cphub_fail (err, errno, "cannot watch the connections of %s: %s", s->endpoint,
+                    zmq_strerror (errno));
+        goto error;
+    }
+    return 0;
+error:
+    guard_destroy (s);
+    return -1;
+}
+
+static void conn_unlist (tguard_t *g, tconn_t *c)
+{
+    if (c->closing)
+        return;
+    if (c->identified)
+        DL_DELETE (g->idle, c);
+    else
+        DL_DELETE (g->hello, c);
+}
+
+static void guard_destroy (tsock_t *s)
+{
+    tguard_t *g = s->guard;
+    tconn_t *c, *tmp;
+
+    if (!g)
+        return;
+    if (g->monitor) {
+        zmq_socket_monitor (s->zsock, NULL, 0);
+        zmq_close (g->monitor);
+    }
+    HASH_ITER (hh, g->by_serial, c, tmp)
+    {
+        HASH_DEL (g->by_serial, c);
+        s->ctx->conns--;
+        free (c);
+    }
+    free (g->by_fd);
+    free (g);
+    s->guard = NULL;
+}
+
+size_t tsock_conn_count (const tsock_t *s)
+{
+    return s->guard ? HASH_COUNT (s->guard->by_serial) : 0;
+}
+
+/* Bytes of this connection that its peer's TCP stack acknowledged. */
+static uint64_t conn_acked (const tconn_t *c)
+{
+    struct tcp_info info;
+    socklen_t len = sizeof (info);
+
+    memset (&info, 0, sizeof (info));
+    if (getsockopt (c->fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 ||
+        len < offsetof (struct tcp_info, tcpi_bytes_acked) +
+                  sizeof (info.tcpi_bytes_acked))
+        return 0;
+    return info.tcpi_bytes_acked;
+}
+
+/* Is c's fd still c's connection? Its peer's address says so: a reused fd
+ * belongs to a new connection from another port. */
+static bool conn_same_fd (const tconn_t *c)
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof (addr);
+
+    return getpeername (c->fd, (struct sockaddr *)&addr, &len) == 0 &&
+           len == c->addr_len && memcmp (&addr, &c->addr, len) == 0;
+}
+
+static tconn_t *guard_conn (tsock_t *s, const tpeer_t *peer)
+{
+    tconn_t *c = NULL;
+
+    if (peer && peer->conn)
+        HASH_FIND (hh, s->guard->by_serial, &peer->conn, sizeof (peer->conn), c);
+    return c && !c->closing ? c : NULL;
+}
+
+static int guard_may_send (tsock_t *s, tconn_t *c, size_t len)
+{
+    uint64_t limit = s->guard->limits.send_bytes, acked, queued;
+
+    if (limit == 0 || c->sent_bytes == 0)
+        return 0;
+    acked = conn_acked (c);
+    acked = acked > c->acked_base ? acked - c->acked_base : 0;
+    queued = c->sent_bytes > acked ? c->sent_bytes - acked : 0;
+    if (queued > 0 && queued + len + WIRE_OVERHEAD_BYTES > limit) {
+        errno = ENOBUFS;
+        return -1;
+    }
+    return 0;
+}
+
+/* Shut c's connection down; libzmq then drops it and reports it gone. */
+static int conn_shutdown (tsock_t *s, tconn_t *c)
+{
+    tguard_t *g = s->guard;
+
+    if (c->closing)
+        return 0;
+    conn_unlist (g, c);
+    c->closing = true;
+    if ((size_t)c->fd < g->by_fd_cap && g->by_fd[c->fd] == c && conn_same_fd (c))
+        return shutdown (c->fd, SHUT_RDWR);
+    errno = ENOENT;
+    return -1;
+}
+
+static int guard_index (tguard_t *g, int fd)
+{
+    if (fd < 0)
+        return -1;
+    if ((size_t)fd >= g->by_fd_cap) {
+        size_t cap = g->by_fd_cap ? g->by_fd_cap : 64;
+        tconn_t **grown;
+        while (cap <= (size_t)fd)
+            cap *= 2;
+        if (!(grown = realloc (g->by_fd, cap * sizeof (*grown))))
+            return -1;
+        memset (grown + g->by_fd_cap, 0, (cap - g->by_fd_cap) * sizeof (*grown));
+        g->by_fd = grown;
+        g->by_fd_cap = cap;
+    }
+    return 0;
+}
+
+static void conn_gone (tsock_t *s, tconn_t *c)
+{
+    tguard_t *g = s->guard;
+    tpeer_t peer;
+
+    conn_unlist (g, c);
+    HASH_DEL (g->by_serial, c);
+    if ((size_t)c->fd < g->by_fd_cap && g->by_fd[c->fd] == c)
+        g->by_fd[c->fd] = NULL;
+    s->ctx->conns--;
+    if (c->identified) {
+        if (s->ctx->zap)
+            zap_gone (s->ctx->zap, c->identity);
+        memset (&peer, 0, sizeof (peer));
+        memcpy (peer.rid, c->rid, c->rid_len);
+        peer.rid_len = c->rid_len;
+        snprintf (peer.identity, sizeof (peer.identity), "%s", c->identity);
+        peer.conn = c->serial;
+        if (g->gone_cb)
+            g->gone_cb (s, &peer, g->arg);
+    }
+    free (c);
+}
+
+/* Fewer than fd_reserve file descriptors left after this accept? */
+static bool fds_short (tsock_t *s, int fd)
+{
+    uint64_t reserve = s->guard->limits.fd_reserve;
+    struct rlimit rl;
+
+    if (reserve == 0 || getrlimit (RLIMIT_NOFILE, &rl) < 0 ||
+        rl.rlim_cur == RLIM_INFINITY)
+        return false;
+    return (uint64_t)fd + reserve >= rl.rlim_cur ||
+           s->ctx->conns + reserve >= rl.rlim_cur;
+}
+
+static void conn_accepted (tsock_t *s, int fd)
+{
+    tguard_t *g = s->guard;
+    tconn_t *c;
+
+    if (guard_index (g, fd) < 0)
+        return;
+    if (g->by_fd[fd]) /* its DISCONNECTED was lost: the fd was closed since */
+        conn_gone (s, g->by_fd[fd]);
+    if (!(c = calloc (1, sizeof (*c)))) {
+        log_err ("out of memory tracking a connection on %s; closing it", s->endpoint);
+        shutdown (fd, SHUT_RDWR);
+        return;
+    }
+    c->fd = fd;
+    c->serial = ++s->ctx->serial;
+    c->last_ms = mono_ms ();
+    c->addr_len = sizeof (c->addr);
+    if (getpeername (fd, (struct sockaddr *)&c->addr, &c->addr_len) < 0)
+        c->addr_len = 0;
+    c->acked_base = conn_acked (c);
+    g->by_fd[fd] = c;
+    HASH_ADD (hh, g->by_serial, serial, sizeof (c->serial), c);
+    DL_APPEND (g->hello, c);
+    s->ctx->conns++;
+    if (fds_short (s, fd)) {
+        if (g->refused_fd++ % ZAP_REFUSALS_LOGGED_EVERY == 0)
+            log_warn (
+                "%s: fewer than %u file descriptors left; refusing new "
+                "connections (%" PRIu64 " so far)",
+                s->endpoint, g->limits.fd_reserve, g->refused_fd);
+        conn_shutdown (s, c);
+    }
+}
+
+/* Take in the monitor's events: connections accepted and gone. */
+static void guard_events (tsock_t *s)
+{
+    tguard_t *g = s->guard;
+    uint16_t event;
+    uint32_t value;
+
+    while (monitor_read (g->monitor, &event, &value) == 0) {
+        int fd = (int)value;
+        if (event == ZMQ_EVENT_ACCEPTED)
+            conn_accepted (s, fd);
+        else if (event == ZMQ_EVENT_DISCONNECTED && fd >= 0 &&
+                 (size_t)fd < g->by_fd_cap && g->by_fd[fd])
+            conn_gone (s, g->by_fd[fd]);
+    }
+}
+
+/* A message came in on fd: the connection is alive, and its first message
+ * says who it is. A message of an earlier connection on a reused fd (its
+ * routing id differs) is not counted. */
+static void conn_heard (tsock_t *s, int fd, tpeer_t *peer)
+{
+    tguard_t *g = s->guard;
+    tconn_t *c;
+
+    guard_events (s);
+    if (fd < 0 || (size_t)fd >= g->by_fd_cap || !(c = g->by_fd[fd]))
+        return;
+    if (!c->identified) {
+        conn_unlist (g, c);
+        c->identified = true;
+        memcpy (c->rid, peer->rid, peer->rid_len);
+        c->rid_len = peer->rid_len;
+        snprintf (c->identity, sizeof (c->identity), "%s", peer->identity);
+        if (s->ctx->zap)
+            zap_identified (s->ctx->zap, c->identity);
+        if (!c->closing)
+            DL_APPEND (g->idle, c);
+    } else if (c->rid_len != peer->rid_len ||
+               memcmp (c->rid, peer->rid, c->rid_len) != 0) {
+        return;
+    } else if (!c->closing) {
+        DL_DELETE (g->idle, c);
+        DL_APPEND (g->idle, c);
+    }
+    c->last_ms = mono_ms ();
+    peer->conn = c->serial;
+}
+
+/* Close the connections silent for too long: the oldest are at the heads. */
+static void guard_sweep (tsock_t *s)
+{
+    tguard_t *g = s->guard;
+    int64_t now = mono_ms ();
+    int idle = g->limits.idle_ms;
+    int hello = g->limits.hello_ms > 0 ? g->limits.hello_ms : idle;
+    tconn_t *c;
+
+    guard_events (s);
+    while (hello > 0 && (c = g->hello) && now - c->last_ms >= hello) {
+        log_debug ("%s: closing a connection that sent nothing for %d ms", s->endpoint,
+                   hello);
+        conn_shutdown (s, c);
+    }
+    while (idle > 0 && (c = g->idle) && now - c->last_ms >= idle) {
+        log_info ("closing the connection of %s: silent for %d s", c->identity,
+                  idle / 1000);
+        conn_shutdown (s, c);
+    }
+}
+
+int tsock_close_peer (tsock_t *s, const tpeer_t *peer)
+{
+    tconn_t *c;
+
+    if (!s->guard) {
+        errno = EINVAL;
+        return -1;
+    }
+    guard_events (s);
+    if (!(c = guard_conn (s, peer))) {
+        errno = ENOENT;
+        return -1;
+    }
+    return conn_shutdown (s, c);
+}
+
 /* ---- ZAP -------------------------------------------------------------------- */
 
 tzap_t *tzap_create (tctx_t *ctx, tzap_auth_f cb, void *arg, cphub_error_t *err)
@@ -577,12 +997,103 @@ error : {
 
 void tzap_destroy (tzap_t *z)
 {
+    tzap_count_t *c, *tmp;
+
     if (!z)
         return;
+    HASH_ITER (hh, z->counts, c, tmp)
+    {
+        HASH_DEL (z->counts, c);
+        free (c->tickets);
+        free (c);
+    }
     if (z->ctx->zap == z)
         z->ctx->zap = NULL;
     zmq_close (z->zsock);
     free (z);
+}
+
+/* ---- connections per identity ----------------------------------------------- */
+
+void tzap_set_limit (tzap_t *z, uint32_t per_identity, int hello_ms)
+{
+    z->per_identity = per_identity;
+    z->hello_ms = hello_ms;
+}
+
+static tzap_count_t *zap_count (tzap_t *z, const char *identity)
+{
+    tzap_count_t *c = NULL;
+
+    HASH_FIND_STR (z->counts, identity, c);
+    if (c)
+        return c;
+    if (!(c = calloc (1, sizeof (*c))))
+        return NULL;
+    snprintf (c->identity, sizeof (c->identity), "%s", identity);
+    HASH_ADD_STR (z->counts, identity, c);
+    return c;
+}
+
+static void zap_tickets_drop (tzap_count_t *c, uint32_t n)
+{
+    n = n < c->ntickets ? n : c->ntickets;
+    memmove (c->tickets, c->tickets + n, (c->ntickets - n) * sizeof (*c->tickets));
+    c->ntickets -= n;
+}
+
+static void zap_tickets_expire (tzap_count_t *c, int64_t now)
+{
+    uint32_t n = 0;
+
+    while (n < c->ntickets && c->tickets[n] <= now)
+        n++;
+    zap_tickets_drop (c, n);
+}
+
+/* May identity open one more connection? If so, it holds a ticket until
+ * its first message (zap_identified) or hello_ms. */
+static bool zap_admit (tzap_t *z, const char *identity)
+{
+    int64_t now = mono_ms ();
+    tzap_count_t *c;
+
+    if (z->per_identity == 0)
+        return true;
+    if (!(c = zap_count (z, identity)))
+        return false;
+    if (!c->tickets && !(c->tickets = calloc (z->per_identity, sizeof (*c->tickets))))
+        return false;
+    zap_tickets_expire (c, now);
+    if (c->live + c->ntickets >= z->per_identity) {
+        if (c->refused++ % ZAP_REFUSALS_LOGGED_EVERY == 0)
+            log_warn (
+                "zap: refused a connection of %s: it has %u open, the limit "
+                "(%" PRIu64 " refused so far)",
+                identity, c->live + c->ntickets, c->refused);
+        return false;
+    }
+    c->tickets[c->ntickets++] = now + z->hello_ms + ZAP_TICKET_SLACK_MS;
+    return true;
+}
+
+static void zap_identified (tzap_t *z, const char *identity)
+{
+    tzap_count_t *c;
+
+    if (z->per_identity == 0 || !(c = zap_count (z, identity)))
+        return;
+    zap_tickets_drop (c, 1);
+    c->live++;
+}
+
+static void zap_gone (tzap_t *z, const char *identity)
+{
+    tzap_count_t *c = NULL;
+
+    HASH_FIND_STR (z->counts, identity, c);
+    if (c && c->live > 0)
+        c->live--;
 }
 
 static bool frame_is (zmq_msg_t *f, const char *text)
@@ -659,6 +1170,10 @@ static int zap_serve_one (tzap_t *z)
         goto out;
     }
     identity[TPEER_IDENTITY_MAX - 1] = '\0';
+    if (!zap_admit (z, identity)) { /* 500: the client reports EAGAIN */
+        zap_reply (z, &f[1], "500", "too many connections with this key", "");
+        goto out;
+    }
     zap_reply (z, &f[1], "200", "OK", identity);
 out:
     for (i = 0; i < n; i++)
@@ -715,6 +1230,13 @@ int tloop_add_sock (tloop_t *l, tsock_t *s, tloop_sock_f cb, void *arg)
         return -1;
     *e = (tloop_entry_t){
         .kind = TL_SOCK, .sock = s, .fd = -1, .sock_cb = cb, .arg = arg};
+    if (s->guard) {
+        if (!(e = tloop_append (l))) {
+            l->count--;
+            return -1;
+        }
+        *e = (tloop_entry_t){.kind = TL_GUARD, .sock = s, .fd = -1};
+    }
     return 0;
 }
 
@@ -783,6 +1305,8 @@ static int tloop_prepare (tloop_t *l)
             l->items[i].socket = e->sock->zsock;
         else if (e->kind == TL_ZAP)
             l->items[i].socket = e->zap->zsock;
+        else if (e->kind == TL_GUARD)
+            l->items[i].socket = e->sock->guard->monitor;
         else
             l->items[i].fd = e->fd;
     }
@@ -813,8 +1337,13 @@ int tloop_run_once (tloop_t *l, int timeout_ms)
             e->sock_cb (e->sock, e->arg);
         else if (e->kind == TL_ZAP)
             zap_serve (e->zap);
+        else if (e->kind == TL_GUARD)
+            guard_events (e->sock);
         else
             e->fd_cb (e->fd, e->arg);
     }
+    for (i = 0; i < n; i++)
+        if (l->entries[i].kind == TL_GUARD && !l->entries[i].removed)
+            guard_sweep (l->entries[i].sock);
     return handled;
 }
