@@ -75,6 +75,7 @@ typedef struct tconn {
     int64_t last_ms; /* accepted, or its last message */
     bool identified; /* rid and identity known from a message */
     bool closing;    /* shut down by us; its DISCONNECTED frees it */
+    uint32_t held;   /* parked requests: not idle while > 0 (not listed) */
     unsigned char rid[TPEER_ID_MAX];
     size_t rid_len;
     char identity[TPEER_IDENTITY_MAX];
@@ -682,7 +683,7 @@ error:
 
 static void conn_unlist (tguard_t *g, tconn_t *c)
 {
-    if (c->closing)
+    if (c->closing || (c->identified && c->held > 0))
         return;
     if (c->identified)
         DL_DELETE (g->idle, c);
@@ -913,7 +914,7 @@ static void conn_heard (tsock_t *s, int fd, tpeer_t *peer)
     } else if (c->rid_len != peer->rid_len ||
                memcmp (c->rid, peer->rid, c->rid_len) != 0) {
         return;
-    } else if (!c->closing) {
+    } else if (!c->closing && c->held == 0) {
         DL_DELETE (g->idle, c);
         DL_APPEND (g->idle, c);
     }
@@ -940,6 +941,21 @@ static void guard_sweep (tsock_t *s)
         log_info ("closing the connection of %s: silent for %d s", c->identity,
                   idle / 1000);
         conn_shutdown (s, c);
+    }
+}
+
+void tsock_peer_hold (tsock_t *s, const tpeer_t *peer, int delta)
+{
+    tconn_t *c;
+
+    if (!s->guard || !(c = guard_conn (s, peer)) || !c->identified)
+        return;
+    if (delta > 0) {
+        if (c->held++ == 0)
+            DL_DELETE (s->guard->idle, c);
+    } else if (c->held > 0 && --c->held == 0) {
+        c->last_ms = mono_ms ();
+        DL_APPEND (s->guard->idle, c);
     }
 }
 

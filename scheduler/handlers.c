@@ -20,6 +20,7 @@
 #include "cphub/log.h"
 #include "scheduler/budget.h"
 #include "scheduler/handlers.h"
+#include "scheduler/hold.h"
 #include "scheduler/report.h"
 #include "scheduler/tenants.h"
 
@@ -30,8 +31,9 @@
 struct wait_req {
     tpeer_t peer; /* the client on sc->clients */
     uint32_t count;
-    uint64_t *ids;      /* as asked */
-    uint32_t remaining; /* distinct ids not ended yet */
+    uint64_t *ids;      /* as asked, each once */
+    uint32_t remaining; /* ids not ended yet */
+    uint32_t held_ids;  /* taken from sc->hold when parked (0: not parked) */
     wait_req_t *prev, *next;
 };
 
@@ -95,6 +97,7 @@ void handlers_queue (scheduler_t *sc, tsock_t *sock, const tpeer_t *peer, msg_t 
 }
 
 static void fetch_fail (scheduler_t *sc, logs_fetch_t *f, int code, const char *text);
+static void fetch_done (scheduler_t *sc, logs_fetch_t *f);
 
 static bool same_peer (const tpeer_t *a, const tpeer_t *b)
 {
@@ -157,6 +160,17 @@ static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
 
     if (agent_resend (sc, out, errnum))
         return;
+    if (out->sock == sc->clients && (errnum == EAGAIN || errnum == ENOBUFS)) {
+        log_warn (
+            "cutting off %s: it leaves its replies unread (more than %s); "
+            "its queued replies and parked requests are dropped",
+            out->peer.identity,
+            errnum == EAGAIN ? "scheduler.client_send_queue replies"
+                             : "scheduler.client_send_bytes");
+        tsock_close_peer (sc->clients, &out->peer);
+        handlers_client_gone (sc, &out->peer);
+        return;
+    }
     log_warn ("could not send %s to %s: %s", msg_type_name (m->type),
               out->peer.identity, strerror (errnum));
     if (errnum == E2BIG && out->sock == sc->clients) {
@@ -297,6 +311,69 @@ static msg_t *list_reply (msg_type_t type, job_list_build_t *b)
     return m;
 }
 
+typedef struct id_pos {
+    uint64_t id;
+    uint32_t pos;
+} id_pos_t;
+
+static int id_pos_cmp (const void *a, const void *b)
+{
+    const id_pos_t *x = a, *y = b;
+
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The ids of a cancel or wait, each once, in the order first named, in
+ * *out (caller frees). An id named 10,000 times is acted on once. More
+ * distinct ids than scheduler.max_ids_per_request are answered with E2BIG;
+ * -1 then (the error is queued). */
+static int request_ids (scheduler_t *sc,
+                        const request_t *rq,
+                        const msg_ids_t *in,
+                        uint64_t **out,
+                        uint32_t *count)
+{
+    uint32_t max = sc->config->limits.ids_per_request, n = 0;
+    id_pos_t *sorted = NULL;
+    bool *first = NULL;
+    uint64_t *ids = NULL;
+
+    if (!(sorted = malloc ((in->count ? in->count : 1) * sizeof (*sorted))) ||
+        !(first = calloc (in->count ? in->count : 1, sizeof (*first))) ||
+        !(ids = malloc ((in->count ? in->count : 1) * sizeof (*ids)))) {
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        goto error;
+    }
+    for (uint32_t i = 0; i < in->count; i++)
+        sorted[i] = (id_pos_t){.id = in->ids[i], .pos = i};
+    qsort (sorted, in->count, sizeof (*sorted), id_pos_cmp);
+    for (uint32_t i = 0; i < in->count; i++)
+        if (i == 0 || sorted[i].id != sorted[i - 1].id)
+            first[sorted[i].pos] = true;
+    for (uint32_t i = 0; i < in->count; i++)
+        if (first[i])
+            ids[n++] = in->ids[i];
+    if (n > max) {
+        reply_error (sc, rq, E2BIG,
+                     "%u distinct job ids in one request; at most %u "
+                     "(scheduler.max_ids_per_request)",
+                     n, max);
+        goto error;
+    }
+    free (sorted);
+    free (first);
+    *out = ids;
+    *count = n;
+    return 0;
+error:
+    free (sorted);
+    free (first);
+    free (ids);
+    return -1;
+}
+
 /* --- client handlers ------------------------------------------------------ */
 
 static void handle_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
@@ -332,22 +409,27 @@ static void handle_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
 
 static void handle_cancel (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
-    const msg_ids_t *ids = &m->u.ids;
-    msg_t *ok = msg_create (MSG_CANCEL_OK);
+    uint64_t *ids = NULL;
+    uint32_t count = 0;
+    msg_t *ok = NULL;
 
-    if (!ok || !(ok->u.cancel_ok.results = calloc (ids->count ? ids->count : 1,
-                                                   sizeof (msg_cancel_result_t)))) {
+    if (request_ids (sc, rq, &m->u.ids, &ids, &count) < 0)
+        return;
+    if (!(ok = msg_create (MSG_CANCEL_OK)) ||
+        !(ok->u.cancel_ok.results =
+              calloc (count ? count : 1, sizeof (msg_cancel_result_t)))) {
         msg_destroy (ok);
+        free (ids);
         reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
         return;
     }
-    ok->u.cancel_ok.count = ids->count;
-    for (uint32_t i = 0; i < ids->count; i++) {
+    ok->u.cancel_ok.count = count;
+    for (uint32_t i = 0; i < count; i++) {
         msg_cancel_result_t *res = &ok->u.cancel_ok.results[i];
         cphub_error_t err = {{0}};
-        sched_job_t *job = visible_job (sc, rq, ids->ids[i]);
+        sched_job_t *job = visible_job (sc, rq, ids[i]);
 
-        res->id = ids->ids[i];
+        res->id = ids[i];
         if (!job || sched_job_cancel (sc->sched, res->id, sc->now, &err) < 0) {
             res->code = job ? errno : ENOENT;
             if (res->code == ENOENT)
@@ -364,6 +446,7 @@ static void handle_cancel (scheduler_t *sc, const request_t *rq, msg_t *m)
             snprintf (res->text, sizeof (res->text),
                       "cancelling: the job is being killed");
     }
+    free (ids);
     reply (sc, rq, ok);
 }
 
@@ -403,6 +486,43 @@ static void handle_show (scheduler_t *sc, const request_t *rq, msg_t *m)
     reply (sc, rq, list_reply (MSG_SHOW_OK, &b));
 }
 
+/* Forget w (answered, or its client went): give back what it held. Its
+ * links in the wait index must be gone (answered) or unlinked first. */
+static void wait_free (scheduler_t *sc, wait_req_t *w)
+{
+    if (w->held_ids > 0) {
+        hold_release (sc->hold, HOLD_WAIT, w->peer.identity, w->peer.conn, w->held_ids);
+        tsock_peer_hold (sc->clients, &w->peer, -1);
+    }
+    DL_DELETE (sc->waits, w);
+    free (w->ids);
+    free (w);
+}
+
+/* Take w out of the wait index (its client went before it was answered). */
+static void wait_unlink (scheduler_t *sc, wait_req_t *w)
+{
+    for (uint32_t i = 0; i < w->count; i++) {
+        wait_index_t *idx = NULL;
+        wait_link_t *link, *tmp;
+        HASH_FIND (hh, sc->wait_index, &w->ids[i], sizeof (w->ids[i]), idx);
+        if (!idx)
+            continue;
+        LL_FOREACH_SAFE (idx->links, link, tmp)
+        {
+            if (link->wait != w)
+                continue;
+            LL_DELETE (idx->links, link);
+            free (link);
+            sc->waited_ids--;
+        }
+        if (!idx->links) {
+            HASH_DEL (sc->wait_index, idx);
+            free (idx);
+        }
+    }
+}
+
 /* Answer a wait with the jobs it named, and forget it. */
 static void wait_answer (scheduler_t *sc, wait_req_t *w)
 {
@@ -424,9 +544,7 @@ static void wait_answer (scheduler_t *sc, wait_req_t *w)
         reply (sc, &rq, ok);
     else
         reply_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
-    DL_DELETE (sc->waits, w);
-    free (w->ids);
-    free (w);
+    wait_free (sc, w);
 }
 
 /* Link w to job id in the index; false if w was linked to it already (an id
@@ -456,14 +574,18 @@ static int wait_link (scheduler_t *sc, wait_req_t *w, uint64_t id, bool *linked)
 
 static void handle_wait (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
-    const msg_ids_t *ids = &m->u.ids;
-    uint32_t unended = 0;
+    cphub_error_t err = {{0}};
+    uint32_t unended = 0, count = 0;
+    uint64_t *ids = NULL;
     wait_req_t *w = NULL;
 
-    for (uint32_t i = 0; i < ids->count; i++) {
-        sched_job_t *job = visible_job (sc, rq, ids->ids[i]);
+    if (request_ids (sc, rq, &m->u.ids, &ids, &count) < 0)
+        return;
+    for (uint32_t i = 0; i < count; i++) {
+        sched_job_t *job = visible_job (sc, rq, ids[i]);
         if (!job) {
-            reply_error (sc, rq, ENOENT, "no such job %" PRIu64, ids->ids[i]);
+            reply_error (sc, rq, ENOENT, "no such job %" PRIu64, ids[i]);
+            free (ids);
             return;
         }
         if (!job_state_is_terminal (job->state))
@@ -474,23 +596,33 @@ static void handle_wait (scheduler_t *sc, const request_t *rq, msg_t *m)
                      "the scheduler is already waiting on %" PRIu64
                      " jobs for clients; try again later",
                      sc->waited_ids);
+        free (ids);
+        return;
+    }
+    if (unended > 0 && hold_take (sc->hold, HOLD_WAIT, rq->peer->identity,
+                                  rq->peer->conn, unended, &err) < 0) {
+        log_info ("wait from %s refused: %s", rq->peer->identity, err.text);
+        reply_error (sc, rq, errno, "%s", err.text);
+        free (ids);
         return;
     }
     if (!(w = calloc (1, sizeof (*w)))) {
+        if (unended > 0)
+            hold_release (sc->hold, HOLD_WAIT, rq->peer->identity, rq->peer->conn,
+                          unended);
         reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
-        return;
-    }
-    if (!(w->ids = malloc ((ids->count ? ids->count : 1) * sizeof (uint64_t)))) {
-        free (w);
-        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        free (ids);
         return;
     }
     w->peer = *rq->peer;
-    w->count = ids->count;
-    memcpy (w->ids, ids->ids, ids->count * sizeof (uint64_t));
+    w->count = count;
+    w->ids = ids;
+    w->held_ids = unended;
     DL_APPEND (sc->waits, w);
-    for (uint32_t i = 0; i < ids->count; i++) {
-        sched_job_t *job = sched_job_lookup (sc->sched, ids->ids[i]);
+    if (unended > 0)
+        tsock_peer_hold (sc->clients, &w->peer, 1);
+    for (uint32_t i = 0; i < count; i++) {
+        sched_job_t *job = sched_job_lookup (sc->sched, ids[i]);
         bool linked = false;
         if (!job || job_state_is_terminal (job->state))
             continue;
@@ -554,6 +686,7 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const msg_logs_req_t *req = &m->u.logs_req;
     sched_job_t *job = visible_job (sc, rq, req->id);
+    cphub_error_t err = {{0}};
     agent_peer_t *ap;
     logs_fetch_t *f;
     msg_t *fwd;
@@ -585,11 +718,18 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
                      FETCHES_MAX);
         return;
     }
+    if (hold_take (sc->hold, HOLD_LOGS, rq->peer->identity, rq->peer->conn, 0, &err) <
+        0) {
+        reply_error (sc, rq, errno, "%s", err.text);
+        return;
+    }
     if (!(f = calloc (1, sizeof (*f))) || !(fwd = msg_create (MSG_LOGS_FETCH))) {
         free (f);
+        hold_release (sc->hold, HOLD_LOGS, rq->peer->identity, rq->peer->conn, 0);
         reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
         return;
     }
+    tsock_peer_hold (sc->clients, rq->peer, 1);
     f->tag = ++sc->next_tag;
     f->job_id = req->id;
     snprintf (f->node, sizeof (f->node), "%s", job->node);
@@ -601,13 +741,21 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
     to_agent (sc, ap, fwd);
 }
 
+/* Forget a logs request (answered, failed, or its client went). */
+static void fetch_done (scheduler_t *sc, logs_fetch_t *f)
+{
+    hold_release (sc->hold, HOLD_LOGS, f->client.identity, f->client.conn, 0);
+    tsock_peer_hold (sc->clients, &f->client, -1);
+    HASH_DEL (sc->fetches, f);
+    free (f);
+}
+
 static void fetch_fail (scheduler_t *sc, logs_fetch_t *f, int code, const char *text)
 {
     request_t rq = {.sock = sc->clients, .peer = &f->client};
 
     reply_error (sc, &rq, code, "%s", text);
-    HASH_DEL (sc->fetches, f);
-    free (f);
+    fetch_done (sc, f);
 }
 
 int handlers_expire (scheduler_t *sc, double now)
@@ -897,8 +1045,7 @@ static void handle_logs_data (scheduler_t *sc, const request_t *rq, msg_t *m)
         reply (sc, &client, ok);
     } else
         reply_error (sc, &client, ENOMEM, "the scheduler is out of memory");
-    HASH_DEL (sc->fetches, f);
-    free (f);
+    fetch_done (sc, f);
 }
 
 /* Tenants and keys at run time (issue 4, tenants.c): operators only, by
@@ -942,6 +1089,7 @@ static int peer_checked (scheduler_t *sc,
     out->rid_len =
         from->rid_len <= sizeof (out->rid) ? from->rid_len : sizeof (out->rid);
     memcpy (out->rid, from->rid, out->rid_len);
+    out->conn = from->conn;
     if (auth_check_peer (sc->auth, from->identity, out->identity, &err) == 0)
         return 0;
     int code = errno == EACCES ? EACCES : EPERM;
@@ -1051,6 +1199,50 @@ void handlers_bad_message (scheduler_t *sc,
     }
     log_warn ("malformed message from %s: %s", peer->identity, text);
     reply_error (sc, &rq, errnum, "%s", text);
+}
+
+void handlers_client_gone (scheduler_t *sc, const tpeer_t *peer)
+{
+    wait_req_t *w, *wtmp;
+    logs_fetch_t *f, *ftmp;
+    outbox_msg_t *out, *otmp;
+    uint32_t freed = 0, dropped = 0;
+
+    if (peer->conn == 0)
+        return;
+    if (hold_count (sc->hold, HOLD_WAIT, NULL, peer->conn) > 0) {
+        DL_FOREACH_SAFE (sc->waits, w, wtmp)
+        {
+            if (w->peer.conn != peer->conn)
+                continue;
+            wait_unlink (sc, w);
+            wait_free (sc, w);
+            freed++;
+        }
+    }
+    if (hold_count (sc->hold, HOLD_LOGS, NULL, peer->conn) > 0) {
+        HASH_ITER (hh, sc->fetches, f, ftmp)
+        {
+            if (f->client.conn != peer->conn)
+                continue;
+            fetch_done (sc, f);
+            freed++;
+        }
+    }
+    DL_FOREACH_SAFE (sc->outbox, out, otmp)
+    {
+        if (out->sock != sc->clients || out->peer.conn != peer->conn)
+            continue;
+        DL_DELETE (sc->outbox, out);
+        msg_destroy (out->msg);
+        free (out);
+        dropped++;
+    }
+    if (freed > 0 || dropped > 0)
+        log_info (
+            "a connection of %s went: %u parked requests freed, %u replies "
+            "dropped",
+            peer->identity, freed, dropped);
 }
 
 void handlers_cleanup (scheduler_t *sc)

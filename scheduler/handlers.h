@@ -51,6 +51,11 @@ int handlers_expire (scheduler_t *sc, double now);
 /* The connection of a node's agent, or NULL if it never registered. */
 agent_peer_t *handlers_agent_peer (scheduler_t *sc, const char *node);
 
+/* A client connection went (or was cut off): free its parked waits and
+ * logs requests, with what they held against its limits, and drop the
+ * replies queued for it. peer->conn names the connection. */
+void handlers_client_gone (scheduler_t *sc, const tpeer_t *peer);
+
 /* Free parked waits and logs requests, queued messages and agent peers. */
 void handlers_cleanup (scheduler_t *sc);
 

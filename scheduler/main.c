@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -31,6 +32,7 @@
 #include "cphub/parse.h"
 #include "scheduler/budget.h"
 #include "scheduler/handlers.h"
+#include "scheduler/hold.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/tenants.h"
 
@@ -480,6 +482,51 @@ static void agents_cb (tsock_t *s, void *arg)
     drain (arg, s);
 }
 
+/* A client connection went or was closed: free what was parked for it. */
+static void clients_gone_cb (tsock_t *s, const tpeer_t *peer, void *arg)
+{
+    scheduler_t *sc = arg;
+    tpeer_t plain = *peer;
+    const char *key_part;
+
+    (void)s;
+    /* the ZAP identity "ROLE:NAME:KEY" is logged as "ROLE:NAME" */
+    if ((key_part = strrchr (plain.identity, ':')) &&
+        key_part != strchr (plain.identity, ':'))
+        plain.identity[key_part - plain.identity] = '\0';
+    handlers_client_gone (sc, &plain);
+}
+
+/* Every descriptor the hard limit allows: a hub serves many connections,
+ * and scheduler.fd_reserve of them are kept for agents and the store. */
+static void raise_fd_limit (void)
+{
+    struct rlimit rl;
+
+    if (getrlimit (RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit (RLIMIT_NOFILE, &rl) < 0)
+        log_warn ("cannot raise the file descriptor limit: %s", strerror (errno));
+}
+
+/* Limits on client connections (scheduler.client_*, connections per key and
+ * fd_reserve): set before any client connects. */
+static int guard_clients (scheduler_t *sc, cphub_error_t *err)
+{
+    const schedconf_limits_t *lim = &sc->config->limits;
+    tsock_guard_t guard = {
+        .idle_ms = (int)(lim->client_idle_timeout * 1000),
+        .hello_ms = (int)(lim->client_hello_timeout * 1000),
+        .fd_reserve = lim->fd_reserve,
+        .send_queue = lim->client_send_queue,
+        .send_bytes = lim->client_send_bytes,
+    };
+
+    tzap_set_limit (sc->tzap, lim->connections_per_key, guard.hello_ms);
+    return tsock_server_guard (sc->clients, &guard, clients_gone_cb, sc, err);
+}
+
 static void signal_cb (int fd, void *arg)
 {
     scheduler_t *sc = arg;
@@ -634,6 +681,7 @@ static void scheduler_destroy (scheduler_t *sc)
     if (!sc)
         return;
     handlers_cleanup (sc);
+    hold_destroy (sc->hold);
     tloop_destroy (sc->loop);
     tsock_destroy (sc->agents);
     tsock_destroy (sc->clients);
@@ -666,6 +714,10 @@ static scheduler_t *scheduler_create (schedconf_t **cfg, cphub_error_t *err)
     sc->auth = sc->config->auth;
     sc->sigfd = -1;
     sc->started = sc->now = clock_now ();
+    if (!(sc->hold = hold_create (&sc->config->limits))) {
+        cphub_fail (err, errno, "out of memory");
+        goto error;
+    }
     if (!(sc->sched = sched_create (&sc->config->core))) {
         cphub_fail (err, errno, "cannot create the scheduling core: %s",
                     strerror (errno));
@@ -683,7 +735,8 @@ static scheduler_t *scheduler_create (schedconf_t **cfg, cphub_error_t *err)
         !(sc->clients = tsock_server_create (sc->tctx, sc->config->client_endpoint,
                                              &sc->config->keypair, err)) ||
         !(sc->agents = tsock_server_create (sc->tctx, sc->config->agent_endpoint,
-                                            &sc->config->keypair, err)))
+                                            &sc->config->keypair, err)) ||
+        guard_clients (sc, err) < 0)
         goto error;
     if (!(sc->loop = tloop_create ()) || tloop_add_zap (sc->loop, sc->tzap) < 0 ||
         tloop_add_sock (sc->loop, sc->clients, clients_cb, sc) < 0 ||
@@ -733,6 +786,7 @@ int main (int argc, char *argv[])
         return 1;
     }
     signal (SIGPIPE, SIG_IGN);
+    raise_fd_limit ();
     bool to_file = cfg->log_file != NULL;
     if (!(sc = scheduler_create (&cfg, &err))) {
         log_err ("%s", err.text);

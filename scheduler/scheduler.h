@@ -53,6 +53,7 @@ typedef struct outbox_msg outbox_msg_t;
 /* Defined in tenants.c (issue 4): run-time tenants and keys. */
 typedef struct tenants tenants_t;
 typedef struct budget budget_t; /* issue 4: budget.h */
+typedef struct hold hold_t;     /* hold.h */
 
 typedef struct scheduler {
     schedconf_t *config; /* owned */
@@ -72,6 +73,7 @@ typedef struct scheduler {
     logs_fetch_t *fetches;    /* uthash by tag */
     uint64_t next_tag;
     outbox_msg_t *outbox; /* utlist DL, sent after the commit */
+    hold_t *hold;         /* what each tenant and connection holds */
 
     int sigfd;          /* signalfd for TERM and INT, -1 if none */
     bool stopping;      /* a signal asked to stop */

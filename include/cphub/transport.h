@@ -120,6 +120,10 @@ int tsock_server_guard (tsock_t *s,
 /* Close peer's connection from the server side. 0; -1/ENOENT when it is
  * gone already (or not known: peer->conn 0); gone_cb follows later. */
 int tsock_close_peer (tsock_t *s, const tpeer_t *peer);
+/* The server holds something for peer (a parked request): delta +1 when
+ * it parks one, -1 when it answers or drops it. A connection holding
+ * something is not closed as idle: its client is waiting for an answer. */
+void tsock_peer_hold (tsock_t *s, const tpeer_t *peer, int delta);
 /* Connections open on a guarded server socket. */
 size_t tsock_conn_count (const tsock_t *s);
 
