@@ -27,6 +27,8 @@
 /* Bounds on what clients can park, so that no one exhausts memory. */
 #define WAITED_IDS_MAX 1000000
 #define FETCHES_MAX 1024
+/* Jobs in one jobs.ok page: encoding it takes about a millisecond. */
+#define JOBS_PAGE_MAX 256
 
 struct wait_req {
     tpeer_t peer; /* the client on sc->clients */
@@ -450,13 +452,29 @@ static void handle_cancel (scheduler_t *sc, const request_t *rq, msg_t *m)
     reply (sc, rq, ok);
 }
 
+/* One page of jobs: at most JOBS_PAGE_MAX, and at most
+ * scheduler.slice_jobs jobs walked, so that no jobs request holds the loop
+ * long whatever the hub holds; the client asks again from next. */
 static void handle_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     job_list_build_t b = {0};
     bool all = m->u.jobs.all;
+    uint64_t after = m->u.jobs.after;
+    uint32_t walked = 0, budget = sc->config->limits.slice_jobs;
+    sched_job_t *job = after ? sched_job_lookup (sc->sched, after) : NULL;
+    uint64_t next = 0, last = 0;
+    msg_t *ok;
 
-    for (sched_job_t *job = sched_job_first (sc->sched); job;
-         job = sched_job_next (sc->sched, job)) {
+    job = job ? sched_job_next (sc->sched, job) : sched_job_first (sc->sched);
+    for (; job; job = sched_job_next (sc->sched, job)) {
+        if (job->id <= after) /* after was forgotten: skip to it */
+            continue;
+        if (b.count == JOBS_PAGE_MAX || walked == budget) {
+            next = last; /* ids are ordered: resume after the last walked */
+            break;
+        }
+        walked++;
+        last = job->id;
         if (rq->role == AUTH_ROLE_TENANT && strcmp (job->tenant, rq->name) != 0)
             continue;
         if (!all && job->state != JOB_PENDING && job->state != JOB_RUNNING)
@@ -467,7 +485,9 @@ static void handle_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
             return;
         }
     }
-    reply (sc, rq, list_reply (MSG_JOBS_OK, &b));
+    if ((ok = list_reply (MSG_JOBS_OK, &b)))
+        ok->u.job_list.next = next;
+    reply (sc, rq, ok);
 }
 
 static void handle_show (scheduler_t *sc, const request_t *rq, msg_t *m)
