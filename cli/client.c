@@ -26,6 +26,9 @@
 #define CLI_DEFAULT_TIMEOUT 5 /* seconds */
 /* Longest single poll while waiting; longer waits loop. */
 #define CLI_RECV_SLICE_MS (60 * 60 * 1000)
+/* Pauses before connecting again when the scheduler is busy with this key. */
+#define CLI_BUSY_PAUSE_MIN_US 20000
+#define CLI_BUSY_PAUSE_MAX_US 500000
 
 static const conf_setting_t cli_settings[] = {
     {.path = "scheduler",
@@ -112,6 +115,35 @@ static char *cli_config_file_setting (const conf_t *conf,
     return path;
 }
 
+/* Open the socket and wait for the handshake. A scheduler that refuses
+ * the connection for now (this key has too many connections open: a burst
+ * of parallel commands) is tried again, with a growing pause, until the
+ * timeout. */
+static int cli_handshake (cli_t *cli,
+                          const char *server_public,
+                          const cphub_keypair_t *kp,
+                          cphub_error_t *err)
+{
+    double deadline = clock_now () + cli->timeout_ms / 1000.0;
+    useconds_t pause = CLI_BUSY_PAUSE_MIN_US;
+
+    for (;;) {
+        int left = (int)((deadline - clock_now ()) * 1000.0);
+        if (!(cli->sock = tsock_client_create (cli->ctx, cli->endpoint, server_public,
+                                               kp, err)))
+            return -1;
+        if (tsock_client_wait_ready (cli->sock, left > 0 ? left : 0, err) == 0)
+            return 0;
+        if (errno != EAGAIN || clock_now () + pause / 1e6 >= deadline)
+            return -1;
+        tsock_destroy (cli->sock);
+        cli->sock = NULL;
+        usleep (pause + (useconds_t)(rand () % (int)pause));
+        if (pause < CLI_BUSY_PAUSE_MAX_US)
+            pause *= 2;
+    }
+}
+
 int cli_connect (cli_t *cli, cphub_error_t *err)
 {
     conf_t *conf = NULL;
@@ -167,10 +199,7 @@ int cli_connect (cli_t *cli, cphub_error_t *err)
         cphub_fail (err, errno, "cannot start ZeroMQ: %s", strerror (errno));
         goto error;
     }
-    if (!(cli->sock =
-              tsock_client_create (cli->ctx, cli->endpoint, server_public, &kp, err)))
-        goto error;
-    if (tsock_client_wait_ready (cli->sock, cli->timeout_ms, err) < 0)
+    if (cli_handshake (cli, server_public, &kp, err) < 0)
         goto error;
     explicit_bzero (&kp, sizeof (kp));
     free (key_path);

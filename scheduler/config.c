@@ -86,7 +86,7 @@ static const conf_setting_t settings[] = {
      "replies a client connection may leave unread before it is cut off "
      "(default 256)"},
     {"scheduler.max_connections_per_key", CONF_INT,
-     "open client connections with one key (default 64)"},
+     "open client connections with one key (default 256)"},
     {"scheduler.client_idle_timeout", CONF_DURATION,
      "a client connection silent this long, with nothing parked, is closed "
      "(default 60s)"},
