@@ -92,10 +92,11 @@ typedef struct tguard {
     void *monitor;   /* PAIR receiving ACCEPTED and DISCONNECTED */
     tconn_t **by_fd; /* fd -> connection */
     size_t by_fd_cap;
-    tconn_t *by_serial;  /* uthash */
-    tconn_t *hello;      /* unidentified, oldest first */
-    tconn_t *idle;       /* identified, least recently heard first */
-    uint64_t refused_fd; /* connections refused for want of fds */
+    tconn_t *by_serial;    /* uthash */
+    tconn_t *hello;        /* unidentified, oldest first */
+    tconn_t *idle;         /* identified, least recently heard first */
+    uint64_t refused_fd;   /* connections refused for want of fds */
+    uint64_t hello_closed; /* connections closed that never spoke */
 } tguard_t;
 
 struct tsock {
@@ -922,6 +923,16 @@ static void conn_heard (tsock_t *s, int fd, tpeer_t *peer)
     peer->conn = c->serial;
 }
 
+/* The length of identity without its key part, for logs: the scheduler's
+ * ZAP identities are "ROLE:NAME:KEY". */
+static int identity_len (const char *identity)
+{
+    const char *first = strchr (identity, ':'), *last = strrchr (identity, ':');
+
+    return (int)(first && last != first ? (size_t)(last - identity)
+                                        : strlen (identity));
+}
+
 /* Close the connections silent for too long: the oldest are at the heads. */
 static void guard_sweep (tsock_t *s)
 {
@@ -933,13 +944,15 @@ static void guard_sweep (tsock_t *s)
 
     guard_events (s);
     while (hello > 0 && (c = g->hello) && now - c->last_ms >= hello) {
-        log_debug ("%s: closing a connection that sent nothing for %d ms", s->endpoint,
-                   hello);
+        if (g->hello_closed++ % ZAP_REFUSALS_LOGGED_EVERY == 0)
+            log_info ("%s: closing a connection that sent nothing for %d ms (%" PRIu64
+                      " so far)",
+                      s->endpoint, hello, g->hello_closed);
         conn_shutdown (s, c);
     }
     while (idle > 0 && (c = g->idle) && now - c->last_ms >= idle) {
-        log_info ("closing the connection of %s: silent for %d s", c->identity,
-                  idle / 1000);
+        log_info ("closing the connection of %.*s: silent for %d s",
+                  identity_len (c->identity), c->identity, idle / 1000);
         conn_shutdown (s, c);
     }
 }
@@ -1084,9 +1097,9 @@ static bool zap_admit (tzap_t *z, const char *identity)
     if (c->live + c->ntickets >= z->per_identity) {
         if (c->refused++ % ZAP_REFUSALS_LOGGED_EVERY == 0)
             log_warn (
-                "zap: refused a connection of %s: it has %u open, the limit "
+                "zap: refused a connection of %.*s: it has %u open, the limit "
                 "(%" PRIu64 " refused so far)",
-                identity, c->live + c->ntickets, c->refused);
+                identity_len (identity), identity, c->live + c->ntickets, c->refused);
         return false;
     }
     c->tickets[c->ntickets++] = now + z->hello_ms + ZAP_TICKET_SLACK_MS;
