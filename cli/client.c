@@ -296,6 +296,45 @@ msg_t *cli_exchange (
     return reply;
 }
 
+msg_t *cli_receive (cli_t *cli, msg_type_t want, int timeout_ms, cphub_error_t *err)
+{
+    msg_t *reply = NULL;
+
+    if (cli_recv (cli, timeout_ms, &reply, err) < 0) {
+        if (errno == ETIMEDOUT)
+            cphub_fail (err, ETIMEDOUT,
+                        "the scheduler at %s stopped in the middle of its answer",
+                        cli->endpoint);
+        return NULL;
+    }
+    if (reply->type != want && reply->type != MSG_ERROR) {
+        const char *got = msg_type_name (reply->type);
+        cphub_fail (err, EPROTO, "the scheduler sent '%s' in the middle of '%s'",
+                    got != NULL ? got : "?", msg_type_name (want));
+        msg_destroy (reply);
+        return NULL;
+    }
+    return reply;
+}
+
+int cli_job_list_append (msg_t *into, msg_t *page)
+{
+    msg_job_list_t *to = &into->u.job_list, *from = &page->u.job_list;
+    job_info_t *grown;
+
+    if (from->count == 0)
+        return 0;
+    if (!(grown = realloc (to->jobs, (to->count + from->count) * sizeof (*grown))))
+        return -1;
+    memcpy (grown + to->count, from->jobs, from->count * sizeof (*grown));
+    to->jobs = grown;
+    to->count += from->count;
+    free (from->jobs); /* job_info holds no pointers: moved */
+    from->jobs = NULL;
+    from->count = 0;
+    return 0;
+}
+
 /* Shared by cli_request and cli_request_job: id 0 means not about one job. */
 static msg_t *cli_request_common (cli_t *cli,
                                   const msg_t *req,

@@ -74,25 +74,6 @@ static int cli_jobs_print (const msg_t *req, const msg_t *reply)
                                   list->count, cli_jobs_row, &now);
 }
 
-/* Append page's jobs to into (the pages of one answer). */
-static int cli_jobs_append (msg_t *into, msg_t *page)
-{
-    msg_job_list_t *to = &into->u.job_list, *from = &page->u.job_list;
-    job_info_t *grown;
-
-    if (from->count == 0)
-        return 0;
-    if (!(grown = realloc (to->jobs, (to->count + from->count) * sizeof (*grown))))
-        return -1;
-    memcpy (grown + to->count, from->jobs, from->count * sizeof (*grown));
-    to->jobs = grown;
-    to->count += from->count;
-    free (from->jobs); /* job_info holds no pointers: moved */
-    from->jobs = NULL;
-    from->count = 0;
-    return 0;
-}
-
 /* The scheduler answers jobs in pages: ask from each page's next until the
  * last, then print them as one list. Takes req. */
 static int cli_jobs_pages (cli_t *cli, msg_t *req)
@@ -108,7 +89,7 @@ static int cli_jobs_pages (cli_t *cli, msg_t *req)
         if (!answer) {
             answer = page;
         } else {
-            int rc = cli_jobs_append (answer, page);
+            int rc = cli_job_list_append (answer, page);
             msg_destroy (page);
             if (rc < 0) {
                 cli_fail ("out of memory");

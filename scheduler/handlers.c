@@ -27,8 +27,11 @@
 /* Bounds on what clients can park, so that no one exhausts memory. */
 #define WAITED_IDS_MAX 1000000
 #define FETCHES_MAX 1024
-/* Jobs in one jobs.ok page: encoding it takes about a millisecond. */
+/* Jobs in one jobs.ok or wait.ok page: encoding it takes a few ms. */
 #define JOBS_PAGE_MAX 256
+/* wait.ok pages built per turn, all answers together: a wait on 10,000
+ * jobs is answered over many turns, and everyone is served in between. */
+#define WAIT_PAGES_PER_TURN 2
 
 struct wait_req {
     tpeer_t peer; /* the client on sc->clients */
@@ -58,6 +61,15 @@ struct logs_fetch {
     double deadline;
     UT_hash_handle hh;
 };
+
+/* A wait answered in pages (wait.ok with next), one page per turn. */
+typedef struct wait_answer {
+    tpeer_t peer;
+    uint64_t *ids;
+    uint32_t count;
+    uint32_t pos; /* the ids before pos are answered */
+    struct wait_answer *prev, *next;
+} wait_answer_t;
 
 struct outbox_msg {
     tsock_t *sock;
@@ -543,28 +555,70 @@ static void wait_unlink (scheduler_t *sc, wait_req_t *w)
     }
 }
 
-/* Answer a wait with the jobs it named, and forget it. */
+/* Answer a wait with the jobs it named, in pages built over the next turns
+ * (handlers_slices), and forget it. */
 static void wait_answer (scheduler_t *sc, wait_req_t *w)
 {
-    job_list_build_t b = {0};
-    request_t rq = {.sock = sc->clients, .peer = &w->peer};
-    msg_t *ok = NULL;
+    wait_answer_t *a = calloc (1, sizeof (*a));
 
-    for (uint32_t i = 0; i < w->count; i++) {
-        sched_job_t *job = sched_job_lookup (sc->sched, w->ids[i]);
+    if (!a) {
+        request_t rq = {.sock = sc->clients, .peer = &w->peer};
+        reply_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
+        wait_free (sc, w);
+        return;
+    }
+    a->peer = w->peer;
+    a->ids = w->ids; /* moved */
+    a->count = w->count;
+    w->ids = NULL;
+    w->count = 0;
+    DL_APPEND (sc->answers, a);
+    wait_free (sc, w);
+}
+
+static void answer_free (scheduler_t *sc, wait_answer_t *a)
+{
+    DL_DELETE (sc->answers, a);
+    free (a->ids);
+    free (a);
+}
+
+/* One page of a wait's answer; next is nonzero while pages follow. */
+static void answer_page (scheduler_t *sc, wait_answer_t *a)
+{
+    job_list_build_t b = {0};
+    request_t rq = {.sock = sc->clients, .peer = &a->peer};
+    msg_t *ok;
+
+    while (a->pos < a->count && b.count < JOBS_PAGE_MAX) {
+        sched_job_t *job = sched_job_lookup (sc->sched, a->ids[a->pos++]);
         if (job && list_push (&b, job) < 0) {
             free (b.jobs);
-            b.jobs = NULL;
-            break;
+            reply_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
+            answer_free (sc, a);
+            return;
         }
     }
-    if (b.jobs || w->count == 0)
-        ok = list_reply (MSG_WAIT_OK, &b);
-    if (ok)
-        reply (sc, &rq, ok);
-    else
+    if (!(ok = list_reply (MSG_WAIT_OK, &b))) {
         reply_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
-    wait_free (sc, w);
+        answer_free (sc, a);
+        return;
+    }
+    ok->u.job_list.next = a->pos < a->count ? a->ids[a->pos - 1] : 0;
+    reply (sc, &rq, ok);
+    if (a->pos >= a->count)
+        answer_free (sc, a);
+}
+
+bool handlers_slices (scheduler_t *sc)
+{
+    for (int pages = 0; sc->answers && pages < WAIT_PAGES_PER_TURN; pages++) {
+        wait_answer_t *a = sc->answers;
+        DL_DELETE (sc->answers, a); /* round robin: to the back */
+        DL_APPEND (sc->answers, a);
+        answer_page (sc, a);
+    }
+    return sc->answers != NULL;
 }
 
 /* Link w to job id in the index; false if w was linked to it already (an id
@@ -1249,6 +1303,14 @@ void handlers_client_gone (scheduler_t *sc, const tpeer_t *peer)
             freed++;
         }
     }
+    wait_answer_t *a, *atmp;
+    DL_FOREACH_SAFE (sc->answers, a, atmp)
+    {
+        if (a->peer.conn != peer->conn)
+            continue;
+        answer_free (sc, a);
+        freed++;
+    }
     DL_FOREACH_SAFE (sc->outbox, out, otmp)
     {
         if (out->sock != sc->clients || out->peer.conn != peer->conn)
@@ -1294,6 +1356,8 @@ void handlers_cleanup (scheduler_t *sc)
         HASH_DEL (sc->fetches, f);
         free (f);
     }
+    while (sc->answers)
+        answer_free (sc, sc->answers);
     DL_FOREACH_SAFE (sc->outbox, out, otmp)
     {
         DL_DELETE (sc->outbox, out);

@@ -48,6 +48,11 @@ void handlers_job_changed (scheduler_t *sc, const sched_job_t *job);
  * Returns the milliseconds until the next deadline, or -1 if none. */
 int handlers_expire (scheduler_t *sc, double now);
 
+/* Build this turn's slice of the long answers under way (a wait on many
+ * jobs is answered in wait.ok pages, a few per turn). true while some
+ * remain: the loop then takes its next turn at once. */
+bool handlers_slices (scheduler_t *sc);
+
 /* The connection of a node's agent, or NULL if it never registered. */
 agent_peer_t *handlers_agent_peer (scheduler_t *sc, const char *node);
 

@@ -419,6 +419,7 @@ static int turn (scheduler_t *sc, int timeout_ms)
     if (tloop_run_once (sc->loop, timeout_ms) < 0)
         log_err ("poll failed: %s", strerror (errno));
     sc->now = clock_now ();
+    double began = sc->now;
     sched_tick (sc->sched, sc->now);
     if (store_begin (sc->store, &err) < 0)
         log_err ("store: %s", err.text);
@@ -428,12 +429,17 @@ static int turn (scheduler_t *sc, int timeout_ms)
     if (budget_persist (sc, &err) < 0) /* issue 4: likewise */
         log_err ("store: %s", err.text);
     next = handlers_expire (sc, sc->now);
+    if (handlers_slices (sc))
+        next = 0; /* more of a long answer: serve the others, then go on */
     if (store_commit (sc->store, &err) < 0) {
         log_err ("store: %s; stopping without answering this turn's requests",
                  err.text);
         return -1;
     }
     handlers_flush (sc);
+    double took_ms = (clock_now () - began) * 1000.0;
+    if (took_ms >= SCHEDULER_SLOW_TURN_MS)
+        log_info ("a turn of the loop took %.0f ms (everyone waited)", took_ms);
     return next >= 0 && next < SCHEDULER_TICK_MS ? next : SCHEDULER_TICK_MS;
 }
 
