@@ -56,9 +56,17 @@ served_in_time() {
         fail "$what: tenant-b waited $median ms for its jobs (limit $LATENCY_MAX_MS)"
 }
 
+# ASan keeps freed memory in quarantine and maps shadow memory, so the
+# bounds hold only for an ordinary build; a sanitized one logs the RSS.
+SANITIZED=no
+grep -q __asan_init "$SCHED_BIN" && SANITIZED=yes
 rss_under() {
     local what=$1 max=$2 kb
     kb=$(awk '/^VmHWM:/ { print $2 }' "/proc/$SCHED_PID/status")
+    if [ "$SANITIZED" = yes ]; then
+        log "$what: scheduler peak RSS $kb kB (ASan build: bound $max kB not checked)"
+        return 0
+    fi
     log "$what: scheduler peak RSS $kb kB (bound $max kB)"
     [ "$kb" -le "$max" ] || fail "$what: scheduler peak RSS $kb kB over $max kB"
 }
@@ -99,8 +107,9 @@ fds_before=$(ls "/proc/$SCHED_PID/fd" | wc -l)
 flood_start idle idle 2000
 served_in_time "idle connections"
 log "idle connections: the scheduler holds $(ls "/proc/$SCHED_PID/fd" | wc -l) fds ($fds_before before)"
-grep -q "refused a connection of tenant:tenant-a: it has $CONNS_PER_KEY open" "$T/scheduler.log" ||
-    fail "idle connections: no connection refused at $CONNS_PER_KEY for the key"
+wait_until 20 "connections refused at $CONNS_PER_KEY for the key" \
+    grep -q "refused a connection of tenant:tenant-a: it has $CONNS_PER_KEY open" \
+    "$T/scheduler.log"
 # Admitted connections that say nothing are closed after client_hello_timeout.
 wait_until 10 "silent connections closed" grep -q "closing a connection that sent nothing" \
     "$T/scheduler.log"
