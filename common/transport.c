@@ -1,37 +1,28 @@
-/* transport.c: cphub's ZeroMQ layer (the only file with zmq.h besides the
- * hostile-peer test). It makes CURVE server ROUTER sockets for the scheduler
- * and CURVE client DEALER sockets for the CLI and agents, runs the ZAP handler
- * that turns a client's public key into the identity every received message
- * carries ("tenant:acme"), moves messages as [type][body] frames through the
- * codec in msg.c, and polls sockets, the ZAP handler and plain fds in one
- * loop. A client watches its own handshake through a socket monitor, so a
- * refused key is reported as EACCES at once instead of as a silent hang.
- * Nothing here trusts a frame: wrong frame counts and bodies that do not
- * decode are consumed and reported with the sender filled in. A guarded
- * server socket also watches its own connections through a monitor (see
- * transport.h), and the ZAP handler counts connections per key, so that
- * one key cannot hold the server's connections or memory.
+/* transport.c: cphub's ZeroMQ layer (with transport_guard.c, the only files
+ * with zmq.h besides the hostile-peer tests). It makes CURVE server ROUTER
+ * sockets for the scheduler and CURVE client DEALER sockets for the CLI and
+ * agents, runs the ZAP handler that turns a client's public key into the
+ * identity every received message carries ("tenant:acme"), moves messages as
+ * [type][body] frames through the codec in msg.c, and polls sockets, the ZAP
+ * handler and plain fds in one loop. A client watches its own handshake
+ * through a socket monitor, so a refused key is reported as EACCES at once
+ * instead of as a silent hang. Nothing here trusts a frame: wrong frame counts
+ * and bodies that do not decode are consumed and reported with the sender
+ * filled in. A guarded server socket also watches its own connections, and the
+ * ZAP handler counts connections per key (transport_guard.c), so that one key
+ * cannot hold the server's connections or memory.
  */
 #include <errno.h>
-#include <inttypes.h>
-#include <linux/sockios.h>
-#include <linux/tcp.h>
-#include <netinet/in.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
-#include <unistd.h>
-#include <uthash.h>
 #include <utlist.h>
 #include <zmq.h>
 
+#include "common/transport_int.h"
 #include "cphub/log.h"
-#include "cphub/transport.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "cphub"
@@ -43,94 +34,10 @@
 #define HANDSHAKE_IVL_MS 5000
 #define RECONNECT_IVL_MS 100
 #define RECONNECT_IVL_MAX_MS 2000
-#define GUARD_EVENTS (ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED)
-/* Bytes a message costs on the wire besides its frames' content (frame
- * headers, CURVE's box and nonce), so that send_bytes counts what the
- * peer's TCP acknowledges. */
-#define WIRE_OVERHEAD_BYTES 64
-/* A refused handshake is logged once, then once per this many more. */
-#define ZAP_REFUSALS_LOGGED_EVERY 1000
-/* A handshake ticket outlives hello_ms by this much, so that a connection
- * whose first message is in flight when hello_ms ends is still counted. */
-#define ZAP_TICKET_SLACK_MS 1000
 #define MONITOR_EVENTS                                                              \
     (ZMQ_EVENT_CONNECTED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | \
      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |        \
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
-
-struct tctx {
-    void *zctx;
-    tzap_t *zap;     /* the ZAP handler, required before any server socket */
-    uint64_t conns;  /* connections open on guarded sockets */
-    uint64_t serial; /* the last connection serial given */
-    int monitors;    /* names the monitors' endpoints */
-};
-
-/* One connection of a guarded server socket. */
-typedef struct tconn {
-    uint64_t serial; /* key of tguard.by_serial */
-    int fd;
-    struct sockaddr_storage addr; /* the remote end, to tell a reused fd */
-    socklen_t addr_len;
-    int64_t last_ms; /* accepted, or its last message */
-    bool identified; /* rid and identity known from a message */
-    bool closing;    /* shut down by us; its DISCONNECTED frees it */
-    uint32_t held;   /* parked requests: not idle while > 0 (not listed) */
-    unsigned char rid[TPEER_ID_MAX];
-    size_t rid_len;
-    char identity[TPEER_IDENTITY_MAX];
-    uint64_t sent_bytes; /* handed to libzmq, with WIRE_OVERHEAD_BYTES each */
-    uint64_t acked_base; /* the TCP stack's bytes_acked at accept */
-    UT_hash_handle hh;
-    struct tconn *prev, *next; /* in hello (unidentified) or idle order */
-} tconn_t;
-
-typedef struct tguard {
-    tsock_guard_t limits;
-    tsock_gone_f gone_cb;
-    void *arg;
-    void *monitor;   /* PAIR receiving ACCEPTED and DISCONNECTED */
-    tconn_t **by_fd; /* fd -> connection */
-    size_t by_fd_cap;
-    tconn_t *by_serial;    /* uthash */
-    tconn_t *hello;        /* unidentified, oldest first */
-    tconn_t *idle;         /* identified, least recently heard first */
-    uint64_t refused_fd;   /* connections refused for want of fds */
-    uint64_t hello_closed; /* connections closed that never spoke */
-} tguard_t;
-
-struct tsock {
-    tctx_t *ctx;
-    void *zsock;
-    bool server;
-    char endpoint[256]; /* bound (server) or connected-to (client) */
-    void *monitor;      /* client: PAIR receiving handshake events, until ready */
-    bool ready;
-    bool refused;          /* the server's ZAP handler refused our key */
-    bool busy;             /* ... refused the connection for now (limit) */
-    tguard_t *guard;       /* server: watched connections, or NULL */
-    char last_failure[96]; /* what the monitor saw go wrong, for ETIMEDOUT */
-};
-
-/* Connections of one identity (ZAP User-Id, which names the key). */
-typedef struct tzap_count {
-    char identity[TPEER_IDENTITY_MAX]; /* key */
-    uint32_t live;                     /* connections known by their messages */
-    int64_t *tickets;  /* expiries of accepted handshakes not yet heard */
-    uint32_t ntickets; /* oldest first, at most per_identity */
-    uint64_t refused;
-    UT_hash_handle hh;
-} tzap_count_t;
-
-struct tzap {
-    tctx_t *ctx;
-    void *zsock;
-    tzap_auth_f cb;
-    void *arg;
-    uint32_t per_identity; /* 0: no limit */
-    int hello_ms;
-    tzap_count_t *counts; /* uthash by identity */
-};
 
 typedef enum { TL_SOCK = 0, TL_ZAP, TL_FD, TL_GUARD } tloop_kind_t;
 
@@ -152,7 +59,7 @@ struct tloop {
     size_t items_cap;
 };
 
-static int64_t mono_ms (void)
+int64_t transport_mono_ms (void)
 {
     struct timespec ts;
 
@@ -166,7 +73,7 @@ static void format_ms (int ms, char *buf, size_t len)
     snprintf (buf, len, "%g s", ms / 1000.0);
 }
 
-static int set_int (void *zsock, int option, int value)
+int transport_set_int (void *zsock, int option, int value)
 {
     return zmq_setsockopt (zsock, option, &value, sizeof (value));
 }
@@ -216,8 +123,8 @@ static int set_common (void *zsock, int linger)
 {
     int64_t maxmsg = MSG_MAX_BYTES + 4096;
 
-    if (set_int (zsock, ZMQ_LINGER, linger) < 0 ||
-        set_int (zsock, ZMQ_HANDSHAKE_IVL, HANDSHAKE_IVL_MS) < 0 ||
+    if (transport_set_int (zsock, ZMQ_LINGER, linger) < 0 ||
+        transport_set_int (zsock, ZMQ_HANDSHAKE_IVL, HANDSHAKE_IVL_MS) < 0 ||
         zmq_setsockopt (zsock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof (maxmsg)) < 0)
         return -1;
     return 0;
@@ -267,14 +174,15 @@ tsock_t *tsock_server_create (tctx_t *ctx,
                     zmq_strerror (errno));
         goto error;
     }
-    if (set_common (s->zsock, 0) < 0 || set_int (s->zsock, ZMQ_CURVE_SERVER, 1) < 0 ||
+    if (set_common (s->zsock, 0) < 0 ||
+        transport_set_int (s->zsock, ZMQ_CURVE_SERVER, 1) < 0 ||
         zmq_setsockopt (s->zsock, ZMQ_CURVE_SECRETKEY, server_kp->secret_z85,
                         KEY_Z85_LEN + 1) < 0 ||
         zmq_setsockopt (s->zsock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen (ZAP_DOMAIN)) <
             0 ||
-        set_int (s->zsock, ZMQ_ROUTER_MANDATORY, on) < 0 ||
-        set_int (s->zsock, ZMQ_SNDHWM, SERVER_SNDHWM) < 0 ||
-        set_int (s->zsock, ZMQ_RCVHWM, SERVER_RCVHWM) < 0) {
+        transport_set_int (s->zsock, ZMQ_ROUTER_MANDATORY, on) < 0 ||
+        transport_set_int (s->zsock, ZMQ_SNDHWM, SERVER_SNDHWM) < 0 ||
+        transport_set_int (s->zsock, ZMQ_RCVHWM, SERVER_RCVHWM) < 0) {
         cphub_fail (err, errno, "cannot set up the server socket for %s: %s", endpoint,
                     zmq_strerror (errno));
         goto error;
@@ -323,10 +231,10 @@ tsock_t *tsock_client_create (tctx_t *ctx,
         goto error;
     }
     if (set_common (s->zsock, CLIENT_LINGER_MS) < 0 ||
-        set_int (s->zsock, ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS) < 0 ||
-        set_int (s->zsock, ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS) < 0 ||
-        set_int (s->zsock, ZMQ_SNDHWM, CLIENT_HWM) < 0 ||
-        set_int (s->zsock, ZMQ_RCVHWM, CLIENT_HWM) < 0 ||
+        transport_set_int (s->zsock, ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS) < 0 ||
+        transport_set_int (s->zsock, ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS) < 0 ||
+        transport_set_int (s->zsock, ZMQ_SNDHWM, CLIENT_HWM) < 0 ||
+        transport_set_int (s->zsock, ZMQ_RCVHWM, CLIENT_HWM) < 0 ||
         zmq_setsockopt (s->zsock, ZMQ_CURVE_SERVERKEY, server_public_z85,
                         KEY_Z85_LEN + 1) < 0 ||
         zmq_setsockopt (s->zsock, ZMQ_CURVE_PUBLICKEY, client_kp->public_z85,
@@ -342,7 +250,8 @@ tsock_t *tsock_client_create (tctx_t *ctx,
     snprintf (mon, sizeof (mon), "inproc://cphub-monitor-%p", (void *)s);
     if (zmq_socket_monitor (s->zsock, mon, MONITOR_EVENTS) < 0 ||
         !(s->monitor = zmq_socket (ctx->zctx, ZMQ_PAIR)) ||
-        set_int (s->monitor, ZMQ_LINGER, 0) < 0 || zmq_connect (s->monitor, mon) < 0) {
+        transport_set_int (s->monitor, ZMQ_LINGER, 0) < 0 ||
+        zmq_connect (s->monitor, mon) < 0) {
         cphub_fail (err, errno, "cannot watch the connection to %s: %s", endpoint,
                     zmq_strerror (errno));
         goto error;
@@ -367,15 +276,13 @@ static void monitor_stop (tsock_t *s)
     s->monitor = NULL;
 }
 
-static void guard_destroy (tsock_t *s);
-
 void tsock_destroy (tsock_t *s)
 {
     int saved = errno;
 
     if (!s)
         return;
-    guard_destroy (s);
+    tguard_destroy (s);
     if (s->zsock) {
         monitor_stop (s);
         zmq_close (s->zsock);
@@ -392,7 +299,7 @@ const char *tsock_endpoint (const tsock_t *s)
 }
 
 /* Read one monitor event: 0 with event and value filled, -1/EAGAIN if none. */
-static int monitor_read (void *monitor, uint16_t *event, uint32_t *value)
+int transport_monitor_read (void *monitor, uint16_t *event, uint32_t *value)
 {
     zmq_msg_t frame;
     int more, rc = -1;
@@ -427,7 +334,7 @@ static int monitor_drain (tsock_t *s)
     uint16_t event;
     uint32_t value;
 
-    while (s->monitor && monitor_read (s->monitor, &event, &value) == 0) {
+    while (s->monitor && transport_monitor_read (s->monitor, &event, &value) == 0) {
         switch (event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             s->ready = true;
@@ -465,7 +372,7 @@ static int monitor_drain (tsock_t *s)
 
 int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
 {
-    int64_t deadline = mono_ms () + timeout_ms, left;
+    int64_t deadline = transport_mono_ms () + timeout_ms, left;
     char when[32];
     zmq_pollitem_t item;
     int state;
@@ -486,7 +393,7 @@ int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
                                "the scheduler at %s refused this key (it is not in "
                                "the scheduler's config)",
                                s->endpoint);
-        left = deadline - mono_ms ();
+        left = deadline - transport_mono_ms ();
         if (left <= 0 || !s->monitor)
             break;
         item = (zmq_pollitem_t){.socket = s->monitor, .events = ZMQ_POLLIN};
@@ -507,10 +414,6 @@ static void body_free (void *data, void *hint)
     free (data);
 }
 
-static tconn_t *guard_conn (tsock_t *s, const tpeer_t *peer);
-static int guard_may_send (tsock_t *s, tconn_t *c, size_t len);
-static void conn_heard (tsock_t *s, int fd, tpeer_t *peer);
-
 int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
 {
     const char *type = msg_type_name (m ? m->type : MSG_TYPE_COUNT);
@@ -525,8 +428,8 @@ int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
     }
     if (msg_encode (m, &body, &len) < 0)
         return -1;
-    if (s->guard && (conn = guard_conn (s, peer)) &&
-        guard_may_send (s, conn, len + strlen (type)) < 0)
+    if (s->guard && (conn = tguard_conn (s, peer)) &&
+        tguard_may_send (s, conn, len + strlen (type)) < 0)
         goto error;
     if (s->server &&
         zmq_send (s->zsock, peer->rid, peer->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
@@ -591,7 +494,7 @@ int tsock_recv (tsock_t *s, tpeer_t *peer, msg_t **m, cphub_error_t *err)
         memcpy (peer->rid, zmq_msg_data (&frames[0]), peer->rid_len);
     }
     if (s->guard && kept > 0)
-        conn_heard (s, zmq_msg_get (&frames[kept - 1], ZMQ_SRCFD), peer);
+        tguard_heard (s, zmq_msg_get (&frames[kept - 1], ZMQ_SRCFD), peer);
     if (total != want) {
         cphub_fail (err, EPROTO, "expected a message of 2 frames [type][body], got %zu",
                     total - first);
@@ -617,7 +520,7 @@ out : {
 
 int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err)
 {
-    int64_t deadline = mono_ms () + timeout_ms, left;
+    int64_t deadline = transport_mono_ms () + timeout_ms, left;
     char when[32];
     tpeer_t peer;
     zmq_pollitem_t item;
@@ -627,7 +530,7 @@ int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err)
             return 0;
         if (errno != EAGAIN)
             return -1;
-        left = deadline - mono_ms ();
+        left = deadline - transport_mono_ms ();
         if (left <= 0)
             break;
         item = (zmq_pollitem_t){.socket = s->zsock, .events = ZMQ_POLLIN};
@@ -637,355 +540,6 @@ int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err)
     }
     format_ms (timeout_ms, when, sizeof (when));
     return cphub_fail (err, ETIMEDOUT, "no reply from %s within %s", s->endpoint, when);
-}
-
-/* ---- guarded server sockets --------------------------------------------------- */
-
-static void zap_identified (tzap_t *z, const char *identity);
-static void zap_gone (tzap_t *z, const char *identity);
-
-int tsock_server_guard (tsock_t *s,
-                        const tsock_guard_t *limits,
-                        tsock_gone_f gone_cb,
-                        void *arg,
-                        cphub_error_t *err)
-{
-    tguard_t *g;
-    char mon[64];
-
-    if (!s->server || s->guard)
-        return cphub_fail (err, EINVAL,
-                           "only an unguarded server socket can be guarded");
-    if (!(g = calloc (1, sizeof (*g))))
-        return cphub_fail (err, ENOMEM, "out of memory");
-    g->limits = *limits;
-    g->gone_cb = gone_cb;
-    g->arg = arg;
-    s->guard = g;
-    if (limits->send_queue > 0 &&
-        set_int (s->zsock, ZMQ_SNDHWM, (int)limits->send_queue) < 0) {
-        cphub_fail (err, errno, "cannot limit the send queue of %s: %s", s->endpoint,
-                    zmq_strerror (errno));
-        goto error;
-    }
-    snprintf (mon, sizeof (mon), "inproc://cphub-guard-%d", ++s->ctx->monitors);
-    if (zmq_socket_monitor (s->zsock, mon, GUARD_EVENTS) < 0 ||
-        !(g->monitor = zmq_socket (s->ctx->zctx, ZMQ_PAIR)) ||
-        set_int (g->monitor, ZMQ_LINGER, 0) < 0 || zmq_connect (g->monitor, mon) < 0) {
-        cphub_fail (err, errno, "cannot watch the connections of %s: %s", s->endpoint,
-                    zmq_strerror (errno));
-        goto error;
-    }
-    return 0;
-error:
-    guard_destroy (s);
-    return -1;
-}
-
-static void conn_unlist (tguard_t *g, tconn_t *c)
-{
-    if (c->closing || (c->identified && c->held > 0))
-        return;
-    if (c->identified)
-        DL_DELETE (g->idle, c);
-    else
-        DL_DELETE (g->hello, c);
-}
-
-static void guard_destroy (tsock_t *s)
-{
-    tguard_t *g = s->guard;
-    tconn_t *c, *tmp;
-
-    if (!g)
-        return;
-    if (g->monitor) {
-        zmq_socket_monitor (s->zsock, NULL, 0);
-        zmq_close (g->monitor);
-    }
-    HASH_ITER (hh, g->by_serial, c, tmp)
-    {
-        HASH_DEL (g->by_serial, c);
-        s->ctx->conns--;
-        free (c);
-    }
-    free (g->by_fd);
-    free (g);
-    s->guard = NULL;
-}
-
-size_t tsock_conn_count (const tsock_t *s)
-{
-    return s->guard ? HASH_COUNT (s->guard->by_serial) : 0;
-}
-
-/* Bytes of this connection that its peer's TCP stack acknowledged. */
-static uint64_t conn_acked (const tconn_t *c)
-{
-    struct tcp_info info;
-    socklen_t len = sizeof (info);
-
-    memset (&info, 0, sizeof (info));
-    if (getsockopt (c->fd, IPPROTO_TCP, TCP_INFO, &info, &len) < 0 ||
-        len < offsetof (struct tcp_info, tcpi_bytes_acked) +
-                  sizeof (info.tcpi_bytes_acked))
-        return 0;
-    return info.tcpi_bytes_acked;
-}
-
-/* Is c's fd still c's connection? Its peer's address says so: a reused fd
- * belongs to a new connection from another port. */
-static bool conn_same_fd (const tconn_t *c)
-{
-    struct sockaddr_storage addr;
-    socklen_t len = sizeof (addr);
-
-    return getpeername (c->fd, (struct sockaddr *)&addr, &len) == 0 &&
-           len == c->addr_len && memcmp (&addr, &c->addr, len) == 0;
-}
-
-static tconn_t *guard_conn (tsock_t *s, const tpeer_t *peer)
-{
-    tconn_t *c = NULL;
-
-    if (peer && peer->conn)
-        HASH_FIND (hh, s->guard->by_serial, &peer->conn, sizeof (peer->conn), c);
-    return c && !c->closing ? c : NULL;
-}
-
-static int guard_may_send (tsock_t *s, tconn_t *c, size_t len)
-{
-    uint64_t limit = s->guard->limits.send_bytes, acked, queued;
-
-    if (limit == 0 || c->sent_bytes == 0)
-        return 0;
-    acked = conn_acked (c);
-    acked = acked > c->acked_base ? acked - c->acked_base : 0;
-    queued = c->sent_bytes > acked ? c->sent_bytes - acked : 0;
-    if (queued > 0 && queued + len + WIRE_OVERHEAD_BYTES > limit) {
-        errno = ENOBUFS;
-        return -1;
-    }
-    return 0;
-}
-
-/* Shut c's connection down; libzmq then drops it and reports it gone. */
-static int conn_shutdown (tsock_t *s, tconn_t *c)
-{
-    tguard_t *g = s->guard;
-
-    if (c->closing)
-        return 0;
-    conn_unlist (g, c);
-    c->closing = true;
-    if ((size_t)c->fd < g->by_fd_cap && g->by_fd[c->fd] == c && conn_same_fd (c))
-        return shutdown (c->fd, SHUT_RDWR);
-    errno = ENOENT;
-    return -1;
-}
-
-static int guard_index (tguard_t *g, int fd)
-{
-    if (fd < 0)
-        return -1;
-    if ((size_t)fd >= g->by_fd_cap) {
-        size_t cap = g->by_fd_cap ? g->by_fd_cap : 64;
-        tconn_t **grown;
-        while (cap <= (size_t)fd)
-            cap *= 2;
-        if (!(grown = realloc (g->by_fd, cap * sizeof (*grown))))
-            return -1;
-        memset (grown + g->by_fd_cap, 0, (cap - g->by_fd_cap) * sizeof (*grown));
-        g->by_fd = grown;
-        g->by_fd_cap = cap;
-    }
-    return 0;
-}
-
-static void conn_gone (tsock_t *s, tconn_t *c)
-{
-    tguard_t *g = s->guard;
-    tpeer_t peer;
-
-    conn_unlist (g, c);
-    HASH_DEL (g->by_serial, c);
-    if ((size_t)c->fd < g->by_fd_cap && g->by_fd[c->fd] == c)
-        g->by_fd[c->fd] = NULL;
-    s->ctx->conns--;
-    if (c->identified) {
-        if (s->ctx->zap)
-            zap_gone (s->ctx->zap, c->identity);
-        memset (&peer, 0, sizeof (peer));
-        memcpy (peer.rid, c->rid, c->rid_len);
-        peer.rid_len = c->rid_len;
-        snprintf (peer.identity, sizeof (peer.identity), "%s", c->identity);
-        peer.conn = c->serial;
-        if (g->gone_cb)
-            g->gone_cb (s, &peer, g->arg);
-    }
-    free (c);
-}
-
-/* Fewer than fd_reserve file descriptors left after this accept? */
-static bool fds_short (tsock_t *s, int fd)
-{
-    uint64_t reserve = s->guard->limits.fd_reserve;
-    struct rlimit rl;
-
-    if (reserve == 0 || getrlimit (RLIMIT_NOFILE, &rl) < 0 ||
-        rl.rlim_cur == RLIM_INFINITY)
-        return false;
-    return (uint64_t)fd + reserve >= rl.rlim_cur ||
-           s->ctx->conns + reserve >= rl.rlim_cur;
-}
-
-static void conn_accepted (tsock_t *s, int fd)
-{
-    tguard_t *g = s->guard;
-    tconn_t *c;
-
-    if (guard_index (g, fd) < 0)
-        return;
-    if (g->by_fd[fd]) /* its DISCONNECTED was lost: the fd was closed since */
-        conn_gone (s, g->by_fd[fd]);
-    if (!(c = calloc (1, sizeof (*c)))) {
-        log_err ("out of memory tracking a connection on %s; closing it", s->endpoint);
-        shutdown (fd, SHUT_RDWR);
-        return;
-    }
-    c->fd = fd;
-    c->serial = ++s->ctx->serial;
-    c->last_ms = mono_ms ();
-    c->addr_len = sizeof (c->addr);
-    if (getpeername (fd, (struct sockaddr *)&c->addr, &c->addr_len) < 0)
-        c->addr_len = 0;
-    c->acked_base = conn_acked (c);
-    g->by_fd[fd] = c;
-    HASH_ADD (hh, g->by_serial, serial, sizeof (c->serial), c);
-    DL_APPEND (g->hello, c);
-    s->ctx->conns++;
-    if (fds_short (s, fd)) {
-        if (g->refused_fd++ % ZAP_REFUSALS_LOGGED_EVERY == 0)
-            log_warn (
-                "%s: fewer than %u file descriptors left; refusing new "
-                "connections (%" PRIu64 " so far)",
-                s->endpoint, g->limits.fd_reserve, g->refused_fd);
-        conn_shutdown (s, c);
-    }
-}
-
-/* Take in the monitor's events: connections accepted and gone. */
-static void guard_events (tsock_t *s)
-{
-    tguard_t *g = s->guard;
-    uint16_t event;
-    uint32_t value;
-
-    while (monitor_read (g->monitor, &event, &value) == 0) {
-        int fd = (int)value;
-        if (event == ZMQ_EVENT_ACCEPTED)
-            conn_accepted (s, fd);
-        else if (event == ZMQ_EVENT_DISCONNECTED && fd >= 0 &&
-                 (size_t)fd < g->by_fd_cap && g->by_fd[fd])
-            conn_gone (s, g->by_fd[fd]);
-    }
-}
-
-/* A message came in on fd: the connection is alive, and its first message
- * says who it is. A message of an earlier connection on a reused fd (its
- * routing id differs) is not counted. */
-static void conn_heard (tsock_t *s, int fd, tpeer_t *peer)
-{
-    tguard_t *g = s->guard;
-    tconn_t *c;
-
-    guard_events (s);
-    if (fd < 0 || (size_t)fd >= g->by_fd_cap || !(c = g->by_fd[fd]))
-        return;
-    if (!c->identified) {
-        conn_unlist (g, c);
-        c->identified = true;
-        memcpy (c->rid, peer->rid, peer->rid_len);
-        c->rid_len = peer->rid_len;
-        snprintf (c->identity, sizeof (c->identity), "%s", peer->identity);
-        if (s->ctx->zap)
-            zap_identified (s->ctx->zap, c->identity);
-        if (!c->closing)
-            DL_APPEND (g->idle, c);
-    } else if (c->rid_len != peer->rid_len ||
-               memcmp (c->rid, peer->rid, c->rid_len) != 0) {
-        return;
-    } else if (!c->closing && c->held == 0) {
-        DL_DELETE (g->idle, c);
-        DL_APPEND (g->idle, c);
-    }
-    c->last_ms = mono_ms ();
-    peer->conn = c->serial;
-}
-
-/* The length of identity without its key part, for logs: the scheduler's
- * ZAP identities are "ROLE:NAME:KEY". */
-static int identity_len (const char *identity)
-{
-    const char *first = strchr (identity, ':'), *last = strrchr (identity, ':');
-
-    return (int)(first && last != first ? (size_t)(last - identity)
-                                        : strlen (identity));
-}
-
-/* Close the connections silent for too long: the oldest are at the heads. */
-static void guard_sweep (tsock_t *s)
-{
-    tguard_t *g = s->guard;
-    int64_t now = mono_ms ();
-    int idle = g->limits.idle_ms;
-    int hello = g->limits.hello_ms > 0 ? g->limits.hello_ms : idle;
-    tconn_t *c;
-
-    guard_events (s);
-    while (hello > 0 && (c = g->hello) && now - c->last_ms >= hello) {
-        if (g->hello_closed++ % ZAP_REFUSALS_LOGGED_EVERY == 0)
-            log_info ("%s: closing a connection that sent nothing for %d ms (%" PRIu64
-                      " so far)",
-                      s->endpoint, hello, g->hello_closed);
-        conn_shutdown (s, c);
-    }
-    while (idle > 0 && (c = g->idle) && now - c->last_ms >= idle) {
-        log_info ("closing the connection of %.*s: silent for %d s",
-                  identity_len (c->identity), c->identity, idle / 1000);
-        conn_shutdown (s, c);
-    }
-}
-
-void tsock_peer_hold (tsock_t *s, const tpeer_t *peer, int delta)
-{
-    tconn_t *c;
-
-    if (!s->guard || !(c = guard_conn (s, peer)) || !c->identified)
-        return;
-    if (delta > 0) {
-        if (c->held++ == 0)
-            DL_DELETE (s->guard->idle, c);
-    } else if (c->held > 0 && --c->held == 0) {
-        c->last_ms = mono_ms ();
-        DL_APPEND (s->guard->idle, c);
-    }
-}
-
-int tsock_close_peer (tsock_t *s, const tpeer_t *peer)
-{
-    tconn_t *c;
-
-    if (!s->guard) {
-        errno = EINVAL;
-        return -1;
-    }
-    guard_events (s);
-    if (!(c = guard_conn (s, peer))) {
-        errno = ENOENT;
-        return -1;
-    }
-    return conn_shutdown (s, c);
 }
 
 /* ---- ZAP -------------------------------------------------------------------- */
@@ -1006,7 +560,7 @@ tzap_t *tzap_create (tctx_t *ctx, tzap_auth_f cb, void *arg, cphub_error_t *err)
     z->cb = cb;
     z->arg = arg;
     if (!(z->zsock = zmq_socket (ctx->zctx, ZMQ_REP)) ||
-        set_int (z->zsock, ZMQ_LINGER, 0) < 0 ||
+        transport_set_int (z->zsock, ZMQ_LINGER, 0) < 0 ||
         zmq_bind (z->zsock, ZAP_ENDPOINT) < 0) {
         cphub_fail (err, errno, "cannot start the ZAP handler: %s",
                     zmq_strerror (errno));
@@ -1040,89 +594,6 @@ void tzap_destroy (tzap_t *z)
         z->ctx->zap = NULL;
     zmq_close (z->zsock);
     free (z);
-}
-
-/* ---- connections per identity ----------------------------------------------- */
-
-void tzap_set_limit (tzap_t *z, uint32_t per_identity, int hello_ms)
-{
-    z->per_identity = per_identity;
-    z->hello_ms = hello_ms;
-}
-
-static tzap_count_t *zap_count (tzap_t *z, const char *identity)
-{
-    tzap_count_t *c = NULL;
-
-    HASH_FIND_STR (z->counts, identity, c);
-    if (c)
-        return c;
-    if (!(c = calloc (1, sizeof (*c))))
-        return NULL;
-    snprintf (c->identity, sizeof (c->identity), "%s", identity);
-    HASH_ADD_STR (z->counts, identity, c);
-    return c;
-}
-
-static void zap_tickets_drop (tzap_count_t *c, uint32_t n)
-{
-    n = n < c->ntickets ? n : c->ntickets;
-    memmove (c->tickets, c->tickets + n, (c->ntickets - n) * sizeof (*c->tickets));
-    c->ntickets -= n;
-}
-
-static void zap_tickets_expire (tzap_count_t *c, int64_t now)
-{
-    uint32_t n = 0;
-
-    while (n < c->ntickets && c->tickets[n] <= now)
-        n++;
-    zap_tickets_drop (c, n);
-}
-
-/* May identity open one more connection? If so, it holds a ticket until
- * its first message (zap_identified) or hello_ms. */
-static bool zap_admit (tzap_t *z, const char *identity)
-{
-    int64_t now = mono_ms ();
-    tzap_count_t *c;
-
-    if (z->per_identity == 0)
-        return true;
-    if (!(c = zap_count (z, identity)))
-        return false;
-    if (!c->tickets && !(c->tickets = calloc (z->per_identity, sizeof (*c->tickets))))
-        return false;
-    zap_tickets_expire (c, now);
-    if (c->live + c->ntickets >= z->per_identity) {
-        if (c->refused++ % ZAP_REFUSALS_LOGGED_EVERY == 0)
-            log_warn (
-                "zap: refused a connection of %.*s: it has %u open, the limit "
-                "(%" PRIu64 " refused so far)",
-                identity_len (identity), identity, c->live + c->ntickets, c->refused);
-        return false;
-    }
-    c->tickets[c->ntickets++] = now + z->hello_ms + ZAP_TICKET_SLACK_MS;
-    return true;
-}
-
-static void zap_identified (tzap_t *z, const char *identity)
-{
-    tzap_count_t *c;
-
-    if (z->per_identity == 0 || !(c = zap_count (z, identity)))
-        return;
-    zap_tickets_drop (c, 1);
-    c->live++;
-}
-
-static void zap_gone (tzap_t *z, const char *identity)
-{
-    tzap_count_t *c = NULL;
-
-    HASH_FIND_STR (z->counts, identity, c);
-    if (c && c->live > 0)
-        c->live--;
 }
 
 static bool frame_is (zmq_msg_t *f, const char *text)
@@ -1199,7 +670,7 @@ static int zap_serve_one (tzap_t *z)
         goto out;
     }
     identity[TPEER_IDENTITY_MAX - 1] = '\0';
-    if (!zap_admit (z, identity)) { /* 500: the client reports EAGAIN */
+    if (!tzap_admit (z, identity)) { /* 500: the client reports EAGAIN */
         zap_reply (z, &f[1], "500", "too many connections with this key", "");
         goto out;
     }
@@ -1367,12 +838,12 @@ int tloop_run_once (tloop_t *l, int timeout_ms)
         else if (e->kind == TL_ZAP)
             zap_serve (e->zap);
         else if (e->kind == TL_GUARD)
-            guard_events (e->sock);
+            tguard_events (e->sock);
         else
             e->fd_cb (e->fd, e->arg);
     }
     for (i = 0; i < n; i++)
         if (l->entries[i].kind == TL_GUARD && !l->entries[i].removed)
-            guard_sweep (l->entries[i].sock);
+            tguard_sweep (l->entries[i].sock);
     return handled;
 }
