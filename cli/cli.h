@@ -93,6 +93,11 @@ msg_t *cli_exchange (
  * want; otherwise prints "cphub: TEXT" (an error reply's text, or what went
  * wrong) to stderr and returns NULL (the verb then exits 1). */
 msg_t *cli_request (cli_t *cli, const msg_t *req, msg_type_t want);
+/* The next message of an answer sent in pages (wait.ok after wait.ok), of
+ * type want or an error, within timeout_ms (-1: none). NULL with err. */
+msg_t *cli_receive (cli_t *cli, msg_type_t want, int timeout_ms, cphub_error_t *err);
+/* Move page's jobs to the end of into's (two job lists). 0, -1/ENOMEM. */
+int cli_job_list_append (msg_t *into, msg_t *page);
 /* The same for a request about one job: an error reply is printed as
  * "cphub: job ID: TEXT" (see cli_job_fail). */
 msg_t *cli_request_job (cli_t *cli, const msg_t *req, msg_type_t want, uint64_t id);

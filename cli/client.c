@@ -26,6 +26,9 @@
 #define CLI_DEFAULT_TIMEOUT 5 /* seconds */
 /* Longest single poll while waiting; longer waits loop. */
 #define CLI_RECV_SLICE_MS (60 * 60 * 1000)
+/* Pauses before connecting again when the scheduler is busy with this key. */
+#define CLI_BUSY_PAUSE_MIN_US 20000
+#define CLI_BUSY_PAUSE_MAX_US 500000
 
 static const conf_setting_t cli_settings[] = {
     {.path = "scheduler",
@@ -112,6 +115,35 @@ static char *cli_config_file_setting (const conf_t *conf,
     return path;
 }
 
+/* Open the socket and wait for the handshake. A scheduler that refuses
+ * the connection for now (this key has too many connections open: a burst
+ * of parallel commands) is tried again, with a growing pause, until the
+ * timeout. */
+static int cli_handshake (cli_t *cli,
+                          const char *server_public,
+                          const cphub_keypair_t *kp,
+                          cphub_error_t *err)
+{
+    double deadline = clock_now () + cli->timeout_ms / 1000.0;
+    useconds_t pause = CLI_BUSY_PAUSE_MIN_US;
+
+    for (;;) {
+        int left = (int)((deadline - clock_now ()) * 1000.0);
+        if (!(cli->sock = tsock_client_create (cli->ctx, cli->endpoint, server_public,
+                                               kp, err)))
+            return -1;
+        if (tsock_client_wait_ready (cli->sock, left > 0 ? left : 0, err) == 0)
+            return 0;
+        if (errno != EAGAIN || clock_now () + pause / 1e6 >= deadline)
+            return -1;
+        tsock_destroy (cli->sock);
+        cli->sock = NULL;
+        usleep (pause + (useconds_t)(rand () % (int)pause));
+        if (pause < CLI_BUSY_PAUSE_MAX_US)
+            pause *= 2;
+    }
+}
+
 int cli_connect (cli_t *cli, cphub_error_t *err)
 {
     conf_t *conf = NULL;
@@ -167,10 +199,7 @@ int cli_connect (cli_t *cli, cphub_error_t *err)
         cphub_fail (err, errno, "cannot start ZeroMQ: %s", strerror (errno));
         goto error;
     }
-    if (!(cli->sock =
-              tsock_client_create (cli->ctx, cli->endpoint, server_public, &kp, err)))
-        goto error;
-    if (tsock_client_wait_ready (cli->sock, cli->timeout_ms, err) < 0)
+    if (cli_handshake (cli, server_public, &kp, err) < 0)
         goto error;
     explicit_bzero (&kp, sizeof (kp));
     free (key_path);
@@ -265,6 +294,45 @@ msg_t *cli_exchange (
         return NULL;
     }
     return reply;
+}
+
+msg_t *cli_receive (cli_t *cli, msg_type_t want, int timeout_ms, cphub_error_t *err)
+{
+    msg_t *reply = NULL;
+
+    if (cli_recv (cli, timeout_ms, &reply, err) < 0) {
+        if (errno == ETIMEDOUT)
+            cphub_fail (err, ETIMEDOUT,
+                        "the scheduler at %s stopped in the middle of its answer",
+                        cli->endpoint);
+        return NULL;
+    }
+    if (reply->type != want && reply->type != MSG_ERROR) {
+        const char *got = msg_type_name (reply->type);
+        cphub_fail (err, EPROTO, "the scheduler sent '%s' in the middle of '%s'",
+                    got != NULL ? got : "?", msg_type_name (want));
+        msg_destroy (reply);
+        return NULL;
+    }
+    return reply;
+}
+
+int cli_job_list_append (msg_t *into, msg_t *page)
+{
+    msg_job_list_t *to = &into->u.job_list, *from = &page->u.job_list;
+    job_info_t *grown;
+
+    if (from->count == 0)
+        return 0;
+    if (!(grown = realloc (to->jobs, (to->count + from->count) * sizeof (*grown))))
+        return -1;
+    memcpy (grown + to->count, from->jobs, from->count * sizeof (*grown));
+    to->jobs = grown;
+    to->count += from->count;
+    free (from->jobs); /* job_info holds no pointers: moved */
+    from->jobs = NULL;
+    from->count = 0;
+    return 0;
 }
 
 /* Shared by cli_request and cli_request_job: id 0 means not about one job. */

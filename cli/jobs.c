@@ -74,6 +74,46 @@ static int cli_jobs_print (const msg_t *req, const msg_t *reply)
                                   list->count, cli_jobs_row, &now);
 }
 
+/* The scheduler answers jobs in pages: ask from each page's next until the
+ * last, then print them as one list. Takes req. */
+static int cli_jobs_pages (cli_t *cli, msg_t *req)
+{
+    msg_t *answer = NULL, *page;
+    int status = 1;
+
+    for (;;) {
+        uint64_t next;
+        if (!(page = cli_request (cli, req, MSG_JOBS_OK)))
+            goto out;
+        next = page->u.job_list.next;
+        if (!answer) {
+            answer = page;
+        } else {
+            int rc = cli_job_list_append (answer, page);
+            msg_destroy (page);
+            if (rc < 0) {
+                cli_fail ("out of memory");
+                goto out;
+            }
+        }
+        if (next == 0)
+            break;
+        if (next <= req->u.jobs.after) {
+            cli_fail ("the scheduler's pages of jobs do not move on (next %" PRIu64
+                      " after %" PRIu64 "); is it another cphub version?",
+                      next, req->u.jobs.after);
+            goto out;
+        }
+        req->u.jobs.after = next;
+    }
+    answer->u.job_list.next = 0;
+    status = cli->json ? cli_print_json (answer) : cli_jobs_print (req, answer);
+out:
+    msg_destroy (answer);
+    msg_destroy (req);
+    return status;
+}
+
 int cli_jobs (cli_t *cli, int argc, char **argv)
 {
     static const struct option options[] = {
@@ -99,7 +139,7 @@ int cli_jobs (cli_t *cli, int argc, char **argv)
     if (!(req = msg_create (MSG_JOBS)))
         return cli_fail ("out of memory");
     req->u.jobs.all = all;
-    return cli_request_print (cli, &req, MSG_JOBS_OK, 0, cli_jobs_print);
+    return cli_jobs_pages (cli, req);
 }
 
 /* ---- show ---------------------------------------------------------------- */

@@ -127,6 +127,27 @@ int cli_wait (cli_t *cli, int argc, char **argv)
             cli_fail ("%s", reply->u.error.text);
         goto done;
     }
+    /* a long answer comes in pages: wait.ok while next is not 0 */
+    while (reply->u.job_list.next != 0) {
+        msg_t *page = cli_receive (cli, MSG_WAIT_OK, cli->timeout_ms, &err);
+        int rc;
+        if (!page) {
+            cli_fail ("%s", err.text);
+            goto done;
+        }
+        if (page->type == MSG_ERROR) {
+            cli_fail ("%s", page->u.error.text);
+            msg_destroy (page);
+            goto done;
+        }
+        reply->u.job_list.next = page->u.job_list.next;
+        rc = cli_job_list_append (reply, page);
+        msg_destroy (page);
+        if (rc < 0) {
+            cli_fail ("out of memory");
+            goto done;
+        }
+    }
     status = cli_wait_report (cli, reply, quiet);
 done:
     msg_destroy (reply);

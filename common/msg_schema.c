@@ -302,9 +302,15 @@ static const field_t ids_fields[] = {
     F_U64ARR (msg_ids_t, ids, count, 1, MSG_IDS_MAX, 1),
     F_END,
 };
-static const field_t jobs_fields[] = {F_BOOL (msg_jobs_t, all), F_END};
+static const field_t jobs_fields[] = {
+    F_BOOL (msg_jobs_t, all),
+    FIELD (msg_jobs_t, after, FK_U64, .min = 0, .max = INT64_MAX, .flags = FF_OPTIONAL),
+    F_END,
+};
 static const field_t job_list_fields[] = {
     F_ARR (msg_job_list_t, jobs, count, job_info_fields, LIST_MAX),
+    FIELD (
+        msg_job_list_t, next, FK_U64, .min = 0, .max = INT64_MAX, .flags = FF_OPTIONAL),
     F_END,
 };
 static const field_t cancel_ok_fields[] = {

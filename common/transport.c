@@ -1,23 +1,28 @@
-/* transport.c: cphub's ZeroMQ layer (the only file with zmq.h besides the
- * hostile-peer test). It makes CURVE server ROUTER sockets for the scheduler
- * and CURVE client DEALER sockets for the CLI and agents, runs the ZAP handler
- * that turns a client's public key into the identity every received message
- * carries ("tenant:acme"), moves messages as [type][body] frames through the
- * codec in msg.c, and polls sockets, the ZAP handler and plain fds in one
- * loop. A client watches its own handshake through a socket monitor, so a
- * refused key is reported as EACCES at once instead of as a silent hang.
- * Nothing here trusts a frame: wrong frame counts and bodies that do not
- * decode are consumed and reported with the sender filled in.
+/* transport.c: cphub's ZeroMQ layer (with transport_guard.c, the only files
+ * with zmq.h besides the hostile-peer tests). It makes CURVE server ROUTER
+ * sockets for the scheduler and CURVE client DEALER sockets for the CLI and
+ * agents, runs the ZAP handler that turns a client's public key into the
+ * identity every received message carries ("tenant:acme"), moves messages as
+ * [type][body] frames through the codec in msg.c, and polls sockets, the ZAP
+ * handler and plain fds in one loop. A client watches its own handshake
+ * through a socket monitor, so a refused key is reported as EACCES at once
+ * instead of as a silent hang. Nothing here trusts a frame: wrong frame counts
+ * and bodies that do not decode are consumed and reported with the sender
+ * filled in. A guarded server socket also watches its own connections, and the
+ * ZAP handler counts connections per key (transport_guard.c), so that one key
+ * cannot hold the server's connections or memory.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <utlist.h>
 #include <zmq.h>
 
+#include "common/transport_int.h"
 #include "cphub/log.h"
-#include "cphub/transport.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define ZAP_DOMAIN "cphub"
@@ -34,30 +39,7 @@
      ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |        \
      ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL)
 
-struct tctx {
-    void *zctx;
-    tzap_t *zap; /* the ZAP handler, required before any server socket */
-};
-
-struct tsock {
-    tctx_t *ctx;
-    void *zsock;
-    bool server;
-    char endpoint[256]; /* bound (server) or connected-to (client) */
-    void *monitor;      /* client: PAIR receiving handshake events, until ready */
-    bool ready;
-    bool refused;          /* the server's ZAP handler refused our key */
-    char last_failure[96]; /* what the monitor saw go wrong, for ETIMEDOUT */
-};
-
-struct tzap {
-    tctx_t *ctx;
-    void *zsock;
-    tzap_auth_f cb;
-    void *arg;
-};
-
-typedef enum { TL_SOCK = 0, TL_ZAP, TL_FD } tloop_kind_t;
+typedef enum { TL_SOCK = 0, TL_ZAP, TL_FD, TL_GUARD } tloop_kind_t;
 
 typedef struct tloop_entry {
     tloop_kind_t kind;
@@ -77,7 +59,7 @@ struct tloop {
     size_t items_cap;
 };
 
-static int64_t mono_ms (void)
+int64_t transport_mono_ms (void)
 {
     struct timespec ts;
 
@@ -91,7 +73,7 @@ static void format_ms (int ms, char *buf, size_t len)
     snprintf (buf, len, "%g s", ms / 1000.0);
 }
 
-static int set_int (void *zsock, int option, int value)
+int transport_set_int (void *zsock, int option, int value)
 {
     return zmq_setsockopt (zsock, option, &value, sizeof (value));
 }
@@ -141,8 +123,8 @@ static int set_common (void *zsock, int linger)
 {
     int64_t maxmsg = MSG_MAX_BYTES + 4096;
 
-    if (set_int (zsock, ZMQ_LINGER, linger) < 0 ||
-        set_int (zsock, ZMQ_HANDSHAKE_IVL, HANDSHAKE_IVL_MS) < 0 ||
+    if (transport_set_int (zsock, ZMQ_LINGER, linger) < 0 ||
+        transport_set_int (zsock, ZMQ_HANDSHAKE_IVL, HANDSHAKE_IVL_MS) < 0 ||
         zmq_setsockopt (zsock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof (maxmsg)) < 0)
         return -1;
     return 0;
@@ -192,14 +174,15 @@ tsock_t *tsock_server_create (tctx_t *ctx,
                     zmq_strerror (errno));
         goto error;
     }
-    if (set_common (s->zsock, 0) < 0 || set_int (s->zsock, ZMQ_CURVE_SERVER, 1) < 0 ||
+    if (set_common (s->zsock, 0) < 0 ||
+        transport_set_int (s->zsock, ZMQ_CURVE_SERVER, 1) < 0 ||
         zmq_setsockopt (s->zsock, ZMQ_CURVE_SECRETKEY, server_kp->secret_z85,
                         KEY_Z85_LEN + 1) < 0 ||
         zmq_setsockopt (s->zsock, ZMQ_ZAP_DOMAIN, ZAP_DOMAIN, strlen (ZAP_DOMAIN)) <
             0 ||
-        set_int (s->zsock, ZMQ_ROUTER_MANDATORY, on) < 0 ||
-        set_int (s->zsock, ZMQ_SNDHWM, SERVER_SNDHWM) < 0 ||
-        set_int (s->zsock, ZMQ_RCVHWM, SERVER_RCVHWM) < 0) {
+        transport_set_int (s->zsock, ZMQ_ROUTER_MANDATORY, on) < 0 ||
+        transport_set_int (s->zsock, ZMQ_SNDHWM, SERVER_SNDHWM) < 0 ||
+        transport_set_int (s->zsock, ZMQ_RCVHWM, SERVER_RCVHWM) < 0) {
         cphub_fail (err, errno, "cannot set up the server socket for %s: %s", endpoint,
                     zmq_strerror (errno));
         goto error;
@@ -248,10 +231,10 @@ tsock_t *tsock_client_create (tctx_t *ctx,
         goto error;
     }
     if (set_common (s->zsock, CLIENT_LINGER_MS) < 0 ||
-        set_int (s->zsock, ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS) < 0 ||
-        set_int (s->zsock, ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS) < 0 ||
-        set_int (s->zsock, ZMQ_SNDHWM, CLIENT_HWM) < 0 ||
-        set_int (s->zsock, ZMQ_RCVHWM, CLIENT_HWM) < 0 ||
+        transport_set_int (s->zsock, ZMQ_RECONNECT_IVL, RECONNECT_IVL_MS) < 0 ||
+        transport_set_int (s->zsock, ZMQ_RECONNECT_IVL_MAX, RECONNECT_IVL_MAX_MS) < 0 ||
+        transport_set_int (s->zsock, ZMQ_SNDHWM, CLIENT_HWM) < 0 ||
+        transport_set_int (s->zsock, ZMQ_RCVHWM, CLIENT_HWM) < 0 ||
         zmq_setsockopt (s->zsock, ZMQ_CURVE_SERVERKEY, server_public_z85,
                         KEY_Z85_LEN + 1) < 0 ||
         zmq_setsockopt (s->zsock, ZMQ_CURVE_PUBLICKEY, client_kp->public_z85,
@@ -267,7 +250,8 @@ tsock_t *tsock_client_create (tctx_t *ctx,
     snprintf (mon, sizeof (mon), "inproc://cphub-monitor-%p", (void *)s);
     if (zmq_socket_monitor (s->zsock, mon, MONITOR_EVENTS) < 0 ||
         !(s->monitor = zmq_socket (ctx->zctx, ZMQ_PAIR)) ||
-        set_int (s->monitor, ZMQ_LINGER, 0) < 0 || zmq_connect (s->monitor, mon) < 0) {
+        transport_set_int (s->monitor, ZMQ_LINGER, 0) < 0 ||
+        zmq_connect (s->monitor, mon) < 0) {
         cphub_fail (err, errno, "cannot watch the connection to %s: %s", endpoint,
                     zmq_strerror (errno));
         goto error;
@@ -298,6 +282,7 @@ void tsock_destroy (tsock_t *s)
 
     if (!s)
         return;
+    tguard_destroy (s);
     if (s->zsock) {
         monitor_stop (s);
         zmq_close (s->zsock);
@@ -314,7 +299,7 @@ const char *tsock_endpoint (const tsock_t *s)
 }
 
 /* Read one monitor event: 0 with event and value filled, -1/EAGAIN if none. */
-static int monitor_read (void *monitor, uint16_t *event, uint32_t *value)
+int transport_monitor_read (void *monitor, uint16_t *event, uint32_t *value)
 {
     zmq_msg_t frame;
     int more, rc = -1;
@@ -349,7 +334,7 @@ static int monitor_drain (tsock_t *s)
     uint16_t event;
     uint32_t value;
 
-    while (s->monitor && monitor_read (s->monitor, &event, &value) == 0) {
+    while (s->monitor && transport_monitor_read (s->monitor, &event, &value) == 0) {
         switch (event) {
         case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
             s->ready = true;
@@ -357,7 +342,11 @@ static int monitor_drain (tsock_t *s)
             monitor_stop (s);
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
-            s->refused = true;
+            /* 400: the key is not known; 500: a limit (tzap_set_limit) */
+            if (value == 500)
+                s->busy = true;
+            else
+                s->refused = true;
             break;
         case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
         case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
@@ -378,12 +367,12 @@ static int monitor_drain (tsock_t *s)
             break;
         }
     }
-    return s->ready ? 1 : s->refused ? -1 : 0;
+    return s->ready ? 1 : s->refused ? -1 : s->busy ? -2 : 0;
 }
 
 int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
 {
-    int64_t deadline = mono_ms () + timeout_ms, left;
+    int64_t deadline = transport_mono_ms () + timeout_ms, left;
     char when[32];
     zmq_pollitem_t item;
     int state;
@@ -393,12 +382,18 @@ int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
     for (;;) {
         if ((state = monitor_drain (s)) > 0)
             return 0;
+        if (state == -2)
+            return cphub_fail (err, EAGAIN,
+                               "the scheduler at %s refused the connection for now: "
+                               "this key has too many connections open; close some "
+                               "or try again later",
+                               s->endpoint);
         if (state < 0)
             return cphub_fail (err, EACCES,
                                "the scheduler at %s refused this key (it is not in "
                                "the scheduler's config)",
                                s->endpoint);
-        left = deadline - mono_ms ();
+        left = deadline - transport_mono_ms ();
         if (left <= 0 || !s->monitor)
             break;
         item = (zmq_pollitem_t){.socket = s->monitor, .events = ZMQ_POLLIN};
@@ -425,6 +420,7 @@ int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
     char *body = NULL;
     size_t len;
     zmq_msg_t frame;
+    tconn_t *conn = NULL;
 
     if (!type || (s->server && (!peer || peer->rid_len == 0))) {
         errno = EINVAL;
@@ -432,6 +428,9 @@ int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
     }
     if (msg_encode (m, &body, &len) < 0)
         return -1;
+    if (s->guard && (conn = tguard_conn (s, peer)) &&
+        tguard_may_send (s, conn, len + strlen (type)) < 0)
+        goto error;
     if (s->server &&
         zmq_send (s->zsock, peer->rid, peer->rid_len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
         goto error;
@@ -447,6 +446,8 @@ int tsock_send (tsock_t *s, const tpeer_t *peer, const msg_t *m)
         errno = saved;
         return -1;
     }
+    if (conn)
+        conn->sent_bytes += len + strlen (type) + WIRE_OVERHEAD_BYTES;
     return 0;
 error : {
     int saved = errno;
@@ -492,6 +493,8 @@ int tsock_recv (tsock_t *s, tpeer_t *peer, msg_t **m, cphub_error_t *err)
         peer->rid_len = zmq_msg_size (&frames[0]);
         memcpy (peer->rid, zmq_msg_data (&frames[0]), peer->rid_len);
     }
+    if (s->guard && kept > 0)
+        tguard_heard (s, zmq_msg_get (&frames[kept - 1], ZMQ_SRCFD), peer);
     if (total != want) {
         cphub_fail (err, EPROTO, "expected a message of 2 frames [type][body], got %zu",
                     total - first);
@@ -517,7 +520,7 @@ out : {
 
 int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err)
 {
-    int64_t deadline = mono_ms () + timeout_ms, left;
+    int64_t deadline = transport_mono_ms () + timeout_ms, left;
     char when[32];
     tpeer_t peer;
     zmq_pollitem_t item;
@@ -527,7 +530,7 @@ int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err)
             return 0;
         if (errno != EAGAIN)
             return -1;
-        left = deadline - mono_ms ();
+        left = deadline - transport_mono_ms ();
         if (left <= 0)
             break;
         item = (zmq_pollitem_t){.socket = s->zsock, .events = ZMQ_POLLIN};
@@ -557,7 +560,7 @@ tzap_t *tzap_create (tctx_t *ctx, tzap_auth_f cb, void *arg, cphub_error_t *err)
     z->cb = cb;
     z->arg = arg;
     if (!(z->zsock = zmq_socket (ctx->zctx, ZMQ_REP)) ||
-        set_int (z->zsock, ZMQ_LINGER, 0) < 0 ||
+        transport_set_int (z->zsock, ZMQ_LINGER, 0) < 0 ||
         zmq_bind (z->zsock, ZAP_ENDPOINT) < 0) {
         cphub_fail (err, errno, "cannot start the ZAP handler: %s",
                     zmq_strerror (errno));
@@ -577,8 +580,16 @@ error : {
 
 void tzap_destroy (tzap_t *z)
 {
+    tzap_count_t *c, *tmp;
+
     if (!z)
         return;
+    HASH_ITER (hh, z->counts, c, tmp)
+    {
+        HASH_DEL (z->counts, c);
+        free (c->tickets);
+        free (c);
+    }
     if (z->ctx->zap == z)
         z->ctx->zap = NULL;
     zmq_close (z->zsock);
@@ -659,6 +670,10 @@ static int zap_serve_one (tzap_t *z)
         goto out;
     }
     identity[TPEER_IDENTITY_MAX - 1] = '\0';
+    if (!tzap_admit (z, identity)) { /* 500: the client reports EAGAIN */
+        zap_reply (z, &f[1], "500", "too many connections with this key", "");
+        goto out;
+    }
     zap_reply (z, &f[1], "200", "OK", identity);
 out:
     for (i = 0; i < n; i++)
@@ -715,6 +730,13 @@ int tloop_add_sock (tloop_t *l, tsock_t *s, tloop_sock_f cb, void *arg)
         return -1;
     *e = (tloop_entry_t){
         .kind = TL_SOCK, .sock = s, .fd = -1, .sock_cb = cb, .arg = arg};
+    if (s->guard) {
+        if (!(e = tloop_append (l))) {
+            l->count--;
+            return -1;
+        }
+        *e = (tloop_entry_t){.kind = TL_GUARD, .sock = s, .fd = -1};
+    }
     return 0;
 }
 
@@ -783,6 +805,8 @@ static int tloop_prepare (tloop_t *l)
             l->items[i].socket = e->sock->zsock;
         else if (e->kind == TL_ZAP)
             l->items[i].socket = e->zap->zsock;
+        else if (e->kind == TL_GUARD)
+            l->items[i].socket = e->sock->guard->monitor;
         else
             l->items[i].fd = e->fd;
     }
@@ -813,8 +837,13 @@ int tloop_run_once (tloop_t *l, int timeout_ms)
             e->sock_cb (e->sock, e->arg);
         else if (e->kind == TL_ZAP)
             zap_serve (e->zap);
+        else if (e->kind == TL_GUARD)
+            tguard_events (e->sock);
         else
             e->fd_cb (e->fd, e->arg);
     }
+    for (i = 0; i < n; i++)
+        if (l->entries[i].kind == TL_GUARD && !l->entries[i].removed)
+            tguard_sweep (l->entries[i].sock);
     return handled;
 }

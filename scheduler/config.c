@@ -81,6 +81,40 @@ static const conf_setting_t settings[] = {
     {"scheduler.default_mem_per_core", CONF_SIZE,
      "memory limit per core of jobs that ask no --mem; 0 = the node's memory "
      "divided by its cores (default 0)"},
+    /* what one tenant or connection can make the scheduler hold
+     * (config_limits.c) */
+    {"scheduler.max_waits_per_connection", CONF_INT,
+     "parked `cphub wait`s of one connection (default 16)"},
+    {"scheduler.max_waits_per_tenant", CONF_INT,
+     "parked `cphub wait`s of one tenant (default 256)"},
+    {"scheduler.max_waited_ids_per_tenant", CONF_INT,
+     "job ids one tenant's parked waits may name (default 100000)"},
+    {"scheduler.max_ids_per_request", CONF_INT,
+     "job ids in one cancel or wait, after removing repeats (default and "
+     "ceiling 10000)"},
+    {"scheduler.max_logs_per_connection", CONF_INT,
+     "`cphub logs` requests under way per connection (default 4)"},
+    {"scheduler.max_logs_per_tenant", CONF_INT,
+     "`cphub logs` requests under way per tenant (default 64)"},
+    {"scheduler.client_send_bytes", CONF_SIZE,
+     "reply bytes a client connection may leave unread before it is cut off "
+     "(default 16M)"},
+    {"scheduler.client_send_queue", CONF_INT,
+     "replies a client connection may leave unread before it is cut off "
+     "(default 256)"},
+    {"scheduler.max_connections_per_key", CONF_INT,
+     "open client connections with one key (default 256)"},
+    {"scheduler.client_idle_timeout", CONF_DURATION,
+     "a client connection silent this long, with nothing parked, is closed "
+     "(default 60s)"},
+    {"scheduler.client_hello_timeout", CONF_DURATION,
+     "a client connection that sent nothing this long is closed (default 10s)"},
+    {"scheduler.fd_reserve", CONF_INT,
+     "file descriptors kept for agents and the store: new client connections "
+     "are refused below it (default 256)"},
+    {"scheduler.slice_jobs", CONF_INT,
+     "jobs one turn of the loop walks for a long answer (jobs --all, wait) "
+     "before serving others (default 20000)"},
     {"priority", CONF_GROUP, "how pending jobs are ordered (cphub priority ID)"},
     {"priority.weight_fairshare", CONF_FLOAT,
      "points for a tenant that used nothing lately (default 10000)"},
@@ -590,7 +624,8 @@ schedconf_t *schedconf_load (const char *path, cphub_error_t *err)
         load_people (cfg, c, "operators", AUTH_ROLE_OPERATOR, &cfg->operators,
                      &cfg->noperators, err) < 0 ||
         load_agents (cfg, c, err) < 0 || load_policy (cfg, c, err) < 0 ||
-        schedconf_load_quotas (cfg, c, err) < 0)
+        schedconf_load_quotas (cfg, c, err) < 0 ||
+        schedconf_load_limits (cfg, c, err) < 0)
         goto error;
     conf_destroy (c);
     return cfg;

@@ -47,6 +47,24 @@ typedef struct schedconf_name {
     char name[AUTH_NAME_MAX + 1];
 } schedconf_name_t;
 
+/* What one tenant or one connection can make the scheduler hold, and how
+ * long it may hold the loop (config_limits.c; doc/security.md). */
+typedef struct schedconf_limits {
+    uint32_t waits_per_connection;  /* parked `wait`s of one connection */
+    uint32_t waits_per_tenant;      /* ... of one tenant, all connections */
+    uint32_t waited_ids_per_tenant; /* job ids those waits name */
+    uint32_t ids_per_request;       /* ids in one cancel or wait */
+    uint32_t logs_per_connection;   /* logs requests under way */
+    uint32_t logs_per_tenant;
+    uint64_t client_send_bytes; /* unread reply bytes per connection */
+    uint32_t client_send_queue; /* unread replies per connection */
+    uint32_t connections_per_key;
+    int64_t client_idle_timeout;  /* s; a silent connection is closed */
+    int64_t client_hello_timeout; /* s; ... one that never spoke */
+    uint32_t fd_reserve;          /* descriptors kept for agents and the store */
+    uint32_t slice_jobs;          /* jobs a slice of a long answer walks */
+} schedconf_limits_t;
+
 typedef struct schedconf {
     char *path;              /* the file loaded */
     char *client_endpoint;   /* where tenants and operators connect */
@@ -75,6 +93,7 @@ typedef struct schedconf {
     sched_tenant_t *tenant_limits;
     double billing_core_hour;
     double billing_gpu_hour;
+    schedconf_limits_t limits; /* config_limits.c */
 } schedconf_t;
 
 /* Overrides from the command line: NULL / false = keep the file's value.
@@ -105,6 +124,11 @@ int schedconf_apply_overrides (schedconf_t *cfg,
  * cfg->tenant_limits and cfg->billing_*. Called by schedconf_load after the
  * tenants are read. 0, or -1 with err naming the file, line and setting. */
 int schedconf_load_quotas (schedconf_t *cfg, const conf_t *c, cphub_error_t *err);
+
+/* config_limits.c: the scheduler.max_* limits per tenant and connection
+ * and the client connection settings. 0, or -1/EINVAL with err naming the
+ * file, line and setting. */
+int schedconf_load_limits (schedconf_t *cfg, const conf_t *c, cphub_error_t *err);
 
 /* The settings table (for docs and tests); ends with path == NULL. */
 const conf_setting_t *schedconf_settings (void);

@@ -20,18 +20,25 @@
 #include "cphub/log.h"
 #include "scheduler/budget.h"
 #include "scheduler/handlers.h"
+#include "scheduler/hold.h"
 #include "scheduler/report.h"
 #include "scheduler/tenants.h"
 
 /* Bounds on what clients can park, so that no one exhausts memory. */
 #define WAITED_IDS_MAX 1000000
 #define FETCHES_MAX 1024
+/* Jobs in one jobs.ok or wait.ok page: encoding it takes a few ms. */
+#define JOBS_PAGE_MAX 256
+/* wait.ok pages built per turn, all answers together: a wait on 10,000
+ * jobs is answered over many turns, and everyone is served in between. */
+#define WAIT_PAGES_PER_TURN 2
 
 struct wait_req {
     tpeer_t peer; /* the client on sc->clients */
     uint32_t count;
-    uint64_t *ids;      /* as asked */
-    uint32_t remaining; /* distinct ids not ended yet */
+    uint64_t *ids;      /* as asked, each once */
+    uint32_t remaining; /* ids not ended yet */
+    uint32_t held_ids;  /* taken from sc->hold when parked (0: not parked) */
     wait_req_t *prev, *next;
 };
 
@@ -54,6 +61,15 @@ struct logs_fetch {
     double deadline;
     UT_hash_handle hh;
 };
+
+/* A wait answered in pages (wait.ok with next), one page per turn. */
+typedef struct wait_answer {
+    tpeer_t peer;
+    uint64_t *ids;
+    uint32_t count;
+    uint32_t pos; /* the ids before pos are answered */
+    struct wait_answer *prev, *next;
+} wait_answer_t;
 
 struct outbox_msg {
     tsock_t *sock;
@@ -95,6 +111,7 @@ void handlers_queue (scheduler_t *sc, tsock_t *sock, const tpeer_t *peer, msg_t 
 }
 
 static void fetch_fail (scheduler_t *sc, logs_fetch_t *f, int code, const char *text);
+static void fetch_done (scheduler_t *sc, logs_fetch_t *f);
 
 static bool same_peer (const tpeer_t *a, const tpeer_t *b)
 {
@@ -157,6 +174,17 @@ static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
 
     if (agent_resend (sc, out, errnum))
         return;
+    if (out->sock == sc->clients && (errnum == EAGAIN || errnum == ENOBUFS)) {
+        log_warn (
+            "cutting off %s: it leaves its replies unread (more than %s); "
+            "its queued replies and parked requests are dropped",
+            out->peer.identity,
+            errnum == EAGAIN ? "scheduler.client_send_queue replies"
+                             : "scheduler.client_send_bytes");
+        tsock_close_peer (sc->clients, &out->peer);
+        handlers_client_gone (sc, &out->peer);
+        return;
+    }
     log_warn ("could not send %s to %s: %s", msg_type_name (m->type),
               out->peer.identity, strerror (errnum));
     if (errnum == E2BIG && out->sock == sc->clients) {
@@ -297,6 +325,69 @@ static msg_t *list_reply (msg_type_t type, job_list_build_t *b)
     return m;
 }
 
+typedef struct id_pos {
+    uint64_t id;
+    uint32_t pos;
+} id_pos_t;
+
+static int id_pos_cmp (const void *a, const void *b)
+{
+    const id_pos_t *x = a, *y = b;
+
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/* The ids of a cancel or wait, each once, in the order first named, in
+ * *out (caller frees). An id named 10,000 times is acted on once. More
+ * distinct ids than scheduler.max_ids_per_request are answered with E2BIG;
+ * -1 then (the error is queued). */
+static int request_ids (scheduler_t *sc,
+                        const request_t *rq,
+                        const msg_ids_t *in,
+                        uint64_t **out,
+                        uint32_t *count)
+{
+    uint32_t max = sc->config->limits.ids_per_request, n = 0;
+    id_pos_t *sorted = NULL;
+    bool *first = NULL;
+    uint64_t *ids = NULL;
+
+    if (!(sorted = malloc ((in->count ? in->count : 1) * sizeof (*sorted))) ||
+        !(first = calloc (in->count ? in->count : 1, sizeof (*first))) ||
+        !(ids = malloc ((in->count ? in->count : 1) * sizeof (*ids)))) {
+        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        goto error;
+    }
+    for (uint32_t i = 0; i < in->count; i++)
+        sorted[i] = (id_pos_t){.id = in->ids[i], .pos = i};
+    qsort (sorted, in->count, sizeof (*sorted), id_pos_cmp);
+    for (uint32_t i = 0; i < in->count; i++)
+        if (i == 0 || sorted[i].id != sorted[i - 1].id)
+            first[sorted[i].pos] = true;
+    for (uint32_t i = 0; i < in->count; i++)
+        if (first[i])
+            ids[n++] = in->ids[i];
+    if (n > max) {
+        reply_error (sc, rq, E2BIG,
+                     "%u distinct job ids in one request; at most %u "
+                     "(scheduler.max_ids_per_request)",
+                     n, max);
+        goto error;
+    }
+    free (sorted);
+    free (first);
+    *out = ids;
+    *count = n;
+    return 0;
+error:
+    free (sorted);
+    free (first);
+    free (ids);
+    return -1;
+}
+
 /* --- client handlers ------------------------------------------------------ */
 
 static void handle_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
@@ -332,22 +423,27 @@ static void handle_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
 
 static void handle_cancel (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
-    const msg_ids_t *ids = &m->u.ids;
-    msg_t *ok = msg_create (MSG_CANCEL_OK);
+    uint64_t *ids = NULL;
+    uint32_t count = 0;
+    msg_t *ok = NULL;
 
-    if (!ok || !(ok->u.cancel_ok.results = calloc (ids->count ? ids->count : 1,
-                                                   sizeof (msg_cancel_result_t)))) {
+    if (request_ids (sc, rq, &m->u.ids, &ids, &count) < 0)
+        return;
+    if (!(ok = msg_create (MSG_CANCEL_OK)) ||
+        !(ok->u.cancel_ok.results =
+              calloc (count ? count : 1, sizeof (msg_cancel_result_t)))) {
         msg_destroy (ok);
+        free (ids);
         reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
         return;
     }
-    ok->u.cancel_ok.count = ids->count;
-    for (uint32_t i = 0; i < ids->count; i++) {
+    ok->u.cancel_ok.count = count;
+    for (uint32_t i = 0; i < count; i++) {
         msg_cancel_result_t *res = &ok->u.cancel_ok.results[i];
         cphub_error_t err = {{0}};
-        sched_job_t *job = visible_job (sc, rq, ids->ids[i]);
+        sched_job_t *job = visible_job (sc, rq, ids[i]);
 
-        res->id = ids->ids[i];
+        res->id = ids[i];
         if (!job || sched_job_cancel (sc->sched, res->id, sc->now, &err) < 0) {
             res->code = job ? errno : ENOENT;
             if (res->code == ENOENT)
@@ -364,16 +460,33 @@ static void handle_cancel (scheduler_t *sc, const request_t *rq, msg_t *m)
             snprintf (res->text, sizeof (res->text),
                       "cancelling: the job is being killed");
     }
+    free (ids);
     reply (sc, rq, ok);
 }
 
+/* One page of jobs: at most JOBS_PAGE_MAX, and at most
+ * scheduler.slice_jobs jobs walked, so that no jobs request holds the loop
+ * long whatever the hub holds; the client asks again from next. */
 static void handle_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     job_list_build_t b = {0};
     bool all = m->u.jobs.all;
+    uint64_t after = m->u.jobs.after;
+    uint32_t walked = 0, budget = sc->config->limits.slice_jobs;
+    sched_job_t *job = after ? sched_job_lookup (sc->sched, after) : NULL;
+    uint64_t next = 0, last = 0;
+    msg_t *ok;
 
-    for (sched_job_t *job = sched_job_first (sc->sched); job;
-         job = sched_job_next (sc->sched, job)) {
+    job = job ? sched_job_next (sc->sched, job) : sched_job_first (sc->sched);
+    for (; job; job = sched_job_next (sc->sched, job)) {
+        if (job->id <= after) /* after was forgotten: skip to it */
+            continue;
+        if (b.count == JOBS_PAGE_MAX || walked == budget) {
+            next = last; /* ids are ordered: resume after the last walked */
+            break;
+        }
+        walked++;
+        last = job->id;
         if (rq->role == AUTH_ROLE_TENANT && strcmp (job->tenant, rq->name) != 0)
             continue;
         if (!all && job->state != JOB_PENDING && job->state != JOB_RUNNING)
@@ -384,7 +497,9 @@ static void handle_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
             return;
         }
     }
-    reply (sc, rq, list_reply (MSG_JOBS_OK, &b));
+    if ((ok = list_reply (MSG_JOBS_OK, &b)))
+        ok->u.job_list.next = next;
+    reply (sc, rq, ok);
 }
 
 static void handle_show (scheduler_t *sc, const request_t *rq, msg_t *m)
@@ -403,30 +518,107 @@ static void handle_show (scheduler_t *sc, const request_t *rq, msg_t *m)
     reply (sc, rq, list_reply (MSG_SHOW_OK, &b));
 }
 
-/* Answer a wait with the jobs it named, and forget it. */
-static void wait_answer (scheduler_t *sc, wait_req_t *w)
+/* Forget w (answered, or its client went): give back what it held. Its
+ * links in the wait index must be gone (answered) or unlinked first. */
+static void wait_free (scheduler_t *sc, wait_req_t *w)
 {
-    job_list_build_t b = {0};
-    request_t rq = {.sock = sc->clients, .peer = &w->peer};
-    msg_t *ok = NULL;
-
-    for (uint32_t i = 0; i < w->count; i++) {
-        sched_job_t *job = sched_job_lookup (sc->sched, w->ids[i]);
-        if (job && list_push (&b, job) < 0) {
-            free (b.jobs);
-            b.jobs = NULL;
-            break;
-        }
+    if (w->held_ids > 0) {
+        hold_release (sc->hold, HOLD_WAIT, w->peer.identity, w->peer.conn, w->held_ids);
+        tsock_peer_hold (sc->clients, &w->peer, -1);
     }
-    if (b.jobs || w->count == 0)
-        ok = list_reply (MSG_WAIT_OK, &b);
-    if (ok)
-        reply (sc, &rq, ok);
-    else
-        reply_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
     DL_DELETE (sc->waits, w);
     free (w->ids);
     free (w);
+}
+
+/* Take w out of the wait index (its client went before it was answered). */
+static void wait_unlink (scheduler_t *sc, wait_req_t *w)
+{
+    for (uint32_t i = 0; i < w->count; i++) {
+        wait_index_t *idx = NULL;
+        wait_link_t *link, *tmp;
+        HASH_FIND (hh, sc->wait_index, &w->ids[i], sizeof (w->ids[i]), idx);
+        if (!idx)
+            continue;
+        LL_FOREACH_SAFE (idx->links, link, tmp)
+        {
+            if (link->wait != w)
+                continue;
+            LL_DELETE (idx->links, link);
+            free (link);
+            sc->waited_ids--;
+        }
+        if (!idx->links) {
+            HASH_DEL (sc->wait_index, idx);
+            free (idx);
+        }
+    }
+}
+
+/* Answer a wait with the jobs it named, in pages built over the next turns
+ * (handlers_slices), and forget it. */
+static void wait_answer (scheduler_t *sc, wait_req_t *w)
+{
+    wait_answer_t *a = calloc (1, sizeof (*a));
+
+    if (!a) {
+        request_t rq = {.sock = sc->clients, .peer = &w->peer};
+        reply_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
+        wait_free (sc, w);
+        return;
+    }
+    a->peer = w->peer;
+    a->ids = w->ids; /* moved */
+    a->count = w->count;
+    w->ids = NULL;
+    w->count = 0;
+    DL_APPEND (sc->answers, a);
+    wait_free (sc, w);
+}
+
+static void answer_free (scheduler_t *sc, wait_answer_t *a)
+{
+    DL_DELETE (sc->answers, a);
+    free (a->ids);
+    free (a);
+}
+
+/* One page of a wait's answer; next is nonzero while pages follow. */
+static void answer_page (scheduler_t *sc, wait_answer_t *a)
+{
+    job_list_build_t b = {0};
+    request_t rq = {.sock = sc->clients, .peer = &a->peer};
+    msg_t *ok;
+
+    while (a->pos < a->count && b.count < JOBS_PAGE_MAX) {
+        sched_job_t *job = sched_job_lookup (sc->sched, a->ids[a->pos++]);
+        if (job && list_push (&b, job) < 0) {
+            free (b.jobs);
+            reply_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
+            answer_free (sc, a);
+            return;
+        }
+    }
+    if (!(ok = list_reply (MSG_WAIT_OK, &b))) {
+        reply_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
+        answer_free (sc, a);
+        return;
+    }
+    ok->u.job_list.next = a->pos < a->count ? a->ids[a->pos - 1] : 0;
+    reply (sc, &rq, ok);
+    if (a->pos >= a->count)
+        answer_free (sc, a);
+}
+
+bool handlers_slices (scheduler_t *sc)
+{
+    for (int pages = 0; sc->answers && pages < WAIT_PAGES_PER_TURN; pages++) {
+        wait_answer_t *a = sc->answers;
+        DL_DELETE (sc->answers, a); /* round robin: to the back */
+        DL_APPEND (sc->answers, a);
+        answer_page (sc, a);
+    }
+    return sc->answers != NULL;
 }
 
 /* Link w to job id in the index; false if w was linked to it already (an id
@@ -456,14 +648,18 @@ static int wait_link (scheduler_t *sc, wait_req_t *w, uint64_t id, bool *linked)
 
 static void handle_wait (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
-    const msg_ids_t *ids = &m->u.ids;
-    uint32_t unended = 0;
+    cphub_error_t err = {{0}};
+    uint32_t unended = 0, count = 0;
+    uint64_t *ids = NULL;
     wait_req_t *w = NULL;
 
-    for (uint32_t i = 0; i < ids->count; i++) {
-        sched_job_t *job = visible_job (sc, rq, ids->ids[i]);
+    if (request_ids (sc, rq, &m->u.ids, &ids, &count) < 0)
+        return;
+    for (uint32_t i = 0; i < count; i++) {
+        sched_job_t *job = visible_job (sc, rq, ids[i]);
         if (!job) {
-            reply_error (sc, rq, ENOENT, "no such job %" PRIu64, ids->ids[i]);
+            reply_error (sc, rq, ENOENT, "no such job %" PRIu64, ids[i]);
+            free (ids);
             return;
         }
         if (!job_state_is_terminal (job->state))
@@ -474,23 +670,33 @@ static void handle_wait (scheduler_t *sc, const request_t *rq, msg_t *m)
                      "the scheduler is already waiting on %" PRIu64
                      " jobs for clients; try again later",
                      sc->waited_ids);
+        free (ids);
+        return;
+    }
+    if (unended > 0 && hold_take (sc->hold, HOLD_WAIT, rq->peer->identity,
+                                  rq->peer->conn, unended, &err) < 0) {
+        log_info ("wait from %s refused: %s", rq->peer->identity, err.text);
+        reply_error (sc, rq, errno, "%s", err.text);
+        free (ids);
         return;
     }
     if (!(w = calloc (1, sizeof (*w)))) {
+        if (unended > 0)
+            hold_release (sc->hold, HOLD_WAIT, rq->peer->identity, rq->peer->conn,
+                          unended);
         reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
-        return;
-    }
-    if (!(w->ids = malloc ((ids->count ? ids->count : 1) * sizeof (uint64_t)))) {
-        free (w);
-        reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        free (ids);
         return;
     }
     w->peer = *rq->peer;
-    w->count = ids->count;
-    memcpy (w->ids, ids->ids, ids->count * sizeof (uint64_t));
+    w->count = count;
+    w->ids = ids;
+    w->held_ids = unended;
     DL_APPEND (sc->waits, w);
-    for (uint32_t i = 0; i < ids->count; i++) {
-        sched_job_t *job = sched_job_lookup (sc->sched, ids->ids[i]);
+    if (unended > 0)
+        tsock_peer_hold (sc->clients, &w->peer, 1);
+    for (uint32_t i = 0; i < count; i++) {
+        sched_job_t *job = sched_job_lookup (sc->sched, ids[i]);
         bool linked = false;
         if (!job || job_state_is_terminal (job->state))
             continue;
@@ -554,6 +760,7 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const msg_logs_req_t *req = &m->u.logs_req;
     sched_job_t *job = visible_job (sc, rq, req->id);
+    cphub_error_t err = {{0}};
     agent_peer_t *ap;
     logs_fetch_t *f;
     msg_t *fwd;
@@ -585,11 +792,18 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
                      FETCHES_MAX);
         return;
     }
+    if (hold_take (sc->hold, HOLD_LOGS, rq->peer->identity, rq->peer->conn, 0, &err) <
+        0) {
+        reply_error (sc, rq, errno, "%s", err.text);
+        return;
+    }
     if (!(f = calloc (1, sizeof (*f))) || !(fwd = msg_create (MSG_LOGS_FETCH))) {
         free (f);
+        hold_release (sc->hold, HOLD_LOGS, rq->peer->identity, rq->peer->conn, 0);
         reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
         return;
     }
+    tsock_peer_hold (sc->clients, rq->peer, 1);
     f->tag = ++sc->next_tag;
     f->job_id = req->id;
     snprintf (f->node, sizeof (f->node), "%s", job->node);
@@ -601,13 +815,21 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
     to_agent (sc, ap, fwd);
 }
 
+/* Forget a logs request (answered, failed, or its client went). */
+static void fetch_done (scheduler_t *sc, logs_fetch_t *f)
+{
+    hold_release (sc->hold, HOLD_LOGS, f->client.identity, f->client.conn, 0);
+    tsock_peer_hold (sc->clients, &f->client, -1);
+    HASH_DEL (sc->fetches, f);
+    free (f);
+}
+
 static void fetch_fail (scheduler_t *sc, logs_fetch_t *f, int code, const char *text)
 {
     request_t rq = {.sock = sc->clients, .peer = &f->client};
 
     reply_error (sc, &rq, code, "%s", text);
-    HASH_DEL (sc->fetches, f);
-    free (f);
+    fetch_done (sc, f);
 }
 
 int handlers_expire (scheduler_t *sc, double now)
@@ -933,8 +1155,7 @@ static void handle_logs_data (scheduler_t *sc, const request_t *rq, msg_t *m)
         reply (sc, &client, ok);
     } else
         reply_error (sc, &client, ENOMEM, "the scheduler is out of memory");
-    HASH_DEL (sc->fetches, f);
-    free (f);
+    fetch_done (sc, f);
 }
 
 /* Tenants and keys at run time (issue 4, tenants.c): operators only, by
@@ -978,6 +1199,7 @@ static int peer_checked (scheduler_t *sc,
     out->rid_len =
         from->rid_len <= sizeof (out->rid) ? from->rid_len : sizeof (out->rid);
     memcpy (out->rid, from->rid, out->rid_len);
+    out->conn = from->conn;
     if (auth_check_peer (sc->auth, from->identity, out->identity, &err) == 0)
         return 0;
     int code = errno == EACCES ? EACCES : EPERM;
@@ -1089,6 +1311,58 @@ void handlers_bad_message (scheduler_t *sc,
     reply_error (sc, &rq, errnum, "%s", text);
 }
 
+void handlers_client_gone (scheduler_t *sc, const tpeer_t *peer)
+{
+    wait_req_t *w, *wtmp;
+    logs_fetch_t *f, *ftmp;
+    outbox_msg_t *out, *otmp;
+    uint32_t freed = 0, dropped = 0;
+
+    if (peer->conn == 0)
+        return;
+    if (hold_count (sc->hold, HOLD_WAIT, NULL, peer->conn) > 0) {
+        DL_FOREACH_SAFE (sc->waits, w, wtmp)
+        {
+            if (w->peer.conn != peer->conn)
+                continue;
+            wait_unlink (sc, w);
+            wait_free (sc, w);
+            freed++;
+        }
+    }
+    if (hold_count (sc->hold, HOLD_LOGS, NULL, peer->conn) > 0) {
+        HASH_ITER (hh, sc->fetches, f, ftmp)
+        {
+            if (f->client.conn != peer->conn)
+                continue;
+            fetch_done (sc, f);
+            freed++;
+        }
+    }
+    wait_answer_t *a, *atmp;
+    DL_FOREACH_SAFE (sc->answers, a, atmp)
+    {
+        if (a->peer.conn != peer->conn)
+            continue;
+        answer_free (sc, a);
+        freed++;
+    }
+    DL_FOREACH_SAFE (sc->outbox, out, otmp)
+    {
+        if (out->sock != sc->clients || out->peer.conn != peer->conn)
+            continue;
+        DL_DELETE (sc->outbox, out);
+        msg_destroy (out->msg);
+        free (out);
+        dropped++;
+    }
+    if (freed > 0 || dropped > 0)
+        log_info (
+            "a connection of %s went: %u parked requests freed, %u replies "
+            "dropped",
+            peer->identity, freed, dropped);
+}
+
 void handlers_cleanup (scheduler_t *sc)
 {
     wait_req_t *w, *wtmp;
@@ -1118,6 +1392,8 @@ void handlers_cleanup (scheduler_t *sc)
         HASH_DEL (sc->fetches, f);
         free (f);
     }
+    while (sc->answers)
+        answer_free (sc, sc->answers);
     DL_FOREACH_SAFE (sc->outbox, out, otmp)
     {
         DL_DELETE (sc->outbox, out);

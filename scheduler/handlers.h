@@ -54,8 +54,18 @@ void handlers_job_changed (scheduler_t *sc, const sched_job_t *job);
  * Returns the milliseconds until the next deadline, or -1 if none. */
 int handlers_expire (scheduler_t *sc, double now);
 
+/* Build this turn's slice of the long answers under way (a wait on many
+ * jobs is answered in wait.ok pages, a few per turn). true while some
+ * remain: the loop then takes its next turn at once. */
+bool handlers_slices (scheduler_t *sc);
+
 /* The connection of a node's agent, or NULL if it never registered. */
 agent_peer_t *handlers_agent_peer (scheduler_t *sc, const char *node);
+
+/* A client connection went (or was cut off): free its parked waits and
+ * logs requests, with what they held against its limits, and drop the
+ * replies queued for it. peer->conn names the connection. */
+void handlers_client_gone (scheduler_t *sc, const tpeer_t *peer);
 
 /* Free parked waits and logs requests, queued messages and agent peers. */
 void handlers_cleanup (scheduler_t *sc);

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -38,6 +39,7 @@
 #include "cphub/parse.h"
 #include "scheduler/budget.h"
 #include "scheduler/handlers.h"
+#include "scheduler/hold.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/tenants.h"
 
@@ -465,6 +467,7 @@ static int turn (scheduler_t *sc, int timeout_ms)
     if (tloop_run_once (sc->loop, timeout_ms) < 0)
         log_err ("poll failed: %s", strerror (errno));
     sc->now = clock_now ();
+    double began = sc->now;
     sched_tick (sc->sched, sc->now);
     if (store_begin (sc->store, &err) < 0)
         log_err ("store: %s", err.text);
@@ -474,6 +477,8 @@ static int turn (scheduler_t *sc, int timeout_ms)
     if (budget_persist (sc, &err) < 0) /* issue 4: likewise */
         log_err ("store: %s", err.text);
     next = handlers_expire (sc, sc->now);
+    if (handlers_slices (sc))
+        next = 0; /* more of a long answer: serve the others, then go on */
     if (store_commit (sc->store, &err) < 0) {
         int code = errno;
         char text[160];
@@ -489,6 +494,9 @@ static int turn (scheduler_t *sc, int timeout_ms)
         return SCHEDULER_TICK_MS;
     }
     handlers_flush (sc);
+    double took_ms = (clock_now () - began) * 1000.0;
+    if (took_ms >= SCHEDULER_SLOW_TURN_MS)
+        log_info ("a turn of the loop took %.0f ms (everyone waited)", took_ms);
     return next >= 0 && next < SCHEDULER_TICK_MS ? next : SCHEDULER_TICK_MS;
 }
 
@@ -535,6 +543,51 @@ static void clients_cb (tsock_t *s, void *arg)
 static void agents_cb (tsock_t *s, void *arg)
 {
     drain (arg, s);
+}
+
+/* A client connection went or was closed: free what was parked for it. */
+static void clients_gone_cb (tsock_t *s, const tpeer_t *peer, void *arg)
+{
+    scheduler_t *sc = arg;
+    tpeer_t plain = *peer;
+    const char *key_part;
+
+    (void)s;
+    /* the ZAP identity "ROLE:NAME:KEY" is logged as "ROLE:NAME" */
+    if ((key_part = strrchr (plain.identity, ':')) &&
+        key_part != strchr (plain.identity, ':'))
+        plain.identity[key_part - plain.identity] = '\0';
+    handlers_client_gone (sc, &plain);
+}
+
+/* Every descriptor the hard limit allows: a hub serves many connections,
+ * and scheduler.fd_reserve of them are kept for agents and the store. */
+static void raise_fd_limit (void)
+{
+    struct rlimit rl;
+
+    if (getrlimit (RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur == rl.rlim_max)
+        return;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit (RLIMIT_NOFILE, &rl) < 0)
+        log_warn ("cannot raise the file descriptor limit: %s", strerror (errno));
+}
+
+/* Limits on client connections (scheduler.client_*, connections per key and
+ * fd_reserve): set before any client connects. */
+static int guard_clients (scheduler_t *sc, cphub_error_t *err)
+{
+    const schedconf_limits_t *lim = &sc->config->limits;
+    tsock_guard_t guard = {
+        .idle_ms = (int)(lim->client_idle_timeout * 1000),
+        .hello_ms = (int)(lim->client_hello_timeout * 1000),
+        .fd_reserve = lim->fd_reserve,
+        .send_queue = lim->client_send_queue,
+        .send_bytes = lim->client_send_bytes,
+    };
+
+    tzap_set_limit (sc->tzap, lim->connections_per_key, guard.hello_ms);
+    return tsock_server_guard (sc->clients, &guard, clients_gone_cb, sc, err);
 }
 
 static void signal_cb (int fd, void *arg)
@@ -746,6 +799,7 @@ static void scheduler_destroy (scheduler_t *sc)
     if (!sc)
         return;
     handlers_cleanup (sc);
+    hold_destroy (sc->hold);
     tloop_destroy (sc->loop);
     tsock_destroy (sc->agents);
     tsock_destroy (sc->clients);
@@ -779,6 +833,10 @@ static scheduler_t *scheduler_create (schedconf_t **cfg, bool init, cphub_error_
     sc->auth = sc->config->auth;
     sc->sigfd = -1;
     sc->started = sc->now = clock_now ();
+    if (!(sc->hold = hold_create (&sc->config->limits))) {
+        cphub_fail (err, errno, "out of memory");
+        goto error;
+    }
     if (!(sc->sched = sched_create (&sc->config->core))) {
         cphub_fail (err, errno, "cannot create the scheduling core: %s",
                     strerror (errno));
@@ -797,7 +855,8 @@ static scheduler_t *scheduler_create (schedconf_t **cfg, bool init, cphub_error_
         !(sc->clients = tsock_server_create (sc->tctx, sc->config->client_endpoint,
                                              &sc->config->keypair, err)) ||
         !(sc->agents = tsock_server_create (sc->tctx, sc->config->agent_endpoint,
-                                            &sc->config->keypair, err)))
+                                            &sc->config->keypair, err)) ||
+        guard_clients (sc, err) < 0)
         goto error;
     if (!(sc->loop = tloop_create ()) || tloop_add_zap (sc->loop, sc->tzap) < 0 ||
         tloop_add_sock (sc->loop, sc->clients, clients_cb, sc) < 0 ||
@@ -848,6 +907,7 @@ int main (int argc, char *argv[])
     }
     signal (SIGPIPE, SIG_IGN);
     umask (077); /* the store and everything else made here is the hub's alone */
+    raise_fd_limit ();
     bool to_file = cfg->log_file != NULL;
     if (!(sc = scheduler_create (&cfg, args.init, &err))) {
         log_err ("%s", err.text);

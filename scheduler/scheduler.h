@@ -28,6 +28,8 @@
 /* Upper bound on a loop turn's wait, so that tick(now) runs often enough for
  * heartbeat timeouts. */
 #define SCHEDULER_TICK_MS 100
+/* A turn longer than this is logged: no request should hold the loop. */
+#define SCHEDULER_SLOW_TURN_MS 50
 
 /* The agent connection of a registered node: where job.run, job.kill and
  * logs.fetch for it go. Updated on every message the node's agent sends,
@@ -50,9 +52,11 @@ typedef struct wait_req wait_req_t;
 typedef struct wait_index wait_index_t;
 typedef struct logs_fetch logs_fetch_t;
 typedef struct outbox_msg outbox_msg_t;
+typedef struct wait_answer wait_answer_t;
 /* Defined in tenants.c (issue 4): run-time tenants and keys. */
 typedef struct tenants tenants_t;
 typedef struct budget budget_t; /* issue 4: budget.h */
+typedef struct hold hold_t;     /* hold.h */
 
 typedef struct scheduler {
     schedconf_t *config; /* owned */
@@ -72,7 +76,9 @@ typedef struct scheduler {
     uint64_t waited_ids;      /* ids parked across all waits */
     logs_fetch_t *fetches;    /* uthash by tag */
     uint64_t next_tag;
-    outbox_msg_t *outbox; /* utlist DL, sent after the commit */
+    outbox_msg_t *outbox;   /* utlist DL, sent after the commit */
+    hold_t *hold;           /* what each tenant and connection holds */
+    wait_answer_t *answers; /* waits answered in pages (utlist DL) */
 
     int sigfd;          /* signalfd for TERM and INT, -1 if none */
     bool stopping;      /* a signal asked to stop */

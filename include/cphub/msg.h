@@ -122,15 +122,22 @@ typedef struct msg_ids {
     uint64_t *ids;
 } msg_ids_t;
 
-/* jobs: {all}: false = pending and running only. */
+/* jobs: {all, after}: all false = pending and running only; after (optional,
+ * 0 = from the start): only jobs with a larger id, to ask for the next page
+ * of a long answer. */
 typedef struct msg_jobs {
     bool all;
+    uint64_t after;
 } msg_jobs_t;
 
-/* jobs.ok, show.ok (one job), wait.ok: {jobs: [job_info]}. */
+/* jobs.ok, show.ok (one job), wait.ok: {jobs: [job_info], next}. A jobs.ok
+ * is one page: next (optional, 0 = the last page) is the `after` of the
+ * request for the next page; a page may be short, even empty, and still
+ * have a next (the scheduler answers in slices that hold its loop briefly). */
 typedef struct msg_job_list {
     uint32_t count;
     job_info_t *jobs;
+    uint64_t next;
 } msg_job_list_t;
 
 /* cancel.ok: {results: [{id, code, text}]}: code 0 = cancel done or under

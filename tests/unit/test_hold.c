@@ -1,0 +1,189 @@
+/* test_hold.c: unit tests for the bookkeeping of what tenants and client
+ * connections hold in the scheduler (scheduler/hold.c) and for the limit
+ * settings that bound it (scheduler/config_limits.c): each limit refuses
+ * with EAGAIN and the setting's name, takes nothing when it refuses, and
+ * is given back on release; settings out of range name file, line and key.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "cphub/conf.h"
+#include "cphub/msg.h"
+#include "scheduler/config.h"
+#include "scheduler/hold.h"
+
+#define ACME "tenant:acme"
+#define BETA "tenant:beta"
+
+static schedconf_limits_t small_limits (void)
+{
+    return (schedconf_limits_t){
+        .waits_per_connection = 2,
+        .waits_per_tenant = 3,
+        .waited_ids_per_tenant = 100,
+        .logs_per_connection = 1,
+        .logs_per_tenant = 2,
+    };
+}
+
+Test (hold, per_connection_then_per_tenant)
+{
+    schedconf_limits_t lim = small_limits ();
+    hold_t *h = hold_create (&lim);
+    cphub_error_t err = {{0}};
+
+    cr_assert (h);
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 1, 10, &err), 0);
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 1, 10, &err), 0);
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 1, 10, &err), -1);
+    cr_assert_eq (errno, EAGAIN);
+    cr_assert (strstr (err.text, "scheduler.max_waits_per_connection"), "%s", err.text);
+    /* another connection of the same tenant: the tenant's limit is next */
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 2, 10, &err), 0);
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 3, 10, &err), -1);
+    cr_assert_eq (errno, EAGAIN);
+    cr_assert (strstr (err.text, "scheduler.max_waits_per_tenant"), "%s", err.text);
+    /* a refusal took nothing */
+    cr_assert_eq (hold_count (h, HOLD_WAIT, ACME, 0), 3);
+    cr_assert_eq (hold_count (h, HOLD_WAIT, NULL, 3), 0);
+    cr_assert_eq (hold_ids (h, ACME), 30);
+    /* another tenant is not touched by acme's use */
+    cr_assert_eq (hold_take (h, HOLD_WAIT, BETA, 4, 10, &err), 0);
+    hold_destroy (h);
+}
+
+Test (hold, release_gives_back)
+{
+    schedconf_limits_t lim = small_limits ();
+    hold_t *h = hold_create (&lim);
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 1, 5, &err), 0);
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 1, 5, &err), 0);
+    hold_release (h, HOLD_WAIT, ACME, 1, 5);
+    cr_assert_eq (hold_count (h, HOLD_WAIT, NULL, 1), 1);
+    cr_assert_eq (hold_ids (h, ACME), 5);
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 1, 5, &err), 0);
+    hold_release (h, HOLD_WAIT, ACME, 1, 5);
+    hold_release (h, HOLD_WAIT, ACME, 1, 5);
+    cr_assert_eq (hold_count (h, HOLD_WAIT, ACME, 0), 0);
+    cr_assert_eq (hold_count (h, HOLD_WAIT, NULL, 1), 0);
+    cr_assert_eq (hold_ids (h, ACME), 0);
+    /* releasing what is not held changes nothing */
+    hold_release (h, HOLD_WAIT, ACME, 1, 5);
+    cr_assert_eq (hold_ids (h, ACME), 0);
+    hold_destroy (h);
+}
+
+Test (hold, waited_ids_per_tenant)
+{
+    schedconf_limits_t lim = small_limits ();
+    hold_t *h = hold_create (&lim);
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 1, 60, &err), 0);
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 2, 41, &err), -1);
+    cr_assert_eq (errno, EAGAIN);
+    cr_assert (strstr (err.text, "scheduler.max_waited_ids_per_tenant"), "%s",
+               err.text);
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 2, 40, &err), 0);
+    cr_assert_eq (hold_ids (h, ACME), 100);
+    hold_destroy (h);
+}
+
+Test (hold, logs_apart_from_waits)
+{
+    schedconf_limits_t lim = small_limits ();
+    hold_t *h = hold_create (&lim);
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (hold_take (h, HOLD_WAIT, ACME, 1, 1, &err), 0);
+    cr_assert_eq (hold_take (h, HOLD_LOGS, ACME, 1, 0, &err), 0);
+    cr_assert_eq (hold_take (h, HOLD_LOGS, ACME, 1, 0, &err), -1);
+    cr_assert (strstr (err.text, "scheduler.max_logs_per_connection"), "%s", err.text);
+    cr_assert_eq (hold_take (h, HOLD_LOGS, ACME, 2, 0, &err), 0);
+    cr_assert_eq (hold_take (h, HOLD_LOGS, ACME, 3, 0, &err), -1);
+    cr_assert (strstr (err.text, "scheduler.max_logs_per_tenant"), "%s", err.text);
+    /* connection 0 (not known): only the tenant's limit applies */
+    hold_release (h, HOLD_LOGS, ACME, 2, 0);
+    cr_assert_eq (hold_take (h, HOLD_LOGS, ACME, 0, 0, &err), 0);
+    cr_assert_eq (hold_count (h, HOLD_LOGS, ACME, 0), 2);
+    cr_assert_eq (hold_count (h, HOLD_WAIT, ACME, 0), 1);
+    hold_destroy (h);
+}
+
+/* ---- the settings ---------------------------------------------------------- */
+
+static int load (const char *text, schedconf_limits_t *lim, cphub_error_t *err)
+{
+    conf_t *c = conf_load_string (text, "test.conf", schedconf_settings (), err);
+    schedconf_t cfg;
+    int rc;
+
+    if (!c)
+        return -1;
+    memset (&cfg, 0, sizeof (cfg));
+    rc = schedconf_load_limits (&cfg, c, err);
+    conf_destroy (c);
+    *lim = cfg.limits;
+    return rc;
+}
+
+Test (limits, defaults)
+{
+    schedconf_limits_t lim;
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (load ("scheduler = { };", &lim, &err), 0, "%s", err.text);
+    cr_assert_eq (lim.waits_per_connection, 16);
+    cr_assert_eq (lim.waits_per_tenant, 256);
+    cr_assert_eq (lim.waited_ids_per_tenant, 100000);
+    cr_assert_eq (lim.ids_per_request, MSG_IDS_MAX);
+    cr_assert_eq (lim.logs_per_connection, 4);
+    cr_assert_eq (lim.logs_per_tenant, 64);
+    cr_assert_eq (lim.client_send_bytes, 16u * 1024 * 1024);
+    cr_assert_eq (lim.client_send_queue, 256);
+    cr_assert_eq (lim.connections_per_key, 256);
+    cr_assert_eq (lim.client_idle_timeout, 60);
+    cr_assert_eq (lim.client_hello_timeout, 10);
+    cr_assert_eq (lim.fd_reserve, 256);
+    cr_assert_eq (lim.slice_jobs, 20000);
+}
+
+Test (limits, set)
+{
+    schedconf_limits_t lim;
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (load ("scheduler = { max_waits_per_tenant = 8;\n"
+                        "  max_ids_per_request = 100; client_send_bytes = \"32M\";\n"
+                        "  client_idle_timeout = \"2m\"; fd_reserve = 0; };",
+                        &lim, &err),
+                  0, "%s", err.text);
+    cr_assert_eq (lim.waits_per_tenant, 8);
+    cr_assert_eq (lim.ids_per_request, 100);
+    cr_assert_eq (lim.client_send_bytes, 32u * 1024 * 1024);
+    cr_assert_eq (lim.client_idle_timeout, 120);
+    cr_assert_eq (lim.fd_reserve, 0);
+}
+
+Test (limits, out_of_range_names_file_line_key)
+{
+    schedconf_limits_t lim;
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (load ("scheduler = {\n  max_ids_per_request = 20000; };", &lim, &err),
+                  -1);
+    cr_assert (strstr (err.text, "test.conf:2"), "%s", err.text);
+    cr_assert (strstr (err.text, "scheduler.max_ids_per_request"), "%s", err.text);
+    cr_assert (strstr (err.text, "10000"), "%s", err.text);
+    cr_assert_eq (load ("scheduler = { max_waits_per_connection = 0; };", &lim, &err),
+                  -1);
+    cr_assert (strstr (err.text, "scheduler.max_waits_per_connection"), "%s", err.text);
+    cr_assert_eq (load ("scheduler = { client_send_bytes = \"1M\"; };", &lim, &err),
+                  -1);
+    cr_assert (strstr (err.text, "the largest reply"), "%s", err.text);
+    cr_assert_eq (load ("scheduler = { client_idle_timeout = 0; };", &lim, &err), -1);
+    cr_assert (strstr (err.text, "scheduler.client_idle_timeout"), "%s", err.text);
+}
