@@ -22,6 +22,11 @@
 #  (g) as root: a job that fills the disk of the agent's state directory (a
 #      small tmpfs here) ends COMPLETED and charged, and once its directory
 #      is swept the next job runs.
+#  (h) as root with a pids cgroup: jobs together cannot take more than
+#      pids_max_all processes (40 here, each job may have 4096): with one
+#      tenant's job holding 25, another's cannot fork 25 more, the node
+#      stays UP and the next job runs (on a real node the default keeps a
+#      quarter of the kernel's pid_max for the agent and the system).
 . "$(dirname "$0")/lib.sh"
 
 ROOT=false
@@ -29,7 +34,8 @@ ROOT=false
 UA=cphub-ha-$$
 UB=cphub-hb-$$
 AGENT_EXTRA="  keep_job_dirs = \"3s\";
-  max_output = \"1M\";"
+  max_output = \"1M\";
+  pids_max_all = 40;"
 if $ROOT && command -v useradd >/dev/null 2>&1 && command -v runuser >/dev/null 2>&1; then
     kill_user() {
         local uid p
@@ -217,6 +223,30 @@ if $ROOT && [[ "$iso" =~ ^cgroup ]]; then
     log "a job without records was killed through its cgroup at agent start: $(job_field tenant-a "$f1" state)"
 else
     log "SKIP: not root or no cgroups ($iso): adoption by cgroup not checked"
+fi
+
+# --- (h) jobs together cannot exhaust the node's pids ------------------------------------
+if $ROOT && [[ "$iso" =~ ^cgroup.*pids ]]; then
+    # holds 25 processes until cancelled
+    h1=$(as tenant-a submit -- sh -c 'i=0; while [ $i -lt 25 ]; do sleep 100 & i=$((i+1)); done; echo held $i; wait')
+    wait_until 20 "job $h1 holds its processes" sh -c "CPHUB_CONFIG='$T/tenant-a.conf' '$CPHUB_BIN' logs $h1 | grep -q 'held 25'"
+    h2=$(as tenant-b submit -- sh -c 'i=0; while [ $i -lt 25 ]; do sleep 100 & i=$((i+1)); done; echo forked $i')
+    wait_until 20 "job $h2 ended" job_ended tenant-b "$h2"
+    [ "$(job_field tenant-b "$h2" state)" = FAILED ] ||
+        fail "job $h2 forked 25 processes beside job $h1's 25 with pids_max_all = 40: $(job_field tenant-b "$h2" state), '$(as tenant-b logs "$h2")'"
+    as tenant-b logs --stderr "$h2" | grep -qi "fork" ||
+        fail "job $h2 failed, not for want of processes: $(as tenant-b logs --stderr "$h2")"
+    grep -q "all jobs together may have 40 processes at once" "$T/agent-node1.log" ||
+        fail "the agent does not say how many processes all jobs may have"
+    as tenant-a cancel "$h1" >/dev/null
+    wait_until 20 "job $h1 ended" job_ended tenant-a "$h1"
+    h3=$(as tenant-b submit -- sh -c 'sleep 1 & sleep 1 & wait; echo next')
+    wait_until 20 "job $h3 ended" job_ended tenant-b "$h3"
+    [ "$(job_field tenant-b "$h3" state)" = COMPLETED ] || fail "job $h3 after the pids test: $(job_field tenant-b "$h3" state)"
+    [ "$(node_field node1 state)" = UP ] || fail "node1 is $(node_field node1 state)"
+    log "jobs together stay within pids_max_all: another tenant's job could not fork past it; node1 stays UP"
+else
+    log "SKIP: not root or no pids cgroup ($iso): the node-wide pids limit not checked"
 fi
 
 # --- (g) a job fills the disk -----------------------------------------------------------
