@@ -20,8 +20,10 @@
 #      doing; no job can) when its agent restarts is killed through its
 #      cgroup and reported, never left running;
 #  (g) as root: a job that fills the disk of the agent's state directory (a
-#      small tmpfs here) ends COMPLETED and charged, and once its directory
-#      is swept the next job runs.
+#      small tmpfs here) ends COMPLETED and charged; with keep_job_dirs 1h
+#      its directory is removed at once all the same (the disk is nearly
+#      full), so that the next jobs start (three failed starts would drain
+#      the node) and the node stays UP.
 #  (h) as root with a pids cgroup: jobs together cannot take more than
 #      pids_max_all processes (40 here, each job may have 4096): with one
 #      tenant's job holding 25, another's cannot fork 25 more, the node
@@ -251,18 +253,29 @@ fi
 
 # --- (g) a job fills the disk -----------------------------------------------------------
 if $TMPFS; then
-    g1=$(as tenant-a submit -- sh -c 'i=0; while head -c 900K /dev/zero >f$i 2>/dev/null; do i=$((i+1)); done; echo filled $i; exit 0')
+    # directories kept far longer than the test: only a nearly full disk
+    # has the sweep remove one now
+    stop_agent TERM node1
+    conf_set "$T/agent-node1.conf" keep_job_dirs '"1h"'
+    start_agent node1
+    wait_until 20 "node1 UP again" node_state_is node1 UP
+    # exit 0 only when it left less than 1 MiB free
+    g1=$(as tenant-a submit -- sh -c 'i=0; while head -c 900K /dev/zero >f$i 2>/dev/null; do i=$((i+1)); done; echo filled $i; [ "$(df -k --output=avail . | tail -1)" -lt 1024 ]')
     wait_until 30 "job $g1 ended" job_ended tenant-a "$g1"
     expect "$g1" COMPLETED 0
     charged_once "$g1" COMPLETED
-    [ "$(df -k --output=avail "$T/state/node1" | tail -1)" -lt 1024 ] ||
-        fail "the job did not fill the disk: $(df -k --output=avail "$T/state/node1" | tail -1) KiB left"
-    wait_until 20 "job $g1's directory swept" run_dir_gone "$g1"
-    g2=$(as tenant-a submit -- echo after)
-    wait_until 20 "job $g2 ended" job_ended tenant-a "$g2"
-    expect "$g2" COMPLETED 0
+    wait_until 20 "job $g1's directory removed on a full disk (keep_job_dirs 1h)" run_dir_gone "$g1"
+    grep -q "is nearly full: directories of done jobs are removed now" "$T/agent-node1.log" ||
+        fail "the agent does not say why it removed job $g1's directory early"
+    # as many starts as drain a node when they fail
+    for i in 1 2 3; do
+        g2=$(as tenant-b submit -- echo after)
+        wait_until 20 "job $g2 ended" job_ended tenant-b "$g2"
+        [ "$(job_field tenant-b "$g2" state)" = COMPLETED ] ||
+            fail "job $g2 after the disk was filled: $(job_field tenant-b "$g2" state) ($(job_field tenant-b "$g2" reason))"
+    done
     [ "$(node_field node1 state)" = UP ] || fail "node1 is $(node_field node1 state)"
-    log "a job that filled the agent's disk completed, charged; the next job ran once it was swept"
+    log "a job that filled the agent's disk completed, charged; its directory went at once and the next jobs ran"
 else
     log "SKIP: not root (or no tmpfs): disk full not checked"
 fi
