@@ -13,6 +13,8 @@
 #      charged once, never run again;
 #  (c) every run has a directory of its own, <id>.<token>; another tenant
 #      (user and job) cannot read it; it is removed after keep_job_dirs;
+#      jobs run with umask 077: a file a job leaves in /tmp is mode 0600,
+#      another tenant's job cannot read it;
 #  (d) a job writing past max_output ends FAILED "output over 1M limit", so
 #      does one that ignores SIGXFSZ, and the agent serves the next job;
 #  (e) as root, a job sees only its own processes in /proc;
@@ -142,6 +144,15 @@ if $USERS; then
     cb=$(as tenant-b submit -- cat "$cdir/mine")
     wait_until 20 "job $cb ended" job_ended tenant-b "$cb"
     [ "$(job_field tenant-b "$cb" state)" = FAILED ] || fail "tenant-b's job read tenant-a's file"
+    # what a job makes outside its directory is not for other tenants
+    tf=/tmp/cphub-ha-$$
+    at_exit "rm -f $tf"
+    ct=$(as tenant-a submit -- sh -c "echo secret > $tf; stat -c %a $tf")
+    wait_until 20 "job $ct ended" job_ended tenant-a "$ct"
+    [ "$(as tenant-a logs "$ct")" = 600 ] || fail "job $ct's file in /tmp is mode $(as tenant-a logs "$ct")"
+    cb=$(as tenant-b submit -- cat "$tf")
+    wait_until 20 "job $cb ended" job_ended tenant-b "$cb"
+    [ "$(job_field tenant-b "$cb" state)" = FAILED ] || fail "tenant-b's job read tenant-a's file in /tmp"
     log "another tenant's user and job cannot read a run's directory nor the records"
 else
     log "SKIP: not root, no tenants' users: private directories not checked"
