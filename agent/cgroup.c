@@ -217,6 +217,14 @@ static int base_ensure (const cgroup_layout_t *l, int c)
 
     if (!made && errno != EEXIST)
         return -1;
+    /* jobs together never take every pid of the node, so that its agent
+     * can still start shepherds and other tenants' jobs can still fork */
+    if (c == CGROUP_PIDS && l->pids_all > 0) {
+        char value[24];
+        snprintf (value, sizeof (value), "%" PRId64, l->pids_all);
+        if (write_value (l->base[c], "pids.max", value) < 0)
+            return -1;
+    }
     parent_of (l->base[c], parent, sizeof (parent));
     if (l->version[c] == 1 && c == CGROUP_CPUSET)
         return cpuset_inherit (parent, l->base[c]); /* reads only, once set */

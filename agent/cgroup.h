@@ -42,6 +42,8 @@
 
 #define CGROUP_PATH_MAX 512
 #define CGROUP_DESC_MAX 64 /* node_desc_t's isolation text */
+/* Processes kept for the node itself out of the kernel's limit, at least. */
+#define CGROUP_PIDS_NODE_RESERVE 1024
 /* On v2, the leaf of its own group an agent moves into when that group
  * holds processes (controllers cannot be given to children then). */
 #define CGROUP_V2_AGENT_LEAF "cphub-agent"
@@ -72,7 +74,8 @@ typedef struct cgroup_mounts {
 typedef struct cgroup_layout {
     int version[CGROUP_CTL_COUNT];
     char base[CGROUP_CTL_COUNT][CGROUP_PATH_MAX];
-    char note[160]; /* why controllers are missing, "" if none is */
+    char note[160];   /* why controllers are missing, "" if none is */
+    int64_t pids_all; /* pids.max of the pids base: all jobs at once; 0 none */
 } cgroup_layout_t;
 
 /* A device node, as the devices controller names it ('c' or 'b'). */
@@ -141,6 +144,12 @@ int cgroup_job_path (
 /* A memory limit as the controller file takes it: bytes, or (0) "-1" on v1
  * and "max" on v2. */
 void cgroup_format_mem (int version, uint64_t bytes, char *buf, size_t len);
+/* The processes all jobs of a node may have at once when the config does
+ * not say: the kernel's limit (the smaller of kernel.pid_max and
+ * kernel.threads-max, either <= 0 when unknown) less a quarter, and never
+ * less than CGROUP_PIDS_NODE_RESERVE, kept for the node (its agent, its
+ * shepherds, its daemons). 0 when neither limit is known. */
+int64_t cgroup_pids_all (int64_t pid_max, int64_t threads_max);
 /* "c 195:1 rwm". */
 void cgroup_device_rule (const cgroup_device_t *d, char *buf, size_t len);
 /* The count on the "oom_kill N" line of memory.oom_control (v1) or

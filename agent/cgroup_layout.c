@@ -308,6 +308,20 @@ void cgroup_format_mem (int version, uint64_t bytes, char *buf, size_t len)
         snprintf (buf, len, "%" PRIu64, bytes);
 }
 
+int64_t cgroup_pids_all (int64_t pid_max, int64_t threads_max)
+{
+    int64_t limit = pid_max > 0 ? pid_max : threads_max, reserve;
+
+    if (threads_max > 0 && threads_max < limit)
+        limit = threads_max;
+    if (limit <= 0)
+        return 0;
+    reserve =
+        limit / 4 > CGROUP_PIDS_NODE_RESERVE ? limit / 4 : CGROUP_PIDS_NODE_RESERVE;
+    /* a node too small for the reserve: half for the jobs */
+    return limit > 2 * reserve ? limit - reserve : limit / 2;
+}
+
 void cgroup_device_rule (const cgroup_device_t *d, char *buf, size_t len)
 {
     snprintf (buf, len, "%c %" PRIu32 ":%" PRIu32 " rwm", d->type == 'b' ? 'b' : 'c',

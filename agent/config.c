@@ -82,6 +82,10 @@ static const conf_setting_t agent_settings[] = {
     {.path = "agent.pids_max",
      .type = CONF_INT,
      .help = "processes a job may have at once, 0 for no limit (default 4096)"},
+    {.path = "agent.pids_max_all",
+     .type = CONF_INT,
+     .help = "processes all jobs of the node may have at once, 0 for the kernel's "
+             "limit less a quarter (default 0)"},
     {.path = "agent.state_dir",
      .type = CONF_STRING,
      .help = "where job directories and the agent's records are kept (default "
@@ -391,7 +395,7 @@ static int load_device (const conf_t *c,
     return 0;
 }
 
-/* users, default_user, allow_root_jobs, cgroups, pids_max. */
+/* users, default_user, allow_root_jobs, cgroups, pids_max, pids_max_all. */
 static int load_isolation (agent_config_t *cfg, const conf_t *c, cphub_error_t *err)
 {
     int n = conf_count (c, "agent.users");
@@ -440,6 +444,12 @@ static int load_isolation (agent_config_t *cfg, const conf_t *c, cphub_error_t *
     if (cfg->pids_max < 0)
         return conf_fail (c, "agent.pids_max", err,
                           "must be 0 (no limit) or a number of processes");
+    if (conf_get_int (c, "agent.pids_max_all", 0, &cfg->pids_max_all, err) < 0)
+        return -1;
+    if (cfg->pids_max_all < 0)
+        return conf_fail (c, "agent.pids_max_all", err,
+                          "must be 0 (the kernel's limit less a quarter) or a number "
+                          "of processes");
     return 0;
 }
 

@@ -52,9 +52,10 @@ typedef struct agent_config {
     log_level_t log_level;
     char *log_file; /* NULL: stderr */
     /* issue 4: isolation on the node */
-    privsep_map_t users; /* users = ( { tenant; user; group; } ), default_user */
-    bool cgroups;        /* cgroups = true: per-job cgroups where available */
-    int64_t pids_max;    /* processes per job; 0 = no limit */
+    privsep_map_t users;  /* users = ( { tenant; user; group; } ), default_user */
+    bool cgroups;         /* cgroups = true: per-job cgroups where available */
+    int64_t pids_max;     /* processes per job; 0 = no limit */
+    int64_t pids_max_all; /* processes of all jobs; 0 = the kernel's less a quarter */
     /* privilege separation: the user the network process runs as (root agent) */
     char user[PRIVSEP_NAME_MAX + 1];
 } agent_config_t;

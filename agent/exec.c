@@ -605,7 +605,7 @@ static void job_bind (void *arg)
 
 /* In the job's process, a vfork child of its shepherd: join the job's
  * cgroups, become the tenant's user (while still root: the cgroup files are
- * root's), execute. */
+ * root's), take umask 077, execute. */
 static void job_exec (void *arg)
 {
     const launch_t *l = arg;
@@ -620,6 +620,9 @@ static void job_exec (void *arg)
     }
     if (l->become && privsep_become (&l->ident) < 0)
         shepherd_fail (SHEPHERD_STAGE_USER);
+    /* what the job makes outside its directory (/tmp) is its tenant's
+     * alone unless the job says otherwise */
+    umask (077);
     environ = (char **)l->env;
     if (l->script[0])
         execve (l->script, l->argv, (char *const *)l->env);

@@ -40,6 +40,11 @@
  * crowd of processes at once. */
 #define EXEC_SWEEP_REMOVE_MAX 8
 #define EXEC_SWEEP_PAUSE 0.25
+/* A pass that finds less than 1/EXEC_SWEEP_LOW_SPACE of the jobs' file
+ * system free (blocks or inodes) removes every done run's directory, not
+ * only those past keep_job_dirs: a job that filled the disk must not leave
+ * the node unable to start jobs until its directory expires. */
+#define EXEC_SWEEP_LOW_SPACE 20
 /* Rounds of KILL (10 ms apart) for what is left in a job's cgroups when
  * the agent finds them without a shepherd. */
 #define EXEC_CGROUP_KILL_ROUNDS 100
@@ -79,6 +84,7 @@ struct exec {
     uint64_t max_output;
     DIR *sweep; /* the pass over done_dir in progress, NULL between passes */
     double sweep_at;
+    bool sweep_low; /* this pass found the jobs' file system nearly full */
     char *node;
     int64_t kill_grace;
     exec_exit_f cb;

@@ -11,7 +11,10 @@
  * once per EXEC_SWEEP_INTERVAL at most, so that no tick scans a large
  * directory or waits for a tree to be removed: a job's tree, which may hold
  * anything the job made, is removed by a child process (rm -rf, which never
- * follows symbolic links), reaped like any other child of the agent.
+ * follows symbolic links), reaped like any other child of the agent. A pass
+ * that finds the jobs' file system nearly full removes every done run's
+ * directory, however young: the space a job took goes back as soon as the
+ * job is done, not keep_job_dirs later.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,11 +26,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "agent/exec_int.h"
+#include "cphub/log.h"
 
 /* The records a run leaves in runs/<id>, removed with its directory. */
 static const char *const record_names[] = {
@@ -116,6 +121,17 @@ double exec_sweep_next (const exec_t *x)
     return x->keep_job_dirs > 0 ? x->sweep_at : 0;
 }
 
+/* Is the file system of dir nearly full (blocks or inodes)? */
+static bool space_low (const char *dir)
+{
+    struct statvfs fs;
+
+    if (statvfs (dir, &fs) < 0)
+        return false;
+    return (fs.f_blocks > 0 && fs.f_bavail < fs.f_blocks / EXEC_SWEEP_LOW_SPACE) ||
+           (fs.f_files > 0 && fs.f_favail < fs.f_files / EXEC_SWEEP_LOW_SPACE);
+}
+
 void exec_sweep (exec_t *x, double now)
 {
     struct dirent *de;
@@ -124,9 +140,18 @@ void exec_sweep (exec_t *x, double now)
 
     if (x->keep_job_dirs <= 0 || now < x->sweep_at)
         return;
-    if (!x->sweep && !(x->sweep = opendir (x->done_dir))) {
-        x->sweep_at = now + EXEC_SWEEP_INTERVAL;
-        return;
+    if (!x->sweep) {
+        if (!(x->sweep = opendir (x->done_dir))) {
+            x->sweep_at = now + EXEC_SWEEP_INTERVAL;
+            return;
+        }
+        bool low = space_low (x->jobs_dir);
+        if (low && !x->sweep_low)
+            log_warn (
+                "the file system of %s is nearly full: directories of done "
+                "jobs are removed now, not after keep_job_dirs",
+                x->jobs_dir);
+        x->sweep_low = low;
     }
     for (int n = 0; n < EXEC_SWEEP_BATCH && removed < EXEC_SWEEP_REMOVE_MAX; n++) {
         struct stat st;
@@ -139,7 +164,7 @@ void exec_sweep (exec_t *x, double now)
         }
         if (!jobdir_run_name_valid (de->d_name) ||
             fstatat (dirfd (x->sweep), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-            (int64_t)(wall - st.st_mtime) < x->keep_job_dirs)
+            (!x->sweep_low && (int64_t)(wall - st.st_mtime) < x->keep_job_dirs))
             continue;
         snprintf (name, sizeof (name), "%s", de->d_name);
         if (unlinkat (dirfd (x->sweep), name, 0) == 0) {

@@ -9,6 +9,7 @@
  * here reads the network.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +139,35 @@ static void users_report (agent_t *a)
     }
 }
 
+/* A number from a /proc/sys file; 0 when it cannot be read. */
+static int64_t proc_sys_number (const char *path)
+{
+    long long v = 0;
+    FILE *f = fopen (path, "re");
+
+    if (!f)
+        return 0;
+    if (fscanf (f, "%lld", &v) != 1)
+        v = 0;
+    fclose (f);
+    return (int64_t)v;
+}
+
+/* How many processes all jobs may have at once (the agent's pids group). */
+static void pids_all_setup (agent_t *a)
+{
+    if (!a->cgroups.version[CGROUP_PIDS])
+        return;
+    a->cgroups.pids_all = a->cfg.pids_max_all;
+    if (a->cgroups.pids_all == 0)
+        a->cgroups.pids_all =
+            cgroup_pids_all (proc_sys_number ("/proc/sys/kernel/pid_max"),
+                             proc_sys_number ("/proc/sys/kernel/threads-max"));
+    if (a->cgroups.pids_all > 0)
+        log_info ("all jobs together may have %" PRId64 " processes at once",
+                  a->cgroups.pids_all);
+}
+
 /* Per-job cgroups: probe, log, describe. */
 static int cgroups_setup (agent_t *a, cphub_error_t *err)
 {
@@ -157,6 +187,7 @@ static int cgroups_setup (agent_t *a, cphub_error_t *err)
     free (abs);
     if (cgroup_layout_probe (a->cfg.name, tag, &a->cgroups, err) < 0)
         return -1;
+    pids_all_setup (a);
     cgroup_describe (&a->cgroups, a->desc.isolation, sizeof (a->desc.isolation));
     if (!cgroup_layout_any (&a->cgroups))
         log_warn (

@@ -730,13 +730,18 @@ static bool exit_numbers_ok (const msg_job_exit_t *ex)
 }
 
 /* The run's end as the core accepts it: the report's end (now if it gives
- * none), within [the run's start, now]. */
+ * none), within [the run's start, now], and no later than its wall time
+ * (with SCHED_WALLTIME_SLACK) allows: a node that reports late, or claims a
+ * run outlived its limit, cannot charge the tenant more than it asked for. */
 static double exit_end (const job_entry_t *e, const msg_job_exit_t *ex, double now)
 {
     double end = ex->end_time > 0 ? ex->end_time : now;
+    double limit = e->job.start_time + (double)e->job.walltime + SCHED_WALLTIME_SLACK;
 
     if (end > now)
         end = now;
+    if (e->job.walltime > 0 && end > limit)
+        end = limit;
     if (end < e->job.start_time)
         end = e->job.start_time;
     return end;

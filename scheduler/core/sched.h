@@ -24,6 +24,10 @@
 #include "cphub/msg.h"
 #include "cphub/resource.h"
 
+/* Seconds past its wall time a reported run may last (the agent's kill
+ * grace, the report's way): no run is charged longer than wall time + this. */
+#define SCHED_WALLTIME_SLACK 120.0
+
 typedef struct sched sched_t;
 typedef struct sched_node sched_node_t;
 

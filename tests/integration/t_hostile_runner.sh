@@ -13,6 +13,8 @@
 #      charged once, never run again;
 #  (c) every run has a directory of its own, <id>.<token>; another tenant
 #      (user and job) cannot read it; it is removed after keep_job_dirs;
+#      jobs run with umask 077: a file a job leaves in /tmp is mode 0600,
+#      another tenant's job cannot read it;
 #  (d) a job writing past max_output ends FAILED "output over 1M limit", so
 #      does one that ignores SIGXFSZ, and the agent serves the next job;
 #  (e) as root, a job sees only its own processes in /proc;
@@ -20,8 +22,15 @@
 #      doing; no job can) when its agent restarts is killed through its
 #      cgroup and reported, never left running;
 #  (g) as root: a job that fills the disk of the agent's state directory (a
-#      small tmpfs here) ends COMPLETED and charged, and once its directory
-#      is swept the next job runs.
+#      small tmpfs here) ends COMPLETED and charged; with keep_job_dirs 1h
+#      its directory is removed at once all the same (the disk is nearly
+#      full), so that the next jobs start (three failed starts would drain
+#      the node) and the node stays UP.
+#  (h) as root with a pids cgroup: jobs together cannot take more than
+#      pids_max_all processes (40 here, each job may have 4096): with one
+#      tenant's job holding 25, another's cannot fork 25 more, the node
+#      stays UP and the next job runs (on a real node the default keeps a
+#      quarter of the kernel's pid_max for the agent and the system).
 . "$(dirname "$0")/lib.sh"
 
 ROOT=false
@@ -29,7 +38,8 @@ ROOT=false
 UA=cphub-ha-$$
 UB=cphub-hb-$$
 AGENT_EXTRA="  keep_job_dirs = \"3s\";
-  max_output = \"1M\";"
+  max_output = \"1M\";
+  pids_max_all = 40;"
 if $ROOT && command -v useradd >/dev/null 2>&1 && command -v runuser >/dev/null 2>&1; then
     kill_user() {
         local uid p
@@ -134,6 +144,15 @@ if $USERS; then
     cb=$(as tenant-b submit -- cat "$cdir/mine")
     wait_until 20 "job $cb ended" job_ended tenant-b "$cb"
     [ "$(job_field tenant-b "$cb" state)" = FAILED ] || fail "tenant-b's job read tenant-a's file"
+    # what a job makes outside its directory is not for other tenants
+    tf=/tmp/cphub-ha-$$
+    at_exit "rm -f $tf"
+    ct=$(as tenant-a submit -- sh -c "echo secret > $tf; stat -c %a $tf")
+    wait_until 20 "job $ct ended" job_ended tenant-a "$ct"
+    [ "$(as tenant-a logs "$ct")" = 600 ] || fail "job $ct's file in /tmp is mode $(as tenant-a logs "$ct")"
+    cb=$(as tenant-b submit -- cat "$tf")
+    wait_until 20 "job $cb ended" job_ended tenant-b "$cb"
+    [ "$(job_field tenant-b "$cb" state)" = FAILED ] || fail "tenant-b's job read tenant-a's file in /tmp"
     log "another tenant's user and job cannot read a run's directory nor the records"
 else
     log "SKIP: not root, no tenants' users: private directories not checked"
@@ -219,20 +238,55 @@ else
     log "SKIP: not root or no cgroups ($iso): adoption by cgroup not checked"
 fi
 
+# --- (h) jobs together cannot exhaust the node's pids ------------------------------------
+if $ROOT && [[ "$iso" =~ ^cgroup.*pids ]]; then
+    # holds 25 processes until cancelled
+    h1=$(as tenant-a submit -- sh -c 'i=0; while [ $i -lt 25 ]; do sleep 100 & i=$((i+1)); done; echo held $i; wait')
+    wait_until 20 "job $h1 holds its processes" sh -c "CPHUB_CONFIG='$T/tenant-a.conf' '$CPHUB_BIN' logs $h1 | grep -q 'held 25'"
+    h2=$(as tenant-b submit -- sh -c 'i=0; while [ $i -lt 25 ]; do sleep 100 & i=$((i+1)); done; echo forked $i')
+    wait_until 20 "job $h2 ended" job_ended tenant-b "$h2"
+    [ "$(job_field tenant-b "$h2" state)" = FAILED ] ||
+        fail "job $h2 forked 25 processes beside job $h1's 25 with pids_max_all = 40: $(job_field tenant-b "$h2" state), '$(as tenant-b logs "$h2")'"
+    as tenant-b logs --stderr "$h2" | grep -qi "fork" ||
+        fail "job $h2 failed, not for want of processes: $(as tenant-b logs --stderr "$h2")"
+    grep -q "all jobs together may have 40 processes at once" "$T/agent-node1.log" ||
+        fail "the agent does not say how many processes all jobs may have"
+    as tenant-a cancel "$h1" >/dev/null
+    wait_until 20 "job $h1 ended" job_ended tenant-a "$h1"
+    h3=$(as tenant-b submit -- sh -c 'sleep 1 & sleep 1 & wait; echo next')
+    wait_until 20 "job $h3 ended" job_ended tenant-b "$h3"
+    [ "$(job_field tenant-b "$h3" state)" = COMPLETED ] || fail "job $h3 after the pids test: $(job_field tenant-b "$h3" state)"
+    [ "$(node_field node1 state)" = UP ] || fail "node1 is $(node_field node1 state)"
+    log "jobs together stay within pids_max_all: another tenant's job could not fork past it; node1 stays UP"
+else
+    log "SKIP: not root or no pids cgroup ($iso): the node-wide pids limit not checked"
+fi
+
 # --- (g) a job fills the disk -----------------------------------------------------------
 if $TMPFS; then
-    g1=$(as tenant-a submit -- sh -c 'i=0; while head -c 900K /dev/zero >f$i 2>/dev/null; do i=$((i+1)); done; echo filled $i; exit 0')
+    # directories kept far longer than the test: only a nearly full disk
+    # has the sweep remove one now
+    stop_agent TERM node1
+    conf_set "$T/agent-node1.conf" keep_job_dirs '"1h"'
+    start_agent node1
+    wait_until 20 "node1 UP again" node_state_is node1 UP
+    # exit 0 only when it left less than 1 MiB free
+    g1=$(as tenant-a submit -- sh -c 'i=0; while head -c 900K /dev/zero >f$i 2>/dev/null; do i=$((i+1)); done; echo filled $i; [ "$(df -k --output=avail . | tail -1)" -lt 1024 ]')
     wait_until 30 "job $g1 ended" job_ended tenant-a "$g1"
     expect "$g1" COMPLETED 0
     charged_once "$g1" COMPLETED
-    [ "$(df -k --output=avail "$T/state/node1" | tail -1)" -lt 1024 ] ||
-        fail "the job did not fill the disk: $(df -k --output=avail "$T/state/node1" | tail -1) KiB left"
-    wait_until 20 "job $g1's directory swept" run_dir_gone "$g1"
-    g2=$(as tenant-a submit -- echo after)
-    wait_until 20 "job $g2 ended" job_ended tenant-a "$g2"
-    expect "$g2" COMPLETED 0
+    wait_until 20 "job $g1's directory removed on a full disk (keep_job_dirs 1h)" run_dir_gone "$g1"
+    grep -q "is nearly full: directories of done jobs are removed now" "$T/agent-node1.log" ||
+        fail "the agent does not say why it removed job $g1's directory early"
+    # as many starts as drain a node when they fail
+    for i in 1 2 3; do
+        g2=$(as tenant-b submit -- echo after)
+        wait_until 20 "job $g2 ended" job_ended tenant-b "$g2"
+        [ "$(job_field tenant-b "$g2" state)" = COMPLETED ] ||
+            fail "job $g2 after the disk was filled: $(job_field tenant-b "$g2" state) ($(job_field tenant-b "$g2" reason))"
+    done
     [ "$(node_field node1 state)" = UP ] || fail "node1 is $(node_field node1 state)"
-    log "a job that filled the agent's disk completed, charged; the next job ran once it was swept"
+    log "a job that filled the agent's disk completed, charged; its directory went at once and the next jobs ran"
 else
     log "SKIP: not root (or no tmpfs): disk full not checked"
 fi

@@ -185,6 +185,19 @@ Test (cgroup, formats)
     cr_assert_str_eq (buf, "c 195:1 rwm");
 }
 
+/* Jobs together stay below the kernel's limit: a quarter (at least
+ * CGROUP_PIDS_NODE_RESERVE) is the node's. */
+Test (cgroup, pids_all_keeps_the_node_some)
+{
+    cr_assert_eq (cgroup_pids_all (32768, 126000), 32768 - 8192);
+    cr_assert_eq (cgroup_pids_all (4194304, 60000), 60000 - 15000, "threads-max");
+    cr_assert_eq (cgroup_pids_all (0, 40000), 30000, "pid_max unknown");
+    cr_assert_eq (cgroup_pids_all (3000, 0), 3000 - CGROUP_PIDS_NODE_RESERVE);
+    cr_assert_eq (cgroup_pids_all (1500, 0), 750, "too small for the reserve");
+    cr_assert_eq (cgroup_pids_all (0, 0), 0, "nothing known: no limit");
+    cr_assert_eq (cgroup_pids_all (-1, -1), 0);
+}
+
 Test (cgroup, oom_kill_count)
 {
     cr_assert_eq (

@@ -429,3 +429,25 @@ Test (agent_conf, allow_root_jobs, .init = make_tmpdir, .fini = remove_tmpdir)
     cr_assert (strstr (err.text, "agent.conf:2: 'agent.allow_root_jobs'"), "%s",
                err.text);
 }
+
+Test (agent_conf, pids_max_all, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    agent_config_t cfg;
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (agent_conf_load ("agent = { name = \"node1\"; };\n", &cfg, &err), 0,
+                  "%s", err.text);
+    cr_assert_eq (cfg.pids_max_all, 0, "default: from the kernel's limit");
+    agent_config_clear (&cfg);
+    cr_assert_eq (agent_conf_load ("agent = { name = \"node1\";\n"
+                                   "  pids_max_all = 5000; };\n",
+                                   &cfg, &err),
+                  0, "%s", err.text);
+    cr_assert_eq (cfg.pids_max_all, 5000);
+    agent_config_clear (&cfg);
+    cr_assert_eq (agent_conf_load ("agent = { name = \"node1\";\n"
+                                   "  pids_max_all = -3; };\n",
+                                   &cfg, &err),
+                  -1);
+    cr_assert (strstr (err.text, "agent.conf:2: 'agent.pids_max_all'"), "%s", err.text);
+}

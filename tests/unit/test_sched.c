@@ -1842,6 +1842,41 @@ Test (sched_trust, an_exit_report_cannot_stretch_a_run)
     cr_assert_float_eq (account_of (b)->core_seconds, 0, 1e-9);
 }
 
+/* A node that reports a run's end long after its wall time (late, or
+ * claiming it ran on) charges no more than the wall time and the slack. */
+Test (sched_trust, a_run_is_charged_no_longer_than_its_wall_time)
+{
+    msg_job_exit_t ex = {.kind = EXIT_EXITED};
+    cphub_error_t err = {{0}};
+    jobspec_t spec;
+    uint64_t a = 0, b;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    spec_init (&spec, 2, 1);
+    spec.walltime = 60;
+    cr_assert_eq (sched_job_submit (s, "tenant-a", &spec, 0, &a, &err), 0, "%s",
+                  err.text);
+    jobspec_clear (&spec);
+    b = submit (1, 0); /* the default wall time, 3600 s */
+    sched_tick (s, 100);
+    collect ();
+    ex.id = a;
+    ex.end_time = 5000;
+    cr_assert_eq (sched_job_exited (s, "n1", &ex, 5000), 0, "%s", strerror (errno));
+    collect ();
+    cr_assert_float_eq (account_of (a)->end_time, 100 + 60 + SCHED_WALLTIME_SLACK,
+                        1e-9);
+    cr_assert_float_eq (account_of (a)->core_seconds, 2 * (60 + SCHED_WALLTIME_SLACK),
+                        1e-9);
+    /* a run that ended within its limit is charged as it ran, however
+     * late the report */
+    ex.id = b;
+    ex.end_time = 3700;
+    cr_assert_eq (sched_job_exited (s, "n1", &ex, 5000), 0);
+    collect ();
+    cr_assert_float_eq (account_of (b)->core_seconds, 3600, 1e-9);
+}
+
 Test (sched_trust, impossible_numbers_are_refused)
 {
     msg_job_exit_t ex = {.kind = EXIT_EXITED};
