@@ -162,10 +162,12 @@ static bool agent_resend (scheduler_t *sc, const outbox_msg_t *out, int errnum)
 
 /* A message could not be sent (errnum). Make sure nobody waits for what it
  * would have caused: a client gets an error instead of a reply too large for
- * one message, a logs request whose fetch did not reach the agent fails now
- * (its error goes out with the next flush), and a job whose job.run did not
- * reach the agent fails to start (the core's decisions for it are processed
- * in the next turn) rather than stay RUNNING where nothing runs it. */
+ * one message, and a logs request whose fetch did not reach the agent fails
+ * now (its error goes out with the next flush). A job.run that did not reach
+ * the agent is no run and no failed start: the core keeps the job on its
+ * node until the node's next register says whether it holds the job
+ * (sched_job_run_unsent), as an agent that is not connected now registers
+ * again when it is, or goes down after its heartbeat timeout. */
 static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
 {
     const msg_t *m = out->msg;
@@ -206,15 +208,13 @@ static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
         }
     } else if (m->type == MSG_JOB_RUN) {
         sched_job_t *job = sched_job_lookup (sc->sched, m->u.run.id);
-        msg_job_exit_t ex = {.id = m->u.run.id, .kind = EXIT_START_FAILED};
         if (!job || job->state != JOB_RUNNING)
             return;
-        ex.end_time = sc->now;
-        snprintf (ex.text, sizeof (ex.text),
-                  "the agent of node %s could not be reached", job->node);
-        log_err ("job %" PRIu64 " failed to start: %s", job->id, ex.text);
-        if (sched_job_exited (sc->sched, job->node, &ex, sc->now) < 0)
-            log_err ("job %" PRIu64 ": the core refused its start failure", job->id);
+        if (sched_job_run_unsent (sc->sched, job->node, job->id) == 0)
+            log_warn ("job %" PRIu64
+                      " did not reach node %s; its next register "
+                      "decides whether it runs there",
+                      job->id, job->node);
     }
 }
 

@@ -224,10 +224,11 @@ int sched_job_submit (sched_t *s,
 int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err);
 
 /* A node (re-)registers. desc is copied. Jobs the core believes RUNNING on
- * it that desc->jobs does not list become NODE_FAIL; jobs desc->jobs lists
- * that are not RUNNING there get a SCHED_KILL. The node is UP afterwards
- * (unless drained). -1/EINVAL if the description is not valid, or if it
- * changes the resources of a node that still has running jobs. */
+ * it that desc->jobs does not list become NODE_FAIL (or PENDING again,
+ * uncounted, if their job.run never reached it: sched_job_run_unsent); jobs desc->jobs
+ * lists that are not RUNNING there get a SCHED_KILL. The node is UP afterwards (unless
+ * drained). -1/EINVAL if the description is not valid, or if it changes the resources
+ * of a node that still has running jobs. */
 int sched_node_register (sched_t *s,
                          const node_desc_t *desc,
                          double now,
@@ -252,6 +253,16 @@ int sched_node_drain (sched_t *s,
  * job or wrong node: -1/ENOENT (the shell tells the agent to kill it). */
 int sched_job_started (
     sched_t *s, const char *node, uint64_t id, double time, double now);
+/* The job.run of job id could not be handed to node's agent (it has no
+ * connection now: a scheduler restart, a reconnect). That is neither a run
+ * of the job nor a failed start of the node: the job stays RUNNING there,
+ * its allocation held, and the node decides. job.started or an exit report
+ * (it got the job after all), or a register that lists the job: it runs
+ * there. A register that does not list it, or the node going down: the run
+ * is taken back as if it never started (no accounting record, no failed
+ * run, no requeue counted, no delay) and the job is PENDING in its place.
+ * No decision is queued. -1/ENOENT if the job is not RUNNING on node. */
+int sched_job_run_unsent (sched_t *s, const char *node, uint64_t id);
 /* The agent reports an exit (job.exit), received at now. Frees the
  * allocation and sets the final state: EXITED 0 -> COMPLETED, EXITED n /
  * SIGNALED / START_FAILED -> FAILED, TIMEOUT -> TIMEOUT, CANCELLED (or any

@@ -55,6 +55,10 @@ struct job_entry {
     bool delayed;
     job_entry_t *delay_prev, *delay_next;
     bool oom;
+    /* The shell could not hand the run's job.run to the node's agent (no
+     * connection right now): until the node says otherwise (job.started, an
+     * exit, or a register listing it) the run may never have begun there. */
+    bool run_unsent;
     UT_hash_handle hh;
     /* fair share (priority.h): the tenant's record, found once; the cores
      * the running run counts for while usage_running */
@@ -178,6 +182,16 @@ void sched_job_end (sched_t *s, job_entry_t *e, job_state_t state, double end);
  * --no-requeue, or CANCELLED if a cancel was under way. Room for
  * SCHED_END_DECISIONS must have been reserved. */
 void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *why);
+/* The node lost e's run, or never got it: a run whose job.run was not
+ * delivered (run_unsent) is withdrawn (sched_job_run_withdraw), any other
+ * is a failed run (sched_job_node_failed). Room as for the latter. */
+void sched_job_run_lost (sched_t *s, job_entry_t *e, double now, const char *why);
+/* e's run never reached its node: taken back as if it had not started.
+ * Nothing is accounted or charged, the run and the requeue are not counted,
+ * the node's failed starts are untouched, and the job is PENDING in its
+ * place by id at once (CANCELLED if a cancel was under way). Room for
+ * SCHED_END_DECISIONS must have been reserved. */
+void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now);
 /* Tick: delayed jobs whose time has come go back in line; the others'
  * reasons say how long they still wait. */
 void sched_delayed_check (sched_t *s, double now);
