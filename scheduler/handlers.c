@@ -166,8 +166,9 @@ static bool agent_resend (scheduler_t *sc, const outbox_msg_t *out, int errnum)
  * now (its error goes out with the next flush). A job.run that did not reach
  * the agent is no run and no failed start: the core keeps the job on its
  * node until the node's next register says whether it holds the job
- * (sched_job_run_unsent), as an agent that is not connected now registers
- * again when it is, or goes down after its heartbeat timeout. */
+ * (sched_job_run_unsent): the agent's next message, on any connection, is
+ * answered "register again" (touch_peer), and an agent that never comes
+ * back goes down after its heartbeat timeout. */
 static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
 {
     const msg_t *m = out->msg;
@@ -210,11 +211,15 @@ static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
         sched_job_t *job = sched_job_lookup (sc->sched, m->u.run.id);
         if (!job || job->state != JOB_RUNNING)
             return;
-        if (sched_job_run_unsent (sc->sched, job->node, job->id) == 0)
-            log_warn ("job %" PRIu64
-                      " did not reach node %s; its next register "
-                      "decides whether it runs there",
-                      job->id, job->node);
+        agent_peer_t *ap = handlers_agent_peer (sc, job->node);
+        if (sched_job_run_unsent (sc->sched, job->node, job->id) < 0)
+            return;
+        log_warn ("job %" PRIu64
+                  " did not reach node %s; its next register "
+                  "decides whether it runs there",
+                  job->id, job->node);
+        if (ap)
+            ap->run_unsent = true;
     }
 }
 
@@ -1025,6 +1030,7 @@ static void handle_register (scheduler_t *sc, const request_t *rq, msg_t *m)
         HASH_ADD_STR (sc->peers, node, ap);
     }
     peer_set (ap, rq->peer);
+    ap->run_unsent = false; /* the register listed what reached the node */
     if (node_index (sc, rq->name, &ap->index) < 0)
         log_err ("node %s registered but the core does not list it", rq->name);
     log_info ("node %s registered: %u cores, %u GPUs, %u NUMA, %u jobs held (%s)",
@@ -1245,6 +1251,9 @@ static void touch_peer (scheduler_t *sc, const request_t *rq)
         log_info ("node %s reconnected", rq->name);
         peer_set (ap, rq->peer);
     }
+    if (ap->run_unsent) /* the agent registers again at once on ENOENT */
+        reply_error (sc, rq, ENOENT, "register again: a job.run did not reach node %s",
+                     rq->name);
 }
 
 void handlers_dispatch (scheduler_t *sc, tsock_t *sock, const tpeer_t *from, msg_t *m)

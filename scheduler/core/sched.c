@@ -392,7 +392,7 @@ static void job_unplace (job_entry_t *e)
     e->job.cpu_time = 0;
     e->job.max_rss = 0;
     e->job.kill_sent = false;
-    e->run_unsent = false;
+    e->run_reach = RUN_REACHED;
 }
 
 /* Back to PENDING after its node failed: the allocation and the run's
@@ -456,8 +456,6 @@ void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now)
     sched_quota_run_end (s, e, NULL);
     sched_node_release (s, e);
     job_unplace (e);
-    if (e->job.runs > 0)
-        e->job.runs--;
     if (cancelled) {
         sched_job_set_reason (&e->job, "cancelled by user");
         sched_job_end (s, e, JOB_CANCELLED, now);
@@ -470,9 +468,10 @@ void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now)
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
 }
 
-void sched_job_run_lost (sched_t *s, job_entry_t *e, double now, const char *why)
+void sched_job_run_lost (
+    sched_t *s, job_entry_t *e, bool registered, double now, const char *why)
 {
-    if (e->run_unsent)
+    if (e->run_reach == RUN_UNSENT || (registered && e->run_reach == RUN_UNKNOWN))
         sched_job_run_withdraw (s, e, now);
     else
         sched_job_node_failed (s, e, now, why);
@@ -690,7 +689,7 @@ int sched_job_started (
     }
     if (sched_dq_reserve (s, 1) < 0)
         return -1;
-    e->run_unsent = false; /* it reached the node after all */
+    e->run_reach = RUN_REACHED; /* the node has it */
     if (e->where)
         sched_node_start_ok (e->where);
     /* later than the core's own start (job.run on its way) shortens the
@@ -709,7 +708,7 @@ int sched_job_run_unsent (sched_t *s, const char *node, uint64_t id)
         errno = ENOENT;
         return -1;
     }
-    e->run_unsent = true;
+    e->run_reach = RUN_UNSENT;
     return 0;
 }
 
@@ -1020,6 +1019,7 @@ static int restore_on_node (sched_t *s, job_entry_t *e, cphub_error_t *err)
                            (uintmax_t)e->job.id, cores, node->desc.name);
     }
     sched_node_hold (s, node, e);
+    e->run_reach = RUN_UNKNOWN; /* its node's register tells */
     return 0;
 }
 

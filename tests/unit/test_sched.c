@@ -1847,7 +1847,6 @@ Test (sched_trust, an_undelivered_job_run_is_no_failed_run_the_register_decides)
     cr_assert_eq (count (SCHED_ACCOUNT, a), 0, "a never ran: no accounting");
     cr_assert_eq (job (a)->state, JOB_PENDING);
     cr_assert_eq (job (a)->requeues, 0, "not a requeue");
-    cr_assert_eq (job (a)->runs, 0, "not a run");
     cr_assert_float_eq (job (a)->eligible_time, 0, 1e-9, "no requeue delay");
     cr_assert_str_eq (job (a)->reason, "the job never reached node n1; in line again");
     cr_assert_eq (job (b)->state, JOB_RUNNING, "the node holds b: it runs there");
@@ -1863,9 +1862,57 @@ Test (sched_trust, an_undelivered_job_run_is_no_failed_run_the_register_decides)
     sched_tick (s, 6);
     collect ();
     cr_assert_eq (count (SCHED_START, a), 1, "in line again without a delay");
-    cr_assert_eq (job (a)->runs, 1);
+    cr_assert_eq (job (a)->runs, 2, "runs are numbered on");
     exit_at ("n1", b, EXIT_EXITED, 0, 7);
     cr_assert_eq (job (b)->state, JOB_COMPLETED);
+}
+
+/* A scheduler killed between committing a start and sending its job.run
+ * restores the job RUNNING on a node that never got it: the node's register,
+ * which does not list it, puts it back in line with no failed run. A run the
+ * node confirmed since (job.started) and then lost is a failed run. */
+Test (sched_trust, a_restored_run_its_node_never_got_is_no_failed_run)
+{
+    const struct {
+        uint64_t id;
+        const char *cores;
+    } restored[] = {{41, "0"}, {42, "1"}, {43, "2"}};
+    cphub_error_t err = {{0}};
+    sched_job_t j;
+
+    for (size_t i = 0; i < sizeof (restored) / sizeof (*restored); i++) {
+        memset (&j, 0, sizeof (j));
+        j.id = restored[i].id;
+        snprintf (j.tenant, sizeof (j.tenant), "tenant-a");
+        spec_init (&j.spec, 1, 1);
+        j.state = JOB_RUNNING;
+        j.walltime = 60;
+        j.runs = 1;
+        j.start_time = 1;
+        snprintf (j.node, sizeof (j.node), "n1");
+        j.cores = idset_decode (restored[i].cores, NULL);
+        j.cpus = idset_decode (restored[i].cores, NULL);
+        cr_assert_eq (sched_job_restore (s, &j, &err), 0, "%s", err.text);
+        jobspec_clear (&j.spec);
+        idset_destroy (j.cores);
+        idset_destroy (j.cpus);
+    }
+    cr_assert_eq (sched_job_started (s, "n1", 43, 1, 2), 0, "43 runs there");
+    uint64_t held[] = {41};
+    register_node ("n1", 1, 4, 3, held, 1);
+    collect ();
+    cr_assert_eq (job (41)->state, JOB_RUNNING, "held: it runs there");
+    cr_assert_eq (job (42)->state, JOB_PENDING, "never got: in line again");
+    cr_assert_eq (count (SCHED_ACCOUNT, 42), 0, "no failed run for 42");
+    cr_assert_eq (job (42)->requeues, 0);
+    cr_assert_float_eq (job (42)->eligible_time, 0, 1e-9);
+    cr_assert_eq (job (43)->state, JOB_PENDING, "confirmed, then lost: requeued");
+    cr_assert (account_of (43)->failed_run);
+    cr_assert_eq (job (43)->requeues, 1);
+    sched_tick (s, 4);
+    collect ();
+    cr_assert_eq (count (SCHED_START, 42), 1, "42 starts again at once");
+    cr_assert_eq (count (SCHED_START, 43), 0, "43 waits out its requeue delay");
 }
 
 Test (sched_trust, an_undelivered_run_on_a_node_that_goes_down_is_withdrawn)
