@@ -455,6 +455,8 @@ void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now)
     sched_usage_run_end (s, e, e->job.start_time);
     sched_quota_run_end (s, e, NULL);
     sched_node_release (s, e);
+    /* only that node's claim to hold the job is believed (sched_job_ran_on) */
+    memcpy (e->last_node, e->job.node, sizeof (e->last_node));
     job_unplace (e);
     if (cancelled) {
         sched_job_set_reason (&e->job, "cancelled by user");
