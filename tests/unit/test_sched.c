@@ -13,8 +13,9 @@
  * node-side start failures requeue and drain their node, a node's reports
  * cannot stretch a run or carry impossible numbers, a register naming other
  * nodes' jobs holds none back, a job.run that did not reach its node is
- * no failed run (the node's register or its going down decides), and a job
- * without --mem holds a default memory limit.
+ * no failed run (the node's register or its going down decides), nor is a
+ * run restored after a restart that its node's register does not list, and
+ * a job without --mem holds a default memory limit.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
