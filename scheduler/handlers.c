@@ -162,10 +162,13 @@ static bool agent_resend (scheduler_t *sc, const outbox_msg_t *out, int errnum)
 
 /* A message could not be sent (errnum). Make sure nobody waits for what it
  * would have caused: a client gets an error instead of a reply too large for
- * one message, a logs request whose fetch did not reach the agent fails now
- * (its error goes out with the next flush), and a job whose job.run did not
- * reach the agent fails to start (the core's decisions for it are processed
- * in the next turn) rather than stay RUNNING where nothing runs it. */
+ * one message, and a logs request whose fetch did not reach the agent fails
+ * now (its error goes out with the next flush). A job.run that did not reach
+ * the agent is no run and no failed start: the core keeps the job on its
+ * node until the node's next register says whether it holds the job
+ * (sched_job_run_unsent): the agent's next message, on any connection, is
+ * answered "register again" (touch_peer), and an agent that never comes
+ * back goes down after its heartbeat timeout. */
 static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
 {
     const msg_t *m = out->msg;
@@ -206,15 +209,17 @@ static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
         }
     } else if (m->type == MSG_JOB_RUN) {
         sched_job_t *job = sched_job_lookup (sc->sched, m->u.run.id);
-        msg_job_exit_t ex = {.id = m->u.run.id, .kind = EXIT_START_FAILED};
         if (!job || job->state != JOB_RUNNING)
             return;
-        ex.end_time = sc->now;
-        snprintf (ex.text, sizeof (ex.text),
-                  "the agent of node %s could not be reached", job->node);
-        log_err ("job %" PRIu64 " failed to start: %s", job->id, ex.text);
-        if (sched_job_exited (sc->sched, job->node, &ex, sc->now) < 0)
-            log_err ("job %" PRIu64 ": the core refused its start failure", job->id);
+        agent_peer_t *ap = handlers_agent_peer (sc, job->node);
+        if (sched_job_run_unsent (sc->sched, job->node, job->id) < 0)
+            return;
+        log_warn ("job %" PRIu64
+                  " did not reach node %s; its next register "
+                  "decides whether it runs there",
+                  job->id, job->node);
+        if (ap)
+            ap->run_unsent = true;
     }
 }
 
@@ -1025,6 +1030,7 @@ static void handle_register (scheduler_t *sc, const request_t *rq, msg_t *m)
         HASH_ADD_STR (sc->peers, node, ap);
     }
     peer_set (ap, rq->peer);
+    ap->run_unsent = false; /* the register listed what reached the node */
     if (node_index (sc, rq->name, &ap->index) < 0)
         log_err ("node %s registered but the core does not list it", rq->name);
     log_info ("node %s registered: %u cores, %u GPUs, %u NUMA, %u jobs held (%s)",
@@ -1245,6 +1251,9 @@ static void touch_peer (scheduler_t *sc, const request_t *rq)
         log_info ("node %s reconnected", rq->name);
         peer_set (ap, rq->peer);
     }
+    if (ap->run_unsent) /* the agent registers again at once on ENOENT */
+        reply_error (sc, rq, ENOENT, "register again: a job.run did not reach node %s",
+                     rq->name);
 }
 
 void handlers_dispatch (scheduler_t *sc, tsock_t *sock, const tpeer_t *from, msg_t *m)

@@ -209,8 +209,10 @@ static void decide_start (scheduler_t *sc, sched_job_t *job, const char *node)
     msg_t *m = NULL;
     bool ok = true;
 
-    if (!ap) {
-        start_failed (sc, job, "its node has no agent connection");
+    if (!ap) { /* not sent, so not started: its register decides */
+        if (sched_job_run_unsent (sc->sched, node, job->id) == 0)
+            log_warn ("job %" PRIu64 " not sent: node %s has no agent connection",
+                      job->id, node);
         return;
     }
     if (!(m = msg_create (MSG_JOB_RUN)) ||

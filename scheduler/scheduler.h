@@ -44,6 +44,10 @@ typedef struct agent_peer {
      * registers arrive in either order: when peer turns out gone, a send
      * is tried once more on prev (handlers.c). */
     tpeer_t prev;
+    /* A job.run to this node could not go out (sched_job_run_unsent): the
+     * agent's next message, on whatever connection, is answered "register
+     * again" until it does, so that its register decides those jobs. */
+    bool run_unsent;
 } agent_peer_t;
 
 /* Defined in handlers.c: parked wait requests, the job id -> waits index,

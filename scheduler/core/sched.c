@@ -376,6 +376,25 @@ static double requeue_wait (const sched_t *s, uint32_t n)
     return s->cfg.requeue_delay > 0 ? ldexp (s->cfg.requeue_delay, (int)doublings) : 0;
 }
 
+/* Back to PENDING, without a node, an allocation or the run's results. */
+static void job_unplace (job_entry_t *e)
+{
+    e->job.state = JOB_PENDING;
+    e->job.node[0] = '\0';
+    idset_destroy (e->job.cores);
+    idset_destroy (e->job.cpus);
+    idset_destroy (e->job.gpus);
+    idset_destroy (e->job.mems);
+    e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
+    e->job.mem = 0;
+    e->job.exit_code = e->job.signal = 0;
+    e->job.start_time = e->job.end_time = 0;
+    e->job.cpu_time = 0;
+    e->job.max_rss = 0;
+    e->job.kill_sent = false;
+    e->run_reach = RUN_REACHED;
+}
+
 /* Back to PENDING after its node failed: the allocation and the run's
  * results are gone, the count of runs stays; in line again by id after its
  * delay, unless a node still holds an earlier run. */
@@ -391,20 +410,8 @@ static void job_requeue (sched_t *s, job_entry_t *e, const char *node, double no
     else
         sched_job_set_reason (&e->job, "Requeued %u of %u times: node %s failed",
                               e->job.requeues, s->cfg.max_requeue, node);
-    e->job.state = JOB_PENDING;
     memcpy (e->last_node, e->job.node, sizeof (e->last_node));
-    e->job.node[0] = '\0';
-    idset_destroy (e->job.cores);
-    idset_destroy (e->job.cpus);
-    idset_destroy (e->job.gpus);
-    idset_destroy (e->job.mems);
-    e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
-    e->job.mem = 0;
-    e->job.exit_code = e->job.signal = 0;
-    e->job.start_time = e->job.end_time = 0;
-    e->job.cpu_time = 0;
-    e->job.max_rss = 0;
-    e->job.kill_sent = false;
+    job_unplace (e);
     if (wait > 0) {
         delay_add (s, e);
         delay_reason (s, e, now);
@@ -434,6 +441,42 @@ void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *
     } else {
         job_requeue (s, e, node, now);
     }
+}
+
+void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now)
+{
+    bool cancelled = e->job.kill_sent;
+    char node[sizeof (e->job.node)];
+
+    if (e->job.state != JOB_RUNNING)
+        return;
+    snprintf (node, sizeof (node), "%s", e->job.node);
+    /* its usage ends where it began: what was counted is taken back */
+    sched_usage_run_end (s, e, e->job.start_time);
+    sched_quota_run_end (s, e, NULL);
+    sched_node_release (s, e);
+    /* only that node's claim to hold the job is believed (sched_job_ran_on) */
+    memcpy (e->last_node, e->job.node, sizeof (e->last_node));
+    job_unplace (e);
+    if (cancelled) {
+        sched_job_set_reason (&e->job, "cancelled by user");
+        sched_job_end (s, e, JOB_CANCELLED, now);
+        return;
+    }
+    sched_job_set_reason (&e->job, "the job never reached node %s; in line again",
+                          node);
+    if (!e->stale_on && !e->delayed)
+        pending_insert (s, e);
+    sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
+}
+
+void sched_job_run_lost (
+    sched_t *s, job_entry_t *e, bool registered, double now, const char *why)
+{
+    if (e->run_reach == RUN_UNSENT || (registered && e->run_reach == RUN_UNKNOWN))
+        sched_job_run_withdraw (s, e, now);
+    else
+        sched_job_node_failed (s, e, now, why);
 }
 
 /* Start failures that are the job's own: the node did its part (directory,
@@ -648,6 +691,7 @@ int sched_job_started (
     }
     if (sched_dq_reserve (s, 1) < 0)
         return -1;
+    e->run_reach = RUN_REACHED; /* the node has it */
     if (e->where)
         sched_node_start_ok (e->where);
     /* later than the core's own start (job.run on its way) shortens the
@@ -655,6 +699,18 @@ int sched_job_started (
     if (isfinite (time) && time > e->job.start_time && time <= now)
         e->job.start_time = time;
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
+    return 0;
+}
+
+int sched_job_run_unsent (sched_t *s, const char *node, uint64_t id)
+{
+    job_entry_t *e = sched_job_find (s, id);
+
+    if (!e || e->job.state != JOB_RUNNING || strcmp (e->job.node, node) != 0) {
+        errno = ENOENT;
+        return -1;
+    }
+    e->run_reach = RUN_UNSENT;
     return 0;
 }
 
@@ -965,6 +1021,7 @@ static int restore_on_node (sched_t *s, job_entry_t *e, cphub_error_t *err)
                            (uintmax_t)e->job.id, cores, node->desc.name);
     }
     sched_node_hold (s, node, e);
+    e->run_reach = RUN_UNKNOWN; /* its node's register tells */
     return 0;
 }
 

@@ -224,10 +224,13 @@ int sched_job_submit (sched_t *s,
 int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err);
 
 /* A node (re-)registers. desc is copied. Jobs the core believes RUNNING on
- * it that desc->jobs does not list become NODE_FAIL; jobs desc->jobs lists
- * that are not RUNNING there get a SCHED_KILL. The node is UP afterwards
- * (unless drained). -1/EINVAL if the description is not valid, or if it
- * changes the resources of a node that still has running jobs. */
+ * it that desc->jobs does not list become NODE_FAIL, unless their job.run
+ * did not (sched_job_run_unsent), or may not (restored by
+ * sched_job_restore, unconfirmed since), have gone out: those never began
+ * and are PENDING again, uncounted. Jobs desc->jobs lists that are not
+ * RUNNING there get a SCHED_KILL. The node is UP afterwards (unless
+ * drained). -1/EINVAL if the description is not valid, or if it changes the resources
+ * of a node that still has running jobs. */
 int sched_node_register (sched_t *s,
                          const node_desc_t *desc,
                          double now,
@@ -252,6 +255,17 @@ int sched_node_drain (sched_t *s,
  * job or wrong node: -1/ENOENT (the shell tells the agent to kill it). */
 int sched_job_started (
     sched_t *s, const char *node, uint64_t id, double time, double now);
+/* The job.run of job id could not be handed to node's agent (it has no
+ * connection now: a scheduler restart, a reconnect). That is neither a run
+ * of the job nor a failed start of the node: the job stays RUNNING there,
+ * its allocation held, and the node decides. job.started or an exit report
+ * (it got the job after all), or a register that lists the job: it runs
+ * there. A register that does not list it, or the node going down: the run
+ * is taken back as if it never started (no accounting record, no failed
+ * run, no requeue counted, no delay; job.runs goes on numbering runs) and
+ * the job is PENDING in its place. No decision is queued. -1/ENOENT if the job is not
+ * RUNNING on node. */
+int sched_job_run_unsent (sched_t *s, const char *node, uint64_t id);
 /* The agent reports an exit (job.exit), received at now. Frees the
  * allocation and sets the final state: EXITED 0 -> COMPLETED, EXITED n /
  * SIGNALED / START_FAILED -> FAILED, TIMEOUT -> TIMEOUT, CANCELLED (or any
@@ -309,7 +323,9 @@ int sched_node_restore (sched_t *s,
 
 /* Restore a job from the store (the shell, at start): it is put back in its
  * state, with its allocation (cores/gpus/mems as idset text) held on its node
- * if RUNNING; the node need not be registered yet. No decision is queued. */
+ * if RUNNING; the node need not be registered yet. No decision is queued.
+ * Whether a RUNNING job's job.run went out before the restart is not known:
+ * its node's job.started, exit or register tells (sched_node_register). */
 int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err);
 
 /* --- priority (issue 5; the formula is in priority.h) --- */

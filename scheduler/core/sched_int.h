@@ -36,6 +36,16 @@ typedef struct sched_array sched_array_t; /* one job array */
 typedef struct sched_quota sched_quota_t;               /* every tenant's */
 typedef struct sched_quota_tenant sched_quota_tenant_t; /* one tenant's */
 
+/* Did a running job's job.run reach its node? A run that did not, and that
+ * its node does not hold when it registers, never began: it is withdrawn,
+ * not failed (sched_job_run_lost). */
+typedef enum run_reach {
+    RUN_REACHED, /* sent (or the node said it runs the job) */
+    RUN_UNSENT,  /* the shell could not hand it to the agent */
+    RUN_UNKNOWN, /* restored after a restart: the crash may have come between
+                  * the start's commit and the job.run going out */
+} run_reach_t;
+
 struct job_entry {
     sched_job_t job;                    /* first: a sched_job_t * is a job_entry_t * */
     job_entry_t *id_prev, *id_next;     /* all jobs, id order */
@@ -55,6 +65,10 @@ struct job_entry {
     bool delayed;
     job_entry_t *delay_prev, *delay_next;
     bool oom;
+    /* Whether the run's job.run reached its node, as far as the core knows
+     * (run_reach_t); only the node's word (job.started, an exit, a register
+     * listing the job) makes it RUN_REACHED. */
+    run_reach_t run_reach;
     UT_hash_handle hh;
     /* fair share (priority.h): the tenant's record, found once; the cores
      * the running run counts for while usage_running */
@@ -178,6 +192,20 @@ void sched_job_end (sched_t *s, job_entry_t *e, job_state_t state, double end);
  * --no-requeue, or CANCELLED if a cancel was under way. Room for
  * SCHED_END_DECISIONS must have been reserved. */
 void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *why);
+/* e's node registered without it (registered) or went down: a run whose
+ * job.run is known not to have gone out (RUN_UNSENT), or, at a register, not
+ * known to have gone out (RUN_UNKNOWN), is withdrawn (sched_job_run_withdraw);
+ * any other is a failed run (sched_job_node_failed). A node that goes down
+ * may have run a restored job for long: that stays a failed run. Room as for
+ * sched_job_node_failed. */
+void sched_job_run_lost (
+    sched_t *s, job_entry_t *e, bool registered, double now, const char *why);
+/* e's run never reached its node: taken back as if it had not started.
+ * Nothing is accounted or charged, the requeue is not counted (job.runs,
+ * which numbers the runs, goes on), the node's failed starts are untouched, and the job
+ * is PENDING in its place by id at once (CANCELLED if a cancel was under way). Room for
+ * SCHED_END_DECISIONS must have been reserved. */
+void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now);
 /* Tick: delayed jobs whose time has come go back in line; the others'
  * reasons say how long they still wait. */
 void sched_delayed_check (sched_t *s, double now);

@@ -429,14 +429,17 @@ int sched_node_register (sched_t *s,
     if (!node && !(node = sched_node_create (s, desc->name)))
         goto nomem;
     s->caps_cap = caps_cap;
-    /* what the agent no longer holds is lost; earlier runs it no longer
+    /* what the agent no longer holds is lost (or, if its job.run did not
+     * or may not have gone out, never ran: in line again); earlier runs it no longer
      * holds hold their jobs back no more */
     DL_FOREACH_SAFE2 (node->jobs, e, tmp, node_next)
     {
-        if (held (ids, desc->njobs, e->job.id))
+        if (held (ids, desc->njobs, e->job.id)) {
+            e->run_reach = RUN_REACHED; /* it runs there */
             continue;
+        }
         snprintf (why, sizeof (why), "node %s restarted without it", desc->name);
-        sched_job_node_failed (s, e, now, why);
+        sched_job_run_lost (s, e, true, now, why);
     }
     DL_FOREACH_SAFE2 (node->stale, e, tmp, stale_next)
     {
@@ -529,7 +532,7 @@ static int node_down (sched_t *s, sched_node_t *node, double now)
     }
     DL_FOREACH_SAFE2 (node->jobs, e, tmp, node_next)
     {
-        sched_job_node_failed (s, e, now, why);
+        sched_job_run_lost (s, e, false, now, why);
     }
     sched_place_node_down (s, node, now); /* multi-node jobs holding cores here */
     sched_dq_push (s, SCHED_NODE_CHANGED, 0, node->desc.name);

@@ -12,8 +12,10 @@
  * limited number of times after growing delays (kept through a restore),
  * node-side start failures requeue and drain their node, a node's reports
  * cannot stretch a run or carry impossible numbers, a register naming other
- * nodes' jobs holds none back, and a job without --mem holds a default
- * memory limit.
+ * nodes' jobs holds none back, a job.run that did not reach its node is
+ * no failed run (the node's register or its going down decides), nor is a
+ * run restored after a restart that its node's register does not list, and
+ * a job without --mem holds a default memory limit.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -1807,6 +1809,144 @@ Test (sched_trust, a_started_report_resets_the_count)
     start_failed_at ("n1", c, "cannot fork: EAGAIN", 3);
     cr_assert_eq (sched_node_lookup (s, "n1", &info), 0);
     cr_assert_eq (info.state, NODE_UP, "a start worked in between: %s", info.reason);
+}
+
+/* job.runs that did not reach the agent (not connected after a scheduler
+ * restart): no failed run and no failed start; the node's register decides,
+ * and a job it does not hold is in line again at once, as if never started. */
+Test (sched_trust, an_undelivered_job_run_is_no_failed_run_the_register_decides)
+{
+    node_info_t info;
+    uint64_t a, b, c, d;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    a = submit (1, 0);
+    b = submit (1, 0);
+    c = submit (1, 0);
+    d = submit (1, 0);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (count (SCHED_START, 0), 4);
+    cr_assert_eq (sched_job_run_unsent (s, "n1", a), 0);
+    cr_assert_eq (sched_job_run_unsent (s, "n1", b), 0);
+    cr_assert_eq (sched_job_run_unsent (s, "n1", c), 0);
+    cr_assert_eq (sched_job_run_unsent (s, "n2", d), -1, "not d's node");
+    cr_assert_eq (errno, ENOENT);
+    cr_assert_eq (sched_job_run_unsent (s, "n1", 999), -1);
+    cr_assert_eq (errno, ENOENT);
+    collect ();
+    cr_assert_eq (ndq, 0, "nothing decided before the node speaks");
+    cr_assert_eq (job (a)->state, JOB_RUNNING, "its allocation is kept");
+    cr_assert_eq (sched_node_lookup (s, "n1", &info), 0);
+    cr_assert_eq (info.state, NODE_UP, "three undelivered runs drain nothing");
+
+    /* c reached the agent after all (job.started); d was delivered */
+    cr_assert_eq (sched_job_started (s, "n1", c, 2, 2), 0);
+    uint64_t held[] = {b};
+    register_node ("n1", 1, 4, 5, held, 1);
+    collect ();
+    cr_assert_eq (count (SCHED_ACCOUNT, a), 0, "a never ran: no accounting");
+    cr_assert_eq (job (a)->state, JOB_PENDING);
+    cr_assert_eq (job (a)->requeues, 0, "not a requeue");
+    cr_assert_float_eq (job (a)->eligible_time, 0, 1e-9, "no requeue delay");
+    cr_assert_str_eq (job (a)->reason, "the job never reached node n1; in line again");
+    cr_assert_eq (job (b)->state, JOB_RUNNING, "the node holds b: it runs there");
+    cr_assert_eq (count (SCHED_KILL, b), 0);
+    cr_assert (account_of (c)->failed_run, "c started, then was lost: a failed run");
+    cr_assert (account_of (d)->failed_run, "d was sent: a failed run");
+    cr_assert_eq (job (c)->requeues, 1);
+    cr_assert_eq (sched_node_lookup (s, "n1", &info), 0);
+    cr_assert_eq (info.state, NODE_UP);
+    cr_assert_eq (info.jobs, 1, "only b holds cores there");
+
+    /* a goes again at once; b, held, can still be lost as a real run */
+    sched_tick (s, 6);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 1, "in line again without a delay");
+    cr_assert_eq (job (a)->runs, 2, "runs are numbered on");
+    exit_at ("n1", b, EXIT_EXITED, 0, 7);
+    cr_assert_eq (job (b)->state, JOB_COMPLETED);
+}
+
+/* A scheduler killed between committing a start and sending its job.run
+ * restores the job RUNNING on a node that never got it: the node's register,
+ * which does not list it, puts it back in line with no failed run. A run the
+ * node confirmed since (job.started) and then lost is a failed run. */
+Test (sched_trust, a_restored_run_its_node_never_got_is_no_failed_run)
+{
+    const struct {
+        uint64_t id;
+        const char *cores;
+    } restored[] = {{41, "0"}, {42, "1"}, {43, "2"}};
+    cphub_error_t err = {{0}};
+    sched_job_t j;
+
+    for (size_t i = 0; i < sizeof (restored) / sizeof (*restored); i++) {
+        memset (&j, 0, sizeof (j));
+        j.id = restored[i].id;
+        snprintf (j.tenant, sizeof (j.tenant), "tenant-a");
+        spec_init (&j.spec, 1, 1);
+        j.state = JOB_RUNNING;
+        j.walltime = 60;
+        j.runs = 1;
+        j.start_time = 1;
+        snprintf (j.node, sizeof (j.node), "n1");
+        j.cores = idset_decode (restored[i].cores, NULL);
+        j.cpus = idset_decode (restored[i].cores, NULL);
+        cr_assert_eq (sched_job_restore (s, &j, &err), 0, "%s", err.text);
+        jobspec_clear (&j.spec);
+        idset_destroy (j.cores);
+        idset_destroy (j.cpus);
+    }
+    cr_assert_eq (sched_job_started (s, "n1", 43, 1, 2), 0, "43 runs there");
+    uint64_t held[] = {41};
+    register_node ("n1", 1, 4, 3, held, 1);
+    collect ();
+    cr_assert_eq (job (41)->state, JOB_RUNNING, "held: it runs there");
+    cr_assert_eq (job (42)->state, JOB_PENDING, "never got: in line again");
+    cr_assert_eq (count (SCHED_ACCOUNT, 42), 0, "no failed run for 42");
+    cr_assert_eq (job (42)->requeues, 0);
+    cr_assert_float_eq (job (42)->eligible_time, 0, 1e-9);
+    cr_assert_eq (job (43)->state, JOB_PENDING, "confirmed, then lost: requeued");
+    cr_assert (account_of (43)->failed_run);
+    cr_assert_eq (job (43)->requeues, 1);
+    sched_tick (s, 4);
+    collect ();
+    cr_assert_eq (count (SCHED_START, 42), 1, "42 starts again at once");
+    cr_assert_eq (count (SCHED_START, 43), 0, "43 waits out its requeue delay");
+}
+
+Test (sched_trust, an_undelivered_run_on_a_node_that_goes_down_is_withdrawn)
+{
+    sched_config_t cfg = {.default_walltime = 3600,
+                          .max_walltime = 7 * 86400,
+                          .heartbeat_timeout = 30,
+                          .max_requeue = 3,
+                          .requeue_delay = 10,
+                          .max_start_failures = 3};
+    cphub_error_t err = {{0}};
+    uint64_t a, b;
+
+    sched_destroy (s);
+    s = sched_create (&cfg);
+    cr_assert_not_null (s);
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    a = submit (1, 0);
+    b = submit (1, 0);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (sched_job_run_unsent (s, "n1", a), 0);
+    cr_assert_eq (sched_job_run_unsent (s, "n1", b), 0);
+    cr_assert_eq (sched_job_cancel (s, b, 2, &err), 0, "%s", err.text);
+    sched_tick (s, 40);
+    collect ();
+    cr_assert_eq (count (SCHED_ACCOUNT, 0), 0, "nothing ran: nothing accounted");
+    cr_assert_eq (job (a)->state, JOB_PENDING);
+    cr_assert_eq (job (a)->requeues, 0);
+    cr_assert_eq (job (b)->state, JOB_CANCELLED, "its cancel holds");
+    sched_tick (s, 41);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 0, "no node to run it yet");
 }
 
 Test (sched_trust, an_exit_report_cannot_stretch_a_run)
