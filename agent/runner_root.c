@@ -232,7 +232,10 @@ static void on_exit_ack (root_t *rt, const runner_record_t *q)
 }
 
 /* Only what the network side may say of a job: it is lost (a job.kill for a
- * job this node does not hold). */
+ * job this node does not hold). A job that ended here keeps the report of
+ * how it ended: the network side may have sent its word before it read the
+ * job's exit, and a network side taken over must not turn a completed,
+ * charged run into a lost one that the scheduler runs again. */
 static void on_exit_save (root_t *rt, const runner_record_t *q)
 {
     const msg_job_exit_t *e = &q->u.exit;
@@ -244,6 +247,13 @@ static void on_exit_save (root_t *rt, const runner_record_t *q)
     }
     if (exec_running (rt->x, e->id)) {
         broken (rt, "an 'exit-save' for job %" PRIu64 ", which is running", e->id);
+        return;
+    }
+    if (exec_exit_saved (rt->x, e->id)) {
+        log_warn ("job %" PRIu64
+                  " ended here; its saved exit report is kept, "
+                  "not replaced by a lost one",
+                  e->id);
         return;
     }
     if (exec_exit_save (rt->x, e) < 0)

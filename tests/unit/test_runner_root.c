@@ -10,7 +10,8 @@
  * breach of the protocol (an unknown type, a request before recover, a
  * second recover, an exit-save that is not of a lost job, a descriptor
  * passed to the root side, a malformed start) ends the loop with EPROTO
- * and the child killed with SIGKILL.
+ * and the child killed with SIGKILL; a lost report from the network side
+ * leaves the saved exit report of a job that ended in place.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -22,9 +23,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/jobdir.h"
 #include "agent/runner.h"
 #include "agent/runner_wire.h"
 #include "cphub/log.h"
@@ -51,17 +54,18 @@ static void add (uint8_t **buf, size_t *len, const runner_record_t *r)
     free (one);
 }
 
-/* Serve the requests in bytes (passing fd with them when >= 0). */
-static void serve (const uint8_t *bytes, size_t len, int fd, served_t *out)
+/* Serve the requests in bytes (passing fd with them when >= 0), with dir
+ * (made by the caller, who removes it) for the agent's state. */
+static void serve_in (
+    const char *dir, const uint8_t *bytes, size_t len, int fd, served_t *out)
 {
-    char dir[] = "/tmp/cphub-test-root-XXXXXX";
     cphub_error_t err = {""};
     exec_config_t cfg = {.node = "node1", .kill_grace = 1};
     topo_t *topo;
     sigset_t block;
     int sv[2], gone[2];
     pid_t child;
-    char byte, cmd[128];
+    char byte;
 
     memset (out, 0, sizeof (*out));
     log_init ("test_runner_root", LOG_LVL_WARN);
@@ -70,7 +74,6 @@ static void serve (const uint8_t *bytes, size_t len, int fd, served_t *out)
     sigaddset (&block, SIGTERM);
     sigaddset (&block, SIGINT);
     sigprocmask (SIG_BLOCK, &block, NULL);
-    cr_assert_not_null (mkdtemp (dir));
     cfg.state_dir = dir;
     topo = topo_create ("synthetic:package:1 core:2 pu:1", &err);
     cr_assert_not_null (topo, "%s", err.text);
@@ -102,8 +105,24 @@ static void serve (const uint8_t *bytes, size_t len, int fd, served_t *out)
         ;
     close (sv[1]);
     topo_destroy (topo);
+}
+
+static void remove_dir (const char *dir)
+{
+    char cmd[128];
+
     snprintf (cmd, sizeof (cmd), "rm -rf %s", dir);
     cr_assert_eq (system (cmd), 0);
+}
+
+/* serve_in a fresh directory, removed afterwards. */
+static void serve (const uint8_t *bytes, size_t len, int fd, served_t *out)
+{
+    char dir[] = "/tmp/cphub-test-root-XXXXXX";
+
+    cr_assert_not_null (mkdtemp (dir));
+    serve_in (dir, bytes, len, fd, out);
+    remove_dir (dir);
 }
 
 static void assert_broken (const served_t *s, const char *what)
@@ -198,6 +217,45 @@ Test (runner_root, only_lost_reports_are_saved)
     serve (buf, len, -1, &s);
     assert_broken (&s, "an exit-save of an EXITED report");
     runner_reader_clear (&s.answers);
+    free (buf);
+}
+
+/* A job that ended here, its exit not yet acknowledged: the network side's
+ * word that it is lost does not replace how it ended. */
+Test (runner_root, saved_exit_is_not_replaced_by_lost)
+{
+    char dir[] = "/tmp/cphub-test-root-XXXXXX", runs[256], job[256];
+    runner_record_t rec = {.type = RUNNER_REQ_RECOVER};
+    runner_record_t save = {.type = RUNNER_REQ_EXIT_SAVE,
+                            .u.exit = {.id = 5, .kind = EXIT_LOST, .text = "forged"}};
+    runner_record_t bye = {.type = RUNNER_REQ_SHUTDOWN};
+    msg_job_exit_t done = {.id = 5,
+                           .kind = EXIT_EXITED,
+                           .start_time = 100,
+                           .end_time = 160,
+                           .cpu_time = 55,
+                           .text = "exited"};
+    msg_job_exit_t kept = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    served_t s;
+
+    cr_assert_not_null (mkdtemp (dir));
+    snprintf (runs, sizeof (runs), "%s/runs", dir);
+    snprintf (job, sizeof (job), "%s/runs/5", dir);
+    cr_assert_eq (mkdir (runs, 0700), 0);
+    cr_assert_eq (mkdir (job, 0700), 0);
+    cr_assert_eq (jobdir_exit_write (job, &done), 0);
+    add (&buf, &len, &rec);
+    add (&buf, &len, &save);
+    add (&buf, &len, &bye);
+    serve_in (dir, buf, len, -1, &s);
+    cr_assert_eq (s.rc, 0, "errno %d", s.err);
+    cr_assert_eq (jobdir_exit_read (job, &kept), 0, "the saved report is gone");
+    cr_assert_eq (kept.kind, EXIT_EXITED, "the report became kind %d", (int)kept.kind);
+    cr_assert_float_eq (kept.cpu_time, 55, 1e-6);
+    runner_reader_clear (&s.answers);
+    remove_dir (dir);
     free (buf);
 }
 
