@@ -118,6 +118,9 @@ int exec_recover (exec_t *x, uint32_t *adopted, uint32_t *reported, cphub_error_
 /* Save an exit report the caller made (start failed, lost) in the job's
  * records, so that it survives an agent restart. 0, -1/errno. */
 int exec_exit_save (exec_t *x, const msg_job_exit_t *e);
+/* Is an exit report of job id saved (the job ended, its report not yet
+ * acknowledged)? */
+bool exec_exit_saved (const exec_t *x, uint64_t id);
 /* The scheduler has the exit report of job id: remove the saved record; the
  * run is done (its directory goes after keep_job_dirs). */
 void exec_exit_ack (exec_t *x, uint64_t id);

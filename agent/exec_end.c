@@ -595,6 +595,14 @@ int exec_exit_save (exec_t *x, const msg_job_exit_t *e)
     return jobdir_exit_write (dir, e);
 }
 
+bool exec_exit_saved (const exec_t *x, uint64_t id)
+{
+    char dir[PATH_MAX];
+
+    return exec_records_dir (x, id, dir, sizeof (dir)) == 0 &&
+           jobdir_has (dir, JOBDIR_EXIT);
+}
+
 void exec_exit_ack (exec_t *x, uint64_t id)
 {
     char dir[PATH_MAX];

@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <uthash.h>
 #include <utlist.h>
 
 #include "agent/runner.h"
@@ -44,6 +45,14 @@
 #define RUNNER_ROOT_STOP_WAIT_MS 3000
 /* Path buffer of a job's output file. */
 #define RUNNER_PATH_MAX 4096
+/* Lost reports of the network side saved and not yet acknowledged: each
+ * is a records directory, and the network side names any job id. */
+#define RUNNER_ROOT_LOST_MAX 4096
+
+typedef struct lost {
+    uint64_t id; /* key */
+    UT_hash_handle hh;
+} lost_t;
 
 typedef struct outgoing {
     uint8_t *buf;
@@ -60,6 +69,7 @@ typedef struct root {
     runner_reader_t rd;
     outgoing_t *queue;
     size_t queued; /* bytes */
+    lost_t *lost;  /* lost reports saved for the network side */
     bool recovered;
     bool stop;
     bool broken; /* the network side broke the protocol */
@@ -228,14 +238,25 @@ static void on_kill (root_t *rt, const runner_record_t *q)
 
 static void on_exit_ack (root_t *rt, const runner_record_t *q)
 {
+    lost_t *l = NULL;
+
+    HASH_FIND (hh, rt->lost, &q->u.id, sizeof (q->u.id), l);
+    if (l) {
+        HASH_DEL (rt->lost, l);
+        free (l);
+    }
     exec_exit_ack (rt->x, q->u.id);
 }
 
 /* Only what the network side may say of a job: it is lost (a job.kill for a
- * job this node does not hold). */
+ * job this node does not hold). A job that ended here keeps the report of
+ * how it ended: the network side may have sent its word before it read the
+ * job's exit, and a network side taken over must not turn a completed,
+ * charged run into a lost one that the scheduler runs again. */
 static void on_exit_save (root_t *rt, const runner_record_t *q)
 {
     const msg_job_exit_t *e = &q->u.exit;
+    lost_t *l = NULL;
 
     if (e->kind != EXIT_LOST) {
         broken (rt, "an 'exit-save' of kind %d for job %" PRIu64 " (only lost jobs)",
@@ -245,6 +266,31 @@ static void on_exit_save (root_t *rt, const runner_record_t *q)
     if (exec_running (rt->x, e->id)) {
         broken (rt, "an 'exit-save' for job %" PRIu64 ", which is running", e->id);
         return;
+    }
+    if (exec_exit_saved (rt->x, e->id)) {
+        log_warn ("job %" PRIu64
+                  " ended here; its saved exit report is kept, "
+                  "not replaced by a lost one",
+                  e->id);
+        return;
+    }
+    /* at most RUNNER_ROOT_LOST_MAX of them: past it the report still goes
+     * to the scheduler from the network side, it is only not kept here */
+    HASH_FIND (hh, rt->lost, &e->id, sizeof (e->id), l);
+    if (!l) {
+        if (HASH_COUNT (rt->lost) >= RUNNER_ROOT_LOST_MAX) {
+            log_warn ("job %" PRIu64
+                      ": not saving its lost report, %u are "
+                      "unacknowledged already",
+                      e->id, (unsigned)HASH_COUNT (rt->lost));
+            return;
+        }
+        if (!(l = calloc (1, sizeof (*l)))) {
+            log_warn ("job %" PRIu64 ": out of memory saving its lost report", e->id);
+            return;
+        }
+        l->id = e->id;
+        HASH_ADD (hh, rt->lost, id, sizeof (l->id), l);
     }
     if (exec_exit_save (rt->x, e) < 0)
         log_warn ("cannot save the exit report of job %" PRIu64 ": %s", e->id,
@@ -396,6 +442,7 @@ int runner_root_run (int sock,
                      cphub_error_t *err)
 {
     root_t rt = {.sock = sock, .net_pid = net_pid};
+    lost_t *l, *ltmp;
     int sigfd = -1, rc = -1;
 
     if ((sigfd = signals_open ()) < 0 ||
@@ -452,6 +499,11 @@ done:
         outgoing_free (o);
     }
     runner_reader_clear (&rt.rd);
+    HASH_ITER (hh, rt.lost, l, ltmp)
+    {
+        HASH_DEL (rt.lost, l);
+        free (l);
+    }
     if (sigfd >= 0)
         close (sigfd);
     return rc;

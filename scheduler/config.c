@@ -141,7 +141,8 @@ static const conf_setting_t settings[] = {
     {"tenants.[*].max_running_jobs", CONF_INT,
      "jobs it may run at once (default 0: no limit)"},
     {"tenants.[*].max_pending_jobs", CONF_INT,
-     "pending jobs it may have; more are refused (default 0: no limit)"},
+     "pending jobs it may have; more are refused (default 100000; 0: no "
+     "limit)"},
     {"tenants.[*].budget", CONF_FLOAT,
      "its budget in core-hours, before operators' grants (default: none, "
      "unlimited)"},

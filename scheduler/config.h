@@ -43,6 +43,11 @@ typedef enum schedconf_store {
 int schedconf_store_parse (const char *name, schedconf_store_t *out);
 const char *schedconf_store_name (schedconf_store_t store);
 
+/* Pending jobs of a tenant whose quota does not say (its entry in the file
+ * has no max_pending_jobs, or an operator added it at run time): ten of the
+ * largest arrays (JOBSPEC_ARRAY_SIZE_MAX). */
+#define SCHEDCONF_PENDING_JOBS_DEFAULT 100000
+
 typedef struct schedconf_name {
     char name[AUTH_NAME_MAX + 1];
 } schedconf_name_t;
@@ -119,10 +124,11 @@ int schedconf_apply_overrides (schedconf_t *cfg,
                                cphub_error_t *err);
 
 /* issue 4, config_quota.c: billing.* and each tenant's max_running_cores,
- * max_running_gpus, max_running_jobs, max_pending_jobs (0 or absent: no
- * limit) and budget (core-hours; absent: no budget, unlimited) into
- * cfg->tenant_limits and cfg->billing_*. Called by schedconf_load after the
- * tenants are read. 0, or -1 with err naming the file, line and setting. */
+ * max_running_gpus, max_running_jobs (0 or absent: no limit),
+ * max_pending_jobs (absent: 100000; 0: no limit) and budget (core-hours; absent: no
+ * budget, unlimited) into cfg->tenant_limits and cfg->billing_*. Called by
+ * schedconf_load after the tenants are read. 0, or -1 with err naming the file, line
+ * and setting. */
 int schedconf_load_quotas (schedconf_t *cfg, const conf_t *c, cphub_error_t *err);
 
 /* config_limits.c: the scheduler.max_* limits per tenant and connection

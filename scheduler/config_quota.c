@@ -6,7 +6,11 @@
  *                   max_running_cores = 64; max_running_gpus = 4;
  *                   max_running_jobs = 100; max_pending_jobs = 1000;
  *                   budget = 5000.0; } );
- * Counts of 0 (or absent) mean no limit; a tenant without `budget` has no
+ * Counts of 0 (or absent) mean no limit, except max_pending_jobs: absent,
+ * it is SCHEDCONF_PENDING_JOBS_DEFAULT, since every job a tenant has pending is held
+ * in the scheduler's memory and walked by each pass, and an unlimited
+ * default let one tenant's arrays grow both without end (0 still means no
+ * limit, for an operator who says so). A tenant without `budget` has no
  * budget (unlimited) until an operator grants it one. The shell hands these
  * to the core with sched_tenant_set and sched_billing_set (budget.c).
  */
@@ -22,15 +26,19 @@
 #define BILLING_MAX 1e6
 #define LIMIT_MAX 100000000 /* cores, GPUs or jobs of one tenant */
 
-/* A tenant's limit: an integer 0..LIMIT_MAX. */
-static int load_limit (
-    const conf_t *c, uint32_t i, const char *field, uint32_t *out, cphub_error_t *err)
+/* A tenant's limit: an integer 0..LIMIT_MAX, def when absent. */
+static int load_limit (const conf_t *c,
+                       uint32_t i,
+                       const char *field,
+                       int64_t def,
+                       uint32_t *out,
+                       cphub_error_t *err)
 {
     char path[96];
     int64_t v;
 
     snprintf (path, sizeof (path), "tenants.[%u].%s", i, field);
-    if (conf_get_int (c, path, 0, &v, err) < 0)
+    if (conf_get_int (c, path, def, &v, err) < 0)
         return -1;
     if (v < 0 || v > LIMIT_MAX)
         return conf_fail (c, path, err, "must be from 0 (no limit) to %d", LIMIT_MAX);
@@ -61,10 +69,11 @@ static int load_tenant (const conf_t *c,
     int rc;
 
     snprintf (t->name, sizeof (t->name), "%s", name);
-    if (load_limit (c, i, "max_running_cores", &t->max_running_cores, err) < 0 ||
-        load_limit (c, i, "max_running_gpus", &t->max_running_gpus, err) < 0 ||
-        load_limit (c, i, "max_running_jobs", &t->max_running_jobs, err) < 0 ||
-        load_limit (c, i, "max_pending_jobs", &t->max_pending_jobs, err) < 0)
+    if (load_limit (c, i, "max_running_cores", 0, &t->max_running_cores, err) < 0 ||
+        load_limit (c, i, "max_running_gpus", 0, &t->max_running_gpus, err) < 0 ||
+        load_limit (c, i, "max_running_jobs", 0, &t->max_running_jobs, err) < 0 ||
+        load_limit (c, i, "max_pending_jobs", SCHEDCONF_PENDING_JOBS_DEFAULT,
+                    &t->max_pending_jobs, err) < 0)
         return -1;
     snprintf (path, sizeof (path), "tenants.[%u].budget", i);
     if ((rc = conf_get_float (c, path, 0.0, &t->budget, err)) < 0)

@@ -38,7 +38,8 @@ struct wait_req {
     uint32_t count;
     uint64_t *ids;      /* as asked, each once */
     uint32_t remaining; /* ids not ended yet */
-    uint32_t held_ids;  /* taken from sc->hold when parked (0: not parked) */
+    bool held;          /* a wait taken from sc->hold (until its answer went) */
+    uint32_t held_ids;  /* the ids it holds there */
     wait_req_t *prev, *next;
 };
 
@@ -62,12 +63,17 @@ struct logs_fetch {
     UT_hash_handle hh;
 };
 
-/* A wait answered in pages (wait.ok with next), one page per turn. */
+/* A wait answered in pages (wait.ok with next), one page per turn. It
+ * keeps the wait's hold until its last page went: answers of waits on ended
+ * jobs are queued at once, and without the hold one connection could queue
+ * them without end and hold everyone's answers back. */
 typedef struct wait_answer {
     tpeer_t peer;
     uint64_t *ids;
     uint32_t count;
     uint32_t pos; /* the ids before pos are answered */
+    bool held;    /* the wait's hold, moved */
+    uint32_t held_ids;
     struct wait_answer *prev, *next;
 } wait_answer_t;
 
@@ -527,7 +533,7 @@ static void handle_show (scheduler_t *sc, const request_t *rq, msg_t *m)
  * links in the wait index must be gone (answered) or unlinked first. */
 static void wait_free (scheduler_t *sc, wait_req_t *w)
 {
-    if (w->held_ids > 0) {
+    if (w->held) {
         hold_release (sc->hold, HOLD_WAIT, w->peer.identity, w->peer.conn, w->held_ids);
         tsock_peer_hold (sc->clients, &w->peer, -1);
     }
@@ -573,16 +579,23 @@ static void wait_answer (scheduler_t *sc, wait_req_t *w)
         return;
     }
     a->peer = w->peer;
-    a->ids = w->ids; /* moved */
+    a->ids = w->ids; /* moved, and the hold with them */
     a->count = w->count;
+    a->held = w->held;
+    a->held_ids = w->held_ids;
     w->ids = NULL;
     w->count = 0;
+    w->held = false;
     DL_APPEND (sc->answers, a);
     wait_free (sc, w);
 }
 
 static void answer_free (scheduler_t *sc, wait_answer_t *a)
 {
+    if (a->held) {
+        hold_release (sc->hold, HOLD_WAIT, a->peer.identity, a->peer.conn, a->held_ids);
+        tsock_peer_hold (sc->clients, &a->peer, -1);
+    }
     DL_DELETE (sc->answers, a);
     free (a->ids);
     free (a);
@@ -678,17 +691,16 @@ static void handle_wait (scheduler_t *sc, const request_t *rq, msg_t *m)
         free (ids);
         return;
     }
-    if (unended > 0 && hold_take (sc->hold, HOLD_WAIT, rq->peer->identity,
-                                  rq->peer->conn, unended, &err) < 0) {
+    /* parked or answered at once, it holds until its answer went */
+    if (hold_take (sc->hold, HOLD_WAIT, rq->peer->identity, rq->peer->conn, unended,
+                   &err) < 0) {
         log_info ("wait from %s refused: %s", rq->peer->identity, err.text);
         reply_error (sc, rq, errno, "%s", err.text);
         free (ids);
         return;
     }
     if (!(w = calloc (1, sizeof (*w)))) {
-        if (unended > 0)
-            hold_release (sc->hold, HOLD_WAIT, rq->peer->identity, rq->peer->conn,
-                          unended);
+        hold_release (sc->hold, HOLD_WAIT, rq->peer->identity, rq->peer->conn, unended);
         reply_error (sc, rq, ENOMEM, "the scheduler is out of memory");
         free (ids);
         return;
@@ -696,10 +708,10 @@ static void handle_wait (scheduler_t *sc, const request_t *rq, msg_t *m)
     w->peer = *rq->peer;
     w->count = count;
     w->ids = ids;
+    w->held = true;
     w->held_ids = unended;
     DL_APPEND (sc->waits, w);
-    if (unended > 0)
-        tsock_peer_hold (sc->clients, &w->peer, 1);
+    tsock_peer_hold (sc->clients, &w->peer, 1);
     for (uint32_t i = 0; i < count; i++) {
         sched_job_t *job = sched_job_lookup (sc->sched, ids[i]);
         bool linked = false;

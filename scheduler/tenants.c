@@ -208,9 +208,9 @@ static int config_key_cb (const char *pubkey, const char *identity, void *arg)
     return 0;
 }
 
-/* Make the core know a run-time tenant (no quota, no budget unless an
- * operator grants one), so that `cphub budget grant` works before its first
- * job; limits already set are kept. */
+/* Make the core know a run-time tenant (no quota but the default limit of
+ * pending jobs, no budget unless an operator grants one), so that `cphub
+ * budget grant` works before its first job; limits already set are kept. */
 static int core_tenant_ensure (scheduler_t *sc, const char *name)
 {
     sched_tenant_t lim;
@@ -219,6 +219,7 @@ static int core_tenant_ensure (scheduler_t *sc, const char *name)
         return 0;
     memset (&lim, 0, sizeof (lim));
     snprintf (lim.name, sizeof (lim.name), "%s", name);
+    lim.max_pending_jobs = SCHEDCONF_PENDING_JOBS_DEFAULT;
     return sched_tenant_set (sc->sched, &lim);
 }
 

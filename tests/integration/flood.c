@@ -7,7 +7,10 @@
  *   waits N K ID   on each of N connections, park K waits on job ID; print
  *                  "parked P refused R" once the replies came in;
  *   logs K ID      on one connection, ask K times (one each LOGS_PACE_US)
- *                  for job ID's output and never read a reply.
+ *                  for job ID's output and never read a reply;
+ *   answers K A B  on one connection, send K waits at once, each naming the
+ *                  (ended) jobs A..B, read every reply and print
+ *                  "answered P refused R" (R: error replies).
  * Prints "ready" (after the attack is in place) on stdout, then holds.
  *
  * usage: flood --endpoint E --server-key PUBFILE --key KEYFILE [--for S]
@@ -159,6 +162,35 @@ static int attack_waits (flood_t *f, int n, int k, uint64_t id, void **socks)
     return 0;
 }
 
+static int attack_answers (flood_t *f, int k, uint64_t a, uint64_t b, void **socks)
+{
+    uint32_t count = b >= a ? (uint32_t)(b - a + 1) : 0;
+    int answered = 0, refused = 0, rc;
+    int64_t deadline;
+
+    if (count == 0 || !(socks[0] = open_socket (f, 100000)))
+        return -1;
+    for (int j = 0; j < k; j++) {
+        msg_t *m = msg_create (MSG_WAIT);
+        if (!m || !(m->u.ids.ids = malloc (count * sizeof (uint64_t)))) {
+            msg_destroy (m);
+            return -1;
+        }
+        for (uint32_t i = 0; i < count; i++)
+            m->u.ids.ids[i] = a + i;
+        m->u.ids.count = count;
+        if (send_msg (socks[0], m) < 0)
+            return -1;
+    }
+    deadline = mono_ms () + REPLY_WAIT_MS;
+    while ((rc = recv_reply (socks[0], deadline)) >= 0) {
+        refused += rc;
+        answered += rc == 0;
+    }
+    printf ("answered %d refused %d\n", answered, refused);
+    return 0;
+}
+
 static int attack_logs (flood_t *f, int k, uint64_t id, void **socks)
 {
     if (!(socks[0] = open_socket (f, 1)))
@@ -212,7 +244,7 @@ int main (int argc, char *argv[])
     if (!f.endpoint || !server_key || !key || optind + 2 > argc) {
         fprintf (stderr,
                  "usage: flood --endpoint E --server-key PUB --key KEY "
-                 "[--for S] idle N | waits N K ID | logs K ID\n");
+                 "[--for S] idle N | waits N K ID | logs K ID | answers K A B\n");
         return 2;
     }
     attack = argv[optind];
@@ -237,6 +269,9 @@ int main (int argc, char *argv[])
     else if (strcmp (attack, "waits") == 0 && optind + 4 <= argc)
         rc = attack_waits (&f, n, atoi (argv[optind + 2]),
                            strtoull (argv[optind + 3], NULL, 10), socks);
+    else if (strcmp (attack, "answers") == 0 && optind + 4 <= argc)
+        rc = attack_answers (&f, n, strtoull (argv[optind + 2], NULL, 10),
+                             strtoull (argv[optind + 3], NULL, 10), socks);
     else if (strcmp (attack, "logs") == 0 && optind + 3 <= argc)
         rc = attack_logs (&f, n, strtoull (argv[optind + 2], NULL, 10), socks);
     else

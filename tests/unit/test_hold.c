@@ -2,10 +2,12 @@
  * connections hold in the scheduler (scheduler/hold.c) and for the limit
  * settings that bound it (scheduler/config_limits.c): each limit refuses
  * with EAGAIN and the setting's name, takes nothing when it refuses, and
- * is given back on release; settings out of range name file, line and key.
+ * is given back on release; settings out of range name file, line and key;
+ * a tenant with no max_pending_jobs gets the default limit, not none.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cphub/conf.h"
@@ -186,4 +188,32 @@ Test (limits, out_of_range_names_file_line_key)
     cr_assert (strstr (err.text, "the largest reply"), "%s", err.text);
     cr_assert_eq (load ("scheduler = { client_idle_timeout = 0; };", &lim, &err), -1);
     cr_assert (strstr (err.text, "scheduler.client_idle_timeout"), "%s", err.text);
+}
+
+/* Each tenant's pending jobs are bounded unless its entry says 0: absent,
+ * the default applies, so one tenant's arrays cannot fill the scheduler. */
+Test (limits, pending_jobs_bounded_by_default)
+{
+    const char *text =
+        "tenants = ( { name = \"a\"; },\n"
+        "  { name = \"b\"; max_pending_jobs = 50; },\n"
+        "  { name = \"c\"; max_pending_jobs = 0; } );";
+    cphub_error_t err = {{0}};
+    conf_t *c = conf_load_string (text, "test.conf", schedconf_settings (), &err);
+    schedconf_name_t names[3] = {{"a"}, {"b"}, {"c"}};
+    schedconf_t cfg;
+
+    cr_assert_not_null (c, "%s", err.text);
+    memset (&cfg, 0, sizeof (cfg));
+    cfg.ntenants = 3;
+    cfg.tenants = names;
+    cr_assert_eq (schedconf_load_quotas (&cfg, c, &err), 0, "%s", err.text);
+    cr_assert_eq (cfg.tenant_limits[0].max_pending_jobs,
+                  SCHEDCONF_PENDING_JOBS_DEFAULT);
+    cr_assert_gt (SCHEDCONF_PENDING_JOBS_DEFAULT, 0);
+    cr_assert_eq (cfg.tenant_limits[1].max_pending_jobs, 50);
+    cr_assert_eq (cfg.tenant_limits[2].max_pending_jobs, 0, "0 still means no limit");
+    cr_assert_eq (cfg.tenant_limits[0].max_running_jobs, 0);
+    free (cfg.tenant_limits);
+    conf_destroy (c);
 }

@@ -2,17 +2,20 @@
  * side, driven over a real socketpair by a test standing for the network
  * process.
  *
- * A forked child plays the network process's pid (it waits for the link
- * to close, then exits 0); the test writes requests into the other end
- * before serving, then reads the answers. What is checked: recover, a
+ * A forked child plays the network process (it writes the requests into
+ * the other end, waits for the link to close, then exits 0); the test then
+ * reads the answers. What is checked: recover, a
  * log-open of a job that has no output and shutdown are answered in order
  * and the stop is orderly (the child exits by itself, 0 returned); and each
  * breach of the protocol (an unknown type, a request before recover, a
  * second recover, an exit-save that is not of a lost job, a descriptor
  * passed to the root side, a malformed start) ends the loop with EPROTO
- * and the child killed with SIGKILL.
+ * and the child killed with SIGKILL; a lost report from the network side
+ * leaves the saved exit report of a job that ended in place, and no more
+ * than a bounded number of lost reports are saved.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -22,9 +25,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "agent/jobdir.h"
 #include "agent/runner.h"
 #include "agent/runner_wire.h"
 #include "cphub/log.h"
@@ -51,17 +56,18 @@ static void add (uint8_t **buf, size_t *len, const runner_record_t *r)
     free (one);
 }
 
-/* Serve the requests in bytes (passing fd with them when >= 0). */
-static void serve (const uint8_t *bytes, size_t len, int fd, served_t *out)
+/* Serve the requests in bytes (passing fd with them when >= 0), with dir
+ * (made by the caller, who removes it) for the agent's state. */
+static void serve_in (
+    const char *dir, const uint8_t *bytes, size_t len, int fd, served_t *out)
 {
-    char dir[] = "/tmp/cphub-test-root-XXXXXX";
     cphub_error_t err = {""};
     exec_config_t cfg = {.node = "node1", .kill_grace = 1};
     topo_t *topo;
     sigset_t block;
     int sv[2], gone[2];
     pid_t child;
-    char byte, cmd[128];
+    char byte;
 
     memset (out, 0, sizeof (*out));
     log_init ("test_runner_root", LOG_LVL_WARN);
@@ -70,16 +76,18 @@ static void serve (const uint8_t *bytes, size_t len, int fd, served_t *out)
     sigaddset (&block, SIGTERM);
     sigaddset (&block, SIGINT);
     sigprocmask (SIG_BLOCK, &block, NULL);
-    cr_assert_not_null (mkdtemp (dir));
     cfg.state_dir = dir;
     topo = topo_create ("synthetic:package:1 core:2 pu:1", &err);
     cr_assert_not_null (topo, "%s", err.text);
     cr_assert_eq (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
     cr_assert_eq (pipe2 (gone, O_CLOEXEC | O_NONBLOCK), 0);
-    cr_assert_eq (runner_wire_send (sv[1], bytes, len, fd, false, NULL), 0);
     if ((child = fork ()) == 0) {
         struct pollfd p = {.fd = sv[1], .events = POLLRDHUP};
         close (sv[0]);
+        /* written here, as the root side reads: more than the socket holds
+         * may go; a root side that stopped reading kills us (EPIPE aside) */
+        if (runner_wire_send (sv[1], bytes, len, fd, false, NULL) < 0 && errno != EPIPE)
+            _exit (1);
         while (poll (&p, 1, -1) >= 0 && !(p.revents & (POLLRDHUP | POLLHUP)))
             ;
         if (write (gone[1], "x", 1) != 1)
@@ -102,8 +110,24 @@ static void serve (const uint8_t *bytes, size_t len, int fd, served_t *out)
         ;
     close (sv[1]);
     topo_destroy (topo);
+}
+
+static void remove_dir (const char *dir)
+{
+    char cmd[128];
+
     snprintf (cmd, sizeof (cmd), "rm -rf %s", dir);
     cr_assert_eq (system (cmd), 0);
+}
+
+/* serve_in a fresh directory, removed afterwards. */
+static void serve (const uint8_t *bytes, size_t len, int fd, served_t *out)
+{
+    char dir[] = "/tmp/cphub-test-root-XXXXXX";
+
+    cr_assert_not_null (mkdtemp (dir));
+    serve_in (dir, bytes, len, fd, out);
+    remove_dir (dir);
 }
 
 static void assert_broken (const served_t *s, const char *what)
@@ -198,6 +222,81 @@ Test (runner_root, only_lost_reports_are_saved)
     serve (buf, len, -1, &s);
     assert_broken (&s, "an exit-save of an EXITED report");
     runner_reader_clear (&s.answers);
+    free (buf);
+}
+
+/* A job that ended here, its exit not yet acknowledged: the network side's
+ * word that it is lost does not replace how it ended. */
+Test (runner_root, saved_exit_is_not_replaced_by_lost)
+{
+    char dir[] = "/tmp/cphub-test-root-XXXXXX", runs[256], job[256];
+    runner_record_t rec = {.type = RUNNER_REQ_RECOVER};
+    runner_record_t save = {.type = RUNNER_REQ_EXIT_SAVE,
+                            .u.exit = {.id = 5, .kind = EXIT_LOST, .text = "forged"}};
+    runner_record_t bye = {.type = RUNNER_REQ_SHUTDOWN};
+    msg_job_exit_t done = {.id = 5,
+                           .kind = EXIT_EXITED,
+                           .start_time = 100,
+                           .end_time = 160,
+                           .cpu_time = 55,
+                           .text = "exited"};
+    msg_job_exit_t kept = {0};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    served_t s;
+
+    cr_assert_not_null (mkdtemp (dir));
+    snprintf (runs, sizeof (runs), "%s/runs", dir);
+    snprintf (job, sizeof (job), "%s/runs/5", dir);
+    cr_assert_eq (mkdir (runs, 0700), 0);
+    cr_assert_eq (mkdir (job, 0700), 0);
+    cr_assert_eq (jobdir_exit_write (job, &done), 0);
+    add (&buf, &len, &rec);
+    add (&buf, &len, &save);
+    add (&buf, &len, &bye);
+    serve_in (dir, buf, len, -1, &s);
+    cr_assert_eq (s.rc, 0, "errno %d", s.err);
+    cr_assert_eq (jobdir_exit_read (job, &kept), 0, "the saved report is gone");
+    cr_assert_eq (kept.kind, EXIT_EXITED, "the report became kind %d", (int)kept.kind);
+    cr_assert_float_eq (kept.cpu_time, 55, 1e-6);
+    runner_reader_clear (&s.answers);
+    remove_dir (dir);
+    free (buf);
+}
+
+/* Lost reports of job ids the network side makes up: the root side keeps
+ * a bounded number of records directories for them, not one per id. */
+Test (runner_root, lost_reports_are_bounded)
+{
+    char dir[] = "/tmp/cphub-test-root-XXXXXX", runs[256];
+    runner_record_t rec = {.type = RUNNER_REQ_RECOVER};
+    runner_record_t bye = {.type = RUNNER_REQ_SHUTDOWN};
+    uint8_t *buf = NULL;
+    size_t len = 0;
+    int saved = 0;
+    struct dirent *de;
+    served_t s;
+    DIR *d;
+
+    cr_assert_not_null (mkdtemp (dir));
+    add (&buf, &len, &rec);
+    for (uint64_t id = 1; id <= 6000; id++) {
+        runner_record_t save = {.type = RUNNER_REQ_EXIT_SAVE,
+                                .u.exit = {.id = id, .kind = EXIT_LOST}};
+        add (&buf, &len, &save);
+    }
+    add (&buf, &len, &bye);
+    serve_in (dir, buf, len, -1, &s);
+    cr_assert_eq (s.rc, 0, "errno %d", s.err);
+    snprintf (runs, sizeof (runs), "%s/runs", dir);
+    cr_assert_not_null (d = opendir (runs));
+    while ((de = readdir (d)))
+        saved += de->d_name[0] >= '1' && de->d_name[0] <= '9';
+    closedir (d);
+    cr_assert_gt (saved, 0, "no lost report saved");
+    cr_assert_leq (saved, 4096, "%d lost reports saved", saved);
+    runner_reader_clear (&s.answers);
+    remove_dir (dir);
     free (buf);
 }
 
