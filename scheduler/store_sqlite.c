@@ -8,8 +8,8 @@
  * no run is billed twice), nodes (the last registered description as a
  * register body, the state and the drain reason), meta (schema_version,
  * next_job_id, hub_id and hub_created: the store's identity), and tenants and
- * tenant_keys (issue 4: tenants and keys added at run time, revocations of any tenant
- * key), budget_ledger (issue 4: the operators' grants and sets, in order). The schema
+ * tenant_keys (tenants and keys added at run time, revocations of any tenant
+ * key), budget_ledger (the operators' grants and sets, in order). The schema
  * is built by a table of migration steps: a file at version v gets steps v+1.. in one
  * transaction at open, and a file newer than this program is refused. A batch is one
  * transaction, opened lazily by its first write and made durable by one COMMIT (one
