@@ -40,12 +40,39 @@ stop_pid() {
     wait "$pid" 2>/dev/null || true
 }
 
+# same_proc PID START: PID is still the process that started at START (field
+# 22 of /proc/PID/stat, counted after the command name, which may hold
+# spaces), not another that got its pid since.
+same_proc() {
+    [ "$1" -gt 0 ] 2>/dev/null &&
+        [ "$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | awk '{ print $20 }')" = "$2" ]
+}
+
+# Jobs still running when a test ends would outlive it under their shepherds
+# (which is what shepherds are for): kill each job's process group and its
+# shepherd, found by the agents' records, if they are still the processes
+# recorded.
+kill_leftover_jobs() {
+    local f pid start shep shep_start
+    for f in "$T"/state/*/runs/*/pid; do
+        [ -f "$f" ] || continue
+        read -r pid start shep shep_start < <(awk '
+            $1 == "pid" { p = $2 } $1 == "proc_start" { ps = $2 }
+            $1 == "shepherd" { s = $2 } $1 == "shepherd_start" { ss = $2 }
+            END { print p + 0, ps + 0, s + 0, ss + 0 }' "$f" 2>/dev/null) || continue
+        if same_proc "$pid" "$start"; then kill -KILL -- "-$pid" 2>/dev/null || true; fi
+        if same_proc "$shep" "$shep_start"; then kill -KILL "$shep" 2>/dev/null || true; fi
+    done
+    return 0
+}
+
 cleanup() {
     local rc=$?
     local pid
     for pid in "${PIDS[@]}"; do
         stop_pid "$pid"
     done
+    kill_leftover_jobs
     sanitizer_reports || rc=1
     if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ]; then
         for f in "$T"/*.log; do
