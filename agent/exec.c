@@ -77,7 +77,7 @@ typedef struct launch {
     hwloc_bitmap_t cpuset;  /* NULL: do not bind cpus */
     hwloc_bitmap_t nodeset; /* NULL: do not bind memory */
     int fd_in, fd_out, fd_err;
-    /* issue 4 */
+    /* isolation: the tenant's Unix user and the job's cgroups */
     bool become; /* switch to ident before exec */
     privsep_ident_t ident;
     cgroup_job_t cgroup; /* ndirs 0: none */
@@ -90,7 +90,7 @@ double exec_mono_now (void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Jobs run as tenants' users (issue 4) enter their directories through
+/* Jobs run as tenants' users enter their directories through
  * jobs_dir: it and every directory above it must let others search it
  * (jobs_dir itself is made 0711: searchable, not listable). */
 static int jobs_dir_reachable (const char *jobs_dir, cphub_error_t *err)
@@ -300,9 +300,9 @@ static int env_add (launch_t *l, const char *name, const char *value)
     return 0;
 }
 
-/* Multi-node jobs and array elements (issue 5): CPHUB_NODELIST,
- * CPHUB_NNODES, CPHUB_CPUS_PER_NODE (cores on each node), and
- * CPHUB_ARRAY_JOB_ID, CPHUB_ARRAY_INDEX. */
+/* What a multi-node job or an array element needs to find its part:
+ * CPHUB_NODELIST, CPHUB_NNODES, CPHUB_CPUS_PER_NODE (cores on each node),
+ * and CPHUB_ARRAY_JOB_ID, CPHUB_ARRAY_INDEX. */
 static int launch_env_placement (const msg_job_run_t *run, launch_t *l)
 {
     char nnodes[16], array_id[24], index[16];
@@ -462,8 +462,9 @@ static int launch_user (const exec_t *x,
     return 0;
 }
 
-/* The job's cgroups (issue 4): cpuset = its cpus on a real topology, its
- * NUMA nodes, its memory, the pids limit, and no GPU it was not given. */
+/* The job's cgroups, so that it can use only what it was given: cpuset =
+ * its cpus on a real topology, its NUMA nodes, its memory, the pids limit,
+ * and no GPU it was not given. */
 static int launch_cgroup (const exec_t *x,
                           const msg_job_run_t *run,
                           launch_t *l,

@@ -59,7 +59,7 @@ typedef struct exec_config {
      * looks at /proc (jobdir_group_alive). */
     exec_probe_f group_alive;
     void *probe_arg;
-    /* issue 4: isolation; all zero: jobs run as the agent's user, without
+    /* Isolation; all zero: jobs run as the agent's user, without
      * cgroups. The pointers are borrowed and must outlive the exec_t. When
      * users names a user for some tenant, a job of a tenant it does not map
      * fails to start ("tenant tenant-x has no Unix user on node1"); with

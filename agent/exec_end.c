@@ -152,7 +152,8 @@ static void job_classify (const exec_t *x,
         snprintf (e->text, sizeof (e->text), "output over %s limit",
                   x->max_output ? limit : "its");
     } else if (st->oom_kills > 0) {
-        /* issue 4: the OOM killer struck in the job's memory cgroup */
+        /* the OOM killer struck in the job's memory cgroup: the job's own
+         * outcome (it used more than it asked for), not a node failure */
         e->kind = EXIT_OOM;
         snprintf (e->text, sizeof (e->text),
                   "out of memory: the kernel killed %" PRIu64

@@ -95,7 +95,7 @@ struct exec {
     int epfd; /* the signalfd and adopted shepherds' pidfds */
     char *home;
     char *user;
-    /* issue 4: isolation, as exec_config_t has it (borrowed) */
+    /* isolation, as exec_config_t has it (borrowed) */
     const privsep_map_t *users;
     bool switch_user;
     const cgroup_layout_t *cgroups;

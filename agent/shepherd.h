@@ -46,8 +46,8 @@ typedef enum {
     SHEPHERD_STAGE_MEMBIND,
     SHEPHERD_STAGE_EXEC,
     SHEPHERD_STAGE_LOST,   /* the shepherd ended without saying why */
-    SHEPHERD_STAGE_CGROUP, /* joining the job's cgroups (issue 4) */
-    SHEPHERD_STAGE_USER,   /* switching to the tenant's user (issue 4) */
+    SHEPHERD_STAGE_CGROUP, /* joining the job's cgroups */
+    SHEPHERD_STAGE_USER,   /* switching to the tenant's user */
     SHEPHERD_STAGE_LIMIT,  /* setting the output limit */
     SHEPHERD_STAGE_COUNT
 } shepherd_stage_t;
@@ -85,7 +85,7 @@ typedef struct shepherd_launch {
     shepherd_exec_f bind; /* may be NULL */
     shepherd_exec_f exec;
     void *arg;
-    /* issue 4: the job's cgroups, NULL if none. When the job's process has
+    /* The job's cgroups, NULL if none. When the job's process has
      * ended the shepherd kills what is left in them, records in the status
      * file how many processes the OOM killer took, and removes them. */
     const cgroup_job_t *cgroup;

@@ -38,7 +38,7 @@ typedef struct topo topo_t;
 typedef struct topo_gpu {
     char name[32];
     uint32_t numa; /* NUMA domain index, < the node's nnuma */
-    /* issue 4: the GPU's device node (absolute path), "" if none: jobs not
+    /* The GPU's device node (absolute path), "" if none: jobs not
      * given the GPU are denied it by the devices cgroup. */
     char device[256];
 } topo_gpu_t;

@@ -217,9 +217,9 @@ int cli_node (cli_t *cli, int argc, char **argv);
 int cli_report (cli_t *cli, int argc, char **argv);
 int cli_keygen (cli_t *cli, int argc, char **argv);
 int cli_priority (cli_t *cli, int argc, char **argv);
-int cli_tenant (cli_t *cli, int argc, char **argv); /* issue 4 */
+int cli_tenant (cli_t *cli, int argc, char **argv);
 int cli_key (cli_t *cli, int argc, char **argv);
-int cli_balance (cli_t *cli, int argc, char **argv); /* issue 4: budgets */
+int cli_balance (cli_t *cli, int argc, char **argv);
 int cli_budget (cli_t *cli, int argc, char **argv);
 /* balance.c: a balance.ok or budget.grant.ok reply as a table (a
  * cli_reply_print_f). 0, or 1. */

@@ -1,4 +1,4 @@
-/* budget.h: quotas and budgets in the scheduler's shell (issue 4): what the
+/* budget.h: quotas and budgets in the scheduler's shell: what the
  * config says to the core, the operators' grants (`cphub budget grant|set`)
  * and the balances (`cphub balance`). The core keeps the numbers
  * (scheduler/core/quota.c, through sched.h); this module feeds it and

@@ -133,7 +133,7 @@ static const conf_setting_t settings[] = {
      "the tenant's part of the hub against the others' (default 1)"},
     {"tenants.[*].boost", CONF_FLOAT,
      "priority points added to each of its jobs (default 0)"},
-    /* issue 4: quotas and budgets (config_quota.c) */
+    /* quotas and budgets, read by config_quota.c */
     {"tenants.[*].max_running_cores", CONF_INT,
      "cores its running jobs may hold at once (default 0: no limit)"},
     {"tenants.[*].max_running_gpus", CONF_INT,
@@ -554,7 +554,7 @@ static int load_policy (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
         return conf_fail (c, "scheduler.backfill_reservations", err,
                           "must be from 1 to 100000 (e.g. 16)");
     core->backfill_reservations = (uint32_t)resv;
-    int64_t array_size; /* issue 5: job arrays */
+    int64_t array_size; /* elements one submit may make */
     if (conf_get_int (c, "scheduler.max_array_size", JOBSPEC_ARRAY_SIZE_MAX,
                       &array_size, err) < 0)
         return -1;

@@ -90,10 +90,10 @@ typedef struct schedconf {
     schedconf_store_t store;  /* scheduler.store */
     char *store_path;         /* resolved; the SQLite file */
     store_sync_t store_sync;  /* scheduler.store_sync */
-    /* issue 5: tenants.[*].shares and .boost, one per tenant in file order;
+    /* tenants.[*].shares and .boost, one per tenant in file order;
      * core.tenant_policies points here */
     sched_tenant_policy_t *tenant_policies;
-    /* issue 4 (config_quota.c): tenants.[*] limits and budget, one per
+    /* config_quota.c: tenants.[*] limits and budget, one per
      * tenant in file order; billing.core_hour and billing.gpu_hour */
     sched_tenant_t *tenant_limits;
     double billing_core_hour;
@@ -123,7 +123,7 @@ int schedconf_apply_overrides (schedconf_t *cfg,
                                const schedconf_overrides_t *o,
                                cphub_error_t *err);
 
-/* issue 4, config_quota.c: billing.* and each tenant's max_running_cores,
+/* config_quota.c: billing.* and each tenant's max_running_cores,
  * max_running_gpus, max_running_jobs (0 or absent: no limit),
  * max_pending_jobs (absent: 100000; 0: no limit) and budget (core-hours; absent: no
  * budget, unlimited) into cfg->tenant_limits and cfg->billing_*. Called by

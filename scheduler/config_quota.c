@@ -1,4 +1,4 @@
-/* config_quota.c: the quota and budget settings of scheduler.conf (issue 4),
+/* config_quota.c: the quota and budget settings of scheduler.conf,
  * loaded into schedconf_t by schedconf_load (config.c, which lists them in
  * its settings table):
  *     billing = { core_hour = 1.0; gpu_hour = 10.0; };
@@ -9,7 +9,7 @@
  * Counts of 0 (or absent) mean no limit, except max_pending_jobs: absent,
  * it is SCHEDCONF_PENDING_JOBS_DEFAULT, since every job a tenant has pending is held
  * in the scheduler's memory and walked by each pass, and an unlimited
- * default let one tenant's arrays grow both without end (0 still means no
+ * default would let one tenant's arrays grow both without end (0 still means no
  * limit, for an operator who says so). A tenant without `budget` has no
  * budget (unlimited) until an operator grants it one. The shell hands these
  * to the core with sched_tenant_set and sched_billing_set (budget.c).

@@ -15,7 +15,7 @@ typedef enum {
     JOB_CANCELLED,
     JOB_TIMEOUT,
     JOB_NODE_FAIL,
-    JOB_OUT_OF_MEMORY, /* issue 4: the kernel killed it at its memory limit */
+    JOB_OUT_OF_MEMORY, /* the kernel killed it at its memory limit */
     JOB_STATE_COUNT
 } job_state_t;
 
@@ -52,12 +52,12 @@ typedef struct job_info {
     double end_time;
     double cpu_time;  /* user+sys seconds */
     uint64_t max_rss; /* bytes */
-    /* issue 5: multi-node jobs and arrays */
+    /* multi-node jobs and arrays */
     char nodelist[256];   /* every node of the allocation, "node1,node2" ("..."
                              ends a list too long to show); "" before start */
     uint64_t array_id;    /* the array's first job id; 0 = not an array element */
     uint32_t array_index; /* the element's index (CPHUB_ARRAY_INDEX) */
-    /* issue 5: while PENDING, as the scheduler's last pass left it */
+    /* while PENDING, as the scheduler's last pass left it */
     double expected_start;   /* epoch seconds of its reservation; 0 = not known */
     uint32_t queue_position; /* 1 = next in line; 0 = not pending */
     double priority;         /* priority points (cphub priority ID explains) */
@@ -80,7 +80,7 @@ typedef struct node_info {
     char topology[128]; /* "real" or the synthetic/xml source */
     bool binding;       /* binding applied (real topology) */
     double last_seen;
-    char isolation[64]; /* issue 4: the agent's node_desc_t isolation */
+    char isolation[64]; /* the agent's node_desc_t isolation */
 } node_info_t;
 
 #endif

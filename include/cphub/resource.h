@@ -48,7 +48,7 @@ typedef struct node_desc {
     bool binding;       /* true on a real topology: binding is applied */
     uint32_t njobs;     /* jobs the agent holds right now (re-register) */
     uint64_t *jobs;     /* njobs entries */
-    /* issue 4: how the agent isolates jobs, "cgroup v1: cpuset,memory,pids,
+    /* How the agent isolates jobs, "cgroup v1: cpuset,memory,pids,
      * devices" or "none: cgroups unavailable"; optional on the wire */
     char isolation[64];
 } node_desc_t;

@@ -454,7 +454,7 @@ Test (exec, clean_environment)
     assert_env (out, "LANG", "C.UTF-8");
     cr_assert_not_null (env_value (out, "HOME", buf, sizeof (buf)));
     cr_assert_not_null (env_value (out, "USER", buf, sizeof (buf)));
-    assert_env (out, "LOGNAME", buf); /* issue 4: as USER */
+    assert_env (out, "LOGNAME", buf); /* as USER */
     cr_assert_null (env_value (out, "CUDA_VISIBLE_DEVICES", buf, sizeof (buf)),
                     "no GPUs, no CUDA_VISIBLE_DEVICES");
     cr_assert_null (env_value (out, "CPHUB_TEST_LEAK", buf, sizeof (buf)),
