@@ -29,6 +29,7 @@
 
 #include "cphub/conf.h"
 #include "cphub/keys.h"
+#include "cphub/parse.h"
 
 static const char keys_z85_alphabet[] =
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/"
@@ -57,18 +58,6 @@ int keys_valid_z85 (const char *z85)
             v = v * 85 + (uint64_t)(p - keys_z85_alphabet);
         }
         if (v > UINT32_MAX) /* 5 characters encode 4 bytes */
-            return 0;
-    }
-    return 1;
-}
-
-static int keys_valid_name (const char *name)
-{
-    if (!name || !*name)
-        return 0;
-    for (const char *p = name; *p; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-              (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
             return 0;
     }
     return 1;
@@ -161,7 +150,7 @@ int keys_write (const char *dir,
 
     if (!dir || !*dir)
         dir = ".";
-    if (!keys_valid_name (name))
+    if (!name || !parse_name_valid (name, 0))
         return cphub_fail (
             err, EINVAL,
             "'%.40s' is not a key name; use letters, digits, '.', '_', '-'",

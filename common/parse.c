@@ -4,7 +4,9 @@
  * (durations and sizes in config files) and the daemons' output. Durations
  * follow Slurm's forms; sizes are powers of 1024. Every parser checks for
  * overflow and answers with a message naming the bad text and the forms it
- * accepts, so callers can prefix it with the option or setting name.
+ * accepts, so callers can prefix it with the option or setting name. The
+ * rule for names (tenants, nodes, key files) is here too, so that the config
+ * loader, the run-time tenant table and keygen accept the same ones.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -332,4 +334,23 @@ double clock_now (void)
 
     clock_gettime (CLOCK_REALTIME, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool parse_name_char (char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+           (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+}
+
+bool parse_name_valid (const char *s, size_t max)
+{
+    size_t len = strlen (s);
+
+    if (len == 0 || (max > 0 && len > max))
+        return false;
+    for (const char *p = s; *p; p++) {
+        if (!parse_name_char (*p))
+            return false;
+    }
+    return true;
 }

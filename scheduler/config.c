@@ -206,21 +206,6 @@ static int sync_parse (const char *name, store_sync_t *out)
     return -1;
 }
 
-static bool name_is_valid (const char *s)
-{
-    size_t len = strlen (s);
-
-    if (len == 0 || len > AUTH_NAME_MAX)
-        return false;
-    for (const char *p = s; *p; p++) {
-        char ch = *p;
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-              (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-'))
-            return false;
-    }
-    return true;
-}
-
 /* *out = a copy of the string setting (or def). */
 static int load_string (
     const conf_t *c, const char *path, const char *def, char **out, cphub_error_t *err)
@@ -310,7 +295,7 @@ static int load_member_name (const conf_t *c,
         snprintf (path, sizeof (path), "%s.[%d]", list, i);
         return conf_fail (c, path, err, "missing %s = \"...\"", field);
     }
-    if (!name_is_valid (name))
+    if (!parse_name_valid (name, AUTH_NAME_MAX))
         return conf_fail (c, path, err,
                           "%s name '%s' must be 1 to %d of A-Z a-z 0-9 . _ -", what,
                           name, AUTH_NAME_MAX);

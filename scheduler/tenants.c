@@ -22,6 +22,7 @@
 #include <uthash.h>
 
 #include "cphub/log.h"
+#include "cphub/parse.h"
 #include "scheduler/tenants.h"
 
 #define SHARES_MAX 1e9
@@ -60,21 +61,6 @@ struct tenants {
 };
 
 /* --- records -------------------------------------------------------------- */
-
-static bool tenant_name_ok (const char *s)
-{
-    size_t len = strlen (s);
-
-    if (len == 0 || len > AUTH_NAME_MAX)
-        return false;
-    for (const char *p = s; *p; p++) {
-        char c = *p;
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-            return false;
-    }
-    return true;
-}
 
 static tenant_rec_t *tenant_find (const tenants_t *t, const char *name)
 {
@@ -229,7 +215,7 @@ static int stored_tenant_cb (const store_tenant_t *st, void *arg)
     cphub_error_t err = {{0}};
     tenant_rec_t *rec;
 
-    if (!st->name || !tenant_name_ok (st->name)) {
+    if (!st->name || !parse_name_valid (st->name, AUTH_NAME_MAX)) {
         log_warn ("store: a tenant named '%.63s' is not a valid name; ignored",
                   st->name ? st->name : "");
         return 0;
@@ -268,7 +254,7 @@ static int stored_key_cb (const store_key_t *sk, void *arg)
     char when[40];
 
     if (!sk->pubkey || !keys_valid_z85 (sk->pubkey) || !sk->tenant ||
-        !tenant_name_ok (sk->tenant)) {
+        !parse_name_valid (sk->tenant, AUTH_NAME_MAX)) {
         log_warn ("store: a tenant key record is malformed; ignored");
         return 0;
     }
@@ -535,7 +521,7 @@ static msg_t *tenant_add (scheduler_t *sc, const char *who, const msg_tenant_req
     cphub_error_t err = {{0}};
     char when[40];
 
-    if (!tenant_name_ok (r->name))
+    if (!parse_name_valid (r->name, AUTH_NAME_MAX))
         return msg_error_create (
             EINVAL, "tenant name '%.63s' must be 1 to %d of A-Z a-z 0-9 . _ -", r->name,
             AUTH_NAME_MAX);

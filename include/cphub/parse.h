@@ -1,4 +1,5 @@
-/* parse.h: durations and sizes as people write them, and the clock helper.
+/* parse.h: durations and sizes as people write them, names, and the clock
+ * helper.
  *
  * Durations follow Slurm: a bare number is minutes; "MM:SS", "HH:MM:SS",
  * "D-HH", "D-HH:MM", "D-HH:MM:SS"; and with units "30s", "5m", "2h", "1d".
@@ -9,6 +10,7 @@
 #ifndef CPHUB_PARSE_H
 #define CPHUB_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,13 @@ int parse_uint (const char *s,
                 uint64_t max,
                 uint64_t *out,
                 cphub_error_t *err);
+
+/* The characters of names (tenants, operators, nodes, key files,
+ * features): A-Z a-z 0-9 . _ -, which need no quoting in file names, logs,
+ * tables or constraint expressions. */
+bool parse_name_char (char ch);
+/* true when s is 1 to max of those characters (max 0: no length limit). */
+bool parse_name_valid (const char *s, size_t max);
 
 /* "1-02:03:04", "02:03:04", "00:00:05" (Slurm's TimeLimit look). */
 void format_duration (int64_t seconds, char *buf, size_t len);

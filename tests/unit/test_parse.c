@@ -1,5 +1,6 @@
 /* test_parse.c: unit tests for common/parse.c, the duration and size parsers
- * and formatters that the CLI, #CPHUB directives and config files share.
+ * and formatters that the CLI, #CPHUB directives and config files share, and
+ * the rule for names.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -277,4 +278,24 @@ Test (clock, now_is_epoch_seconds)
 
     cr_assert_gt (a, 1.6e9); /* after 2020 */
     cr_assert_geq (b, a);
+}
+
+Test (name, valid_characters_and_length)
+{
+    static const char *const good[] = {"acme", "node-1", "a.b_c", "A9", "x"};
+    static const char *const bad[] = {"",     "a b", "a/b", "tenant\n",
+                                      "café", "a:b", "$x"};
+
+    for (size_t i = 0; i < sizeof (good) / sizeof (good[0]); i++)
+        cr_assert (parse_name_valid (good[i], 63), "'%s' is a name", good[i]);
+    for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++)
+        cr_assert_not (parse_name_valid (bad[i], 63), "'%s' is not a name", bad[i]);
+    cr_assert (parse_name_valid ("abcd", 4), "exactly max is a name");
+    cr_assert_not (parse_name_valid ("abcde", 4), "one over max is not");
+    cr_assert (parse_name_valid ("abcdefghijklmnopqrstuvwxyz0123456789", 0),
+               "max 0: no length limit");
+    cr_assert_not (parse_name_valid ("", 0), "an empty name is never one");
+    cr_assert (parse_name_char ('-'));
+    cr_assert_not (parse_name_char ('\0'));
+    cr_assert_not (parse_name_char ('&'), "constraint operators are not names");
 }
