@@ -33,6 +33,16 @@ static const cli_budget_action_t cli_budget_actions[] = {
     {.name = NULL},
 };
 
+static const cli_actions_t cli_budget_verb_actions = {
+    .table = cli_budget_actions,
+    .size = sizeof (*cli_budget_actions),
+    .nwords = 3,
+    .missing =
+        "give an action, a tenant and hours, e.g. cphub budget grant acme "
+        "100 --reason \"invoice 17\"",
+    .unknown = "a budget action; use grant or set",
+};
+
 /* Core-hours: a finite number within +-CLI_HOURS_MAX (>= 0 for set). */
 static int cli_parse_hours (const char *s, bool set, double *out)
 {
@@ -58,17 +68,8 @@ int cli_budget (cli_t *cli, int argc, char **argv)
 
     if ((status = cli_options_reason (cli, argc, argv, &reason)) >= 0)
         return status;
-    if (argc - optind != 3) {
-        cli_fail (
-            "give an action, a tenant and hours, e.g. cphub budget grant acme "
-            "100 --reason \"invoice 17\"");
+    if (!(action = cli_action_arg (argc, argv, &cli_budget_verb_actions)))
         return 2;
-    }
-    if (!(action = cli_action_find (cli_budget_actions, sizeof (*cli_budget_actions),
-                                    argv[optind]))) {
-        cli_fail ("'%s' is not a budget action; use grant or set", argv[optind]);
-        return 2;
-    }
     if (strlen (argv[optind + 1]) >= sizeof (((msg_budget_grant_t *)0)->tenant)) {
         cli_fail ("tenant names are at most %zu bytes",
                   sizeof (((msg_budget_grant_t *)0)->tenant) - 1);

@@ -34,9 +34,9 @@ typedef int (*cli_verb_f) (cli_t *cli, int argc, char **argv);
 typedef struct cli_verb {
     const char *name; /* "submit" */
     cli_verb_f run;
-    const char *help;      /* one line for `cphub help` */
-    const char *usage;     /* "submit [OPTIONS] -- COMMAND [ARGS...]\n..." */
-    bool needs_connection; /* false: runs without a config (keygen, help) */
+    const char *help;  /* one line for `cphub help` */
+    const char *usage; /* "submit [OPTIONS] -- COMMAND [ARGS...]\n..." */
+    bool offline;      /* runs without a config or scheduler (keygen, help) */
 } cli_verb_t;
 
 /* One process's state: created in main, passed to the verb. */
@@ -111,6 +111,16 @@ typedef int (*cli_reply_print_f) (const msg_t *req, const msg_t *reply);
  * (NULL: nothing). Returns the exit status: 1 when there was no reply. */
 int cli_request_print (
     cli_t *cli, msg_t **req, msg_type_t want, uint64_t id, cli_reply_print_f print);
+/* The whole of a verb that takes no argument and asks with a request of
+ * type that has no body (`cphub nodes`, `cphub report`): its options
+ * (--json, --help), then cli_request_print with want and print. Returns the
+ * exit status: 2 when an argument is given. */
+int cli_request_plain (cli_t *cli,
+                       int argc,
+                       char **argv,
+                       msg_type_t type,
+                       msg_type_t want,
+                       cli_reply_print_f print);
 
 /* ---- output.c ---------------------------------------------------------- */
 
@@ -150,10 +160,23 @@ int cli_options_reason (cli_t *cli, int argc, char **argv, const char **reason);
  * status) with "the reason is N bytes; keep it under SIZE" printed. */
 int cli_reason_check (const char *reason, size_t size);
 
-/* The entry named name in a table of actions: structs of size bytes whose
- * first member is `const char *name`, ending with name == NULL. NULL when
- * there is none. */
-const void *cli_action_find (const void *actions, size_t size, const char *name);
+/* A verb's actions ("cphub node drain NAME"): a table of structs of size
+ * bytes whose first member is `const char *name`, ending with name == NULL,
+ * and what to say when the words after the options name none. */
+typedef struct cli_actions {
+    const void *table;
+    size_t size;
+    int nwords;          /* words after the options, the action's name first;
+                            0: any number but at least the name */
+    const char *missing; /* printed when the words are not nwords (or none):
+                            "give an action and a node, e.g. ..." */
+    const char *unknown; /* printed as "'WORD' is not " + unknown: "an action on
+                            keys; the actions are list, add and revoke" */
+} cli_actions_t;
+/* The entry of actions named by argv[optind] (after the verb's options).
+ * NULL, with actions->missing or "'WORD' is not UNKNOWN" printed, when the
+ * words are not as many as wanted or name no action: the verb exits 2. */
+const void *cli_action_arg (int argc, char **argv, const cli_actions_t *actions);
 
 /* Parse a job id: a positive integer. -1/EINVAL with err saying so. */
 int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err);

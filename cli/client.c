@@ -157,7 +157,7 @@ int cli_connect (cli_t *cli, cphub_error_t *err)
 
     if (cli->sock != NULL)
         return 0;
-    if (cli->verb != NULL && !cli->verb->needs_connection)
+    if (cli->verb != NULL && cli->verb->offline)
         return cphub_fail (err, EINVAL, "'%s' works without a scheduler",
                            cli->verb->name);
     memset (&kp, 0, sizeof (kp));
@@ -389,4 +389,26 @@ int cli_request_print (
     msg_destroy (*req);
     *req = NULL;
     return status;
+}
+
+int cli_request_plain (cli_t *cli,
+                       int argc,
+                       char **argv,
+                       msg_type_t type,
+                       msg_type_t want,
+                       cli_reply_print_f print)
+{
+    msg_t *req = NULL;
+    int status;
+
+    if ((status = cli_options_json (cli, argc, argv)) >= 0)
+        return status;
+    if (optind < argc) {
+        cli_fail ("%s takes no arguments ('%s'); see cphub %s --help", argv[0],
+                  argv[optind], argv[0]);
+        return 2;
+    }
+    if (!(req = msg_create (type)))
+        return cli_fail ("out of memory");
+    return cli_request_print (cli, &req, want, 0, print);
 }

@@ -47,6 +47,13 @@ static const cli_key_action_t cli_key_actions[] = {
     {.name = NULL},
 };
 
+static const cli_actions_t cli_key_verb_actions = {
+    .table = cli_key_actions,
+    .size = sizeof (*cli_key_actions),
+    .missing = "give an action: list, add or revoke (cphub key --help)",
+    .unknown = "an action on keys; the actions are list, add and revoke",
+};
+
 static const cli_column_t cli_key_columns[] = {
     {.header = "KEY"},   {.header = "TENANT"}, {.header = "SOURCE"},
     {.header = "ADDED"}, {.header = "STATE"},  {.header = NULL},
@@ -113,16 +120,8 @@ int cli_key (cli_t *cli, int argc, char **argv)
 
     if ((status = cli_options_json (cli, argc, argv)) >= 0)
         return status;
-    if (optind >= argc) {
-        cli_fail ("give an action: list, add or revoke (cphub key --help)");
+    if (!(action = cli_action_arg (argc, argv, &cli_key_verb_actions)))
         return 2;
-    }
-    if (!(action = cli_action_find (cli_key_actions, sizeof (*cli_key_actions),
-                                    argv[optind]))) {
-        cli_fail ("'%s' is not an action on keys; the actions are list, add and revoke",
-                  argv[optind]);
-        return 2;
-    }
     nargs = argc - optind - 1;
     if (nargs < action->min_args || nargs > action->max_args) {
         cli_fail ("wrong number of arguments for key %s; e.g. %s", action->name,

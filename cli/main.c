@@ -34,7 +34,6 @@ static const cli_verb_t cli_verbs[] = {
                  "Queue a job and print its id. A SCRIPT is a file starting with\n"
                  "\"#!\"; its leading \"#CPHUB -n 4\" lines take the same options,\n"
                  "and options given here win over them.\n",
-        .needs_connection = true,
     },
     {
         .name = "jobs",
@@ -44,7 +43,6 @@ static const cli_verb_t cli_verbs[] = {
                  "List jobs: pending and running ones, or all with --all.\n"
                  "  -a, --all    include jobs that have ended\n"
                  "      --json   print the scheduler's answer as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "show",
@@ -53,7 +51,6 @@ static const cli_verb_t cli_verbs[] = {
         .usage = "show ID [--json]\n"
                  "Print every field of job ID, one \"key: value\" per line.\n"
                  "      --json   print the job as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "cancel",
@@ -63,7 +60,6 @@ static const cli_verb_t cli_verbs[] = {
                  "Cancel the jobs; prints nothing for those cancelled and one\n"
                  "line on stderr for each that could not be; exits 1 if any.\n"
                  "      --json   print the per-job results as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "wait",
@@ -78,7 +74,6 @@ static const cli_verb_t cli_verbs[] = {
                  "  -t, --timeout TIME   give up after TIME (\"30s\", \"5:00\")\n"
                  "  -q, --quiet          print nothing, only set the status\n"
                  "      --json           print the jobs as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "logs",
@@ -87,7 +82,6 @@ static const cli_verb_t cli_verbs[] = {
         .usage = "logs ID [--stderr]\n"
                  "Write the job's standard output, as it is so far, to stdout.\n"
                  "  -e, --stderr   the job's standard error instead\n",
-        .needs_connection = true,
     },
     {
         .name = "nodes",
@@ -97,7 +91,6 @@ static const cli_verb_t cli_verbs[] = {
                  "List nodes: state, cores and GPUs in use, memory, NUMA domains,\n"
                  "running jobs, features and where the topology came from.\n"
                  "      --json   print the nodes as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "node",
@@ -109,7 +102,6 @@ static const cli_verb_t cli_verbs[] = {
                  "cphub nodes shows DRAIN and the reason. Resume: back in service.\n"
                  "  -r, --reason TEXT   why the node is drained (required to drain)\n"
                  "      --json          print the scheduler's answer as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "priority",
@@ -121,7 +113,6 @@ static const cli_verb_t cli_verbs[] = {
                  "job's and its tenant's boosts.\n"
                  "      --boost POINTS   operators: set the job's boost first\n"
                  "      --json           print the scheduler's answer as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "report",
@@ -131,7 +122,6 @@ static const cli_verb_t cli_verbs[] = {
                  "Print jobs and core/GPU hours per tenant, and how busy each\n"
                  "node's cores were, since the scheduler's records began.\n"
                  "      --json   print the report as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "tenant",
@@ -150,7 +140,6 @@ static const cli_verb_t cli_verbs[] = {
             "not given out again.\n"
             "      --shares N   its part of the hub against the others' (default 1)\n"
             "      --json       print the scheduler's answer as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "key",
@@ -165,7 +154,6 @@ static const cli_verb_t cli_verbs[] = {
                  "are untouched. A revoked key is never taken back. KEY is the 40\n"
                  "Z85 characters of a .pub file (\"--\" before one starting with -).\n"
                  "      --json   print the scheduler's answer as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "balance",
@@ -180,7 +168,6 @@ static const cli_verb_t cli_verbs[] = {
                  "limit). Tenants see their own line, operators every tenant's.\n"
                  "A job waits with reason Quota or Budget while these hold it.\n"
                  "      --json   print the scheduler's answer as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "budget",
@@ -194,7 +181,6 @@ static const cli_verb_t cli_verbs[] = {
                  "tenant's balance afterwards.\n"
                  "  -r, --reason TEXT   why (kept in the ledger)\n"
                  "      --json          print the scheduler's answer as JSON\n",
-        .needs_connection = true,
     },
     {
         .name = "keygen",
@@ -205,14 +191,14 @@ static const cli_verb_t cli_verbs[] = {
                  "Give NAME.pub to the hub's operator; keep NAME.key.\n"
                  "  -d, --dir DIR   where to write (default: the current directory)\n"
                  "  -f, --force     replace existing files\n",
-        .needs_connection = false,
+        .offline = true,
     },
     {
         .name = "help",
         .run = cli_help,
         .help = "list the verbs, or explain one: cphub help VERB",
         .usage = "help [VERB]\n",
-        .needs_connection = false,
+        .offline = true,
     },
     {.name = NULL},
 };

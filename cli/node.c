@@ -28,6 +28,16 @@ static const cli_node_action_t cli_node_actions[] = {
     {.name = NULL},
 };
 
+static const cli_actions_t cli_node_verb_actions = {
+    .table = cli_node_actions,
+    .size = sizeof (*cli_node_actions),
+    .nwords = 2,
+    .missing =
+        "give an action and a node, e.g. cphub node drain node1 --reason "
+        "\"new memory\", or cphub node resume node1",
+    .unknown = "an action on a node; the actions are drain and resume",
+};
+
 int cli_node (cli_t *cli, int argc, char **argv)
 {
     const cli_node_action_t *action;
@@ -37,18 +47,8 @@ int cli_node (cli_t *cli, int argc, char **argv)
 
     if ((status = cli_options_reason (cli, argc, argv, &reason)) >= 0)
         return status;
-    if (argc - optind != 2) {
-        cli_fail (
-            "give an action and a node, e.g. cphub node drain node1 --reason "
-            "\"new memory\", or cphub node resume node1");
+    if (!(action = cli_action_arg (argc, argv, &cli_node_verb_actions)))
         return 2;
-    }
-    if (!(action = cli_action_find (cli_node_actions, sizeof (*cli_node_actions),
-                                    argv[optind]))) {
-        cli_fail ("'%s' is not an action on a node; the actions are drain and resume",
-                  argv[optind]);
-        return 2;
-    }
     const char *node = argv[optind + 1];
     if (node[0] == '\0' || strlen (node) >= sizeof (((msg_node_drain_t *)0)->node)) {
         cli_fail ("'%.64s' is not a node name", node);

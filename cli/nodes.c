@@ -6,7 +6,6 @@
  * with binding applied, or a synthetic/XML description without binding),
  * and how its agent isolates jobs (cgroup controllers, or none).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -71,17 +70,6 @@ static int cli_nodes_print (const msg_t *req, const msg_t *reply)
 
 int cli_nodes (cli_t *cli, int argc, char **argv)
 {
-    msg_t *req = NULL;
-    int status;
-
-    if ((status = cli_options_json (cli, argc, argv)) >= 0)
-        return status;
-    if (optind < argc) {
-        cli_fail ("nodes takes no arguments ('%s'); see cphub nodes --help",
-                  argv[optind]);
-        return 2;
-    }
-    if (!(req = msg_create (MSG_NODES)))
-        return cli_fail ("out of memory");
-    return cli_request_print (cli, &req, MSG_NODES_OK, 0, cli_nodes_print);
+    return cli_request_plain (cli, argc, argv, MSG_NODES, MSG_NODES_OK,
+                              cli_nodes_print);
 }

@@ -157,16 +157,24 @@ int cli_reason_check (const char *reason, size_t size)
     return 0;
 }
 
-const void *cli_action_find (const void *actions, size_t size, const char *name)
+const void *cli_action_arg (int argc, char **argv, const cli_actions_t *actions)
 {
-    for (const char *entry = actions;; entry += size) {
+    int nwords = argc - optind;
+
+    if (nwords < 1 || (actions->nwords > 0 && nwords != actions->nwords)) {
+        cli_fail ("%s", actions->missing);
+        return NULL;
+    }
+    for (const char *entry = actions->table;; entry += actions->size) {
         const char *entry_name;
         memcpy (&entry_name, entry, sizeof (entry_name));
         if (entry_name == NULL)
-            return NULL;
-        if (strcmp (entry_name, name) == 0)
+            break;
+        if (strcmp (entry_name, argv[optind]) == 0)
             return entry;
     }
+    cli_fail ("'%s' is not %s", argv[optind], actions->unknown);
+    return NULL;
 }
 
 int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err)

@@ -5,7 +5,6 @@
  * node, its cores and how busy they were over the report's window. The
  * scheduler decides who may see what (tenants see their own line).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -79,17 +78,6 @@ static int cli_report_print (const msg_t *req, const msg_t *reply)
 
 int cli_report (cli_t *cli, int argc, char **argv)
 {
-    msg_t *req = NULL;
-    int status;
-
-    if ((status = cli_options_json (cli, argc, argv)) >= 0)
-        return status;
-    if (optind < argc) {
-        cli_fail ("report takes no arguments ('%s'); see cphub report --help",
-                  argv[optind]);
-        return 2;
-    }
-    if (!(req = msg_create (MSG_REPORT)))
-        return cli_fail ("out of memory");
-    return cli_request_print (cli, &req, MSG_REPORT_OK, 0, cli_report_print);
+    return cli_request_plain (cli, argc, argv, MSG_REPORT, MSG_REPORT_OK,
+                              cli_report_print);
 }

@@ -43,6 +43,13 @@ static const cli_tenant_action_t cli_tenant_actions[] = {
     {.name = NULL},
 };
 
+static const cli_actions_t cli_tenant_verb_actions = {
+    .table = cli_tenant_actions,
+    .size = sizeof (*cli_tenant_actions),
+    .missing = "give an action: list, add, set or remove (cphub tenant --help)",
+    .unknown = "an action on tenants; the actions are list, add, set and remove",
+};
+
 static const cli_column_t cli_tenant_columns[] = {
     {.header = "NAME"},
     {.header = "SOURCE"},
@@ -114,18 +121,8 @@ int cli_tenant (cli_t *cli, int argc, char **argv)
     }
     if (opt < 0)
         return status;
-    if (optind >= argc) {
-        cli_fail ("give an action: list, add, set or remove (cphub tenant --help)");
+    if (!(action = cli_action_arg (argc, argv, &cli_tenant_verb_actions)))
         return 2;
-    }
-    if (!(action = cli_action_find (cli_tenant_actions, sizeof (*cli_tenant_actions),
-                                    argv[optind]))) {
-        cli_fail (
-            "'%s' is not an action on tenants; the actions are list, add, set "
-            "and remove",
-            argv[optind]);
-        return 2;
-    }
     if (argc - optind != (action->takes_name ? 2 : 1)) {
         if (action->takes_name)
             cli_fail ("give one tenant name, e.g. cphub tenant %s acme", action->name);
