@@ -177,7 +177,7 @@ static loaded_t *load (void)
 /* The first line sqlite3 prints for sql, or skip the test without it. */
 static void query (const char *sql, char *out, size_t len)
 {
-    char cmd[512];
+    char cmd[1024];
     FILE *p;
 
     if (system ("command -v sqlite3 >/dev/null 2>&1") != 0)
@@ -754,7 +754,8 @@ Test (store_sqlite, a_migrated_store_with_a_past_gets_a_hub)
     cphub_error_t err = {{0}};
     char out[64];
 
-    /* version 3 with a job in it, as an older scheduler left it */
+    /* version 3 with a job in it, as an older scheduler left it: its spec
+       in the wire's submit body of that time */
     job_make (&job, 4, JOB_COMPLETED);
     begin ();
     put (&job);
@@ -766,6 +767,9 @@ Test (store_sqlite, a_migrated_store_with_a_past_gets_a_hub)
         "ALTER TABLE jobs DROP COLUMN requeues;"
         " ALTER TABLE jobs DROP COLUMN eligible_time;"
         " DELETE FROM meta WHERE key LIKE 'hub_%';"
+        " UPDATE jobs SET spec = replace ('{~v~:1,~spec~:{~ntasks~:1,"
+        "~cpus_per_task~:1,~gpus~:0,~mem~:0,~walltime~:0,~name~:~~,"
+        "~argv~:[~true~],~script~:null}}', '~', char (34));"
         " UPDATE meta SET value = 3 WHERE key = 'schema_version'; SELECT 1",
         out, sizeof (out));
     reopen ();
