@@ -748,53 +748,6 @@ static int sql_next_id_set (store_t *st, uint64_t next_id, cphub_error_t *err)
     return 0;
 }
 
-static int sql_identity_get (store_t *st, store_identity_t *out, cphub_error_t *err)
-{
-    store_sqlite_t *q = sql_of (st);
-    sqlite3_stmt *stmt = q->stmt[ST_META_TEXT_GET];
-    const char *id;
-    int rc;
-
-    memset (out, 0, sizeof (*out));
-    if ((rc = sqlite3_step (stmt)) != SQLITE_ROW) {
-        sqlite3_reset (stmt);
-        return sql_fail (q, rc, "reading the hub identity", err);
-    }
-    id = (const char *)sqlite3_column_text (stmt, 0);
-    if (id)
-        snprintf (out->hub_id, sizeof (out->hub_id), "%s", id);
-    out->created = sqlite3_column_double (stmt, 1);
-    sqlite3_reset (stmt);
-    if (!out->hub_id[0])
-        return cphub_fail (err, ENOENT, "store %s: no hub here", q->path);
-    return 0;
-}
-
-static int sql_identity_set (store_t *st,
-                             const store_identity_t *id,
-                             cphub_error_t *err)
-{
-    store_sqlite_t *q = sql_of (st);
-    sqlite3_stmt *stmt = q->stmt[ST_META_INSERT];
-    store_identity_t have;
-    int rc;
-
-    if (sql_identity_get (st, &have, NULL) == 0)
-        return cphub_fail (err, EEXIST, "store %s belongs to hub %s already", q->path,
-                           have.hub_id);
-    if (sql_write_begin (q, err) < 0)
-        return -1;
-    rc = sqlite3_bind_text (stmt, 1, id->hub_id, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_double (stmt, 2, id->created);
-    if (rc == SQLITE_OK)
-        rc = step_done (stmt);
-    sqlite3_clear_bindings (stmt);
-    if (rc != SQLITE_OK)
-        return sql_batch_fail (q, rc, "storing the hub identity", err);
-    return 0;
-}
-
 /* --- open, migrate, close ------------------------------------------------- */
 
 static void sql_destroy (store_t *st)

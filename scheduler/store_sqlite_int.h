@@ -3,9 +3,9 @@
  * batch helpers, and the steps of opening a file.
  *
  * store_sqlite.c holds the batch, jobs, accounting, nodes and meta and opens
- * the file; store_sqlite_records.c the records operators change at run time
- * (tenants, keys, the budget ledger); store_sqlite_schema.c the schema and
- * its migrations.
+ * the file; store_sqlite_records.c the hub's identity and the records
+ * operators change at run time (tenants, keys, the budget ledger);
+ * store_sqlite_schema.c the schema and its migrations.
  */
 #ifndef CPHUB_SCHEDULER_STORE_SQLITE_INT_H
 #define CPHUB_SCHEDULER_STORE_SQLITE_INT_H
@@ -16,6 +16,9 @@
 
 #include "cphub/error.h"
 #include "scheduler/store.h"
+
+/* The schema version this program writes (store_sqlite_schema.c). */
+#define STORE_SQLITE_SCHEMA_VERSION 5
 
 /* Text of an error kept for the batch's commit. */
 #define STORE_SQLITE_FAILURE_MAX 160
@@ -119,7 +122,9 @@ int sql_exec (store_sqlite_t *q, const char *sql, cphub_error_t *err);
  * (EPROTO). 0 or -1 with err (store_sqlite_schema.c). */
 int store_sqlite_migrate (store_sqlite_t *q, cphub_error_t *err);
 
-/* The records operators change at run time (store_sqlite_records.c). */
+/* The records beside jobs and nodes (store_sqlite_records.c). */
+int sql_identity_get (store_t *st, store_identity_t *out, cphub_error_t *err);
+int sql_identity_set (store_t *st, const store_identity_t *id, cphub_error_t *err);
 int sql_tenant_put (store_t *st, const store_tenant_t *t, cphub_error_t *err);
 int sql_tenant_remove (store_t *st, const char *name, double when, cphub_error_t *err);
 int sql_tenants_load (store_t *st, store_tenant_f cb, void *arg, cphub_error_t *err);

@@ -1,5 +1,6 @@
-/* store_sqlite_records.c: the records of the SQLite store that operators
- * change at run time: tenants (a removed one stays, so that its name is not
+/* store_sqlite_records.c: the records of the SQLite store beside the jobs
+ * and nodes: the hub's identity (made once), and what operators change at
+ * run time: tenants (a removed one stays, so that its name is not
  * given again), tenant keys (added ones and the revocation of any key, the
  * config's included) and the budget ledger (grants and sets, in order; the
  * charges are the accounting rows). Writes go into the batch of
@@ -172,4 +173,40 @@ int sql_grants_load (store_t *st, store_grant_f cb, void *arg, cphub_error_t *er
 
     return sql_rows (q, q->stmt[ST_GRANTS_LOAD], grant_row, &scan,
                      "reading the budget ledger", err);
+}
+
+/* --- the hub's identity ------------------------------------------------ */
+
+int sql_identity_get (store_t *st, store_identity_t *out, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_META_TEXT_GET];
+    const char *id;
+    int rc;
+
+    memset (out, 0, sizeof (*out));
+    if ((rc = sqlite3_step (stmt)) != SQLITE_ROW) {
+        sqlite3_reset (stmt);
+        return sql_fail (q, rc, "reading the hub identity", err);
+    }
+    id = (const char *)sqlite3_column_text (stmt, 0);
+    if (id)
+        snprintf (out->hub_id, sizeof (out->hub_id), "%s", id);
+    out->created = sqlite3_column_double (stmt, 1);
+    sqlite3_reset (stmt);
+    if (!out->hub_id[0])
+        return cphub_fail (err, ENOENT, "store %s: no hub here", q->path);
+    return 0;
+}
+
+int sql_identity_set (store_t *st, const store_identity_t *id, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    store_identity_t have;
+    const sql_value_t vals[] = {SQL_CHARS (id->hub_id), SQL_REAL (id->created)};
+
+    if (sql_identity_get (st, &have, NULL) == 0)
+        return cphub_fail (err, EEXIST, "store %s belongs to hub %s already", q->path,
+                           have.hub_id);
+    return record_write (q, ST_META_INSERT, vals, 2, "storing the hub identity", err);
 }

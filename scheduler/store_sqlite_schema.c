@@ -324,6 +324,8 @@ static const migration_t migrations[] = {
 };
 
 #define SCHEMA_VERSION ((int)(sizeof (migrations) / sizeof (migrations[0])))
+_Static_assert(SCHEMA_VERSION == STORE_SQLITE_SCHEMA_VERSION,
+               "a migration step was added: update STORE_SQLITE_SCHEMA_VERSION");
 
 /* --- migrating a file --------------------------------------------------- */
 
