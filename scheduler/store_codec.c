@@ -468,6 +468,25 @@ static json_t *load_object (const char *text, size_t len, cphub_error_t *err)
     return obj;
 }
 
+/* What fills one part of a value from its JSON object: 0 or -1 with err. */
+typedef int (*codec_part_f) (const json_t *obj, void *value, cphub_error_t *err);
+
+/* Parse text and fill value by each part in turn (NULL-terminated). */
+static int decode_parts (const char *text,
+                         size_t len,
+                         const codec_part_f *parts,
+                         void *value,
+                         cphub_error_t *err)
+{
+    json_t *obj = load_object (text, len, err);
+    int rc = obj ? 0 : -1;
+
+    for (const codec_part_f *part = parts; rc == 0 && *part; part++)
+        rc = (*part) (obj, value, err);
+    json_decref (obj);
+    return rc;
+}
+
 /* Optional text of a relation: absent, null or "" = none. NULL with err
  * when it is something else. */
 static int relation_text (const json_t *obj,
@@ -484,8 +503,9 @@ static int relation_text (const json_t *obj,
     return (*out = json_text (val, max, "", name, err)) ? 0 : -1;
 }
 
-static int spec_array_set (jobspec_t *spec, const json_t *obj, cphub_error_t *err)
+static int spec_array_set (const json_t *obj, void *value, cphub_error_t *err)
 {
+    jobspec_t *spec = value;
     const char *s;
 
     if (relation_text (obj, "array", JOBSPEC_ARRAY_TEXT_MAX, &s, err) < 0)
@@ -495,8 +515,9 @@ static int spec_array_set (jobspec_t *spec, const json_t *obj, cphub_error_t *er
     return 0;
 }
 
-static int spec_after_set (jobspec_t *spec, const json_t *obj, cphub_error_t *err)
+static int spec_after_set (const json_t *obj, void *value, cphub_error_t *err)
 {
+    jobspec_t *spec = value;
     const char *s;
 
     if (relation_text (obj, "after", JOBSPEC_AFTER_MAX, &s, err) < 0)
@@ -506,8 +527,9 @@ static int spec_after_set (jobspec_t *spec, const json_t *obj, cphub_error_t *er
     return 0;
 }
 
-static int spec_constraint_set (jobspec_t *spec, const json_t *obj, cphub_error_t *err)
+static int spec_constraint_set (const json_t *obj, void *value, cphub_error_t *err)
 {
+    jobspec_t *spec = value;
     const char *s;
 
     if (relation_text (obj, "constraint", JOBSPEC_CONSTRAINT_MAX, &s, err) < 0)
@@ -516,8 +538,9 @@ static int spec_constraint_set (jobspec_t *spec, const json_t *obj, cphub_error_
     return 0;
 }
 
-static int spec_argv_set (jobspec_t *spec, const json_t *obj, cphub_error_t *err)
+static int spec_argv_set (const json_t *obj, void *value, cphub_error_t *err)
 {
+    jobspec_t *spec = value;
     char name[CODEC_PATH_MAX];
     const json_t *arr;
     const char *s;
@@ -540,28 +563,30 @@ static int spec_argv_set (jobspec_t *spec, const json_t *obj, cphub_error_t *err
     return 0;
 }
 
+static int spec_plain_set (const json_t *obj, void *value, cphub_error_t *err)
+{
+    return fields_decode (obj, spec_fields, value, "", err);
+}
+
+static const codec_part_f spec_parts[] = {
+    spec_plain_set, spec_argv_set,       spec_array_set,
+    spec_after_set, spec_constraint_set, NULL,
+};
+
 int store_codec_spec_decode (const char *text,
                              size_t len,
                              jobspec_t *spec,
                              cphub_error_t *err)
 {
-    json_t *obj;
-    int rc = -1;
-
     jobspec_init (spec);
-    if (!(obj = load_object (text, len, err)))
+    if (decode_parts (text, len, spec_parts, spec, err) < 0)
         return -1;
-    if (fields_decode (obj, spec_fields, spec, "", err) == 0 &&
-        spec_argv_set (spec, obj, err) == 0 && spec_array_set (spec, obj, err) == 0 &&
-        spec_after_set (spec, obj, err) == 0 &&
-        spec_constraint_set (spec, obj, err) == 0)
-        rc = jobspec_validate (spec, err);
-    json_decref (obj);
-    return rc;
+    return jobspec_validate (spec, err);
 }
 
-static int numa_mem_set (node_desc_t *d, const json_t *obj, cphub_error_t *err)
+static int numa_mem_set (const json_t *obj, void *value, cphub_error_t *err)
 {
+    node_desc_t *d = value;
     char name[CODEC_PATH_MAX];
     const json_t *arr;
     size_t n;
@@ -580,24 +605,38 @@ static int numa_mem_set (node_desc_t *d, const json_t *obj, cphub_error_t *err)
     return 0;
 }
 
+static int node_plain_set (const json_t *obj, void *value, cphub_error_t *err)
+{
+    return fields_decode (obj, node_fields, value, "", err);
+}
+
+static int node_cores_set (const json_t *obj, void *value, cphub_error_t *err)
+{
+    node_desc_t *d = value;
+
+    return objects_decode (obj, "cores", NODE_CORES_MAX, core_fields,
+                           sizeof (*d->cores), (void **)&d->cores, &d->ncores, err);
+}
+
+static int node_gpus_set (const json_t *obj, void *value, cphub_error_t *err)
+{
+    node_desc_t *d = value;
+
+    return objects_decode (obj, "gpus", NODE_GPUS_MAX, gpu_fields, sizeof (*d->gpus),
+                           (void **)&d->gpus, &d->ngpus, err);
+}
+
+static const codec_part_f node_parts[] = {
+    node_plain_set, numa_mem_set, node_cores_set, node_gpus_set, NULL,
+};
+
 int store_codec_node_decode (const char *text,
                              size_t len,
                              node_desc_t *d,
                              cphub_error_t *err)
 {
-    json_t *obj;
-    int rc = -1;
-
     node_desc_init (d);
-    if (!(obj = load_object (text, len, err)))
+    if (decode_parts (text, len, node_parts, d, err) < 0)
         return -1;
-    if (fields_decode (obj, node_fields, d, "", err) == 0 &&
-        numa_mem_set (d, obj, err) == 0 &&
-        objects_decode (obj, "cores", NODE_CORES_MAX, core_fields, sizeof (*d->cores),
-                        (void **)&d->cores, &d->ncores, err) == 0 &&
-        objects_decode (obj, "gpus", NODE_GPUS_MAX, gpu_fields, sizeof (*d->gpus),
-                        (void **)&d->gpus, &d->ngpus, err) == 0)
-        rc = node_desc_validate (d, err);
-    json_decref (obj);
-    return rc;
+    return node_desc_validate (d, err);
 }

@@ -767,28 +767,8 @@ static void sql_destroy (store_t *st)
 
 static const store_ops_t sqlite_ops = {
     .name = "sqlite",
-    .begin = sql_begin,
-    .commit = sql_commit,
-    .job_put = sql_job_put,
-    .acct_append = sql_acct_append,
-    .jobs_load = sql_jobs_load,
-    .acct_foreach = sql_acct_foreach,
-    .node_put = sql_node_put,
-    .nodes_load = sql_nodes_load,
-    .next_id_get = sql_next_id_get,
-    .next_id_set = sql_next_id_set,
-    .destroy = sql_destroy,
+    STORE_OPS_OF (sql),
     .acct_totals = sql_acct_totals,
-    .tenant_put = sql_tenant_put,
-    .tenant_remove = sql_tenant_remove,
-    .tenants_load = sql_tenants_load,
-    .key_put = sql_key_put,
-    .key_revoke = sql_key_revoke,
-    .keys_load = sql_keys_load,
-    .grant_append = sql_grant_append,
-    .grants_load = sql_grants_load,
-    .identity_get = sql_identity_get,
-    .identity_set = sql_identity_set,
 };
 
 static int configure_db (store_sqlite_t *q, store_sync_t sync, cphub_error_t *err)
