@@ -94,7 +94,8 @@ typedef struct store_ops {
      * err if it could not be: nothing of the batch is kept. */
     int (*commit) (store_t *st, cphub_error_t *err);
     /* Insert or replace the job with job->id (a deep copy is kept: spec,
-     * allocation idsets). */
+     * allocation idsets). A job's spec never changes after its submit: a
+     * store may keep the spec of the first put. */
     int (*job_put) (store_t *st, const sched_job_t *job, cphub_error_t *err);
     /* Append an accounting record (copied). */
     int (*acct_append) (store_t *st, const store_acct_t *rec, cphub_error_t *err);
