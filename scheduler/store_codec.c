@@ -23,6 +23,8 @@
 /* Largest number a JSON integer (signed 64-bit) holds. */
 #define CODEC_INT_MAX ((uint64_t)INT64_MAX)
 #define CODEC_PATH_MAX 96
+/* Largest char array of a spec or a node (a node's features). */
+#define CODEC_CHARS_MAX 256
 
 typedef enum {
     CF_U32 = 0,
@@ -103,6 +105,16 @@ static const codec_field_t gpu_fields[] = {
 
 /* --- encode --------------------------------------------------------------- */
 
+/* Drop obj, keep errno: NULL. */
+static json_t *encode_fail (json_t *obj)
+{
+    int saved = errno;
+
+    json_decref (obj);
+    errno = saved;
+    return NULL;
+}
+
 /* Set obj[name] to val (taken); -1 with errno when val is NULL (errno as
  * its constructor left it) or the set fails. */
 static int put (json_t *obj, const char *name, json_t *val)
@@ -114,6 +126,33 @@ static int put (json_t *obj, const char *name, json_t *val)
         return -1;
     }
     return 0;
+}
+
+/* Append val (taken) to arr; -1 with errno as put. */
+static int put_elem (json_t *arr, json_t *val)
+{
+    if (!val)
+        return -1;
+    if (json_array_append_new (arr, val) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+/* A name or a description, only ever shown: text that is not UTF-8 (cut
+ * short by its agent) is kept with its bytes past ASCII as '?', so that it
+ * cannot keep a node or a job from being stored. */
+static json_t *chars_json (const char *s, size_t n)
+{
+    char shown[CODEC_CHARS_MAX];
+    json_t *j = json_stringn (s, n);
+
+    if (j || n >= sizeof (shown))
+        return j;
+    for (size_t i = 0; i < n; i++)
+        shown[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
+    return json_stringn (shown, n);
 }
 
 /* A string that must come back unchanged: EILSEQ if it is not UTF-8. */
@@ -147,7 +186,7 @@ static json_t *field_json (const codec_field_t *f, const void *base)
     case CF_BOOL:
         return json_boolean (*(const bool *)p);
     case CF_CHARS:
-        return text_json (p, strnlen (p, f->size));
+        return chars_json (p, strnlen (p, f->size));
     case CF_TEXT:
         return text_json (*(char *const *)p, strlen (*(char *const *)p));
     }
@@ -177,13 +216,13 @@ static json_t *objects_json (const void *elems,
 
     for (uint32_t i = 0; arr && i < n; i++) {
         json_t *obj = json_object ();
-        if (!obj || fields_encode (obj, fields, (const char *)elems + i * size) < 0 ||
-            json_array_append_new (arr, obj) < 0) {
-            int saved = obj ? errno : ENOMEM;
-            json_decref (arr);
-            errno = saved;
-            return NULL;
+        errno = ENOMEM;
+        if (!obj || fields_encode (obj, fields, (const char *)elems + i * size) < 0) {
+            encode_fail (obj);
+            return encode_fail (arr);
         }
+        if (put_elem (arr, obj) < 0)
+            return encode_fail (arr);
     }
     return arr;
 }
@@ -201,15 +240,6 @@ static int dump (json_t *obj, char **text, size_t *len)
     }
     *len = strlen (*text);
     return 0;
-}
-
-static json_t *encode_fail (json_t *obj)
-{
-    int saved = errno;
-
-    json_decref (obj);
-    errno = saved;
-    return NULL;
 }
 
 /* --- the spec's relations: their text form, one place each ------------------ */
@@ -232,23 +262,26 @@ static json_t *spec_constraint_json (const jobspec_t *spec)
                       strnlen (spec->constraint, sizeof (spec->constraint)));
 }
 
+/* The command words, an array of strings. */
+static json_t *spec_argv_json (const jobspec_t *spec)
+{
+    json_t *arr = json_array ();
+
+    errno = ENOMEM;
+    for (int i = 0; arr && i < spec->argc; i++) {
+        if (put_elem (arr, text_json (spec->argv[i], strlen (spec->argv[i]))) < 0)
+            arr = encode_fail (arr);
+    }
+    return arr;
+}
+
 int store_codec_spec_encode (const jobspec_t *spec, char **text, size_t *len)
 {
-    json_t *obj = json_object (), *argv = json_array ();
+    json_t *obj = json_object ();
 
-    if (!obj || !argv) {
-        json_decref (argv);
-        errno = ENOMEM;
-        return dump (encode_fail (obj), text, len);
-    }
-    for (int i = 0; i < spec->argc; i++) {
-        json_t *word = text_json (spec->argv[i], strlen (spec->argv[i]));
-        if (!word || json_array_append_new (argv, word) < 0) {
-            json_decref (argv);
-            return dump (encode_fail (obj), text, len);
-        }
-    }
-    if (fields_encode (obj, spec_fields, spec) < 0 || put (obj, "argv", argv) < 0 ||
+    errno = ENOMEM;
+    if (!obj || fields_encode (obj, spec_fields, spec) < 0 ||
+        put (obj, "argv", spec_argv_json (spec)) < 0 ||
         put (obj, "constraint", spec_constraint_json (spec)) < 0 ||
         put (obj, "array", spec_array_json (spec)) < 0 ||
         put (obj, "after", spec_after_json (spec)) < 0)
@@ -261,18 +294,14 @@ static json_t *numa_mem_json (const node_desc_t *d)
 {
     json_t *arr = json_array ();
 
+    errno = ENOMEM;
     for (uint32_t i = 0; arr && i < d->nnuma; i++) {
         if (d->numa_mem[i] > CODEC_INT_MAX) {
-            json_decref (arr);
             errno = ERANGE;
-            return NULL;
+            return encode_fail (arr);
         }
-        if (json_array_append_new (arr, json_integer ((json_int_t)d->numa_mem[i])) <
-            0) {
-            json_decref (arr);
-            errno = ENOMEM;
-            return NULL;
-        }
+        if (put_elem (arr, json_integer ((json_int_t)d->numa_mem[i])) < 0)
+            return encode_fail (arr);
     }
     return arr;
 }

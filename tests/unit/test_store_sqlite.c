@@ -486,3 +486,43 @@ Test (store_sqlite, a_migrated_store_with_a_past_gets_a_hub)
     cr_assert_gt (got.created, 0);
     cr_assert_eq (load ()->count, 1, "its job is still there");
 }
+
+Test (store_sqlite, a_damaged_row_is_refused_naming_its_job_or_node)
+{
+    cphub_error_t err = {{0}};
+    nodes_seen_t seen = {0};
+    sched_job_t job;
+    node_desc_t d;
+    store_node_t node = {.desc = &d, .state = NODE_UP, .reason = ""};
+    char out[64];
+
+    job_make (&job, 1, JOB_PENDING);
+    node_make (&d, "n1", 2);
+    begin ();
+    put (&job);
+    cr_assert_eq (store_node_put (st, &node, &err), 0, "%s", err.text);
+    commit ();
+    job_free (&job);
+    node_desc_clear (&d);
+    store_destroy (st);
+    st = NULL;
+    /* a number as a string, an array of the wrong kind: read as untrusted */
+    query (
+        "UPDATE jobs SET spec = replace (spec, replace ('~tasks~:2', '~', char (34)),"
+        " replace ('~tasks~:~2~', '~', char (34)));"
+        " UPDATE nodes SET desc = replace (desc, replace ('~numa_mem_bytes~:[', '~',"
+        " char (34)), replace ('~numa_mem_bytes~:[~x~,', '~', char (34)));"
+        " SELECT 1",
+        out, sizeof (out));
+    reopen ();
+    errno = 0;
+    cr_assert_eq (store_jobs_load (st, load_cb, &(loaded_t){0}, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "job 1") && strstr (err.text, "'tasks'"), "%s",
+               err.text);
+    errno = 0;
+    cr_assert_eq (store_nodes_load (st, node_cb, &seen, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "node n1") && strstr (err.text, "numa_mem_bytes"),
+               "%s", err.text);
+}
