@@ -46,7 +46,7 @@ typedef int (*store_job_f) (const sched_job_t *job, void *arg);
 typedef int (*store_acct_f) (const store_acct_t *rec, void *arg);
 typedef int (*store_node_f) (const store_node_t *node, void *arg);
 
-/* issue 4: a tenant added at run time (cphub tenant add). A removed tenant
+/* A tenant added at run time (cphub tenant add). A removed tenant
  * stays as a record, so that its name is not given to someone else who
  * would then see its past jobs. */
 typedef struct store_tenant {
@@ -57,7 +57,7 @@ typedef struct store_tenant {
     double removed_time;
 } store_tenant_t;
 
-/* issue 4: a tenant key added at run time (cphub key add), or the
+/* A tenant key added at run time (cphub key add), or the
  * revocation of any tenant key, the config's included (added 0). */
 typedef struct store_key {
     const char *pubkey; /* Z85 */
@@ -70,7 +70,7 @@ typedef struct store_key {
 typedef int (*store_tenant_f) (const store_tenant_t *tenant, void *arg);
 typedef int (*store_key_f) (const store_key_t *key, void *arg);
 
-/* issue 4: one entry of a tenant's budget ledger, an operator's grant or
+/* One entry of a tenant's budget ledger, an operator's grant or
  * set (the charges are the accounting records). */
 typedef sched_grant_t store_grant_t;
 typedef int (*store_grant_f) (const store_grant_t *grant, void *arg);
@@ -94,7 +94,8 @@ typedef struct store_ops {
      * err if it could not be: nothing of the batch is kept. */
     int (*commit) (store_t *st, cphub_error_t *err);
     /* Insert or replace the job with job->id (a deep copy is kept: spec,
-     * allocation idsets). */
+     * allocation idsets). A job's spec never changes after its submit: a
+     * store may keep the spec of the first put. */
     int (*job_put) (store_t *st, const sched_job_t *job, cphub_error_t *err);
     /* Append an accounting record (copied). */
     int (*acct_append) (store_t *st, const store_acct_t *rec, cphub_error_t *err);
@@ -119,7 +120,7 @@ typedef struct store_ops {
      * up what it sees. NULL in a store without it: store_acct_totals() then
      * passes every record through acct_foreach, which adds up the same. */
     int (*acct_totals) (store_t *st, store_acct_f cb, void *arg, cphub_error_t *err);
-    /* issue 4: tenants and keys changed at run time (tenants.c). Writes
+    /* Tenants and keys changed at run time (tenants.c). Writes
      * inside a batch. NULL in a store without them: the wrappers below then
      * fail with ENOTSUP (and load nothing). */
     /* Insert or replace the tenant by name (copied). */
@@ -142,7 +143,7 @@ typedef struct store_ops {
                        cphub_error_t *err);
     /* Call cb for every stored key, in the order they were first stored. */
     int (*keys_load) (store_t *st, store_key_f cb, void *arg, cphub_error_t *err);
-    /* issue 4: the budget ledger (budget.c). NULL in a store without it:
+    /* The budget ledger (budget.c). NULL in a store without it:
      * the wrappers below then fail with ENOTSUP (and load nothing). */
     /* Append a grant or set (copied), inside a batch. */
     int (*grant_append) (store_t *st, const store_grant_t *grant, cphub_error_t *err);
@@ -159,6 +160,21 @@ struct store {
     const store_ops_t *ops;
 };
 
+/* The initializers of an ops table whose store implements every operation
+ * but acct_totals as functions PREFIX_begin, PREFIX_commit, ...:
+ * `static const store_ops_t mem_ops = {.name = "memory", STORE_OPS_OF (mem)};` */
+#define STORE_OPS_OF(prefix)                                                         \
+    .begin = prefix##_begin, .commit = prefix##_commit, .job_put = prefix##_job_put, \
+    .acct_append = prefix##_acct_append, .jobs_load = prefix##_jobs_load,            \
+    .acct_foreach = prefix##_acct_foreach, .node_put = prefix##_node_put,            \
+    .nodes_load = prefix##_nodes_load, .next_id_get = prefix##_next_id_get,          \
+    .next_id_set = prefix##_next_id_set, .destroy = prefix##_destroy,                \
+    .tenant_put = prefix##_tenant_put, .tenant_remove = prefix##_tenant_remove,      \
+    .tenants_load = prefix##_tenants_load, .key_put = prefix##_key_put,              \
+    .key_revoke = prefix##_key_revoke, .keys_load = prefix##_keys_load,              \
+    .grant_append = prefix##_grant_append, .grants_load = prefix##_grants_load,      \
+    .identity_get = prefix##_identity_get, .identity_set = prefix##_identity_set
+
 /* The in-memory store (store_mem.c): copies in hash tables, nothing survives
  * the process. NULL/ENOMEM with err. */
 store_t *store_mem_create (cphub_error_t *err);
@@ -171,7 +187,7 @@ typedef enum store_sync {
     STORE_SYNC_NORMAL,
 } store_sync_t;
 
-/* The SQLite store (store_sqlite.c, the only file with sqlite3.h): opens or
+/* The SQLite store (store_sqlite*.c, the only files with sqlite3.h): opens or
  * creates the database at path in WAL mode, migrates its schema forward to
  * the version this program knows, and refuses a file of a newer version or
  * one that is not a cphub store. NULL with errno (EIO, EINVAL, EPROTO for a
@@ -254,7 +270,7 @@ static inline int store_acct_totals (store_t *st,
     return st->ops->acct_foreach (st, cb, arg, err);
 }
 
-/* issue 4 wrappers: -1/ENOTSUP for a store without tenant records, whose
+/* Tenant and key wrappers: -1/ENOTSUP for a store without tenant records, whose
  * loads find nothing. */
 static inline int store_tenant_put (store_t *st,
                                     const store_tenant_t *tenant,
@@ -311,7 +327,7 @@ static inline int store_keys_load (store_t *st,
     return st->ops->keys_load ? st->ops->keys_load (st, cb, arg, err) : 0;
 }
 
-/* issue 4 wrappers: -1/ENOTSUP for a store without a budget ledger, whose
+/* Ledger wrappers: -1/ENOTSUP for a store without a budget ledger, whose
  * load finds nothing. */
 static inline int store_grant_append (store_t *st,
                                       const store_grant_t *grant,

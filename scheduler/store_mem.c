@@ -18,6 +18,18 @@
 #include "cphub/jobspec.h"
 #include "scheduler/store.h"
 
+/* Room of a log when its first record comes. */
+#define STORE_MEM_LOG_FIRST 64
+
+/* Records of one size kept in the order they were appended: the accounting
+ * records and the budget ledger. */
+typedef struct mem_log {
+    void *items;
+    size_t n;
+    size_t cap;
+    size_t size; /* bytes of a record */
+} mem_log_t;
+
 typedef struct mem_job {
     sched_job_t job; /* deep copy */
     UT_hash_handle hh;
@@ -33,18 +45,14 @@ typedef struct mem_node {
 typedef struct store_mem {
     struct store base; /* first: store_t * <-> store_mem_t * */
     mem_job_t *jobs;   /* uthash by job.id */
-    store_acct_t *acct;
-    size_t nacct;
-    size_t acct_cap;
+    mem_log_t acct;    /* store_acct_t */
     mem_node_t *nodes; /* uthash by desc.name */
     uint64_t next_id;  /* 1 when empty */
     bool in_batch;
-    struct mem_tenant *tenants; /* issue 4: uthash by name */
-    struct mem_key *keys;       /* issue 4: uthash by pubkey, in insertion order */
-    store_grant_t *grants;      /* issue 4: the budget ledger, in order */
-    size_t ngrants;
-    size_t grants_cap;
-    store_identity_t identity; /* hub_id "" until given one */
+    struct mem_tenant *tenants; /* uthash by name */
+    struct mem_key *keys;       /* uthash by pubkey, in insertion order */
+    mem_log_t grants;           /* store_grant_t: the budget ledger */
+    store_identity_t identity;  /* hub_id "" until given one */
 } store_mem_t;
 
 static store_mem_t *mem_of (store_t *st)
@@ -107,6 +115,58 @@ error:
     return -1;
 }
 
+/* Append a copy of item: 0, or -1/ENOMEM with the log unchanged. */
+static int log_append (mem_log_t *log, const void *item)
+{
+    if (log->n == log->cap) {
+        size_t cap = log->cap ? log->cap * 2 : STORE_MEM_LOG_FIRST;
+        void *grown = realloc (log->items, cap * log->size);
+        if (!grown) {
+            errno = ENOMEM;
+            return -1;
+        }
+        log->items = grown;
+        log->cap = cap;
+    }
+    memcpy ((char *)log->items + log->n++ * log->size, item, log->size);
+    return 0;
+}
+
+/* The caller's callback of a log's load, and its argument. */
+typedef struct log_visit {
+    union {
+        store_acct_f acct;
+        store_grant_f grant;
+    } cb;
+    void *arg;
+} log_visit_t;
+
+typedef int (*log_item_f) (const void *item, const log_visit_t *visit);
+
+static int acct_item (const void *item, const log_visit_t *visit)
+{
+    return visit->cb.acct (item, visit->arg);
+}
+
+static int grant_item (const void *item, const log_visit_t *visit)
+{
+    return visit->cb.grant (item, visit->arg);
+}
+
+/* Pass every record in order; -1 with err naming what when one fails. */
+static int log_foreach (const mem_log_t *log,
+                        log_item_f item,
+                        const log_visit_t *visit,
+                        const char *what,
+                        cphub_error_t *err)
+{
+    for (size_t i = 0; i < log->n; i++) {
+        if (item ((const char *)log->items + i * log->size, visit) < 0)
+            return cphub_fail (err, errno, "store: reading %s stopped", what);
+    }
+    return 0;
+}
+
 static int check_batch (store_mem_t *m, cphub_error_t *err)
 {
     if (!m->in_batch)
@@ -166,15 +226,8 @@ static int mem_acct_append (store_t *st, const store_acct_t *rec, cphub_error_t 
 
     if (check_batch (m, err) < 0)
         return -1;
-    if (m->nacct == m->acct_cap) {
-        size_t cap = m->acct_cap ? m->acct_cap * 2 : 64;
-        store_acct_t *grown = realloc (m->acct, cap * sizeof (*grown));
-        if (!grown)
-            return cphub_fail (err, ENOMEM, "store: out of memory for accounting");
-        m->acct = grown;
-        m->acct_cap = cap;
-    }
-    m->acct[m->nacct++] = *rec;
+    if (log_append (&m->acct, rec) < 0)
+        return cphub_fail (err, ENOMEM, "store: out of memory for accounting");
     return 0;
 }
 
@@ -203,13 +256,9 @@ static int mem_acct_foreach (store_t *st,
                              void *arg,
                              cphub_error_t *err)
 {
-    store_mem_t *m = mem_of (st);
+    log_visit_t visit = {.cb.acct = cb, .arg = arg};
 
-    for (size_t i = 0; i < m->nacct; i++) {
-        if (cb (&m->acct[i], arg) < 0)
-            return cphub_fail (err, errno, "store: reading accounting stopped");
-    }
-    return 0;
+    return log_foreach (&mem_of (st)->acct, acct_item, &visit, "accounting", err);
 }
 
 static int mem_node_put (store_t *st, const store_node_t *node, cphub_error_t *err)
@@ -311,7 +360,7 @@ static int mem_identity_set (store_t *st,
     return 0;
 }
 
-/* --- tenants and keys (issue 4) --------------------------------------------- */
+/* --- tenants and keys ------------------------------------------------------ */
 
 typedef struct mem_tenant {
     char name[64]; /* key */
@@ -494,7 +543,7 @@ static void mem_tenants_free (store_mem_t *m)
     }
 }
 
-/* --- the budget ledger (issue 4) --- */
+/* --- the budget ledger ----------------------------------------------------- */
 
 static int mem_grant_append (store_t *st,
                              const store_grant_t *grant,
@@ -504,15 +553,8 @@ static int mem_grant_append (store_t *st,
 
     if (check_batch (m, err) < 0)
         return -1;
-    if (m->ngrants == m->grants_cap) {
-        size_t cap = m->grants_cap ? m->grants_cap * 2 : 16;
-        store_grant_t *grown = realloc (m->grants, cap * sizeof (*grown));
-        if (!grown)
-            return cphub_fail (err, ENOMEM, "store: out of memory");
-        m->grants = grown;
-        m->grants_cap = cap;
-    }
-    m->grants[m->ngrants++] = *grant;
+    if (log_append (&m->grants, grant) < 0)
+        return cphub_fail (err, ENOMEM, "store: out of memory");
     return 0;
 }
 
@@ -521,13 +563,10 @@ static int mem_grants_load (store_t *st,
                             void *arg,
                             cphub_error_t *err)
 {
-    store_mem_t *m = mem_of (st);
+    log_visit_t visit = {.cb.grant = cb, .arg = arg};
 
-    for (size_t i = 0; i < m->ngrants; i++) {
-        if (cb (&m->grants[i], arg) < 0)
-            return cphub_fail (err, errno, "store: reading the budget ledger stopped");
-    }
-    return 0;
+    return log_foreach (&mem_of (st)->grants, grant_item, &visit, "the budget ledger",
+                        err);
 }
 
 static void mem_destroy (store_t *st)
@@ -549,36 +588,13 @@ static void mem_destroy (store_t *st)
         job_copy_clear (&entry->job);
         free (entry);
     }
-    free (m->acct);
-    free (m->grants);
+    free (m->acct.items);
+    free (m->grants.items);
     mem_tenants_free (m);
     free (m);
 }
 
-static const store_ops_t mem_ops = {
-    .name = "memory",
-    .begin = mem_begin,
-    .commit = mem_commit,
-    .job_put = mem_job_put,
-    .acct_append = mem_acct_append,
-    .jobs_load = mem_jobs_load,
-    .acct_foreach = mem_acct_foreach,
-    .node_put = mem_node_put,
-    .nodes_load = mem_nodes_load,
-    .next_id_get = mem_next_id_get,
-    .next_id_set = mem_next_id_set,
-    .destroy = mem_destroy,
-    .tenant_put = mem_tenant_put,
-    .tenant_remove = mem_tenant_remove,
-    .tenants_load = mem_tenants_load,
-    .key_put = mem_key_put,
-    .key_revoke = mem_key_revoke,
-    .keys_load = mem_keys_load,
-    .grant_append = mem_grant_append,
-    .grants_load = mem_grants_load,
-    .identity_get = mem_identity_get,
-    .identity_set = mem_identity_set,
-};
+static const store_ops_t mem_ops = {.name = "memory", STORE_OPS_OF (mem)};
 
 store_t *store_mem_create (cphub_error_t *err)
 {
@@ -589,5 +605,7 @@ store_t *store_mem_create (cphub_error_t *err)
     }
     m->base.ops = &mem_ops;
     m->next_id = 1;
+    m->acct.size = sizeof (store_acct_t);
+    m->grants.size = sizeof (store_grant_t);
     return &m->base;
 }

@@ -1,10 +1,13 @@
-/* test_store.c: unit tests for scheduler/store_mem.c, the in-memory store and
- * reference implementation of store.h: the batch discipline (writes only
- * between begin and commit), jobs put and updated as deep copies and loaded
- * back in id order, and accounting records appended and read back in order;
- * a memory store has no hub until it is given one.
+/* test_store.c: the contract of store.h for jobs, run against every store
+ * (store_contract.h: the memory store, the reference, and the SQLite
+ * store): the batch discipline (writes only between begin and commit), jobs
+ * put and updated as deep copies with every field kept and loaded back in
+ * id order, a load stopped by its callback. reopen() closes and opens a
+ * durable store again, so that what a test reads back has also survived a
+ * restart where a store promises it. The rest of the contract is
+ * test_store_records.c; what only one store does is in its own file
+ * (test_store_sqlite.c).
  */
-#include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,25 +15,7 @@
 
 #include "cphub/idset.h"
 #include "cphub/jobspec.h"
-#include "scheduler/store.h"
-
-static store_t *st;
-
-static void setup (void)
-{
-    cphub_error_t err = {{0}};
-
-    st = store_mem_create (&err);
-    cr_assert_not_null (st, "%s", err.text);
-}
-
-static void teardown (void)
-{
-    store_destroy (st);
-    st = NULL;
-}
-
-TestSuite (store_mem, .init = setup, .fini = teardown);
+#include "store_contract.h"
 
 static idset_t *ids (const char *text)
 {
@@ -85,18 +70,6 @@ static void put (sched_job_t *job)
                   err.text);
 }
 
-static void begin (void)
-{
-    cphub_error_t err = {{0}};
-    cr_assert_eq (store_begin (st, &err), 0, "%s", err.text);
-}
-
-static void commit (void)
-{
-    cphub_error_t err = {{0}};
-    cr_assert_eq (store_commit (st, &err), 0, "%s", err.text);
-}
-
 /* --- loading ---------------------------------------------------------------- */
 
 #define LOADED_MAX 256
@@ -106,7 +79,10 @@ typedef struct loaded {
     int stop_after; /* return -1 after this many calls; 0 = never */
     uint64_t ids[LOADED_MAX];
     job_state_t states[LOADED_MAX];
-    char text[LOADED_MAX][512]; /* "tenant name argv0 cores cpus gpus mems" */
+    char text[LOADED_MAX][512];   /* "tenant name argv0 cores cpus gpus mems" */
+    char others[LOADED_MAX][128]; /* sched_allocs_encode of the other nodes */
+    char spec[LOADED_MAX][512];   /* the spec's other fields */
+    sched_job_t jobs[LOADED_MAX]; /* copies of the scalar fields */
     bool next_pending_null;
 } loaded_t;
 
@@ -136,6 +112,18 @@ static int load_cb (const sched_job_t *job, void *arg)
     idset_text (job->gpus, gpus, sizeof (gpus));
     idset_text (job->mems, mems, sizeof (mems));
     l->ids[l->count] = job->id;
+    l->jobs[l->count] = *job;
+    snprintf (l->spec[l->count], sizeof (l->spec[0]),
+              "%u %u %u %ju %jd %d %d %s %s %s %s", job->spec.ntasks, job->spec.nodes,
+              job->spec.gpus, (uintmax_t)job->spec.mem, (intmax_t)job->spec.walltime,
+              job->spec.exclusive, job->spec.no_requeue, job->spec.constraint,
+              job->spec.array ? job->spec.array : "-",
+              job->spec.after ? job->spec.after : "-",
+              job->spec.argc > 2 ? job->spec.argv[2] : "-");
+    char *others = sched_allocs_encode (job->others, job->nothers);
+    cr_assert_not_null (others);
+    snprintf (l->others[l->count], sizeof (l->others[0]), "%s", others);
+    free (others);
     l->states[l->count] = job->state;
     snprintf (l->text[l->count], sizeof (l->text[0]), "%s %s %s %s %s %s %s",
               job->tenant, job->spec.name,
@@ -149,7 +137,7 @@ static int load_cb (const sched_job_t *job, void *arg)
 
 static loaded_t *load (void)
 {
-    static loaded_t l;
+    static loaded_t l; /* large: not on the stack */
     cphub_error_t err = {{0}};
 
     memset (&l, 0, sizeof (l));
@@ -160,13 +148,13 @@ static loaded_t *load (void)
 
 /* --- batches ---------------------------------------------------------------- */
 
-Test (store_mem, name_and_null_destroy)
+STORE_TEST (name_and_null_destroy)
 {
-    cr_assert_str_eq (st->ops->name, "memory");
+    cr_assert_str_eq (st->ops->name, kind->name);
     store_destroy (NULL);
 }
 
-Test (store_mem, writes_outside_a_batch_refused)
+STORE_TEST (writes_outside_a_batch_refused)
 {
     sched_job_t job;
     store_acct_t rec = {.job_id = 1};
@@ -194,7 +182,7 @@ Test (store_mem, writes_outside_a_batch_refused)
     job_free (&job);
 }
 
-Test (store_mem, begin_and_commit_rules)
+STORE_TEST (begin_and_commit_rules)
 {
     cphub_error_t err = {{0}};
 
@@ -218,7 +206,7 @@ Test (store_mem, begin_and_commit_rules)
 
 /* --- jobs ------------------------------------------------------------------- */
 
-Test (store_mem, put_and_load_in_id_order)
+STORE_TEST (put_and_load_in_id_order)
 {
     sched_job_t job;
     loaded_t *l;
@@ -230,6 +218,7 @@ Test (store_mem, put_and_load_in_id_order)
         job_free (&job);
     }
     commit ();
+    reopen ();
     l = load ();
     cr_assert_eq (l->count, 10);
     for (int i = 0; i < l->count; i++)
@@ -240,7 +229,7 @@ Test (store_mem, put_and_load_in_id_order)
     cr_assert_eq (load ()->count, 10);
 }
 
-Test (store_mem, update_replaces)
+STORE_TEST (update_replaces)
 {
     sched_job_t job;
     loaded_t *l;
@@ -257,17 +246,18 @@ Test (store_mem, update_replaces)
     job.gpus = NULL;
     idset_destroy (job.cores);
     job.cores = ids ("4-5");
-    snprintf (job.spec.name, sizeof (job.spec.name), "renamed");
     put (&job);
     put (&job); /* the same twice in a batch is one job */
     commit ();
     job_free (&job);
 
+    reopen ();
     l = load ();
     cr_assert_eq (l->count, 1);
     cr_assert_eq (l->ids[0], 5);
     cr_assert_eq (l->states[0], JOB_COMPLETED);
-    cr_assert_str_eq (l->text[0], "acme renamed sleep 4-5 0-7 - 0");
+    cr_assert_str_eq (l->text[0], "acme job5 sleep 4-5 0-7 - 0");
+    cr_assert_float_eq (l->jobs[0].end_time, 3000.0, 1e-9);
 }
 
 static int check_fields_cb (const sched_job_t *job, void *arg)
@@ -295,7 +285,7 @@ static int check_fields_cb (const sched_job_t *job, void *arg)
     return 0;
 }
 
-Test (store_mem, keeps_deep_copies)
+STORE_TEST (keeps_deep_copies)
 {
     sched_job_t job, other;
     cphub_error_t err = {{0}};
@@ -327,7 +317,79 @@ Test (store_mem, keeps_deep_copies)
     cr_assert (l->next_pending_null);
 }
 
-Test (store_mem, script_jobs_and_no_allocation)
+STORE_TEST (every_field_is_kept)
+{
+    char *argv[] = {"sh", "-c", "echo \"hi\" $1", NULL};
+    cphub_error_t err = {{0}};
+    sched_job_t a;
+    loaded_t *l;
+
+    job_make (&a, 7, "tenant-a");
+    jobspec_clear (&a.spec);
+    cr_assert_eq (jobspec_set_argv (&a.spec, 3, argv, &err), 0, "%s", err.text);
+    a.spec.ntasks = 4;
+    a.spec.nodes = 2;
+    a.spec.exclusive = true;
+    a.spec.no_requeue = true;
+    a.spec.gpus = 2;
+    a.spec.mem = 1ULL << 31;
+    a.spec.walltime = 600;
+    snprintf (a.spec.name, sizeof (a.spec.name), "every");
+    snprintf (a.spec.constraint, sizeof (a.spec.constraint), "avx512&(ib|eth)");
+    cr_assert_not_null (a.spec.array = strdup ("1-9%2"));
+    cr_assert_not_null (a.spec.after = strdup ("ok:3,any:4"));
+    snprintf (a.reason, sizeof (a.reason), "started");
+    a.exit_code = 2;
+    a.signal = 9;
+    a.end_time = 2500.75;
+    a.cpu_time = 12.5;
+    a.kill_sent = true;
+    a.max_rss = 12345;
+    a.runs = 3;
+    a.boost = -2.5;
+    a.array_id = 5;
+    a.array_index = 2;
+    a.requeues = 2;
+    a.eligible_time = 3000.5;
+    cr_assert_eq (sched_allocs_decode ("node2|0-1|0-3||0|1024;node3|4|8|1|1|0",
+                                       &a.others, &a.nothers, &err),
+                  0, "%s", err.text);
+    begin ();
+    put (&a);
+    commit ();
+    sched_allocs_free (a.others, a.nothers);
+    job_free (&a);
+    reopen ();
+    l = load ();
+    cr_assert_eq (l->count, 1);
+    cr_assert_str_eq (l->text[0], "tenant-a every sh 0-3 0-7 1 0");
+    cr_assert_str_eq (l->others[0], "node2|0-1|0-3||0|1024;node3|4|8|1|1|0");
+    const sched_job_t *j = &l->jobs[0];
+    cr_assert_eq (j->state, JOB_RUNNING);
+    cr_assert_str_eq (j->node, "node1");
+    cr_assert_str_eq (j->reason, "started");
+    cr_assert_eq (j->exit_code, 2);
+    cr_assert_eq (j->signal, 9);
+    cr_assert_eq (j->walltime, 3600);
+    cr_assert_float_eq (j->submit_time, 1007.0, 1e-9);
+    cr_assert_float_eq (j->start_time, 2007.0, 1e-9);
+    cr_assert_float_eq (j->end_time, 2500.75, 1e-9);
+    cr_assert_float_eq (j->cpu_time, 12.5, 1e-9);
+    cr_assert_eq (j->mem, 1ULL << 30);
+    cr_assert_eq (j->max_rss, 12345);
+    cr_assert (j->kill_sent);
+    cr_assert_eq (j->runs, 3);
+    cr_assert_float_eq (j->boost, -2.5, 1e-9);
+    cr_assert_eq (j->array_id, 5);
+    cr_assert_eq (j->array_index, 2);
+    cr_assert_eq (j->requeues, 2);
+    cr_assert_float_eq (j->eligible_time, 3000.5, 1e-9);
+    cr_assert_str_eq (l->spec[0],
+                      "4 2 2 2147483648 600 1 1 avx512&(ib|eth) 1-9%2 ok:3,any:4 "
+                      "echo \"hi\" $1");
+}
+
+STORE_TEST (script_jobs_and_no_allocation)
 {
     sched_job_t job;
     cphub_error_t err = {{0}};
@@ -361,7 +423,7 @@ static int script_cb (const sched_job_t *job, void *arg)
     return 0;
 }
 
-Test (store_mem, script_text_copied)
+STORE_TEST (script_text_copied)
 {
     sched_job_t job;
     cphub_error_t err = {{0}};
@@ -378,7 +440,7 @@ Test (store_mem, script_text_copied)
     cr_assert_eq (store_jobs_load (st, script_cb, NULL, &err), 0, "%s", err.text);
 }
 
-Test (store_mem, load_stops_when_callback_fails)
+STORE_TEST (load_stops_when_callback_fails)
 {
     sched_job_t job;
     cphub_error_t err = {{0}};
@@ -400,13 +462,13 @@ Test (store_mem, load_stops_when_callback_fails)
     cr_assert (strstr (err.text, "job 3"), "%s", err.text);
 }
 
-Test (store_mem, empty_load)
+STORE_TEST (empty_load)
 {
     loaded_t *l = load ();
     cr_assert_eq (l->count, 0);
 }
 
-Test (store_mem, many_jobs)
+STORE_TEST (many_jobs)
 {
     sched_job_t job;
     loaded_t *l;
@@ -419,457 +481,10 @@ Test (store_mem, many_jobs)
     }
     commit ();
     job_free (&job);
+    reopen ();
     l = load ();
     cr_assert_eq (l->count, 200);
     for (int i = 0; i < 200; i++)
         cr_assert_eq (l->ids[i], (uint64_t)i + 1);
-}
-
-/* --- accounting ------------------------------------------------------------ */
-
-typedef struct acct_seen {
-    int count;
-    int stop_after;
-    store_acct_t recs[300];
-} acct_seen_t;
-
-static int acct_cb (const store_acct_t *rec, void *arg)
-{
-    acct_seen_t *s = arg;
-
-    if (s->stop_after && s->count == s->stop_after) {
-        errno = EINTR;
-        return -1;
-    }
-    cr_assert_lt (s->count, 300);
-    s->recs[s->count++] = *rec;
-    return 0;
-}
-
-static store_acct_t acct_make (uint64_t job_id, bool failed_run)
-{
-    store_acct_t rec = {
-        .job_id = job_id,
-        .run = failed_run ? 1 : 2,
-        .cores = 4,
-        .gpus = 1,
-        .start_time = 100.0,
-        .end_time = 110.0,
-        .state = failed_run ? JOB_NODE_FAIL : JOB_COMPLETED,
-        .core_seconds = 40.0,
-        .gpu_seconds = 10.0,
-        .failed_run = failed_run,
-    };
-    snprintf (rec.tenant, sizeof (rec.tenant), "acme");
-    snprintf (rec.node, sizeof (rec.node), "node%ju", (uintmax_t)job_id % 3);
-    return rec;
-}
-
-Test (store_mem, accounting_in_append_order)
-{
-    cphub_error_t err = {{0}};
-    acct_seen_t *seen = calloc (1, sizeof (*seen));
-    store_acct_t rec;
-
-    cr_assert_eq (store_acct_foreach (st, acct_cb, seen, &err), 0, "%s", err.text);
-    cr_assert_eq (seen->count, 0);
-    begin ();
-    /* a requeued job: its node failed, then it ran again */
-    rec = acct_make (9, true);
-    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
-    rec = acct_make (3, false);
-    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
-    rec = acct_make (9, false);
-    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
-    commit ();
-    /* the record was copied */
-    memset (&rec, 0, sizeof (rec));
-
-    cr_assert_eq (store_acct_foreach (st, acct_cb, seen, &err), 0, "%s", err.text);
-    cr_assert_eq (seen->count, 3);
-    cr_assert_eq (seen->recs[0].job_id, 9);
-    cr_assert (seen->recs[0].failed_run);
-    cr_assert_eq (seen->recs[0].state, JOB_NODE_FAIL);
-    cr_assert_eq (seen->recs[1].job_id, 3);
-    cr_assert_eq (seen->recs[0].run, 1);
-    cr_assert_eq (seen->recs[2].job_id, 9);
-    cr_assert_eq (seen->recs[2].run, 2);
-    cr_assert_not (seen->recs[2].failed_run);
-    cr_assert_str_eq (seen->recs[1].tenant, "acme");
-    cr_assert_str_eq (seen->recs[1].node, "node0");
-    cr_assert_eq (seen->recs[1].cores, 4);
-    cr_assert_eq (seen->recs[1].gpus, 1);
-    cr_assert_float_eq (seen->recs[1].core_seconds, 40.0, 1e-9);
-    cr_assert_float_eq (seen->recs[1].gpu_seconds, 10.0, 1e-9);
-    cr_assert_float_eq (seen->recs[1].end_time - seen->recs[1].start_time, 10.0, 1e-9);
-    free (seen);
-}
-
-Test (store_mem, accounting_grows_and_stops)
-{
-    cphub_error_t err = {{0}};
-    acct_seen_t *seen = calloc (1, sizeof (*seen));
-
-    for (int batch = 0; batch < 3; batch++) {
-        begin ();
-        for (uint64_t i = 0; i < 100; i++) {
-            store_acct_t rec = acct_make ((uint64_t)batch * 100 + i + 1, false);
-            cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
-        }
-        commit ();
-    }
-    cr_assert_eq (store_acct_foreach (st, acct_cb, seen, &err), 0, "%s", err.text);
-    cr_assert_eq (seen->count, 300);
-    for (int i = 0; i < 300; i++)
-        cr_assert_eq (seen->recs[i].job_id, (uint64_t)i + 1, "record %d", i);
-
-    memset (seen, 0, sizeof (*seen));
-    seen->stop_after = 10;
-    errno = 0;
-    cr_assert_eq (store_acct_foreach (st, acct_cb, seen, &err), -1);
-    cr_assert_eq (errno, EINTR);
-    cr_assert_eq (seen->count, 10);
-    cr_assert (strstr (err.text, "accounting"), "%s", err.text);
-    free (seen);
-}
-
-/* --- nodes ------------------------------------------------------------------ */
-
-static void desc_make (node_desc_t *d, const char *name, uint32_t ncores)
-{
-    node_desc_init (d);
-    snprintf (d->name, sizeof (d->name), "%s", name);
-    d->npackages = 1;
-    d->nnuma = 1;
-    cr_assert_not_null (d->numa_mem = calloc (1, sizeof (*d->numa_mem)));
-    d->numa_mem[0] = 8ULL << 30;
-    d->mem = 8ULL << 30;
-    d->ncores = ncores;
-    cr_assert_not_null (d->cores = calloc (ncores, sizeof (*d->cores)));
-    for (uint32_t i = 0; i < ncores; i++)
-        snprintf (d->cores[i].pus, sizeof (d->cores[i].pus), "%u", i);
-    snprintf (d->features, sizeof (d->features), "avx512");
-    snprintf (d->topology, sizeof (d->topology), "synthetic:core:%u pu:1", ncores);
-}
-
-#define NODES_MAX 8
-
-typedef struct nodes_seen {
-    int count;
-    char name[NODES_MAX][NODE_NAME_MAX + 1];
-    node_state_t state[NODES_MAX];
-    char reason[NODES_MAX][128];
-    uint32_t ncores[NODES_MAX];
-    char last_pus[NODES_MAX][64];
-    char features[NODES_MAX][256];
-    uint64_t mem[NODES_MAX];
-} nodes_seen_t;
-
-static int node_cb (const store_node_t *node, void *arg)
-{
-    nodes_seen_t *s = arg;
-    int i = s->count;
-
-    cr_assert_lt (i, NODES_MAX);
-    cr_assert_not_null (node->desc);
-    snprintf (s->name[i], sizeof (s->name[i]), "%s", node->desc->name);
-    s->state[i] = node->state;
-    snprintf (s->reason[i], sizeof (s->reason[i]), "%s",
-              node->reason ? node->reason : "");
-    s->ncores[i] = node->desc->ncores;
-    if (node->desc->ncores > 0)
-        snprintf (s->last_pus[i], sizeof (s->last_pus[i]), "%s",
-                  node->desc->cores[node->desc->ncores - 1].pus);
-    snprintf (s->features[i], sizeof (s->features[i]), "%s", node->desc->features);
-    s->mem[i] = node->desc->mem;
-    s->count++;
-    return 0;
-}
-
-static void assert_node_ops (void)
-{
-    cr_assert_not_null (st->ops->node_put, "store_mem has no node_put");
-    cr_assert_not_null (st->ops->nodes_load, "store_mem has no nodes_load");
-}
-
-Test (store_mem, nodes_put_and_load_in_name_order)
-{
-    cphub_error_t err = {{0}};
-    nodes_seen_t seen = {0};
-    node_desc_t a, b;
-    store_node_t na = {.desc = &b, .state = NODE_DOWN, .reason = ""};
-    store_node_t nb = {.desc = &a, .state = NODE_DRAIN, .reason = "new disks"};
-
-    assert_node_ops ();
-    desc_make (&a, "node1", 4);
-    desc_make (&b, "node2", 8);
-    errno = 0;
-    cr_assert_eq (store_node_put (st, &na, &err), -1, "a write outside a batch");
-    cr_assert_eq (errno, EINVAL);
-    begin ();
-    cr_assert_eq (store_node_put (st, &na, &err), 0, "%s", err.text);
-    cr_assert_eq (store_node_put (st, &nb, &err), 0, "%s", err.text);
-    commit ();
-    /* the store keeps copies */
-    node_desc_clear (&a);
-    node_desc_clear (&b);
-
-    cr_assert_eq (store_nodes_load (st, node_cb, &seen, &err), 0, "%s", err.text);
-    cr_assert_eq (seen.count, 2);
-    cr_assert_str_eq (seen.name[0], "node1");
-    cr_assert_eq (seen.state[0], NODE_DRAIN);
-    cr_assert_str_eq (seen.reason[0], "new disks");
-    cr_assert_eq (seen.ncores[0], 4);
-    cr_assert_str_eq (seen.last_pus[0], "3");
-    cr_assert_str_eq (seen.features[0], "avx512");
-    cr_assert_eq (seen.mem[0], 8ULL << 30);
-    cr_assert_str_eq (seen.name[1], "node2");
-    cr_assert_eq (seen.state[1], NODE_DOWN);
-    cr_assert_eq (seen.ncores[1], 8);
-}
-
-Test (store_mem, node_put_replaces)
-{
-    cphub_error_t err = {{0}};
-    nodes_seen_t seen = {0};
-    node_desc_t d;
-    store_node_t n = {.desc = &d, .state = NODE_DRAIN, .reason = "broken fan"};
-
-    assert_node_ops ();
-    desc_make (&d, "node1", 2);
-    begin ();
-    cr_assert_eq (store_node_put (st, &n, &err), 0, "%s", err.text);
-    commit ();
-    node_desc_clear (&d);
-
-    /* it came back with more cores and was resumed */
-    desc_make (&d, "node1", 6);
-    n.state = NODE_DOWN;
-    n.reason = "";
-    begin ();
-    cr_assert_eq (store_node_put (st, &n, &err), 0, "%s", err.text);
-    commit ();
-    node_desc_clear (&d);
-
-    cr_assert_eq (store_nodes_load (st, node_cb, &seen, &err), 0, "%s", err.text);
-    cr_assert_eq (seen.count, 1);
-    cr_assert_eq (seen.ncores[0], 6);
-    cr_assert_eq (seen.state[0], NODE_DOWN);
-    cr_assert_str_empty (seen.reason[0]);
-}
-
-Test (store_mem, next_id)
-{
-    cphub_error_t err = {{0}};
-    uint64_t next = 0;
-
-    cr_assert_not_null (st->ops->next_id_get, "store_mem has no next_id_get");
-    cr_assert_not_null (st->ops->next_id_set, "store_mem has no next_id_set");
-    cr_assert_eq (store_next_id_get (st, &next, &err), 0, "%s", err.text);
-    cr_assert_eq (next, 1, "an empty store starts at 1");
-    errno = 0;
-    cr_assert_eq (store_next_id_set (st, 5, &err), -1, "set outside a batch");
-    cr_assert_eq (errno, EINVAL);
-    begin ();
-    cr_assert_eq (store_next_id_set (st, 42, &err), 0, "%s", err.text);
-    commit ();
-    cr_assert_eq (store_next_id_get (st, &next, &err), 0, "%s", err.text);
-    cr_assert_eq (next, 42);
-}
-
-/* --- accounting totals for the report -------------------------------------- */
-
-typedef struct total {
-    char tenant[64];
-    char node[NODE_NAME_MAX + 1];
-    double core_seconds, gpu_seconds, first_start, last_end;
-} total_t;
-
-typedef struct totals {
-    int count;
-    total_t t[8];
-} totals_t;
-
-static int totals_cb (const store_acct_t *rec, void *arg)
-{
-    totals_t *s = arg;
-    total_t *t = NULL;
-
-    for (int i = 0; i < s->count && !t; i++)
-        if (!strcmp (s->t[i].tenant, rec->tenant) && !strcmp (s->t[i].node, rec->node))
-            t = &s->t[i];
-    if (!t) {
-        cr_assert_lt (s->count, 8);
-        t = &s->t[s->count++];
-        snprintf (t->tenant, sizeof (t->tenant), "%s", rec->tenant);
-        snprintf (t->node, sizeof (t->node), "%s", rec->node);
-    }
-    t->core_seconds += rec->core_seconds;
-    t->gpu_seconds += rec->gpu_seconds;
-    if (rec->start_time > 0 &&
-        (t->first_start == 0 || rec->start_time < t->first_start))
-        t->first_start = rec->start_time;
-    if (rec->end_time > t->last_end)
-        t->last_end = rec->end_time;
-    return 0;
-}
-
-static const total_t *total_of (const totals_t *s, const char *tenant, const char *node)
-{
-    for (int i = 0; i < s->count; i++)
-        if (!strcmp (s->t[i].tenant, tenant) && !strcmp (s->t[i].node, node))
-            return &s->t[i];
-    cr_assert_fail ("no totals for %s on %s", tenant, node);
-    return NULL;
-}
-
-Test (store_mem, accounting_totals)
-{
-    cphub_error_t err = {{0}};
-    totals_t s = {0};
-    store_acct_t rec;
-    const total_t *t;
-
-    begin ();
-    rec = acct_make (3, false); /* acme on node0, 100..110, 40 core-s */
-    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
-    rec = acct_make (6, false); /* acme on node0 again */
-    rec.start_time = 50.0;
-    rec.end_time = 300.0;
-    rec.core_seconds = 1000.0;
-    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
-    rec = acct_make (4, true); /* acme on node1 */
-    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
-    rec = acct_make (7, false); /* beta on node1 */
-    snprintf (rec.tenant, sizeof (rec.tenant), "beta");
-    rec.gpu_seconds = 5.0;
-    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
-    commit ();
-
-    cr_assert_eq (store_acct_totals (st, totals_cb, &s, &err), 0, "%s", err.text);
-    cr_assert_eq (s.count, 3);
-    t = total_of (&s, "acme", "node0");
-    cr_assert_float_eq (t->core_seconds, 1040.0, 1e-9);
-    cr_assert_float_eq (t->gpu_seconds, 20.0, 1e-9);
-    cr_assert_float_eq (t->first_start, 50.0, 1e-9);
-    cr_assert_float_eq (t->last_end, 300.0, 1e-9);
-    t = total_of (&s, "acme", "node1");
-    cr_assert_float_eq (t->core_seconds, 40.0, 1e-9);
-    t = total_of (&s, "beta", "node1");
-    cr_assert_float_eq (t->gpu_seconds, 5.0, 1e-9);
-}
-
-/* --- tenants and keys changed at run time (issue 4) ------------------------ */
-
-typedef struct tk_seen {
-    int tenants, removed, keys, revoked;
-    char names[8][64];
-    char key_tenants[8][64];
-    double shares[8];
-} tk_seen_t;
-
-static int tk_tenant_cb (const store_tenant_t *t, void *arg)
-{
-    tk_seen_t *s = arg;
-
-    if (s->tenants < 8) {
-        snprintf (s->names[s->tenants], sizeof (s->names[0]), "%s", t->name);
-        s->shares[s->tenants] = t->shares;
-    }
-    s->tenants++;
-    s->removed += t->removed;
-    return 0;
-}
-
-static int tk_key_cb (const store_key_t *k, void *arg)
-{
-    tk_seen_t *s = arg;
-
-    if (s->keys < 8)
-        snprintf (s->key_tenants[s->keys], sizeof (s->key_tenants[0]), "%s", k->tenant);
-    s->keys++;
-    s->revoked += k->revoked;
-    return 0;
-}
-
-#define TK_K1 "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
-#define TK_K2 "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
-#define TK_K3 "0123456789abcdefghijklmnopqrstuvwxyzABCD"
-
-/* Write two tenants (one removed later) and three keys (one a config key
- * whose revocation alone is stored), in two batches. */
-static void tk_write (void)
-{
-    cphub_error_t err = {{0}};
-    store_tenant_t zeta = {.name = "zeta", .shares = 2.5, .created = 100};
-    store_tenant_t acme = {.name = "acme", .shares = 1, .created = 200};
-    store_key_t k1 = {.pubkey = TK_K1, .tenant = "zeta", .added = 101};
-    store_key_t k2 = {.pubkey = TK_K2, .tenant = "acme", .added = 201};
-
-    errno = 0;
-    cr_assert_eq (store_tenant_put (st, &zeta, &err), -1, "outside a batch");
-    cr_assert_eq (errno, EINVAL);
-    cr_assert_eq (store_begin (st, &err), 0, "%s", err.text);
-    cr_assert_eq (store_tenant_put (st, &zeta, &err), 0, "%s", err.text);
-    cr_assert_eq (store_tenant_put (st, &acme, &err), 0, "%s", err.text);
-    cr_assert_eq (store_key_put (st, &k1, &err), 0, "%s", err.text);
-    cr_assert_eq (store_key_put (st, &k2, &err), 0, "%s", err.text);
-    cr_assert_eq (store_commit (st, &err), 0, "%s", err.text);
-    cr_assert_eq (store_begin (st, &err), 0, "%s", err.text);
-    zeta.shares = 4; /* tenant set */
-    cr_assert_eq (store_tenant_put (st, &zeta, &err), 0, "%s", err.text);
-    cr_assert_eq (store_tenant_remove (st, "acme", 300, &err), 0, "%s", err.text);
-    errno = 0;
-    cr_assert_eq (store_tenant_remove (st, "nobody", 300, &err), -1);
-    cr_assert_eq (errno, ENOENT);
-    cr_assert_eq (store_key_revoke (st, TK_K2, "acme", 300, &err), 0, "%s", err.text);
-    cr_assert_eq (store_key_revoke (st, TK_K3, "tenant-a", 301, &err), 0, "%s",
-                  err.text);
-    cr_assert_eq (store_commit (st, &err), 0, "%s", err.text);
-}
-
-static void tk_check (void)
-{
-    cphub_error_t err = {{0}};
-    tk_seen_t s = {0};
-
-    cr_assert_eq (store_tenants_load (st, tk_tenant_cb, &s, &err), 0, "%s", err.text);
-    cr_assert_eq (s.tenants, 2);
-    cr_assert_eq (s.removed, 1);
-    cr_assert_str_eq (s.names[0], "acme", "in name order");
-    cr_assert_str_eq (s.names[1], "zeta");
-    cr_assert_eq (s.shares[1], 4.0);
-    cr_assert_eq (store_keys_load (st, tk_key_cb, &s, &err), 0, "%s", err.text);
-    cr_assert_eq (s.keys, 3);
-    cr_assert_eq (s.revoked, 2);
-    cr_assert_str_eq (s.key_tenants[0], "zeta", "in the order first stored");
-    cr_assert_str_eq (s.key_tenants[1], "acme");
-    cr_assert_str_eq (s.key_tenants[2], "tenant-a");
-}
-
-Test (store_mem, tenants_and_keys)
-{
-    tk_write ();
-    tk_check ();
-}
-
-Test (store_mem, a_memory_store_is_a_new_hub)
-{
-    store_identity_t id = {.hub_id = "00112233445566778899aabbccddeeff", .created = 1};
-    store_identity_t got;
-    cphub_error_t err = {{0}};
-
-    errno = 0;
-    cr_assert_eq (store_identity_get (st, &got, &err), -1);
-    cr_assert_eq (errno, ENOENT, "no hub until it is given one");
-    cr_assert_eq (store_identity_set (st, &id, &err), -1, "outside a batch");
-    cr_assert_eq (errno, EINVAL);
-    cr_assert_eq (store_begin (st, &err), 0);
-    cr_assert_eq (store_identity_set (st, &id, &err), 0, "%s", err.text);
-    errno = 0;
-    cr_assert_eq (store_identity_set (st, &id, &err), -1);
-    cr_assert_eq (errno, EEXIST);
-    cr_assert_eq (store_commit (st, &err), 0);
-    cr_assert_eq (store_identity_get (st, &got, &err), 0);
-    cr_assert_str_eq (got.hub_id, id.hub_id);
+    cr_assert_eq (load ()->count, 200, "usable again after a load");
 }
