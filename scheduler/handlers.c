@@ -1111,6 +1111,39 @@ static void ack_exit (scheduler_t *sc, const request_t *rq, uint64_t id)
     reply (sc, rq, ack);
 }
 
+/* The core's exit kind of each wire kind but EXIT_START_FAILED, which is
+ * an event of its own (sched_job_start_failed). */
+static const sched_exit_kind_t exit_kinds[EXIT_KIND_COUNT] = {
+    [EXIT_EXITED] = SCHED_EXIT_EXITED,   [EXIT_SIGNALED] = SCHED_EXIT_SIGNALED,
+    [EXIT_TIMEOUT] = SCHED_EXIT_TIMEOUT, [EXIT_CANCELLED] = SCHED_EXIT_CANCELLED,
+    [EXIT_LOST] = SCHED_EXIT_LOST,       [EXIT_OOM] = SCHED_EXIT_OOM,
+    [EXIT_OUTPUT] = SCHED_EXIT_OUTPUT,
+};
+
+/* Hand node's exit report to the core as the core's own event: the one
+ * place where a job.exit becomes sched_job_exited or
+ * sched_job_start_failed. 0 or -1 with errno as they return. */
+static int exit_to_core (scheduler_t *sc, const char *node, const msg_job_exit_t *ex)
+{
+    if (ex->kind == EXIT_START_FAILED)
+        return sched_job_start_failed (sc->sched, node, ex->id, ex->text, ex->end_time,
+                                       sc->now);
+    sched_exit_t e = {
+        .id = ex->id,
+        .kind = (unsigned)ex->kind < EXIT_KIND_COUNT ? exit_kinds[ex->kind]
+                                                     : SCHED_EXIT_LOST,
+        .exit_code = ex->exit_code,
+        .signal = ex->signal,
+        .start_time = ex->start_time,
+        .end_time = ex->end_time,
+        .cpu_time = ex->cpu_time,
+        .max_rss = ex->max_rss,
+        .text = ex->text,
+        .survived_kill = ex->survived_kill,
+    };
+    return sched_job_exited (sc->sched, node, &e, sc->now);
+}
+
 /* Apply an exit report. Applied, a repeat, the end of an earlier run or a
  * report about a job that is not this node's: each is final, and acked so
  * that the agent stops sending it. Only a report the core could not take
@@ -1123,7 +1156,7 @@ static void handle_job_exit (scheduler_t *sc, const request_t *rq, msg_t *m)
         log_err ("node %s: a process of job %" PRIu64
                  " survived KILL; draining the node",
                  rq->name, ex->id);
-    if (sched_job_exited (sc->sched, rq->name, ex, sc->now) < 0) {
+    if (exit_to_core (sc, rq->name, ex) < 0) {
         if (errno == EINVAL) {
             log_warn ("node %s reported the exit of job %" PRIu64
                       " with times or cpu time that are not finite or negative; "

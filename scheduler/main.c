@@ -190,16 +190,13 @@ static void encode_ids (const idset_t *s, char *buf, size_t len, bool *ok)
         *ok = false;
 }
 
-/* The job could not be handed to its node: end it as failed to start, so
- * the core frees the allocation (its SCHED_CHANGED follows in this turn). */
+/* The job could not be handed to its node: a start that failed, so the
+ * core frees the allocation (its SCHED_CHANGED follows in this turn). */
 static void start_failed (scheduler_t *sc, const sched_job_t *job, const char *why)
 {
-    msg_job_exit_t ex = {.id = job->id, .kind = EXIT_START_FAILED};
-
     log_err ("job %" PRIu64 " could not be started on %s: %s", job->id, job->node, why);
-    ex.end_time = sc->now;
-    snprintf (ex.text, sizeof (ex.text), "%s", why);
-    if (sched_job_exited (sc->sched, job->node, &ex, sc->now) < 0)
+    if (sched_job_start_failed (sc->sched, job->node, job->id, why, sc->now, sc->now) <
+        0)
         log_err ("job %" PRIu64 ": the core refused its start failure", job->id);
 }
 

@@ -499,7 +499,7 @@ bool sched_start_fault_is_node (const char *text)
     return true;
 }
 
-void sched_job_start_failed (
+void sched_job_start_lost (
     sched_t *s, job_entry_t *e, sched_node_t *node, double now, const char *text)
 {
     char why[sizeof (e->job.reason)];
@@ -716,7 +716,7 @@ int sched_job_run_unsent (sched_t *s, const char *node, uint64_t id)
 
 /* How an exit report ends a job: the state and the reason. */
 static job_state_t exit_outcome (const job_entry_t *e,
-                                 const msg_job_exit_t *ex,
+                                 const sched_exit_t *ex,
                                  char *reason,
                                  size_t len)
 {
@@ -726,33 +726,31 @@ static job_state_t exit_outcome (const job_entry_t *e,
         return JOB_CANCELLED;
     }
     switch (ex->kind) {
-    case EXIT_EXITED:
+    case SCHED_EXIT_EXITED:
         if (ex->exit_code == 0)
             return JOB_COMPLETED;
         snprintf (reason, len, "exit code %d", ex->exit_code);
         return JOB_FAILED;
-    case EXIT_SIGNALED:
+    case SCHED_EXIT_SIGNALED:
         snprintf (reason, len, "signal %d", ex->signal);
         return JOB_FAILED;
-    case EXIT_TIMEOUT:
+    case SCHED_EXIT_TIMEOUT:
         snprintf (reason, len, "wall-time limit");
         return JOB_TIMEOUT;
-    case EXIT_CANCELLED:
+    case SCHED_EXIT_CANCELLED:
         snprintf (reason, len, "cancelled");
         return JOB_CANCELLED;
-    case EXIT_START_FAILED:
-        snprintf (reason, len, "%s", ex->text[0] ? ex->text : "could not start");
-        return JOB_FAILED;
-    case EXIT_OOM: {
+    case SCHED_EXIT_OOM: {
         char limit[32];
         format_size (e->job.mem, limit, sizeof (limit));
         snprintf (reason, len, "out of memory (limit %s)", e->job.mem ? limit : "none");
         return JOB_OUT_OF_MEMORY;
     }
-    case EXIT_OUTPUT:
-        snprintf (reason, len, "%s", ex->text[0] ? ex->text : "output over its limit");
+    case SCHED_EXIT_OUTPUT:
+        snprintf (reason, len, "%s",
+                  ex->text && ex->text[0] ? ex->text : "output over its limit");
         return JOB_FAILED;
-    case EXIT_LOST:
+    case SCHED_EXIT_LOST:
     default:
         snprintf (reason, len, "lost on node %s", e->job.node);
         return JOB_NODE_FAIL;
@@ -775,7 +773,7 @@ static int survived_kill (sched_t *s, const char *node, uint64_t id)
 }
 
 /* Are the report's numbers ones a run can have (finite, not negative)? */
-static bool exit_numbers_ok (const msg_job_exit_t *ex)
+static bool exit_numbers_ok (const sched_exit_t *ex)
 {
     const double v[] = {ex->start_time, ex->end_time, ex->cpu_time};
 
@@ -785,13 +783,13 @@ static bool exit_numbers_ok (const msg_job_exit_t *ex)
     return true;
 }
 
-/* The run's end as the core accepts it: the report's end (now if it gives
+/* The run's end as the core accepts it: the reported end (now if it gives
  * none), within [the run's start, now], and no later than its wall time
  * (with SCHED_WALLTIME_SLACK) allows: a node that reports late, or claims a
  * run outlived its limit, cannot charge the tenant more than it asked for. */
-static double exit_end (const job_entry_t *e, const msg_job_exit_t *ex, double now)
+static double exit_end (const job_entry_t *e, double end_time, double now)
 {
-    double end = ex->end_time > 0 ? ex->end_time : now;
+    double end = end_time > 0 ? end_time : now;
     double limit = e->job.start_time + (double)e->job.walltime + SCHED_WALLTIME_SLACK;
 
     if (end > now)
@@ -803,51 +801,39 @@ static double exit_end (const job_entry_t *e, const msg_job_exit_t *ex, double n
     return end;
 }
 
-int sched_job_exited (sched_t *s,
-                      const char *node,
-                      const msg_job_exit_t *ex,
-                      double now)
+/* The running job an end report of node is about, with room reserved for
+ * its end. NULL with *rc: 0 when the report is final and changes nothing
+ * more (the end of an earlier run, a repeat), -1 with errno (ENOENT: not
+ * this node's job; ENOMEM). */
+static job_entry_t *exit_target (sched_t *s, const char *node, uint64_t id, int *rc)
 {
-    job_entry_t *e = sched_job_find (s, ex->id);
-    char reason[sizeof (e->job.reason)];
-    double end;
+    job_entry_t *e = sched_job_find (s, id);
 
-    if (!exit_numbers_ok (ex)) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (ex->survived_kill && survived_kill (s, node, ex->id) < 0)
-        return -1;
+    *rc = 0;
     if (e && e->stale_on && strcmp (e->stale_on->desc.name, node) == 0) {
         /* the end of an earlier run, accounted when its node failed */
         sched_job_stale_release (s, e);
-        return 0;
+        return NULL;
     }
     if (!e || strcmp (e->job.node, node) != 0 || e->job.state == JOB_PENDING) {
         errno = ENOENT;
-        return -1;
+        *rc = -1;
+        return NULL;
     }
     if (job_state_is_terminal (e->job.state))
-        return 0; /* reported before: exactly once */
-    if (sched_dq_reserve (s, SCHED_END_DECISIONS + 1) < 0)
-        return -1;
-    end = exit_end (e, ex, now);
-    if (ex->kind == EXIT_LOST && !e->job.kill_sent) {
-        char why[sizeof (e->job.reason)];
-        snprintf (why, sizeof (why), "lost on node %s", node);
-        sched_job_node_failed (s, e, end, why);
-        return 0;
+        return NULL; /* reported before: exactly once */
+    if (sched_dq_reserve (s, SCHED_END_DECISIONS + 1) < 0) {
+        *rc = -1;
+        return NULL;
     }
-    if (ex->kind == EXIT_START_FAILED && !e->job.kill_sent && e->where &&
-        sched_start_fault_is_node (ex->text)) {
-        sched_job_start_failed (s, e, e->where, end,
-                                ex->text[0] ? ex->text : "could not start");
-        return 0;
-    }
-    if (ex->kind == EXIT_START_FAILED && e->where)
-        sched_node_start_ok (e->where); /* the node did its part */
-    job_state_t state = exit_outcome (e, ex, reason, sizeof (reason));
-    memcpy (e->job.reason, reason, sizeof (reason));
+    return e;
+}
+
+/* e's run ends in state at end (reason set); the report's start may move
+ * the run's start later, never past its end. */
+static void exit_apply (
+    sched_t *s, job_entry_t *e, job_state_t state, const sched_exit_t *ex, double end)
+{
     e->job.exit_code = ex->exit_code;
     e->job.signal = ex->signal;
     e->job.cpu_time = ex->cpu_time;
@@ -855,6 +841,65 @@ int sched_job_exited (sched_t *s,
     if (ex->start_time > e->job.start_time && ex->start_time <= end)
         e->job.start_time = ex->start_time;
     sched_job_end (s, e, state, end);
+}
+
+int sched_job_exited (sched_t *s, const char *node, const sched_exit_t *ex, double now)
+{
+    char reason[sizeof (((sched_job_t *)0)->reason)];
+    job_entry_t *e;
+    int rc;
+
+    if (!exit_numbers_ok (ex)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (ex->survived_kill && survived_kill (s, node, ex->id) < 0)
+        return -1;
+    if (!(e = exit_target (s, node, ex->id, &rc)))
+        return rc;
+    double end = exit_end (e, ex->end_time, now);
+    if (ex->kind == SCHED_EXIT_LOST && !e->job.kill_sent) {
+        char why[sizeof (e->job.reason)];
+        snprintf (why, sizeof (why), "lost on node %s", node);
+        sched_job_node_failed (s, e, end, why);
+        return 0;
+    }
+    job_state_t state = exit_outcome (e, ex, reason, sizeof (reason));
+    memcpy (e->job.reason, reason, sizeof (reason));
+    exit_apply (s, e, state, ex, end);
+    return 0;
+}
+
+int sched_job_start_failed (sched_t *s,
+                            const char *node,
+                            uint64_t id,
+                            const char *text,
+                            double time,
+                            double now)
+{
+    const sched_exit_t ex = {.id = id, .start_time = time, .end_time = time};
+    const char *why = text && text[0] ? text : "could not start";
+    job_entry_t *e;
+    int rc;
+
+    if (!exit_numbers_ok (&ex)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (!(e = exit_target (s, node, id, &rc)))
+        return rc;
+    double end = exit_end (e, time, now);
+    if (!e->job.kill_sent && e->where && sched_start_fault_is_node (why)) {
+        sched_job_start_lost (s, e, e->where, end, why);
+        return 0;
+    }
+    if (e->where)
+        sched_node_start_ok (e->where); /* the node did its part */
+    if (e->job.kill_sent)
+        snprintf (e->job.reason, sizeof (e->job.reason), "cancelled by user");
+    else
+        snprintf (e->job.reason, sizeof (e->job.reason), "%s", why);
+    exit_apply (s, e, e->job.kill_sent ? JOB_CANCELLED : JOB_FAILED, &ex, end);
     return 0;
 }
 

@@ -21,7 +21,6 @@
 #include "cphub/idset.h"
 #include "cphub/job.h"
 #include "cphub/jobspec.h"
-#include "cphub/msg.h"
 #include "cphub/resource.h"
 
 /* Seconds past its wall time a reported run may last (the agent's kill
@@ -241,7 +240,7 @@ int sched_node_heartbeat (sched_t *s, const char *node, double now);
 /* An operator drains (drain=true) or resumes a node: running jobs finish,
  * nothing new starts there while it is drained; reason is shown in node
  * info. The core also drains a node by itself when a job survives KILL
- * (msg_job_exit_t.survived_kill). -1/ENOENT for an unknown node. */
+ * (sched_exit_t.survived_kill). -1/ENOENT for an unknown node. */
 int sched_node_drain (sched_t *s,
                       const char *node,
                       bool drain,
@@ -266,27 +265,63 @@ int sched_job_started (
  * the job is PENDING in its place. No decision is queued. -1/ENOENT if the job is not
  * RUNNING on node. */
 int sched_job_run_unsent (sched_t *s, const char *node, uint64_t id);
-/* The agent reports an exit (job.exit), received at now. Frees the
- * allocation and sets the final state: EXITED 0 -> COMPLETED, EXITED n /
- * SIGNALED / START_FAILED -> FAILED, TIMEOUT -> TIMEOUT, CANCELLED (or any
- * end after a cancel) -> CANCELLED, LOST -> NODE_FAIL, OOM -> OUT_OF_MEMORY
- * (reason "out of memory (limit 64M)"). A start that failed on the node's
- * side (sched_start_fault_is_node) is a lost run: requeued within
- * max_requeue, and counted toward draining the node.
+/* How a run ended, as the core takes it (the shell converts the agent's
+ * report; a start that failed is an event of its own:
+ * sched_job_start_failed). */
+typedef enum {
+    SCHED_EXIT_EXITED = 0, /* exit_code valid */
+    SCHED_EXIT_SIGNALED,   /* signal valid */
+    SCHED_EXIT_TIMEOUT,    /* killed at its wall-time limit */
+    SCHED_EXIT_CANCELLED,  /* killed on the core's SCHED_KILL */
+    SCHED_EXIT_LOST,       /* the node no longer knows it */
+    SCHED_EXIT_OOM,        /* the OOM killer struck in its memory limit */
+    SCHED_EXIT_OUTPUT,     /* killed: its output reached the node's limit */
+} sched_exit_kind_t;
+
+/* One run's end as its node reports it. */
+typedef struct sched_exit {
+    uint64_t id;
+    sched_exit_kind_t kind;
+    int exit_code;
+    int signal;
+    double start_time;  /* 0: not reported */
+    double end_time;    /* 0: now */
+    double cpu_time;    /* user + system seconds */
+    uint64_t max_rss;   /* bytes */
+    const char *text;   /* SCHED_EXIT_OUTPUT: what the node said; may be NULL */
+    bool survived_kill; /* a process outlived KILL: drain the node */
+} sched_exit_t;
+
+/* The node reports an exit, received at now. Frees the allocation and sets
+ * the final state: EXITED 0 -> COMPLETED, EXITED n / SIGNALED / OUTPUT ->
+ * FAILED, TIMEOUT -> TIMEOUT, CANCELLED (or any end after a cancel) ->
+ * CANCELLED, LOST -> NODE_FAIL, OOM -> OUT_OF_MEMORY (reason "out of memory
+ * (limit 64M)").
  * The report may shorten the run, never stretch it: its end is clamped to
  * [the run's start, now], its start to [the core's own start, end]. A
  * report for a job that already ended is ignored (returns 0: exactly
  * once). Unknown job or wrong node: -1/ENOENT. Numbers that are not finite
  * or negative (times, cpu time): -1/EINVAL, nothing changed. */
-int sched_job_exited (sched_t *s,
-                      const char *node,
-                      const msg_job_exit_t *ex,
-                      double now);
+int sched_job_exited (sched_t *s, const char *node, const sched_exit_t *ex, double now);
 
-/* Did a start that failed with this text (msg_job_exit_t.text of
- * EXIT_START_FAILED) fail on the node's side (disk, cgroup, fork, user
- * switch, job directory) rather than through the job's own fault (its
- * command cannot be executed)? */
+/* Job id could not be started on node (text says why, NULL: "could not
+ * start"), at time (0: now; clamped as an exit's end), received at now: by
+ * the agent, or by the shell that could not hand it its job.run. A start
+ * that failed on the node's side (sched_start_fault_is_node) is a lost
+ * run: requeued within max_requeue, and counted toward draining the node
+ * (max_start_failures). One that failed through the job's own fault ends it
+ * FAILED with text as its reason. Exactly once, -1/ENOENT and -1/EINVAL (a
+ * time not finite or negative) as sched_job_exited. */
+int sched_job_start_failed (sched_t *s,
+                            const char *node,
+                            uint64_t id,
+                            const char *text,
+                            double time,
+                            double now);
+
+/* Did a start that failed with this text fail on the node's side (disk,
+ * cgroup, fork, user switch, job directory) rather than through the job's
+ * own fault (its command cannot be executed)? */
 bool sched_start_fault_is_node (const char *text);
 
 /* Time passes: nodes silent for heartbeat_timeout go DOWN (their running jobs

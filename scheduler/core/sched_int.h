@@ -213,7 +213,7 @@ void sched_delayed_check (sched_t *s, double now);
  * like sched_job_node_failed, and one more failed start in a row on node,
  * which drains at max_start_failures. Room reserved as for
  * sched_job_node_failed, plus one. */
-void sched_job_start_failed (
+void sched_job_start_lost (
     sched_t *s, job_entry_t *e, sched_node_t *node, double now, const char *text);
 /* Could node hold an earlier run of e: e waits in line and its last run
  * was there? */

@@ -118,7 +118,7 @@ static void drain (void)
 
 static void finish (uint64_t id, double now)
 {
-    msg_job_exit_t ex = {.id = id, .kind = EXIT_EXITED, .end_time = now};
+    sched_exit_t ex = {.id = id, .kind = SCHED_EXIT_EXITED, .end_time = now};
 
     cr_assert_eq (sched_job_exited (s, job (id)->node, &ex, now), 0);
 }

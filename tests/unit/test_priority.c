@@ -221,7 +221,7 @@ Test (priority, the_lighter_tenant_goes_first)
     cr_assert_float_eq (f.tenant_usage, 10, 1e-3, "one core for 10 s so far");
     cr_assert_eq (sched_job_priority (s, b, 10, &f), 0);
     cr_assert_float_eq (f.fairshare, 1.0, 1e-9);
-    msg_job_exit_t ex = {.id = a[0], .kind = EXIT_EXITED, .end_time = 20};
+    sched_exit_t ex = {.id = a[0], .kind = SCHED_EXIT_EXITED, .end_time = 20};
     cr_assert_eq (sched_job_exited (s, "n1", &ex, 20), 0);
     sched_tick (s, 20);
     cr_assert_eq (sched_job_lookup (s, b)->state, JOB_RUNNING);

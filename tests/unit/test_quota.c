@@ -145,8 +145,8 @@ static const char *shown_reason (uint64_t id)
 
 static void exit_at (const char *node, uint64_t id, double start, double end)
 {
-    msg_job_exit_t ex = {
-        .id = id, .kind = EXIT_EXITED, .start_time = start, .end_time = end};
+    sched_exit_t ex = {
+        .id = id, .kind = SCHED_EXIT_EXITED, .start_time = start, .end_time = end};
 
     cr_assert_eq (sched_job_exited (s, node, &ex, end), 0);
 }

@@ -143,11 +143,10 @@ static int drain (sched_action_t kind, sched_decision_t *last)
 }
 
 static void report_exit (
-    const char *node, uint64_t id, exit_kind_t kind, int code, int sig)
+    const char *node, uint64_t id, sched_exit_kind_t kind, int code, int sig)
 {
-    msg_job_exit_t ex = {.id = id, .kind = kind, .exit_code = code, .signal = sig};
+    sched_exit_t ex = {.id = id, .kind = kind, .exit_code = code, .signal = sig};
 
-    snprintf (ex.text, sizeof (ex.text), "cannot execute 'x': no such file");
     cr_assert_eq (sched_job_exited (s, node, &ex, 100), 0);
 }
 
@@ -201,11 +200,13 @@ Test (sched, exits_map_to_states)
     sched_tick (s, 2);
     cr_assert_eq (drain (SCHED_START, NULL), 5);
 
-    report_exit ("n1", ok, EXIT_EXITED, 0, 0);
-    report_exit ("n1", three, EXIT_EXITED, 3, 0);
-    report_exit ("n1", sig, EXIT_SIGNALED, 0, 9);
-    report_exit ("n1", slow, EXIT_TIMEOUT, 0, 9);
-    report_exit ("n1", bad, EXIT_START_FAILED, 127, 0);
+    report_exit ("n1", ok, SCHED_EXIT_EXITED, 0, 0);
+    report_exit ("n1", three, SCHED_EXIT_EXITED, 3, 0);
+    report_exit ("n1", sig, SCHED_EXIT_SIGNALED, 0, 9);
+    report_exit ("n1", slow, SCHED_EXIT_TIMEOUT, 0, 9);
+    cr_assert_eq (sched_job_start_failed (s, "n1", bad,
+                                          "cannot execute 'x': no such file", 0, 100),
+                  0);
     cr_assert_eq (drain (SCHED_CHANGED, NULL), 5);
 
     cr_assert_eq (job (ok)->state, JOB_COMPLETED);
@@ -248,7 +249,7 @@ Test (sched, cancel_pending_and_running)
     cr_assert_str_eq (d.node, "n1");
     cr_assert_eq (job (running)->state, JOB_RUNNING, "until the agent reports");
 
-    report_exit ("n1", running, EXIT_SIGNALED, 0, 15);
+    report_exit ("n1", running, SCHED_EXIT_SIGNALED, 0, 15);
     cr_assert_eq (job (running)->state, JOB_CANCELLED);
     cr_assert_str_eq (job (running)->reason, "cancelled by user");
 
@@ -261,7 +262,7 @@ Test (sched, cancel_pending_and_running)
 Test (sched, duplicate_exit_is_ignored)
 {
     sched_decision_t d;
-    msg_job_exit_t ex = {.kind = EXIT_EXITED, .exit_code = 3};
+    sched_exit_t ex = {.kind = SCHED_EXIT_EXITED, .exit_code = 3};
 
     register_node ("n1", 1, 4, 0, NULL, 0);
     ex.id = submit (1, 1);
@@ -299,14 +300,14 @@ Test (sched, strict_fifo_with_reasons)
     cr_assert_eq (job (c)->state, JOB_PENDING, "no jumping the queue");
     cr_assert_str_eq (job (c)->reason, "Priority");
 
-    report_exit ("n1", a, EXIT_EXITED, 0, 0);
+    report_exit ("n1", a, SCHED_EXIT_EXITED, 0, 0);
     sched_tick (s, 3);
     cr_assert_eq (drain (SCHED_START, &d), 1);
     cr_assert_eq (d.job_id, b);
     cr_assert_str_eq (job (b)->reason, "");
     cr_assert_str_eq (job (c)->reason, "Resources");
 
-    report_exit ("n1", b, EXIT_EXITED, 0, 0);
+    report_exit ("n1", b, SCHED_EXIT_EXITED, 0, 0);
     sched_tick (s, 4);
     cr_assert_eq (drain (SCHED_START, &d), 1);
     cr_assert_eq (d.job_id, c);
@@ -338,7 +339,7 @@ Test (sched, heartbeat_timeout_fails_the_node_jobs)
     cr_assert_eq (errno, ENOENT);
 
     /* a late exit report for the failed job changes nothing */
-    msg_job_exit_t ex = {.id = id, .kind = EXIT_EXITED};
+    sched_exit_t ex = {.id = id, .kind = SCHED_EXIT_EXITED};
     cr_assert_eq (sched_job_exited (s, "n1", &ex, 52), 0);
     cr_assert_eq (job (id)->state, JOB_NODE_FAIL);
 
@@ -601,7 +602,7 @@ Test (sched, two_hundred_jobs_through_a_four_core_node)
         cr_assert_gt (running, 0, "something runs while jobs wait");
         for (int i = 0; i < nq; i++) {
             cr_assert_eq (sched_node_heartbeat (s, "n1", now), 0);
-            report_exit ("n1", queue[i], EXIT_EXITED, 0, 0);
+            report_exit ("n1", queue[i], SCHED_EXIT_EXITED, 0, 0);
             running--;
             completed++;
         }
@@ -655,13 +656,11 @@ static const sched_acct_t *account_of (uint64_t id)
 }
 
 static void exit_at (
-    const char *node, uint64_t id, exit_kind_t kind, int code, double t)
+    const char *node, uint64_t id, sched_exit_kind_t kind, int code, double t)
 {
-    msg_job_exit_t ex = {.id = id, .kind = kind, .exit_code = code};
+    sched_exit_t ex = {.id = id, .kind = kind, .exit_code = code};
 
     ex.end_time = t;
-    if (kind == EXIT_START_FAILED) /* the job's own fault: not requeued */
-        snprintf (ex.text, sizeof (ex.text), "cannot execute 'x': no such file");
     cr_assert_eq (sched_job_exited (s, node, &ex, t), 0, "exit of %ju", (uintmax_t)id);
 }
 
@@ -702,14 +701,14 @@ Test (sched, node_failure_requeues_the_job_in_its_place)
     cr_assert_eq (info.cores_used, 0);
 
     /* a is ahead of c again: it takes n2 when b ends */
-    exit_at ("n2", b, EXIT_EXITED, 0, 42);
+    exit_at ("n2", b, SCHED_EXIT_EXITED, 0, 42);
     sched_tick (s, 43);
     collect ();
     cr_assert_eq (count (SCHED_START, a), 1);
     cr_assert_eq (count (SCHED_START, c), 0);
     cr_assert_str_eq (job (a)->node, "n2");
     cr_assert_eq (job (a)->runs, 2);
-    exit_at ("n2", a, EXIT_EXITED, 0, 50);
+    exit_at ("n2", a, SCHED_EXIT_EXITED, 0, 50);
     collect ();
     cr_assert_eq (job (a)->state, JOB_COMPLETED);
     acct = account_of (a);
@@ -767,14 +766,17 @@ Test (sched, every_run_is_accounted_exactly_once)
     cr_assert_eq (count (SCHED_START, 0), 5);
     cr_assert_eq (count (SCHED_ACCOUNT, 0), 0, "nothing ended yet");
 
-    exit_at ("n1", ok, EXIT_EXITED, 0, 20);
-    exit_at ("n1", ok, EXIT_EXITED, 0, 21); /* a duplicate */
+    exit_at ("n1", ok, SCHED_EXIT_EXITED, 0, 20);
+    exit_at ("n1", ok, SCHED_EXIT_EXITED, 0, 21); /* a duplicate */
     cr_assert_eq (sched_job_cancel (s, cancelled, 20, &err), 0);
-    exit_at ("n1", cancelled, EXIT_CANCELLED, 0, 22);
-    exit_at ("n1", cancelled, EXIT_CANCELLED, 0, 23);
-    exit_at ("n1", timeout, EXIT_TIMEOUT, 0, 24);
-    exit_at ("n1", nostart, EXIT_START_FAILED, 127, 10);
-    exit_at ("n1", lost, EXIT_LOST, 0, 25);
+    exit_at ("n1", cancelled, SCHED_EXIT_CANCELLED, 0, 22);
+    exit_at ("n1", cancelled, SCHED_EXIT_CANCELLED, 0, 23);
+    exit_at ("n1", timeout, SCHED_EXIT_TIMEOUT, 0, 24);
+    /* the job's own fault: not requeued */
+    cr_assert_eq (sched_job_start_failed (s, "n1", nostart,
+                                          "cannot execute 'x': no such file", 10, 10),
+                  0);
+    exit_at ("n1", lost, SCHED_EXIT_LOST, 0, 25);
     cr_assert_eq (sched_job_cancel (s, pending, 26, &err), 0);
     collect ();
     cr_assert_eq (count (SCHED_ACCOUNT, 0), 5,
@@ -795,8 +797,8 @@ Test (sched, every_run_is_accounted_exactly_once)
     sched_tick (s, 30);
     collect ();
     cr_assert_eq (count (SCHED_START, lost), 1);
-    exit_at ("n1", lost, EXIT_EXITED, 0, 35);
-    exit_at ("n1", lost, EXIT_EXITED, 0, 36);
+    exit_at ("n1", lost, SCHED_EXIT_EXITED, 0, 35);
+    exit_at ("n1", lost, SCHED_EXIT_EXITED, 0, 36);
     collect ();
     cr_assert_eq (account_of (lost)->run, 2);
     cr_assert_eq (job (lost)->state, JOB_COMPLETED);
@@ -828,7 +830,7 @@ Test (sched, drain_and_resume)
     collect ();
     cr_assert_eq (count (SCHED_START, 0), 0, "nothing new starts on a drained node");
     cr_assert_str_eq (job (b)->reason, "Resources");
-    exit_at ("n1", a, EXIT_EXITED, 0, 6);
+    exit_at ("n1", a, SCHED_EXIT_EXITED, 0, 6);
     cr_assert_eq (sched_node_heartbeat (s, "n1", 6), 0);
     sched_tick (s, 7);
     collect ();
@@ -863,7 +865,7 @@ Test (sched, drain_and_resume)
 Test (sched, a_job_surviving_kill_drains_its_node)
 {
     node_info_t info;
-    msg_job_exit_t ex = {.kind = EXIT_TIMEOUT, .signal = 9, .survived_kill = true};
+    sched_exit_t ex = {.kind = SCHED_EXIT_TIMEOUT, .signal = 9, .survived_kill = true};
 
     register_node ("n1", 1, 4, 0, NULL, 0);
     ex.id = submit (1, 1);
@@ -958,7 +960,7 @@ Test (sched, a_returning_node_that_still_holds_an_old_run_holds_the_job_back)
     collect ();
     cr_assert_eq (count (SCHED_START, 0), 0, "not while n1 still runs the old one");
 
-    exit_at ("n1", a, EXIT_CANCELLED, 0, 43);
+    exit_at ("n1", a, SCHED_EXIT_CANCELLED, 0, 43);
     collect ();
     cr_assert_eq (ndq, 0, "the old run's end changes nothing and is not billed");
     cr_assert_eq (job (a)->state, JOB_PENDING);
@@ -966,7 +968,7 @@ Test (sched, a_returning_node_that_still_holds_an_old_run_holds_the_job_back)
     collect ();
     cr_assert_eq (count (SCHED_START, a), 1);
     cr_assert_eq (job (a)->runs, 2);
-    exit_at ("n1", a, EXIT_EXITED, 0, 50);
+    exit_at ("n1", a, SCHED_EXIT_EXITED, 0, 50);
     collect ();
     cr_assert_eq (job (a)->state, JOB_COMPLETED);
     cr_assert_eq (account_of (a)->run, 2);
@@ -993,7 +995,7 @@ Test (sched, a_held_back_job_goes_elsewhere_when_the_holding_node_fails)
     cr_assert_eq (count (SCHED_START, a), 1);
     cr_assert_str_eq (job (a)->node, "n2");
     /* a late report of the old run from n1 does not touch the new one */
-    msg_job_exit_t ex = {.id = a, .kind = EXIT_CANCELLED};
+    sched_exit_t ex = {.id = a, .kind = SCHED_EXIT_CANCELLED};
     cr_assert_eq (sched_job_exited (s, "n1", &ex, 73), -1);
     cr_assert_eq (job (a)->state, JOB_RUNNING);
 }
@@ -1127,7 +1129,7 @@ static f5_out_t f5_tick (double now)
 
 static void f5_exit (uint64_t id, int code, double now)
 {
-    msg_job_exit_t ex = {.id = id, .kind = EXIT_EXITED, .exit_code = code};
+    sched_exit_t ex = {.id = id, .kind = SCHED_EXIT_EXITED, .exit_code = code};
 
     ex.end_time = now;
     cr_assert_eq (sched_job_exited (s, job (id)->node, &ex, now), 0, "exit of %ju",
@@ -1224,7 +1226,7 @@ Test (sched, array_cancelled_elements_free_their_slot)
     cr_assert_eq (sched_job_cancel (s, first + 2, 3, &err), 0);
     cr_assert_eq (job (first + 2)->state, JOB_CANCELLED);
     cr_assert_eq (sched_job_cancel (s, first, 3, &err), 0);
-    msg_job_exit_t ex = {.id = first, .kind = EXIT_CANCELLED, .end_time = 3};
+    sched_exit_t ex = {.id = first, .kind = SCHED_EXIT_CANCELLED, .end_time = 3};
     cr_assert_eq (sched_job_exited (s, "n1", &ex, 3), 0);
     f5_out_t o = f5_tick (4);
     cr_assert_eq (o.starts, 1);
@@ -1501,7 +1503,7 @@ Test (sched, a_multi_node_job_fails_with_any_of_its_nodes)
     cr_assert_eq (f5_cores_used ("n1"), 0);
     /* it waits for n1 to report the killed run before it starts again */
     cr_assert_eq (f5_tick (41).starts, 0);
-    msg_job_exit_t ex = {.id = m, .kind = EXIT_CANCELLED, .end_time = 42};
+    sched_exit_t ex = {.id = m, .kind = SCHED_EXIT_CANCELLED, .end_time = 42};
     cr_assert_eq (sched_job_exited (s, "n1", &ex, 42), 0);
     cr_assert_eq (job (m)->state, JOB_PENDING, "only one node is up");
 }
@@ -1640,11 +1642,8 @@ TestSuite (sched_trust, .init = setup_trust, .fini = teardown);
 /* job id's start failed on node with text at t. */
 static void start_failed_at (const char *node, uint64_t id, const char *text, double t)
 {
-    msg_job_exit_t ex = {.id = id, .kind = EXIT_START_FAILED, .exit_code = 127};
-
-    ex.start_time = ex.end_time = t;
-    snprintf (ex.text, sizeof (ex.text), "%s", text);
-    cr_assert_eq (sched_job_exited (s, node, &ex, t), 0, "exit of %ju", (uintmax_t)id);
+    cr_assert_eq (sched_job_start_failed (s, node, id, text, t, t), 0, "exit of %ju",
+                  (uintmax_t)id);
 }
 
 Test (sched_trust, lost_runs_requeue_with_growing_delay_then_node_fail)
@@ -1660,7 +1659,7 @@ Test (sched_trust, lost_runs_requeue_with_growing_delay_then_node_fail)
     cr_assert_eq (count (SCHED_START, id), 1);
     t = 1;
     for (uint32_t n = 1; n <= 3; n++) {
-        exit_at ("n1", id, EXIT_LOST, 0, t + 1);
+        exit_at ("n1", id, SCHED_EXIT_LOST, 0, t + 1);
         t += 1;
         collect ();
         cr_assert (account_of (id)->failed_run);
@@ -1680,7 +1679,7 @@ Test (sched_trust, lost_runs_requeue_with_growing_delay_then_node_fail)
         cr_assert_eq (count (SCHED_START, id), 1, "run %u starts at its time", n + 1);
     }
     /* the fourth loss is one too many */
-    exit_at ("n1", id, EXIT_LOST, 0, t + 1);
+    exit_at ("n1", id, SCHED_EXIT_LOST, 0, t + 1);
     collect ();
     cr_assert_eq (job (id)->state, JOB_NODE_FAIL);
     cr_assert (strstr (job (id)->reason, "requeued 3 times, the limit") != NULL, "%s",
@@ -1699,7 +1698,7 @@ Test (sched_trust, a_requeued_job_keeps_its_count_and_delay_through_restore)
     register_node ("n1", 1, 4, 0, NULL, 0);
     id = submit (1, 0);
     sched_tick (s, 1);
-    exit_at ("n1", id, EXIT_LOST, 0, 5);
+    exit_at ("n1", id, SCHED_EXIT_LOST, 0, 5);
     collect ();
     copy = *job (id);
     cr_assert_eq (copy.requeues, 1);
@@ -1720,7 +1719,7 @@ Test (sched_trust, a_requeued_job_keeps_its_count_and_delay_through_restore)
     sched_tick (s, 15);
     collect ();
     cr_assert_eq (count (SCHED_START, id), 1);
-    exit_at ("n1", id, EXIT_LOST, 0, 16);
+    exit_at ("n1", id, SCHED_EXIT_LOST, 0, 16);
     collect ();
     cr_assert_eq (job (id)->requeues, 2, "the count survived");
     cr_assert_float_eq (job (id)->eligible_time, 36, 1e-9, "and the delay doubled");
@@ -1864,7 +1863,7 @@ Test (sched_trust, an_undelivered_job_run_is_no_failed_run_the_register_decides)
     collect ();
     cr_assert_eq (count (SCHED_START, a), 1, "in line again without a delay");
     cr_assert_eq (job (a)->runs, 2, "runs are numbered on");
-    exit_at ("n1", b, EXIT_EXITED, 0, 7);
+    exit_at ("n1", b, SCHED_EXIT_EXITED, 0, 7);
     cr_assert_eq (job (b)->state, JOB_COMPLETED);
 }
 
@@ -1951,7 +1950,7 @@ Test (sched_trust, an_undelivered_run_on_a_node_that_goes_down_is_withdrawn)
 
 Test (sched_trust, an_exit_report_cannot_stretch_a_run)
 {
-    msg_job_exit_t ex = {.kind = EXIT_EXITED};
+    sched_exit_t ex = {.kind = SCHED_EXIT_EXITED};
     uint64_t a, b;
 
     register_node ("n1", 1, 4, 0, NULL, 0);
@@ -1986,7 +1985,7 @@ Test (sched_trust, an_exit_report_cannot_stretch_a_run)
  * claiming it ran on) charges no more than the wall time and the slack. */
 Test (sched_trust, a_run_is_charged_no_longer_than_its_wall_time)
 {
-    msg_job_exit_t ex = {.kind = EXIT_EXITED};
+    sched_exit_t ex = {.kind = SCHED_EXIT_EXITED};
     cphub_error_t err = {{0}};
     jobspec_t spec;
     uint64_t a = 0, b;
@@ -2019,7 +2018,7 @@ Test (sched_trust, a_run_is_charged_no_longer_than_its_wall_time)
 
 Test (sched_trust, impossible_numbers_are_refused)
 {
-    msg_job_exit_t ex = {.kind = EXIT_EXITED};
+    sched_exit_t ex = {.kind = SCHED_EXIT_EXITED};
     const double bad[] = {-1, 1.0 / 0.0, 0.0 / 0.0};
     uint64_t a;
 
@@ -2065,7 +2064,7 @@ Test (sched_trust, a_register_naming_other_nodes_jobs_is_not_believed)
             cr_assert_str_eq (dq[i].node, "n2");
     cr_assert_eq (job (a)->state, JOB_RUNNING);
     cr_assert_str_eq (job (a)->node, "n1");
-    exit_at ("n1", a, EXIT_EXITED, 0, 10);
+    exit_at ("n1", a, SCHED_EXIT_EXITED, 0, 10);
     sched_tick (s, 11);
     collect ();
     cr_assert_eq (job (a)->state, JOB_COMPLETED);
