@@ -965,27 +965,10 @@ static void handle_report (scheduler_t *sc, const request_t *rq, msg_t *m)
 
 /* --- agent handlers ------------------------------------------------------- */
 
-/* The index of a node for sched_node_info: the last one when the node is
- * new, else found by name. */
+/* The index of a node for sched_node_info (the core's lookup by name). */
 static int node_index (scheduler_t *sc, const char *node, uint32_t *index)
 {
-    uint32_t count = sched_node_count (sc->sched);
-    node_info_t info;
-
-    if (count > 0 && sched_node_info (sc->sched, count - 1, &info) == 0 &&
-        strcmp (info.name, node) == 0) {
-        *index = count - 1;
-        return 0;
-    }
-    for (uint32_t i = 0; i < count; i++) {
-        if (sched_node_info (sc->sched, i, &info) == 0 &&
-            strcmp (info.name, node) == 0) {
-            *index = i;
-            return 0;
-        }
-    }
-    errno = ENOENT;
-    return -1;
+    return sched_node_index (sc->sched, node, index);
 }
 
 /* A registration listing jobs not placed on that node speaks for other

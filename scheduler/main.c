@@ -313,21 +313,10 @@ static void decide_account (scheduler_t *sc, const sched_acct_t *rec)
         log_err ("store: %s", err.text);
 }
 
-/* node_info of a node by name: its agent's index when that still names it,
- * else a scan from the newest node (node changes are rare). */
+/* node_info of a node by name (the core's lookup). */
 static int node_info_by_name (scheduler_t *sc, const char *name, node_info_t *info)
 {
-    agent_peer_t *ap = handlers_agent_peer (sc, name);
-
-    if (ap && sched_node_info (sc->sched, ap->index, info) == 0 &&
-        strcmp (info->name, name) == 0)
-        return 0;
-    for (uint32_t i = sched_node_count (sc->sched); i-- > 0;) {
-        if (sched_node_info (sc->sched, i, info) == 0 && strcmp (info->name, name) == 0)
-            return 0;
-    }
-    errno = ENOENT;
-    return -1;
+    return sched_node_lookup (sc->sched, name, info);
 }
 
 /* Persist a node that registered, went down, was drained or resumed. A node

@@ -343,6 +343,8 @@ int sched_job_forget (sched_t *s, uint64_t id);
 void sched_job_info (const sched_job_t *job, job_info_t *info);
 
 uint32_t sched_node_count (const sched_t *s);
+/* The index (for sched_node_info) of the node named node. -1/ENOENT. */
+int sched_node_index (const sched_t *s, const char *node, uint32_t *index);
 /* Fill info for node i (0..count-1, registration order). -1/ENOENT. */
 int sched_node_info (const sched_t *s, uint32_t i, node_info_t *info);
 /* The registered description of a node, or NULL. */

@@ -243,9 +243,6 @@ void sched_node_release (sched_t *s, job_entry_t *e);
 uint64_t sched_node_free_mem (const sched_node_t *node);
 /* Is the job's allocation inside the node's description and free on it? */
 bool sched_alloc_fits (const sched_node_t *node, const sched_job_t *job);
-/* The UP node left with the fewest free cores after placing spec, ties by
- * name; NULL if it fits nowhere now. */
-sched_node_t *sched_fit_find (const sched_t *s, const jobspec_t *spec);
 /* Tick, node side: restored nodes start their heartbeat clock; nodes silent
  * past the timeout go DOWN and fail their jobs. */
 void sched_nodes_check (sched_t *s, double now);
@@ -340,30 +337,20 @@ struct sched_jobx {
 sched_jobx_t *sched_jobx (job_entry_t *e);
 /* A parsed constraint for text, shared by every job that asks it (a
  * reference is taken; sched_cons_put gives it back). NULL with err
- * (EINVAL: bad text; ENOMEM). sched_cons_find does not take one. */
+ * (EINVAL: bad text; ENOMEM). */
 sched_cons_t *sched_cons_get (sched_t *s, const char *text, cphub_error_t *err);
 void sched_cons_put (sched_t *s, sched_cons_t *c);
 /* Free every constraint whatever its count (sched_destroy). */
 void sched_cons_clear (sched_t *s);
-const constraint_t *sched_cons_find (const sched_t *s, const char *text);
 
 /* sched_place.c: constraints, --exclusive and multi-node jobs. */
-/* Does the spec need more than sched_fit_find's plain rule (a constraint,
- * whole nodes, several nodes)? */
+/* Does the spec need more than a plain fit of cores, GPUs and memory on
+ * one node (a constraint, whole nodes, several nodes)? */
 bool sched_spec_special (const jobspec_t *spec);
 /* Could the job ever run on the nodes ever registered? For plain specs
  * place_check_ever on the capacities; otherwise a look at every known node.
  * 0 (also when no node is known yet) or -1/EINVAL with err. */
 int sched_check_ever (const sched_t *s, const jobspec_t *spec, cphub_error_t *err);
-/* sched_fit_find for a special spec: the best node of the best set of
- * nodes that can take it now (matching the constraint, idle for
- * --exclusive, as many as it spans). NULL if there are not enough. */
-sched_node_t *sched_fit_special (const sched_t *s, const jobspec_t *spec);
-/* May node ever take (a share of) spec: constraint, and for --exclusive no
- * job on it now? For passes that look at nodes themselves. */
-bool sched_node_eligible (const sched_t *s,
-                          const sched_node_t *node,
-                          const jobspec_t *spec);
 /* Does node have the features e's constraint asks (true without one)?
  * Cheap: the constraint was parsed at submit. */
 bool sched_job_node_ok (const job_entry_t *e, const sched_node_t *node);

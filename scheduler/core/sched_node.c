@@ -104,61 +104,9 @@ static void index_update (sched_t *s, sched_node_t *node)
         (void)index_insert (s, node);
 }
 
-static int next_nonempty (const sched_t *s, uint32_t from)
-{
-    for (uint32_t w = from / 64; w < SCHED_BUCKET_WORDS; w++) {
-        uint64_t bits = s->nonempty[w];
-        if (w == from / 64)
-            bits &= ~0ULL << (from % 64);
-        if (bits)
-            return (int)(w * 64 + (uint32_t)__builtin_ctzll (bits));
-    }
-    return -1;
-}
-
 uint64_t sched_node_free_mem (const sched_node_t *node)
 {
     return node->desc.mem > node->mem_used ? node->desc.mem - node->mem_used : 0;
-}
-
-/* A job without --mem holds the default limit (sched_default_mem). */
-static bool node_fits_extras (const sched_t *s,
-                              const sched_node_t *node,
-                              const jobspec_t *spec)
-{
-    uint64_t mem =
-        spec->mem ? spec->mem : sched_default_mem (s, node, jobspec_cores (spec));
-
-    return spec->gpus <= node->nfree_gpus && mem <= sched_node_free_mem (node);
-}
-
-/* The UP node left with the fewest free cores after placing spec, ties by
- * name; NULL if none fits now. */
-sched_node_t *sched_fit_find (const sched_t *s, const jobspec_t *spec)
-{
-    uint32_t need = jobspec_cores (spec);
-
-    if (sched_spec_special (spec)) /* constraint, exclusive, multi-node */
-        return sched_fit_special (s, spec);
-    if (need >= SCHED_BUCKETS)
-        return NULL;
-    for (int k = next_nonempty (s, need); k >= 0;
-         k = next_nonempty (s, (uint32_t)k + 1)) {
-        const bucket_t *b = &s->buckets[k];
-        sched_node_t *best = NULL;
-        if (node_fits_extras (s, b->heap[0], spec))
-            return b->heap[0];
-        for (uint32_t i = 1; i < b->n; i++) {
-            if (node_fits_extras (s, b->heap[i], spec) &&
-                (!best || node_before (b->heap[i], best)))
-                best = b->heap[i];
-        }
-        if (best)
-            return best;
-        if (k + 1 >= SCHED_BUCKETS)
-            break;
-    }
-    return NULL;
 }
 
 /* --- nodes --- */
@@ -662,6 +610,18 @@ const node_desc_t *sched_node_desc (const sched_t *s, const char *node)
     const sched_node_t *n = sched_node_find (s, node);
 
     return n && (n->registered || n->has_desc) ? &n->desc : NULL;
+}
+
+int sched_node_index (const sched_t *s, const char *node, uint32_t *index)
+{
+    const sched_node_t *n = node ? sched_node_find (s, node) : NULL;
+
+    if (!n) {
+        errno = ENOENT;
+        return -1;
+    }
+    *index = n->index;
+    return 0;
 }
 
 int sched_node_lookup (const sched_t *s, const char *node, node_info_t *info)

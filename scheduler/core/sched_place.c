@@ -76,31 +76,6 @@ void sched_cons_clear (sched_t *s)
     }
 }
 
-const constraint_t *sched_cons_find (const sched_t *s, const char *text)
-{
-    sched_cons_t *c = NULL;
-
-    HASH_FIND_STR (s->constraints, text, c);
-    return c ? c->c : NULL;
-}
-
-/* The parsed constraint of spec: the shared one, else parsed into *temp
- * (the caller destroys it). NULL when the spec has none (or a bad one). */
-static const constraint_t *cons_of (const sched_t *s,
-                                    const jobspec_t *spec,
-                                    constraint_t **temp)
-{
-    const constraint_t *c;
-
-    *temp = NULL;
-    if (!spec->constraint[0])
-        return NULL;
-    if ((c = sched_cons_find (s, spec->constraint)))
-        return c;
-    *temp = constraint_parse (spec->constraint, NULL);
-    return *temp;
-}
-
 /* --- fits ------------------------------------------------------------------ */
 
 bool sched_spec_special (const jobspec_t *spec)
@@ -150,30 +125,10 @@ int sched_place_choose (job_entry_t *e, sched_node_t *const *nodes, uint32_t n)
     return 0;
 }
 
-bool sched_node_eligible (const sched_t *s,
-                          const sched_node_t *node,
-                          const jobspec_t *spec)
-{
-    constraint_t *temp;
-    const constraint_t *c = cons_of (s, spec, &temp);
-    bool ok = (!spec->constraint[0] || c) &&
-              constraint_match (c, node->desc.features) &&
-              (!spec->exclusive || node_idle (node));
-
-    constraint_destroy (temp);
-    return ok;
-}
-
+/* The first bucket at or after from that holds a node, or -1. */
 static int bucket_next (const sched_t *s, uint32_t from)
 {
-    for (uint32_t w = from / 64; w < SCHED_BUCKET_WORDS; w++) {
-        uint64_t bits = s->nonempty[w];
-        if (w == from / 64)
-            bits &= ~0ULL << (from % 64);
-        if (bits)
-            return (int)(w * 64 + (uint32_t)__builtin_ctzll (bits));
-    }
-    return -1;
+    return idset_bits_next (s->nonempty, SCHED_BUCKET_WORDS, (int)from);
 }
 
 /* Up to want nodes that take share now, from the best-fit index: buckets of
@@ -215,23 +170,6 @@ static uint32_t fit_collect (const sched_t *s,
         }
     }
     return got;
-}
-
-sched_node_t *sched_fit_special (const sched_t *s, const jobspec_t *spec)
-{
-    sched_node_t *nodes[JOBSPEC_NODES_MAX];
-    uint32_t want = jobspec_nodes (spec);
-    constraint_t *temp;
-    const constraint_t *c = cons_of (s, spec, &temp);
-    jobspec_t share;
-    uint32_t got = 0;
-
-    if (want <= JOBSPEC_NODES_MAX && (!spec->constraint[0] || c)) {
-        jobspec_node_share (spec, &share);
-        got = fit_collect (s, &share, c, want, NULL, nodes);
-    }
-    constraint_destroy (temp);
-    return got == want ? nodes[0] : NULL;
 }
 
 /* --- could it ever run ------------------------------------------------------ */
