@@ -309,7 +309,7 @@ int main (int argc, char **argv)
             if (!j || j->state != JOB_RUNNING)
                 continue;
             sched_exit_t ex = {.id = jid, .kind = SCHED_EXIT_EXITED, .end_time = now};
-            (void)sched_job_exited (s, j->node, &ex, now);
+            (void)sched_job_exited (s, j->alloc.node, &ex, now);
             (void)sched_job_forget (s, jid);
         }
         t0 = bench_now ();

@@ -321,7 +321,7 @@ static int sim_exit (sim_t *sim, const sim_event_t *ev)
     sched_job_t *sj = sched_job_lookup (sim->core, id);
     sched_exit_t ex = {.id = id, .kind = SCHED_EXIT_EXITED, .end_time = ev->time};
 
-    if (!sj || sched_job_exited (sim->core, sj->node, &ex, ev->time) < 0) {
+    if (!sj || sched_job_exited (sim->core, sj->alloc.node, &ex, ev->time) < 0) {
         fprintf (stderr, "cphub-sim: the core refused the exit of job %" PRIu64 "\n",
                  id);
         return -1;

@@ -217,13 +217,13 @@ static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
         sched_job_t *job = sched_job_lookup (sc->sched, m->u.run.id);
         if (!job || job->state != JOB_RUNNING)
             return;
-        agent_peer_t *ap = handlers_agent_peer (sc, job->node);
-        if (sched_job_run_unsent (sc->sched, job->node, job->id) < 0)
+        agent_peer_t *ap = handlers_agent_peer (sc, job->alloc.node);
+        if (sched_job_run_unsent (sc->sched, job->alloc.node, job->id) < 0)
             return;
         log_warn ("job %" PRIu64
                   " did not reach node %s; its next register "
                   "decides whether it runs there",
-                  job->id, job->node);
+                  job->id, job->alloc.node);
         if (ap)
             ap->run_unsent = true;
     }
@@ -786,22 +786,22 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
         reply_error (sc, rq, ENOENT, "no such job %" PRIu64, req->id);
         return;
     }
-    if (job->node[0] == '\0') {
+    if (job->alloc.node[0] == '\0') {
         reply_error (sc, rq, ENODATA,
                      "job %" PRIu64 " has not started; it has no output yet", req->id);
         return;
     }
-    if (!(ap = handlers_agent_peer (sc, job->node))) {
+    if (!(ap = handlers_agent_peer (sc, job->alloc.node))) {
         reply_error (sc, rq, EHOSTUNREACH,
-                     "node %s, where job %" PRIu64 " ran, is not connected", job->node,
-                     req->id);
+                     "node %s, where job %" PRIu64 " ran, is not connected",
+                     job->alloc.node, req->id);
         return;
     }
     if (node_is_down (sc, ap)) {
         reply_error (sc, rq, EHOSTDOWN,
                      "node %s, where job %" PRIu64
                      " ran, is down; its output is out of reach",
-                     job->node, req->id);
+                     job->alloc.node, req->id);
         return;
     }
     if (HASH_COUNT (sc->fetches) >= FETCHES_MAX) {
@@ -823,7 +823,7 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
     tsock_peer_hold (sc->clients, rq->peer, 1);
     f->tag = ++sc->next_tag;
     f->job_id = req->id;
-    snprintf (f->node, sizeof (f->node), "%s", job->node);
+    snprintf (f->node, sizeof (f->node), "%s", job->alloc.node);
     f->client = *rq->peer;
     f->deadline = sc->now + SCHEDULER_LOGS_TIMEOUT;
     HASH_ADD (hh, sc->fetches, tag, sizeof (f->tag), f);
@@ -983,7 +983,7 @@ static void log_foreign_jobs (scheduler_t *sc,
 
     for (uint32_t i = 0; i < desc->njobs; i++) {
         const sched_job_t *job = sched_job_lookup (sc->sched, desc->jobs[i]);
-        if (job && job->state == JOB_RUNNING && strcmp (job->node, node) == 0)
+        if (job && job->state == JOB_RUNNING && strcmp (job->alloc.node, node) == 0)
             continue;
         if (foreign++ == 0)
             first = desc->jobs[i];

@@ -194,9 +194,10 @@ static void encode_ids (const idset_t *s, char *buf, size_t len, bool *ok)
  * core frees the allocation (its SCHED_CHANGED follows in this turn). */
 static void start_failed (scheduler_t *sc, const sched_job_t *job, const char *why)
 {
-    log_err ("job %" PRIu64 " could not be started on %s: %s", job->id, job->node, why);
-    if (sched_job_start_failed (sc->sched, job->node, job->id, why, sc->now, sc->now) <
-        0)
+    log_err ("job %" PRIu64 " could not be started on %s: %s", job->id, job->alloc.node,
+             why);
+    if (sched_job_start_failed (sc->sched, job->alloc.node, job->id, why, sc->now,
+                                sc->now) < 0)
         log_err ("job %" PRIu64 ": the core refused its start failure", job->id);
 }
 
@@ -222,11 +223,11 @@ static void decide_start (scheduler_t *sc, sched_job_t *job, const char *node)
     run->id = job->id;
     snprintf (run->tenant, sizeof (run->tenant), "%s", job->tenant);
     run->spec.walltime = job->walltime;
-    encode_ids (job->cores, run->cores, sizeof (run->cores), &ok);
-    encode_ids (job->cpus, run->cpus, sizeof (run->cpus), &ok);
-    encode_ids (job->gpus, run->gpus, sizeof (run->gpus), &ok);
-    encode_ids (job->mems, run->mems, sizeof (run->mems), &ok);
-    run->mem = job->mem;
+    encode_ids (job->alloc.cores, run->cores, sizeof (run->cores), &ok);
+    encode_ids (job->alloc.cpus, run->cpus, sizeof (run->cpus), &ok);
+    encode_ids (job->alloc.gpus, run->gpus, sizeof (run->gpus), &ok);
+    encode_ids (job->alloc.mems, run->mems, sizeof (run->mems), &ok);
+    run->mem = job->alloc.mem;
     /* every node of the job, this one first; an array element's index */
     char nodelist[MSG_NODELIST_MAX], cpus_per_node[MSG_CPUS_PER_NODE_MAX];
     if (sched_job_layout (job, nodelist, sizeof (nodelist), cpus_per_node,
@@ -283,7 +284,7 @@ static void log_ended (const sched_job_t *job)
         format_duration ((int64_t)(job->end_time - job->start_time + 0.5), took,
                          sizeof (took));
         log_info ("job %" PRIu64 " ended: %s%s on %s after %s", job->id,
-                  job_state_name (job->state), how, job->node, took);
+                  job_state_name (job->state), how, job->alloc.node, took);
     } else
         log_info ("job %" PRIu64 " ended: %s%s", job->id, job_state_name (job->state),
                   how);

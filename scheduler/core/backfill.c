@@ -327,8 +327,8 @@ static int slot_build (backfill_t *bf, bf_slot_t *sl)
         return -1;
     DL_FOREACH2 (node->jobs, e, node_next)
     {
-        event_set (bf, &bf->ev[off + k++], &e->job, e->job.cores, e->job.gpus,
-                   e->job.mem);
+        event_set (bf, &bf->ev[off + k++], &e->job, e->job.alloc.cores,
+                   e->job.alloc.gpus, e->job.alloc.mem);
     }
     DL_FOREACH (node->holds, h)
     {

@@ -232,10 +232,7 @@ static void job_destroy (job_entry_t *e)
     if (!e)
         return;
     jobspec_clear (&e->job.spec);
-    idset_destroy (e->job.cores);
-    idset_destroy (e->job.cpus);
-    idset_destroy (e->job.gpus);
-    idset_destroy (e->job.mems);
+    sched_alloc_clear (&e->job.alloc);
     sched_jobx_destroy (e);
     free (e);
 }
@@ -260,14 +257,14 @@ static void run_end (sched_t *s, job_entry_t *e, job_state_t how, double end)
 
     if (e->job.state != JOB_RUNNING)
         return;
-    sched_dq_push (s, SCHED_ACCOUNT, e->job.id, e->job.node);
+    sched_dq_push (s, SCHED_ACCOUNT, e->job.id, e->job.alloc.node);
     d = &s->dq[(s->dq_head + s->dq_len - 1) % s->dq_cap];
     a = &d->acct;
     memset (a, 0, sizeof (*a));
     a->job_id = e->job.id;
     a->run = e->job.runs > 0 ? e->job.runs : 1;
     snprintf (a->tenant, sizeof (a->tenant), "%s", e->job.tenant);
-    snprintf (a->node, sizeof (a->node), "%s", e->job.node);
+    snprintf (a->node, sizeof (a->node), "%s", e->job.alloc.node);
     a->cores = sched_job_cores_held (e); /* on every node of the job */
     a->gpus = sched_job_gpus_held (e);
     a->start_time = e->job.start_time;
@@ -318,16 +315,7 @@ static int job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now
         }
         p.mem = want < free_mem ? want : free_mem;
     }
-    idset_destroy (e->job.cores);
-    idset_destroy (e->job.cpus);
-    idset_destroy (e->job.gpus);
-    idset_destroy (e->job.mems);
-    e->job.cores = p.cores;
-    e->job.cpus = p.cpus;
-    e->job.gpus = p.gpus;
-    e->job.mems = p.mems;
-    e->job.mem = p.mem;
-    snprintf (e->job.node, sizeof (e->job.node), "%s", node->desc.name);
+    sched_alloc_take (&e->job.alloc, &p, node->desc.name);
     pending_remove (s, e);
     sched_node_hold (s, node, e);
     sched_place_commit (s, e); /* a multi-node job's other nodes */
@@ -380,13 +368,7 @@ static double requeue_wait (const sched_t *s, uint32_t n)
 static void job_unplace (job_entry_t *e)
 {
     e->job.state = JOB_PENDING;
-    e->job.node[0] = '\0';
-    idset_destroy (e->job.cores);
-    idset_destroy (e->job.cpus);
-    idset_destroy (e->job.gpus);
-    idset_destroy (e->job.mems);
-    e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
-    e->job.mem = 0;
+    sched_alloc_clear (&e->job.alloc);
     e->job.exit_code = e->job.signal = 0;
     e->job.start_time = e->job.end_time = 0;
     e->job.cpu_time = 0;
@@ -410,7 +392,7 @@ static void job_requeue (sched_t *s, job_entry_t *e, const char *node, double no
     else
         sched_job_set_reason (&e->job, "Requeued %u of %u times: node %s failed",
                               e->job.requeues, s->cfg.max_requeue, node);
-    memcpy (e->last_node, e->job.node, sizeof (e->last_node));
+    memcpy (e->last_node, e->job.alloc.node, sizeof (e->last_node));
     job_unplace (e);
     if (wait > 0) {
         delay_add (s, e);
@@ -423,9 +405,9 @@ static void job_requeue (sched_t *s, job_entry_t *e, const char *node, double no
 
 void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *why)
 {
-    char node[sizeof (e->job.node)];
+    char node[sizeof (e->job.alloc.node)];
 
-    snprintf (node, sizeof (node), "%s", e->job.node);
+    snprintf (node, sizeof (node), "%s", e->job.alloc.node);
     run_end (s, e, JOB_NODE_FAIL, now);
     e->job.state = JOB_NODE_FAIL; /* the run is over (and accounted) */
     if (e->job.kill_sent) {
@@ -446,17 +428,17 @@ void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *
 void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now)
 {
     bool cancelled = e->job.kill_sent;
-    char node[sizeof (e->job.node)];
+    char node[sizeof (e->job.alloc.node)];
 
     if (e->job.state != JOB_RUNNING)
         return;
-    snprintf (node, sizeof (node), "%s", e->job.node);
+    snprintf (node, sizeof (node), "%s", e->job.alloc.node);
     /* its usage ends where it began: what was counted is taken back */
     sched_usage_run_end (s, e, e->job.start_time);
     sched_quota_run_end (s, e, NULL);
     sched_node_release (s, e);
     /* only that node's claim to hold the job is believed (sched_job_ran_on) */
-    memcpy (e->last_node, e->job.node, sizeof (e->last_node));
+    memcpy (e->last_node, e->job.alloc.node, sizeof (e->last_node));
     job_unplace (e);
     if (cancelled) {
         sched_job_set_reason (&e->job, "cancelled by user");
@@ -676,7 +658,7 @@ int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err)
     }
     /* RUNNING: ask the agent (again, if a kill was lost); the exit ends it */
     e->job.kill_sent = true;
-    sched_dq_push (s, SCHED_KILL, e->job.id, e->job.node);
+    sched_dq_push (s, SCHED_KILL, e->job.id, e->job.alloc.node);
     return 0;
 }
 
@@ -685,7 +667,7 @@ int sched_job_started (
 {
     job_entry_t *e = sched_job_find (s, id);
 
-    if (!e || e->job.state != JOB_RUNNING || strcmp (e->job.node, node) != 0) {
+    if (!e || e->job.state != JOB_RUNNING || strcmp (e->job.alloc.node, node) != 0) {
         errno = ENOENT;
         return -1;
     }
@@ -706,7 +688,7 @@ int sched_job_run_unsent (sched_t *s, const char *node, uint64_t id)
 {
     job_entry_t *e = sched_job_find (s, id);
 
-    if (!e || e->job.state != JOB_RUNNING || strcmp (e->job.node, node) != 0) {
+    if (!e || e->job.state != JOB_RUNNING || strcmp (e->job.alloc.node, node) != 0) {
         errno = ENOENT;
         return -1;
     }
@@ -742,8 +724,9 @@ static job_state_t exit_outcome (const job_entry_t *e,
         return JOB_CANCELLED;
     case SCHED_EXIT_OOM: {
         char limit[32];
-        format_size (e->job.mem, limit, sizeof (limit));
-        snprintf (reason, len, "out of memory (limit %s)", e->job.mem ? limit : "none");
+        format_size (e->job.alloc.mem, limit, sizeof (limit));
+        snprintf (reason, len, "out of memory (limit %s)",
+                  e->job.alloc.mem ? limit : "none");
         return JOB_OUT_OF_MEMORY;
     }
     case SCHED_EXIT_OUTPUT:
@@ -752,7 +735,7 @@ static job_state_t exit_outcome (const job_entry_t *e,
         return JOB_FAILED;
     case SCHED_EXIT_LOST:
     default:
-        snprintf (reason, len, "lost on node %s", e->job.node);
+        snprintf (reason, len, "lost on node %s", e->job.alloc.node);
         return JOB_NODE_FAIL;
     }
 }
@@ -815,7 +798,7 @@ static job_entry_t *exit_target (sched_t *s, const char *node, uint64_t id, int 
         sched_job_stale_release (s, e);
         return NULL;
     }
-    if (!e || strcmp (e->job.node, node) != 0 || e->job.state == JOB_PENDING) {
+    if (!e || strcmp (e->job.alloc.node, node) != 0 || e->job.state == JOB_PENDING) {
         errno = ENOENT;
         *rc = -1;
         return NULL;
@@ -1018,11 +1001,11 @@ void sched_job_info (const sched_job_t *job, job_info_t *info)
     info->ntasks = spec->ntasks;
     info->cpus_per_task = spec->cpus_per_task;
     info->gpus_count = spec->gpus;
-    info->mem = job->mem ? job->mem : spec->mem; /* the limit in force */
+    info->mem = job->alloc.mem ? job->alloc.mem : spec->mem; /* the limit in force */
     info->walltime = job->walltime;
-    snprintf (info->node, sizeof (info->node), "%s", job->node);
-    encode_into (job->cpus, info->cpus, sizeof (info->cpus));
-    encode_into (job->gpus, info->gpus, sizeof (info->gpus));
+    snprintf (info->node, sizeof (info->node), "%s", job->alloc.node);
+    encode_into (job->alloc.cpus, info->cpus, sizeof (info->cpus));
+    encode_into (job->alloc.gpus, info->gpus, sizeof (info->gpus));
     info->submit_time = job->submit_time;
     info->start_time = job->start_time;
     info->end_time = job->end_time;
@@ -1038,21 +1021,15 @@ void sched_job_info (const sched_job_t *job, job_info_t *info)
 
 /* --- restore --- */
 
-static int copy_set (idset_t **dst, const idset_t *src)
-{
-    *dst = src ? idset_copy (src) : idset_create ();
-    return *dst ? 0 : -1;
-}
-
 /* Put a restored running job on its node: a registered node must have its
  * allocation free; an unknown one is remembered until it registers. */
 static int restore_on_node (sched_t *s, job_entry_t *e, cphub_error_t *err)
 {
-    sched_node_t *node = sched_node_find (s, e->job.node);
+    sched_node_t *node = sched_node_find (s, e->job.alloc.node);
     char cores[128];
 
     if (!node) {
-        if (!(node = sched_node_create (s, e->job.node)))
+        if (!(node = sched_node_create (s, e->job.alloc.node)))
             return cphub_fail (err, ENOMEM, "out of memory restoring job %ju",
                                (uintmax_t)e->job.id);
         snprintf (node->reason, sizeof (node->reason), "not registered since restart");
@@ -1060,8 +1037,8 @@ static int restore_on_node (sched_t *s, job_entry_t *e, cphub_error_t *err)
     /* a restored node with running jobs gets a heartbeat timeout to return */
     if (!node->registered && node->watched == WATCH_NONE)
         sched_node_watch (s, node, WATCH_UNSEEN);
-    if (node->registered && !sched_alloc_fits (node, &e->job)) {
-        encode_into (e->job.cores, cores, sizeof (cores));
+    if (node->registered && !sched_alloc_fits (node, &e->job.alloc)) {
+        encode_into (e->job.alloc.cores, cores, sizeof (cores));
         return cphub_fail (err, EINVAL, "job %ju: cores %s on node %s are taken",
                            (uintmax_t)e->job.id, cores, node->desc.name);
     }
@@ -1079,11 +1056,11 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
     if ((unsigned)job->state >= JOB_STATE_COUNT)
         return cphub_fail (err, EINVAL, "job %ju has no valid state",
                            (uintmax_t)job->id);
-    if (job->state == JOB_RUNNING && (!job->node[0] || !job->cores))
+    if (job->state == JOB_RUNNING && (!job->alloc.node[0] || !job->alloc.cores))
         return cphub_fail (err, EINVAL, "running job %ju has no node or cores",
                            (uintmax_t)job->id);
     if (job->state == JOB_RUNNING &&
-        strnlen (job->node, sizeof (job->node)) > NODE_NAME_MAX)
+        strnlen (job->alloc.node, sizeof (job->alloc.node)) > NODE_NAME_MAX)
         return cphub_fail (err, EINVAL, "job %ju: node name too long",
                            (uintmax_t)job->id);
     if (!(e = calloc (1, sizeof (*e))))
@@ -1091,15 +1068,12 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
     e->job = *job;
     e->job.next_pending = NULL;
     e->delayed = false;
-    e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
-    e->job.others = NULL; /* copied by sched_place_restore */
+    e->job.alloc = (sched_alloc_t){.mem = 0}; /* copied below */
+    e->job.others = NULL;                     /* copied by sched_place_restore */
     e->job.nothers = 0;
     jobspec_init (&e->job.spec);
     if (jobspec_copy (&e->job.spec, &job->spec) < 0 ||
-        copy_set (&e->job.cores, job->cores) < 0 ||
-        copy_set (&e->job.cpus, job->cpus) < 0 ||
-        copy_set (&e->job.gpus, job->gpus) < 0 ||
-        copy_set (&e->job.mems, job->mems) < 0)
+        sched_alloc_hold_copy (&e->job.alloc, &job->alloc) < 0)
         goto nomem;
     if (job->state == JOB_RUNNING && restore_on_node (s, e, err) < 0)
         goto error;

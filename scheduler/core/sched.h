@@ -97,6 +97,26 @@ typedef struct sched_config {
     uint64_t default_mem_per_core;
 } sched_config_t;
 
+/* What a job holds on one node: cores there, their PUs, GPUs, NUMA domains
+ * and memory. The sets are owned by the allocation; any may be NULL (empty). */
+typedef struct sched_alloc {
+    char node[NODE_NAME_MAX + 1];
+    idset_t *cores; /* core indices on the node */
+    idset_t *cpus;  /* their PUs */
+    idset_t *gpus;
+    idset_t *mems; /* NUMA domains */
+    uint64_t mem;  /* bytes */
+} sched_alloc_t;
+
+/* Deep copy of src into *dst (overwritten; a NULL set stays NULL). 0, or
+ * -1/ENOMEM with *dst empty. */
+int sched_alloc_copy (sched_alloc_t *dst, const sched_alloc_t *src);
+/* Give *dst what src holds (what *dst held is freed first); src is left
+ * empty. */
+void sched_alloc_move (sched_alloc_t *dst, sched_alloc_t *src);
+/* Free a's sets and empty it (no node, no sets, no memory). */
+void sched_alloc_clear (sched_alloc_t *a);
+
 /* A job as the core keeps it. The shell reads these fields (through
  * sched_job_lookup / iteration) but changes them only through events. */
 typedef struct sched_job {
@@ -113,13 +133,9 @@ typedef struct sched_job {
     double end_time;
     double cpu_time;
     uint64_t max_rss;
-    /* allocation, while RUNNING and kept after it ends */
-    char node[NODE_NAME_MAX + 1];
-    idset_t *cores; /* core indices on the node */
-    idset_t *cpus;  /* their PUs */
-    idset_t *gpus;
-    idset_t *mems; /* NUMA domains */
-    uint64_t mem;
+    /* allocation on the node it runs on, while RUNNING and kept after it
+     * ends (a multi-node job's other nodes: others) */
+    sched_alloc_t alloc;
     bool kill_sent;                 /* a cancel asked the agent to kill it */
     uint32_t runs;                  /* times started (a requeued job runs again) */
     uint32_t requeues;              /* runs lost to a node and requeued */
@@ -131,22 +147,12 @@ typedef struct sched_job {
     uint32_t queue_position; /* 1 = next in line; 0 = not pending */
     double boost;            /* operator's boost of this job (sched_job_boost) */
     /* multi-node jobs and arrays (issue 5, sched_place.c and sched_rel.c) */
-    uint32_t nothers;           /* nodes of a multi-node job besides `node` */
-    struct sched_alloc *others; /* their allocations (owned): the job runs on
-                                   `node`, their cores are held for it */
-    uint64_t array_id;          /* the array's id (its first job's); 0 = none */
-    uint32_t array_index;       /* the element's index in its array */
+    uint32_t nothers;      /* nodes of a multi-node job besides alloc.node */
+    sched_alloc_t *others; /* their allocations (owned): the job runs on
+                              alloc.node, their cores are held for it */
+    uint64_t array_id;     /* the array's id (its first job's); 0 = none */
+    uint32_t array_index;  /* the element's index in its array */
 } sched_job_t;
-
-/* What a multi-node job holds on one of its other nodes (sets owned). */
-typedef struct sched_alloc {
-    char node[NODE_NAME_MAX + 1];
-    idset_t *cores;
-    idset_t *cpus;
-    idset_t *gpus;
-    idset_t *mems;
-    uint64_t mem;
-} sched_alloc_t;
 
 /* Deep copy of n allocations (NULL when n == 0). NULL/ENOMEM. */
 sched_alloc_t *sched_allocs_copy (const sched_alloc_t *src, uint32_t n);

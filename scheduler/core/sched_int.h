@@ -237,12 +237,13 @@ sched_node_t *sched_node_find (const sched_t *s, const char *name);
 sched_node_t *sched_node_create (sched_t *s, const char *name);
 /* Move a node to the tail of a heartbeat list (WATCH_*), or out of both. */
 void sched_node_watch (sched_t *s, sched_node_t *node, int which);
-/* Hold a job's allocation (e->job.cores/gpus/mem) on node, or give it back. */
+/* Hold a job's allocation (e->job.alloc.cores/gpus/mem) on node, or give it back. */
 void sched_node_hold (sched_t *s, sched_node_t *node, job_entry_t *e);
 void sched_node_release (sched_t *s, job_entry_t *e);
 uint64_t sched_node_free_mem (const sched_node_t *node);
-/* Is the job's allocation inside the node's description and free on it? */
-bool sched_alloc_fits (const sched_node_t *node, const sched_job_t *job);
+/* Is the allocation (a job's on its node, or one of its others) inside the
+ * node's description and free on it (cores and GPUs; not memory)? */
+bool sched_alloc_fits (const sched_node_t *node, const sched_alloc_t *a);
 /* Tick, node side: restored nodes start their heartbeat clock; nodes silent
  * past the timeout go DOWN and fail their jobs. */
 void sched_nodes_check (sched_t *s, double now);
@@ -384,6 +385,12 @@ int sched_place_restore (sched_t *s,
                          job_entry_t *e,
                          const sched_job_t *job,
                          cphub_error_t *err);
+/* sched_alloc.c: sched_alloc_copy for an allocation the core holds, which
+ * has all four sets: a NULL set of src becomes an empty one. */
+int sched_alloc_hold_copy (sched_alloc_t *dst, const sched_alloc_t *src);
+/* sched_alloc.c: *a (what it held is freed) takes p's sets and memory on
+ * node; p is left empty. */
+void sched_alloc_take (sched_alloc_t *a, placement_t *p, const char *node);
 /* sched_alloc.c: total cores of e's allocation, over all its nodes. */
 uint32_t sched_job_cores_held (const job_entry_t *e);
 uint32_t sched_job_gpus_held (const job_entry_t *e);

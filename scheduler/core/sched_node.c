@@ -188,10 +188,10 @@ void sched_node_watch (sched_t *s, sched_node_t *node, int which)
 /* Hold or give back a job's allocation on its node. */
 void sched_node_hold (sched_t *s, sched_node_t *node, job_entry_t *e)
 {
-    idset_subtract (node->free_cores, e->job.cores);
-    if (e->job.gpus)
-        idset_subtract (node->free_gpus, e->job.gpus);
-    node->mem_used += e->job.mem;
+    idset_subtract (node->free_cores, e->job.alloc.cores);
+    if (e->job.alloc.gpus)
+        idset_subtract (node->free_gpus, e->job.alloc.gpus);
+    node->mem_used += e->job.alloc.mem;
     node->njobs++;
     DL_APPEND2 (node->jobs, e, node_prev, node_next);
     e->where = node;
@@ -207,11 +207,12 @@ void sched_node_release (sched_t *s, job_entry_t *e)
     if (!node)
         return;
     if (node->registered) {
-        (void)idset_add (node->free_cores, e->job.cores);
-        if (e->job.gpus)
-            (void)idset_add (node->free_gpus, e->job.gpus);
+        (void)idset_add (node->free_cores, e->job.alloc.cores);
+        if (e->job.alloc.gpus)
+            (void)idset_add (node->free_gpus, e->job.alloc.gpus);
     }
-    node->mem_used -= node->mem_used < e->job.mem ? node->mem_used : e->job.mem;
+    node->mem_used -=
+        node->mem_used < e->job.alloc.mem ? node->mem_used : e->job.alloc.mem;
     node->njobs--;
     DL_DELETE2 (node->jobs, e, node_prev, node_next);
     e->where = NULL;
@@ -275,21 +276,19 @@ static void caps_add (sched_t *s, const node_desc_t *desc)
     s->ncaps = j;
 }
 
-/* Does a surviving job's allocation fit the (new) description and not
- * overlap what is already held? */
-bool sched_alloc_fits (const sched_node_t *node, const sched_job_t *job)
+/* Ids of set all below limit and in free? */
+static bool ids_free (const idset_t *set, uint32_t limit, const idset_t *free)
 {
-    for (int id = idset_first (job->cores); id != IDSET_NONE;
-         id = idset_next (job->cores, id))
-        if ((uint32_t)id >= node->desc.ncores || !idset_test (node->free_cores, id))
-            return false;
-    if (!job->gpus)
-        return true;
-    for (int id = idset_first (job->gpus); id != IDSET_NONE;
-         id = idset_next (job->gpus, id))
-        if ((uint32_t)id >= node->desc.ngpus || !idset_test (node->free_gpus, id))
+    for (int id = idset_first (set); id != IDSET_NONE; id = idset_next (set, id))
+        if ((uint32_t)id >= limit || !idset_test (free, id))
             return false;
     return true;
+}
+
+bool sched_alloc_fits (const sched_node_t *node, const sched_alloc_t *a)
+{
+    return ids_free (a->cores, node->desc.ncores, node->free_cores) &&
+           ids_free (a->gpus, node->desc.ngpus, node->free_gpus);
 }
 
 /* Rebuild what is free from the description and the jobs still running. */
@@ -312,7 +311,7 @@ static void node_rebuild (sched_t *s, sched_node_t *node, double now)
     {
         DL_DELETE2 (running, e, node_prev, node_next);
         e->where = NULL;
-        if (sched_alloc_fits (node, &e->job)) {
+        if (sched_alloc_fits (node, &e->job.alloc)) {
             sched_node_hold (s, node, e);
             continue;
         }

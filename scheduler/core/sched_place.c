@@ -335,13 +335,7 @@ int sched_place_prepare (sched_t *s, job_entry_t *e, sched_node_t *node, placeme
             placement_init (&op);
             if (place_share (others[i], &share, &op) < 0)
                 goto error;
-            x->plan[i].cores = op.cores;
-            x->plan[i].cpus = op.cpus;
-            x->plan[i].gpus = op.gpus;
-            x->plan[i].mems = op.mems;
-            x->plan[i].mem = op.mem;
-            snprintf (x->plan[i].node, sizeof (x->plan[i].node), "%s",
-                      others[i]->desc.name);
+            sched_alloc_take (&x->plan[i], &op, others[i]->desc.name);
             x->plan_nodes[i] = others[i];
             x->nplan = i + 1;
         }
@@ -454,26 +448,11 @@ static void hold_fail (sched_t *s, sched_hold_t *h, double now, const char *why)
     if (e->job.state != JOB_RUNNING ||
         sched_dq_reserve (s, 1 + SCHED_END_DECISIONS) < 0)
         return;
-    sched_dq_push (s, SCHED_KILL, e->job.id, e->job.node);
+    sched_dq_push (s, SCHED_KILL, e->job.id, e->job.alloc.node);
     sched_job_node_failed (s, e, now, why);
     /* requeued: it waits until the first node reports the killed run */
     if (first && e->job.state == JOB_PENDING)
         sched_job_stale_hold (s, e, first);
-}
-
-static bool alloc_fits (const sched_node_t *node, const sched_alloc_t *a)
-{
-    for (int id = idset_first (a->cores); id != IDSET_NONE;
-         id = idset_next (a->cores, id))
-        if ((uint32_t)id >= node->desc.ncores || !idset_test (node->free_cores, id))
-            return false;
-    if (!a->gpus)
-        return true;
-    for (int id = idset_first (a->gpus); id != IDSET_NONE;
-         id = idset_next (a->gpus, id))
-        if ((uint32_t)id >= node->desc.ngpus || !idset_test (node->free_gpus, id))
-            return false;
-    return true;
 }
 
 void sched_place_node_rebuilt (sched_t *s, sched_node_t *node, double now)
@@ -489,7 +468,7 @@ void sched_place_node_rebuilt (sched_t *s, sched_node_t *node, double now)
     node->njobs_held = 0;
     DL_FOREACH_SAFE2 (node->holds, h, tmp, next)
     {
-        if (alloc_fits (node, &h->e->job.others[h->index])) {
+        if (sched_alloc_fits (node, &h->e->job.others[h->index])) {
             hold_apply (s, h);
             continue;
         }
@@ -541,7 +520,7 @@ int sched_place_restore (sched_t *s,
         }
         if (!node->registered && node->watched == WATCH_NONE)
             sched_node_watch (s, node, WATCH_UNSEEN);
-        if (node->registered && !alloc_fits (node, a)) {
+        if (node->registered && !sched_alloc_fits (node, a)) {
             char cores[128] = "";
             (void)idset_encode (a->cores, cores, sizeof (cores));
             cphub_fail (err, EINVAL, "job %ju: cores %s on node %s are taken",

@@ -528,18 +528,18 @@ Test (quota, restored_running_jobs_count_and_reserve)
     set_limits ("tenant-a", 4, 0, 0, 0);
     set_budget ("tenant-a", 100);
     snprintf (j.tenant, sizeof (j.tenant), "tenant-a");
-    snprintf (j.node, sizeof (j.node), "n1");
+    snprintf (j.alloc.node, sizeof (j.alloc.node), "n1");
     jobspec_init (&j.spec);
     cr_assert_eq (jobspec_set_argv (&j.spec, 1, argv, NULL), 0);
     j.spec.ntasks = 4;
-    j.cores = idset_decode ("0-3", NULL);
+    j.alloc.cores = idset_decode ("0-3", NULL);
     cr_assert_eq (sched_job_restore (s, &j, &err), 0, "%s", err.text);
     sched_balance_t b = balance ("tenant-a");
     cr_assert_eq (b.running_cores, 4);
     cr_assert_eq (b.running_jobs, 1);
     cr_assert_eq (b.pending_jobs, 0);
     cr_assert_float_eq (b.reserved, 8.0, 1e-12);
-    idset_destroy (j.cores);
+    idset_destroy (j.alloc.cores);
     jobspec_clear (&j.spec);
 }
 

@@ -176,8 +176,8 @@ Test (sched, submit_tick_next_starts_with_node_and_cores)
     cr_assert_eq (d.job_id, id);
     cr_assert_str_eq (d.node, "n1");
     cr_assert_eq (job (id)->state, JOB_RUNNING);
-    cr_assert_str_eq (job (id)->node, "n1");
-    idset_encode (job (id)->cores, cores, sizeof (cores));
+    cr_assert_str_eq (job (id)->alloc.node, "n1");
+    idset_encode (job (id)->alloc.cores, cores, sizeof (cores));
     cr_assert_str_eq (cores, "0-3");
     cr_assert_str_eq (job (id)->reason, "");
     cr_assert_eq (job (id)->walltime, 3600, "the default wall time");
@@ -526,9 +526,9 @@ Test (sched, restore_then_register)
     spec_init (&j.spec, 2, 1);
     j.state = JOB_RUNNING;
     j.walltime = 60;
-    snprintf (j.node, sizeof (j.node), "n1");
-    j.cores = idset_decode ("0-1", NULL);
-    j.cpus = idset_decode ("0-1", NULL);
+    snprintf (j.alloc.node, sizeof (j.alloc.node), "n1");
+    j.alloc.cores = idset_decode ("0-1", NULL);
+    j.alloc.cpus = idset_decode ("0-1", NULL);
     cr_assert_eq (sched_job_restore (s, &j, &err), 0, "%s", err.text);
     cr_assert_eq (sched_job_restore (s, &j, &err), -1, "twice");
     cr_assert_eq (errno, EEXIST);
@@ -542,13 +542,13 @@ Test (sched, restore_then_register)
     sched_tick (s, 3);
     cr_assert_eq (drain (SCHED_START, &d), 1);
     char cores[32];
-    idset_encode (job (id)->cores, cores, sizeof (cores));
+    idset_encode (job (id)->alloc.cores, cores, sizeof (cores));
     cr_assert_str_eq (cores, "2-3", "the restored job keeps cores 0-1");
     cr_assert_eq (job (41)->state, JOB_RUNNING);
 
     jobspec_clear (&j.spec);
-    idset_destroy (j.cores);
-    idset_destroy (j.cpus);
+    idset_destroy (j.alloc.cores);
+    idset_destroy (j.alloc.cpus);
 }
 
 Test (sched, restored_node_that_never_returns_fails_its_jobs)
@@ -561,8 +561,8 @@ Test (sched, restored_node_that_never_returns_fails_its_jobs)
     snprintf (j.tenant, sizeof (j.tenant), "tenant-a");
     spec_init (&j.spec, 1, 1);
     j.state = JOB_RUNNING;
-    snprintf (j.node, sizeof (j.node), "gone");
-    j.cores = idset_decode ("0", NULL);
+    snprintf (j.alloc.node, sizeof (j.alloc.node), "gone");
+    j.alloc.cores = idset_decode ("0", NULL);
     cr_assert_eq (sched_job_restore (s, &j, &err), 0, "%s", err.text);
     sched_tick (s, 1000);
     cr_assert_eq (job (7)->state, JOB_RUNNING, "the node gets a heartbeat timeout");
@@ -573,7 +573,7 @@ Test (sched, restored_node_that_never_returns_fails_its_jobs)
     cr_assert_eq (info.state, NODE_DOWN);
     cr_assert_str_eq (info.reason, "did not register again after a scheduler restart");
     jobspec_clear (&j.spec);
-    idset_destroy (j.cores);
+    idset_destroy (j.alloc.cores);
 }
 
 Test (sched, two_hundred_jobs_through_a_four_core_node)
@@ -673,8 +673,8 @@ Test (sched, node_failure_requeues_the_job_in_its_place)
     sched_tick (s, 10);
     collect ();
     cr_assert_eq (count (SCHED_START, 0), 2);
-    cr_assert_str_eq (job (a)->node, "n1");
-    cr_assert_str_eq (job (b)->node, "n2");
+    cr_assert_str_eq (job (a)->alloc.node, "n1");
+    cr_assert_str_eq (job (b)->alloc.node, "n2");
     cr_assert_eq (job (a)->runs, 1);
 
     /* n1 falls silent; n2 keeps heartbeating */
@@ -682,8 +682,8 @@ Test (sched, node_failure_requeues_the_job_in_its_place)
     sched_tick (s, 41);
     collect ();
     cr_assert_eq (job (a)->state, JOB_PENDING);
-    cr_assert_str_eq (job (a)->node, "");
-    cr_assert_null (job (a)->cores);
+    cr_assert_str_eq (job (a)->alloc.node, "");
+    cr_assert_null (job (a)->alloc.cores);
     cr_assert_eq (job (a)->runs, 1, "runs are kept");
     cr_assert_eq (count (SCHED_CHANGED, a), 1);
     cr_assert_eq (count (SCHED_NODE_CHANGED, 0), 1);
@@ -706,7 +706,7 @@ Test (sched, node_failure_requeues_the_job_in_its_place)
     collect ();
     cr_assert_eq (count (SCHED_START, a), 1);
     cr_assert_eq (count (SCHED_START, c), 0);
-    cr_assert_str_eq (job (a)->node, "n2");
+    cr_assert_str_eq (job (a)->alloc.node, "n2");
     cr_assert_eq (job (a)->runs, 2);
     exit_at ("n2", a, SCHED_EXIT_EXITED, 0, 50);
     collect ();
@@ -729,7 +729,7 @@ Test (sched, no_requeue_job_ends_node_fail)
     cr_assert_eq (job (a)->state, JOB_NODE_FAIL, "final");
     cr_assert_str_eq (job (a)->reason, "node n1 stopped heartbeating");
     cr_assert_eq (job (a)->end_time, 40);
-    cr_assert_str_eq (job (a)->node, "n1", "where it ran");
+    cr_assert_str_eq (job (a)->alloc.node, "n1", "where it ran");
     cr_assert (account_of (a)->failed_run);
     cr_assert_eq (count (SCHED_CHANGED, a), 1);
 
@@ -993,7 +993,7 @@ Test (sched, a_held_back_job_goes_elsewhere_when_the_holding_node_fails)
     sched_tick (s, 72);
     collect ();
     cr_assert_eq (count (SCHED_START, a), 1);
-    cr_assert_str_eq (job (a)->node, "n2");
+    cr_assert_str_eq (job (a)->alloc.node, "n2");
     /* a late report of the old run from n1 does not touch the new one */
     sched_exit_t ex = {.id = a, .kind = SCHED_EXIT_CANCELLED};
     cr_assert_eq (sched_job_exited (s, "n1", &ex, 73), -1);
@@ -1132,8 +1132,8 @@ static void f5_exit (uint64_t id, int code, double now)
     sched_exit_t ex = {.id = id, .kind = SCHED_EXIT_EXITED, .exit_code = code};
 
     ex.end_time = now;
-    cr_assert_eq (sched_job_exited (s, job (id)->node, &ex, now), 0, "exit of %ju",
-                  (uintmax_t)id);
+    cr_assert_eq (sched_job_exited (s, job (id)->alloc.node, &ex, now), 0,
+                  "exit of %ju", (uintmax_t)id);
 }
 
 static uint32_t f5_cores_used (const char *node)
@@ -1393,9 +1393,9 @@ Test (sched, constraints_place_and_refuse)
     uint64_t a = f5_ok (2, 1, "constraint", "avx512&!a100", 2);
     uint64_t b = f5_ok (2, 1, "constraint", "a100", 2);
     f5_tick (3);
-    cr_assert_str_eq (job (a)->node, "fast");
-    cr_assert_str_eq (job (b)->node, "gpu");
-    cr_assert_str_eq (job (id)->node, "gpu", "6 cores: only gpu has room");
+    cr_assert_str_eq (job (a)->alloc.node, "fast");
+    cr_assert_str_eq (job (b)->alloc.node, "gpu");
+    cr_assert_str_eq (job (id)->alloc.node, "gpu", "6 cores: only gpu has room");
     cr_assert_str_eq (job (early)->reason, "cancelled by user");
 }
 
@@ -1405,21 +1405,21 @@ Test (sched, exclusive_takes_a_whole_idle_node)
     f5_register ("n2", 8, "", 0);
     uint64_t small = f5_ok (1, 1, NULL, NULL, 1);
     f5_tick (2);
-    cr_assert_str_eq (job (small)->node, "n1", "best fit");
+    cr_assert_str_eq (job (small)->alloc.node, "n1", "best fit");
     uint64_t x = f5_ok (2, 1, "exclusive", NULL, 3);
     f5_tick (4);
-    cr_assert_str_eq (job (x)->node, "n2", "n1 is not idle");
-    cr_assert_eq (idset_count (job (x)->cores), 8, "all of n2");
+    cr_assert_str_eq (job (x)->alloc.node, "n2", "n1 is not idle");
+    cr_assert_eq (idset_count (job (x)->alloc.cores), 8, "all of n2");
     cr_assert_eq (f5_cores_used ("n2"), 8);
     /* nothing else goes to n2 while it runs; a second exclusive job waits */
     uint64_t z = f5_ok (1, 1, NULL, NULL, 5);
     uint64_t y = f5_ok (1, 1, "exclusive", NULL, 5);
     f5_tick (6);
     cr_assert_eq (job (y)->state, JOB_PENDING);
-    cr_assert_str_eq (job (z)->node, "n1");
+    cr_assert_str_eq (job (z)->alloc.node, "n1");
     f5_exit (x, 0, 7);
     f5_tick (8);
-    cr_assert_str_eq (job (y)->node, "n2");
+    cr_assert_str_eq (job (y)->alloc.node, "n2");
 }
 
 Test (sched, multi_node_job_holds_every_node)
@@ -1432,7 +1432,7 @@ Test (sched, multi_node_job_holds_every_node)
     f5_register ("n3", 8, "", 0);
     uint64_t busy = f5_ok (3, 1, NULL, NULL, 1);
     f5_tick (2);
-    cr_assert_str_eq (job (busy)->node, "n1");
+    cr_assert_str_eq (job (busy)->alloc.node, "n1");
     /* -N 2 -c 2: one task of 2 cores on each of two nodes */
     uint64_t m = f5_ok (1, 2, "nodes", "2", 3);
     f5_out_t o = f5_tick (4);
@@ -1491,7 +1491,7 @@ Test (sched, a_multi_node_job_fails_with_any_of_its_nodes)
     f5_register ("n2", 4, "", 0);
     m = f5_ok (1, 4, "nodes", "2", 1);
     f5_tick (2);
-    cr_assert_str_eq (job (m)->node, "n1");
+    cr_assert_str_eq (job (m)->alloc.node, "n1");
     cr_assert_eq (f5_cores_used ("n2"), 4);
     /* n2 (where nothing runs but its cores are held) falls silent */
     for (double t = 10; t <= 40; t += 10)
@@ -1889,13 +1889,13 @@ Test (sched_trust, a_restored_run_its_node_never_got_is_no_failed_run)
         j.walltime = 60;
         j.runs = 1;
         j.start_time = 1;
-        snprintf (j.node, sizeof (j.node), "n1");
-        j.cores = idset_decode (restored[i].cores, NULL);
-        j.cpus = idset_decode (restored[i].cores, NULL);
+        snprintf (j.alloc.node, sizeof (j.alloc.node), "n1");
+        j.alloc.cores = idset_decode (restored[i].cores, NULL);
+        j.alloc.cpus = idset_decode (restored[i].cores, NULL);
         cr_assert_eq (sched_job_restore (s, &j, &err), 0, "%s", err.text);
         jobspec_clear (&j.spec);
-        idset_destroy (j.cores);
-        idset_destroy (j.cpus);
+        idset_destroy (j.alloc.cores);
+        idset_destroy (j.alloc.cpus);
     }
     cr_assert_eq (sched_job_started (s, "n1", 43, 1, 2), 0, "43 runs there");
     uint64_t held[] = {41};
@@ -2063,13 +2063,13 @@ Test (sched_trust, a_register_naming_other_nodes_jobs_is_not_believed)
         if (dq[i].action == SCHED_KILL)
             cr_assert_str_eq (dq[i].node, "n2");
     cr_assert_eq (job (a)->state, JOB_RUNNING);
-    cr_assert_str_eq (job (a)->node, "n1");
+    cr_assert_str_eq (job (a)->alloc.node, "n1");
     exit_at ("n1", a, SCHED_EXIT_EXITED, 0, 10);
     sched_tick (s, 11);
     collect ();
     cr_assert_eq (job (a)->state, JOB_COMPLETED);
     cr_assert_eq (count (SCHED_START, b), 1, "b is not held back by the claim");
-    cr_assert_str_eq (job (b)->node, "n1");
+    cr_assert_str_eq (job (b)->alloc.node, "n1");
 }
 
 Test (sched_trust, a_job_without_mem_gets_the_default_limit)
@@ -2082,7 +2082,7 @@ Test (sched_trust, a_job_without_mem_gets_the_default_limit)
     a = submit (2, 0);
     sched_tick (s, 1);
     collect ();
-    cr_assert_eq (job (a)->mem, 32 * GIB, "two cores of 16 GiB");
+    cr_assert_eq (job (a)->alloc.mem, 32 * GIB, "two cores of 16 GiB");
     cr_assert_eq (sched_node_lookup (s, "n1", &info), 0);
     cr_assert_eq (info.mem_used, 32 * GIB, "counted on the node");
     sched_job_info (job (a), &ji);
@@ -2109,6 +2109,6 @@ Test (sched_trust, default_mem_per_core_from_the_config)
     jobspec_clear (&spec);
     sched_tick (s, 1);
     collect ();
-    cr_assert_eq (job (a)->mem, 3 * GIB);
+    cr_assert_eq (job (a)->alloc.mem, 3 * GIB);
     cr_assert_eq (job (b)->state, JOB_PENDING, "64 GiB less a's 3 leave 61 for 62");
 }
