@@ -223,7 +223,7 @@ static int job_insert (sched_t *s, job_entry_t *e)
         s->last = e;
     if (e->job.id >= s->next_id)
         s->next_id = e->job.id + 1;
-    sched_quota_job_added (s, e); /* its tenant's jobs (issue 4) */
+    sched_quota_job_added (s, e); /* its tenant's jobs, for its quotas */
     return 0;
 }
 
@@ -276,7 +276,7 @@ static void run_end (sched_t *s, job_entry_t *e, job_state_t how, double end)
     a->gpu_seconds = a->gpus * secs;
     a->failed_run = how == JOB_NODE_FAIL;
     sched_usage_run_end (s, e, end);
-    sched_quota_run_end (s, e, a); /* quotas; the budget is charged (issue 4) */
+    sched_quota_run_end (s, e, a); /* quotas; the budget is charged */
     sched_node_release (s, e);
 }
 
@@ -995,7 +995,7 @@ void sched_job_info (const sched_job_t *job, job_info_t *info)
     jobspec_command_summary (spec, info->command, sizeof (info->command));
     info->state = job->state;
     snprintf (info->reason, sizeof (info->reason), "%s", job->reason);
-    sched_quota_explain (job, info->reason, sizeof (info->reason)); /* issue 4 */
+    sched_quota_explain (job, info->reason, sizeof (info->reason)); /* which limit */
     info->exit_code = job->exit_code;
     info->signal = job->signal;
     info->ntasks = spec->ntasks;

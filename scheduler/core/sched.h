@@ -56,7 +56,7 @@ typedef struct sched_config {
     int64_t default_walltime; /* seconds, for jobs that ask none */
     int64_t max_walltime;     /* seconds; a job asking more is refused */
     double heartbeat_timeout; /* seconds without a heartbeat: node DOWN */
-    /* Priority and backfill (issue 5; priority.h, backfill.h). A zeroed
+    /* Priority and backfill (priority.h, backfill.h). A zeroed
      * config keeps the walking hub's policy: strict FIFO in id order. */
     sched_backfill_t backfill;      /* which pass (scheduler.backfill) */
     uint32_t backfill_reservations; /* conservative: reserve the first N
@@ -68,9 +68,9 @@ typedef struct sched_config {
     double fairshare_half_life; /* seconds in which usage halves (0 = 7 days) */
     uint32_t ntenant_policies;
     const sched_tenant_policy_t *tenant_policies; /* copied by sched_create */
-    uint32_t max_array_size; /* elements of one job array (issue 5); 0 or
-                                more than JOBSPEC_ARRAY_SIZE_MAX: that */
-    /* Issue 3: two ticks further apart than this (seconds) mean that the
+    uint32_t max_array_size;                      /* elements of one job array; 0 or
+                                                     more than JOBSPEC_ARRAY_SIZE_MAX: that */
+    /* Two ticks further apart than this (seconds) mean that the
      * scheduler itself was away (stopped, stalled on its disk) and heard no
      * node: every node then gets a whole heartbeat_timeout from that tick
      * to be heard again before it goes DOWN. 0 = off (virtual time, where
@@ -141,12 +141,12 @@ typedef struct sched_job {
     uint32_t requeues;              /* runs lost to a node and requeued */
     double eligible_time;           /* a requeued job starts no earlier */
     struct sched_job *next_pending; /* queue link (core-private) */
-    /* set by each scheduling pass for a PENDING job (issue 5) */
+    /* set by each scheduling pass for a PENDING job */
     double priority;         /* total priority points (sched_job_priority) */
     double expected_start;   /* reserved start time; 0 = not known */
     uint32_t queue_position; /* 1 = next in line; 0 = not pending */
     double boost;            /* operator's boost of this job (sched_job_boost) */
-    /* multi-node jobs and arrays (issue 5, sched_place.c and sched_rel.c) */
+    /* multi-node jobs and arrays (sched_place.c and sched_rel.c) */
     uint32_t nothers;      /* nodes of a multi-node job besides alloc.node */
     sched_alloc_t *others; /* their allocations (owned): the job runs on
                               alloc.node, their cores are held for it */
@@ -371,7 +371,7 @@ int sched_node_restore (sched_t *s,
  * its node's job.started, exit or register tells (sched_node_register). */
 int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err);
 
-/* --- priority (issue 5; the formula is in priority.h) --- */
+/* --- priority (the formula is in priority.h) --- */
 
 /* One job's priority, factor by factor, as `cphub priority ID` explains it.
  * priority = weight_fairshare * fairshare + weight_age * age
@@ -414,7 +414,7 @@ int sched_usage_add (sched_t *s,
  * drained node shows NODE_DRAIN and the drain's reason). -1/ENOENT. */
 int sched_node_lookup (const sched_t *s, const char *node, node_info_t *info);
 
-/* --- arrays, dependencies, constraints, multi-node (issue 5) --- */
+/* --- arrays, dependencies, constraints, multi-node --- */
 
 /* sched_job_submit for any spec, telling how many jobs it made: a job array
  * (spec.array) becomes *count jobs with the ids *first .. *first + *count - 1
@@ -444,7 +444,7 @@ int sched_job_layout (const sched_job_t *job,
                       char *cpus_per_node,
                       size_t cpus_len);
 
-/* --- quotas and budgets (issue 4; scheduler/core/quota.c) --- */
+/* --- quotas and budgets (scheduler/core/quota.c) --- */
 
 /* A tenant's limits (scheduler.conf tenants.[*], or an operator's tenant
  * commands at run time). A count of 0 means no limit. Over a running limit
@@ -543,7 +543,7 @@ typedef struct sched_balance {
 
 void sched_balance (const sched_t *s, const char *tenant, sched_balance_t *out);
 
-/* --- tenants changed at run time (issue 4; scheduler/tenants.c) --- */
+/* --- tenants changed at run time (scheduler/tenants.c) --- */
 
 /* Set a tenant's fair-share policy at run time (cphub tenant add and set;
  * the config's tenants come through sched_config_t.tenant_policies): its

@@ -27,12 +27,13 @@
 #define SCHED_BUCKET_WORDS ((SCHED_BUCKETS + 63) / 64)
 
 typedef struct job_entry job_entry_t;
-/* issue 5 features, defined in sched_place.c and sched_rel.c */
+/* placement features and job relations, defined in sched_place.c and
+ * sched_rel.c */
 typedef struct sched_jobx sched_jobx_t;   /* what a job has of them */
 typedef struct sched_hold sched_hold_t;   /* a multi-node job on another node */
 typedef struct sched_cons sched_cons_t;   /* a parsed --constraint, shared */
 typedef struct sched_array sched_array_t; /* one job array */
-/* issue 4, defined in quota.c */
+/* quotas and budgets, defined in quota.c */
 typedef struct sched_quota sched_quota_t;               /* every tenant's */
 typedef struct sched_quota_tenant sched_quota_tenant_t; /* one tenant's */
 
@@ -75,11 +76,11 @@ struct job_entry {
     prio_tenant_t *ptenant;
     uint32_t usage_cores;
     bool usage_running;
-    /* issue 5 features (sched_place.c, sched_rel.c): constraint, holds on
-     * a multi-node job's other nodes, dependencies, array throttle; NULL
-     * for a job that has none of them */
+    /* placement features and relations (sched_place.c, sched_rel.c): constraint, holds
+     * on a multi-node job's other nodes, dependencies, array throttle; NULL for a job
+     * that has none of them */
     sched_jobx_t *x;
-    /* quotas and budgets (issue 4, quota.c): the tenant's record (found
+    /* quotas and budgets (quota.c): the tenant's record (found
      * once), whether the job counts there as not ended (q_active) and as
      * running (q_running), and what its run counts for while it runs */
     sched_quota_tenant_t *qt;
@@ -154,11 +155,11 @@ struct sched {
     size_t dq_head, dq_len, dq_cap;
     bucket_t buckets[SCHED_BUCKETS];
     uint64_t nonempty[SCHED_BUCKET_WORDS];
-    /* issue 5: priority and backfill */
+    /* priority and backfill */
     prio_t *prio;
     backfill_t *bf;
     uint64_t gen; /* decisions ever queued: a pass runs when it moved */
-    /* issue 5 features: parsed constraints by text, arrays by id, and the
+    /* features: parsed constraints by text, arrays by id, and the
      * jobs whose end still has to reach their dependents (sched_rel.c) */
     sched_cons_t *constraints;
     sched_array_t *arrays;
@@ -166,7 +167,7 @@ struct sched {
     job_entry_t **rel_work;
     size_t rel_nwork, rel_work_cap;
     bool rel_busy;
-    /* issue 4: tenants' limits, counters and budget ledgers (quota.c) */
+    /* tenants' limits, counters and budget ledgers (quota.c) */
     sched_quota_t *quota;
 };
 /* Decisions one job's end may queue (SCHED_ACCOUNT for the run, CHANGED). */
@@ -256,14 +257,14 @@ void sched_node_set_drain (sched_t *s,
 /* Free every node and the index. */
 void sched_nodes_destroy (sched_t *s);
 
-/* --- the pass (issue 5): sched.c's job start, backfill.c's policy ------------ */
+/* --- the pass: sched.c's job start, backfill.c's policy ---------------------- */
 
 /* Start e on node now (place, hold, queue CHANGED and START; room for 2
  * decisions reserved by the caller) and count its cores toward its tenant's
  * usage. 0, or -1 (ENOSPC: does not fit; ENOMEM). In sched.c. */
 int sched_job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now);
 
-/* --- sched_policy.c (priority and usage glue, issue 5) ----------------------- */
+/* --- sched_policy.c (priority and usage glue) -------------------------------- */
 /* e's tenant record (found once, then kept in e). NULL/ENOMEM. */
 prio_tenant_t *sched_job_tenant (sched_t *s, job_entry_t *e);
 /* Usage: e's run started at start (also a restored running job), or ended
@@ -273,7 +274,7 @@ void sched_usage_run_end (sched_t *s, job_entry_t *e, double end);
 /* Cores of the largest node ever registered (the size factor's scale). */
 uint32_t sched_largest_cores (const sched_t *s);
 
-/* --- issue 5 features ---------------------------------------------------------- */
+/* --- placement features and job relations ------------------------------------ */
 
 /* sched.c: the pending line, for jobs that wait outside it (dependencies,
  * array throttle) and come back. Both do nothing when already so. */
@@ -300,7 +301,8 @@ void sched_job_uncreate (sched_t *s, job_entry_t *e);
  * the best-fit index. */
 void sched_node_refresh (sched_t *s, sched_node_t *node);
 
-/* What a job has of the issue 5 features (sched_place.c, sched_rel.c). */
+/* What a job has of the placement features and relations (sched_place.c,
+ * sched_rel.c). */
 typedef struct sched_dep sched_dep_t;
 struct sched_hold { /* a running multi-node job on another node */
     job_entry_t *e;
@@ -413,7 +415,7 @@ void sched_jobx_destroy (job_entry_t *e);
 /* Free the constraints and arrays (sched_destroy). */
 void sched_rel_destroy (sched_t *s);
 
-/* --- quota.c: quotas and budgets (issue 4) ----------------------------------- */
+/* --- quota.c: quotas and budgets ---------------------------------------------- */
 
 /* The tables (sched_create), freed by sched_quota_destroy (NULL: nothing). */
 sched_quota_t *sched_quota_create (void);

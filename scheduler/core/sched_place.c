@@ -1,4 +1,4 @@
-/* sched_place.c: the scheduling core's placement features of issue 5:
+/* sched_place.c: the scheduling core's placement features beyond a plain fit:
  * --constraint (each distinct expression parsed once and shared by the jobs
  * that ask it), --exclusive (only idle nodes, all of the node) and jobs that
  * span several nodes. A multi-node job runs on its first node, which holds

@@ -294,7 +294,7 @@ Test (place, impossible_jobs_name_the_largest_node)
     node_desc_clear (&gpu);
 }
 
-/* --- constraints, whole nodes, several nodes (issue 5) -------------------- */
+/* --- constraints, whole nodes, several nodes ------------------------------ */
 
 /* A mixed set: nodes with different features, sizes and load. */
 typedef struct mixed {

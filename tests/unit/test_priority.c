@@ -208,7 +208,7 @@ Test (priority, the_lighter_tenant_goes_first)
     sched_destroy (s);
 }
 
-/* issue 4: a tenant added at run time (cphub tenant add/set) gets its shares
+/* A tenant added at run time (cphub tenant add/set) gets its shares
  * in the core, and bad policies are refused. */
 Test (priority, tenant_policy_set_at_run_time)
 {
