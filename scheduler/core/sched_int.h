@@ -1,8 +1,9 @@
-/* sched_int.h: what the two halves of the scheduling core share, private to
+/* sched_int.h: what the parts of the scheduling core share, private to
  * scheduler/core/. sched.c keeps the jobs (table, id order, pending FIFO, the
- * pass) and the decision queue; sched_node.c keeps the nodes (table, the
- * best-fit index, heartbeats, registration and reconciliation). The shell and
- * everything else see only sched.h.
+ * pass) and the decision queue; sched_run.c takes the events of a run's node
+ * (started, exited, could not start); sched_node.c keeps the nodes (table,
+ * the best-fit index, heartbeats, registration and reconciliation). The
+ * shell and everything else see only sched.h.
  */
 #ifndef CPHUB_SCHED_INT_H
 #define CPHUB_SCHED_INT_H
@@ -210,12 +211,6 @@ void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now);
 /* Tick: delayed jobs whose time has come go back in line; the others'
  * reasons say how long they still wait. */
 void sched_delayed_check (sched_t *s, double now);
-/* The job's node could not start it (text: the agent's error): a lost run
- * like sched_job_node_failed, and one more failed start in a row on node,
- * which drains at max_start_failures. Room reserved as for
- * sched_job_node_failed, plus one. */
-void sched_job_start_lost (
-    sched_t *s, job_entry_t *e, sched_node_t *node, double now, const char *text);
 /* Could node hold an earlier run of e: e waits in line and its last run
  * was there? */
 bool sched_job_ran_on (const job_entry_t *e, const sched_node_t *node);
