@@ -475,3 +475,41 @@ Test (sched, two_hundred_jobs_through_a_four_core_node)
     for (sched_job_t *j = sched_job_first (s); j; j = sched_job_next (s, j))
         cr_assert_eq (j->state, JOB_COMPLETED, "job %ju", (uintmax_t)j->id);
 }
+
+/* One copy, move and free for an allocation: a copy is deep and keeps a
+ * missing set missing, a move leaves its source empty, a clear empties. */
+Test (sched, an_allocation_copies_moves_and_clears)
+{
+    cphub_error_t err = {{0}};
+    sched_alloc_t a = {.node = "n1", .mem = GIB}, b, c = {.mem = 1};
+
+    cr_assert_not_null (a.cores = idset_decode ("0-3", &err));
+    cr_assert_not_null (a.cpus = idset_decode ("0-7", &err));
+    cr_assert_eq (sched_alloc_copy (&b, &a), 0);
+    cr_assert_str_eq (b.node, "n1");
+    cr_assert_eq (b.mem, GIB);
+    cr_assert (b.cores != a.cores && idset_equal (b.cores, a.cores), "a deep copy");
+    cr_assert_null (b.gpus, "a set the source lacks stays missing");
+    sched_alloc_move (&c, &b);
+    cr_assert_eq (idset_count (c.cores), 4);
+    cr_assert_str_eq (c.node, "n1");
+    cr_assert_null (b.cores, "the source of a move is empty");
+    cr_assert_eq (b.node[0], '\0');
+    sched_alloc_clear (&c);
+    cr_assert_null (c.cores);
+    cr_assert_eq (c.mem, 0);
+    sched_alloc_clear (&a);
+}
+
+/* The shell finds a node's index by its name, without a scan. */
+Test (sched, node_index_by_name)
+{
+    uint32_t index = 99;
+
+    register_node ("n1", 1, 2, 0, NULL, 0);
+    register_node ("n2", 1, 2, 0, NULL, 0);
+    cr_assert_eq (sched_node_index (s, "n2", &index), 0);
+    cr_assert_eq (index, 1);
+    cr_assert_eq (sched_node_index (s, "n3", &index), -1);
+    cr_assert_eq (errno, ENOENT);
+}

@@ -9,6 +9,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +34,7 @@ TestSuite (sched_trust, .init = setup_trust, .fini = core_teardown);
 /* job id's start failed on node with text at t. */
 static void start_failed_at (const char *node, uint64_t id, const char *text, double t)
 {
-    cr_assert_eq (sched_job_start_failed (s, node, id, text, t, t), 0, "exit of %ju",
+    cr_assert_eq (sched_job_start_failed (s, node, id, text, t, t), 0, "start of %ju",
                   (uintmax_t)id);
 }
 
@@ -502,4 +503,36 @@ Test (sched_trust, default_mem_per_core_from_the_config)
     collect ();
     cr_assert_eq (job (a)->alloc.mem, 3 * GIB);
     cr_assert_eq (job (b)->state, JOB_PENDING, "64 GiB less a's 3 leave 61 for 62");
+}
+
+/* A start that failed is an event of its own, held to an exit's rules: a
+ * time that is no number is refused, a repeat changes nothing, another
+ * node's word is not taken, and a job being cancelled ends CANCELLED. */
+Test (sched_trust, a_failed_start_is_checked_like_an_exit)
+{
+    cphub_error_t err = {{0}};
+    uint64_t a, b;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    a = submit (1, 0);
+    b = submit (1, 0);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (count (SCHED_START, 0), 2);
+    cr_assert_eq (sched_job_start_failed (s, "n1", a, "cannot execute 'x'", NAN, 2),
+                  -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert_eq (job (a)->state, JOB_RUNNING, "nothing changed");
+    cr_assert_eq (sched_job_start_failed (s, "n2", a, "cannot execute 'x'", 2, 2), -1);
+    cr_assert_eq (errno, ENOENT, "not that node's job");
+    start_failed_at ("n1", a, "cannot execute 'x'", 2);
+    cr_assert_eq (job (a)->state, JOB_FAILED);
+    cr_assert_str_eq (job (a)->reason, "cannot execute 'x'");
+    start_failed_at ("n1", a, "cannot execute 'x'", 3); /* a repeat */
+    cr_assert_eq (job (a)->end_time, 2);
+
+    cr_assert_eq (sched_job_cancel (s, b, 3, &err), 0);
+    start_failed_at ("n1", b, "cannot create the job directory", 4);
+    cr_assert_eq (job (b)->state, JOB_CANCELLED, "a cancel under way wins");
+    cr_assert_eq (job (b)->requeues, 0);
 }
