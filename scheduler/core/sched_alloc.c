@@ -1,10 +1,10 @@
-/* sched_alloc.c: a job's allocations (sched.h's sched_alloc_t, on its node
- * and on a multi-node job's others): one copy, move and free, deep copies
- * for the store and restore, their text form
- * for a store's column, and what the shell shows and sends of a started
- * job's nodes (job_info's nodelist, job.run's nodelist and cpus_per_node).
- * sched_place.c decides the allocations; this file only carries them. No
- * I/O.
+/* sched_alloc.c: a job's allocations (sched.h's sched_alloc_t: on the node
+ * it runs on, and on each other node of a multi-node job): the one copy,
+ * move and free of an allocation, deep copies of a job's others for the
+ * store and restore, their text form for a store's column, and what the
+ * shell shows and sends of a started job's nodes (job_info's nodelist,
+ * job.run's nodelist and cpus_per_node). sched_place.c decides the
+ * allocations; this file only carries them. No I/O.
  */
 #include <errno.h>
 #include <stdio.h>
