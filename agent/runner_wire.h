@@ -11,7 +11,7 @@
  * typed record and checks every field (string lengths and characters,
  * counts, enum ranges, no bytes left over); a job to start is checked as
  * job.run is by the wire codec (jobspec_validate). Nothing here does I/O
- * except runner_wire_send() and runner_wire_fill(), which move bytes and
+ * except runner_wire_send() and runner_reader_fill(), which move bytes and
  * passed descriptors (SCM_RIGHTS) and interpret none.
  */
 #ifndef CPHUB_AGENT_RUNNER_WIRE_H

@@ -308,8 +308,8 @@ int main (int argc, char **argv)
             sched_job_t *j = sched_job_lookup (s, jid);
             if (!j || j->state != JOB_RUNNING)
                 continue;
-            msg_job_exit_t ex = {.id = jid, .kind = EXIT_EXITED, .end_time = now};
-            (void)sched_job_exited (s, j->node, &ex, now);
+            sched_exit_t ex = {.id = jid, .kind = SCHED_EXIT_EXITED, .end_time = now};
+            (void)sched_job_exited (s, j->alloc.node, &ex, now);
             (void)sched_job_forget (s, jid);
         }
         t0 = bench_now ();

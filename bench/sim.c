@@ -319,9 +319,9 @@ static int sim_exit (sim_t *sim, const sim_event_t *ev)
     sim_job_t *job = &sim->trace->jobs[ev->job];
     uint64_t id = sim->first_id + ev->job;
     sched_job_t *sj = sched_job_lookup (sim->core, id);
-    msg_job_exit_t ex = {.id = id, .kind = EXIT_EXITED, .end_time = ev->time};
+    sched_exit_t ex = {.id = id, .kind = SCHED_EXIT_EXITED, .end_time = ev->time};
 
-    if (!sj || sched_job_exited (sim->core, sj->node, &ex, ev->time) < 0) {
+    if (!sj || sched_job_exited (sim->core, sj->alloc.node, &ex, ev->time) < 0) {
         fprintf (stderr, "cphub-sim: the core refused the exit of job %" PRIu64 "\n",
                  id);
         return -1;

@@ -99,11 +99,12 @@ static int put_job (fill_t *f, uint64_t id, jobspec_t *spec, cphub_error_t *err)
         uint64_t slot = id % ((uint64_t)f->nnodes * FILL_CORES);
         if (job.state == JOB_RUNNING)
             slot = id - ended - 1;
-        snprintf (job.node, sizeof (job.node), "fill%04u",
+        snprintf (job.alloc.node, sizeof (job.alloc.node), "fill%04u",
                   (unsigned)(slot / FILL_CORES));
         snprintf (core, sizeof (core), "%u", (unsigned)(slot % FILL_CORES));
-        if (set_ids (&job.cores, core) < 0 || set_ids (&job.cpus, core) < 0 ||
-            set_ids (&job.gpus, "") < 0 || set_ids (&job.mems, "0") < 0) {
+        if (set_ids (&job.alloc.cores, core) < 0 ||
+            set_ids (&job.alloc.cpus, core) < 0 || set_ids (&job.alloc.gpus, "") < 0 ||
+            set_ids (&job.alloc.mems, "0") < 0) {
             cphub_fail (err, ENOMEM, "out of memory");
             goto done;
         }
@@ -119,16 +120,13 @@ static int put_job (fill_t *f, uint64_t id, jobspec_t *spec, cphub_error_t *err)
                             .state = JOB_COMPLETED,
                             .core_seconds = 1.0};
         snprintf (rec.tenant, sizeof (rec.tenant), "%s", job.tenant);
-        snprintf (rec.node, sizeof (rec.node), "%s", job.node);
+        snprintf (rec.node, sizeof (rec.node), "%s", job.alloc.node);
         if (store_acct_append (f->st, &rec, err) < 0)
             goto done;
     }
     rc = 0;
 done:
-    idset_destroy (job.cores);
-    idset_destroy (job.cpus);
-    idset_destroy (job.gpus);
-    idset_destroy (job.mems);
+    sched_alloc_clear (&job.alloc);
     return rc;
 }
 

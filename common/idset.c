@@ -312,24 +312,30 @@ int idset_first (const idset_t *s)
     return idset_next (s, -1);
 }
 
-int idset_next (const idset_t *s, int prev)
+int idset_bits_next (const uint64_t *words, size_t nwords, int from)
 {
-    int id = prev + 1;
     size_t i;
     uint64_t w;
 
-    if (!s || id < 0 || id >= IDSET_MAX_ID)
+    if (from < 0)
         return IDSET_NONE;
-    i = (size_t)id / IDSET_WORD_BITS;
-    if (i >= s->nwords)
+    i = (size_t)from / IDSET_WORD_BITS;
+    if (i >= nwords)
         return IDSET_NONE;
-    w = s->words[i] & (~UINT64_C (0) << (id % IDSET_WORD_BITS));
+    w = words[i] & (~UINT64_C (0) << (from % IDSET_WORD_BITS));
     while (!w) {
-        if (++i >= s->nwords)
+        if (++i >= nwords)
             return IDSET_NONE;
-        w = s->words[i];
+        w = words[i];
     }
     return (int)(i * IDSET_WORD_BITS) + __builtin_ctzll (w);
+}
+
+int idset_next (const idset_t *s, int prev)
+{
+    if (!s || prev + 1 >= IDSET_MAX_ID)
+        return IDSET_NONE;
+    return idset_bits_next (s->words, s->nwords, prev + 1);
 }
 
 int idset_add (idset_t *dst, const idset_t *src)

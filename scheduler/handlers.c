@@ -217,13 +217,13 @@ static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
         sched_job_t *job = sched_job_lookup (sc->sched, m->u.run.id);
         if (!job || job->state != JOB_RUNNING)
             return;
-        agent_peer_t *ap = handlers_agent_peer (sc, job->node);
-        if (sched_job_run_unsent (sc->sched, job->node, job->id) < 0)
+        agent_peer_t *ap = handlers_agent_peer (sc, job->alloc.node);
+        if (sched_job_run_unsent (sc->sched, job->alloc.node, job->id) < 0)
             return;
         log_warn ("job %" PRIu64
                   " did not reach node %s; its next register "
                   "decides whether it runs there",
-                  job->id, job->node);
+                  job->id, job->alloc.node);
         if (ap)
             ap->run_unsent = true;
     }
@@ -786,22 +786,22 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
         reply_error (sc, rq, ENOENT, "no such job %" PRIu64, req->id);
         return;
     }
-    if (job->node[0] == '\0') {
+    if (job->alloc.node[0] == '\0') {
         reply_error (sc, rq, ENODATA,
                      "job %" PRIu64 " has not started; it has no output yet", req->id);
         return;
     }
-    if (!(ap = handlers_agent_peer (sc, job->node))) {
+    if (!(ap = handlers_agent_peer (sc, job->alloc.node))) {
         reply_error (sc, rq, EHOSTUNREACH,
-                     "node %s, where job %" PRIu64 " ran, is not connected", job->node,
-                     req->id);
+                     "node %s, where job %" PRIu64 " ran, is not connected",
+                     job->alloc.node, req->id);
         return;
     }
     if (node_is_down (sc, ap)) {
         reply_error (sc, rq, EHOSTDOWN,
                      "node %s, where job %" PRIu64
                      " ran, is down; its output is out of reach",
-                     job->node, req->id);
+                     job->alloc.node, req->id);
         return;
     }
     if (HASH_COUNT (sc->fetches) >= FETCHES_MAX) {
@@ -823,7 +823,7 @@ static void handle_logs (scheduler_t *sc, const request_t *rq, msg_t *m)
     tsock_peer_hold (sc->clients, rq->peer, 1);
     f->tag = ++sc->next_tag;
     f->job_id = req->id;
-    snprintf (f->node, sizeof (f->node), "%s", job->node);
+    snprintf (f->node, sizeof (f->node), "%s", job->alloc.node);
     f->client = *rq->peer;
     f->deadline = sc->now + SCHEDULER_LOGS_TIMEOUT;
     HASH_ADD (hh, sc->fetches, tag, sizeof (f->tag), f);
@@ -965,27 +965,10 @@ static void handle_report (scheduler_t *sc, const request_t *rq, msg_t *m)
 
 /* --- agent handlers ------------------------------------------------------- */
 
-/* The index of a node for sched_node_info: the last one when the node is
- * new, else found by name. */
+/* The index of a node for sched_node_info (the core's lookup by name). */
 static int node_index (scheduler_t *sc, const char *node, uint32_t *index)
 {
-    uint32_t count = sched_node_count (sc->sched);
-    node_info_t info;
-
-    if (count > 0 && sched_node_info (sc->sched, count - 1, &info) == 0 &&
-        strcmp (info.name, node) == 0) {
-        *index = count - 1;
-        return 0;
-    }
-    for (uint32_t i = 0; i < count; i++) {
-        if (sched_node_info (sc->sched, i, &info) == 0 &&
-            strcmp (info.name, node) == 0) {
-            *index = i;
-            return 0;
-        }
-    }
-    errno = ENOENT;
-    return -1;
+    return sched_node_index (sc->sched, node, index);
 }
 
 /* A registration listing jobs not placed on that node speaks for other
@@ -1000,7 +983,7 @@ static void log_foreign_jobs (scheduler_t *sc,
 
     for (uint32_t i = 0; i < desc->njobs; i++) {
         const sched_job_t *job = sched_job_lookup (sc->sched, desc->jobs[i]);
-        if (job && job->state == JOB_RUNNING && strcmp (job->node, node) == 0)
+        if (job && job->state == JOB_RUNNING && strcmp (job->alloc.node, node) == 0)
             continue;
         if (foreign++ == 0)
             first = desc->jobs[i];
@@ -1111,6 +1094,39 @@ static void ack_exit (scheduler_t *sc, const request_t *rq, uint64_t id)
     reply (sc, rq, ack);
 }
 
+/* The core's exit kind of each wire kind but EXIT_START_FAILED, which is
+ * an event of its own (sched_job_start_failed). */
+static const sched_exit_kind_t exit_kinds[EXIT_KIND_COUNT] = {
+    [EXIT_EXITED] = SCHED_EXIT_EXITED,   [EXIT_SIGNALED] = SCHED_EXIT_SIGNALED,
+    [EXIT_TIMEOUT] = SCHED_EXIT_TIMEOUT, [EXIT_CANCELLED] = SCHED_EXIT_CANCELLED,
+    [EXIT_LOST] = SCHED_EXIT_LOST,       [EXIT_OOM] = SCHED_EXIT_OOM,
+    [EXIT_OUTPUT] = SCHED_EXIT_OUTPUT,
+};
+
+/* Hand node's exit report to the core as the core's own event: the one
+ * place where a job.exit becomes sched_job_exited or
+ * sched_job_start_failed. 0 or -1 with errno as they return. */
+static int exit_to_core (scheduler_t *sc, const char *node, const msg_job_exit_t *ex)
+{
+    if (ex->kind == EXIT_START_FAILED)
+        return sched_job_start_failed (sc->sched, node, ex->id, ex->text, ex->end_time,
+                                       sc->now);
+    sched_exit_t e = {
+        .id = ex->id,
+        .kind = (unsigned)ex->kind < EXIT_KIND_COUNT ? exit_kinds[ex->kind]
+                                                     : SCHED_EXIT_LOST,
+        .exit_code = ex->exit_code,
+        .signal = ex->signal,
+        .start_time = ex->start_time,
+        .end_time = ex->end_time,
+        .cpu_time = ex->cpu_time,
+        .max_rss = ex->max_rss,
+        .text = ex->text,
+        .survived_kill = ex->survived_kill,
+    };
+    return sched_job_exited (sc->sched, node, &e, sc->now);
+}
+
 /* Apply an exit report. Applied, a repeat, the end of an earlier run or a
  * report about a job that is not this node's: each is final, and acked so
  * that the agent stops sending it. Only a report the core could not take
@@ -1123,7 +1139,7 @@ static void handle_job_exit (scheduler_t *sc, const request_t *rq, msg_t *m)
         log_err ("node %s: a process of job %" PRIu64
                  " survived KILL; draining the node",
                  rq->name, ex->id);
-    if (sched_job_exited (sc->sched, rq->name, ex, sc->now) < 0) {
+    if (exit_to_core (sc, rq->name, ex) < 0) {
         if (errno == EINVAL) {
             log_warn ("node %s reported the exit of job %" PRIu64
                       " with times or cpu time that are not finite or negative; "

@@ -190,16 +190,14 @@ static void encode_ids (const idset_t *s, char *buf, size_t len, bool *ok)
         *ok = false;
 }
 
-/* The job could not be handed to its node: end it as failed to start, so
- * the core frees the allocation (its SCHED_CHANGED follows in this turn). */
+/* The job could not be handed to its node: a start that failed, so the
+ * core frees the allocation (its SCHED_CHANGED follows in this turn). */
 static void start_failed (scheduler_t *sc, const sched_job_t *job, const char *why)
 {
-    msg_job_exit_t ex = {.id = job->id, .kind = EXIT_START_FAILED};
-
-    log_err ("job %" PRIu64 " could not be started on %s: %s", job->id, job->node, why);
-    ex.end_time = sc->now;
-    snprintf (ex.text, sizeof (ex.text), "%s", why);
-    if (sched_job_exited (sc->sched, job->node, &ex, sc->now) < 0)
+    log_err ("job %" PRIu64 " could not be started on %s: %s", job->id, job->alloc.node,
+             why);
+    if (sched_job_start_failed (sc->sched, job->alloc.node, job->id, why, sc->now,
+                                sc->now) < 0)
         log_err ("job %" PRIu64 ": the core refused its start failure", job->id);
 }
 
@@ -225,11 +223,11 @@ static void decide_start (scheduler_t *sc, sched_job_t *job, const char *node)
     run->id = job->id;
     snprintf (run->tenant, sizeof (run->tenant), "%s", job->tenant);
     run->spec.walltime = job->walltime;
-    encode_ids (job->cores, run->cores, sizeof (run->cores), &ok);
-    encode_ids (job->cpus, run->cpus, sizeof (run->cpus), &ok);
-    encode_ids (job->gpus, run->gpus, sizeof (run->gpus), &ok);
-    encode_ids (job->mems, run->mems, sizeof (run->mems), &ok);
-    run->mem = job->mem;
+    encode_ids (job->alloc.cores, run->cores, sizeof (run->cores), &ok);
+    encode_ids (job->alloc.cpus, run->cpus, sizeof (run->cpus), &ok);
+    encode_ids (job->alloc.gpus, run->gpus, sizeof (run->gpus), &ok);
+    encode_ids (job->alloc.mems, run->mems, sizeof (run->mems), &ok);
+    run->mem = job->alloc.mem;
     /* every node of the job, this one first; an array element's index */
     char nodelist[MSG_NODELIST_MAX], cpus_per_node[MSG_CPUS_PER_NODE_MAX];
     if (sched_job_layout (job, nodelist, sizeof (nodelist), cpus_per_node,
@@ -286,7 +284,7 @@ static void log_ended (const sched_job_t *job)
         format_duration ((int64_t)(job->end_time - job->start_time + 0.5), took,
                          sizeof (took));
         log_info ("job %" PRIu64 " ended: %s%s on %s after %s", job->id,
-                  job_state_name (job->state), how, job->node, took);
+                  job_state_name (job->state), how, job->alloc.node, took);
     } else
         log_info ("job %" PRIu64 " ended: %s%s", job->id, job_state_name (job->state),
                   how);
@@ -316,21 +314,10 @@ static void decide_account (scheduler_t *sc, const sched_acct_t *rec)
         log_err ("store: %s", err.text);
 }
 
-/* node_info of a node by name: its agent's index when that still names it,
- * else a scan from the newest node (node changes are rare). */
+/* node_info of a node by name (the core's lookup). */
 static int node_info_by_name (scheduler_t *sc, const char *name, node_info_t *info)
 {
-    agent_peer_t *ap = handlers_agent_peer (sc, name);
-
-    if (ap && sched_node_info (sc->sched, ap->index, info) == 0 &&
-        strcmp (info->name, name) == 0)
-        return 0;
-    for (uint32_t i = sched_node_count (sc->sched); i-- > 0;) {
-        if (sched_node_info (sc->sched, i, info) == 0 && strcmp (info->name, name) == 0)
-            return 0;
-    }
-    errno = ENOENT;
-    return -1;
+    return sched_node_lookup (sc->sched, name, info);
 }
 
 /* Persist a node that registered, went down, was drained or resumed. A node

@@ -112,13 +112,13 @@ static void report_job (report_state_t *b, const sched_job_t *job)
         return;
     /* running jobs: usage so far (ended ones are in the accounting) */
     double secs = b->r->until - job->start_time;
-    double cores = job->cores ? idset_count (job->cores) : 0;
+    double cores = job->alloc.cores ? idset_count (job->alloc.cores) : 0;
     double core_secs = cores * secs;
     if (t) {
         t->core_seconds += core_secs;
-        t->gpu_seconds += (job->gpus ? idset_count (job->gpus) : 0) * secs;
+        t->gpu_seconds += (job->alloc.gpus ? idset_count (job->alloc.gpus) : 0) * secs;
     }
-    if ((n = node_row (b, job->node)))
+    if ((n = node_row (b, job->alloc.node)))
         n->busy_core_seconds += core_secs;
     if (job->start_time < b->r->since)
         b->r->since = job->start_time;

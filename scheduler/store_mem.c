@@ -64,24 +64,10 @@ static store_mem_t *mem_of (store_t *st)
 static void job_copy_clear (sched_job_t *j)
 {
     jobspec_clear (&j->spec);
-    idset_destroy (j->cores);
-    idset_destroy (j->cpus);
-    idset_destroy (j->gpus);
-    idset_destroy (j->mems);
-    j->cores = j->cpus = j->gpus = j->mems = NULL;
+    sched_alloc_clear (&j->alloc);
     sched_allocs_free (j->others, j->nothers); /* a multi-node job's other nodes */
     j->others = NULL;
     j->nothers = 0;
-}
-
-static int idset_dup (idset_t **dst, const idset_t *src)
-{
-    *dst = NULL;
-    if (!src)
-        return 0;
-    if (!(*dst = idset_copy (src)))
-        return -1;
-    return 0;
 }
 
 /* Deep copy src into dst (overwritten). 0 or -1/ENOMEM, dst left empty. */
@@ -91,7 +77,7 @@ static int job_copy (sched_job_t *dst, const sched_job_t *src)
 
     *dst = *src;
     dst->next_pending = NULL;
-    dst->cores = dst->cpus = dst->gpus = dst->mems = NULL;
+    dst->alloc = (sched_alloc_t){.mem = 0}; /* copied below */
     dst->others = NULL;
     dst->nothers = 0;
     jobspec_init (&dst->spec);
@@ -99,9 +85,7 @@ static int job_copy (sched_job_t *dst, const sched_job_t *src)
         jobspec_init (&dst->spec); /* nothing of a failed copy is ours */
         goto error;
     }
-    if (idset_dup (&dst->cores, src->cores) < 0 ||
-        idset_dup (&dst->cpus, src->cpus) < 0 ||
-        idset_dup (&dst->gpus, src->gpus) < 0 || idset_dup (&dst->mems, src->mems) < 0)
+    if (sched_alloc_copy (&dst->alloc, &src->alloc) < 0)
         goto error;
     if (src->nothers > 0 &&
         !(dst->others = sched_allocs_copy (src->others, src->nothers)))

@@ -354,12 +354,12 @@ static int job_bind (sqlite3_stmt *stmt, const sched_job_t *job)
     BIND (sqlite3_bind_double (stmt, col, job->end_time));
     BIND (sqlite3_bind_double (stmt, col, job->cpu_time));
     BIND (sqlite3_bind_int64 (stmt, col, (sqlite3_int64)job->max_rss));
-    BIND (bind_text (stmt, col, job->node, sizeof (job->node)));
-    BIND (bind_idset (stmt, col, job->cores));
-    BIND (bind_idset (stmt, col, job->cpus));
-    BIND (bind_idset (stmt, col, job->gpus));
-    BIND (bind_idset (stmt, col, job->mems));
-    BIND (sqlite3_bind_int64 (stmt, col, (sqlite3_int64)job->mem));
+    BIND (bind_text (stmt, col, job->alloc.node, sizeof (job->alloc.node)));
+    BIND (bind_idset (stmt, col, job->alloc.cores));
+    BIND (bind_idset (stmt, col, job->alloc.cpus));
+    BIND (bind_idset (stmt, col, job->alloc.gpus));
+    BIND (bind_idset (stmt, col, job->alloc.mems));
+    BIND (sqlite3_bind_int64 (stmt, col, (sqlite3_int64)job->alloc.mem));
     BIND (sqlite3_bind_int (stmt, col, job->kill_sent ? 1 : 0));
     BIND (sqlite3_bind_int64 (stmt, col, job->runs));
     BIND (sqlite3_bind_double (stmt, col, job->boost));
@@ -459,14 +459,14 @@ static int job_from_row (store_sqlite_t *q,
     job->end_time = sqlite3_column_double (stmt, col++);
     job->cpu_time = sqlite3_column_double (stmt, col++);
     job->max_rss = (uint64_t)sqlite3_column_int64 (stmt, col++);
-    sql_text_column (stmt, col++, job->node, sizeof (job->node));
-    if (!idset_column (stmt, col++, &job->cores, &derr) ||
-        !idset_column (stmt, col++, &job->cpus, &derr) ||
-        !idset_column (stmt, col++, &job->gpus, &derr) ||
-        !idset_column (stmt, col++, &job->mems, &derr))
+    sql_text_column (stmt, col++, job->alloc.node, sizeof (job->alloc.node));
+    if (!idset_column (stmt, col++, &job->alloc.cores, &derr) ||
+        !idset_column (stmt, col++, &job->alloc.cpus, &derr) ||
+        !idset_column (stmt, col++, &job->alloc.gpus, &derr) ||
+        !idset_column (stmt, col++, &job->alloc.mems, &derr))
         return cphub_fail (err, EINVAL, "store %s: job %" PRIu64 ": allocation: %s",
                            q->path, job->id, derr.text);
-    job->mem = (uint64_t)sqlite3_column_int64 (stmt, col++);
+    job->alloc.mem = (uint64_t)sqlite3_column_int64 (stmt, col++);
     job->kill_sent = sqlite3_column_int (stmt, col++) != 0;
     job->runs = (uint32_t)sqlite3_column_int64 (stmt, col++);
     job->boost = sqlite3_column_double (stmt, col++);
@@ -491,10 +491,10 @@ static int job_from_row (store_sqlite_t *q,
 
 static void job_row_clear (sched_job_t *job)
 {
-    idset_destroy (job->cores);
-    idset_destroy (job->cpus);
-    idset_destroy (job->gpus);
-    idset_destroy (job->mems);
+    idset_destroy (job->alloc.cores);
+    idset_destroy (job->alloc.cpus);
+    idset_destroy (job->alloc.gpus);
+    idset_destroy (job->alloc.mems);
     sched_allocs_free (job->others, job->nothers);
     jobspec_clear (&job->spec);
 }

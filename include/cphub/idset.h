@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "cphub/error.h"
 
@@ -41,6 +42,10 @@ bool idset_is_subset (const idset_t *sub, const idset_t *super);
 int idset_first (const idset_t *s);
 /* Next id after prev, or IDSET_NONE. */
 int idset_next (const idset_t *s, int prev);
+/* The first bit set at or after from in a plain bitmap of nwords 64-bit
+ * words (bit b of word w is id w * 64 + b), or IDSET_NONE: idset_next's
+ * scan, for bitmaps kept outside an idset_t. */
+int idset_bits_next (const uint64_t *words, size_t nwords, int from);
 
 /* dst |= src; dst &= ~src. 0 or -1/ENOMEM. */
 int idset_add (idset_t *dst, const idset_t *src);

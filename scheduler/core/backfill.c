@@ -327,8 +327,8 @@ static int slot_build (backfill_t *bf, bf_slot_t *sl)
         return -1;
     DL_FOREACH2 (node->jobs, e, node_next)
     {
-        event_set (bf, &bf->ev[off + k++], &e->job, e->job.cores, e->job.gpus,
-                   e->job.mem);
+        event_set (bf, &bf->ev[off + k++], &e->job, e->job.alloc.cores,
+                   e->job.alloc.gpus, e->job.alloc.mem);
     }
     DL_FOREACH (node->holds, h)
     {
@@ -596,14 +596,7 @@ static int next_nonempty (const sched_t *s, uint32_t from)
 {
     if (from >= SCHED_BUCKETS)
         return -1;
-    for (uint32_t w = from / 64; w < SCHED_BUCKET_WORDS; w++) {
-        uint64_t bits = s->nonempty[w];
-        if (w == from / 64)
-            bits &= ~0ULL << (from % 64);
-        if (bits)
-            return (int)(w * 64 + (uint32_t)__builtin_ctzll (bits));
-    }
-    return -1;
+    return idset_bits_next (s->nonempty, SCHED_BUCKET_WORDS, (int)from);
 }
 
 /* Did a need at most this one (same constraint and exclusivity, no more

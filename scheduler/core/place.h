@@ -90,7 +90,7 @@ int place_check_ever (const place_capacity_t *caps,
                       const jobspec_t *spec,
                       cphub_error_t *err);
 
-/* --- constraints, whole nodes and several nodes (issue 5) ----------------- */
+/* --- constraints, whole nodes and several nodes --------------------------- */
 
 /* Does the node run nothing now: every core and GPU free, no memory held? */
 bool place_node_idle (const place_node_t *node);

@@ -1,4 +1,4 @@
-/* place_nodes.c: the placement rules of issue 5 that look past one job on
+/* place_nodes.c: the placement rules that look past one job on
  * one node (see place.h): whether a node takes a job's share at all (its
  * features against the job's --constraint, and for --exclusive whether it is
  * idle), all of a node for an exclusive job, and best fit of a job that

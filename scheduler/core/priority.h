@@ -65,7 +65,7 @@ double prio_job (const prio_t *p,
                  double now,
                  sched_priority_t *f);
 
-/* issue 4: change a tenant's shares (> 0) and boost at run time; they count
+/* Change a tenant's shares (> 0) and boost at run time; they count
  * from the next prio_refresh on. */
 void prio_tenant_set_policy (prio_tenant_t *t, double shares, double boost);
 

@@ -1,5 +1,5 @@
-/* quota.c: tenants' quotas and budget ledgers in the scheduling core (issue
- * 4; the API is at the end of sched.h, the hooks in sched_int.h).
+/* quota.c: tenants' quotas and budget ledgers in the scheduling core (the
+ * API is at the end of sched.h, the hooks in sched_int.h).
  *
  * Each tenant has one record (a hash by name, in the order the core first
  * heard of it) with its limits, counters kept up to date by the job events

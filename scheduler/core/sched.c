@@ -9,10 +9,9 @@
  * run_end, which queues its one SCHED_ACCOUNT; a job whose node fails is
  * requeued in its place by id (or ends NODE_FAIL when it asked so), a
  * limited number of times and each time after a longer delay, which it
- * waits out of line in the list of delayed jobs. A node's report is taken
- * as a claim, not a fact: it may shorten or end a run on that node, never
- * stretch it past the core's own start and the report's arrival. No I/O,
- * no clock, no logging: now is always an argument.
+ * waits out of line in the list of delayed jobs. The events a run's node
+ * reports (started, exited, could not start) are sched_run.c's. No I/O, no
+ * clock, no logging: now is always an argument.
  */
 #include <errno.h>
 #include <math.h>
@@ -223,7 +222,7 @@ static int job_insert (sched_t *s, job_entry_t *e)
         s->last = e;
     if (e->job.id >= s->next_id)
         s->next_id = e->job.id + 1;
-    sched_quota_job_added (s, e); /* its tenant's jobs (issue 4) */
+    sched_quota_job_added (s, e); /* its tenant's jobs, for its quotas */
     return 0;
 }
 
@@ -232,10 +231,7 @@ static void job_destroy (job_entry_t *e)
     if (!e)
         return;
     jobspec_clear (&e->job.spec);
-    idset_destroy (e->job.cores);
-    idset_destroy (e->job.cpus);
-    idset_destroy (e->job.gpus);
-    idset_destroy (e->job.mems);
+    sched_alloc_clear (&e->job.alloc);
     sched_jobx_destroy (e);
     free (e);
 }
@@ -260,14 +256,14 @@ static void run_end (sched_t *s, job_entry_t *e, job_state_t how, double end)
 
     if (e->job.state != JOB_RUNNING)
         return;
-    sched_dq_push (s, SCHED_ACCOUNT, e->job.id, e->job.node);
+    sched_dq_push (s, SCHED_ACCOUNT, e->job.id, e->job.alloc.node);
     d = &s->dq[(s->dq_head + s->dq_len - 1) % s->dq_cap];
     a = &d->acct;
     memset (a, 0, sizeof (*a));
     a->job_id = e->job.id;
     a->run = e->job.runs > 0 ? e->job.runs : 1;
     snprintf (a->tenant, sizeof (a->tenant), "%s", e->job.tenant);
-    snprintf (a->node, sizeof (a->node), "%s", e->job.node);
+    snprintf (a->node, sizeof (a->node), "%s", e->job.alloc.node);
     a->cores = sched_job_cores_held (e); /* on every node of the job */
     a->gpus = sched_job_gpus_held (e);
     a->start_time = e->job.start_time;
@@ -279,7 +275,7 @@ static void run_end (sched_t *s, job_entry_t *e, job_state_t how, double end)
     a->gpu_seconds = a->gpus * secs;
     a->failed_run = how == JOB_NODE_FAIL;
     sched_usage_run_end (s, e, end);
-    sched_quota_run_end (s, e, a); /* quotas; the budget is charged (issue 4) */
+    sched_quota_run_end (s, e, a); /* quotas; the budget is charged */
     sched_node_release (s, e);
 }
 
@@ -318,16 +314,7 @@ static int job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now
         }
         p.mem = want < free_mem ? want : free_mem;
     }
-    idset_destroy (e->job.cores);
-    idset_destroy (e->job.cpus);
-    idset_destroy (e->job.gpus);
-    idset_destroy (e->job.mems);
-    e->job.cores = p.cores;
-    e->job.cpus = p.cpus;
-    e->job.gpus = p.gpus;
-    e->job.mems = p.mems;
-    e->job.mem = p.mem;
-    snprintf (e->job.node, sizeof (e->job.node), "%s", node->desc.name);
+    sched_alloc_take (&e->job.alloc, &p, node->desc.name);
     pending_remove (s, e);
     sched_node_hold (s, node, e);
     sched_place_commit (s, e); /* a multi-node job's other nodes */
@@ -380,13 +367,7 @@ static double requeue_wait (const sched_t *s, uint32_t n)
 static void job_unplace (job_entry_t *e)
 {
     e->job.state = JOB_PENDING;
-    e->job.node[0] = '\0';
-    idset_destroy (e->job.cores);
-    idset_destroy (e->job.cpus);
-    idset_destroy (e->job.gpus);
-    idset_destroy (e->job.mems);
-    e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
-    e->job.mem = 0;
+    sched_alloc_clear (&e->job.alloc);
     e->job.exit_code = e->job.signal = 0;
     e->job.start_time = e->job.end_time = 0;
     e->job.cpu_time = 0;
@@ -410,7 +391,7 @@ static void job_requeue (sched_t *s, job_entry_t *e, const char *node, double no
     else
         sched_job_set_reason (&e->job, "Requeued %u of %u times: node %s failed",
                               e->job.requeues, s->cfg.max_requeue, node);
-    memcpy (e->last_node, e->job.node, sizeof (e->last_node));
+    memcpy (e->last_node, e->job.alloc.node, sizeof (e->last_node));
     job_unplace (e);
     if (wait > 0) {
         delay_add (s, e);
@@ -423,9 +404,9 @@ static void job_requeue (sched_t *s, job_entry_t *e, const char *node, double no
 
 void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *why)
 {
-    char node[sizeof (e->job.node)];
+    char node[sizeof (e->job.alloc.node)];
 
-    snprintf (node, sizeof (node), "%s", e->job.node);
+    snprintf (node, sizeof (node), "%s", e->job.alloc.node);
     run_end (s, e, JOB_NODE_FAIL, now);
     e->job.state = JOB_NODE_FAIL; /* the run is over (and accounted) */
     if (e->job.kill_sent) {
@@ -446,17 +427,17 @@ void sched_job_node_failed (sched_t *s, job_entry_t *e, double now, const char *
 void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now)
 {
     bool cancelled = e->job.kill_sent;
-    char node[sizeof (e->job.node)];
+    char node[sizeof (e->job.alloc.node)];
 
     if (e->job.state != JOB_RUNNING)
         return;
-    snprintf (node, sizeof (node), "%s", e->job.node);
+    snprintf (node, sizeof (node), "%s", e->job.alloc.node);
     /* its usage ends where it began: what was counted is taken back */
     sched_usage_run_end (s, e, e->job.start_time);
     sched_quota_run_end (s, e, NULL);
     sched_node_release (s, e);
     /* only that node's claim to hold the job is believed (sched_job_ran_on) */
-    memcpy (e->last_node, e->job.node, sizeof (e->last_node));
+    memcpy (e->last_node, e->job.alloc.node, sizeof (e->last_node));
     job_unplace (e);
     if (cancelled) {
         sched_job_set_reason (&e->job, "cancelled by user");
@@ -477,44 +458,6 @@ void sched_job_run_lost (
         sched_job_run_withdraw (s, e, now);
     else
         sched_job_node_failed (s, e, now, why);
-}
-
-/* Start failures that are the job's own: the node did its part (directory,
- * cgroup, user, fork) and the job's command could not run. Any other
- * failed start is the node's. */
-static const char *const job_fault_prefixes[] = {
-    "cannot execute",                   /* command not found, not executable */
-    "cannot build the job environment", /* the job's own environment */
-    "tenant ", /* "tenant T has no Unix user on N": the node refuses the
-                  tenant by its config; other tenants' jobs run there */
-};
-
-bool sched_start_fault_is_node (const char *text)
-{
-    for (size_t i = 0; i < sizeof (job_fault_prefixes) / sizeof (*job_fault_prefixes);
-         i++)
-        if (text &&
-            strncmp (text, job_fault_prefixes[i], strlen (job_fault_prefixes[i])) == 0)
-            return false;
-    return true;
-}
-
-void sched_job_start_failed (
-    sched_t *s, job_entry_t *e, sched_node_t *node, double now, const char *text)
-{
-    char why[sizeof (e->job.reason)];
-    char reason[sizeof (node->drain_reason)];
-
-    snprintf (why, sizeof (why), "start failed on %s: %s", node->desc.name, text);
-    sched_job_node_failed (s, e, now, why);
-    if (node->start_failures < UINT32_MAX)
-        node->start_failures++;
-    if (s->cfg.max_start_failures > 0 &&
-        node->start_failures >= s->cfg.max_start_failures) {
-        snprintf (reason, sizeof (reason), "%u job starts failed in a row: %s",
-                  node->start_failures, text);
-        sched_node_set_drain (s, node, true, reason);
-    }
 }
 
 uint64_t sched_default_mem (const sched_t *s, const sched_node_t *node, uint32_t cores)
@@ -676,185 +619,7 @@ int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err)
     }
     /* RUNNING: ask the agent (again, if a kill was lost); the exit ends it */
     e->job.kill_sent = true;
-    sched_dq_push (s, SCHED_KILL, e->job.id, e->job.node);
-    return 0;
-}
-
-int sched_job_started (
-    sched_t *s, const char *node, uint64_t id, double time, double now)
-{
-    job_entry_t *e = sched_job_find (s, id);
-
-    if (!e || e->job.state != JOB_RUNNING || strcmp (e->job.node, node) != 0) {
-        errno = ENOENT;
-        return -1;
-    }
-    if (sched_dq_reserve (s, 1) < 0)
-        return -1;
-    e->run_reach = RUN_REACHED; /* the node has it */
-    if (e->where)
-        sched_node_start_ok (e->where);
-    /* later than the core's own start (job.run on its way) shortens the
-     * run; earlier, or in the future, is not believed */
-    if (isfinite (time) && time > e->job.start_time && time <= now)
-        e->job.start_time = time;
-    sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
-    return 0;
-}
-
-int sched_job_run_unsent (sched_t *s, const char *node, uint64_t id)
-{
-    job_entry_t *e = sched_job_find (s, id);
-
-    if (!e || e->job.state != JOB_RUNNING || strcmp (e->job.node, node) != 0) {
-        errno = ENOENT;
-        return -1;
-    }
-    e->run_reach = RUN_UNSENT;
-    return 0;
-}
-
-/* How an exit report ends a job: the state and the reason. */
-static job_state_t exit_outcome (const job_entry_t *e,
-                                 const msg_job_exit_t *ex,
-                                 char *reason,
-                                 size_t len)
-{
-    reason[0] = '\0';
-    if (e->job.kill_sent) {
-        snprintf (reason, len, "cancelled by user");
-        return JOB_CANCELLED;
-    }
-    switch (ex->kind) {
-    case EXIT_EXITED:
-        if (ex->exit_code == 0)
-            return JOB_COMPLETED;
-        snprintf (reason, len, "exit code %d", ex->exit_code);
-        return JOB_FAILED;
-    case EXIT_SIGNALED:
-        snprintf (reason, len, "signal %d", ex->signal);
-        return JOB_FAILED;
-    case EXIT_TIMEOUT:
-        snprintf (reason, len, "wall-time limit");
-        return JOB_TIMEOUT;
-    case EXIT_CANCELLED:
-        snprintf (reason, len, "cancelled");
-        return JOB_CANCELLED;
-    case EXIT_START_FAILED:
-        snprintf (reason, len, "%s", ex->text[0] ? ex->text : "could not start");
-        return JOB_FAILED;
-    case EXIT_OOM: {
-        char limit[32];
-        format_size (e->job.mem, limit, sizeof (limit));
-        snprintf (reason, len, "out of memory (limit %s)", e->job.mem ? limit : "none");
-        return JOB_OUT_OF_MEMORY;
-    }
-    case EXIT_OUTPUT:
-        snprintf (reason, len, "%s", ex->text[0] ? ex->text : "output over its limit");
-        return JOB_FAILED;
-    case EXIT_LOST:
-    default:
-        snprintf (reason, len, "lost on node %s", e->job.node);
-        return JOB_NODE_FAIL;
-    }
-}
-
-/* A process of job id outlived KILL on node: drain the node. */
-static int survived_kill (sched_t *s, const char *node, uint64_t id)
-{
-    sched_node_t *n = sched_node_find (s, node);
-    char reason[64];
-
-    if (!n)
-        return 0;
-    if (sched_dq_reserve (s, 1) < 0)
-        return -1;
-    snprintf (reason, sizeof (reason), "job %ju survived KILL", (uintmax_t)id);
-    sched_node_set_drain (s, n, true, reason);
-    return 0;
-}
-
-/* Are the report's numbers ones a run can have (finite, not negative)? */
-static bool exit_numbers_ok (const msg_job_exit_t *ex)
-{
-    const double v[] = {ex->start_time, ex->end_time, ex->cpu_time};
-
-    for (size_t i = 0; i < sizeof (v) / sizeof (*v); i++)
-        if (!isfinite (v[i]) || v[i] < 0)
-            return false;
-    return true;
-}
-
-/* The run's end as the core accepts it: the report's end (now if it gives
- * none), within [the run's start, now], and no later than its wall time
- * (with SCHED_WALLTIME_SLACK) allows: a node that reports late, or claims a
- * run outlived its limit, cannot charge the tenant more than it asked for. */
-static double exit_end (const job_entry_t *e, const msg_job_exit_t *ex, double now)
-{
-    double end = ex->end_time > 0 ? ex->end_time : now;
-    double limit = e->job.start_time + (double)e->job.walltime + SCHED_WALLTIME_SLACK;
-
-    if (end > now)
-        end = now;
-    if (e->job.walltime > 0 && end > limit)
-        end = limit;
-    if (end < e->job.start_time)
-        end = e->job.start_time;
-    return end;
-}
-
-int sched_job_exited (sched_t *s,
-                      const char *node,
-                      const msg_job_exit_t *ex,
-                      double now)
-{
-    job_entry_t *e = sched_job_find (s, ex->id);
-    char reason[sizeof (e->job.reason)];
-    double end;
-
-    if (!exit_numbers_ok (ex)) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (ex->survived_kill && survived_kill (s, node, ex->id) < 0)
-        return -1;
-    if (e && e->stale_on && strcmp (e->stale_on->desc.name, node) == 0) {
-        /* the end of an earlier run, accounted when its node failed */
-        sched_job_stale_release (s, e);
-        return 0;
-    }
-    if (!e || strcmp (e->job.node, node) != 0 || e->job.state == JOB_PENDING) {
-        errno = ENOENT;
-        return -1;
-    }
-    if (job_state_is_terminal (e->job.state))
-        return 0; /* reported before: exactly once */
-    if (sched_dq_reserve (s, SCHED_END_DECISIONS + 1) < 0)
-        return -1;
-    end = exit_end (e, ex, now);
-    if (ex->kind == EXIT_LOST && !e->job.kill_sent) {
-        char why[sizeof (e->job.reason)];
-        snprintf (why, sizeof (why), "lost on node %s", node);
-        sched_job_node_failed (s, e, end, why);
-        return 0;
-    }
-    if (ex->kind == EXIT_START_FAILED && !e->job.kill_sent && e->where &&
-        sched_start_fault_is_node (ex->text)) {
-        sched_job_start_failed (s, e, e->where, end,
-                                ex->text[0] ? ex->text : "could not start");
-        return 0;
-    }
-    if (ex->kind == EXIT_START_FAILED && e->where)
-        sched_node_start_ok (e->where); /* the node did its part */
-    job_state_t state = exit_outcome (e, ex, reason, sizeof (reason));
-    memcpy (e->job.reason, reason, sizeof (reason));
-    e->job.exit_code = ex->exit_code;
-    e->job.signal = ex->signal;
-    e->job.cpu_time = ex->cpu_time;
-    e->job.max_rss = ex->max_rss;
-    if (ex->start_time > e->job.start_time && ex->start_time <= end)
-        e->job.start_time = ex->start_time;
-    sched_job_end (s, e, state, end);
+    sched_dq_push (s, SCHED_KILL, e->job.id, e->job.alloc.node);
     return 0;
 }
 
@@ -967,17 +732,17 @@ void sched_job_info (const sched_job_t *job, job_info_t *info)
     jobspec_command_summary (spec, info->command, sizeof (info->command));
     info->state = job->state;
     snprintf (info->reason, sizeof (info->reason), "%s", job->reason);
-    sched_quota_explain (job, info->reason, sizeof (info->reason)); /* issue 4 */
+    sched_quota_explain (job, info->reason, sizeof (info->reason)); /* which limit */
     info->exit_code = job->exit_code;
     info->signal = job->signal;
     info->ntasks = spec->ntasks;
     info->cpus_per_task = spec->cpus_per_task;
     info->gpus_count = spec->gpus;
-    info->mem = job->mem ? job->mem : spec->mem; /* the limit in force */
+    info->mem = job->alloc.mem ? job->alloc.mem : spec->mem; /* the limit in force */
     info->walltime = job->walltime;
-    snprintf (info->node, sizeof (info->node), "%s", job->node);
-    encode_into (job->cpus, info->cpus, sizeof (info->cpus));
-    encode_into (job->gpus, info->gpus, sizeof (info->gpus));
+    snprintf (info->node, sizeof (info->node), "%s", job->alloc.node);
+    encode_into (job->alloc.cpus, info->cpus, sizeof (info->cpus));
+    encode_into (job->alloc.gpus, info->gpus, sizeof (info->gpus));
     info->submit_time = job->submit_time;
     info->start_time = job->start_time;
     info->end_time = job->end_time;
@@ -993,21 +758,15 @@ void sched_job_info (const sched_job_t *job, job_info_t *info)
 
 /* --- restore --- */
 
-static int copy_set (idset_t **dst, const idset_t *src)
-{
-    *dst = src ? idset_copy (src) : idset_create ();
-    return *dst ? 0 : -1;
-}
-
 /* Put a restored running job on its node: a registered node must have its
  * allocation free; an unknown one is remembered until it registers. */
 static int restore_on_node (sched_t *s, job_entry_t *e, cphub_error_t *err)
 {
-    sched_node_t *node = sched_node_find (s, e->job.node);
+    sched_node_t *node = sched_node_find (s, e->job.alloc.node);
     char cores[128];
 
     if (!node) {
-        if (!(node = sched_node_create (s, e->job.node)))
+        if (!(node = sched_node_create (s, e->job.alloc.node)))
             return cphub_fail (err, ENOMEM, "out of memory restoring job %ju",
                                (uintmax_t)e->job.id);
         snprintf (node->reason, sizeof (node->reason), "not registered since restart");
@@ -1015,8 +774,8 @@ static int restore_on_node (sched_t *s, job_entry_t *e, cphub_error_t *err)
     /* a restored node with running jobs gets a heartbeat timeout to return */
     if (!node->registered && node->watched == WATCH_NONE)
         sched_node_watch (s, node, WATCH_UNSEEN);
-    if (node->registered && !sched_alloc_fits (node, &e->job)) {
-        encode_into (e->job.cores, cores, sizeof (cores));
+    if (node->registered && !sched_alloc_fits (node, &e->job.alloc)) {
+        encode_into (e->job.alloc.cores, cores, sizeof (cores));
         return cphub_fail (err, EINVAL, "job %ju: cores %s on node %s are taken",
                            (uintmax_t)e->job.id, cores, node->desc.name);
     }
@@ -1034,11 +793,11 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
     if ((unsigned)job->state >= JOB_STATE_COUNT)
         return cphub_fail (err, EINVAL, "job %ju has no valid state",
                            (uintmax_t)job->id);
-    if (job->state == JOB_RUNNING && (!job->node[0] || !job->cores))
+    if (job->state == JOB_RUNNING && (!job->alloc.node[0] || !job->alloc.cores))
         return cphub_fail (err, EINVAL, "running job %ju has no node or cores",
                            (uintmax_t)job->id);
     if (job->state == JOB_RUNNING &&
-        strnlen (job->node, sizeof (job->node)) > NODE_NAME_MAX)
+        strnlen (job->alloc.node, sizeof (job->alloc.node)) > NODE_NAME_MAX)
         return cphub_fail (err, EINVAL, "job %ju: node name too long",
                            (uintmax_t)job->id);
     if (!(e = calloc (1, sizeof (*e))))
@@ -1046,15 +805,12 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err)
     e->job = *job;
     e->job.next_pending = NULL;
     e->delayed = false;
-    e->job.cores = e->job.cpus = e->job.gpus = e->job.mems = NULL;
-    e->job.others = NULL; /* copied by sched_place_restore */
+    e->job.alloc = (sched_alloc_t){.mem = 0}; /* copied below */
+    e->job.others = NULL;                     /* copied by sched_place_restore */
     e->job.nothers = 0;
     jobspec_init (&e->job.spec);
     if (jobspec_copy (&e->job.spec, &job->spec) < 0 ||
-        copy_set (&e->job.cores, job->cores) < 0 ||
-        copy_set (&e->job.cpus, job->cpus) < 0 ||
-        copy_set (&e->job.gpus, job->gpus) < 0 ||
-        copy_set (&e->job.mems, job->mems) < 0)
+        sched_alloc_hold_copy (&e->job.alloc, &job->alloc) < 0)
         goto nomem;
     if (job->state == JOB_RUNNING && restore_on_node (s, e, err) < 0)
         goto error;

@@ -21,7 +21,6 @@
 #include "cphub/idset.h"
 #include "cphub/job.h"
 #include "cphub/jobspec.h"
-#include "cphub/msg.h"
 #include "cphub/resource.h"
 
 /* Seconds past its wall time a reported run may last (the agent's kill
@@ -57,7 +56,7 @@ typedef struct sched_config {
     int64_t default_walltime; /* seconds, for jobs that ask none */
     int64_t max_walltime;     /* seconds; a job asking more is refused */
     double heartbeat_timeout; /* seconds without a heartbeat: node DOWN */
-    /* Priority and backfill (issue 5; priority.h, backfill.h). A zeroed
+    /* Priority and backfill (priority.h, backfill.h). A zeroed
      * config keeps the walking hub's policy: strict FIFO in id order. */
     sched_backfill_t backfill;      /* which pass (scheduler.backfill) */
     uint32_t backfill_reservations; /* conservative: reserve the first N
@@ -69,9 +68,9 @@ typedef struct sched_config {
     double fairshare_half_life; /* seconds in which usage halves (0 = 7 days) */
     uint32_t ntenant_policies;
     const sched_tenant_policy_t *tenant_policies; /* copied by sched_create */
-    uint32_t max_array_size; /* elements of one job array (issue 5); 0 or
-                                more than JOBSPEC_ARRAY_SIZE_MAX: that */
-    /* Issue 3: two ticks further apart than this (seconds) mean that the
+    uint32_t max_array_size;                      /* elements of one job array; 0 or
+                                                     more than JOBSPEC_ARRAY_SIZE_MAX: that */
+    /* Two ticks further apart than this (seconds) mean that the
      * scheduler itself was away (stopped, stalled on its disk) and heard no
      * node: every node then gets a whole heartbeat_timeout from that tick
      * to be heard again before it goes DOWN. 0 = off (virtual time, where
@@ -98,6 +97,26 @@ typedef struct sched_config {
     uint64_t default_mem_per_core;
 } sched_config_t;
 
+/* What a job holds on one node: cores there, their PUs, GPUs, NUMA domains
+ * and memory. The sets are owned by the allocation; any may be NULL (empty). */
+typedef struct sched_alloc {
+    char node[NODE_NAME_MAX + 1];
+    idset_t *cores; /* core indices on the node */
+    idset_t *cpus;  /* their PUs */
+    idset_t *gpus;
+    idset_t *mems; /* NUMA domains */
+    uint64_t mem;  /* bytes */
+} sched_alloc_t;
+
+/* Deep copy of src into *dst (overwritten; a NULL set stays NULL). 0, or
+ * -1/ENOMEM with *dst empty. */
+int sched_alloc_copy (sched_alloc_t *dst, const sched_alloc_t *src);
+/* Give *dst what src holds (what *dst held is freed first); src is left
+ * empty. */
+void sched_alloc_move (sched_alloc_t *dst, sched_alloc_t *src);
+/* Free a's sets and empty it (no node, no sets, no memory). */
+void sched_alloc_clear (sched_alloc_t *a);
+
 /* A job as the core keeps it. The shell reads these fields (through
  * sched_job_lookup / iteration) but changes them only through events. */
 typedef struct sched_job {
@@ -114,40 +133,26 @@ typedef struct sched_job {
     double end_time;
     double cpu_time;
     uint64_t max_rss;
-    /* allocation, while RUNNING and kept after it ends */
-    char node[NODE_NAME_MAX + 1];
-    idset_t *cores; /* core indices on the node */
-    idset_t *cpus;  /* their PUs */
-    idset_t *gpus;
-    idset_t *mems; /* NUMA domains */
-    uint64_t mem;
+    /* allocation on the node it runs on, while RUNNING and kept after it
+     * ends (a multi-node job's other nodes: others) */
+    sched_alloc_t alloc;
     bool kill_sent;                 /* a cancel asked the agent to kill it */
     uint32_t runs;                  /* times started (a requeued job runs again) */
     uint32_t requeues;              /* runs lost to a node and requeued */
     double eligible_time;           /* a requeued job starts no earlier */
     struct sched_job *next_pending; /* queue link (core-private) */
-    /* set by each scheduling pass for a PENDING job (issue 5) */
+    /* set by each scheduling pass for a PENDING job */
     double priority;         /* total priority points (sched_job_priority) */
     double expected_start;   /* reserved start time; 0 = not known */
     uint32_t queue_position; /* 1 = next in line; 0 = not pending */
     double boost;            /* operator's boost of this job (sched_job_boost) */
-    /* multi-node jobs and arrays (issue 5, sched_place.c and sched_rel.c) */
-    uint32_t nothers;           /* nodes of a multi-node job besides `node` */
-    struct sched_alloc *others; /* their allocations (owned): the job runs on
-                                   `node`, their cores are held for it */
-    uint64_t array_id;          /* the array's id (its first job's); 0 = none */
-    uint32_t array_index;       /* the element's index in its array */
+    /* multi-node jobs and arrays (sched_place.c and sched_rel.c) */
+    uint32_t nothers;      /* nodes of a multi-node job besides alloc.node */
+    sched_alloc_t *others; /* their allocations (owned): the job runs on
+                              alloc.node, their cores are held for it */
+    uint64_t array_id;     /* the array's id (its first job's); 0 = none */
+    uint32_t array_index;  /* the element's index in its array */
 } sched_job_t;
-
-/* What a multi-node job holds on one of its other nodes (sets owned). */
-typedef struct sched_alloc {
-    char node[NODE_NAME_MAX + 1];
-    idset_t *cores;
-    idset_t *cpus;
-    idset_t *gpus;
-    idset_t *mems;
-    uint64_t mem;
-} sched_alloc_t;
 
 /* Deep copy of n allocations (NULL when n == 0). NULL/ENOMEM. */
 sched_alloc_t *sched_allocs_copy (const sched_alloc_t *src, uint32_t n);
@@ -241,7 +246,7 @@ int sched_node_heartbeat (sched_t *s, const char *node, double now);
 /* An operator drains (drain=true) or resumes a node: running jobs finish,
  * nothing new starts there while it is drained; reason is shown in node
  * info. The core also drains a node by itself when a job survives KILL
- * (msg_job_exit_t.survived_kill). -1/ENOENT for an unknown node. */
+ * (sched_exit_t.survived_kill). -1/ENOENT for an unknown node. */
 int sched_node_drain (sched_t *s,
                       const char *node,
                       bool drain,
@@ -266,27 +271,63 @@ int sched_job_started (
  * the job is PENDING in its place. No decision is queued. -1/ENOENT if the job is not
  * RUNNING on node. */
 int sched_job_run_unsent (sched_t *s, const char *node, uint64_t id);
-/* The agent reports an exit (job.exit), received at now. Frees the
- * allocation and sets the final state: EXITED 0 -> COMPLETED, EXITED n /
- * SIGNALED / START_FAILED -> FAILED, TIMEOUT -> TIMEOUT, CANCELLED (or any
- * end after a cancel) -> CANCELLED, LOST -> NODE_FAIL, OOM -> OUT_OF_MEMORY
- * (reason "out of memory (limit 64M)"). A start that failed on the node's
- * side (sched_start_fault_is_node) is a lost run: requeued within
- * max_requeue, and counted toward draining the node.
+/* How a run ended, as the core takes it (the shell converts the agent's
+ * report; a start that failed is an event of its own:
+ * sched_job_start_failed). */
+typedef enum {
+    SCHED_EXIT_EXITED = 0, /* exit_code valid */
+    SCHED_EXIT_SIGNALED,   /* signal valid */
+    SCHED_EXIT_TIMEOUT,    /* killed at its wall-time limit */
+    SCHED_EXIT_CANCELLED,  /* killed on the core's SCHED_KILL */
+    SCHED_EXIT_LOST,       /* the node no longer knows it */
+    SCHED_EXIT_OOM,        /* the OOM killer struck in its memory limit */
+    SCHED_EXIT_OUTPUT,     /* killed: its output reached the node's limit */
+} sched_exit_kind_t;
+
+/* One run's end as its node reports it. */
+typedef struct sched_exit {
+    uint64_t id;
+    sched_exit_kind_t kind;
+    int exit_code;
+    int signal;
+    double start_time;  /* 0: not reported */
+    double end_time;    /* 0: now */
+    double cpu_time;    /* user + system seconds */
+    uint64_t max_rss;   /* bytes */
+    const char *text;   /* SCHED_EXIT_OUTPUT: what the node said; may be NULL */
+    bool survived_kill; /* a process outlived KILL: drain the node */
+} sched_exit_t;
+
+/* The node reports an exit, received at now. Frees the allocation and sets
+ * the final state: EXITED 0 -> COMPLETED, EXITED n / SIGNALED / OUTPUT ->
+ * FAILED, TIMEOUT -> TIMEOUT, CANCELLED (or any end after a cancel) ->
+ * CANCELLED, LOST -> NODE_FAIL, OOM -> OUT_OF_MEMORY (reason "out of memory
+ * (limit 64M)").
  * The report may shorten the run, never stretch it: its end is clamped to
  * [the run's start, now], its start to [the core's own start, end]. A
  * report for a job that already ended is ignored (returns 0: exactly
  * once). Unknown job or wrong node: -1/ENOENT. Numbers that are not finite
  * or negative (times, cpu time): -1/EINVAL, nothing changed. */
-int sched_job_exited (sched_t *s,
-                      const char *node,
-                      const msg_job_exit_t *ex,
-                      double now);
+int sched_job_exited (sched_t *s, const char *node, const sched_exit_t *ex, double now);
 
-/* Did a start that failed with this text (msg_job_exit_t.text of
- * EXIT_START_FAILED) fail on the node's side (disk, cgroup, fork, user
- * switch, job directory) rather than through the job's own fault (its
- * command cannot be executed)? */
+/* Job id could not be started on node (text says why, NULL: "could not
+ * start"), at time (0: now; clamped as an exit's end), received at now: by
+ * the agent, or by the shell that could not hand it its job.run. A start
+ * that failed on the node's side (sched_start_fault_is_node) is a lost
+ * run: requeued within max_requeue, and counted toward draining the node
+ * (max_start_failures). One that failed through the job's own fault ends it
+ * FAILED with text as its reason. Exactly once, -1/ENOENT and -1/EINVAL (a
+ * time not finite or negative) as sched_job_exited. */
+int sched_job_start_failed (sched_t *s,
+                            const char *node,
+                            uint64_t id,
+                            const char *text,
+                            double time,
+                            double now);
+
+/* Did a start that failed with this text fail on the node's side (disk,
+ * cgroup, fork, user switch, job directory) rather than through the job's
+ * own fault (its command cannot be executed)? */
 bool sched_start_fault_is_node (const char *text);
 
 /* Time passes: nodes silent for heartbeat_timeout go DOWN (their running jobs
@@ -308,6 +349,8 @@ int sched_job_forget (sched_t *s, uint64_t id);
 void sched_job_info (const sched_job_t *job, job_info_t *info);
 
 uint32_t sched_node_count (const sched_t *s);
+/* The index (for sched_node_info) of the node named node. -1/ENOENT. */
+int sched_node_index (const sched_t *s, const char *node, uint32_t *index);
 /* Fill info for node i (0..count-1, registration order). -1/ENOENT. */
 int sched_node_info (const sched_t *s, uint32_t i, node_info_t *info);
 /* The registered description of a node, or NULL. */
@@ -328,7 +371,7 @@ int sched_node_restore (sched_t *s,
  * its node's job.started, exit or register tells (sched_node_register). */
 int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err);
 
-/* --- priority (issue 5; the formula is in priority.h) --- */
+/* --- priority (the formula is in priority.h) --- */
 
 /* One job's priority, factor by factor, as `cphub priority ID` explains it.
  * priority = weight_fairshare * fairshare + weight_age * age
@@ -371,7 +414,7 @@ int sched_usage_add (sched_t *s,
  * drained node shows NODE_DRAIN and the drain's reason). -1/ENOENT. */
 int sched_node_lookup (const sched_t *s, const char *node, node_info_t *info);
 
-/* --- arrays, dependencies, constraints, multi-node (issue 5) --- */
+/* --- arrays, dependencies, constraints, multi-node --- */
 
 /* sched_job_submit for any spec, telling how many jobs it made: a job array
  * (spec.array) becomes *count jobs with the ids *first .. *first + *count - 1
@@ -401,7 +444,7 @@ int sched_job_layout (const sched_job_t *job,
                       char *cpus_per_node,
                       size_t cpus_len);
 
-/* --- quotas and budgets (issue 4; scheduler/core/quota.c) --- */
+/* --- quotas and budgets (scheduler/core/quota.c) --- */
 
 /* A tenant's limits (scheduler.conf tenants.[*], or an operator's tenant
  * commands at run time). A count of 0 means no limit. Over a running limit
@@ -500,7 +543,7 @@ typedef struct sched_balance {
 
 void sched_balance (const sched_t *s, const char *tenant, sched_balance_t *out);
 
-/* --- tenants changed at run time (issue 4; scheduler/tenants.c) --- */
+/* --- tenants changed at run time (scheduler/tenants.c) --- */
 
 /* Set a tenant's fair-share policy at run time (cphub tenant add and set;
  * the config's tenants come through sched_config_t.tenant_policies): its

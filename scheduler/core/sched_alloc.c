@@ -1,9 +1,10 @@
-/* sched_alloc.c: the allocation records of multi-node jobs (sched.h's
- * sched_alloc_t): deep copies for the store and restore, their text form
- * for a store's column, and what the shell shows and sends of a started
- * job's nodes (job_info's nodelist, job.run's nodelist and cpus_per_node).
- * sched_place.c decides the allocations; this file only carries them. No
- * I/O.
+/* sched_alloc.c: a job's allocations (sched.h's sched_alloc_t: on the node
+ * it runs on, and on each other node of a multi-node job): the one copy,
+ * move and free of an allocation, deep copies of a job's others for the
+ * store and restore, their text form for a store's column, and what the
+ * shell shows and sends of a started job's nodes (job_info's nodelist,
+ * job.run's nodelist and cpus_per_node). sched_place.c decides the
+ * allocations; this file only carries them. No I/O.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -14,23 +15,76 @@
 
 /* --- allocations --------------------------------------------------------- */
 
+void sched_alloc_clear (sched_alloc_t *a)
+{
+    idset_destroy (a->cores);
+    idset_destroy (a->cpus);
+    idset_destroy (a->gpus);
+    idset_destroy (a->mems);
+    *a = (sched_alloc_t){.mem = 0};
+}
+
+void sched_alloc_move (sched_alloc_t *dst, sched_alloc_t *src)
+{
+    if (dst == src)
+        return;
+    sched_alloc_clear (dst);
+    *dst = *src;
+    *src = (sched_alloc_t){.mem = 0};
+}
+
+void sched_alloc_take (sched_alloc_t *a, placement_t *p, const char *node)
+{
+    sched_alloc_t placed = {.cores = p->cores,
+                            .cpus = p->cpus,
+                            .gpus = p->gpus,
+                            .mems = p->mems,
+                            .mem = p->mem};
+
+    snprintf (placed.node, sizeof (placed.node), "%s", node);
+    sched_alloc_move (a, &placed);
+    placement_init (p);
+}
+
+/* Copy one set; a NULL one stays NULL, or becomes empty with empty. */
+static int set_dup (idset_t **dst, const idset_t *src, bool empty)
+{
+    *dst = src ? idset_copy (src) : empty ? idset_create () : NULL;
+    return *dst || (!src && !empty) ? 0 : -1;
+}
+
+static int alloc_copy (sched_alloc_t *dst, const sched_alloc_t *src, bool empty)
+{
+    *dst = (sched_alloc_t){.mem = src->mem};
+    memcpy (dst->node, src->node, sizeof (dst->node));
+    if (set_dup (&dst->cores, src->cores, empty) < 0 ||
+        set_dup (&dst->cpus, src->cpus, empty) < 0 ||
+        set_dup (&dst->gpus, src->gpus, empty) < 0 ||
+        set_dup (&dst->mems, src->mems, empty) < 0) {
+        sched_alloc_clear (dst);
+        errno = ENOMEM;
+        return -1;
+    }
+    return 0;
+}
+
+int sched_alloc_copy (sched_alloc_t *dst, const sched_alloc_t *src)
+{
+    return alloc_copy (dst, src, false);
+}
+
+int sched_alloc_hold_copy (sched_alloc_t *dst, const sched_alloc_t *src)
+{
+    return alloc_copy (dst, src, true);
+}
+
 void sched_allocs_free (sched_alloc_t *a, uint32_t n)
 {
     if (!a)
         return;
-    for (uint32_t i = 0; i < n; i++) {
-        idset_destroy (a[i].cores);
-        idset_destroy (a[i].cpus);
-        idset_destroy (a[i].gpus);
-        idset_destroy (a[i].mems);
-    }
+    for (uint32_t i = 0; i < n; i++)
+        sched_alloc_clear (&a[i]);
     free (a);
-}
-
-static int set_dup (idset_t **dst, const idset_t *src)
-{
-    *dst = src ? idset_copy (src) : idset_create ();
-    return *dst ? 0 : -1;
 }
 
 sched_alloc_t *sched_allocs_copy (const sched_alloc_t *src, uint32_t n)
@@ -41,15 +95,9 @@ sched_alloc_t *sched_allocs_copy (const sched_alloc_t *src, uint32_t n)
         return NULL;
     if (!(a = calloc (n, sizeof (*a))))
         goto nomem;
-    for (uint32_t i = 0; i < n; i++) {
-        memcpy (a[i].node, src[i].node, sizeof (a[i].node));
-        a[i].mem = src[i].mem;
-        if (set_dup (&a[i].cores, src[i].cores) < 0 ||
-            set_dup (&a[i].cpus, src[i].cpus) < 0 ||
-            set_dup (&a[i].gpus, src[i].gpus) < 0 ||
-            set_dup (&a[i].mems, src[i].mems) < 0)
+    for (uint32_t i = 0; i < n; i++)
+        if (sched_alloc_hold_copy (&a[i], &src[i]) < 0)
             goto nomem;
-    }
     return a;
 nomem:
     sched_allocs_free (a, n);
@@ -165,7 +213,7 @@ static uint32_t count_of (const idset_t *s)
 
 uint32_t sched_job_cores_held (const job_entry_t *e)
 {
-    uint32_t n = count_of (e->job.cores);
+    uint32_t n = count_of (e->job.alloc.cores);
 
     for (uint32_t i = 0; i < e->job.nothers; i++)
         n += count_of (e->job.others[i].cores);
@@ -174,7 +222,7 @@ uint32_t sched_job_cores_held (const job_entry_t *e)
 
 uint32_t sched_job_gpus_held (const job_entry_t *e)
 {
-    uint32_t n = count_of (e->job.gpus);
+    uint32_t n = count_of (e->job.alloc.gpus);
 
     for (uint32_t i = 0; i < e->job.nothers; i++)
         n += count_of (e->job.others[i].gpus);
@@ -188,9 +236,9 @@ void sched_place_info (const sched_job_t *job, job_info_t *info)
     info->array_id = job->array_id;
     info->array_index = job->array_index;
     info->nodelist[0] = '\0';
-    if (!job->node[0])
+    if (!job->alloc.node[0])
         return;
-    pos = (size_t)snprintf (info->nodelist, len, "%s", job->node);
+    pos = (size_t)snprintf (info->nodelist, len, "%s", job->alloc.node);
     for (uint32_t i = 0; i < job->nothers && pos < len; i++) {
         size_t n = strlen (job->others[i].node) + 1;
         if (pos + n >= len - 4) {
@@ -224,8 +272,9 @@ int sched_job_layout (const sched_job_t *job,
     bool ok;
 
     nodelist[0] = cpus_per_node[0] = '\0';
-    snprintf (count, sizeof (count), "%d", job->cores ? idset_count (job->cores) : 0);
-    ok = list_add (nodelist, nodelist_len, &npos, job->node) &&
+    snprintf (count, sizeof (count), "%d",
+              job->alloc.cores ? idset_count (job->alloc.cores) : 0);
+    ok = list_add (nodelist, nodelist_len, &npos, job->alloc.node) &&
          list_add (cpus_per_node, cpus_len, &cpos, count);
     for (uint32_t i = 0; ok && i < job->nothers; i++) {
         const sched_alloc_t *a = &job->others[i];

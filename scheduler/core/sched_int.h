@@ -1,8 +1,9 @@
-/* sched_int.h: what the two halves of the scheduling core share, private to
+/* sched_int.h: what the parts of the scheduling core share, private to
  * scheduler/core/. sched.c keeps the jobs (table, id order, pending FIFO, the
- * pass) and the decision queue; sched_node.c keeps the nodes (table, the
- * best-fit index, heartbeats, registration and reconciliation). The shell and
- * everything else see only sched.h.
+ * pass) and the decision queue; sched_run.c takes the events of a run's node
+ * (started, exited, could not start); sched_node.c keeps the nodes (table,
+ * the best-fit index, heartbeats, registration and reconciliation). The
+ * shell and everything else see only sched.h.
  */
 #ifndef CPHUB_SCHED_INT_H
 #define CPHUB_SCHED_INT_H
@@ -27,12 +28,13 @@
 #define SCHED_BUCKET_WORDS ((SCHED_BUCKETS + 63) / 64)
 
 typedef struct job_entry job_entry_t;
-/* issue 5 features, defined in sched_place.c and sched_rel.c */
+/* placement features and job relations, defined in sched_place.c and
+ * sched_rel.c */
 typedef struct sched_jobx sched_jobx_t;   /* what a job has of them */
 typedef struct sched_hold sched_hold_t;   /* a multi-node job on another node */
 typedef struct sched_cons sched_cons_t;   /* a parsed --constraint, shared */
 typedef struct sched_array sched_array_t; /* one job array */
-/* issue 4, defined in quota.c */
+/* quotas and budgets, defined in quota.c */
 typedef struct sched_quota sched_quota_t;               /* every tenant's */
 typedef struct sched_quota_tenant sched_quota_tenant_t; /* one tenant's */
 
@@ -75,11 +77,11 @@ struct job_entry {
     prio_tenant_t *ptenant;
     uint32_t usage_cores;
     bool usage_running;
-    /* issue 5 features (sched_place.c, sched_rel.c): constraint, holds on
-     * a multi-node job's other nodes, dependencies, array throttle; NULL
-     * for a job that has none of them */
+    /* placement features and relations (sched_place.c, sched_rel.c): constraint, holds
+     * on a multi-node job's other nodes, dependencies, array throttle; NULL for a job
+     * that has none of them */
     sched_jobx_t *x;
-    /* quotas and budgets (issue 4, quota.c): the tenant's record (found
+    /* quotas and budgets (quota.c): the tenant's record (found
      * once), whether the job counts there as not ended (q_active) and as
      * running (q_running), and what its run counts for while it runs */
     sched_quota_tenant_t *qt;
@@ -154,11 +156,11 @@ struct sched {
     size_t dq_head, dq_len, dq_cap;
     bucket_t buckets[SCHED_BUCKETS];
     uint64_t nonempty[SCHED_BUCKET_WORDS];
-    /* issue 5: priority and backfill */
+    /* priority and backfill */
     prio_t *prio;
     backfill_t *bf;
     uint64_t gen; /* decisions ever queued: a pass runs when it moved */
-    /* issue 5 features: parsed constraints by text, arrays by id, and the
+    /* features: parsed constraints by text, arrays by id, and the
      * jobs whose end still has to reach their dependents (sched_rel.c) */
     sched_cons_t *constraints;
     sched_array_t *arrays;
@@ -166,7 +168,7 @@ struct sched {
     job_entry_t **rel_work;
     size_t rel_nwork, rel_work_cap;
     bool rel_busy;
-    /* issue 4: tenants' limits, counters and budget ledgers (quota.c) */
+    /* tenants' limits, counters and budget ledgers (quota.c) */
     sched_quota_t *quota;
 };
 /* Decisions one job's end may queue (SCHED_ACCOUNT for the run, CHANGED). */
@@ -209,12 +211,6 @@ void sched_job_run_withdraw (sched_t *s, job_entry_t *e, double now);
 /* Tick: delayed jobs whose time has come go back in line; the others'
  * reasons say how long they still wait. */
 void sched_delayed_check (sched_t *s, double now);
-/* The job's node could not start it (text: the agent's error): a lost run
- * like sched_job_node_failed, and one more failed start in a row on node,
- * which drains at max_start_failures. Room reserved as for
- * sched_job_node_failed, plus one. */
-void sched_job_start_failed (
-    sched_t *s, job_entry_t *e, sched_node_t *node, double now, const char *text);
 /* Could node hold an earlier run of e: e waits in line and its last run
  * was there? */
 bool sched_job_ran_on (const job_entry_t *e, const sched_node_t *node);
@@ -237,15 +233,13 @@ sched_node_t *sched_node_find (const sched_t *s, const char *name);
 sched_node_t *sched_node_create (sched_t *s, const char *name);
 /* Move a node to the tail of a heartbeat list (WATCH_*), or out of both. */
 void sched_node_watch (sched_t *s, sched_node_t *node, int which);
-/* Hold a job's allocation (e->job.cores/gpus/mem) on node, or give it back. */
+/* Hold a job's allocation (e->job.alloc.cores/gpus/mem) on node, or give it back. */
 void sched_node_hold (sched_t *s, sched_node_t *node, job_entry_t *e);
 void sched_node_release (sched_t *s, job_entry_t *e);
 uint64_t sched_node_free_mem (const sched_node_t *node);
-/* Is the job's allocation inside the node's description and free on it? */
-bool sched_alloc_fits (const sched_node_t *node, const sched_job_t *job);
-/* The UP node left with the fewest free cores after placing spec, ties by
- * name; NULL if it fits nowhere now. */
-sched_node_t *sched_fit_find (const sched_t *s, const jobspec_t *spec);
+/* Is the allocation (a job's on its node, or one of its others) inside the
+ * node's description and free on it (cores and GPUs; not memory)? */
+bool sched_alloc_fits (const sched_node_t *node, const sched_alloc_t *a);
 /* Tick, node side: restored nodes start their heartbeat clock; nodes silent
  * past the timeout go DOWN and fail their jobs. */
 void sched_nodes_check (sched_t *s, double now);
@@ -258,14 +252,14 @@ void sched_node_set_drain (sched_t *s,
 /* Free every node and the index. */
 void sched_nodes_destroy (sched_t *s);
 
-/* --- the pass (issue 5): sched.c's job start, backfill.c's policy ------------ */
+/* --- the pass: sched.c's job start, backfill.c's policy ---------------------- */
 
 /* Start e on node now (place, hold, queue CHANGED and START; room for 2
  * decisions reserved by the caller) and count its cores toward its tenant's
  * usage. 0, or -1 (ENOSPC: does not fit; ENOMEM). In sched.c. */
 int sched_job_start (sched_t *s, job_entry_t *e, sched_node_t *node, double now);
 
-/* --- sched_policy.c (priority and usage glue, issue 5) ----------------------- */
+/* --- sched_policy.c (priority and usage glue) -------------------------------- */
 /* e's tenant record (found once, then kept in e). NULL/ENOMEM. */
 prio_tenant_t *sched_job_tenant (sched_t *s, job_entry_t *e);
 /* Usage: e's run started at start (also a restored running job), or ended
@@ -275,7 +269,7 @@ void sched_usage_run_end (sched_t *s, job_entry_t *e, double end);
 /* Cores of the largest node ever registered (the size factor's scale). */
 uint32_t sched_largest_cores (const sched_t *s);
 
-/* --- issue 5 features ---------------------------------------------------------- */
+/* --- placement features and job relations ------------------------------------ */
 
 /* sched.c: the pending line, for jobs that wait outside it (dependencies,
  * array throttle) and come back. Both do nothing when already so. */
@@ -302,7 +296,8 @@ void sched_job_uncreate (sched_t *s, job_entry_t *e);
  * the best-fit index. */
 void sched_node_refresh (sched_t *s, sched_node_t *node);
 
-/* What a job has of the issue 5 features (sched_place.c, sched_rel.c). */
+/* What a job has of the placement features and relations (sched_place.c,
+ * sched_rel.c). */
 typedef struct sched_dep sched_dep_t;
 struct sched_hold { /* a running multi-node job on another node */
     job_entry_t *e;
@@ -340,30 +335,20 @@ struct sched_jobx {
 sched_jobx_t *sched_jobx (job_entry_t *e);
 /* A parsed constraint for text, shared by every job that asks it (a
  * reference is taken; sched_cons_put gives it back). NULL with err
- * (EINVAL: bad text; ENOMEM). sched_cons_find does not take one. */
+ * (EINVAL: bad text; ENOMEM). */
 sched_cons_t *sched_cons_get (sched_t *s, const char *text, cphub_error_t *err);
 void sched_cons_put (sched_t *s, sched_cons_t *c);
 /* Free every constraint whatever its count (sched_destroy). */
 void sched_cons_clear (sched_t *s);
-const constraint_t *sched_cons_find (const sched_t *s, const char *text);
 
 /* sched_place.c: constraints, --exclusive and multi-node jobs. */
-/* Does the spec need more than sched_fit_find's plain rule (a constraint,
- * whole nodes, several nodes)? */
+/* Does the spec need more than a plain fit of cores, GPUs and memory on
+ * one node (a constraint, whole nodes, several nodes)? */
 bool sched_spec_special (const jobspec_t *spec);
 /* Could the job ever run on the nodes ever registered? For plain specs
  * place_check_ever on the capacities; otherwise a look at every known node.
  * 0 (also when no node is known yet) or -1/EINVAL with err. */
 int sched_check_ever (const sched_t *s, const jobspec_t *spec, cphub_error_t *err);
-/* sched_fit_find for a special spec: the best node of the best set of
- * nodes that can take it now (matching the constraint, idle for
- * --exclusive, as many as it spans). NULL if there are not enough. */
-sched_node_t *sched_fit_special (const sched_t *s, const jobspec_t *spec);
-/* May node ever take (a share of) spec: constraint, and for --exclusive no
- * job on it now? For passes that look at nodes themselves. */
-bool sched_node_eligible (const sched_t *s,
-                          const sched_node_t *node,
-                          const jobspec_t *spec);
 /* Does node have the features e's constraint asks (true without one)?
  * Cheap: the constraint was parsed at submit. */
 bool sched_job_node_ok (const job_entry_t *e, const sched_node_t *node);
@@ -397,6 +382,12 @@ int sched_place_restore (sched_t *s,
                          job_entry_t *e,
                          const sched_job_t *job,
                          cphub_error_t *err);
+/* sched_alloc.c: sched_alloc_copy for an allocation the core holds, which
+ * has all four sets: a NULL set of src becomes an empty one. */
+int sched_alloc_hold_copy (sched_alloc_t *dst, const sched_alloc_t *src);
+/* sched_alloc.c: *a (what it held is freed) takes p's sets and memory on
+ * node; p is left empty. */
+void sched_alloc_take (sched_alloc_t *a, placement_t *p, const char *node);
 /* sched_alloc.c: total cores of e's allocation, over all its nodes. */
 uint32_t sched_job_cores_held (const job_entry_t *e);
 uint32_t sched_job_gpus_held (const job_entry_t *e);
@@ -419,7 +410,7 @@ void sched_jobx_destroy (job_entry_t *e);
 /* Free the constraints and arrays (sched_destroy). */
 void sched_rel_destroy (sched_t *s);
 
-/* --- quota.c: quotas and budgets (issue 4) ----------------------------------- */
+/* --- quota.c: quotas and budgets ---------------------------------------------- */
 
 /* The tables (sched_create), freed by sched_quota_destroy (NULL: nothing). */
 sched_quota_t *sched_quota_create (void);

@@ -104,61 +104,9 @@ static void index_update (sched_t *s, sched_node_t *node)
         (void)index_insert (s, node);
 }
 
-static int next_nonempty (const sched_t *s, uint32_t from)
-{
-    for (uint32_t w = from / 64; w < SCHED_BUCKET_WORDS; w++) {
-        uint64_t bits = s->nonempty[w];
-        if (w == from / 64)
-            bits &= ~0ULL << (from % 64);
-        if (bits)
-            return (int)(w * 64 + (uint32_t)__builtin_ctzll (bits));
-    }
-    return -1;
-}
-
 uint64_t sched_node_free_mem (const sched_node_t *node)
 {
     return node->desc.mem > node->mem_used ? node->desc.mem - node->mem_used : 0;
-}
-
-/* A job without --mem holds the default limit (sched_default_mem). */
-static bool node_fits_extras (const sched_t *s,
-                              const sched_node_t *node,
-                              const jobspec_t *spec)
-{
-    uint64_t mem =
-        spec->mem ? spec->mem : sched_default_mem (s, node, jobspec_cores (spec));
-
-    return spec->gpus <= node->nfree_gpus && mem <= sched_node_free_mem (node);
-}
-
-/* The UP node left with the fewest free cores after placing spec, ties by
- * name; NULL if none fits now. */
-sched_node_t *sched_fit_find (const sched_t *s, const jobspec_t *spec)
-{
-    uint32_t need = jobspec_cores (spec);
-
-    if (sched_spec_special (spec)) /* constraint, exclusive, multi-node */
-        return sched_fit_special (s, spec);
-    if (need >= SCHED_BUCKETS)
-        return NULL;
-    for (int k = next_nonempty (s, need); k >= 0;
-         k = next_nonempty (s, (uint32_t)k + 1)) {
-        const bucket_t *b = &s->buckets[k];
-        sched_node_t *best = NULL;
-        if (node_fits_extras (s, b->heap[0], spec))
-            return b->heap[0];
-        for (uint32_t i = 1; i < b->n; i++) {
-            if (node_fits_extras (s, b->heap[i], spec) &&
-                (!best || node_before (b->heap[i], best)))
-                best = b->heap[i];
-        }
-        if (best)
-            return best;
-        if (k + 1 >= SCHED_BUCKETS)
-            break;
-    }
-    return NULL;
 }
 
 /* --- nodes --- */
@@ -240,10 +188,10 @@ void sched_node_watch (sched_t *s, sched_node_t *node, int which)
 /* Hold or give back a job's allocation on its node. */
 void sched_node_hold (sched_t *s, sched_node_t *node, job_entry_t *e)
 {
-    idset_subtract (node->free_cores, e->job.cores);
-    if (e->job.gpus)
-        idset_subtract (node->free_gpus, e->job.gpus);
-    node->mem_used += e->job.mem;
+    idset_subtract (node->free_cores, e->job.alloc.cores);
+    if (e->job.alloc.gpus)
+        idset_subtract (node->free_gpus, e->job.alloc.gpus);
+    node->mem_used += e->job.alloc.mem;
     node->njobs++;
     DL_APPEND2 (node->jobs, e, node_prev, node_next);
     e->where = node;
@@ -259,11 +207,12 @@ void sched_node_release (sched_t *s, job_entry_t *e)
     if (!node)
         return;
     if (node->registered) {
-        (void)idset_add (node->free_cores, e->job.cores);
-        if (e->job.gpus)
-            (void)idset_add (node->free_gpus, e->job.gpus);
+        (void)idset_add (node->free_cores, e->job.alloc.cores);
+        if (e->job.alloc.gpus)
+            (void)idset_add (node->free_gpus, e->job.alloc.gpus);
     }
-    node->mem_used -= node->mem_used < e->job.mem ? node->mem_used : e->job.mem;
+    node->mem_used -=
+        node->mem_used < e->job.alloc.mem ? node->mem_used : e->job.alloc.mem;
     node->njobs--;
     DL_DELETE2 (node->jobs, e, node_prev, node_next);
     e->where = NULL;
@@ -327,21 +276,19 @@ static void caps_add (sched_t *s, const node_desc_t *desc)
     s->ncaps = j;
 }
 
-/* Does a surviving job's allocation fit the (new) description and not
- * overlap what is already held? */
-bool sched_alloc_fits (const sched_node_t *node, const sched_job_t *job)
+/* Ids of set all below limit and in free? */
+static bool ids_free (const idset_t *set, uint32_t limit, const idset_t *free)
 {
-    for (int id = idset_first (job->cores); id != IDSET_NONE;
-         id = idset_next (job->cores, id))
-        if ((uint32_t)id >= node->desc.ncores || !idset_test (node->free_cores, id))
-            return false;
-    if (!job->gpus)
-        return true;
-    for (int id = idset_first (job->gpus); id != IDSET_NONE;
-         id = idset_next (job->gpus, id))
-        if ((uint32_t)id >= node->desc.ngpus || !idset_test (node->free_gpus, id))
+    for (int id = idset_first (set); id != IDSET_NONE; id = idset_next (set, id))
+        if ((uint32_t)id >= limit || !idset_test (free, id))
             return false;
     return true;
+}
+
+bool sched_alloc_fits (const sched_node_t *node, const sched_alloc_t *a)
+{
+    return ids_free (a->cores, node->desc.ncores, node->free_cores) &&
+           ids_free (a->gpus, node->desc.ngpus, node->free_gpus);
 }
 
 /* Rebuild what is free from the description and the jobs still running. */
@@ -364,7 +311,7 @@ static void node_rebuild (sched_t *s, sched_node_t *node, double now)
     {
         DL_DELETE2 (running, e, node_prev, node_next);
         e->where = NULL;
-        if (sched_alloc_fits (node, &e->job)) {
+        if (sched_alloc_fits (node, &e->job.alloc)) {
             sched_node_hold (s, node, e);
             continue;
         }
@@ -662,6 +609,18 @@ const node_desc_t *sched_node_desc (const sched_t *s, const char *node)
     const sched_node_t *n = sched_node_find (s, node);
 
     return n && (n->registered || n->has_desc) ? &n->desc : NULL;
+}
+
+int sched_node_index (const sched_t *s, const char *node, uint32_t *index)
+{
+    const sched_node_t *n = node ? sched_node_find (s, node) : NULL;
+
+    if (!n) {
+        errno = ENOENT;
+        return -1;
+    }
+    *index = n->index;
+    return 0;
 }
 
 int sched_node_lookup (const sched_t *s, const char *node, node_info_t *info)

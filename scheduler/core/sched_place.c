@@ -1,4 +1,4 @@
-/* sched_place.c: the scheduling core's placement features of issue 5:
+/* sched_place.c: the scheduling core's placement features beyond a plain fit:
  * --constraint (each distinct expression parsed once and shared by the jobs
  * that ask it), --exclusive (only idle nodes, all of the node) and jobs that
  * span several nodes. A multi-node job runs on its first node, which holds
@@ -76,31 +76,6 @@ void sched_cons_clear (sched_t *s)
     }
 }
 
-const constraint_t *sched_cons_find (const sched_t *s, const char *text)
-{
-    sched_cons_t *c = NULL;
-
-    HASH_FIND_STR (s->constraints, text, c);
-    return c ? c->c : NULL;
-}
-
-/* The parsed constraint of spec: the shared one, else parsed into *temp
- * (the caller destroys it). NULL when the spec has none (or a bad one). */
-static const constraint_t *cons_of (const sched_t *s,
-                                    const jobspec_t *spec,
-                                    constraint_t **temp)
-{
-    const constraint_t *c;
-
-    *temp = NULL;
-    if (!spec->constraint[0])
-        return NULL;
-    if ((c = sched_cons_find (s, spec->constraint)))
-        return c;
-    *temp = constraint_parse (spec->constraint, NULL);
-    return *temp;
-}
-
 /* --- fits ------------------------------------------------------------------ */
 
 bool sched_spec_special (const jobspec_t *spec)
@@ -150,30 +125,10 @@ int sched_place_choose (job_entry_t *e, sched_node_t *const *nodes, uint32_t n)
     return 0;
 }
 
-bool sched_node_eligible (const sched_t *s,
-                          const sched_node_t *node,
-                          const jobspec_t *spec)
-{
-    constraint_t *temp;
-    const constraint_t *c = cons_of (s, spec, &temp);
-    bool ok = (!spec->constraint[0] || c) &&
-              constraint_match (c, node->desc.features) &&
-              (!spec->exclusive || node_idle (node));
-
-    constraint_destroy (temp);
-    return ok;
-}
-
+/* The first bucket at or after from that holds a node, or -1. */
 static int bucket_next (const sched_t *s, uint32_t from)
 {
-    for (uint32_t w = from / 64; w < SCHED_BUCKET_WORDS; w++) {
-        uint64_t bits = s->nonempty[w];
-        if (w == from / 64)
-            bits &= ~0ULL << (from % 64);
-        if (bits)
-            return (int)(w * 64 + (uint32_t)__builtin_ctzll (bits));
-    }
-    return -1;
+    return idset_bits_next (s->nonempty, SCHED_BUCKET_WORDS, (int)from);
 }
 
 /* Up to want nodes that take share now, from the best-fit index: buckets of
@@ -215,23 +170,6 @@ static uint32_t fit_collect (const sched_t *s,
         }
     }
     return got;
-}
-
-sched_node_t *sched_fit_special (const sched_t *s, const jobspec_t *spec)
-{
-    sched_node_t *nodes[JOBSPEC_NODES_MAX];
-    uint32_t want = jobspec_nodes (spec);
-    constraint_t *temp;
-    const constraint_t *c = cons_of (s, spec, &temp);
-    jobspec_t share;
-    uint32_t got = 0;
-
-    if (want <= JOBSPEC_NODES_MAX && (!spec->constraint[0] || c)) {
-        jobspec_node_share (spec, &share);
-        got = fit_collect (s, &share, c, want, NULL, nodes);
-    }
-    constraint_destroy (temp);
-    return got == want ? nodes[0] : NULL;
 }
 
 /* --- could it ever run ------------------------------------------------------ */
@@ -397,13 +335,7 @@ int sched_place_prepare (sched_t *s, job_entry_t *e, sched_node_t *node, placeme
             placement_init (&op);
             if (place_share (others[i], &share, &op) < 0)
                 goto error;
-            x->plan[i].cores = op.cores;
-            x->plan[i].cpus = op.cpus;
-            x->plan[i].gpus = op.gpus;
-            x->plan[i].mems = op.mems;
-            x->plan[i].mem = op.mem;
-            snprintf (x->plan[i].node, sizeof (x->plan[i].node), "%s",
-                      others[i]->desc.name);
+            sched_alloc_take (&x->plan[i], &op, others[i]->desc.name);
             x->plan_nodes[i] = others[i];
             x->nplan = i + 1;
         }
@@ -516,26 +448,11 @@ static void hold_fail (sched_t *s, sched_hold_t *h, double now, const char *why)
     if (e->job.state != JOB_RUNNING ||
         sched_dq_reserve (s, 1 + SCHED_END_DECISIONS) < 0)
         return;
-    sched_dq_push (s, SCHED_KILL, e->job.id, e->job.node);
+    sched_dq_push (s, SCHED_KILL, e->job.id, e->job.alloc.node);
     sched_job_node_failed (s, e, now, why);
     /* requeued: it waits until the first node reports the killed run */
     if (first && e->job.state == JOB_PENDING)
         sched_job_stale_hold (s, e, first);
-}
-
-static bool alloc_fits (const sched_node_t *node, const sched_alloc_t *a)
-{
-    for (int id = idset_first (a->cores); id != IDSET_NONE;
-         id = idset_next (a->cores, id))
-        if ((uint32_t)id >= node->desc.ncores || !idset_test (node->free_cores, id))
-            return false;
-    if (!a->gpus)
-        return true;
-    for (int id = idset_first (a->gpus); id != IDSET_NONE;
-         id = idset_next (a->gpus, id))
-        if ((uint32_t)id >= node->desc.ngpus || !idset_test (node->free_gpus, id))
-            return false;
-    return true;
 }
 
 void sched_place_node_rebuilt (sched_t *s, sched_node_t *node, double now)
@@ -551,7 +468,7 @@ void sched_place_node_rebuilt (sched_t *s, sched_node_t *node, double now)
     node->njobs_held = 0;
     DL_FOREACH_SAFE2 (node->holds, h, tmp, next)
     {
-        if (alloc_fits (node, &h->e->job.others[h->index])) {
+        if (sched_alloc_fits (node, &h->e->job.others[h->index])) {
             hold_apply (s, h);
             continue;
         }
@@ -603,7 +520,7 @@ int sched_place_restore (sched_t *s,
         }
         if (!node->registered && node->watched == WATCH_NONE)
             sched_node_watch (s, node, WATCH_UNSEEN);
-        if (node->registered && !alloc_fits (node, a)) {
+        if (node->registered && !sched_alloc_fits (node, a)) {
             char cores[128] = "";
             (void)idset_encode (a->cores, cores, sizeof (cores));
             cphub_fail (err, EINVAL, "job %ju: cores %s on node %s are taken",

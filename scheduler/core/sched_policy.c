@@ -133,7 +133,7 @@ int sched_usage_add (sched_t *s,
     return 0;
 }
 
-/* issue 4: run-time tenants (cphub tenant add and set). */
+/* Run-time tenants (cphub tenant add and set). */
 int sched_tenant_policy_set (sched_t *s,
                              const sched_tenant_policy_t *pol,
                              cphub_error_t *err)

@@ -1,5 +1,5 @@
-/* sched_rel.c: how jobs relate to each other in the scheduling core (issue
- * 5): job arrays and dependencies, and the submit that makes them.
+/* sched_rel.c: how jobs relate to each other in the scheduling core: job
+ * arrays and dependencies, and the submit that makes them.
  *
  * A submit with --array makes one job per index, with consecutive ids, the
  * first id being the array's id; an array record (hash by that id) keeps
@@ -421,7 +421,7 @@ int sched_job_submit_many (sched_t *s,
         return -1;
     if (jobspec_is_array (spec) && array_check (s, spec, &arr, err) < 0)
         return -1;
-    if (sched_quota_submit_check (s, tenant, spec, arr.count, err) < 0) /* issue 4 */
+    if (sched_quota_submit_check (s, tenant, spec, arr.count, err) < 0) /* quotas */
         return -1;
     if (jobspec_has_after (spec) &&
         (jobspec_after_parse (spec->after, &after, err) < 0 ||

@@ -118,9 +118,9 @@ static void drain (void)
 
 static void finish (uint64_t id, double now)
 {
-    msg_job_exit_t ex = {.id = id, .kind = EXIT_EXITED, .end_time = now};
+    sched_exit_t ex = {.id = id, .kind = SCHED_EXIT_EXITED, .end_time = now};
 
-    cr_assert_eq (sched_job_exited (s, job (id)->node, &ex, now), 0);
+    cr_assert_eq (sched_job_exited (s, job (id)->alloc.node, &ex, now), 0);
 }
 
 /* One 4-core node; a 2-core job runs until 100; a 4-core job waits for it;
@@ -270,7 +270,7 @@ Test (backfill, reservation_on_the_node_that_frees_first)
     sched_tick (s, 0);
     cr_assert_eq (job (on_a)->state, JOB_RUNNING);
     cr_assert_eq (job (on_b)->state, JOB_RUNNING);
-    const char *freed_first = job (on_b)->node;
+    const char *freed_first = job (on_b)->alloc.node;
     uint64_t big = submit (6, 100, 1);
     /* 2 cores for 250 s: on the node freed at 300 it would delay big (it
      * ends at 251 < 300, so it may go); 2 cores for 400 s may not go there */

@@ -11,51 +11,7 @@
 #include <string.h>
 
 #include "scheduler/core/place.h"
-
-#define GIB (1024ULL * 1024 * 1024)
-
-/* A node of nnuma domains x per_numa cores, l3_per_numa cache groups per
- * domain, pus PUs per core (core c has PUs c, c + ncores, ...), gpus_per_numa
- * GPUs per domain and mem bytes. One package per domain. */
-static void make_node (node_desc_t *d,
-                       const char *name,
-                       uint32_t nnuma,
-                       uint32_t per_numa,
-                       uint32_t l3_per_numa,
-                       uint32_t pus,
-                       uint32_t gpus_per_numa,
-                       uint64_t mem)
-{
-    node_desc_init (d);
-    snprintf (d->name, sizeof (d->name), "%s", name);
-    d->npackages = nnuma;
-    d->nnuma = nnuma;
-    d->ncores = nnuma * per_numa;
-    d->ngpus = nnuma * gpus_per_numa;
-    d->mem = mem;
-    d->numa_mem = calloc (nnuma, sizeof (*d->numa_mem));
-    d->cores = calloc (d->ncores, sizeof (*d->cores));
-    d->gpus = d->ngpus ? calloc (d->ngpus, sizeof (*d->gpus)) : NULL;
-    cr_assert (d->numa_mem && d->cores);
-    for (uint32_t n = 0; n < nnuma; n++)
-        d->numa_mem[n] = mem / nnuma;
-    for (uint32_t c = 0; c < d->ncores; c++) {
-        node_core_t *core = &d->cores[c];
-        uint32_t numa = c / per_numa;
-        core->package = numa;
-        core->numa = numa;
-        core->l3 = numa * l3_per_numa + (c % per_numa) / (per_numa / l3_per_numa);
-        size_t off = 0;
-        for (uint32_t p = 0; p < pus; p++)
-            off += (size_t)snprintf (core->pus + off, sizeof (core->pus) - off, "%s%u",
-                                     p ? "," : "", c + p * d->ncores);
-    }
-    for (uint32_t g = 0; g < d->ngpus; g++) {
-        snprintf (d->gpus[g].name, sizeof (d->gpus[g].name), "gpu%u", g);
-        d->gpus[g].numa = g / gpus_per_numa;
-    }
-    cr_assert_eq (node_desc_validate (d, NULL), 0, "test topology is valid");
-}
+#include "tests/unit/core_helpers.h"
 
 static idset_t *set_of (const char *text)
 {
@@ -96,7 +52,7 @@ typedef struct fixture {
 
 static void fixture_init (fixture_t *f, const char *free_cores, const char *free_gpus)
 {
-    make_node (&f->desc, "two-socket", 2, 16, 1, 1, 1, 64 * GIB);
+    core_node_desc (&f->desc, "two-socket", 2, 16, 1, 1, 1, 64 * GIB);
     f->cores = set_of (free_cores);
     f->gpus = set_of (free_gpus);
     f->node = (place_node_t){.desc = &f->desc,
@@ -219,7 +175,7 @@ Test (place, packs_into_one_shared_cache)
     placement_t p;
     jobspec_t spec = spec_of (6, 1, 0, 0);
 
-    make_node (&d, "one-numa-two-l3", 1, 16, 2, 1, 0, 16 * GIB);
+    core_node_desc (&d, "one-numa-two-l3", 1, 16, 2, 1, 0, 16 * GIB);
     place_node_t node = {.desc = &d, .free_cores = free_cores, .free_mem = 16 * GIB};
     placement_init (&p);
     cr_assert_eq (place_job (&node, &spec, &p), 0);
@@ -241,7 +197,7 @@ Test (place, cpus_are_the_union_of_the_cores_pus)
     placement_t p;
     jobspec_t spec = spec_of (1, 3, 0, 0);
 
-    make_node (&d, "smt", 2, 4, 1, 2, 0, 8 * GIB);
+    core_node_desc (&d, "smt", 2, 4, 1, 2, 0, 8 * GIB);
     cr_assert_str_eq (d.cores[1].pus, "1,9");
     place_node_t node = {.desc = &d, .free_cores = free_cores, .free_mem = 8 * GIB};
     placement_init (&p);
@@ -261,9 +217,9 @@ Test (place, best_fit_across_nodes_keeps_the_large_hole)
     idset_t *twin_free = set_of ("0-3");
     jobspec_t spec = spec_of (4, 1, 0, 0);
 
-    make_node (&big, "big", 2, 32, 1, 1, 0, 256 * GIB);
-    make_node (&small, "small", 1, 8, 1, 1, 0, 16 * GIB);
-    make_node (&twin, "a-twin", 1, 8, 1, 1, 0, 16 * GIB);
+    core_node_desc (&big, "big", 2, 32, 1, 1, 0, 256 * GIB);
+    core_node_desc (&small, "small", 1, 8, 1, 1, 0, 16 * GIB);
+    core_node_desc (&twin, "a-twin", 1, 8, 1, 1, 0, 16 * GIB);
     place_node_t nodes[] = {
         {.desc = &big, .free_cores = big_free, .free_mem = 256 * GIB},
         {.desc = &small, .free_cores = small_free, .free_mem = 16 * GIB},
@@ -298,8 +254,8 @@ Test (place, impossible_jobs_name_the_largest_node)
     cphub_error_t err = {{0}};
     jobspec_t spec;
 
-    make_node (&wide, "wide", 2, 16, 1, 1, 0, 64 * GIB);
-    make_node (&gpu, "gpu", 2, 4, 1, 1, 1, 32 * GIB);
+    core_node_desc (&wide, "wide", 2, 16, 1, 1, 0, 64 * GIB);
+    core_node_desc (&gpu, "gpu", 2, 4, 1, 1, 1, 32 * GIB);
     place_capacity_of (&wide, &caps[0]);
     place_capacity_of (&gpu, &caps[1]);
     cr_assert_eq (caps[0].cores, 32);
@@ -338,7 +294,7 @@ Test (place, impossible_jobs_name_the_largest_node)
     node_desc_clear (&gpu);
 }
 
-/* --- constraints, whole nodes, several nodes (issue 5) -------------------- */
+/* --- constraints, whole nodes, several nodes ------------------------------ */
 
 /* A mixed set: nodes with different features, sizes and load. */
 typedef struct mixed {
@@ -362,8 +318,8 @@ static void mixed_init (mixed_t *m)
         {"gpu-h", 2, 8, 1, "h100", "0-15", "0-1"},
     };
     for (int i = 0; i < 4; i++) {
-        make_node (&m->desc[i], rows[i].name, rows[i].nnuma, rows[i].per_numa, 1, 1,
-                   rows[i].gpus, 64 * GIB);
+        core_node_desc (&m->desc[i], rows[i].name, rows[i].nnuma, rows[i].per_numa, 1,
+                        1, rows[i].gpus, 64 * GIB);
         snprintf (m->desc[i].features, sizeof (m->desc[i].features), "%s",
                   rows[i].features);
         m->free[i] = set_of (rows[i].free);

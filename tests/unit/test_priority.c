@@ -14,6 +14,7 @@
 
 #include "scheduler/core/priority.h"
 #include "scheduler/core/sched.h"
+#include "tests/unit/core_helpers.h"
 
 static sched_priority_t factors (prio_t *p, const char *tenant, double now)
 {
@@ -161,39 +162,9 @@ Test (priority, refuses_bad_policies)
 
 /* --- through the core --------------------------------------------------- */
 
-static void add_node (sched_t *s, const char *name, uint32_t ncores)
-{
-    node_desc_t d;
-    cphub_error_t err = {{0}};
-
-    node_desc_init (&d);
-    snprintf (d.name, sizeof (d.name), "%s", name);
-    d.npackages = d.nnuma = 1;
-    d.ncores = ncores;
-    d.mem = 1ULL << 34;
-    d.numa_mem = calloc (1, sizeof (*d.numa_mem));
-    d.numa_mem[0] = d.mem;
-    d.cores = calloc (ncores, sizeof (*d.cores));
-    for (uint32_t c = 0; c < ncores; c++)
-        snprintf (d.cores[c].pus, sizeof (d.cores[c].pus), "%u", c);
-    cr_assert_eq (sched_node_register (s, &d, 0, &err), 0, "%s", err.text);
-    node_desc_clear (&d);
-}
-
 static uint64_t submit (sched_t *s, const char *tenant, double now)
 {
-    jobspec_t spec;
-    char *argv[] = {"true", NULL};
-    uint64_t id = 0;
-    cphub_error_t err = {{0}};
-
-    jobspec_init (&spec);
-    cr_assert_eq (jobspec_set_argv (&spec, 1, argv, NULL), 0);
-    spec.walltime = 100;
-    cr_assert_eq (sched_job_submit (s, tenant, &spec, now, &id, &err), 0, "%s",
-                  err.text);
-    jobspec_clear (&spec);
-    return id;
+    return core_submit (s, tenant, 1, 100, now);
 }
 
 Test (priority, the_lighter_tenant_goes_first)
@@ -207,7 +178,7 @@ Test (priority, the_lighter_tenant_goes_first)
     sched_priority_t f;
     uint64_t a[4], b;
 
-    add_node (s, "n1", 1);
+    core_register (s, "n1", 1, 0, 0);
     for (int i = 0; i < 4; i++)
         a[i] = submit (s, "a", 0);
     sched_tick (s, 0);
@@ -221,7 +192,7 @@ Test (priority, the_lighter_tenant_goes_first)
     cr_assert_float_eq (f.tenant_usage, 10, 1e-3, "one core for 10 s so far");
     cr_assert_eq (sched_job_priority (s, b, 10, &f), 0);
     cr_assert_float_eq (f.fairshare, 1.0, 1e-9);
-    msg_job_exit_t ex = {.id = a[0], .kind = EXIT_EXITED, .end_time = 20};
+    sched_exit_t ex = {.id = a[0], .kind = SCHED_EXIT_EXITED, .end_time = 20};
     cr_assert_eq (sched_job_exited (s, "n1", &ex, 20), 0);
     sched_tick (s, 20);
     cr_assert_eq (sched_job_lookup (s, b)->state, JOB_RUNNING);
@@ -237,7 +208,7 @@ Test (priority, the_lighter_tenant_goes_first)
     sched_destroy (s);
 }
 
-/* issue 4: a tenant added at run time (cphub tenant add/set) gets its shares
+/* A tenant added at run time (cphub tenant add/set) gets its shares
  * in the core, and bad policies are refused. */
 Test (priority, tenant_policy_set_at_run_time)
 {

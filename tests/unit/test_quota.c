@@ -22,17 +22,15 @@
 
 #include "scheduler/core/sched.h"
 #include "scheduler/store.h"
-
-#define GIB (1024ULL * 1024 * 1024)
+#include "tests/unit/core_helpers.h"
 
 static sched_t *s;
 
 static void setup (void)
 {
-    sched_config_t cfg = {
-        .default_walltime = 3600, .max_walltime = 7 * 86400, .heartbeat_timeout = 30};
-    s = sched_create (&cfg);
-    cr_assert_not_null (s);
+    sched_config_t cfg = CORE_CONFIG_DEFAULT;
+
+    cr_assert_not_null (s = sched_create (&cfg));
 }
 
 static void teardown (void)
@@ -42,34 +40,6 @@ static void teardown (void)
 
 TestSuite (quota, .init = setup, .fini = teardown);
 
-/* One NUMA domain of ncores cores and ngpus GPUs. */
-static void register_node (const char *name,
-                           uint32_t ncores,
-                           uint32_t ngpus,
-                           double now)
-{
-    cphub_error_t err = {{0}};
-    node_desc_t d;
-
-    node_desc_init (&d);
-    snprintf (d.name, sizeof (d.name), "%s", name);
-    d.npackages = d.nnuma = 1;
-    d.ncores = ncores;
-    d.ngpus = ngpus;
-    d.mem = 64 * GIB;
-    d.numa_mem = calloc (1, sizeof (*d.numa_mem));
-    d.numa_mem[0] = d.mem;
-    d.cores = calloc (ncores, sizeof (*d.cores));
-    for (uint32_t c = 0; c < ncores; c++)
-        snprintf (d.cores[c].pus, sizeof (d.cores[c].pus), "%u", c);
-    if (ngpus > 0)
-        d.gpus = calloc (ngpus, sizeof (*d.gpus));
-    for (uint32_t g = 0; g < ngpus; g++)
-        snprintf (d.gpus[g].name, sizeof (d.gpus[g].name), "gpu%u", g);
-    cr_assert_eq (sched_node_register (s, &d, now, &err), 0, "register: %s", err.text);
-    node_desc_clear (&d);
-}
-
 static int submit_full (const char *tenant,
                         uint32_t cores,
                         uint32_t gpus,
@@ -78,14 +48,11 @@ static int submit_full (const char *tenant,
                         uint64_t *id,
                         cphub_error_t *err)
 {
-    char *argv[] = {"true", NULL};
     jobspec_t spec;
     uint32_t count;
     int rc;
 
-    jobspec_init (&spec);
-    cr_assert_eq (jobspec_set_argv (&spec, 1, argv, NULL), 0);
-    spec.ntasks = cores;
+    core_spec (&spec, cores, 1);
     spec.gpus = gpus;
     spec.walltime = walltime;
     if (array)
@@ -128,10 +95,7 @@ static int drain (sched_action_t kind)
 
 static sched_job_t *job (uint64_t id)
 {
-    sched_job_t *j = sched_job_lookup (s, id);
-
-    cr_assert_not_null (j, "job %ju", (uintmax_t)id);
-    return j;
+    return core_job (s, id);
 }
 
 /* What `cphub show` would say of the job's reason. */
@@ -145,10 +109,10 @@ static const char *shown_reason (uint64_t id)
 
 static void exit_at (const char *node, uint64_t id, double start, double end)
 {
-    msg_job_exit_t ex = {
-        .id = id, .kind = EXIT_EXITED, .start_time = start, .end_time = end};
+    sched_exit_t ex = {
+        .id = id, .kind = SCHED_EXIT_EXITED, .start_time = start, .end_time = end};
 
-    cr_assert_eq (sched_job_exited (s, node, &ex, end), 0);
+    core_exit (s, node, &ex, end);
 }
 
 static void set_limits (
@@ -190,7 +154,7 @@ static sched_balance_t balance (const char *tenant)
 
 Test (quota, running_cores_hold_jobs_with_quota_and_release_them)
 {
-    register_node ("n1", 32, 0, 0);
+    core_register (s, "n1", 32, 0, 0);
     set_limits ("tenant-a", 16, 0, 0, 0);
     uint64_t a = submit ("tenant-a", 8, 0, 0), b = submit ("tenant-a", 8, 0, 0);
     uint64_t c = submit ("tenant-a", 4, 0, 0), other = submit ("tenant-b", 8, 0, 0);
@@ -219,7 +183,7 @@ Test (quota, running_cores_hold_jobs_with_quota_and_release_them)
 
 Test (quota, running_gpus_limit)
 {
-    register_node ("n1", 32, 4, 0);
+    core_register (s, "n1", 32, 4, 0);
     set_limits ("tenant-a", 0, 2, 0, 0);
     uint64_t g1 = submit ("tenant-a", 1, 2, 0), g2 = submit ("tenant-a", 1, 1, 0);
     uint64_t cpu = submit ("tenant-a", 1, 0, 0);
@@ -241,7 +205,7 @@ Test (quota, running_gpus_limit)
 
 Test (quota, running_jobs_limit)
 {
-    register_node ("n1", 32, 0, 0);
+    core_register (s, "n1", 32, 0, 0);
     set_limits ("tenant-a", 0, 0, 2, 0);
     uint64_t a = submit ("tenant-a", 1, 0, 0), b = submit ("tenant-a", 1, 0, 0);
     uint64_t c = submit ("tenant-a", 1, 0, 0);
@@ -276,7 +240,7 @@ Test (quota, pending_limit_refuses_submits)
     cr_assert_eq (balance ("tenant-a").pending_jobs, 3, "nothing half made");
 
     /* started jobs are not pending: room again */
-    register_node ("n1", 4, 0, 2);
+    core_register (s, "n1", 4, 0, 2);
     sched_tick (s, 3);
     cr_assert_eq (drain (SCHED_START), 4);
     cr_assert_eq (balance ("tenant-a").pending_jobs, 0);
@@ -303,7 +267,7 @@ Test (quota, a_job_larger_than_the_limit_is_refused)
 
 Test (quota, budget_holds_a_job_it_cannot_cover_until_a_grant)
 {
-    register_node ("n1", 32, 0, 0);
+    core_register (s, "n1", 32, 0, 0);
     set_budget ("tenant-a", 100);
     /* 8 cores for 1 h = 8 core-hours: fits; then 24 cores for 4 h = 96 */
     uint64_t small = submit ("tenant-a", 8, 0, 3600);
@@ -332,7 +296,7 @@ Test (quota, budget_holds_a_job_it_cannot_cover_until_a_grant)
 
 Test (quota, budget_text_shortens_to_fit)
 {
-    register_node ("n1", 32, 0, 0);
+    core_register (s, "n1", 32, 0, 0);
     set_budget ("t", 3.5);
     uint64_t id = submit ("t", 8, 0, 3600);
     sched_tick (s, 2);
@@ -351,7 +315,7 @@ Test (quota, budget_text_shortens_to_fit)
 
 Test (quota, charge_from_actual_run_time_exactly_once)
 {
-    register_node ("n1", 32, 0, 999);
+    core_register (s, "n1", 32, 0, 999);
     set_budget ("tenant-a", 100);
     uint64_t id = submit ("tenant-a", 4, 0, 3600);
     sched_tick (s, 1000);
@@ -377,7 +341,7 @@ Test (quota, failed_runs_are_not_charged)
 {
     cphub_error_t err = {{0}};
 
-    register_node ("n1", 8, 0, 0);
+    core_register (s, "n1", 8, 0, 0);
     set_budget ("tenant-a", 100);
     uint64_t id = submit ("tenant-a", 4, 0, 3600);
     sched_tick (s, 1);
@@ -401,7 +365,7 @@ Test (quota, failed_runs_are_not_charged)
     cr_assert_eq (balance ("tenant-a").spent, 0.0);
 
     /* the node is back; the second run completes and is charged */
-    register_node ("n1", 8, 0, 101);
+    core_register (s, "n1", 8, 0, 101);
     sched_tick (s, 102);
     cr_assert_eq (drain (SCHED_START), 1);
     exit_at ("n1", id, 102, 102 + 900);
@@ -440,7 +404,7 @@ Test (quota, grants_add_up_and_set_replaces)
 
 Test (quota, no_decay_over_long_virtual_time)
 {
-    register_node ("n1", 8, 0, 0);
+    core_register (s, "n1", 8, 0, 0);
     set_budget ("tenant-a", 10);
     uint64_t id = submit ("tenant-a", 2, 0, 7200);
     sched_tick (s, 1);
@@ -464,7 +428,7 @@ Test (quota, no_decay_over_long_virtual_time)
 
 Test (quota, billing_weights_price_gpus)
 {
-    register_node ("n1", 8, 2, 0);
+    core_register (s, "n1", 8, 2, 0);
     cr_assert_eq (sched_billing_set (s, 1.0, 10.0), 0);
     cr_assert_eq (sched_billing_set (s, -1, 1), -1);
     set_budget ("tenant-a", 25);
@@ -495,7 +459,7 @@ Test (quota, restart_rebuilds_the_same_ledger)
     cphub_error_t err = {{0}};
     double times[] = {0.123456789, 13.7, 42.000001, 99.99};
 
-    register_node ("n1", 8, 0, 999);
+    core_register (s, "n1", 8, 0, 999);
     naccts = 0;
     for (int i = 0; i < 4; i++) {
         uint64_t id = submit ("tenant-a", 3, 0, 3600);
@@ -528,18 +492,18 @@ Test (quota, restored_running_jobs_count_and_reserve)
     set_limits ("tenant-a", 4, 0, 0, 0);
     set_budget ("tenant-a", 100);
     snprintf (j.tenant, sizeof (j.tenant), "tenant-a");
-    snprintf (j.node, sizeof (j.node), "n1");
+    snprintf (j.alloc.node, sizeof (j.alloc.node), "n1");
     jobspec_init (&j.spec);
     cr_assert_eq (jobspec_set_argv (&j.spec, 1, argv, NULL), 0);
     j.spec.ntasks = 4;
-    j.cores = idset_decode ("0-3", NULL);
+    j.alloc.cores = idset_decode ("0-3", NULL);
     cr_assert_eq (sched_job_restore (s, &j, &err), 0, "%s", err.text);
     sched_balance_t b = balance ("tenant-a");
     cr_assert_eq (b.running_cores, 4);
     cr_assert_eq (b.running_jobs, 1);
     cr_assert_eq (b.pending_jobs, 0);
     cr_assert_float_eq (b.reserved, 8.0, 1e-12);
-    idset_destroy (j.cores);
+    idset_destroy (j.alloc.cores);
     jobspec_clear (&j.spec);
 }
 

@@ -44,22 +44,22 @@ static void job_make (sched_job_t *job, uint64_t id, const char *tenant)
     job->walltime = 3600;
     job->submit_time = 1000.0 + (double)id;
     job->start_time = 2000.0 + (double)id;
-    snprintf (job->node, sizeof (job->node), "node1");
-    job->cores = ids ("0-3");
-    job->cpus = ids ("0-7");
-    job->gpus = ids ("1");
-    job->mems = ids ("0");
-    job->mem = 1ULL << 30;
+    snprintf (job->alloc.node, sizeof (job->alloc.node), "node1");
+    job->alloc.cores = ids ("0-3");
+    job->alloc.cpus = ids ("0-7");
+    job->alloc.gpus = ids ("1");
+    job->alloc.mems = ids ("0");
+    job->alloc.mem = 1ULL << 30;
 }
 
 static void job_free (sched_job_t *job)
 {
     jobspec_clear (&job->spec);
-    idset_destroy (job->cores);
-    idset_destroy (job->cpus);
-    idset_destroy (job->gpus);
-    idset_destroy (job->mems);
-    job->cores = job->cpus = job->gpus = job->mems = NULL;
+    idset_destroy (job->alloc.cores);
+    idset_destroy (job->alloc.cpus);
+    idset_destroy (job->alloc.gpus);
+    idset_destroy (job->alloc.mems);
+    job->alloc.cores = job->alloc.cpus = job->alloc.gpus = job->alloc.mems = NULL;
 }
 
 static void put (sched_job_t *job)
@@ -107,10 +107,10 @@ static int load_cb (const sched_job_t *job, void *arg)
         return -1;
     }
     cr_assert_lt (l->count, LOADED_MAX);
-    idset_text (job->cores, cores, sizeof (cores));
-    idset_text (job->cpus, cpus, sizeof (cpus));
-    idset_text (job->gpus, gpus, sizeof (gpus));
-    idset_text (job->mems, mems, sizeof (mems));
+    idset_text (job->alloc.cores, cores, sizeof (cores));
+    idset_text (job->alloc.cpus, cpus, sizeof (cpus));
+    idset_text (job->alloc.gpus, gpus, sizeof (gpus));
+    idset_text (job->alloc.mems, mems, sizeof (mems));
     l->ids[l->count] = job->id;
     l->jobs[l->count] = *job;
     snprintf (l->spec[l->count], sizeof (l->spec[0]),
@@ -242,10 +242,10 @@ STORE_TEST (update_replaces)
     begin ();
     job.state = JOB_COMPLETED;
     job.end_time = 3000.0;
-    idset_destroy (job.gpus);
-    job.gpus = NULL;
-    idset_destroy (job.cores);
-    job.cores = ids ("4-5");
+    idset_destroy (job.alloc.gpus);
+    job.alloc.gpus = NULL;
+    idset_destroy (job.alloc.cores);
+    job.alloc.cores = ids ("4-5");
     put (&job);
     put (&job); /* the same twice in a batch is one job */
     commit ();
@@ -271,8 +271,8 @@ static int check_fields_cb (const sched_job_t *job, void *arg)
     cr_assert_eq (job->walltime, 3600);
     cr_assert_float_eq (job->submit_time, 1042.0, 1e-9);
     cr_assert_float_eq (job->start_time, 2042.0, 1e-9);
-    cr_assert_str_eq (job->node, "node1");
-    cr_assert_eq (job->mem, 1ULL << 30);
+    cr_assert_str_eq (job->alloc.node, "node1");
+    cr_assert_eq (job->alloc.mem, 1ULL << 30);
     cr_assert_eq (job->spec.ntasks, 2);
     cr_assert_eq (job->spec.cpus_per_task, 2);
     cr_assert_eq (job->spec.argc, 2);
@@ -304,7 +304,7 @@ STORE_TEST (keeps_deep_copies)
     /* change and free everything the caller owns */
     free (job.spec.argv[0]);
     job.spec.argv[0] = strdup ("changed");
-    idset_set (job.cpus, 60);
+    idset_set (job.alloc.cpus, 60);
     job_free (&job);
     memset (&job, 0xa5, sizeof (job));
     job_free (&other);
@@ -366,7 +366,7 @@ STORE_TEST (every_field_is_kept)
     cr_assert_str_eq (l->others[0], "node2|0-1|0-3||0|1024;node3|4|8|1|1|0");
     const sched_job_t *j = &l->jobs[0];
     cr_assert_eq (j->state, JOB_RUNNING);
-    cr_assert_str_eq (j->node, "node1");
+    cr_assert_str_eq (j->alloc.node, "node1");
     cr_assert_str_eq (j->reason, "started");
     cr_assert_eq (j->exit_code, 2);
     cr_assert_eq (j->signal, 9);
@@ -375,7 +375,7 @@ STORE_TEST (every_field_is_kept)
     cr_assert_float_eq (j->start_time, 2007.0, 1e-9);
     cr_assert_float_eq (j->end_time, 2500.75, 1e-9);
     cr_assert_float_eq (j->cpu_time, 12.5, 1e-9);
-    cr_assert_eq (j->mem, 1ULL << 30);
+    cr_assert_eq (j->alloc.mem, 1ULL << 30);
     cr_assert_eq (j->max_rss, 12345);
     cr_assert (j->kill_sent);
     cr_assert_eq (j->runs, 3);

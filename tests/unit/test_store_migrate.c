@@ -155,12 +155,12 @@ static void job_1 (const sched_job_t *j)
     cr_assert_eq (j->end_time, 1700000200.25);
     cr_assert_eq (j->cpu_time, 12.5);
     cr_assert_eq (j->max_rss, 123456789);
-    cr_assert_str_eq (j->node, "n1");
-    set_is (j->cores, "0-3", j->id, "cores");
-    set_is (j->cpus, "0-3,32-35", j->id, "cpus");
-    set_is (j->gpus, "", j->id, "gpus");
-    set_is (j->mems, "0", j->id, "mems");
-    cr_assert_eq (j->mem, 1u << 30);
+    cr_assert_str_eq (j->alloc.node, "n1");
+    set_is (j->alloc.cores, "0-3", j->id, "cores");
+    set_is (j->alloc.cpus, "0-3,32-35", j->id, "cpus");
+    set_is (j->alloc.gpus, "", j->id, "gpus");
+    set_is (j->alloc.mems, "0", j->id, "mems");
+    cr_assert_eq (j->alloc.mem, 1u << 30);
     cr_assert_eq (j->runs, 2);
     cr_assert_eq (j->requeues, 1);
     cr_assert_eq (j->eligible_time, 1700000090.0);
@@ -175,10 +175,10 @@ static void job_2 (const sched_job_t *j)
     cr_assert_str_eq (j->spec.script, "#!/bin/sh\n#CPHUB -n 1\necho hi\n");
     cr_assert_eq (j->spec.gpus, 1);
     cr_assert_eq (j->start_time, 1700000300.0);
-    set_is (j->cores, "4", j->id, "cores");
-    set_is (j->cpus, "4,36", j->id, "cpus");
-    set_is (j->gpus, "0", j->id, "gpus");
-    cr_assert_eq (j->mem, 4096);
+    set_is (j->alloc.cores, "4", j->id, "cores");
+    set_is (j->alloc.cpus, "4,36", j->id, "cpus");
+    set_is (j->alloc.gpus, "0", j->id, "gpus");
+    cr_assert_eq (j->alloc.mem, 4096);
     cr_assert (j->kill_sent);
     cr_assert_eq (j->runs, 1);
 }
@@ -191,8 +191,8 @@ static void job_array (const sched_job_t *j)
     cr_assert_eq (j->array_id, 3);
     cr_assert_eq (j->array_index, j->id);
     cr_assert_str_eq (j->reason, "Throttle");
-    cr_assert_null (j->cores);
-    cr_assert_str_eq (j->node, "");
+    cr_assert_null (j->alloc.cores);
+    cr_assert_str_eq (j->alloc.node, "");
 }
 
 static void job_5 (const sched_job_t *j)
@@ -211,9 +211,9 @@ static void job_6 (const sched_job_t *j)
     cr_assert_eq (j->spec.ntasks, 4);
     cr_assert_eq (j->spec.nodes, 2);
     cr_assert (j->spec.exclusive);
-    cr_assert_str_eq (j->node, "n1");
-    set_is (j->cores, "5-6", j->id, "cores");
-    set_is (j->cpus, "5-6,37-38", j->id, "cpus");
+    cr_assert_str_eq (j->alloc.node, "n1");
+    set_is (j->alloc.cores, "5-6", j->id, "cores");
+    set_is (j->alloc.cpus, "5-6,37-38", j->id, "cpus");
     cr_assert_eq (j->nothers, 1);
     cr_assert_str_eq (j->others[0].node, "n2");
     set_is (j->others[0].cores, "0-1", j->id, "other cores");

@@ -83,12 +83,12 @@ static void job_make (sched_job_t *job, uint64_t id, job_state_t state)
     job->submit_time = 1000.25 + (double)id;
     if (state != JOB_PENDING) {
         job->start_time = 2000.5;
-        snprintf (job->node, sizeof (job->node), "node1");
-        job->cores = ids ("0-3");
-        job->cpus = ids ("0-3,8-11");
-        job->gpus = ids ("1");
-        job->mems = ids ("0");
-        job->mem = 1ULL << 30;
+        snprintf (job->alloc.node, sizeof (job->alloc.node), "node1");
+        job->alloc.cores = ids ("0-3");
+        job->alloc.cpus = ids ("0-3,8-11");
+        job->alloc.gpus = ids ("1");
+        job->alloc.mems = ids ("0");
+        job->alloc.mem = 1ULL << 30;
         job->runs = 1;
     }
 }
@@ -97,10 +97,10 @@ static void job_free (sched_job_t *job)
 {
     sched_allocs_free (job->others, job->nothers);
     jobspec_clear (&job->spec);
-    idset_destroy (job->cores);
-    idset_destroy (job->cpus);
-    idset_destroy (job->gpus);
-    idset_destroy (job->mems);
+    idset_destroy (job->alloc.cores);
+    idset_destroy (job->alloc.cpus);
+    idset_destroy (job->alloc.gpus);
+    idset_destroy (job->alloc.mems);
 }
 
 static void begin (void)
@@ -144,10 +144,10 @@ static int load_cb (const sched_job_t *job, void *arg)
     char cores[32], cpus[32], gpus[32], mems[32];
 
     cr_assert_lt (l->count, LOADED_MAX);
-    set_text (job->cores, cores, sizeof (cores));
-    set_text (job->cpus, cpus, sizeof (cpus));
-    set_text (job->gpus, gpus, sizeof (gpus));
-    set_text (job->mems, mems, sizeof (mems));
+    set_text (job->alloc.cores, cores, sizeof (cores));
+    set_text (job->alloc.cpus, cpus, sizeof (cpus));
+    set_text (job->alloc.gpus, gpus, sizeof (gpus));
+    set_text (job->alloc.mems, mems, sizeof (mems));
     l->jobs[l->count] = *job;
     int n = snprintf (
         l->text[l->count], sizeof (l->text[0]), "%s %d:%s|%s|%s %s %s %s %s",
