@@ -2,7 +2,7 @@
  *
  *     cphub-sim TRACE.swf[.gz] [--policy fifo|easy|conservative]
  *               [--reservations N] [--nodes N --cores-per-node C]
- *               [--fairshare] [--limit N] [--json]
+ *               [--fairshare] [--limit N] [--json] [--per-job FILE]
  *
  * It replays a Standard Workload Format trace (the Parallel Workloads
  * Archive's format; gzip is read through zlib) through the SAME core the
@@ -25,7 +25,8 @@
  * priority weights. It prints utilization (busy core-seconds over cores x
  * makespan), mean and median wait, mean bounded slowdown (run time bounded
  * below by 10 s) and the makespan (first submit to last end), as a table or
- * JSON.
+ * JSON; --per-job writes every job's record, submit, start and end, to
+ * compare two replays job for job.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -55,7 +56,8 @@ typedef struct sim_opts {
     uint32_t cores_per_node; /* 0 = from the header */
     bool fairshare;
     bool json;
-    uint32_t limit; /* replay only the first N usable jobs; 0 = all */
+    uint32_t limit;      /* replay only the first N usable jobs; 0 = all */
+    const char *per_job; /* file for one line per job, or NULL */
 } sim_opts_t;
 
 /* The simulation's state, one per run. */
@@ -334,6 +336,25 @@ static void sim_print (const sim_opts_t *o, const sim_t *sim, const sim_result_t
     printf ("%-26s %.2f s\n", "simulated in", r->seconds);
 }
 
+/* One line per job in trace order of submits: record submit start end. */
+static int sim_per_job (const char *path, const sim_trace_t *t)
+{
+    FILE *out = fopen (path, "w");
+
+    if (!out) {
+        fprintf (stderr, "cphub-sim: %s: %s\n", path, strerror (errno));
+        return -1;
+    }
+    for (uint32_t i = 0; i < t->njobs; i++)
+        fprintf (out, "%" PRIu32 " %.0f %.3f %.3f\n", t->jobs[i].record,
+                 t->jobs[i].submit, t->jobs[i].start, t->jobs[i].end);
+    if (fclose (out) != 0) {
+        fprintf (stderr, "cphub-sim: %s: %s\n", path, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
 /* --- main ---------------------------------------------------------------------- */
 
 static void sim_usage (FILE *out)
@@ -342,7 +363,7 @@ static void sim_usage (FILE *out)
         out,
         "usage: cphub-sim TRACE.swf[.gz] [--policy fifo|easy|conservative]\n"
         "                 [--reservations N] [--nodes N --cores-per-node C]\n"
-        "                 [--fairshare] [--limit N] [--json]\n"
+        "                 [--fairshare] [--limit N] [--json] [--per-job FILE]\n"
         "Replay a Standard Workload Format trace through the scheduling core in\n"
         "virtual time and print utilization, waits, bounded slowdown, makespan.\n"
         "  -p, --policy P          backfill policy (default easy)\n"
@@ -352,7 +373,9 @@ static void sim_usage (FILE *out)
         "      --fairshare         one tenant per trace user, default weights\n"
         "                          (default: first come, first served)\n"
         "      --limit N           replay the first N usable jobs only\n"
-        "      --json              print the results as JSON\n");
+        "      --json              print the results as JSON\n"
+        "      --per-job FILE      write each job's trace record (from 0), submit,\n"
+        "                          start and end to FILE, one job a line\n");
 }
 
 static int sim_parse_u32 (const char *opt, const char *s, uint32_t *out)
@@ -371,7 +394,7 @@ static int sim_parse_u32 (const char *opt, const char *s, uint32_t *out)
 
 static int sim_parse (int argc, char **argv, sim_opts_t *o)
 {
-    enum { OPT_FAIRSHARE = 256, OPT_LIMIT, OPT_JSON };
+    enum { OPT_FAIRSHARE = 256, OPT_LIMIT, OPT_JSON, OPT_PER_JOB };
     static const struct option options[] = {
         {"policy", required_argument, NULL, 'p'},
         {"reservations", required_argument, NULL, 'r'},
@@ -380,6 +403,7 @@ static int sim_parse (int argc, char **argv, sim_opts_t *o)
         {"fairshare", no_argument, NULL, OPT_FAIRSHARE},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"json", no_argument, NULL, OPT_JSON},
+        {"per-job", required_argument, NULL, OPT_PER_JOB},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -423,6 +447,9 @@ static int sim_parse (int argc, char **argv, sim_opts_t *o)
             break;
         case OPT_JSON:
             o->json = true;
+            break;
+        case OPT_PER_JOB:
+            o->per_job = optarg;
             break;
         case 'h':
             sim_usage (stdout);
@@ -520,6 +547,8 @@ int main (int argc, char **argv)
     }
     r.seconds =
         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (o.per_job && sim_per_job (o.per_job, &trace) < 0)
+        goto done;
     sim_print (&o, &sim, &r);
     status = 0;
 done:
