@@ -2,7 +2,7 @@
  *
  *     cphub-sim TRACE.swf[.gz] [--policy fifo|easy|conservative]
  *               [--reservations N] [--nodes N --cores-per-node C]
- *               [--fairshare] [--limit N] [--json]
+ *               [--fairshare] [--limit N] [--json] [--per-job FILE]
  *
  * It replays a Standard Workload Format trace (the Parallel Workloads
  * Archive's format; gzip is read through zlib) through the SAME core the
@@ -12,18 +12,21 @@
  * job's exit is fed back at start + its actual run time (capped by the wall
  * time, as the hub would kill it). Records with an unknown submit time, run
  * time, processor count or requested time are skipped, and so are jobs
- * larger than the cluster; both are counted.
+ * larger than the cluster and jobs spanning more nodes than a job may; all
+ * are counted (sim_trace.h reads, orders and fits the trace).
  *
  * The cluster is, by default, one node with as many cores as the header's
  * MaxProcs: a pool of processors, as the traces' own machines allocated
  * them. --nodes N --cores-per-node C gives N nodes of C cores instead; a job
  * asking more than C processors then spans ceil(procs / C) nodes. Jobs are
- * ordered first come, first served (equal priority, id order) unless
+ * ordered first come, first served (equal priority, id order: submit time,
+ * then trace order) unless
  * --fairshare gives every trace user a tenant and the daemon's default
  * priority weights. It prints utilization (busy core-seconds over cores x
  * makespan), mean and median wait, mean bounded slowdown (run time bounded
  * below by 10 s) and the makespan (first submit to last end), as a table or
- * JSON.
+ * JSON; --per-job writes every job's record, submit, start and end, to
+ * compare two replays job for job.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -35,20 +38,10 @@
 #include <time.h>
 #include <zlib.h>
 
+#include "bench/sim_trace.h"
 #include "scheduler/core/sched.h"
 
 #define BSLD_BOUND 10.0
-#define LINE_MAX_BYTES 4096
-
-typedef struct sim_job {
-    double submit;
-    double run;       /* actual, capped by the wall time */
-    int64_t walltime; /* requested time */
-    uint32_t procs;
-    uint32_t user;
-    double start; /* -1 until started */
-    double end;
-} sim_job_t;
 
 typedef struct sim_event {
     double time;
@@ -63,18 +56,9 @@ typedef struct sim_opts {
     uint32_t cores_per_node; /* 0 = from the header */
     bool fairshare;
     bool json;
-    uint32_t limit; /* replay only the first N usable jobs; 0 = all */
+    uint32_t limit;      /* replay only the first N usable jobs; 0 = all */
+    const char *per_job; /* file for one line per job, or NULL */
 } sim_opts_t;
-
-typedef struct sim_trace {
-    sim_job_t *jobs;
-    uint32_t njobs, cap;
-    uint32_t max_procs; /* header MaxProcs (else MaxNodes), 0 if absent */
-    uint32_t records;
-    uint32_t unknown;   /* skipped: a needed value is -1 or invalid */
-    uint32_t too_large; /* skipped: more processors than the cluster */
-    uint32_t capped;    /* run time longer than the requested time */
-} sim_trace_t;
 
 /* The simulation's state, one per run. */
 typedef struct sim {
@@ -87,113 +71,6 @@ typedef struct sim {
     uint32_t started, ended;
     bool fairshare;
 } sim_t;
-
-/* --- the trace ------------------------------------------------------------- */
-
-static int sim_trace_push (sim_trace_t *t, const sim_job_t *job)
-{
-    if (t->njobs == t->cap) {
-        uint32_t cap = t->cap ? t->cap * 2 : 4096;
-        sim_job_t *grown = realloc (t->jobs, cap * sizeof (*grown));
-        if (!grown)
-            return -1;
-        t->jobs = grown;
-        t->cap = cap;
-    }
-    t->jobs[t->njobs++] = *job;
-    return 0;
-}
-
-static void sim_header (sim_trace_t *t, const char *line)
-{
-    unsigned v;
-
-    if (sscanf (line, "; MaxProcs: %u", &v) == 1)
-        t->max_procs = v;
-    else if (sscanf (line, "; MaxNodes: %u", &v) == 1 && t->max_procs == 0)
-        t->max_procs = v;
-}
-
-/* One data line: job submit wait run alloc cpu mem req_procs req_time ...
- * user is field 12. */
-static int sim_record (sim_trace_t *t, const char *line)
-{
-    double f[18];
-    int n = 0;
-    const char *p = line;
-    char *end;
-
-    while (n < 18) {
-        f[n] = strtod (p, &end);
-        if (end == p)
-            break;
-        p = end;
-        n++;
-    }
-    if (n == 0)
-        return 0; /* blank line */
-    t->records++;
-    double submit = f[1], run = n > 3 ? f[3] : -1;
-    double procs = n > 7 && f[7] > 0 ? f[7] : (n > 4 ? f[4] : -1);
-    double req = n > 8 ? f[8] : -1;
-    if (n < 12 || submit < 0 || run < 0 || procs <= 0 || req <= 0 || procs > 1e6 ||
-        req > 1e9) {
-        t->unknown++;
-        return 0;
-    }
-    sim_job_t job = {
-        .submit = submit,
-        .run = run,
-        .walltime = (int64_t)ceil (req),
-        .procs = (uint32_t)procs,
-        .user = f[11] > 0 ? (uint32_t)f[11] : 0,
-        .start = -1,
-    };
-    if (job.run > (double)job.walltime) {
-        job.run = (double)job.walltime;
-        t->capped++;
-    }
-    return sim_trace_push (t, &job);
-}
-
-static int sim_job_cmp (const void *a, const void *b)
-{
-    const sim_job_t *x = a, *y = b;
-
-    return x->submit < y->submit ? -1 : x->submit > y->submit;
-}
-
-static int sim_trace_load (const char *path, sim_trace_t *t)
-{
-    gzFile in = gzopen (path, "rb");
-    char line[LINE_MAX_BYTES];
-
-    if (!in) {
-        fprintf (stderr, "cphub-sim: cannot open %s: %s\n", path,
-                 errno ? strerror (errno) : "out of memory");
-        return -1;
-    }
-    while (gzgets (in, line, sizeof (line))) {
-        int rc = line[0] == ';' ? (sim_header (t, line), 0) : sim_record (t, line);
-        if (rc < 0) {
-            fprintf (stderr, "cphub-sim: out of memory reading %s\n", path);
-            gzclose (in);
-            return -1;
-        }
-    }
-    int errnum;
-    const char *msg = gzerror (in, &errnum);
-    if (errnum != Z_OK && errnum != Z_STREAM_END) {
-        fprintf (stderr, "cphub-sim: %s: %s\n", path, msg);
-        gzclose (in);
-        return -1;
-    }
-    gzclose (in);
-    /* stable enough: records are nearly sorted; ties keep no order on the
-     * wire anyway, and the core orders equal submits by id */
-    qsort (t->jobs, t->njobs, sizeof (*t->jobs), sim_job_cmp);
-    return 0;
-}
 
 /* --- exits, earliest first --------------------------------------------------- */
 
@@ -428,8 +305,8 @@ static void sim_print (const sim_opts_t *o, const sim_t *sim, const sim_result_t
         printf ("  \"records\": %" PRIu32 ",\n  \"jobs\": %" PRIu32 ",\n", t->records,
                 t->njobs);
         printf ("  \"skipped_unknown\": %" PRIu32 ",\n  \"skipped_too_large\": %" PRIu32
-                ",\n",
-                t->unknown, t->too_large);
+                ",\n  \"skipped_too_wide\": %" PRIu32 ",\n",
+                t->unknown, t->too_large, t->too_wide);
         printf ("  \"runtime_capped\": %" PRIu32 ",\n", t->capped);
         printf ("  \"utilization\": %.6f,\n  \"mean_wait\": %.3f,\n", r->utilization,
                 r->mean_wait);
@@ -446,15 +323,36 @@ static void sim_print (const sim_opts_t *o, const sim_t *sim, const sim_result_t
     printf ("%-26s %" PRIu32 " node%s x %" PRIu32 " cores\n", "cluster", sim->nodes,
             sim->nodes == 1 ? "" : "s", sim->cores);
     printf ("%-26s %" PRIu32 " of %" PRIu32 " records (skipped: %" PRIu32
-            " with unknown values, %" PRIu32 " larger than the cluster; %" PRIu32
+            " with unknown values, %" PRIu32 " larger than the cluster, %" PRIu32
+            " spanning more than %d nodes; %" PRIu32
             " run times capped at the requested time)\n",
-            "jobs", t->njobs, t->records, t->unknown, t->too_large, t->capped);
+            "jobs", t->njobs, t->records, t->unknown, t->too_large, t->too_wide,
+            JOBSPEC_NODES_MAX, t->capped);
     printf ("%-26s %.2f %%\n", "utilization", 100 * r->utilization);
     printf ("%-26s %.0f s\n", "mean wait", r->mean_wait);
     printf ("%-26s %.0f s\n", "median wait", r->median_wait);
     printf ("%-26s %.2f\n", "mean bounded slowdown", r->mean_bsld);
     printf ("%-26s %.0f s (%.1f days)\n", "makespan", r->makespan, r->makespan / 86400);
     printf ("%-26s %.2f s\n", "simulated in", r->seconds);
+}
+
+/* One line per job in trace order of submits: record submit start end. */
+static int sim_per_job (const char *path, const sim_trace_t *t)
+{
+    FILE *out = fopen (path, "w");
+
+    if (!out) {
+        fprintf (stderr, "cphub-sim: %s: %s\n", path, strerror (errno));
+        return -1;
+    }
+    for (uint32_t i = 0; i < t->njobs; i++)
+        fprintf (out, "%" PRIu32 " %.0f %.3f %.3f\n", t->jobs[i].record,
+                 t->jobs[i].submit, t->jobs[i].start, t->jobs[i].end);
+    if (fclose (out) != 0) {
+        fprintf (stderr, "cphub-sim: %s: %s\n", path, strerror (errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* --- main ---------------------------------------------------------------------- */
@@ -465,7 +363,7 @@ static void sim_usage (FILE *out)
         out,
         "usage: cphub-sim TRACE.swf[.gz] [--policy fifo|easy|conservative]\n"
         "                 [--reservations N] [--nodes N --cores-per-node C]\n"
-        "                 [--fairshare] [--limit N] [--json]\n"
+        "                 [--fairshare] [--limit N] [--json] [--per-job FILE]\n"
         "Replay a Standard Workload Format trace through the scheduling core in\n"
         "virtual time and print utilization, waits, bounded slowdown, makespan.\n"
         "  -p, --policy P          backfill policy (default easy)\n"
@@ -475,7 +373,9 @@ static void sim_usage (FILE *out)
         "      --fairshare         one tenant per trace user, default weights\n"
         "                          (default: first come, first served)\n"
         "      --limit N           replay the first N usable jobs only\n"
-        "      --json              print the results as JSON\n");
+        "      --json              print the results as JSON\n"
+        "      --per-job FILE      write each job's trace record (from 0), submit,\n"
+        "                          start and end to FILE, one job a line\n");
 }
 
 static int sim_parse_u32 (const char *opt, const char *s, uint32_t *out)
@@ -494,7 +394,7 @@ static int sim_parse_u32 (const char *opt, const char *s, uint32_t *out)
 
 static int sim_parse (int argc, char **argv, sim_opts_t *o)
 {
-    enum { OPT_FAIRSHARE = 256, OPT_LIMIT, OPT_JSON };
+    enum { OPT_FAIRSHARE = 256, OPT_LIMIT, OPT_JSON, OPT_PER_JOB };
     static const struct option options[] = {
         {"policy", required_argument, NULL, 'p'},
         {"reservations", required_argument, NULL, 'r'},
@@ -503,6 +403,7 @@ static int sim_parse (int argc, char **argv, sim_opts_t *o)
         {"fairshare", no_argument, NULL, OPT_FAIRSHARE},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"json", no_argument, NULL, OPT_JSON},
+        {"per-job", required_argument, NULL, OPT_PER_JOB},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -547,6 +448,9 @@ static int sim_parse (int argc, char **argv, sim_opts_t *o)
         case OPT_JSON:
             o->json = true;
             break;
+        case OPT_PER_JOB:
+            o->per_job = optarg;
+            break;
         case 'h':
             sim_usage (stdout);
             exit (0);
@@ -564,15 +468,13 @@ static int sim_parse (int argc, char **argv, sim_opts_t *o)
     return 0;
 }
 
-/* The cluster's shape from the options and the header; drop jobs larger
- * than it, keep at most limit. */
+/* The cluster's shape from the options and the header; drop the jobs it
+ * cannot run, keep at most limit. */
 static int sim_shape (const sim_opts_t *o,
                       sim_trace_t *t,
                       uint32_t *nodes,
                       uint32_t *cores)
 {
-    uint32_t kept = 0;
-
     *nodes = o->nodes ? o->nodes : 1;
     if (o->cores_per_node) {
         *cores = o->cores_per_node;
@@ -593,17 +495,7 @@ static int sim_shape (const sim_opts_t *o,
                  *cores, NODE_CORES_MAX);
         return -1;
     }
-    for (uint32_t i = 0; i < t->njobs; i++) {
-        if (t->jobs[i].procs > (uint64_t)*nodes * *cores ||
-            (t->jobs[i].procs > *cores && *nodes == 1)) {
-            t->too_large++;
-            continue;
-        }
-        if (o->limit && kept == o->limit)
-            break;
-        t->jobs[kept++] = t->jobs[i];
-    }
-    t->njobs = kept;
+    sim_trace_fit (t, *nodes, *cores, o->limit);
     return 0;
 }
 
@@ -655,11 +547,13 @@ int main (int argc, char **argv)
     }
     r.seconds =
         (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    if (o.per_job && sim_per_job (o.per_job, &trace) < 0)
+        goto done;
     sim_print (&o, &sim, &r);
     status = 0;
 done:
     sched_destroy (sim.core);
     free (sim.heap);
-    free (trace.jobs);
+    sim_trace_clear (&trace);
     return status;
 }

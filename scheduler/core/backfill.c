@@ -497,10 +497,78 @@ static int cand_cmp (const void *a, const void *b)
     return x->slot < y->slot ? -1 : x->slot > y->slot;
 }
 
+/* The later times at which a job spanning nodes may start when it cannot at
+ * first: every time after first at which one of the nodes' own earliest
+ * starts comes (cands[0..n)), a running job gives back there, or a
+ * reservation ends. A node's own earliest window may be cut short by a
+ * reservation that starts inside the job's wall time; it fits again when one
+ * of these comes. Sorted and unique into bf->times; returns how many, or
+ * 0/ENOMEM. */
+static size_t multi_times (backfill_t *bf, size_t n, double first)
+{
+    size_t want = n + bf->nresv, k = 0, u = 0;
+
+    for (size_t j = 0; j < n; j++)
+        want += bf->slots[bf->cands[j].slot].nev;
+    if (sched_grow ((void **)&bf->times, &bf->times_cap, want, sizeof (*bf->times)) < 0)
+        return 0;
+    for (size_t j = 0; j < n; j++) {
+        const bf_slot_t *sl = &bf->slots[bf->cands[j].slot];
+        bf->times[k] = bf->cands[j].t;
+        k += bf->times[k] > first;
+        for (uint32_t i = 0; i < sl->nev; i++) {
+            bf->times[k] = bf->ev[sl->ev_off + i].time;
+            k += bf->times[k] > first;
+        }
+    }
+    for (size_t r = 0; r < bf->nresv; r++) {
+        bf->times[k] = bf->resv[r].end;
+        k += bf->times[k] > first;
+    }
+    qsort (bf->times, k, sizeof (*bf->times), time_cmp);
+    for (size_t i = 0; i < k; i++)
+        if (u == 0 || bf->times[i] != bf->times[u - 1])
+            bf->times[u++] = bf->times[i];
+    return u;
+}
+
+/* Do need->nodes of cands[0..ready) hold the job from t for duration? Takes
+ * those whose own earliest start is latest and, when reserve, records the
+ * reservation there. 1 yes, 0 no, -1/ENOMEM. */
+static int multi_fit_at (backfill_t *bf,
+                         size_t ready,
+                         const bf_need_t *need,
+                         double t,
+                         double duration,
+                         bool reserve)
+{
+    uint32_t chosen[JOBSPEC_NODES_MAX];
+    uint32_t ok = 0;
+
+    for (size_t j = ready; j > 0 && ok < need->nodes && ok + j >= need->nodes; j--) {
+        const bf_slot_t *sl = &bf->slots[bf->cands[j - 1].slot];
+        bf_amount_t want = need_on (sl->node, need);
+        if (window_ok (bf, sl, &want, t, duration))
+            chosen[ok++] = bf->cands[j - 1].slot;
+    }
+    if (ok < need->nodes)
+        return 0;
+    for (uint32_t j = 0; reserve && j < ok; j++) {
+        bf_amount_t want = need_on (bf->slots[chosen[j]].node, need);
+        if (resv_add (bf, chosen[j], t, duration, &want) < 0)
+            return -1;
+    }
+    return 1;
+}
+
 /* The earliest start of a job spanning need->nodes nodes: the first time at
  * which that many eligible nodes can each hold their share for its whole
- * wall time. Records the reservation on them when reserve. INFINITY if the
- * nodes there are now can never hold it. */
+ * wall time, tried at the need->nodes-th earliest of the nodes' own earliest
+ * starts, then at each of multi_times. The reservation (when reserve) holds
+ * the nodes that fit then whose own earliest start is latest: the nodes free
+ * now or early stay usable by backfill wherever the job does not need them,
+ * as a single pool of nodes would allow. INFINITY if the nodes there are now
+ * can never hold it. */
 static double earliest_multi (sched_t *s,
                               backfill_t *bf,
                               const job_entry_t *e,
@@ -508,9 +576,10 @@ static double earliest_multi (sched_t *s,
                               double duration,
                               bool reserve)
 {
-    size_t n = 0;
+    size_t n = 0, ready = 0, next = 0, ntimes = 0;
 
-    if (sched_grow ((void **)&bf->cands, &bf->cands_cap, s->nnodes,
+    if (need->nodes > JOBSPEC_NODES_MAX ||
+        sched_grow ((void **)&bf->cands, &bf->cands_cap, s->nnodes,
                     sizeof (*bf->cands)) < 0)
         return INFINITY;
     for (uint32_t i = 0; i < s->nnodes; i++) {
@@ -528,29 +597,19 @@ static double earliest_multi (sched_t *s,
     if (n < need->nodes)
         return INFINITY;
     qsort (bf->cands, n, sizeof (*bf->cands), cand_cmp);
-    /* from the need->nodes-th earliest on, find a time that many nodes share */
-    for (size_t k = need->nodes - 1; k < n; k++) {
-        uint32_t chosen[JOBSPEC_NODES_MAX];
-        double t = bf->cands[k].t;
-        uint32_t ok = 0;
-        if (k + 1 < n && bf->cands[k + 1].t == t)
-            continue;
-        for (size_t j = 0; j <= k && ok < need->nodes && ok < JOBSPEC_NODES_MAX; j++) {
-            const bf_slot_t *sl = &bf->slots[bf->cands[j].slot];
-            bf_amount_t want = need_on (sl->node, need);
-            if (window_ok (bf, sl, &want, t, duration))
-                chosen[ok++] = bf->cands[j].slot;
-        }
-        if (ok < need->nodes)
-            continue;
-        for (uint32_t j = 0; reserve && j < ok; j++) {
-            bf_amount_t want = need_on (bf->slots[chosen[j]].node, need);
-            if (resv_add (bf, chosen[j], t, duration, &want) < 0)
-                return INFINITY;
-        }
-        return t;
+    double first = bf->cands[need->nodes - 1].t, t = first;
+    for (;;) {
+        while (ready < n && bf->cands[ready].t <= t)
+            ready++; /* the nodes that may fit at t: own earliest start by then */
+        int rc = multi_fit_at (bf, ready, need, t, duration, reserve);
+        if (rc != 0)
+            return rc > 0 ? t : INFINITY;
+        if (next == 0 && ntimes == 0)
+            ntimes = multi_times (bf, n, first);
+        if (next == ntimes)
+            return INFINITY;
+        t = bf->times[next++];
     }
-    return INFINITY;
 }
 
 /* The job's earliest start on the nodes there are now, and (reserve) its
@@ -779,7 +838,7 @@ void backfill_pass (sched_t *s, double now)
         }
 
         job->expected_start = 0;
-        const char *held = sched_quota_hold (e); /* issue 4: quota, budget */
+        const char *held = sched_quota_hold (e); /* over quota or budget */
         if (held) { /* out of line until its tenant may run it: no
                        reservation, and nobody waits behind it */
             job->queue_position = 0;

@@ -8,8 +8,10 @@
  *   EASY          gives the first job that cannot start a reservation at its
  *                 earliest start on one node, computed from the running
  *                 jobs' expected ends (start + wall time) on each node's
- *                 free-core, GPU and memory profile, and starts a lower job
- *                 now only where it does not delay that reservation;
+ *                 free-core, GPU and memory profile (a job spanning nodes:
+ *                 on the nodes that free up last by then, so that the others
+ *                 stay free for backfill), and starts a lower job now only
+ *                 where it does not delay that reservation;
  *   CONSERVATIVE  the same with a reservation for each of the first N jobs
  *                 that cannot start, each computed on the profile the
  *                 earlier ones left.
@@ -20,11 +22,12 @@
  * one is known, its expected start.
  *
  * Cost: one pass is O(P + R * (N + J)) for P pending jobs, R reservations,
- * N nodes and J running jobs, plus one radix sort of P keys; fits are found
- * through the core's best-fit index, never by scanning nodes per job. The
- * pass runs only when a decision was queued since the last one (something
- * changed) or once per BACKFILL_REFRESH seconds (ages move), so a stream of
- * heartbeats costs nothing.
+ * N nodes and J running jobs (a job spanning nodes: times N, as each time a
+ * running job or reservation ends may be its start), plus one radix sort of
+ * P keys; fits are found through the core's best-fit index, never by
+ * scanning nodes per job. The pass runs only when a decision was queued
+ * since the last one (something changed) or once per BACKFILL_REFRESH
+ * seconds (ages move), so a stream of heartbeats costs nothing.
  */
 #ifndef CPHUB_BACKFILL_H
 #define CPHUB_BACKFILL_H

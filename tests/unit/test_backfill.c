@@ -5,8 +5,10 @@
  * reason "Reservation"; the reserved job starts at its expected time;
  * conservative backfill protects every reserved job where EASY protects only
  * the first; reservations pick the node that frees up first, and a job
- * spanning nodes is reserved where enough of them are free at once; priority
- * order and queue positions; a pass with nothing changed is skipped.
+ * spanning nodes is reserved where enough of them are free at once, on the
+ * nodes that free up last (the others stay for backfill), in a window that
+ * may open when another reservation ends; priority order and queue
+ * positions; a pass with nothing changed is skipped.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -62,10 +64,9 @@ static void add_node (const char *name, uint32_t ncores, double now)
     node_desc_clear (&d);
 }
 
-static uint64_t submit_as (const char *tenant,
-                           uint32_t cores,
-                           int64_t walltime,
-                           double now)
+/* Submit ntasks one-core tasks over nodes nodes (0: the core decides). */
+static uint64_t submit_spec (
+    const char *tenant, uint32_t ntasks, uint32_t nodes, int64_t walltime, double now)
 {
     jobspec_t spec;
     char *argv[] = {"true", NULL};
@@ -74,12 +75,30 @@ static uint64_t submit_as (const char *tenant,
 
     jobspec_init (&spec);
     cr_assert_eq (jobspec_set_argv (&spec, 1, argv, NULL), 0);
-    spec.ntasks = cores;
+    spec.ntasks = ntasks;
+    spec.nodes = nodes;
     spec.walltime = walltime;
     cr_assert_eq (sched_job_submit (s, tenant, &spec, now, &id, &err), 0, "%s",
                   err.text);
     jobspec_clear (&spec);
     return id;
+}
+
+static uint64_t submit_as (const char *tenant,
+                           uint32_t cores,
+                           int64_t walltime,
+                           double now)
+{
+    return submit_spec (tenant, cores, 0, walltime, now);
+}
+
+/* A job of nodes x per_node cores. */
+static uint64_t submit_wide (uint32_t nodes,
+                             uint32_t per_node,
+                             int64_t walltime,
+                             double now)
+{
+    return submit_spec ("tenant-a", nodes * per_node, nodes, walltime, now);
 }
 
 static uint64_t submit (uint32_t cores, int64_t walltime, double now)
@@ -334,25 +353,13 @@ Test (backfill, skips_a_pass_when_nothing_changed)
  * job backfills on the idle node, a long one may not. */
 Test (backfill, reservation_across_nodes)
 {
-    jobspec_t spec;
-    char *argv[] = {"true", NULL};
-    cphub_error_t err = {{0}};
-    uint64_t wide = 0;
-
     start_core (SCHED_BACKFILL_EASY, 0);
     add_node ("n1", 4, 0);
     add_node ("n2", 4, 0);
     uint64_t hog = submit (4, 100, 0);
     sched_tick (s, 0);
     cr_assert_eq (job (hog)->state, JOB_RUNNING);
-    jobspec_init (&spec);
-    cr_assert_eq (jobspec_set_argv (&spec, 1, argv, NULL), 0);
-    spec.ntasks = 8;
-    spec.nodes = 2;
-    spec.walltime = 100;
-    cr_assert_eq (sched_job_submit (s, "tenant-a", &spec, 1, &wide, &err), 0, "%s",
-                  err.text);
-    jobspec_clear (&spec);
+    uint64_t wide = submit_wide (2, 4, 100, 1);
     uint64_t quick = submit (1, 50, 1), slow = submit (1, 500, 1);
     sched_tick (s, 1);
     cr_assert_eq (job (wide)->state, JOB_PENDING);
@@ -369,10 +376,68 @@ Test (backfill, reservation_across_nodes)
     cr_assert_eq (job (wide)->nothers, 1, "it spans both nodes");
 }
 
-/* With more than BACKFILL_SMALL_QUEUE jobs pending, a change (here a core
- * freed by an exit) is taken in by the next pass once pass_interval has gone
- * by, not by a pass per event; with a short queue it starts at once. */
-Test (backfill, large_queue_passes_once_per_interval)
+/* Three nodes of 4 cores; n1 and n2 run a job each until 100, n3 is free.
+ * The head job needs two whole nodes: its reservation at 100 holds n1 and
+ * n2, the nodes that free up last, and leaves n3 (free now and not needed)
+ * to a long job behind it, as EASY on a pool of nodes would. Holding n3
+ * would make the long job wait for nothing. */
+Test (backfill, easy_across_nodes_leaves_the_nodes_it_does_not_need)
+{
+    start_core (SCHED_BACKFILL_EASY, 0);
+    add_node ("n1", 4, 0);
+    add_node ("n2", 4, 0);
+    add_node ("n3", 4, 0);
+    uint64_t hog1 = submit (4, 100, 0), hog2 = submit (4, 100, 0);
+    sched_tick (s, 0);
+    cr_assert_eq (job (hog1)->state, JOB_RUNNING);
+    cr_assert_eq (job (hog2)->state, JOB_RUNNING);
+    uint64_t head = submit_wide (2, 4, 100, 1);
+    uint64_t tail = submit (4, 500, 1);
+    sched_tick (s, 1);
+    cr_assert_eq (job (head)->state, JOB_PENDING);
+    cr_assert_float_eq (job (head)->expected_start, 100.0, 1e-9,
+                        "the shadow time stays when the hogs' wall times end");
+    cr_assert (started (tail, "n3"), "n3 is not needed by the head job: it may go");
+    finish (hog1, 100);
+    finish (hog2, 100);
+    sched_tick (s, 100);
+    cr_assert (started (head, NULL), "the head job starts at its reserved time");
+    cr_assert_float_eq (job (head)->start_time, 100.0, 1e-9);
+    cr_assert_eq (job (tail)->state, JOB_RUNNING);
+}
+
+/* Two nodes of 8 cores: a runs 8 cores until 60, b runs 4 until 50. A (one
+ * node, 8 cores, 50 s) is reserved on b from 50 to 100. B (two nodes, 4
+ * cores each, 40 s) could start on b at once, but a is busy until 60, when
+ * A holds b: the window for B is at 100, when A's reservation ends, not at
+ * any node's own earliest start. */
+Test (backfill, conservative_finds_the_window_after_a_reservation)
+{
+    start_core (SCHED_BACKFILL_CONSERVATIVE, 4);
+    add_node ("a", 8, 0);
+    add_node ("b", 8, 0);
+    uint64_t on_a = submit (8, 60, 0), on_b = submit (4, 50, 0);
+    sched_tick (s, 0);
+    cr_assert (started (on_a, "a"));
+    cr_assert_eq (job (on_b)->state, JOB_RUNNING);
+    uint64_t one = submit (8, 50, 1), two = submit_wide (2, 4, 40, 1);
+    sched_tick (s, 1);
+    cr_assert_float_eq (job (one)->expected_start, 50.0, 1e-9);
+    cr_assert_eq (job (two)->state, JOB_PENDING);
+    cr_assert_str_eq (job (two)->reason, "Resources");
+    cr_assert_float_eq (job (two)->expected_start, 100.0, 1e-9,
+                        "reserved when A's reservation ends on b");
+    finish (on_b, 50);
+    sched_tick (s, 50);
+    cr_assert (started (one, "b"));
+    finish (on_a, 60);
+    finish (one, 100);
+    sched_tick (s, 100);
+    cr_assert (started (two, NULL));
+}
+
+/* EASY with a pass interval of 1 s, on one node of one core. */
+static void start_core_interval (void)
 {
     sched_config_t cfg = {
         .default_walltime = 3600,
@@ -380,11 +445,20 @@ Test (backfill, large_queue_passes_once_per_interval)
         .backfill = SCHED_BACKFILL_EASY,
         .pass_interval = 1.0,
     };
-    uint64_t first, next;
 
     s = sched_create (&cfg);
     cr_assert_not_null (s);
     add_node ("n1", 1, 0);
+}
+
+/* With more than BACKFILL_SMALL_QUEUE jobs pending, a change (here a core
+ * freed by an exit) is taken in by the next pass once pass_interval has gone
+ * by, not by a pass per event; with a short queue it starts at once. */
+Test (backfill, large_queue_passes_once_per_interval)
+{
+    uint64_t first, next;
+
+    start_core_interval ();
     first = submit (1, 100, 0);
     for (int i = 0; i < BACKFILL_SMALL_QUEUE + 10; i++)
         submit (1, 100, 0);
@@ -402,17 +476,9 @@ Test (backfill, large_queue_passes_once_per_interval)
 
 Test (backfill, short_queue_passes_after_every_change)
 {
-    sched_config_t cfg = {
-        .default_walltime = 3600,
-        .max_walltime = 7 * 86400,
-        .backfill = SCHED_BACKFILL_EASY,
-        .pass_interval = 1.0,
-    };
     uint64_t first, next;
 
-    s = sched_create (&cfg);
-    cr_assert_not_null (s);
-    add_node ("n1", 1, 0);
+    start_core_interval ();
     first = submit (1, 100, 0);
     next = submit (1, 100, 0);
     sched_tick (s, 0);
