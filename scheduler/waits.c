@@ -100,14 +100,20 @@ void waits_destroy (waits_t *ws)
     free (ws);
 }
 
+/* A wait's hold against its client's limits ends (its answer went, or its
+ * client did). */
+static void give_back (scheduler_t *sc, const tpeer_t *peer, uint32_t held_ids)
+{
+    hold_release (sc->hold, HOLD_WAIT, peer->identity, peer->conn, held_ids);
+    tsock_peer_hold (sc->clients, peer, -1);
+}
+
 /* Forget w (answered, or its client went): give back what it held. Its
  * links in the wait index must be gone (answered) or unlinked first. */
 static void wait_free (scheduler_t *sc, wait_req_t *w)
 {
-    if (w->held) {
-        hold_release (sc->hold, HOLD_WAIT, w->peer.identity, w->peer.conn, w->held_ids);
-        tsock_peer_hold (sc->clients, &w->peer, -1);
-    }
+    if (w->held)
+        give_back (sc, &w->peer, w->held_ids);
     DL_DELETE (sc->waits->parked, w);
     free (w->ids);
     free (w);
@@ -163,10 +169,8 @@ static void wait_answer (scheduler_t *sc, wait_req_t *w)
 
 static void answer_free (scheduler_t *sc, wait_answer_t *a)
 {
-    if (a->held) {
-        hold_release (sc->hold, HOLD_WAIT, a->peer.identity, a->peer.conn, a->held_ids);
-        tsock_peer_hold (sc->clients, &a->peer, -1);
-    }
+    if (a->held)
+        give_back (sc, &a->peer, a->held_ids);
     DL_DELETE (sc->waits->answers, a);
     free (a->ids);
     free (a);
