@@ -6,18 +6,19 @@
  * (heartbeat timeouts, one scheduling pass), its decisions become job.run and
  * job.kill messages and store writes in one batch (decide.c), the batch is
  * committed, and only then does the outgoing queue go out (outq.c): group
- * commit, so that a submit
- * is acknowledged once durable and a started job is on record before its
- * agent hears of it. A commit that fails (a full disk) acknowledges
- * nothing of that turn: clients get "the scheduler cannot save" at once,
- * agents get none of its orders, and the core is rebuilt from the store as
- * it was before the turn; reads go on being answered. At start the core is rebuilt from
- * the store (SQLite by default, or memory): nodes, then jobs, then the next job id. A
- * store belongs to one hub (store_identity_t): one without a hub, missing or empty, is
- * only made a new hub with --init, so that a lost database is never silently replaced
- * by a new hub that hands out its job ids again (a memory store is always new). SIGTERM
- * and SIGINT arrive on a signalfd and end the loop after the turn's commit
- * (exit 0).
+ * commit, so that a submit is acknowledged once durable and a started job is
+ * on record before its agent hears of it. A commit that fails (a full disk)
+ * acknowledges nothing of that turn: clients get "the scheduler cannot save"
+ * at once, agents get none of its orders, and the core is rebuilt from the
+ * store as it was before the turn; reads go on being answered.
+ *
+ * At start the core is rebuilt from the store (SQLite by default, or
+ * memory): nodes, then jobs, then the next job id. A store belongs to one hub
+ * (store_identity_t): one without a hub, missing or empty, is only made a new
+ * hub with --init, so that a lost database is never silently replaced by a
+ * new hub that hands out its job ids again (a memory store is always new).
+ * SIGTERM and SIGINT arrive on a signalfd and end the loop after the turn's
+ * commit (exit 0).
  */
 #include <errno.h>
 #include <getopt.h>

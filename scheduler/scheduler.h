@@ -8,9 +8,9 @@
  * store writes (decide.c), commits the store, and only then sends the
  * messages queued during the turn (outq.c: group commit). Each concern of
  * the shell keeps its state in its own type, owned here: the outgoing
- * queue, the agents' connections, the parked waits, the logs relay. Everything the
- * daemon knows lives here and is passed explicitly; the only other state is the signal
- * fd.
+ * queue, the agents' connections, the parked waits, the logs relay.
+ * Everything the daemon knows lives here and is passed explicitly; the only
+ * other state is the signal fd.
  */
 #ifndef CPHUB_SCHEDULER_SCHEDULER_H
 #define CPHUB_SCHEDULER_SCHEDULER_H
