@@ -78,7 +78,7 @@ static void fetch_fail (
     va_start (ap, fmt);
     vsnprintf (text, sizeof (text), fmt, ap);
     va_end (ap);
-    if (code == ETIMEDOUT)
+    if (code == ETIMEDOUT) /* the agent's silence is logged nowhere else */
         log_warn ("%s", text);
     request_error (sc, &rq, code, "%s", text);
     fetch_done (sc, f);
