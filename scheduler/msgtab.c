@@ -46,61 +46,44 @@ static const char *boost_what (const msg_t *m)
     return m->u.priority_req.set_boost ? "boost jobs" : NULL;
 }
 
-#define CLIENTS(h)                                     \
-    {                                                  \
-        .auth = {AUTH_CLIENTS}, .handler = HANDLER (h) \
-    }
-#define OPERATORS(h, what)                                     \
-    {                                                          \
-        .auth = {AUTH_OPERATORS, what}, .handler = HANDLER (h) \
-    }
-#define AGENTS(h)                                     \
-    {                                                 \
-        .auth = {AUTH_AGENTS}, .handler = HANDLER (h) \
-    }
-#define ACK                         \
-    {                               \
-        .acknowledges_change = true \
-    }
-
+/* Grouped by meaning: what clients ask about jobs, about nodes and the hub's
+ * accounts, and the agent protocol; each group's answers that acknowledge a
+ * change follow it. */
 static const msgtab_row_t rows[MSG_TYPE_COUNT] = {
     /* jobs */
-    [MSG_SUBMIT] = CLIENTS (handlers_submit),
-    [MSG_CANCEL] = CLIENTS (handlers_cancel),
-    [MSG_JOBS] = CLIENTS (handlers_jobs),
-    [MSG_SHOW] = CLIENTS (handlers_show),
-    [MSG_WAIT] = CLIENTS (waits_request),
-    [MSG_LOGS] = CLIENTS (relay_request),
-    [MSG_PRIORITY] = {.auth = {AUTH_CLIENTS, boost_what},
-                      .handler = HANDLER (handlers_priority)},
-    [MSG_SUBMIT_OK] = ACK,
-    [MSG_CANCEL_OK] = ACK,
-    [MSG_WAIT_OK] = ACK,
-    [MSG_PRIORITY_OK] = ACK,
+    [MSG_SUBMIT] = {{AUTH_CLIENTS}, HANDLER (handlers_submit)},
+    [MSG_CANCEL] = {{AUTH_CLIENTS}, HANDLER (handlers_cancel)},
+    [MSG_JOBS] = {{AUTH_CLIENTS}, HANDLER (handlers_jobs)},
+    [MSG_SHOW] = {{AUTH_CLIENTS}, HANDLER (handlers_show)},
+    [MSG_WAIT] = {{AUTH_CLIENTS}, HANDLER (waits_request)},
+    [MSG_LOGS] = {{AUTH_CLIENTS}, HANDLER (relay_request)},
+    [MSG_PRIORITY] = {{AUTH_CLIENTS, boost_what}, HANDLER (handlers_priority)},
+    [MSG_SUBMIT_OK] = {.acknowledges_change = true},
+    [MSG_CANCEL_OK] = {.acknowledges_change = true},
+    [MSG_WAIT_OK] = {.acknowledges_change = true},
+    [MSG_PRIORITY_OK] = {.acknowledges_change = true},
     /* nodes, reports, the hub's accounts */
-    [MSG_NODES] = CLIENTS (handlers_nodes),
-    [MSG_REPORT] = CLIENTS (handlers_report),
-    [MSG_BALANCE] = CLIENTS (handlers_budget), /* a tenant sees its own */
-    [MSG_NODE_DRAIN] = OPERATORS (handlers_node_drain, drain_what),
-    [MSG_TENANT] = OPERATORS (handlers_tenants, manage_tenants),
-    [MSG_KEY] = OPERATORS (handlers_tenants, manage_keys),
-    [MSG_BUDGET_GRANT] = OPERATORS (handlers_budget, grant_budgets),
-    [MSG_NODE_DRAIN_OK] = ACK,
-    [MSG_TENANT_OK] = ACK,
-    [MSG_KEY_OK] = ACK,
-    [MSG_BUDGET_GRANT_OK] = ACK,
+    [MSG_NODES] = {{AUTH_CLIENTS}, HANDLER (handlers_nodes)},
+    [MSG_REPORT] = {{AUTH_CLIENTS}, HANDLER (handlers_report)},
+    [MSG_BALANCE] = {{AUTH_CLIENTS}, HANDLER (handlers_budget)}, /* its own */
+    [MSG_NODE_DRAIN] = {{AUTH_OPERATORS, drain_what}, HANDLER (handlers_node_drain)},
+    [MSG_TENANT] = {{AUTH_OPERATORS, manage_tenants}, HANDLER (handlers_tenants)},
+    [MSG_KEY] = {{AUTH_OPERATORS, manage_keys}, HANDLER (handlers_tenants)},
+    [MSG_BUDGET_GRANT] = {{AUTH_OPERATORS, grant_budgets}, HANDLER (handlers_budget)},
+    [MSG_NODE_DRAIN_OK] = {.acknowledges_change = true},
+    [MSG_TENANT_OK] = {.acknowledges_change = true},
+    [MSG_KEY_OK] = {.acknowledges_change = true},
+    [MSG_BUDGET_GRANT_OK] = {.acknowledges_change = true},
     /* the agent protocol */
-    [MSG_REGISTER] = {.auth = {AUTH_AGENTS},
-                      .handler = HANDLER (handlers_register),
-                      .sets_peer = true},
-    [MSG_HEARTBEAT] = AGENTS (handlers_heartbeat),
-    [MSG_JOB_STARTED] = AGENTS (handlers_job_started),
-    [MSG_JOB_EXIT] = AGENTS (handlers_job_exit),
-    [MSG_LOGS_DATA] = AGENTS (relay_data),
-    [MSG_REGISTER_OK] = ACK,
-    [MSG_JOB_RUN] = ACK,
-    [MSG_JOB_KILL] = ACK,
-    [MSG_JOB_EXIT_ACK] = ACK,
+    [MSG_REGISTER] = {{AUTH_AGENTS}, HANDLER (handlers_register), .sets_peer = true},
+    [MSG_HEARTBEAT] = {{AUTH_AGENTS}, HANDLER (handlers_heartbeat)},
+    [MSG_JOB_STARTED] = {{AUTH_AGENTS}, HANDLER (handlers_job_started)},
+    [MSG_JOB_EXIT] = {{AUTH_AGENTS}, HANDLER (handlers_job_exit)},
+    [MSG_LOGS_DATA] = {{AUTH_AGENTS}, HANDLER (relay_data)},
+    [MSG_REGISTER_OK] = {.acknowledges_change = true},
+    [MSG_JOB_RUN] = {.acknowledges_change = true},
+    [MSG_JOB_KILL] = {.acknowledges_change = true},
+    [MSG_JOB_EXIT_ACK] = {.acknowledges_change = true},
 };
 
 const msgtab_row_t *msgtab_row (msg_type_t type)
