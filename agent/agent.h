@@ -3,13 +3,12 @@
  * main() creates one agent_t, passes it to every handler explicitly, and
  * tears it down in reverse order. It holds the config, the node's topology and
  * description, the job runner (exec.c), the DEALER link to the scheduler, the
- * registration state, and the outbox (outbox.c): job.started and job.exit
+ * registration state, and the outbox (outbox.h): job.started and job.exit
  * reports that wait until the scheduler has acknowledged a registration, so
- * that reports made while it was away reach it once it is back. Exit reports
- * stay on the unacked list after sending until a job.exit.ack names their
- * job (the scheduler sends it once the exit is durable); they are sent again
- * after every registration and, while unacknowledged, at doubling intervals.
- * Each is also saved in its job directory (exec_exit_save) until then, so
+ * that reports made while it was away reach it once it is back, and exit
+ * reports until the scheduler acknowledges them. The outbox sends through a
+ * callback of main.c, which refuses while the agent is not registered.
+ * Each exit is also saved in its job directory (exec_exit_save) until then, so
  * that a restarted agent reports it again. While the agent is not
  * registered, it registers again at doubling intervals (AGENT_RETRY_MIN to
  * AGENT_RETRY_MAX) once its socket has connected, on the same socket: a new
@@ -32,6 +31,7 @@
 #include "agent/config.h"
 #include "agent/exec.h"
 #include "agent/hubid.h"
+#include "agent/outbox.h"
 #include "agent/runner.h"
 #include "agent/topo.h"
 #include "cphub/keys.h"
@@ -39,23 +39,9 @@
 #include "cphub/resource.h"
 #include "cphub/transport.h"
 
-/* At most this many reports wait in the outbox; older started reports are
- * dropped first when it is full. */
-#define AGENT_OUTBOX_MAX 65536
 /* Seconds between registers left unanswered, doubling from MIN to MAX. */
 #define AGENT_RETRY_MIN 0.5
 #define AGENT_RETRY_MAX 5.0
-/* Seconds before an unacknowledged exit report is sent again, doubling. */
-#define AGENT_RESEND_MIN 1.0
-#define AGENT_RESEND_MAX 30.0
-
-typedef struct agent_report {
-    msg_t *m; /* MSG_JOB_STARTED or MSG_JOB_EXIT */
-    uint64_t job_id;
-    double sent_at;                   /* exits: monotonic time of the last send */
-    uint32_t sends;                   /* exits: times sent */
-    struct agent_report *prev, *next; /* utlist */
-} agent_report_t;
 
 typedef struct agent {
     agent_config_t cfg;
@@ -78,47 +64,19 @@ typedef struct agent {
     double next_heartbeat;
     uint32_t register_retries; /* registers left unanswered in a row */
     double retry;              /* seconds until the next register, if unanswered */
-    double resend_at;          /* next check of the unacked list; 0 = none */
 
     hubid_t *hubid; /* the hub this node joined (hubid.h) */
 
-    agent_report_t *outbox; /* reports to send once registered */
-    uint32_t outbox_len;
-    agent_report_t *unacked; /* exit reports sent, not yet known to be had */
-    uint32_t unacked_len;
+    outbox_t *outbox; /* job reports to the scheduler (outbox.h) */
 
-    /* issue 4: isolation (isolation.c) */
+    /* isolation (isolation.c) */
     bool switch_user;             /* root: jobs run as their tenants' users */
     cgroup_layout_t cgroups;      /* per-job cgroups; none in use: no cgroups */
     cgroup_device_t *gpu_devices; /* by GPU index, desc.ngpus entries */
     size_t ngpu_devices;
 } agent_t;
 
-/* main.c: send m to the scheduler now. -1/ENOTCONN, EAGAIN (queue full). */
-int agent_send (agent_t *a, const msg_t *m);
-double agent_now (void); /* monotonic seconds */
-
-/* outbox.c. Queue a report (taking m) and send what can be sent. */
-void agent_outbox_push (agent_t *a, msg_t *m, uint64_t job_id);
-/* Send the outbox while registered; sent exits move to the unacked list. */
-void agent_outbox_flush (agent_t *a);
-/* After a registration: send every unacknowledged exit again, first. */
-void agent_outbox_resend (agent_t *a);
-/* Send again the exits whose acknowledgement is overdue; returns the time
- * of the next check (0: none). */
-double agent_outbox_tick (agent_t *a, double now);
-/* job.exit.ack: forget the exit reports of these jobs and their records. */
-void agent_outbox_ack (agent_t *a, const uint64_t *ids, uint32_t count);
-/* Forget reports of job id (the scheduler starts it again). */
-void agent_outbox_forget (agent_t *a, uint64_t id);
-/* True when an exit report of job id waits (to be sent or acknowledged). */
-bool agent_outbox_has_exit (const agent_t *a, uint64_t id);
-/* Append the ids of waiting exit reports of jobs not running to d->jobs
- * (room for outbox_len + unacked_len more ids). */
-void agent_outbox_held (const agent_t *a, node_desc_t *d);
-void agent_outbox_clear (agent_t *a);
-
-/* isolation.c (issue 4). At start, after the node is discovered: decide who
+/* isolation.c. At start, after the node is discovered: decide who
  * jobs run as, find the GPUs' device nodes, set up per-job cgroups where
  * the kernel offers them, log what applies and fill desc.isolation. -1 with
  * err for a configured GPU device that is not a device node, ENOMEM. */

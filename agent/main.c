@@ -7,17 +7,16 @@
  * through a table of handlers: job.run (exec.c starts the job), job.kill,
  * logs.fetch and job.exit.ack. On start it first adopts the jobs a previous
  * agent left running and reports those that ended meanwhile (exec_recover).
- * Exit reports go through an outbox (outbox.c) that is flushed only while
- * the scheduler has acknowledged the registration, and stay until a
- * job.exit.ack names them. When the scheduler answers a heartbeat with
- * ENOENT (it restarted and forgot this node) the agent registers again at
- * once; a register left unanswered is repeated (on the same socket, so that
- * answers to the first still arrive) after 0.5 s, doubling to 5 s, once the
- * socket has connected; until then the transport reconnects by itself and
- * the first register waits in the socket. Anything malformed from the
- * network is logged and dropped. SIGTERM/SIGINT stop the agent: its sockets
- * are closed, its jobs keep running under their shepherds, and what a new
- * agent needs is on disk.
+ * Job reports go through an outbox (outbox.h), which sends through a
+ * callback here that lets nothing out until the scheduler has acknowledged
+ * the registration; exit reports stay until a job.exit.ack names them. When the
+ * scheduler answers a heartbeat with ENOENT (it restarted and forgot this node) the
+ * agent registers again at once; a register left unanswered is repeated (on the same
+ * socket, so that answers to the first still arrive) after 0.5 s, doubling to 5 s, once
+ * the socket has connected; until then the transport reconnects by itself and the first
+ * register waits in the socket. Anything malformed from the network is logged and
+ * dropped. SIGTERM/SIGINT stop the agent: its sockets are closed, its jobs keep running
+ * under their shepherds, and what a new agent needs is on disk.
  *
  * The agent runs as two processes (runner.h): once the config, the node,
  * the keys and isolation are set up, and before any ZeroMQ context or
@@ -43,7 +42,7 @@
 #include "cphub/log.h"
 #include "cphub/parse.h"
 
-double agent_now (void)
+static double agent_now (void)
 {
     struct timespec ts;
     clock_gettime (CLOCK_MONOTONIC, &ts);
@@ -52,7 +51,7 @@ double agent_now (void)
 
 /* --- sending -------------------------------------------------------------- */
 
-int agent_send (agent_t *a, const msg_t *m)
+static int agent_send (agent_t *a, const msg_t *m)
 {
     if (!a->sock) {
         errno = ENOTCONN;
@@ -67,6 +66,34 @@ int agent_send (agent_t *a, const msg_t *m)
     return 0;
 }
 
+/* The outbox's way out: nothing goes while the agent is not registered
+ * (the reports wait for the scheduler to know this node again). */
+static int outbox_send_cb (const msg_t *m, void *arg)
+{
+    agent_t *a = arg;
+
+    if (!a->registered) {
+        errno = EAGAIN;
+        return -1;
+    }
+    return agent_send (a, m);
+}
+
+typedef struct held {
+    const agent_t *a;
+    node_desc_t *desc;
+} held_t;
+
+/* An exit report waits for job_id: the node still holds the job, unless it
+ * runs again (then the runner lists it). */
+static void held_exit_cb (uint64_t job_id, void *arg)
+{
+    held_t *h = arg;
+
+    if (!runner_running (h->a->runner, job_id))
+        h->desc->jobs[h->desc->njobs++] = job_id;
+}
+
 static void send_register (agent_t *a)
 {
     msg_t *m = msg_create (MSG_REGISTER);
@@ -79,13 +106,14 @@ static void send_register (agent_t *a)
         goto nomem;
     /* The jobs held: running, and ended with the exit not known to be had. */
     running = runner_job_ids (a->runner, &nrun);
-    m->u.node.jobs =
-        calloc ((size_t)nrun + a->outbox_len + a->unacked_len + 1, sizeof (uint64_t));
+    m->u.node.jobs = calloc (
+        (size_t)nrun + outbox_unsent (a->outbox) + outbox_unacked (a->outbox) + 1,
+        sizeof (uint64_t));
     if (!m->u.node.jobs)
         goto nomem;
     for (uint32_t i = 0; i < nrun; i++)
         m->u.node.jobs[m->u.node.njobs++] = running[i];
-    agent_outbox_held (a, &m->u.node);
+    outbox_foreach_exit (a->outbox, held_exit_cb, &(held_t){a, &m->u.node});
     if (agent_send (a, m) == 0)
         log_debug ("register sent to %s (%u jobs held)", a->cfg.scheduler,
                    m->u.node.njobs);
@@ -118,7 +146,7 @@ static void send_exit (agent_t *a, const msg_job_exit_t *e)
         return;
     }
     m->u.exit = *e;
-    agent_outbox_push (a, m, e->id);
+    outbox_push (a->outbox, m, e->id, agent_now ());
 }
 
 static void send_started (agent_t *a, uint64_t id, int64_t pid, double time)
@@ -132,7 +160,7 @@ static void send_started (agent_t *a, uint64_t id, int64_t pid, double time)
     m->u.started.id = id;
     m->u.started.pid = pid;
     m->u.started.time = time;
-    agent_outbox_push (a, m, id);
+    outbox_push (a->outbox, m, id, agent_now ());
 }
 
 /* --- handlers for the scheduler's messages ----------------------------------- */
@@ -160,8 +188,8 @@ static void on_register_ok (agent_t *a, const msg_t *m)
     a->registered = true;
     a->retry = AGENT_RETRY_MIN;
     a->next_heartbeat = agent_now () + (double)a->cfg.heartbeat_interval;
-    agent_outbox_resend (a);
-    agent_outbox_flush (a);
+    outbox_resend (a->outbox, agent_now ());
+    outbox_flush (a->outbox, agent_now ());
 }
 
 static void on_error (agent_t *a, const msg_t *m)
@@ -200,7 +228,7 @@ static void on_job_run (agent_t *a, const msg_t *m)
         return;
     }
     /* Reports of an earlier run of this id are moot now. */
-    agent_outbox_forget (a, run->id);
+    outbox_forget (a->outbox, run->id);
     if (runner_start (a->runner, run, &pid, &start, &e, &err) < 0) {
         if (runner_broken (a->runner))
             return; /* stopping: a new agent is told the job is not here */
@@ -230,7 +258,7 @@ static void on_job_kill (agent_t *a, const msg_t *m)
             log_warn ("job %" PRIu64 ": %s", k->id, err.text);
         return;
     }
-    if (agent_outbox_has_exit (a, k->id))
+    if (outbox_has_exit (a->outbox, k->id))
         return; /* it ended; the report is on its way */
     log_warn ("job.kill for job %" PRIu64 ", which %s does not hold: reporting it lost",
               k->id, a->desc.name);
@@ -319,7 +347,16 @@ static void on_logs_fetch (agent_t *a, const msg_t *m)
 /* The scheduler has made these exits durable. */
 static void on_job_exit_ack (agent_t *a, const msg_t *m)
 {
-    agent_outbox_ack (a, m->u.ids.ids, m->u.ids.count);
+    uint32_t known = 0;
+
+    for (uint32_t i = 0; i < m->u.ids.count; i++) {
+        uint64_t id = m->u.ids.ids[i];
+        bool found = outbox_ack (a->outbox, id);
+        known += found;
+        if (found || !runner_running (a->runner, id))
+            runner_exit_ack (a->runner, id); /* its saved record goes too */
+    }
+    log_debug ("job.exit.ack for %u jobs (%u awaited)", m->u.ids.count, known);
 }
 
 typedef void (*agent_handler_f) (agent_t *a, const msg_t *m);
@@ -475,11 +512,11 @@ static int timers (agent_t *a)
     if (a->registered) {
         if (now >= a->next_heartbeat) {
             send_heartbeat (a);
-            agent_outbox_flush (a); /* what a full queue held back */
+            outbox_flush (a->outbox, now); /* what a full queue held back */
             a->next_heartbeat = now + hb;
         }
         next = a->next_heartbeat;
-        resend = agent_outbox_tick (a, now);
+        resend = outbox_tick (a->outbox, now);
         if (resend > 0 && resend < next)
             next = resend;
     } else {
@@ -528,7 +565,8 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
     sigaddset (&stop, SIGINT);
     if ((a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         return cphub_fail (err, errno, "signalfd: %s", strerror (errno));
-    if (!(a->runner = runner_create (a->split.sock, job_exit_cb, a)))
+    if (!(a->outbox = outbox_create (outbox_send_cb, a)) ||
+        !(a->runner = runner_create (a->split.sock, job_exit_cb, a)))
         return cphub_fail (err, errno, "out of memory");
     a->split.sock = -1;
     if (runner_recover (a->runner, &adopted, &reported, err) < 0)
@@ -568,12 +606,13 @@ static int agent_root (agent_t *a, cphub_error_t *err)
 
 static void agent_teardown (agent_t *a)
 {
-    if (a->outbox_len || a->unacked_len)
+    if (a->outbox && (outbox_unsent (a->outbox) || outbox_unacked (a->outbox)))
         log_info (
             "stopping with %u job reports unsent and %u exits unacknowledged; "
             "the exits are saved for the next agent",
-            a->outbox_len, a->unacked_len);
-    agent_outbox_clear (a);
+            outbox_unsent (a->outbox), outbox_unacked (a->outbox));
+    outbox_destroy (a->outbox);
+    a->outbox = NULL;
     hubid_destroy (a->hubid);
     link_close (a);
     tctx_destroy (a->tctx);

@@ -1,23 +1,40 @@
-/* outbox.c: the agent's job reports on their way to the scheduler (agent.h).
+/* outbox.c: the agent's job reports on their way to the scheduler
+ * (outbox.h).
  *
- * Two utlist lists of agent_report_t: the outbox (made, not sent yet: the
- * agent is not registered, or the scheduler's queue was full) and the
- * unacked list (exit reports sent and not yet named by a job.exit.ack). A
- * started report is dropped once sent; an exit report lives until its ack,
- * which also removes the saved record in the job directory. Unacked exits
- * are sent again after each registration and, one by one, when their ack is
- * overdue: after AGENT_RESEND_MIN seconds, doubling to AGENT_RESEND_MAX.
- * The scheduler applies an exit once and acknowledges every copy.
+ * Two utlist lists of reports: the outbox (made, not sent yet: the agent is
+ * not registered, or the scheduler's queue was full) and the unacked list
+ * (exit reports sent and not yet named by a job.exit.ack). The scheduler
+ * applies an exit once and acknowledges every copy. The outbox reaches the
+ * scheduler only through its send callback, so that it knows nothing of
+ * the link or the registration.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <utlist.h>
 
-#include "agent/agent.h"
+#include "agent/outbox.h"
 #include "cphub/log.h"
 
-static void report_free (agent_report_t **list, uint32_t *len, agent_report_t *r)
+typedef struct report {
+    msg_t *m; /* MSG_JOB_STARTED or MSG_JOB_EXIT */
+    uint64_t job_id;
+    double sent_at;             /* exits: monotonic time of the last send */
+    uint32_t sends;             /* exits: times sent */
+    struct report *prev, *next; /* utlist */
+} report_t;
+
+struct outbox {
+    outbox_send_f send;
+    void *arg;
+    report_t *outbox; /* reports to send */
+    uint32_t outbox_len;
+    report_t *unacked; /* exit reports sent, not yet known to be had */
+    uint32_t unacked_len;
+    double resend_at; /* next check of the unacked list; 0 = none */
+};
+
+static void report_free (report_t **list, uint32_t *len, report_t *r)
 {
     DL_DELETE (*list, r);
     (*len)--;
@@ -25,9 +42,9 @@ static void report_free (agent_report_t **list, uint32_t *len, agent_report_t *r
     free (r);
 }
 
-static void report_free_all (agent_report_t **list, uint32_t *len)
+static void report_free_all (report_t **list, uint32_t *len)
 {
-    agent_report_t *r, *tmp;
+    report_t *r, *tmp;
 
     DL_FOREACH_SAFE (*list, r, tmp)
     {
@@ -35,15 +52,28 @@ static void report_free_all (agent_report_t **list, uint32_t *len)
     }
 }
 
-void agent_outbox_clear (agent_t *a)
+outbox_t *outbox_create (outbox_send_f send, void *arg)
 {
-    report_free_all (&a->outbox, &a->outbox_len);
-    report_free_all (&a->unacked, &a->unacked_len);
-    a->resend_at = 0;
+    outbox_t *ob = calloc (1, sizeof (*ob));
+
+    if (!ob)
+        return NULL;
+    ob->send = send;
+    ob->arg = arg;
+    return ob;
+}
+
+void outbox_destroy (outbox_t *ob)
+{
+    if (!ob)
+        return;
+    report_free_all (&ob->outbox, &ob->outbox_len);
+    report_free_all (&ob->unacked, &ob->unacked_len);
+    free (ob);
 }
 
 /* When an exit sent `sends` times is due again. */
-static double resend_due (const agent_report_t *r)
+static double resend_due (const report_t *r)
 {
     double wait = AGENT_RESEND_MIN;
 
@@ -52,53 +82,50 @@ static double resend_due (const agent_report_t *r)
     return r->sent_at + (wait < AGENT_RESEND_MAX ? wait : AGENT_RESEND_MAX);
 }
 
-void agent_outbox_flush (agent_t *a)
+void outbox_flush (outbox_t *ob, double now)
 {
-    agent_report_t *r, *tmp;
-    double now = agent_now ();
+    report_t *r, *tmp;
 
-    if (!a->registered)
-        return;
-    DL_FOREACH_SAFE (a->outbox, r, tmp)
+    DL_FOREACH_SAFE (ob->outbox, r, tmp)
     {
-        if (agent_send (a, r->m) < 0 && errno == EAGAIN)
-            return; /* the scheduler's queue is full: keep the rest */
+        if (ob->send (r->m, ob->arg) < 0 && errno == EAGAIN)
+            return; /* not registered, or the scheduler's queue is full */
         if (r->m->type != MSG_JOB_EXIT) {
-            report_free (&a->outbox, &a->outbox_len, r);
+            report_free (&ob->outbox, &ob->outbox_len, r);
             continue;
         }
-        DL_DELETE (a->outbox, r);
-        a->outbox_len--;
-        if (a->unacked_len >= AGENT_OUTBOX_MAX) {
+        DL_DELETE (ob->outbox, r);
+        ob->outbox_len--;
+        if (ob->unacked_len >= AGENT_OUTBOX_MAX) {
             /* its record stays on disk: a restarted agent reports it */
             log_warn ("%u exit reports unacknowledged: forgetting that of job %" PRIu64,
-                      a->unacked_len, a->unacked->job_id);
-            report_free (&a->unacked, &a->unacked_len, a->unacked);
+                      ob->unacked_len, ob->unacked->job_id);
+            report_free (&ob->unacked, &ob->unacked_len, ob->unacked);
         }
         r->sent_at = now;
         r->sends++;
-        DL_APPEND (a->unacked, r);
-        a->unacked_len++;
-        if (a->resend_at == 0 || resend_due (r) < a->resend_at)
-            a->resend_at = resend_due (r);
+        DL_APPEND (ob->unacked, r);
+        ob->unacked_len++;
+        if (ob->resend_at == 0 || resend_due (r) < ob->resend_at)
+            ob->resend_at = resend_due (r);
     }
 }
 
-void agent_outbox_push (agent_t *a, msg_t *m, uint64_t job_id)
+void outbox_push (outbox_t *ob, msg_t *m, uint64_t job_id, double now)
 {
-    agent_report_t *r;
+    report_t *r;
 
-    if (a->outbox_len >= AGENT_OUTBOX_MAX) {
-        DL_FOREACH (a->outbox, r)
+    if (ob->outbox_len >= AGENT_OUTBOX_MAX) {
+        DL_FOREACH (ob->outbox, r)
         {
             if (r->m->type == MSG_JOB_STARTED)
                 break;
         }
         if (!r)
-            r = a->outbox;
+            r = ob->outbox;
         log_warn ("outbox full: dropping the %s report of job %" PRIu64,
                   msg_type_name (r->m->type), r->job_id);
-        report_free (&a->outbox, &a->outbox_len, r);
+        report_free (&ob->outbox, &ob->outbox_len, r);
     }
     if (!(r = calloc (1, sizeof (*r)))) {
         log_err ("out of memory: the %s report of job %" PRIu64 " is not sent now",
@@ -108,35 +135,35 @@ void agent_outbox_push (agent_t *a, msg_t *m, uint64_t job_id)
     }
     r->m = m;
     r->job_id = job_id;
-    DL_APPEND (a->outbox, r);
-    a->outbox_len++;
-    agent_outbox_flush (a);
+    DL_APPEND (ob->outbox, r);
+    ob->outbox_len++;
+    outbox_flush (ob, now);
 }
 
-void agent_outbox_resend (agent_t *a)
+void outbox_resend (outbox_t *ob, double now)
 {
-    if (!a->unacked)
+    if (!ob->unacked)
         return;
     log_info ("sending %u unacknowledged exit reports again after registering",
-              a->unacked_len);
-    DL_CONCAT (a->unacked, a->outbox);
-    a->outbox = a->unacked;
-    a->outbox_len += a->unacked_len;
-    a->unacked = NULL;
-    a->unacked_len = 0;
-    a->resend_at = 0;
-    agent_outbox_flush (a);
+              ob->unacked_len);
+    DL_CONCAT (ob->unacked, ob->outbox);
+    ob->outbox = ob->unacked;
+    ob->outbox_len += ob->unacked_len;
+    ob->unacked = NULL;
+    ob->unacked_len = 0;
+    ob->resend_at = 0;
+    outbox_flush (ob, now);
 }
 
-double agent_outbox_tick (agent_t *a, double now)
+double outbox_tick (outbox_t *ob, double now)
 {
-    agent_report_t *r, *tmp;
+    report_t *r, *tmp;
     uint32_t due = 0;
     double next = 0;
 
-    if (!a->registered || !a->unacked || a->resend_at == 0 || now < a->resend_at)
-        return a->unacked && a->registered ? a->resend_at : 0;
-    DL_FOREACH_SAFE (a->unacked, r, tmp)
+    if (!ob->unacked || ob->resend_at == 0 || now < ob->resend_at)
+        return ob->unacked ? ob->resend_at : 0;
+    DL_FOREACH_SAFE (ob->unacked, r, tmp)
     {
         double at = resend_due (r);
         if (at > now) {
@@ -144,10 +171,10 @@ double agent_outbox_tick (agent_t *a, double now)
                 next = at;
             continue;
         }
-        DL_DELETE (a->unacked, r);
-        a->unacked_len--;
-        DL_APPEND (a->outbox, r);
-        a->outbox_len++;
+        DL_DELETE (ob->unacked, r);
+        ob->unacked_len--;
+        DL_APPEND (ob->outbox, r);
+        ob->outbox_len++;
         due++;
     }
     if (due)
@@ -155,15 +182,15 @@ double agent_outbox_tick (agent_t *a, double now)
             "%u exit reports not acknowledged by the scheduler: sending them "
             "again",
             due);
-    a->resend_at = next;
-    agent_outbox_flush (a);
-    return a->resend_at;
+    ob->resend_at = next;
+    outbox_flush (ob, now);
+    return ob->resend_at;
 }
 
 /* Free the exit reports of job id in list; true if there was one. */
-static bool drop_exits (agent_report_t **list, uint32_t *len, uint64_t id)
+static bool drop_exits (report_t **list, uint32_t *len, uint64_t id)
 {
-    agent_report_t *r, *tmp;
+    report_t *r, *tmp;
     bool found = false;
 
     DL_FOREACH_SAFE (*list, r, tmp)
@@ -176,38 +203,32 @@ static bool drop_exits (agent_report_t **list, uint32_t *len, uint64_t id)
     return found;
 }
 
-void agent_outbox_ack (agent_t *a, const uint64_t *ids, uint32_t count)
+bool outbox_ack (outbox_t *ob, uint64_t id)
 {
-    uint32_t known = 0;
+    /* Acks come in the order exits were sent: mostly at the head. */
+    bool found = drop_exits (&ob->unacked, &ob->unacked_len, id);
 
-    for (uint32_t i = 0; i < count; i++) {
-        /* Acks come in the order exits were sent: mostly at the head. */
-        bool found = drop_exits (&a->unacked, &a->unacked_len, ids[i]);
-        found = drop_exits (&a->outbox, &a->outbox_len, ids[i]) || found;
-        known += found;
-        if (found || !runner_running (a->runner, ids[i]))
-            runner_exit_ack (a->runner, ids[i]);
-    }
-    if (!a->unacked)
-        a->resend_at = 0;
-    log_debug ("job.exit.ack for %u jobs (%u awaited)", count, known);
+    found = drop_exits (&ob->outbox, &ob->outbox_len, id) || found;
+    if (!ob->unacked)
+        ob->resend_at = 0;
+    return found;
 }
 
-void agent_outbox_forget (agent_t *a, uint64_t id)
+void outbox_forget (outbox_t *ob, uint64_t id)
 {
-    agent_report_t *r, *tmp;
+    report_t *r, *tmp;
 
-    drop_exits (&a->unacked, &a->unacked_len, id);
-    DL_FOREACH_SAFE (a->outbox, r, tmp)
+    drop_exits (&ob->unacked, &ob->unacked_len, id);
+    DL_FOREACH_SAFE (ob->outbox, r, tmp)
     {
         if (r->job_id == id)
-            report_free (&a->outbox, &a->outbox_len, r);
+            report_free (&ob->outbox, &ob->outbox_len, r);
     }
 }
 
-static bool list_has_exit (const agent_report_t *list, uint64_t id)
+static bool list_has_exit (const report_t *list, uint64_t id)
 {
-    const agent_report_t *r;
+    const report_t *r;
 
     DL_FOREACH (list, r)
     {
@@ -217,24 +238,38 @@ static bool list_has_exit (const agent_report_t *list, uint64_t id)
     return false;
 }
 
-bool agent_outbox_has_exit (const agent_t *a, uint64_t id)
+bool outbox_has_exit (const outbox_t *ob, uint64_t id)
 {
-    return list_has_exit (a->outbox, id) || list_has_exit (a->unacked, id);
+    return list_has_exit (ob->outbox, id) || list_has_exit (ob->unacked, id);
 }
 
-static void held_add (const agent_t *a, const agent_report_t *list, node_desc_t *d)
+uint32_t outbox_unsent (const outbox_t *ob)
 {
-    const agent_report_t *r;
+    return ob->outbox_len;
+}
+
+uint32_t outbox_unacked (const outbox_t *ob)
+{
+    return ob->unacked_len;
+}
+
+static void exits_foreach (const report_t *list,
+                           void (*cb) (uint64_t job_id, void *arg),
+                           void *arg)
+{
+    const report_t *r;
 
     DL_FOREACH (list, r)
     {
-        if (r->m->type == MSG_JOB_EXIT && !runner_running (a->runner, r->job_id))
-            d->jobs[d->njobs++] = r->job_id;
+        if (r->m->type == MSG_JOB_EXIT)
+            cb (r->job_id, arg);
     }
 }
 
-void agent_outbox_held (const agent_t *a, node_desc_t *d)
+void outbox_foreach_exit (const outbox_t *ob,
+                          void (*cb) (uint64_t job_id, void *arg),
+                          void *arg)
 {
-    held_add (a, a->unacked, d);
-    held_add (a, a->outbox, d);
+    exits_foreach (ob->unacked, cb, arg);
+    exits_foreach (ob->outbox, cb, arg);
 }

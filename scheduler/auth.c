@@ -1,7 +1,7 @@
 /* auth.c: the identity table (public key -> identity, a uthash table) behind
  * the scheduler's ZAP handler and the per-message key check, identity
- * parsing, and the one table saying which role may send which message type
- * (and which forms of a type are for operators only). See auth.h.
+ * parsing, and the authorization of one message by its type's rule (the
+ * rules are the auth column of the message table, msgtab.c). See auth.h.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,66 +32,6 @@ static const char *const role_plurals[AUTH_ROLE_COUNT] = {
     [AUTH_ROLE_TENANT] = "tenants",
     [AUTH_ROLE_OPERATOR] = "operators",
     [AUTH_ROLE_AGENT] = "agents",
-};
-
-#define CLIENTS ((1u << AUTH_ROLE_TENANT) | (1u << AUTH_ROLE_OPERATOR))
-#define OPERATORS (1u << AUTH_ROLE_OPERATOR)
-#define AGENTS (1u << AUTH_ROLE_AGENT)
-
-/* Who may send each type, and for types kept from tenants what they would
- * have done ("only operators may drain nodes"). Replies and the messages the
- * scheduler itself sends are allowed to nobody. Every type of msg.h has a
- * row (tests/unit/test_auth.c checks the whole table). */
-typedef struct auth_rule {
-    unsigned roles;
-    const char *what;                        /* "manage tenants", or NULL */
-    const char *(*what_of) (const msg_t *m); /* when it depends on the body */
-} auth_rule_t;
-
-static const char *drain_what (const msg_t *m)
-{
-    return m->u.drain.drain ? "drain nodes" : "resume nodes";
-}
-
-static const auth_rule_t rules[MSG_TYPE_COUNT] = {
-    [MSG_SUBMIT] = {CLIENTS},
-    [MSG_CANCEL] = {CLIENTS},
-    [MSG_JOBS] = {CLIENTS},
-    [MSG_SHOW] = {CLIENTS},
-    [MSG_WAIT] = {CLIENTS},
-    [MSG_NODES] = {CLIENTS},
-    [MSG_LOGS] = {CLIENTS},
-    [MSG_REPORT] = {CLIENTS},
-    [MSG_REGISTER] = {AGENTS},
-    [MSG_HEARTBEAT] = {AGENTS},
-    [MSG_JOB_STARTED] = {AGENTS},
-    [MSG_JOB_EXIT] = {AGENTS},
-    [MSG_LOGS_DATA] = {AGENTS},
-    [MSG_NODE_DRAIN] = {OPERATORS, .what_of = drain_what},
-    /* tenants explain their own jobs' priority; a boost is below */
-    [MSG_PRIORITY] = {CLIENTS},
-    [MSG_TENANT] = {OPERATORS, "manage tenants"},
-    [MSG_KEY] = {OPERATORS, "manage keys"},
-    /* quotas and budgets (issue 4): a tenant sees its own balance */
-    [MSG_BALANCE] = {CLIENTS},
-    [MSG_BUDGET_GRANT] = {OPERATORS, "grant budgets"},
-};
-
-/* Forms of a type that fewer roles may send than the type itself. */
-typedef struct auth_form {
-    msg_type_t type;
-    bool (*matches) (const msg_t *m);
-    unsigned roles;
-    const char *what;
-} auth_form_t;
-
-static bool priority_sets_boost (const msg_t *m)
-{
-    return m->u.priority_req.set_boost;
-}
-
-static const auth_form_t forms[] = {
-    {MSG_PRIORITY, priority_sets_boost, OPERATORS, "boost jobs"},
 };
 
 auth_t *auth_create (void)
@@ -199,14 +139,12 @@ const char *auth_role_plural (auth_role_t role)
     return (unsigned)role < AUTH_ROLE_COUNT ? role_plurals[role] : NULL;
 }
 
-bool auth_may_send (auth_role_t role, msg_type_t type)
+bool auth_may_send (auth_role_t role, const auth_rule_t *rule)
 {
-    if ((unsigned)role >= AUTH_ROLE_COUNT || (unsigned)type >= MSG_TYPE_COUNT)
+    if ((unsigned)role >= AUTH_ROLE_COUNT || !rule)
         return false;
-    return (rules[type].roles & (1u << role)) != 0;
+    return (rule->roles & (1u << role)) != 0;
 }
-
-/* --- issue 4 -------------------------------------------------------------- */
 
 int auth_remove (auth_t *a, const char *pubkey_z85)
 {
@@ -266,25 +204,25 @@ int auth_check_peer (const auth_t *a,
     return 0;
 }
 
-int auth_authorize (auth_role_t role, const msg_t *m, cphub_error_t *err)
+int auth_authorize (auth_role_t role,
+                    const auth_rule_t *rule,
+                    const msg_t *m,
+                    cphub_error_t *err)
 {
     const char *type = msg_type_name (m->type);
+    const char *what = rule && rule->operators_only ? rule->operators_only (m) : NULL;
 
     if ((unsigned)role >= AUTH_ROLE_COUNT)
         return cphub_fail (err, EPERM, "unknown role %d", (int)role);
-    if (!auth_may_send (role, m->type)) {
-        const auth_rule_t *r =
-            (unsigned)m->type < MSG_TYPE_COUNT ? &rules[m->type] : NULL;
-        const char *what = r && r->what_of ? r->what_of (m) : r ? r->what : NULL;
-        if (what && role != AUTH_ROLE_AGENT && (r->roles & CLIENTS))
+    if (!auth_may_send (role, rule)) {
+        /* a client that asked for an operator's request learns what it
+         * would have done; anyone else only that the type is not theirs */
+        if (what && role != AUTH_ROLE_AGENT && (rule->roles & AUTH_CLIENTS))
             return cphub_fail (err, EPERM, "only operators may %s", what);
         return cphub_fail (err, EPERM, "%s may not send %s", role_plurals[role],
                            type ? type : "this message type");
     }
-    for (size_t i = 0; i < sizeof (forms) / sizeof (forms[0]); i++) {
-        const auth_form_t *f = &forms[i];
-        if (f->type == m->type && !(f->roles & (1u << role)) && f->matches (m))
-            return cphub_fail (err, EPERM, "only operators may %s", f->what);
-    }
+    if (what && role != AUTH_ROLE_OPERATOR)
+        return cphub_fail (err, EPERM, "only operators may %s", what);
     return 0;
 }

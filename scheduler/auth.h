@@ -5,11 +5,12 @@
  * looks every connecting key up in it (auth_zap_cb) and refuses unknown keys.
  * Every received message then carries the identity the transport
  * authenticated; auth_parse_identity() splits it into a role and a name, and
- * auth_may_send() is the authorization table: tenants and operators speak the
- * client protocol only, agents the agent protocol only (that an agent speaks
- * only for its own node is checked by the agent handlers); some requests are
- * for operators only, and auth_authorize() also knows the forms of a request
- * that are (a priority request that sets a boost). The table is built from
+ * auth_authorize() checks a message against its type's rule (auth_rule_t,
+ * one per row of the message table, msgtab.c): tenants and operators speak
+ * the client protocol only, agents the agent protocol only (that an agent
+ * speaks only for its own node is checked by the agent handlers); some
+ * requests are for operators only, and so are some forms of a request (a
+ * priority request that sets a boost). The identity table is built from
  * the config file by config.c, and changed at run time by tenants.c (`cphub
  * key add|revoke`, `cphub tenant remove`).
  *
@@ -73,10 +74,25 @@ int auth_parse_identity (const char *identity, auth_role_t *role, const char **n
 const char *auth_role_name (auth_role_t role);
 const char *auth_role_plural (auth_role_t role);
 
-/* May a peer with this role send a message of this type to the scheduler? */
-bool auth_may_send (auth_role_t role, msg_type_t type);
+/* Roles as bits of auth_rule_t.roles. */
+#define AUTH_TENANTS (1u << AUTH_ROLE_TENANT)
+#define AUTH_OPERATORS (1u << AUTH_ROLE_OPERATOR)
+#define AUTH_AGENTS (1u << AUTH_ROLE_AGENT)
+#define AUTH_CLIENTS (AUTH_TENANTS | AUTH_OPERATORS)
 
-/* --- issue 4: run-time keys, revocation, one authorization table --- */
+/* Who may send a message type. */
+typedef struct auth_rule {
+    unsigned roles; /* AUTH_* bits; 0: nobody (replies, the scheduler's own) */
+    /* What a message of this type would do when it (or this form of it) is
+     * for operators only ("drain nodes", "boost jobs"), else NULL; NULL
+     * function: no such form. */
+    const char *(*operators_only) (const msg_t *m);
+} auth_rule_t;
+
+/* May a peer with this role send a message under rule (NULL: nobody)? */
+bool auth_may_send (auth_role_t role, const auth_rule_t *rule);
+
+/* --- run-time keys, revocation --- */
 
 /* Take a key out of the table: its next handshake is refused, and so is
  * the next message of a connection opened with it (auth_check_peer). 0, or
@@ -100,10 +116,13 @@ int auth_check_peer (const auth_t *a,
                      char identity[TPEER_IDENTITY_MAX],
                      cphub_error_t *err);
 
-/* The authorization of one message: auth_may_send for its type, then the
- * forms of a type that are for fewer roles (a priority request that sets a
- * boost). 0, or -1/EPERM with err "only operators may drain nodes" or
- * "tenants may not send register". */
-int auth_authorize (auth_role_t role, const msg_t *m, cphub_error_t *err);
+/* The authorization of one message under its type's rule: auth_may_send,
+ * then the forms of the type that are for operators only. 0, or -1/EPERM
+ * with err "only operators may drain nodes" (a client that asked for what
+ * only operators may) or "tenants may not send register". */
+int auth_authorize (auth_role_t role,
+                    const auth_rule_t *rule,
+                    const msg_t *m,
+                    cphub_error_t *err);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "cphub/idset.h"
 #include "cphub/log.h"
+#include "scheduler/peers.h"
 #include "scheduler/report.h"
 
 typedef struct tenant_row {
@@ -64,9 +65,7 @@ static report_tenant_t *tenant_row (report_state_t *b, const char *tenant)
 
 static report_node_t *node_row (report_state_t *b, const char *node)
 {
-    agent_peer_t *ap = NULL;
-
-    HASH_FIND_STR (b->sc->peers, node, ap);
+    const agent_peer_t *ap = peers_find (b->sc->peers, node);
 
     if (!ap || ap->index >= b->r->nnodes || strcmp (b->r->nodes[ap->index].node, node))
         return NULL;

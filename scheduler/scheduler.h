@@ -3,11 +3,14 @@
  *
  * main.c creates it, binds the two ROUTER sockets (clients, agents) behind
  * one ZAP handler, and runs the loop; each turn drains every ready message
- * into the core through the handlers table (handlers.c), ticks the core once,
- * turns the core's decisions into job.run / job.kill messages and store
- * writes, commits the store, and only then sends the replies queued during
- * the turn (group commit). Everything the daemon knows lives here and is
- * passed explicitly; the only other state is the signal fd.
+ * into the core through the message table (msgtab.c, handlers.c), ticks the
+ * core once, turns the core's decisions into job.run / job.kill messages and
+ * store writes (decide.c), commits the store, and only then sends the
+ * messages queued during the turn (outq.c: group commit). Each concern of
+ * the shell keeps its state in its own type, owned here: the outgoing
+ * queue, the agents' connections, the parked waits, the logs relay.
+ * Everything the daemon knows lives here and is passed explicitly; the only
+ * other state is the signal fd.
  */
 #ifndef CPHUB_SCHEDULER_SCHEDULER_H
 #define CPHUB_SCHEDULER_SCHEDULER_H
@@ -31,36 +34,14 @@
 /* A turn longer than this is logged: no request should hold the loop. */
 #define SCHEDULER_SLOW_TURN_MS 50
 
-/* The agent connection of a registered node: where job.run, job.kill and
- * logs.fetch for it go. Updated on every message the node's agent sends,
- * so a reconnected agent (new routing id) is reached at once. */
-typedef struct agent_peer {
-    char node[NODE_NAME_MAX + 1]; /* key */
-    tpeer_t peer;
-    uint32_t index; /* the node's index for sched_node_info() */
-    UT_hash_handle hh;
-    /* The connection before peer (rid_len 0: none). An agent that gave up
-     * on an unanswered register and connected anew may have its two
-     * registers arrive in either order: when peer turns out gone, a send
-     * is tried once more on prev (handlers.c). */
-    tpeer_t prev;
-    /* A job.run to this node could not go out (sched_job_run_unsent): the
-     * agent's next message, on whatever connection, is answered "register
-     * again" until it does, so that its register decides those jobs. */
-    bool run_unsent;
-} agent_peer_t;
-
-/* Defined in handlers.c: parked wait requests, the job id -> waits index,
- * pending log fetches, queued outgoing messages. */
-typedef struct wait_req wait_req_t;
-typedef struct wait_index wait_index_t;
-typedef struct logs_fetch logs_fetch_t;
-typedef struct outbox_msg outbox_msg_t;
-typedef struct wait_answer wait_answer_t;
-/* Defined in tenants.c (issue 4): run-time tenants and keys. */
-typedef struct tenants tenants_t;
-typedef struct budget budget_t; /* issue 4: budget.h */
-typedef struct hold hold_t;     /* hold.h */
+/* The rooms of the shell, each with its own file and type. */
+typedef struct outq outq_t;       /* outgoing queue and resend (outq.h) */
+typedef struct peers peers_t;     /* agents' connections (peers.h) */
+typedef struct waits waits_t;     /* parked waits and their answers (waits.h) */
+typedef struct relay relay_t;     /* logs requests relayed to agents (logs_relay.h) */
+typedef struct tenants tenants_t; /* run-time tenants and keys (tenants.h) */
+typedef struct budget budget_t;   /* grants not written yet (budget.h) */
+typedef struct hold hold_t;       /* what each tenant and connection holds (hold.h) */
 
 typedef struct scheduler {
     schedconf_t *config; /* owned */
@@ -74,22 +55,18 @@ typedef struct scheduler {
     store_t *store;
     store_identity_t identity; /* the hub this store belongs to */
 
-    agent_peer_t *peers;      /* uthash by node name */
-    wait_req_t *waits;        /* parked waits (utlist DL) */
-    wait_index_t *wait_index; /* uthash: job id -> waits on it */
-    uint64_t waited_ids;      /* ids parked across all waits */
-    logs_fetch_t *fetches;    /* uthash by tag */
-    uint64_t next_tag;
-    outbox_msg_t *outbox;   /* utlist DL, sent after the commit */
-    hold_t *hold;           /* what each tenant and connection holds */
-    wait_answer_t *answers; /* waits answered in pages (utlist DL) */
+    outq_t *outq;   /* sent after the commit */
+    peers_t *peers; /* by node name */
+    waits_t *waits;
+    relay_t *relay;
+    hold_t *hold;
 
-    int sigfd;          /* signalfd for TERM and INT, -1 if none */
-    bool stopping;      /* a signal asked to stop */
-    double started;     /* when this scheduler started (report window) */
-    double now;         /* clock of the current turn */
-    tenants_t *tenants; /* issue 4: tenants and keys (tenants.h) */
-    budget_t *budget;   /* issue 4: grants not written yet (budget.h) */
+    int sigfd;      /* signalfd for TERM and INT, -1 if none */
+    bool stopping;  /* a signal asked to stop */
+    double started; /* when this scheduler started (report window) */
+    double now;     /* clock of the current turn */
+    tenants_t *tenants;
+    budget_t *budget;
 } scheduler_t;
 
 #endif

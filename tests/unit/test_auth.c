@@ -1,7 +1,9 @@
 /* test_auth.c: unit tests for scheduler/auth.c: the key -> identity table
- * behind the scheduler's ZAP handler, identity parsing, and the table of
- * which role may send which message. The keys are fixed Z85 strings, so the
- * tests need no transport.
+ * behind the scheduler's ZAP handler, identity parsing, and the
+ * authorization of each message by its row of the message table
+ * (scheduler/msgtab.c, included here without its handlers, so that the
+ * tests check the very table the daemon runs on). The keys are fixed Z85
+ * strings, so the tests need no transport.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -11,6 +13,9 @@
 #include "cphub/keys.h"
 #include "cphub/msg.h"
 #include "scheduler/auth.h"
+
+#define MSGTAB_AUTH_ONLY
+#include "scheduler/msgtab.c"
 
 #define K1 "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
 #define K2 "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
@@ -329,13 +334,13 @@ static const int sender[MSG_TYPE_COUNT] = {
     [MSG_NODE_DRAIN] = OPERATOR,
     [MSG_NODE_DRAIN_OK] = NOBODY,
     [MSG_JOB_EXIT_ACK] = NOBODY,
-    [MSG_PRIORITY] = CLIENT, /* boosting: operators only (auth_authorize) */
+    [MSG_PRIORITY] = CLIENT, /* boosting: operators only (msgtab_authorize) */
     [MSG_PRIORITY_OK] = NOBODY,
-    [MSG_TENANT] = OPERATOR, /* issue 4: tenants and keys at run time */
+    [MSG_TENANT] = OPERATOR, /* tenants and keys at run time */
     [MSG_TENANT_OK] = NOBODY,
     [MSG_KEY] = OPERATOR,
     [MSG_KEY_OK] = NOBODY,
-    [MSG_BALANCE] = CLIENT, /* issue 4: a tenant sees its own */
+    [MSG_BALANCE] = CLIENT, /* a tenant sees its own */
     [MSG_BALANCE_OK] = NOBODY,
     [MSG_BUDGET_GRANT] = OPERATOR,
     [MSG_BUDGET_GRANT_OK] = NOBODY,
@@ -352,7 +357,7 @@ Test (auth_may_send, every_role_and_type)
     for (int t = 0; t < MSG_TYPE_COUNT; t++) {
         for (int r = 0; r < AUTH_ROLE_COUNT; r++) {
             bool want = (sender[t] & (1 << r)) != 0;
-            cr_expect_eq (auth_may_send ((auth_role_t)r, (msg_type_t)t), want,
+            cr_expect_eq (msgtab_may_send ((auth_role_t)r, (msg_type_t)t), want,
                           "%s %s send message type %d", role[r],
                           want ? "may" : "may not", t);
         }
@@ -361,40 +366,40 @@ Test (auth_may_send, every_role_and_type)
 
 Test (auth_may_send, out_of_range)
 {
-    cr_assert_not (auth_may_send (AUTH_ROLE_TENANT, MSG_TYPE_COUNT));
-    cr_assert_not (auth_may_send (AUTH_ROLE_AGENT, (msg_type_t)-1));
-    cr_assert_not (auth_may_send (AUTH_ROLE_COUNT, MSG_SUBMIT));
-    cr_assert_not (auth_may_send ((auth_role_t)-1, MSG_REGISTER));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_TENANT, MSG_TYPE_COUNT));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_AGENT, (msg_type_t)-1));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_COUNT, MSG_SUBMIT));
+    cr_assert_not (msgtab_may_send ((auth_role_t)-1, MSG_REGISTER));
 }
 
 Test (auth_may_send, examples)
 {
-    cr_assert (auth_may_send (AUTH_ROLE_TENANT, MSG_SUBMIT));
-    cr_assert (auth_may_send (AUTH_ROLE_OPERATOR, MSG_REPORT));
-    cr_assert (auth_may_send (AUTH_ROLE_AGENT, MSG_JOB_EXIT));
-    cr_assert_not (auth_may_send (AUTH_ROLE_TENANT, MSG_REGISTER),
+    cr_assert (msgtab_may_send (AUTH_ROLE_TENANT, MSG_SUBMIT));
+    cr_assert (msgtab_may_send (AUTH_ROLE_OPERATOR, MSG_REPORT));
+    cr_assert (msgtab_may_send (AUTH_ROLE_AGENT, MSG_JOB_EXIT));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_TENANT, MSG_REGISTER),
                    "a tenant may not pose as an agent");
-    cr_assert_not (auth_may_send (AUTH_ROLE_TENANT, MSG_JOB_EXIT));
-    cr_assert_not (auth_may_send (AUTH_ROLE_AGENT, MSG_SUBMIT),
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_TENANT, MSG_JOB_EXIT));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_AGENT, MSG_SUBMIT),
                    "an agent may not submit jobs");
-    cr_assert_not (auth_may_send (AUTH_ROLE_AGENT, MSG_JOB_RUN));
-    cr_assert_not (auth_may_send (AUTH_ROLE_OPERATOR, MSG_ERROR));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_AGENT, MSG_JOB_RUN));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_OPERATOR, MSG_ERROR));
 }
 
 Test (auth_may_send, later_messages)
 {
-    cr_assert (auth_may_send (AUTH_ROLE_OPERATOR, MSG_NODE_DRAIN));
-    cr_assert_not (auth_may_send (AUTH_ROLE_AGENT, MSG_NODE_DRAIN),
+    cr_assert (msgtab_may_send (AUTH_ROLE_OPERATOR, MSG_NODE_DRAIN));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_AGENT, MSG_NODE_DRAIN),
                    "an agent may not drain nodes");
-    cr_assert_not (auth_may_send (AUTH_ROLE_OPERATOR, MSG_NODE_DRAIN_OK));
-    cr_assert_not (auth_may_send (AUTH_ROLE_AGENT, MSG_JOB_EXIT_ACK),
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_OPERATOR, MSG_NODE_DRAIN_OK));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_AGENT, MSG_JOB_EXIT_ACK),
                    "the exit ack goes from the scheduler to agents");
-    cr_assert (auth_may_send (AUTH_ROLE_TENANT, MSG_PRIORITY));
-    cr_assert_not (auth_may_send (AUTH_ROLE_AGENT, MSG_PRIORITY));
-    cr_assert_not (auth_may_send (AUTH_ROLE_TENANT, MSG_PRIORITY_OK));
+    cr_assert (msgtab_may_send (AUTH_ROLE_TENANT, MSG_PRIORITY));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_AGENT, MSG_PRIORITY));
+    cr_assert_not (msgtab_may_send (AUTH_ROLE_TENANT, MSG_PRIORITY_OK));
 }
 
-/* --- issue 4: revocation, the per-message key check, authorization ------- */
+/* --- revocation, the per-message key check, authorization --------------- */
 
 static int count_cb (const char *pubkey, const char *identity, void *arg)
 {
@@ -507,7 +512,7 @@ static void authorize_refuses (auth_role_t role, const msg_t *m, const char *nee
     cphub_error_t err = {{0}};
 
     errno = 0;
-    cr_assert_eq (auth_authorize (role, m, &err), -1, "%s sent %s",
+    cr_assert_eq (msgtab_authorize (role, m, &err), -1, "%s sent %s",
                   auth_role_name (role), msg_type_name (m->type));
     cr_assert_eq (errno, EPERM);
     cr_assert (strstr (err.text, needle), "'%s' not in '%s'", needle, err.text);
@@ -526,12 +531,13 @@ Test (auth_authorize, operator_only_requests)
     drain->u.drain.drain = false;
     authorize_refuses (AUTH_ROLE_TENANT, drain, "only operators may resume nodes");
     authorize_refuses (AUTH_ROLE_AGENT, drain, "agents may not send node.drain");
-    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, drain, &err), 0, "%s", err.text);
+    cr_assert_eq (msgtab_authorize (AUTH_ROLE_OPERATOR, drain, &err), 0, "%s",
+                  err.text);
     authorize_refuses (AUTH_ROLE_TENANT, tenant, "only operators may manage tenants");
     authorize_refuses (AUTH_ROLE_TENANT, key, "only operators may manage keys");
     authorize_refuses (AUTH_ROLE_AGENT, key, "agents may not send key");
-    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, tenant, &err), 0);
-    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, key, &err), 0);
+    cr_assert_eq (msgtab_authorize (AUTH_ROLE_OPERATOR, tenant, &err), 0);
+    cr_assert_eq (msgtab_authorize (AUTH_ROLE_OPERATOR, key, &err), 0);
     msg_destroy (drain);
     msg_destroy (tenant);
     msg_destroy (key);
@@ -544,12 +550,12 @@ Test (auth_authorize, boost_is_for_operators)
 
     cr_assert_not_null (p);
     p->u.priority_req.id = 7;
-    cr_assert_eq (auth_authorize (AUTH_ROLE_TENANT, p, &err), 0,
+    cr_assert_eq (msgtab_authorize (AUTH_ROLE_TENANT, p, &err), 0,
                   "a tenant may ask why: %s", err.text);
     p->u.priority_req.set_boost = true;
     p->u.priority_req.boost = 100;
     authorize_refuses (AUTH_ROLE_TENANT, p, "only operators may boost jobs");
-    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, p, &err), 0, "%s", err.text);
+    cr_assert_eq (msgtab_authorize (AUTH_ROLE_OPERATOR, p, &err), 0, "%s", err.text);
     authorize_refuses (AUTH_ROLE_AGENT, p, "agents may not send priority");
     msg_destroy (p);
 }
@@ -563,15 +569,15 @@ Test (auth_authorize, agents_and_clients_keep_to_their_protocol)
 
     for (size_t i = 0; i < sizeof (agent_types) / sizeof (agent_types[0]); i++) {
         cr_assert_not_null (m = msg_create (agent_types[i]));
-        cr_assert_eq (auth_authorize (AUTH_ROLE_AGENT, m, &err), 0, "%s", err.text);
+        cr_assert_eq (msgtab_authorize (AUTH_ROLE_AGENT, m, &err), 0, "%s", err.text);
         authorize_refuses (AUTH_ROLE_TENANT, m, "tenants may not send");
         authorize_refuses (AUTH_ROLE_OPERATOR, m, "operators may not send");
         msg_destroy (m);
     }
     cr_assert_not_null (m = msg_create (MSG_SUBMIT));
     authorize_refuses (AUTH_ROLE_AGENT, m, "agents may not send submit");
-    cr_assert_eq (auth_authorize (AUTH_ROLE_TENANT, m, &err), 0);
-    cr_assert_eq (auth_authorize (AUTH_ROLE_COUNT, m, &err), -1);
+    cr_assert_eq (msgtab_authorize (AUTH_ROLE_TENANT, m, &err), 0);
+    cr_assert_eq (msgtab_authorize (AUTH_ROLE_COUNT, m, &err), -1);
     msg_destroy (m);
     /* the scheduler's own messages come from nobody */
     cr_assert_not_null (m = msg_create (MSG_JOB_RUN));
@@ -589,11 +595,64 @@ Test (auth_authorize, agrees_with_the_table)
         cr_assert_not_null (m, "type %d", t);
         for (int r = 0; r < AUTH_ROLE_COUNT; r++) {
             cphub_error_t err = {{0}};
-            bool may = auth_may_send ((auth_role_t)r, (msg_type_t)t);
-            cr_expect_eq (auth_authorize ((auth_role_t)r, m, &err) == 0, may,
+            bool may = msgtab_may_send ((auth_role_t)r, (msg_type_t)t);
+            cr_expect_eq (msgtab_authorize ((auth_role_t)r, m, &err) == 0, may,
                           "%s, %s: %s", auth_role_name ((auth_role_t)r),
                           msg_type_name ((msg_type_t)t), err.text);
         }
         msg_destroy (m);
     }
+}
+
+/* The other columns of the table: which sent messages a failed commit
+ * holds back, and which handler records the agent's connection itself. */
+Test (msgtab, other_columns)
+{
+    static const msg_type_t acks[] = {
+        MSG_SUBMIT_OK,   MSG_CANCEL_OK, MSG_WAIT_OK,  MSG_NODE_DRAIN_OK,
+        MSG_PRIORITY_OK, MSG_TENANT_OK, MSG_KEY_OK,   MSG_BUDGET_GRANT_OK,
+        MSG_REGISTER_OK, MSG_JOB_RUN,   MSG_JOB_KILL, MSG_JOB_EXIT_ACK,
+    };
+    bool want[MSG_TYPE_COUNT] = {false};
+
+    for (size_t i = 0; i < sizeof (acks) / sizeof (acks[0]); i++)
+        want[acks[i]] = true;
+    for (int t = 0; t < MSG_TYPE_COUNT; t++) {
+        const msgtab_row_t *row = msgtab_row ((msg_type_t)t);
+        cr_assert_not_null (row);
+        cr_expect_eq (row->acknowledges_change, want[t], "%s",
+                      msg_type_name ((msg_type_t)t));
+        cr_expect (!row->acknowledges_change || row->auth.roles == 0,
+                   "%s is sent by the scheduler only", msg_type_name ((msg_type_t)t));
+        cr_expect_eq (row->sets_peer, t == MSG_REGISTER, "%s",
+                      msg_type_name ((msg_type_t)t));
+    }
+    cr_assert_null (msgtab_row (MSG_TYPE_COUNT));
+    cr_assert_null (msgtab_row ((msg_type_t)-1));
+}
+
+/* auth_authorize on a rule of its own: a NULL rule is nobody's, and a form
+ * for operators only is refused to the others with what it would do. */
+static const char *always_reset (const msg_t *m)
+{
+    (void)m;
+    return "reset the hub";
+}
+
+Test (auth_authorize, any_rule)
+{
+    const auth_rule_t clients = {AUTH_CLIENTS, always_reset};
+    cphub_error_t err = {{0}};
+    msg_t *m = msg_create (MSG_SUBMIT);
+
+    cr_assert_not_null (m);
+    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, NULL, m, &err), -1);
+    cr_assert (strstr (err.text, "operators may not send submit"), "%s", err.text);
+    cr_assert_not (auth_may_send (AUTH_ROLE_OPERATOR, NULL));
+    cr_assert_eq (auth_authorize (AUTH_ROLE_OPERATOR, &clients, m, &err), 0);
+    cr_assert_eq (auth_authorize (AUTH_ROLE_TENANT, &clients, m, &err), -1);
+    cr_assert (strstr (err.text, "only operators may reset the hub"), "%s", err.text);
+    cr_assert_eq (auth_authorize (AUTH_ROLE_AGENT, &clients, m, &err), -1);
+    cr_assert (strstr (err.text, "agents may not send submit"), "%s", err.text);
+    msg_destroy (m);
 }
