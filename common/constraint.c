@@ -196,34 +196,34 @@ static int constraint_not (parser_t *p, size_t after)
     return constraint_bad_char (p);
 }
 
-/* and := not ('&' not)* */
-static int constraint_and (parser_t *p, size_t after)
+typedef int (*constraint_level_f) (parser_t *p, size_t after);
+
+/* One level of a binary operator: operand (op operand)*, emitted in postfix. */
+static int constraint_binary (
+    parser_t *p, size_t after, char op, int kind, constraint_level_f operand)
 {
-    if (constraint_not (p, after) < 0)
+    if (operand (p, after) < 0)
         return -1;
     for (;;) {
         constraint_skip (p);
-        if (p->text[p->pos] != '&')
+        if (p->text[p->pos] != op)
             return 0;
-        size_t op = p->pos++;
-        if (constraint_not (p, op) < 0 || constraint_emit (p, OP_AND, 0) < 0)
+        size_t at = p->pos++;
+        if (operand (p, at) < 0 || constraint_emit (p, kind, 0) < 0)
             return -1;
     }
+}
+
+/* and := not ('&' not)* */
+static int constraint_and (parser_t *p, size_t after)
+{
+    return constraint_binary (p, after, '&', OP_AND, constraint_not);
 }
 
 /* or := and ('|' and)* */
 static int constraint_or (parser_t *p, size_t after)
 {
-    if (constraint_and (p, after) < 0)
-        return -1;
-    for (;;) {
-        constraint_skip (p);
-        if (p->text[p->pos] != '|')
-            return 0;
-        size_t op = p->pos++;
-        if (constraint_and (p, op) < 0 || constraint_emit (p, OP_OR, 0) < 0)
-            return -1;
-    }
+    return constraint_binary (p, after, '|', OP_OR, constraint_and);
 }
 
 constraint_t *constraint_parse (const char *text, cphub_error_t *err)
@@ -275,6 +275,25 @@ error:
 void constraint_destroy (constraint_t *c)
 {
     free (c);
+}
+
+constraint_t *constraint_copy (const constraint_t *c)
+{
+    constraint_t *copy;
+
+    if (!c)
+        return NULL;
+    if (!(copy = malloc (sizeof (*copy)))) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    *copy = *c;
+    return copy;
+}
+
+const char *constraint_text (const constraint_t *c)
+{
+    return c ? c->text : "";
 }
 
 int constraint_check (const char *text, cphub_error_t *err)

@@ -3,9 +3,10 @@
  *
  * One option table (long name, short letter, argument, help, setter) serves
  * the CLI's getopt table and help, `#CPHUB` lines and jobspec_set_option.
- * The scheduler calls jobspec_validate again on what arrives from the wire,
- * so every limit here is also a limit the hub enforces. Setters never change
- * the spec when they fail.
+ * --constraint, --array and --after are parsed here into the typed forms the
+ * spec keeps. The codec calls jobspec_validate again on what arrives from the
+ * wire, so every limit here is also a limit the hub enforces. Setters never
+ * change the spec when they fail.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -165,6 +166,7 @@ void jobspec_clear (jobspec_t *spec)
     int saved = errno;
     jobspec_free_argv (spec->argv);
     free (spec->script);
+    constraint_destroy (spec->constraint);
     free (spec->array);
     free (spec->after);
     jobspec_init (spec);
@@ -189,19 +191,36 @@ error:
     return NULL;
 }
 
+/* malloc'd copy of a parsed form; NULL/ENOMEM. */
+static void *jobspec_form_copy (const void *form, size_t size)
+{
+    void *copy = malloc (size);
+
+    if (copy)
+        memcpy (copy, form, size);
+    return copy;
+}
+
 int jobspec_copy (jobspec_t *dst, const jobspec_t *src)
 {
     jobspec_t tmp = *src;
 
     tmp.argv = NULL;
     tmp.script = NULL;
-    tmp.array = tmp.after = NULL;
+    tmp.constraint = NULL;
+    tmp.array = NULL;
+    tmp.after = NULL;
     if (src->argv && !(tmp.argv = jobspec_dup_argv (src->argc, src->argv)))
         goto error;
     if (src->script && !(tmp.script = strdup (src->script)))
         goto error;
-    if ((src->array && !(tmp.array = strdup (src->array))) ||
-        (src->after && !(tmp.after = strdup (src->after))))
+    if (src->constraint && !(tmp.constraint = constraint_copy (src->constraint)))
+        goto error;
+    if (src->array &&
+        !(tmp.array = jobspec_form_copy (src->array, sizeof (*src->array))))
+        goto error;
+    if (src->after &&
+        !(tmp.after = jobspec_form_copy (src->after, sizeof (*src->after))))
         goto error;
     *dst = tmp;
     return 0;
@@ -405,37 +424,35 @@ static int jobspec_set_constraint (jobspec_t *spec,
                                    cphub_error_t *err)
 {
     cphub_error_t cerr;
+    constraint_t *c = constraint_parse (value, &cerr);
 
-    if (constraint_check (value, &cerr) < 0)
-        return cphub_fail (err, EINVAL, "--constraint: %s", cerr.text);
-    snprintf (spec->constraint, sizeof (spec->constraint), "%s", value);
-    return 0;
-}
-
-/* Replace an owned text field with a copy of value. */
-static int jobspec_set_text (char **field, const char *value, cphub_error_t *err)
-{
-    char *copy = strdup (value);
-
-    if (!copy)
-        return cphub_fail (err, ENOMEM, "out of memory");
-    free (*field);
-    *field = copy;
+    if (!c)
+        return cphub_fail (err, errno, "--constraint: %s", cerr.text);
+    constraint_destroy (spec->constraint);
+    spec->constraint = c;
     return 0;
 }
 
 static int jobspec_set_array (jobspec_t *spec, const char *value, cphub_error_t *err)
 {
-    if (jobspec_array_parse (value, NULL, err) < 0)
+    jobspec_array_t *a = jobspec_array_create (value, err);
+
+    if (!a)
         return -1;
-    return jobspec_set_text (&spec->array, value, err);
+    free (spec->array);
+    spec->array = a;
+    return 0;
 }
 
 static int jobspec_set_after (jobspec_t *spec, const char *value, cphub_error_t *err)
 {
-    if (jobspec_after_parse (value, NULL, err) < 0)
+    jobspec_after_t *a = jobspec_after_create (value, err);
+
+    if (!a)
         return -1;
-    return jobspec_set_text (&spec->after, value, err);
+    free (spec->after);
+    spec->after = a;
+    return 0;
 }
 
 /* Split a directive's arguments into words in place: blanks separate, single

@@ -1,14 +1,16 @@
 /* jobspec_rel.c: the parts of a job request that relate it to nodes and to
  * other jobs: -N (how many nodes and each node's share of the tasks, GPUs
- * and memory), --constraint (checked with constraint.h), --array (indices
- * and a throttle) and --after (dependencies). jobspec.c's setters and
- * jobspec_validate call the checks here; the scheduler's core calls the
- * parsers to turn the text fields of a jobspec into the arrays and
- * dependency lists it keeps. Pure functions, no allocation.
+ * and memory), --array (indices and a throttle) and --after (dependencies),
+ * each parsed from its text into the typed form a jobspec holds and rendered
+ * back to canonical text for the wire and for display. jobspec.c's setters
+ * and the codec's decode are the callers of the parsers; the scheduler's
+ * core only reads the typed forms. Pure functions.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cphub/constraint.h"
@@ -16,12 +18,12 @@
 
 bool jobspec_is_array (const jobspec_t *spec)
 {
-    return spec->array && spec->array[0];
+    return spec->array != NULL;
 }
 
 bool jobspec_has_after (const jobspec_t *spec)
 {
-    return spec->after && spec->after[0];
+    return spec->after != NULL;
 }
 
 uint32_t jobspec_nodes (const jobspec_t *spec)
@@ -44,7 +46,6 @@ void jobspec_node_share (const jobspec_t *spec, jobspec_t *share)
     share->walltime = spec->walltime;
     share->exclusive = spec->exclusive;
     share->no_requeue = spec->no_requeue;
-    memcpy (share->constraint, spec->constraint, sizeof (share->constraint));
     if (nodes == 1) {
         share->ntasks = spec->ntasks;
         share->gpus = spec->gpus;
@@ -112,8 +113,8 @@ static int jobspec_array_range (const char **p,
                            "--array: '%.*s' runs backwards; write %" PRIu64 "-%" PRIu64,
                            len, start, last, first);
     r->first = (uint32_t)first;
-    r->step = (uint32_t)step;
     r->last = (uint32_t)(first + (last - first) / step * step);
+    r->step = r->last == r->first ? 1 : (uint32_t)step; /* one form per meaning */
     return 0;
 bad_number:
     if (errno == ERANGE)
@@ -269,24 +270,96 @@ int jobspec_after_parse (const char *text, jobspec_after_t *out, cphub_error_t *
     return 0;
 }
 
+/* --- canonical text and owned forms -------------------------------------- */
+
+/* snprintf at buf + *pos, keeping *pos the length the whole text needs. */
+static void jobspec_put (char *buf, size_t len, int *pos, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+static void jobspec_put (char *buf, size_t len, int *pos, const char *fmt, ...)
+{
+    size_t at = (size_t)*pos < len ? (size_t)*pos : len;
+    va_list ap;
+    int n;
+
+    va_start (ap, fmt);
+    n = vsnprintf (buf ? buf + at : NULL, buf ? len - at : 0, fmt, ap);
+    va_end (ap);
+    if (n > 0)
+        *pos += n;
+}
+
+int jobspec_array_format (const jobspec_array_t *a, char *buf, size_t len)
+{
+    int pos = 0;
+
+    if (buf && len)
+        buf[0] = '\0';
+    for (uint32_t i = 0; i < a->nranges; i++) {
+        const jobspec_array_range_t *r = &a->ranges[i];
+        jobspec_put (buf, len, &pos, "%s%" PRIu32, i ? "," : "", r->first);
+        if (r->last != r->first)
+            jobspec_put (buf, len, &pos, "-%" PRIu32, r->last);
+        if (r->last != r->first && r->step != 1)
+            jobspec_put (buf, len, &pos, ":%" PRIu32, r->step);
+    }
+    if (a->throttle)
+        jobspec_put (buf, len, &pos, "%%%" PRIu32, a->throttle);
+    return pos;
+}
+
+int jobspec_after_format (const jobspec_after_t *a, char *buf, size_t len)
+{
+    int pos = 0;
+
+    if (buf && len)
+        buf[0] = '\0';
+    for (uint32_t i = 0; i < a->count; i++) {
+        const jobspec_dep_t *d = &a->deps[i];
+        if (i == 0 || d->kind != a->deps[i - 1].kind)
+            jobspec_put (buf, len, &pos, "%s%s", i ? "," : "",
+                         d->kind == JOBSPEC_AFTER_OK ? "ok" : "any");
+        jobspec_put (buf, len, &pos, ":%" PRIu64, d->id);
+    }
+    return pos;
+}
+
+/* A new copy of the value parse produced; NULL with errno. */
+static void *jobspec_form_dup (const void *form, size_t size, cphub_error_t *err)
+{
+    void *copy = malloc (size);
+
+    if (!copy) {
+        cphub_fail (err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy (copy, form, size);
+    return copy;
+}
+
+jobspec_array_t *jobspec_array_create (const char *text, cphub_error_t *err)
+{
+    jobspec_array_t a;
+
+    if (jobspec_array_parse (text, &a, err) < 0)
+        return NULL;
+    return jobspec_form_dup (&a, sizeof (a), err);
+}
+
+jobspec_after_t *jobspec_after_create (const char *text, cphub_error_t *err)
+{
+    jobspec_after_t a;
+
+    if (jobspec_after_parse (text, &a, err) < 0)
+        return NULL;
+    return jobspec_form_dup (&a, sizeof (a), err);
+}
+
 /* --- validation ----------------------------------------------------------- */
 
 int jobspec_validate_relations (const jobspec_t *spec, cphub_error_t *err)
 {
-    cphub_error_t cerr = {{0}};
-
     if (spec->nodes > JOBSPEC_NODES_MAX)
         return cphub_fail (err, EINVAL, "asked %" PRIu32 " nodes; the most is %d",
                            spec->nodes, JOBSPEC_NODES_MAX);
-    if (strnlen (spec->constraint, sizeof (spec->constraint)) ==
-        sizeof (spec->constraint))
-        return cphub_fail (err, EINVAL, "--constraint: longer than %d bytes",
-                           JOBSPEC_CONSTRAINT_MAX);
-    if (spec->constraint[0] && constraint_check (spec->constraint, &cerr) < 0)
-        return cphub_fail (err, EINVAL, "--constraint: %s", cerr.text);
-    if (jobspec_is_array (spec) && jobspec_array_parse (spec->array, NULL, err) < 0)
-        return -1;
-    if (jobspec_has_after (spec) && jobspec_after_parse (spec->after, NULL, err) < 0)
-        return -1;
     return 0;
 }

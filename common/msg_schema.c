@@ -4,15 +4,18 @@
  * msg_kinds. Limits here are the protocol's: requests from tenants and agents
  * are range-checked field by field, replies from the scheduler only
  * type-checked (a reply that the scheduler can build must not be refused by
- * its own client). The hooks run jobspec_validate and node_desc_validate
- * after a decode. At the end, the two text forms the codec needs that are not
- * JSON: UTF-8 checking and base64. No jansson here: msg.c walks these tables.
+ * its own client). A spec's constraint, array and after are parsed from their
+ * text once, while decoding (FK_FORM); the hooks run jobspec_validate and
+ * node_desc_validate after a decode. At the end, the two text forms the codec needs
+ * that are not JSON: UTF-8 checking and base64. No jansson here: msg.c walks these
+ * tables.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +51,8 @@ _Static_assert(sizeof (log_stream_t) == sizeof (int), "enums are stored as int")
 #define F_U64ARR(T, f, n, minn, maxn, lo)                                           \
     FIELD (T, f, FK_ARRAY, .count_off = offsetof (T, n), .size = sizeof (uint64_t), \
            .min = (minn), .max = (maxn), .elem_min = (lo), .elem_max = INT64_MAX)
+#define F_FORM(T, f, fm, maxlen, fl) \
+    FIELD (T, f, FK_FORM, .form = &(fm), .max = (maxlen), .flags = FF_OPTIONAL | (fl))
 #define F_END        \
     {                \
         .name = NULL \
@@ -95,6 +100,49 @@ static const enum_desc_t exit_kinds = {.count = EXIT_KIND_COUNT,
                                        .name = exit_kind_text};
 static const enum_desc_t log_streams = {.count = 2, .name = log_stream_text};
 
+/* The parsed parts of a spec: text on the wire, parsed once when decoded
+ * (with the texts of jobspec_set_option's errors), rendered when encoded. */
+static void *constraint_form_parse (const char *text, cphub_error_t *err)
+{
+    cphub_error_t cerr = {.text = ""};
+    constraint_t *c = constraint_parse (text, &cerr);
+
+    if (!c)
+        cphub_fail (err, errno, "--constraint: %s", cerr.text);
+    return c;
+}
+static int constraint_form_format (const void *form, char *buf, size_t len)
+{
+    return snprintf (buf, len, "%s", constraint_text (form));
+}
+static void constraint_form_destroy (void *form)
+{
+    constraint_destroy (form);
+}
+static void *array_form_parse (const char *text, cphub_error_t *err)
+{
+    return jobspec_array_create (text, err);
+}
+static int array_form_format (const void *form, char *buf, size_t len)
+{
+    return jobspec_array_format (form, buf, len);
+}
+static void *after_form_parse (const char *text, cphub_error_t *err)
+{
+    return jobspec_after_create (text, err);
+}
+static int after_form_format (const void *form, char *buf, size_t len)
+{
+    return jobspec_after_format (form, buf, len);
+}
+static const text_form_t constraint_form = {.parse = constraint_form_parse,
+                                            .format = constraint_form_format,
+                                            .destroy = constraint_form_destroy};
+static const text_form_t array_form = {
+    .parse = array_form_parse, .format = array_form_format, .destroy = free};
+static const text_form_t after_form = {
+    .parse = after_form_parse, .format = after_form_format, .destroy = free};
+
 static const field_t jobspec_fields[] = {
     F_U32 (jobspec_t, ntasks, 1, JOBSPEC_TASKS_MAX),
     F_U32 (jobspec_t, cpus_per_task, 1, JOBSPEC_CPUS_PER_TASK_MAX),
@@ -114,7 +162,7 @@ static const field_t jobspec_fields[] = {
      .off = offsetof (jobspec_t, script),
      .max = JOBSPEC_SCRIPT_MAX,
      .flags = FF_OPTIONAL},
-    /* issue 5: optional, absent = one node, shared, anywhere, one job */
+    /* optional, absent = one node, shared, anywhere, one job */
     FIELD (jobspec_t,
            nodes,
            FK_U32,
@@ -122,15 +170,10 @@ static const field_t jobspec_fields[] = {
            .max = JOBSPEC_NODES_MAX,
            .flags = FF_OPTIONAL),
     FIELD (jobspec_t, exclusive, FK_BOOL, .flags = FF_OPTIONAL),
-    FIELD (jobspec_t,
-           constraint,
-           FK_STR,
-           .size = sizeof (((jobspec_t *)0)->constraint),
-           .flags = FF_OPTIONAL),
-    FIELD (
-        jobspec_t, array, FK_TEXT, .max = JOBSPEC_ARRAY_TEXT_MAX, .flags = FF_OPTIONAL),
-    FIELD (jobspec_t, after, FK_TEXT, .max = JOBSPEC_AFTER_MAX, .flags = FF_OPTIONAL),
-    /* issue 3: optional, absent = requeue when the node fails */
+    F_FORM (jobspec_t, constraint, constraint_form, JOBSPEC_CONSTRAINT_MAX, FF_EMPTY),
+    F_FORM (jobspec_t, array, array_form, JOBSPEC_ARRAY_TEXT_MAX, 0),
+    F_FORM (jobspec_t, after, after_form, JOBSPEC_AFTER_MAX, 0),
+    /* optional, absent = requeue when the node fails */
     FIELD (jobspec_t, no_requeue, FK_BOOL, .flags = FF_OPTIONAL),
     F_END,
 };

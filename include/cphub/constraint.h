@@ -4,10 +4,11 @@
  * An expression combines feature names (the words an agent lists under
  * `features` in its config: letters, digits, '.', '_', '-') with & (and),
  * | (or), ! (not) and parentheses; & binds tighter than |, ! tighter than
- * both; blanks between tokens are ignored. The CLI and jobspec check the text
- * when it is set, the scheduler parses it once at submit into the compact
- * form below and evaluates that against each candidate node's feature list
- * (node_desc_t.features, "avx512,a100"). Names match exactly (case matters).
+ * both; blanks between tokens are ignored. The text is parsed once where it
+ * enters (jobspec_set_option, the codec's decode) into the compact form below,
+ * which a jobspec holds and the scheduler evaluates against each candidate
+ * node's feature list (node_desc_t.features, "avx512,a100"). The form keeps
+ * its text for display and the wire. Names match exactly (case matters).
  */
 #ifndef CPHUB_CONSTRAINT_H
 #define CPHUB_CONSTRAINT_H
@@ -32,6 +33,12 @@ constraint_t *constraint_parse (const char *text, cphub_error_t *err);
 
 /* NULL: nothing. */
 void constraint_destroy (constraint_t *c);
+
+/* A copy of c (NULL for NULL): NULL with errno ENOMEM. */
+constraint_t *constraint_copy (const constraint_t *c);
+
+/* The text c was parsed from; "" for NULL. */
+const char *constraint_text (const constraint_t *c);
 
 /* Only check text (constraint_parse without keeping the result). 0 or
  * -1/EINVAL with err. */

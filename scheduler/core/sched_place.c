@@ -25,10 +25,11 @@ struct sched_cons {
     UT_hash_handle hh;
 };
 
-/* --- constraints, parsed once per distinct text --------------------------- */
+/* --- constraints, one shared copy per distinct text ----------------------- */
 
-sched_cons_t *sched_cons_get (sched_t *s, const char *text, cphub_error_t *err)
+sched_cons_t *sched_cons_get (sched_t *s, const constraint_t *cons, cphub_error_t *err)
 {
+    const char *text = constraint_text (cons);
     sched_cons_t *c = NULL;
     constraint_t *parsed;
 
@@ -37,8 +38,10 @@ sched_cons_t *sched_cons_get (sched_t *s, const char *text, cphub_error_t *err)
         c->refs++;
         return c;
     }
-    if (!(parsed = constraint_parse (text, err)))
+    if (!(parsed = constraint_copy (cons))) {
+        cphub_fail (err, ENOMEM, "out of memory");
         return NULL;
+    }
     if (!(c = calloc (1, sizeof (*c))))
         goto nomem;
     snprintf (c->text, sizeof (c->text), "%s", text);
@@ -84,8 +87,9 @@ const constraint_t *sched_cons_find (const sched_t *s, const char *text)
     return c ? c->c : NULL;
 }
 
-/* The parsed constraint of spec: the shared one, else parsed into *temp
- * (the caller destroys it). NULL when the spec has none (or a bad one). */
+/* The constraint of spec: the shared one, else the spec's own. *temp is
+ * always NULL (the caller's constraint_destroy of it is a no-op). NULL when
+ * the spec has none. */
 static const constraint_t *cons_of (const sched_t *s,
                                     const jobspec_t *spec,
                                     constraint_t **temp)
@@ -93,19 +97,18 @@ static const constraint_t *cons_of (const sched_t *s,
     const constraint_t *c;
 
     *temp = NULL;
-    if (!spec->constraint[0])
+    if (!spec->constraint)
         return NULL;
-    if ((c = sched_cons_find (s, spec->constraint)))
+    if ((c = sched_cons_find (s, constraint_text (spec->constraint))))
         return c;
-    *temp = constraint_parse (spec->constraint, NULL);
-    return *temp;
+    return spec->constraint;
 }
 
 /* --- fits ------------------------------------------------------------------ */
 
 bool sched_spec_special (const jobspec_t *spec)
 {
-    return spec->constraint[0] != '\0' || spec->exclusive || jobspec_nodes (spec) > 1;
+    return spec->constraint || spec->exclusive || jobspec_nodes (spec) > 1;
 }
 
 static bool node_idle (const sched_node_t *node)
@@ -131,8 +134,8 @@ bool sched_job_node_ok (const job_entry_t *e, const sched_node_t *node)
 {
     const constraint_t *c = e->x && e->x->cons ? e->x->cons->c : NULL;
 
-    if (!c && e->job.spec.constraint[0])
-        return false; /* not parsed (out of memory at submit): nowhere yet */
+    if (!c)
+        c = e->job.spec.constraint; /* not shared (out of memory at submit) */
     return constraint_match (c, node->desc.features);
 }
 
@@ -156,8 +159,7 @@ bool sched_node_eligible (const sched_t *s,
 {
     constraint_t *temp;
     const constraint_t *c = cons_of (s, spec, &temp);
-    bool ok = (!spec->constraint[0] || c) &&
-              constraint_match (c, node->desc.features) &&
+    bool ok = (!spec->constraint || c) && constraint_match (c, node->desc.features) &&
               (!spec->exclusive || node_idle (node));
 
     constraint_destroy (temp);
@@ -226,7 +228,7 @@ sched_node_t *sched_fit_special (const sched_t *s, const jobspec_t *spec)
     jobspec_t share;
     uint32_t got = 0;
 
-    if (want <= JOBSPEC_NODES_MAX && (!spec->constraint[0] || c)) {
+    if (want <= JOBSPEC_NODES_MAX && (!spec->constraint || c)) {
         jobspec_node_share (spec, &share);
         got = fit_collect (s, &share, c, want, NULL, nodes);
     }
@@ -245,19 +247,16 @@ int sched_check_ever (const sched_t *s, const jobspec_t *spec, cphub_error_t *er
 {
     uint32_t want = jobspec_nodes (spec), known = 0, matching = 0, fitting = 0;
     place_capacity_t *caps = NULL;
-    constraint_t *c = NULL;
+    const constraint_t *c = spec->constraint;
+    const char *features = constraint_text (c);
     cphub_error_t cerr = {{0}};
     jobspec_t share;
     int rc = 0;
 
     if (!sched_spec_special (spec))
         return place_check_ever (s->caps, s->ncaps, spec, err);
-    if (spec->constraint[0] && !(c = constraint_parse (spec->constraint, &cerr)))
-        return cphub_fail (err, errno, "--constraint: %s", cerr.text);
-    if (!(caps = calloc (s->nnodes ? s->nnodes : 1, sizeof (*caps)))) {
-        constraint_destroy (c);
+    if (!(caps = calloc (s->nnodes ? s->nnodes : 1, sizeof (*caps))))
         return cphub_fail (err, ENOMEM, "out of memory");
-    }
     jobspec_node_share (spec, &share);
     for (uint32_t i = 0; i < s->nnodes; i++) {
         const sched_node_t *node = s->nodes[i];
@@ -273,22 +272,20 @@ int sched_check_ever (const sched_t *s, const jobspec_t *spec, cphub_error_t *er
     if (known == 0 || fitting >= want)
         goto done;
     if (matching == 0) {
-        rc = cphub_fail (err, EINVAL, "no node has features %s", spec->constraint);
+        rc = cphub_fail (err, EINVAL, "no node has features %s", features);
     } else if (fitting == 0) {
         place_check_ever (caps, matching, &share, &cerr);
         rc = cphub_fail (err, EINVAL, "%s%s%s%s", want > 1 ? "on each node: " : "",
-                         cerr.text, c ? " with features " : "",
-                         c ? spec->constraint : "");
+                         cerr.text, c ? " with features " : "", features);
     } else {
         rc = cphub_fail (
             err, EINVAL, "asked %u nodes; only %u node%s%s%s can hold %u core%s%s each",
-            want, fitting, plural_s (fitting), c ? " with features " : "",
-            c ? spec->constraint : "", jobspec_cores (&share),
-            plural_s (jobspec_cores (&share)), spec->exclusive ? " exclusively" : "");
+            want, fitting, plural_s (fitting), c ? " with features " : "", features,
+            jobspec_cores (&share), plural_s (jobspec_cores (&share)),
+            spec->exclusive ? " exclusively" : "");
     }
 done:
     free (caps);
-    constraint_destroy (c);
     return rc;
 }
 
@@ -369,7 +366,7 @@ int sched_place_prepare (sched_t *s, job_entry_t *e, sched_node_t *node, placeme
         plan_clear (x);
     if (!sched_spec_special (spec))
         return place_job (&pn, spec, p);
-    if (spec->constraint[0]) {
+    if (spec->constraint) {
         /* taken at submit; a job restored without it takes it now */
         if (!(x = sched_jobx (e)))
             goto nomem;

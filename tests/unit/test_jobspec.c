@@ -453,7 +453,28 @@ Test (jobspec, no_requeue_flag)
     cr_assert (strstr (err.text, "takes no value"), "%s", err.text);
 }
 
-/* --- nodes, exclusive, constraint, array, after (issue 5) ----------------- */
+/* --- nodes, exclusive, constraint, array, after -------------------------- */
+
+/* The canonical texts of a spec's parsed forms ("" when absent). */
+static const char *array_text (const jobspec_t *s)
+{
+    static char buf[JOBSPEC_ARRAY_TEXT_MAX + 1];
+
+    buf[0] = '\0';
+    if (s->array)
+        jobspec_array_format (s->array, buf, sizeof (buf));
+    return buf;
+}
+
+static const char *after_text (const jobspec_t *s)
+{
+    static char buf[JOBSPEC_AFTER_MAX + 1];
+
+    buf[0] = '\0';
+    if (s->after)
+        jobspec_after_format (s->after, buf, sizeof (buf));
+    return buf;
+}
 
 Test (jobspec, placement_and_relation_options)
 {
@@ -469,14 +490,16 @@ Test (jobspec, placement_and_relation_options)
     cr_assert (spec.exclusive);
     opt_bad ("exclusive", "yes", "takes no value");
     opt_ok ("C", "avx512&(a100|h100)");
-    cr_assert_str_eq (spec.constraint, "avx512&(a100|h100)");
+    cr_assert_str_eq (constraint_text (spec.constraint), "avx512&(a100|h100)");
     opt_bad ("constraint", "avx512)", "--constraint: unexpected ')' at column 7");
     opt_bad ("constraint", "", "--constraint: the expression is empty");
     opt_ok ("array", "0-999%50");
-    cr_assert_str_eq (spec.array, "0-999%50");
+    cr_assert_eq (spec.array->count, 1000, "parsed when set");
+    cr_assert_str_eq (array_text (&spec), "0-999%50");
     opt_bad ("array", "5-3", "--array: '5-3' runs backwards; write 3-5");
     opt_ok ("after", "ok:12:13,any:14");
-    cr_assert_str_eq (spec.after, "ok:12:13,any:14");
+    cr_assert_eq (spec.after->count, 3, "parsed when set");
+    cr_assert_str_eq (after_text (&spec), "ok:12:13,any:14");
     opt_bad ("after", "okk:12", "'okk' is not a kind of dependency");
     cr_assert_eq (jobspec_validate (&spec, &err), -1, "no command yet");
     /* directives, the flag among them */
@@ -490,16 +513,11 @@ Test (jobspec, placement_and_relation_options)
                   0, "%s", err.text);
     cr_assert_eq (spec.nodes, 2);
     cr_assert (spec.exclusive);
-    cr_assert_str_eq (spec.array, "1-3");
-    cr_assert_str_eq (spec.constraint, "bigmem");
-    cr_assert_str_eq (spec.after, "afterany:7");
+    cr_assert_str_eq (array_text (&spec), "1-3");
+    cr_assert_str_eq (constraint_text (spec.constraint), "bigmem");
+    cr_assert_str_eq (after_text (&spec), "any:7", "canonical: afterany is any");
     cr_assert_eq (jobspec_validate (&spec, &err), 0, "%s", err.text);
     /* validate catches what did not come through a setter */
-    strcpy (spec.constraint, "a||b");
-    cr_assert_eq (jobspec_validate (&spec, &err), -1);
-    cr_assert (strstr (err.text, "--constraint: unexpected '|' at column 3"), "%s",
-               err.text);
-    spec.constraint[0] = '\0';
     spec.nodes = 65;
     cr_assert_eq (jobspec_validate (&spec, &err), -1);
     cr_assert (strstr (err.text, "asked 65 nodes; the most is 64"), "%s", err.text);
@@ -586,4 +604,66 @@ Test (jobspec, after_dependencies)
         strcat (many, ":1");
     cr_assert_eq (jobspec_after_parse (many, &a, &err), -1);
     cr_assert (strstr (err.text, "more than 64 job ids"), "%s", err.text);
+}
+
+/* The canonical text parses back to the same form, and is never longer. */
+static void array_round_trip (const char *text, const char *canonical)
+{
+    jobspec_array_t a, b;
+    char buf[JOBSPEC_ARRAY_TEXT_MAX + 1];
+
+    cr_assert_eq (jobspec_array_parse (text, &a, NULL), 0, "%s", text);
+    cr_assert_eq (jobspec_array_format (&a, buf, sizeof (buf)),
+                  (int)strlen (canonical));
+    cr_assert_str_eq (buf, canonical);
+    cr_assert_leq (strlen (buf), strlen (text));
+    cr_assert_eq (jobspec_array_parse (buf, &b, NULL), 0, "%s", buf);
+    cr_assert_eq (memcmp (&a, &b, sizeof (a)), 0, "'%s' and '%s' differ", text, buf);
+}
+
+Test (jobspec, forms_render_canonical_text)
+{
+    jobspec_after_t after;
+    char buf[JOBSPEC_AFTER_MAX + 1];
+
+    array_round_trip ("0-999%50", "0-999%50");
+    array_round_trip ("0-15:4", "0-12:4");
+    array_round_trip ("3,5,7-8%2", "3,5,7-8%2");
+    array_round_trip ("007-007", "7");
+    array_round_trip ("1-9:1", "1-9");
+    array_round_trip ("1-2:3", "1");
+    cr_assert_eq (jobspec_after_parse ("afterok:12:13,ok:14,any:15,afterany:16,ok:17",
+                                       &after, NULL),
+                  0);
+    jobspec_after_format (&after, buf, sizeof (buf));
+    cr_assert_str_eq (buf, "ok:12:13:14,any:15:16,ok:17");
+    /* snprintf's contract: the length needed, the buffer cut and ended */
+    cr_assert_eq (jobspec_after_format (&after, buf, 5), 27);
+    cr_assert_str_eq (buf, "ok:1");
+}
+
+Test (jobspec, copy_and_clear_own_the_forms)
+{
+    jobspec_t copy;
+    cphub_error_t err = {{0}};
+
+    opt_ok ("C", "a|b");
+    opt_ok ("array", "1-4%2");
+    opt_ok ("after", "ok:9");
+    opt_ok ("C", "c&d"); /* a second set replaces (and frees) the first */
+    cr_assert_eq (jobspec_copy (&copy, &spec), 0);
+    cr_assert_neq (copy.constraint, spec.constraint, "a deep copy");
+    cr_assert_neq (copy.array, spec.array);
+    cr_assert_neq (copy.after, spec.after);
+    jobspec_clear (&spec);
+    cr_assert_null (spec.constraint);
+    cr_assert_null (spec.array);
+    cr_assert_null (spec.after);
+    cr_assert_str_eq (constraint_text (copy.constraint), "c&d");
+    cr_assert_str_eq (array_text (&copy), "1-4%2");
+    cr_assert_str_eq (after_text (&copy), "ok:9");
+    /* a failed set leaves the form as it was */
+    cr_assert_eq (jobspec_set_option (&copy, "array", "9-1", &err), -1);
+    cr_assert_str_eq (array_text (&copy), "1-4%2");
+    jobspec_clear (&copy);
 }
