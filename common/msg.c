@@ -855,7 +855,7 @@ char *msg_payload_json (const msg_t *m)
     case MSG_CANCEL_OK:
         out = json_object_get (obj, "results");
         break;
-    case MSG_TENANT_OK: /* issue 4 */
+    case MSG_TENANT_OK:
         out = json_object_get (obj, "tenants");
         break;
     case MSG_KEY_OK:
