@@ -122,6 +122,9 @@ typedef struct jobspec_option {
     const char *help;      /* one line */
     bool flag;             /* takes no value (--no-requeue): getopt's
                               no_argument; jobspec_set_option takes NULL or "" */
+    /* Apply value (NULL for a flag), leaving spec as it was on failure:
+     * 0 or -1 with err. Call jobspec_set_option, which checks flag and value. */
+    int (*set) (jobspec_t *spec, const char *value, cphub_error_t *err);
 } jobspec_option_t;
 /* NULL-terminated (long_name == NULL) table. */
 const jobspec_option_t *jobspec_options (void);

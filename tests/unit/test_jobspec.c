@@ -110,6 +110,11 @@ Test (jobspec, option_errors)
     opt_bad ("J", "a\tb", "control");
     opt_bad ("frobnicate", "1", "unknown option 'frobnicate'");
     opt_bad ("x", "1", "unknown option");
+    /* a near miss names the option meant, and the message fits its text */
+    opt_bad ("ntask", "1", "unknown option 'ntask'; did you mean --ntasks?");
+    opt_bad ("--cpus", "1", "did you mean --cpus-per-task?");
+    opt_bad ("nodez", "1", "cphub submit --help lists the options");
+    opt_bad ("frobnicate", "1", "cphub submit --help lists the options");
     opt_bad ("ntasks", NULL, "needs a value");
 
     char longname[200];
