@@ -1,6 +1,6 @@
 /* sched_place.c: the scheduling core's placement features of issue 5:
- * --constraint (each distinct expression parsed once and shared by the jobs
- * that ask it), --exclusive (only idle nodes, all of the node) and jobs that
+ * --constraint (the spec's parsed expression, one copy shared by the jobs
+ * that ask the same text), --exclusive (only idle nodes, all of the node) and jobs that
  * span several nodes. A multi-node job runs on its first node, which holds
  * its allocation the usual way (sched_node_hold); on each other node a
  * "hold" takes the cores, GPUs and memory of its share out of the node's free
