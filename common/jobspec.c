@@ -598,7 +598,7 @@ error:
     return -1;
 }
 
-int jobspec_validate (const jobspec_t *spec, cphub_error_t *err)
+int jobspec_validate_counts (const jobspec_t *spec, cphub_error_t *err)
 {
     if (spec->ntasks < 1 || spec->ntasks > JOBSPEC_TASKS_MAX)
         return cphub_fail (err, EINVAL, "ntasks is %" PRIu32 "; give 1 to %d",
@@ -619,13 +619,21 @@ int jobspec_validate (const jobspec_t *spec, cphub_error_t *err)
                            " seconds; it cannot be "
                            "negative",
                            spec->walltime);
+    if (spec->nodes > JOBSPEC_NODES_MAX)
+        return cphub_fail (err, EINVAL, "asked %" PRIu32 " nodes; the most is %d",
+                           spec->nodes, JOBSPEC_NODES_MAX);
+    return 0;
+}
+
+int jobspec_validate (const jobspec_t *spec, cphub_error_t *err)
+{
+    if (jobspec_validate_counts (spec, err) < 0)
+        return -1;
     if (strnlen (spec->name, sizeof (spec->name)) == sizeof (spec->name))
         return cphub_fail (err, EINVAL, "the job name is longer than %d bytes",
                            JOBSPEC_NAME_MAX);
     if (!jobspec_printable (spec->name))
         return cphub_fail (err, EINVAL, "the job name has control characters");
-    if (jobspec_validate_relations (spec, err) < 0)
-        return -1;
     if (spec->script && (spec->argc != 0 || spec->argv))
         return cphub_fail (err, EINVAL, "give either a command or a script, not both");
     if (spec->script) {

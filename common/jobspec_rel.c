@@ -353,13 +353,3 @@ jobspec_after_t *jobspec_after_create (const char *text, cphub_error_t *err)
         return NULL;
     return jobspec_form_dup (&a, sizeof (a), err);
 }
-
-/* --- validation ----------------------------------------------------------- */
-
-int jobspec_validate_relations (const jobspec_t *spec, cphub_error_t *err)
-{
-    if (spec->nodes > JOBSPEC_NODES_MAX)
-        return cphub_fail (err, EINVAL, "asked %" PRIu32 " nodes; the most is %d",
-                           spec->nodes, JOBSPEC_NODES_MAX);
-    return 0;
-}

@@ -130,8 +130,13 @@ typedef struct jobspec_option {
 const jobspec_option_t *jobspec_options (void);
 
 /* Check every field against the limits above and for consistency: exactly one
- * of argv/script, counts >= 1, strings within bounds. -1/EINVAL with err. */
+ * of argv/script, counts >= 1, strings within bounds. The parsed forms were
+ * checked when parsed. -1/EINVAL with err. */
 int jobspec_validate (const jobspec_t *spec, cphub_error_t *err);
+/* The numbers only (tasks, cores per task, GPUs, memory, wall time, nodes):
+ * the part of jobspec_validate that the scheduler's core computes with.
+ * -1/EINVAL with err ("asked 80 nodes; the most is 64"). */
+int jobspec_validate_counts (const jobspec_t *spec, cphub_error_t *err);
 
 /* Cores the job needs (ntasks * cpus_per_task; saturates at UINT32_MAX). */
 uint32_t jobspec_cores (const jobspec_t *spec);
@@ -141,11 +146,6 @@ uint32_t jobspec_cores (const jobspec_t *spec);
 void jobspec_command_summary (const jobspec_t *spec, char *buf, size_t len);
 
 /* --- placement and relations to other jobs (common/jobspec_rel.c) -------- */
-
-/* Check nodes: the part of jobspec_validate that concerns placement. The
- * parsed forms were checked when parsed. -1/EINVAL with err ("asked 80
- * nodes; the most is 64"). */
-int jobspec_validate_relations (const jobspec_t *spec, cphub_error_t *err);
 
 /* Nodes the job spans (nodes, where 0 means 1). */
 uint32_t jobspec_nodes (const jobspec_t *spec);

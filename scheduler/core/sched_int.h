@@ -281,7 +281,7 @@ uint32_t sched_largest_cores (const sched_t *s);
  * array throttle) and come back. Both do nothing when already so. */
 void sched_job_enqueue (sched_t *s, job_entry_t *e);
 void sched_job_dequeue (sched_t *s, job_entry_t *e);
-/* sched.c: the hub's checks of a submit (tenant, wall time,
+/* sched.c: the checks of a submit (tenant, jobspec_validate_counts, wall time,
  * sched_check_ever): 0 and *walltime, or -1 with errno and err. */
 int sched_job_check (sched_t *s,
                      const char *tenant,

@@ -672,3 +672,20 @@ Test (jobspec, copy_and_clear_own_the_forms)
     cr_assert_str_eq (array_text (&copy), "1-4%2");
     jobspec_clear (&copy);
 }
+
+/* The numbers alone, as the scheduler's core checks a spec it is given (a
+ * simulator's spec has no command; the codec checked the rest). */
+Test (jobspec, validate_counts_checks_the_numbers_only)
+{
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (jobspec_validate_counts (&spec, &err), 0, "no command needed");
+    cr_assert_eq (jobspec_validate (&spec, &err), -1, "the whole spec needs one");
+    spec.nodes = 65;
+    cr_assert_eq (jobspec_validate_counts (&spec, &err), -1);
+    cr_assert (strstr (err.text, "asked 65 nodes; the most is 64"), "%s", err.text);
+    spec.nodes = 2;
+    spec.ntasks = 0;
+    cr_assert_eq (jobspec_validate_counts (&spec, &err), -1);
+    cr_assert (strstr (err.text, "ntasks is 0"), "%s", err.text);
+}
