@@ -296,6 +296,17 @@ const char *constraint_text (const constraint_t *c)
     return c ? c->text : "";
 }
 
+const char *constraint_text_short (const constraint_t *c, char *buf, size_t len)
+{
+    const char *text = constraint_text (c);
+
+    if (len == 0)
+        return "";
+    if ((size_t)snprintf (buf, len, "%s", text) >= len && len >= 4)
+        memcpy (buf + len - 4, "...", 4);
+    return buf;
+}
+
 int constraint_check (const char *text, cphub_error_t *err)
 {
     constraint_t *c = constraint_parse (text, err);

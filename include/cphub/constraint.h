@@ -14,6 +14,7 @@
 #define CPHUB_CONSTRAINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cphub/error.h"
 
@@ -39,6 +40,10 @@ constraint_t *constraint_copy (const constraint_t *c);
 
 /* The text c was parsed from; "" for NULL. */
 const char *constraint_text (const constraint_t *c);
+
+/* For an error message, where the whole text (up to 255 bytes) would crowd
+ * out the rest: the text in buf, cut to fit len with "..." at the end. */
+const char *constraint_text_short (const constraint_t *c, char *buf, size_t len);
 
 /* Only check text (constraint_parse without keeping the result). 0 or
  * -1/EINVAL with err. */

@@ -238,6 +238,9 @@ sched_node_t *sched_fit_special (const sched_t *s, const jobspec_t *spec)
 
 /* --- could it ever run ------------------------------------------------------ */
 
+/* Bytes of a constraint's text quoted in a refusal, so the rest fits. */
+#define SCHED_FEATURES_SHOWN 48
+
 static const char *plural_s (uint32_t n)
 {
     return n == 1 ? "" : "s";
@@ -248,7 +251,8 @@ int sched_check_ever (const sched_t *s, const jobspec_t *spec, cphub_error_t *er
     uint32_t want = jobspec_nodes (spec), known = 0, matching = 0, fitting = 0;
     place_capacity_t *caps = NULL;
     const constraint_t *c = spec->constraint;
-    const char *features = constraint_text (c);
+    char shown[SCHED_FEATURES_SHOWN];
+    const char *features = constraint_text_short (c, shown, sizeof (shown));
     cphub_error_t cerr = {{0}};
     jobspec_t share;
     int rc = 0;
