@@ -473,11 +473,11 @@ static void get_forms (cursor_t *c, jobspec_t *s)
         fail_field (c, "constraint");
     free (text);
     text = get_str_dup (c, JOBSPEC_ARRAY_TEXT_MAX, CHARS_WORD, "array");
-    if (text && !(s->array = jobspec_array_create (text, NULL)))
+    if (text && !(s->array = jobspec_array_parse (text, NULL)))
         fail_field (c, "array");
     free (text);
     text = get_str_dup (c, JOBSPEC_AFTER_MAX, CHARS_WORD, "after");
-    if (text && !(s->after = jobspec_after_create (text, NULL)))
+    if (text && !(s->after = jobspec_after_parse (text, NULL)))
         fail_field (c, "after");
     free (text);
 }

@@ -78,16 +78,6 @@ error:
     return NULL;
 }
 
-/* malloc'd copy of a parsed form; NULL/ENOMEM. */
-static void *jobspec_form_copy (const void *form, size_t size)
-{
-    void *copy = malloc (size);
-
-    if (copy)
-        memcpy (copy, form, size);
-    return copy;
-}
-
 int jobspec_copy (jobspec_t *dst, const jobspec_t *src)
 {
     jobspec_t tmp = *src;
@@ -103,11 +93,9 @@ int jobspec_copy (jobspec_t *dst, const jobspec_t *src)
         goto error;
     if (src->constraint && !(tmp.constraint = constraint_copy (src->constraint)))
         goto error;
-    if (src->array &&
-        !(tmp.array = jobspec_form_copy (src->array, sizeof (*src->array))))
+    if (src->array && !(tmp.array = jobspec_array_copy (src->array)))
         goto error;
-    if (src->after &&
-        !(tmp.after = jobspec_form_copy (src->after, sizeof (*src->after))))
+    if (src->after && !(tmp.after = jobspec_after_copy (src->after)))
         goto error;
     *dst = tmp;
     return 0;
@@ -279,7 +267,7 @@ static int jobspec_set_constraint (jobspec_t *spec,
 
 static int jobspec_set_array (jobspec_t *spec, const char *value, cphub_error_t *err)
 {
-    jobspec_array_t *a = jobspec_array_create (value, err);
+    jobspec_array_t *a = jobspec_array_parse (value, err);
 
     if (!a)
         return -1;
@@ -290,7 +278,7 @@ static int jobspec_set_array (jobspec_t *spec, const char *value, cphub_error_t 
 
 static int jobspec_set_after (jobspec_t *spec, const char *value, cphub_error_t *err)
 {
-    jobspec_after_t *a = jobspec_after_create (value, err);
+    jobspec_after_t *a = jobspec_after_parse (value, err);
 
     if (!a)
         return -1;

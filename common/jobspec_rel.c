@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,9 +133,41 @@ bad_number:
                        **p, start);
 }
 
-int jobspec_array_parse (const char *text, jobspec_array_t *out, cphub_error_t *err)
+/* A form while it is parsed: room for the most ranges or ids. */
+typedef struct jobspec_array_buf {
+    uint32_t count, throttle, nranges;
+    jobspec_array_range_t ranges[JOBSPEC_ARRAY_RANGES_MAX];
+} jobspec_array_buf_t;
+typedef struct jobspec_after_buf {
+    uint32_t count;
+    jobspec_dep_t deps[JOBSPEC_AFTER_IDS_MAX];
+} jobspec_after_buf_t;
+
+_Static_assert(offsetof (jobspec_array_buf_t, ranges) == sizeof (jobspec_array_t),
+               "an array's ranges follow its head alike");
+_Static_assert(offsetof (jobspec_after_buf_t, deps) == sizeof (jobspec_after_t),
+               "an after's ids follow its head alike");
+
+/* A new form of head bytes and n items of size bytes from src (all of it,
+ * or only what it uses); NULL/ENOMEM with err. */
+static void *jobspec_form_dup (
+    const void *src, size_t head, size_t n, size_t size, cphub_error_t *err)
 {
-    jobspec_array_t a;
+    void *form = malloc (head + n * size);
+
+    if (!form) {
+        cphub_fail (err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy (form, src, head + n * size);
+    return form;
+}
+
+static int jobspec_array_read (const char *text,
+                               jobspec_array_buf_t *out,
+                               cphub_error_t *err)
+{
+    jobspec_array_buf_t a;
     const char *p = text;
     uint64_t count = 0, throttle;
 
@@ -186,9 +219,23 @@ int jobspec_array_parse (const char *text, jobspec_array_t *out, cphub_error_t *
                            "--array: %" PRIu64 " elements; an array has at most %d",
                            count, JOBSPEC_ARRAY_SIZE_MAX);
     a.count = (uint32_t)count;
-    if (out)
-        *out = a;
+    *out = a;
     return 0;
+}
+
+jobspec_array_t *jobspec_array_parse (const char *text, cphub_error_t *err)
+{
+    jobspec_array_buf_t a;
+
+    if (jobspec_array_read (text, &a, err) < 0)
+        return NULL;
+    return jobspec_form_dup (&a, offsetof (jobspec_array_buf_t, ranges), a.nranges,
+                             sizeof (a.ranges[0]), err);
+}
+
+jobspec_array_t *jobspec_array_copy (const jobspec_array_t *a)
+{
+    return jobspec_form_dup (a, sizeof (*a), a->nranges, sizeof (a->ranges[0]), NULL);
 }
 
 uint32_t jobspec_array_index (const jobspec_array_t *a, uint32_t n)
@@ -218,9 +265,11 @@ static const jobspec_after_word_t jobspec_after_words[] = {
     {.word = NULL},
 };
 
-int jobspec_after_parse (const char *text, jobspec_after_t *out, cphub_error_t *err)
+static int jobspec_after_read (const char *text,
+                               jobspec_after_buf_t *out,
+                               cphub_error_t *err)
 {
-    jobspec_after_t a;
+    jobspec_after_buf_t a;
     const char *p = text;
 
     memset (&a, 0, sizeof (a));
@@ -265,9 +314,23 @@ int jobspec_after_parse (const char *text, jobspec_after_t *out, cphub_error_t *
             break;
         p++; /* ',' */
     }
-    if (out)
-        *out = a;
+    *out = a;
     return 0;
+}
+
+jobspec_after_t *jobspec_after_parse (const char *text, cphub_error_t *err)
+{
+    jobspec_after_buf_t a;
+
+    if (jobspec_after_read (text, &a, err) < 0)
+        return NULL;
+    return jobspec_form_dup (&a, offsetof (jobspec_after_buf_t, deps), a.count,
+                             sizeof (a.deps[0]), err);
+}
+
+jobspec_after_t *jobspec_after_copy (const jobspec_after_t *a)
+{
+    return jobspec_form_dup (a, sizeof (*a), a->count, sizeof (a->deps[0]), NULL);
 }
 
 /* --- canonical text and owned forms -------------------------------------- */
@@ -321,35 +384,4 @@ int jobspec_after_format (const jobspec_after_t *a, char *buf, size_t len)
         jobspec_put (buf, len, &pos, ":%" PRIu64, d->id);
     }
     return pos;
-}
-
-/* A new copy of the value parse produced; NULL with errno. */
-static void *jobspec_form_dup (const void *form, size_t size, cphub_error_t *err)
-{
-    void *copy = malloc (size);
-
-    if (!copy) {
-        cphub_fail (err, ENOMEM, "out of memory");
-        return NULL;
-    }
-    memcpy (copy, form, size);
-    return copy;
-}
-
-jobspec_array_t *jobspec_array_create (const char *text, cphub_error_t *err)
-{
-    jobspec_array_t a;
-
-    if (jobspec_array_parse (text, &a, err) < 0)
-        return NULL;
-    return jobspec_form_dup (&a, sizeof (a), err);
-}
-
-jobspec_after_t *jobspec_after_create (const char *text, cphub_error_t *err)
-{
-    jobspec_after_t a;
-
-    if (jobspec_after_parse (text, &a, err) < 0)
-        return NULL;
-    return jobspec_form_dup (&a, sizeof (a), err);
 }

@@ -133,7 +133,7 @@ static void constraint_form_destroy (void *form)
 }
 static void *array_form_parse (const char *text, cphub_error_t *err)
 {
-    return jobspec_array_create (text, err);
+    return jobspec_array_parse (text, err);
 }
 static int array_form_format (const void *form, char *buf, size_t len)
 {
@@ -141,7 +141,7 @@ static int array_form_format (const void *form, char *buf, size_t len)
 }
 static void *after_form_parse (const char *text, cphub_error_t *err)
 {
-    return jobspec_after_create (text, err);
+    return jobspec_after_parse (text, err);
 }
 static int after_form_format (const void *form, char *buf, size_t len)
 {

@@ -42,11 +42,12 @@ typedef struct jobspec_array_range {
     uint32_t last; /* first + k * step */
     uint32_t step;
 } jobspec_array_range_t;
+/* Sized to its ranges (every element of an array holds a copy). */
 typedef struct jobspec_array {
     uint32_t count;    /* elements, 1..JOBSPEC_ARRAY_SIZE_MAX */
     uint32_t throttle; /* at most this many running at once; 0 = no limit */
-    uint32_t nranges;
-    jobspec_array_range_t ranges[JOBSPEC_ARRAY_RANGES_MAX];
+    uint32_t nranges;  /* 1..JOBSPEC_ARRAY_RANGES_MAX */
+    jobspec_array_range_t ranges[];
 } jobspec_array_t;
 
 /* --after "ok:12:13,any:14" (also afterok:, afterany:): ok waits for the
@@ -56,9 +57,10 @@ typedef struct jobspec_dep {
     uint64_t id;
     jobspec_after_kind_t kind;
 } jobspec_dep_t;
+/* Sized to its ids. */
 typedef struct jobspec_after {
-    uint32_t count;
-    jobspec_dep_t deps[JOBSPEC_AFTER_IDS_MAX];
+    uint32_t count; /* 1..JOBSPEC_AFTER_IDS_MAX */
+    jobspec_dep_t deps[];
 } jobspec_after_t;
 
 /* The parsed forms (constraint, array, after) are owned by the spec and NULL
@@ -159,9 +161,11 @@ bool jobspec_has_after (const jobspec_t *spec);
  * a one-node job's share is its own counts. */
 void jobspec_node_share (const jobspec_t *spec, jobspec_t *share);
 
-/* --array text into *out (out may be NULL to check only): 0, or -1/EINVAL
- * with err ("--array: '5-3' runs backwards; write 3-5"). */
-int jobspec_array_parse (const char *text, jobspec_array_t *out, cphub_error_t *err);
+/* --array text into a new form (free with free ()): NULL with errno EINVAL
+ * and err ("--array: '5-3' runs backwards; write 3-5"), or ENOMEM. */
+jobspec_array_t *jobspec_array_parse (const char *text, cphub_error_t *err);
+/* A copy of a: NULL/ENOMEM. */
+jobspec_array_t *jobspec_array_copy (const jobspec_array_t *a);
 /* The index of element n (0 <= n < count), in increasing order. */
 uint32_t jobspec_array_index (const jobspec_array_t *a, uint32_t n);
 /* The canonical text of a ("0-12:4,20%5"), which parses back to the same
@@ -169,15 +173,12 @@ uint32_t jobspec_array_index (const jobspec_array_t *a, uint32_t n);
  * returns the length it needs, buf is always terminated. */
 int jobspec_array_format (const jobspec_array_t *a, char *buf, size_t len);
 
-/* --after text into *out (out may be NULL to check only): 0, or -1/EINVAL
- * with err ("--after: 'okk' is not a kind; ..."). */
-int jobspec_after_parse (const char *text, jobspec_after_t *out, cphub_error_t *err);
+/* --after text into a new form (free with free ()): NULL with errno EINVAL
+ * and err ("--after: 'okk' is not a kind; ..."), or ENOMEM. */
+jobspec_after_t *jobspec_after_parse (const char *text, cphub_error_t *err);
+/* A copy of a: NULL/ENOMEM. */
+jobspec_after_t *jobspec_after_copy (const jobspec_after_t *a);
 /* The canonical text of a ("ok:12:13,any:14"), as jobspec_array_format. */
 int jobspec_after_format (const jobspec_after_t *a, char *buf, size_t len);
-
-/* Parse text into a new object, for a spec's owned fields: NULL with errno
- * EINVAL and err, or ENOMEM. Free with free (). */
-jobspec_array_t *jobspec_array_create (const char *text, cphub_error_t *err);
-jobspec_after_t *jobspec_after_create (const char *text, cphub_error_t *err);
 
 #endif
