@@ -4,7 +4,10 @@
  * program over a table of the names it mentions; matching a node looks each
  * name up once in the node's comma-separated feature list and runs the
  * program on a small stack of booleans. Every limit is checked while
- * parsing, so evaluation cannot overflow. No state outside the object.
+ * parsing, so evaluation cannot overflow. The expression never changes after
+ * parse, so a copy is the same object with one more holder (every element of
+ * an array holds its spec's constraint). No state outside the object; not
+ * for use from several threads at once.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -31,6 +34,7 @@ typedef struct constraint_name {
 } constraint_name_t;
 
 struct constraint {
+    uint32_t refs; /* holders of this copy (constraint_copy shares it) */
     uint16_t nops;
     uint8_t nnames;
     constraint_op_t ops[CONSTRAINT_OPS_MAX];
@@ -246,6 +250,7 @@ constraint_t *constraint_parse (const char *text, cphub_error_t *err)
         cphub_fail (err, ENOMEM, "out of memory");
         return NULL;
     }
+    c->refs = 1;
     memcpy (c->text, text, len + 1);
     p.text = c->text;
     p.c = c;
@@ -274,21 +279,17 @@ error:
 
 void constraint_destroy (constraint_t *c)
 {
-    free (c);
+    if (c && --c->refs == 0)
+        free (c);
 }
 
 constraint_t *constraint_copy (const constraint_t *c)
 {
-    constraint_t *copy;
+    constraint_t *shared = (constraint_t *)c; /* only its count changes */
 
-    if (!c)
-        return NULL;
-    if (!(copy = malloc (sizeof (*copy)))) {
-        errno = ENOMEM;
-        return NULL;
-    }
-    *copy = *c;
-    return copy;
+    if (shared)
+        shared->refs++;
+    return shared;
 }
 
 const char *constraint_text (const constraint_t *c)

@@ -23,7 +23,8 @@
 #define CONSTRAINT_NAMES_MAX 32 /* feature names in one expression */
 #define CONSTRAINT_DEPTH_MAX 16 /* nesting of parentheses and ! */
 
-/* The compiled expression: one allocation, immutable after parse. */
+/* The compiled expression: one allocation, immutable after parse, shared
+ * by its copies. */
 typedef struct constraint constraint_t;
 
 /* Parse text. NULL with errno EINVAL and err saying what and where, with
@@ -35,7 +36,9 @@ constraint_t *constraint_parse (const char *text, cphub_error_t *err);
 /* NULL: nothing. */
 void constraint_destroy (constraint_t *c);
 
-/* A copy of c (NULL for NULL): NULL with errno ENOMEM. */
+/* A copy of c (NULL for NULL) that the caller destroys: the same
+ * immutable expression, shared (one more holder; no allocation, never
+ * fails). */
 constraint_t *constraint_copy (const constraint_t *c);
 
 /* The text c was parsed from; "" for NULL. */

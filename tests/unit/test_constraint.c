@@ -182,7 +182,7 @@ Test (constraint, text_and_short_text)
     cr_assert_str_eq (constraint_text_short (NULL, buf, sizeof (buf)), "");
     constraint_t *copy = constraint_copy (c);
     constraint_destroy (c);
-    cr_assert (constraint_match (copy, "avx512,h100"), "the copy stands alone");
+    cr_assert (constraint_match (copy, "avx512,h100"), "the copy outlives the first");
     cr_assert_not (constraint_match (copy, "avx512"));
     constraint_destroy (copy);
     cr_assert_null (constraint_copy (NULL));
