@@ -6,7 +6,8 @@
  * first. A record is a flat sequence of fixed-width fields in one order
  * per type, read through a cursor that fails (and stays failed) at the
  * first byte it cannot account for; every string has its own bound and
- * character set, the job's spec is checked again with jobspec_validate(),
+ * character set, the job's spec is parsed and checked again (its typed
+ * parts by their parsers, the whole by jobspec_validate()),
  * and the root side copies nothing it has not checked. The encoder is the
  * same table read the other way, so both ends cannot disagree.
  */
@@ -169,6 +170,7 @@ static void put_exit (writer_t *w, const msg_job_exit_t *e)
 static void put_run (writer_t *w, const msg_job_run_t *r)
 {
     const jobspec_t *s = &r->spec;
+    char array[JOBSPEC_ARRAY_TEXT_MAX + 1], after[JOBSPEC_AFTER_MAX + 1];
 
     put_u64 (w, r->id);
     put_str (w, r->tenant, sizeof (r->tenant) - 1);
@@ -185,9 +187,14 @@ static void put_run (writer_t *w, const msg_job_run_t *r)
     put_u8 (w, s->no_requeue ? 1 : 0);
     put_u32 (w, s->nodes);
     put_u8 (w, s->exclusive ? 1 : 0);
-    put_str (w, s->constraint, JOBSPEC_CONSTRAINT_MAX);
-    put_str (w, s->array, JOBSPEC_ARRAY_TEXT_MAX);
-    put_str (w, s->after, JOBSPEC_AFTER_MAX);
+    if (s->array)
+        jobspec_array_format (s->array, array, sizeof (array));
+    if (s->after)
+        jobspec_after_format (s->after, after, sizeof (after));
+    put_str (w, s->constraint ? constraint_text (s->constraint) : NULL,
+             JOBSPEC_CONSTRAINT_MAX);
+    put_str (w, s->array ? array : NULL, JOBSPEC_ARRAY_TEXT_MAX);
+    put_str (w, s->after ? after : NULL, JOBSPEC_AFTER_MAX);
     put_str (w, r->cores, sizeof (r->cores) - 1);
     put_str (w, r->cpus, sizeof (r->cpus) - 1);
     put_str (w, r->gpus, sizeof (r->gpus) - 1);
@@ -455,6 +462,26 @@ static void get_exit (cursor_t *c, msg_job_exit_t *e)
         fail_field (c, "id");
 }
 
+/* The spec's constraint, array and after: text here too, parsed once on
+ * the root side (the parsers are the check). */
+static void get_forms (cursor_t *c, jobspec_t *s)
+{
+    char *text;
+
+    text = get_str_dup (c, JOBSPEC_CONSTRAINT_MAX, CHARS_TEXT, "constraint");
+    if (text && !(s->constraint = constraint_parse (text, NULL)))
+        fail_field (c, "constraint");
+    free (text);
+    text = get_str_dup (c, JOBSPEC_ARRAY_TEXT_MAX, CHARS_WORD, "array");
+    if (text && !(s->array = jobspec_array_parse (text, NULL)))
+        fail_field (c, "array");
+    free (text);
+    text = get_str_dup (c, JOBSPEC_AFTER_MAX, CHARS_WORD, "after");
+    if (text && !(s->after = jobspec_after_parse (text, NULL)))
+        fail_field (c, "after");
+    free (text);
+}
+
 static void get_run (cursor_t *c, msg_job_run_t *r)
 {
     jobspec_t *s = &r->spec;
@@ -487,9 +514,7 @@ static void get_run (cursor_t *c, msg_job_run_t *r)
     s->no_requeue = get_bool (c, "no_requeue");
     s->nodes = get_u32 (c, "nodes");
     s->exclusive = get_bool (c, "exclusive");
-    get_str_into (c, s->constraint, sizeof (s->constraint), CHARS_TEXT, "constraint");
-    s->array = get_str_dup (c, JOBSPEC_ARRAY_TEXT_MAX, CHARS_WORD, "array");
-    s->after = get_str_dup (c, JOBSPEC_AFTER_MAX, CHARS_WORD, "after");
+    get_forms (c, s);
     get_str_into (c, r->cores, sizeof (r->cores), CHARS_IDS, "cores");
     get_str_into (c, r->cpus, sizeof (r->cpus), CHARS_IDS, "cpus");
     get_str_into (c, r->gpus, sizeof (r->gpus), CHARS_IDS, "gpus");

@@ -10,7 +10,8 @@
  * byte of the payload is read. runner_wire_decode() reads a payload into a
  * typed record and checks every field (string lengths and characters,
  * counts, enum ranges, no bytes left over); a job to start is checked as
- * job.run is by the wire codec (jobspec_validate). Nothing here does I/O
+ * job.run is by the wire codec (its constraint, array and after parsed from
+ * their text, then jobspec_validate). Nothing here does I/O
  * except runner_wire_send() and runner_reader_fill(), which move bytes and
  * passed descriptors (SCM_RIGHTS) and interpret none.
  */

@@ -8,10 +8,11 @@
  * The options come from jobspec_options(), so the command line, #CPHUB lines
  * and --help always agree. Options are collected first and applied after the
  * script's directives (jobspec_set_script), so the command line wins, as with
- * sbatch. The spec is validated here for a quick, clear error, and again by
- * the scheduler. On success the job id alone goes to stdout, for scripts:
- * id=$(cphub submit -- ./simulate); for a job array (--array), the array's
- * id, which is the id of its first element (the others follow it).
+ * sbatch. Each option is parsed into the spec as it is applied, and the
+ * whole spec validated here, for a quick, clear error; the hub checks it
+ * again when it decodes the request. On success the job id alone goes to stdout, for
+ * scripts: id=$(cphub submit -- ./simulate); for a job array (--array), the array's id,
+ * which is the id of its first element (the others follow it).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,10 @@
  * program over a table of the names it mentions; matching a node looks each
  * name up once in the node's comma-separated feature list and runs the
  * program on a small stack of booleans. Every limit is checked while
- * parsing, so evaluation cannot overflow. No state outside the object.
+ * parsing, so evaluation cannot overflow. The expression never changes after
+ * parse, so a copy is the same object with one more holder (every element of
+ * an array holds its spec's constraint). No state outside the object; not
+ * for use from several threads at once.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -31,6 +34,7 @@ typedef struct constraint_name {
 } constraint_name_t;
 
 struct constraint {
+    uint32_t refs; /* holders of this copy (constraint_copy shares it) */
     uint16_t nops;
     uint8_t nnames;
     constraint_op_t ops[CONSTRAINT_OPS_MAX];
@@ -196,34 +200,34 @@ static int constraint_not (parser_t *p, size_t after)
     return constraint_bad_char (p);
 }
 
-/* and := not ('&' not)* */
-static int constraint_and (parser_t *p, size_t after)
+typedef int (*constraint_level_f) (parser_t *p, size_t after);
+
+/* One level of a binary operator: operand (op operand)*, emitted in postfix. */
+static int constraint_binary (
+    parser_t *p, size_t after, char op, int kind, constraint_level_f operand)
 {
-    if (constraint_not (p, after) < 0)
+    if (operand (p, after) < 0)
         return -1;
     for (;;) {
         constraint_skip (p);
-        if (p->text[p->pos] != '&')
+        if (p->text[p->pos] != op)
             return 0;
-        size_t op = p->pos++;
-        if (constraint_not (p, op) < 0 || constraint_emit (p, OP_AND, 0) < 0)
+        size_t at = p->pos++;
+        if (operand (p, at) < 0 || constraint_emit (p, kind, 0) < 0)
             return -1;
     }
+}
+
+/* and := not ('&' not)* */
+static int constraint_and (parser_t *p, size_t after)
+{
+    return constraint_binary (p, after, '&', OP_AND, constraint_not);
 }
 
 /* or := and ('|' and)* */
 static int constraint_or (parser_t *p, size_t after)
 {
-    if (constraint_and (p, after) < 0)
-        return -1;
-    for (;;) {
-        constraint_skip (p);
-        if (p->text[p->pos] != '|')
-            return 0;
-        size_t op = p->pos++;
-        if (constraint_and (p, op) < 0 || constraint_emit (p, OP_OR, 0) < 0)
-            return -1;
-    }
+    return constraint_binary (p, after, '|', OP_OR, constraint_and);
 }
 
 constraint_t *constraint_parse (const char *text, cphub_error_t *err)
@@ -246,6 +250,7 @@ constraint_t *constraint_parse (const char *text, cphub_error_t *err)
         cphub_fail (err, ENOMEM, "out of memory");
         return NULL;
     }
+    c->refs = 1;
     memcpy (c->text, text, len + 1);
     p.text = c->text;
     p.c = c;
@@ -274,7 +279,33 @@ error:
 
 void constraint_destroy (constraint_t *c)
 {
-    free (c);
+    if (c && --c->refs == 0)
+        free (c);
+}
+
+constraint_t *constraint_copy (const constraint_t *c)
+{
+    constraint_t *shared = (constraint_t *)c; /* only its count changes */
+
+    if (shared)
+        shared->refs++;
+    return shared;
+}
+
+const char *constraint_text (const constraint_t *c)
+{
+    return c ? c->text : "";
+}
+
+const char *constraint_text_short (const constraint_t *c, char *buf, size_t len)
+{
+    const char *text = constraint_text (c);
+
+    if (len == 0)
+        return "";
+    if ((size_t)snprintf (buf, len, "%s", text) >= len && len >= 4)
+        memcpy (buf + len - 4, "...", 4);
+    return buf;
 }
 
 int constraint_check (const char *text, cphub_error_t *err)

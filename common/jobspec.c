@@ -3,9 +3,10 @@
  *
  * One option table (long name, short letter, argument, help, setter) serves
  * the CLI's getopt table and help, `#CPHUB` lines and jobspec_set_option.
- * The scheduler calls jobspec_validate again on what arrives from the wire,
- * so every limit here is also a limit the hub enforces. Setters never change
- * the spec when they fail.
+ * --constraint, --array and --after are parsed here into the typed forms the
+ * spec keeps. The codec calls jobspec_validate again on what arrives from the
+ * wire, so every limit here is also a limit the hub enforces. Setters never
+ * change the spec when they fail.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -25,122 +26,9 @@
 /* Largest --mem: the wire carries JSON integers as signed 64-bit. */
 #define JOBSPEC_MEM_MAX ((uint64_t)INT64_MAX)
 #define DIRECTIVE_TOKENS_MAX 64
-
-enum {
-    OPT_NTASKS = 0,
-    OPT_CPUS_PER_TASK,
-    OPT_MEM,
-    OPT_GPUS,
-    OPT_TIME,
-    OPT_JOB_NAME,
-    OPT_NODES,
-    OPT_CONSTRAINT,
-    OPT_ARRAY,
-    OPT_AFTER,
-    OPT_NO_REQUEUE,
-    OPT_EXCLUSIVE,
-    OPT_COUNT
-};
-
-typedef int (*jobspec_setter_f) (jobspec_t *spec,
-                                 const char *value,
-                                 cphub_error_t *err);
-
-static int jobspec_set_ntasks (jobspec_t *spec, const char *value, cphub_error_t *err);
-static int jobspec_set_cpus (jobspec_t *spec, const char *value, cphub_error_t *err);
-static int jobspec_set_mem (jobspec_t *spec, const char *value, cphub_error_t *err);
-static int jobspec_set_gpus (jobspec_t *spec, const char *value, cphub_error_t *err);
-static int jobspec_set_time (jobspec_t *spec, const char *value, cphub_error_t *err);
-static int jobspec_set_name (jobspec_t *spec, const char *value, cphub_error_t *err);
-static int jobspec_set_nodes (jobspec_t *spec, const char *value, cphub_error_t *err);
-static int jobspec_set_constraint (jobspec_t *spec,
-                                   const char *value,
-                                   cphub_error_t *err);
-static int jobspec_set_array (jobspec_t *spec, const char *value, cphub_error_t *err);
-static int jobspec_set_after (jobspec_t *spec, const char *value, cphub_error_t *err);
-static int jobspec_set_no_requeue (jobspec_t *spec,
-                                   const char *value,
-                                   cphub_error_t *err);
-static int jobspec_set_exclusive (jobspec_t *spec,
-                                  const char *value,
-                                  cphub_error_t *err);
-
-static const jobspec_option_t jobspec_option_table[OPT_COUNT + 1] = {
-    [OPT_NTASKS] = {.long_name = "ntasks",
-                    .short_name = 'n',
-                    .arg_name = "TASKS",
-                    .help = "number of tasks (default 1)"},
-    [OPT_CPUS_PER_TASK] = {.long_name = "cpus-per-task",
-                           .short_name = 'c',
-                           .arg_name = "CPUS",
-                           .help = "cores for each task (default 1)"},
-    [OPT_MEM] = {.long_name = "mem",
-                 .short_name = 0,
-                 .arg_name = "SIZE",
-                 .help = "memory for the whole job: 512M, 4G (bare number = MiB)"},
-    [OPT_GPUS] = {.long_name = "gpus",
-                  .short_name = 0,
-                  .arg_name = "COUNT",
-                  .help = "GPUs for the whole job (default 0)"},
-    [OPT_TIME] = {.long_name = "time",
-                  .short_name = 't',
-                  .arg_name = "TIME",
-                  .help = "wall-time limit: minutes, HH:MM:SS, D-HH:MM:SS, 30s, 2h"},
-    [OPT_JOB_NAME] = {.long_name = "job-name",
-                      .short_name = 'J',
-                      .arg_name = "NAME",
-                      .help = "name of the job (default: the command)"},
-    [OPT_NODES] = {.long_name = "nodes",
-                   .short_name = 'N',
-                   .arg_name = "NODES",
-                   .help = "nodes the job spans; tasks spread evenly (default 1)"},
-    [OPT_CONSTRAINT] = {.long_name = "constraint",
-                        .short_name = 'C',
-                        .arg_name = "EXPR",
-                        .help = "node features, e.g. \"avx512&(a100|h100)\""},
-    [OPT_ARRAY] = {.long_name = "array",
-                   .short_name = 0,
-                   .arg_name = "INDICES",
-                   .help =
-                       "a job array: 0-99, 0-15:4, 1,5,7; %N runs at most N at once"},
-    [OPT_AFTER] = {.long_name = "after",
-                   .short_name = 0,
-                   .arg_name = "DEPS",
-                   .help =
-                       "start after jobs: ok:ID[:ID...] (completed), any:ID (ended)"},
-    [OPT_NO_REQUEUE] = {.long_name = "no-requeue",
-                        .short_name = 0,
-                        .arg_name = NULL,
-                        .help = "if its node fails, end NODE_FAIL instead of running "
-                                "again",
-                        .flag = true},
-    [OPT_EXCLUSIVE] = {.long_name = "exclusive",
-                       .short_name = 0,
-                       .arg_name = NULL,
-                       .help = "whole nodes: no other job shares them",
-                       .flag = true},
-    [OPT_COUNT] = {.long_name = NULL},
-};
-
-static const jobspec_setter_f jobspec_setters[OPT_COUNT] = {
-    [OPT_NTASKS] = jobspec_set_ntasks,
-    [OPT_CPUS_PER_TASK] = jobspec_set_cpus,
-    [OPT_MEM] = jobspec_set_mem,
-    [OPT_GPUS] = jobspec_set_gpus,
-    [OPT_TIME] = jobspec_set_time,
-    [OPT_JOB_NAME] = jobspec_set_name,
-    [OPT_NODES] = jobspec_set_nodes,
-    [OPT_CONSTRAINT] = jobspec_set_constraint,
-    [OPT_ARRAY] = jobspec_set_array,
-    [OPT_AFTER] = jobspec_set_after,
-    [OPT_NO_REQUEUE] = jobspec_set_no_requeue,
-    [OPT_EXCLUSIVE] = jobspec_set_exclusive,
-};
-
-const jobspec_option_t *jobspec_options (void)
-{
-    return jobspec_option_table;
-}
+/* An unknown option this long or longer that starts a real one's name is
+ * offered as "did you mean". */
+#define JOBSPEC_NEAR_MIN 3
 
 void jobspec_init (jobspec_t *spec)
 {
@@ -165,6 +53,7 @@ void jobspec_clear (jobspec_t *spec)
     int saved = errno;
     jobspec_free_argv (spec->argv);
     free (spec->script);
+    constraint_destroy (spec->constraint);
     free (spec->array);
     free (spec->after);
     jobspec_init (spec);
@@ -195,13 +84,18 @@ int jobspec_copy (jobspec_t *dst, const jobspec_t *src)
 
     tmp.argv = NULL;
     tmp.script = NULL;
-    tmp.array = tmp.after = NULL;
+    tmp.constraint = NULL;
+    tmp.array = NULL;
+    tmp.after = NULL;
     if (src->argv && !(tmp.argv = jobspec_dup_argv (src->argc, src->argv)))
         goto error;
     if (src->script && !(tmp.script = strdup (src->script)))
         goto error;
-    if ((src->array && !(tmp.array = strdup (src->array))) ||
-        (src->after && !(tmp.after = strdup (src->after))))
+    if (src->constraint && !(tmp.constraint = constraint_copy (src->constraint)))
+        goto error;
+    if (src->array && !(tmp.array = jobspec_array_copy (src->array)))
+        goto error;
+    if (src->after && !(tmp.after = jobspec_after_copy (src->after)))
         goto error;
     *dst = tmp;
     return 0;
@@ -237,49 +131,6 @@ int jobspec_set_argv (jobspec_t *spec, int argc, char *const argv[], cphub_error
     spec->argv = copy;
     spec->argc = argc;
     return 0;
-}
-
-/* Find an option by long name or one-letter short name, leading dashes
- * allowed. -1 when unknown. */
-static int jobspec_option_find (const char *option)
-{
-    while (*option == '-')
-        option++;
-    for (int i = 0; i < OPT_COUNT; i++) {
-        const jobspec_option_t *o = &jobspec_option_table[i];
-        if (strcmp (option, o->long_name) == 0 ||
-            (o->short_name && option[0] == o->short_name && option[1] == '\0'))
-            return i;
-    }
-    return -1;
-}
-
-int jobspec_set_option (jobspec_t *spec,
-                        const char *option,
-                        const char *value,
-                        cphub_error_t *err)
-{
-    int i = option ? jobspec_option_find (option) : -1;
-
-    if (i < 0)
-        return cphub_fail (
-            err, EINVAL,
-            "unknown option '%.40s'; options are -n/--ntasks, "
-            "-c/--cpus-per-task, --mem, --gpus, -t/--time, -J/--job-name, "
-            "-N/--nodes, -C/--constraint, --exclusive, --array, --after, "
-            "--no-requeue",
-            option ? option : "");
-    if (jobspec_option_table[i].flag) {
-        if (value && value[0] != '\0')
-            return cphub_fail (err, EINVAL, "--%s takes no value (given '%.32s')",
-                               jobspec_option_table[i].long_name, value);
-        return jobspec_setters[i](spec, NULL, err);
-    }
-    if (!value)
-        return cphub_fail (err, EINVAL, "--%s: needs a value (%s)",
-                           jobspec_option_table[i].long_name,
-                           jobspec_option_table[i].arg_name);
-    return jobspec_setters[i](spec, value, err);
 }
 
 /* A flag: value is NULL. */
@@ -405,37 +256,162 @@ static int jobspec_set_constraint (jobspec_t *spec,
                                    cphub_error_t *err)
 {
     cphub_error_t cerr;
+    constraint_t *c = constraint_parse (value, &cerr);
 
-    if (constraint_check (value, &cerr) < 0)
-        return cphub_fail (err, EINVAL, "--constraint: %s", cerr.text);
-    snprintf (spec->constraint, sizeof (spec->constraint), "%s", value);
-    return 0;
-}
-
-/* Replace an owned text field with a copy of value. */
-static int jobspec_set_text (char **field, const char *value, cphub_error_t *err)
-{
-    char *copy = strdup (value);
-
-    if (!copy)
-        return cphub_fail (err, ENOMEM, "out of memory");
-    free (*field);
-    *field = copy;
+    if (!c)
+        return cphub_fail (err, errno, "--constraint: %s", cerr.text);
+    constraint_destroy (spec->constraint);
+    spec->constraint = c;
     return 0;
 }
 
 static int jobspec_set_array (jobspec_t *spec, const char *value, cphub_error_t *err)
 {
-    if (jobspec_array_parse (value, NULL, err) < 0)
+    jobspec_array_t *a = jobspec_array_parse (value, err);
+
+    if (!a)
         return -1;
-    return jobspec_set_text (&spec->array, value, err);
+    free (spec->array);
+    spec->array = a;
+    return 0;
 }
 
 static int jobspec_set_after (jobspec_t *spec, const char *value, cphub_error_t *err)
 {
-    if (jobspec_after_parse (value, NULL, err) < 0)
+    jobspec_after_t *a = jobspec_after_parse (value, err);
+
+    if (!a)
         return -1;
-    return jobspec_set_text (&spec->after, value, err);
+    free (spec->after);
+    spec->after = a;
+    return 0;
+}
+
+/* One row per option: the CLI's getopt table and help, #CPHUB lines and
+ * jobspec_set_option all read it. */
+#define OPTION(l, s, a, fn, h)                                                         \
+    {                                                                                  \
+        .long_name = (l), .short_name = (s), .arg_name = (a), .help = (h), .set = (fn) \
+    }
+#define FLAG(l, fn, h)                                           \
+    {                                                            \
+        .long_name = (l), .help = (h), .flag = true, .set = (fn) \
+    }
+
+static const jobspec_option_t jobspec_option_table[] = {
+    OPTION ("ntasks", 'n', "TASKS", jobspec_set_ntasks, "number of tasks (default 1)"),
+    OPTION ("cpus-per-task",
+            'c',
+            "CPUS",
+            jobspec_set_cpus,
+            "cores for each task (default 1)"),
+    OPTION ("mem",
+            0,
+            "SIZE",
+            jobspec_set_mem,
+            "memory for the whole job: 512M, 4G (bare number = MiB)"),
+    OPTION ("gpus", 0, "COUNT", jobspec_set_gpus, "GPUs for the whole job (default 0)"),
+    OPTION ("time",
+            't',
+            "TIME",
+            jobspec_set_time,
+            "wall-time limit: minutes, HH:MM:SS, D-HH:MM:SS, 30s, 2h"),
+    OPTION ("job-name",
+            'J',
+            "NAME",
+            jobspec_set_name,
+            "name of the job (default: the command)"),
+    OPTION ("nodes",
+            'N',
+            "NODES",
+            jobspec_set_nodes,
+            "nodes the job spans; tasks spread evenly (default 1)"),
+    OPTION ("constraint",
+            'C',
+            "EXPR",
+            jobspec_set_constraint,
+            "node features, e.g. \"avx512&(a100|h100)\""),
+    OPTION ("array",
+            0,
+            "INDICES",
+            jobspec_set_array,
+            "a job array: 0-99, 0-15:4, 1,5,7; %N runs at most N at once"),
+    OPTION ("after",
+            0,
+            "DEPS",
+            jobspec_set_after,
+            "start after jobs: ok:ID[:ID...] (completed), any:ID (ended)"),
+    FLAG ("no-requeue",
+          jobspec_set_no_requeue,
+          "if its node fails, end NODE_FAIL instead of running again"),
+    FLAG ("exclusive", jobspec_set_exclusive, "whole nodes: no other job shares them"),
+    {.long_name = NULL},
+};
+
+const jobspec_option_t *jobspec_options (void)
+{
+    return jobspec_option_table;
+}
+
+/* Find an option by long name or one-letter short name, leading dashes
+ * allowed. -1 when unknown. */
+static int jobspec_option_find (const char *option)
+{
+    while (*option == '-')
+        option++;
+    for (int i = 0; jobspec_option_table[i].long_name; i++) {
+        const jobspec_option_t *o = &jobspec_option_table[i];
+        if (strcmp (option, o->long_name) == 0 ||
+            (o->short_name && option[0] == o->short_name && option[1] == '\0'))
+            return i;
+    }
+    return -1;
+}
+
+/* The option a cut-short name meant ("ntask", "--cpus"): the first whose
+ * long name starts with it, from JOBSPEC_NEAR_MIN bytes on; or -1. */
+static int jobspec_option_near (const char *option)
+{
+    size_t len;
+
+    while (*option == '-')
+        option++;
+    len = strlen (option);
+    for (int i = 0; len >= JOBSPEC_NEAR_MIN && jobspec_option_table[i].long_name; i++) {
+        if (strncmp (jobspec_option_table[i].long_name, option, len) == 0)
+            return i;
+    }
+    return -1;
+}
+
+int jobspec_set_option (jobspec_t *spec,
+                        const char *option,
+                        const char *value,
+                        cphub_error_t *err)
+{
+    int i = option ? jobspec_option_find (option) : -1;
+
+    if (i < 0 && option && (i = jobspec_option_near (option)) >= 0)
+        return cphub_fail (err, EINVAL,
+                           "unknown option '%.40s'; did you mean --%s? (cphub "
+                           "submit --help lists them all)",
+                           option, jobspec_option_table[i].long_name);
+    if (i < 0)
+        return cphub_fail (err, EINVAL,
+                           "unknown option '%.40s'; cphub submit --help lists the "
+                           "options",
+                           option ? option : "");
+    if (jobspec_option_table[i].flag) {
+        if (value && value[0] != '\0')
+            return cphub_fail (err, EINVAL, "--%s takes no value (given '%.32s')",
+                               jobspec_option_table[i].long_name, value);
+        return jobspec_option_table[i].set (spec, NULL, err);
+    }
+    if (!value)
+        return cphub_fail (err, EINVAL, "--%s: needs a value (%s)",
+                           jobspec_option_table[i].long_name,
+                           jobspec_option_table[i].arg_name);
+    return jobspec_option_table[i].set (spec, value, err);
 }
 
 /* Split a directive's arguments into words in place: blanks separate, single
@@ -610,7 +586,7 @@ error:
     return -1;
 }
 
-int jobspec_validate (const jobspec_t *spec, cphub_error_t *err)
+int jobspec_validate_counts (const jobspec_t *spec, cphub_error_t *err)
 {
     if (spec->ntasks < 1 || spec->ntasks > JOBSPEC_TASKS_MAX)
         return cphub_fail (err, EINVAL, "ntasks is %" PRIu32 "; give 1 to %d",
@@ -631,13 +607,21 @@ int jobspec_validate (const jobspec_t *spec, cphub_error_t *err)
                            " seconds; it cannot be "
                            "negative",
                            spec->walltime);
+    if (spec->nodes > JOBSPEC_NODES_MAX)
+        return cphub_fail (err, EINVAL, "asked %" PRIu32 " nodes; the most is %d",
+                           spec->nodes, JOBSPEC_NODES_MAX);
+    return 0;
+}
+
+int jobspec_validate (const jobspec_t *spec, cphub_error_t *err)
+{
+    if (jobspec_validate_counts (spec, err) < 0)
+        return -1;
     if (strnlen (spec->name, sizeof (spec->name)) == sizeof (spec->name))
         return cphub_fail (err, EINVAL, "the job name is longer than %d bytes",
                            JOBSPEC_NAME_MAX);
     if (!jobspec_printable (spec->name))
         return cphub_fail (err, EINVAL, "the job name has control characters");
-    if (jobspec_validate_relations (spec, err) < 0)
-        return -1;
     if (spec->script && (spec->argc != 0 || spec->argv))
         return cphub_fail (err, EINVAL, "give either a command or a script, not both");
     if (spec->script) {

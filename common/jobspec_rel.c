@@ -1,14 +1,17 @@
 /* jobspec_rel.c: the parts of a job request that relate it to nodes and to
  * other jobs: -N (how many nodes and each node's share of the tasks, GPUs
- * and memory), --constraint (checked with constraint.h), --array (indices
- * and a throttle) and --after (dependencies). jobspec.c's setters and
- * jobspec_validate call the checks here; the scheduler's core calls the
- * parsers to turn the text fields of a jobspec into the arrays and
- * dependency lists it keeps. Pure functions, no allocation.
+ * and memory), --array (indices and a throttle) and --after (dependencies),
+ * each parsed from its text into the typed form a jobspec holds and rendered
+ * back to canonical text for the wire and for display. jobspec.c's setters
+ * and the codec's decode are the callers of the parsers; the scheduler's
+ * core only reads the typed forms. Pure functions.
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cphub/constraint.h"
@@ -16,12 +19,12 @@
 
 bool jobspec_is_array (const jobspec_t *spec)
 {
-    return spec->array && spec->array[0];
+    return spec->array != NULL;
 }
 
 bool jobspec_has_after (const jobspec_t *spec)
 {
-    return spec->after && spec->after[0];
+    return spec->after != NULL;
 }
 
 uint32_t jobspec_nodes (const jobspec_t *spec)
@@ -44,7 +47,6 @@ void jobspec_node_share (const jobspec_t *spec, jobspec_t *share)
     share->walltime = spec->walltime;
     share->exclusive = spec->exclusive;
     share->no_requeue = spec->no_requeue;
-    memcpy (share->constraint, spec->constraint, sizeof (share->constraint));
     if (nodes == 1) {
         share->ntasks = spec->ntasks;
         share->gpus = spec->gpus;
@@ -112,8 +114,8 @@ static int jobspec_array_range (const char **p,
                            "--array: '%.*s' runs backwards; write %" PRIu64 "-%" PRIu64,
                            len, start, last, first);
     r->first = (uint32_t)first;
-    r->step = (uint32_t)step;
     r->last = (uint32_t)(first + (last - first) / step * step);
+    r->step = r->last == r->first ? 1 : (uint32_t)step; /* one form per meaning */
     return 0;
 bad_number:
     if (errno == ERANGE)
@@ -131,9 +133,41 @@ bad_number:
                        **p, start);
 }
 
-int jobspec_array_parse (const char *text, jobspec_array_t *out, cphub_error_t *err)
+/* A form while it is parsed: room for the most ranges or ids. */
+typedef struct jobspec_array_buf {
+    uint32_t count, throttle, nranges;
+    jobspec_array_range_t ranges[JOBSPEC_ARRAY_RANGES_MAX];
+} jobspec_array_buf_t;
+typedef struct jobspec_after_buf {
+    uint32_t count;
+    jobspec_dep_t deps[JOBSPEC_AFTER_IDS_MAX];
+} jobspec_after_buf_t;
+
+_Static_assert(offsetof (jobspec_array_buf_t, ranges) == sizeof (jobspec_array_t),
+               "an array's ranges follow its head alike");
+_Static_assert(offsetof (jobspec_after_buf_t, deps) == sizeof (jobspec_after_t),
+               "an after's ids follow its head alike");
+
+/* A new form of head bytes and n items of size bytes from src (all of it,
+ * or only what it uses); NULL/ENOMEM with err. */
+static void *jobspec_form_dup (
+    const void *src, size_t head, size_t n, size_t size, cphub_error_t *err)
 {
-    jobspec_array_t a;
+    void *form = malloc (head + n * size);
+
+    if (!form) {
+        cphub_fail (err, ENOMEM, "out of memory");
+        return NULL;
+    }
+    memcpy (form, src, head + n * size);
+    return form;
+}
+
+static int jobspec_array_read (const char *text,
+                               jobspec_array_buf_t *out,
+                               cphub_error_t *err)
+{
+    jobspec_array_buf_t a;
     const char *p = text;
     uint64_t count = 0, throttle;
 
@@ -185,9 +219,23 @@ int jobspec_array_parse (const char *text, jobspec_array_t *out, cphub_error_t *
                            "--array: %" PRIu64 " elements; an array has at most %d",
                            count, JOBSPEC_ARRAY_SIZE_MAX);
     a.count = (uint32_t)count;
-    if (out)
-        *out = a;
+    *out = a;
     return 0;
+}
+
+jobspec_array_t *jobspec_array_parse (const char *text, cphub_error_t *err)
+{
+    jobspec_array_buf_t a;
+
+    if (jobspec_array_read (text, &a, err) < 0)
+        return NULL;
+    return jobspec_form_dup (&a, offsetof (jobspec_array_buf_t, ranges), a.nranges,
+                             sizeof (a.ranges[0]), err);
+}
+
+jobspec_array_t *jobspec_array_copy (const jobspec_array_t *a)
+{
+    return jobspec_form_dup (a, sizeof (*a), a->nranges, sizeof (a->ranges[0]), NULL);
 }
 
 uint32_t jobspec_array_index (const jobspec_array_t *a, uint32_t n)
@@ -217,9 +265,11 @@ static const jobspec_after_word_t jobspec_after_words[] = {
     {.word = NULL},
 };
 
-int jobspec_after_parse (const char *text, jobspec_after_t *out, cphub_error_t *err)
+static int jobspec_after_read (const char *text,
+                               jobspec_after_buf_t *out,
+                               cphub_error_t *err)
 {
-    jobspec_after_t a;
+    jobspec_after_buf_t a;
     const char *p = text;
 
     memset (&a, 0, sizeof (a));
@@ -264,29 +314,74 @@ int jobspec_after_parse (const char *text, jobspec_after_t *out, cphub_error_t *
             break;
         p++; /* ',' */
     }
-    if (out)
-        *out = a;
+    *out = a;
     return 0;
 }
 
-/* --- validation ----------------------------------------------------------- */
-
-int jobspec_validate_relations (const jobspec_t *spec, cphub_error_t *err)
+jobspec_after_t *jobspec_after_parse (const char *text, cphub_error_t *err)
 {
-    cphub_error_t cerr = {{0}};
+    jobspec_after_buf_t a;
 
-    if (spec->nodes > JOBSPEC_NODES_MAX)
-        return cphub_fail (err, EINVAL, "asked %" PRIu32 " nodes; the most is %d",
-                           spec->nodes, JOBSPEC_NODES_MAX);
-    if (strnlen (spec->constraint, sizeof (spec->constraint)) ==
-        sizeof (spec->constraint))
-        return cphub_fail (err, EINVAL, "--constraint: longer than %d bytes",
-                           JOBSPEC_CONSTRAINT_MAX);
-    if (spec->constraint[0] && constraint_check (spec->constraint, &cerr) < 0)
-        return cphub_fail (err, EINVAL, "--constraint: %s", cerr.text);
-    if (jobspec_is_array (spec) && jobspec_array_parse (spec->array, NULL, err) < 0)
-        return -1;
-    if (jobspec_has_after (spec) && jobspec_after_parse (spec->after, NULL, err) < 0)
-        return -1;
-    return 0;
+    if (jobspec_after_read (text, &a, err) < 0)
+        return NULL;
+    return jobspec_form_dup (&a, offsetof (jobspec_after_buf_t, deps), a.count,
+                             sizeof (a.deps[0]), err);
+}
+
+jobspec_after_t *jobspec_after_copy (const jobspec_after_t *a)
+{
+    return jobspec_form_dup (a, sizeof (*a), a->count, sizeof (a->deps[0]), NULL);
+}
+
+/* --- canonical text and owned forms -------------------------------------- */
+
+/* snprintf at buf + *pos, keeping *pos the length the whole text needs. */
+static void jobspec_put (char *buf, size_t len, int *pos, const char *fmt, ...)
+    __attribute__ ((format (printf, 4, 5)));
+static void jobspec_put (char *buf, size_t len, int *pos, const char *fmt, ...)
+{
+    size_t at = (size_t)*pos < len ? (size_t)*pos : len;
+    va_list ap;
+    int n;
+
+    va_start (ap, fmt);
+    n = vsnprintf (buf ? buf + at : NULL, buf ? len - at : 0, fmt, ap);
+    va_end (ap);
+    if (n > 0)
+        *pos += n;
+}
+
+int jobspec_array_format (const jobspec_array_t *a, char *buf, size_t len)
+{
+    int pos = 0;
+
+    if (buf && len)
+        buf[0] = '\0';
+    for (uint32_t i = 0; i < a->nranges; i++) {
+        const jobspec_array_range_t *r = &a->ranges[i];
+        jobspec_put (buf, len, &pos, "%s%" PRIu32, i ? "," : "", r->first);
+        if (r->last != r->first)
+            jobspec_put (buf, len, &pos, "-%" PRIu32, r->last);
+        if (r->last != r->first && r->step != 1)
+            jobspec_put (buf, len, &pos, ":%" PRIu32, r->step);
+    }
+    if (a->throttle)
+        jobspec_put (buf, len, &pos, "%%%" PRIu32, a->throttle);
+    return pos;
+}
+
+int jobspec_after_format (const jobspec_after_t *a, char *buf, size_t len)
+{
+    int pos = 0;
+
+    if (buf && len)
+        buf[0] = '\0';
+    for (uint32_t i = 0; i < a->count; i++) {
+        const jobspec_dep_t *d = &a->deps[i];
+        if (i == 0 || d->kind != a->deps[i - 1].kind)
+            jobspec_put (buf, len, &pos, "%s%s", i ? "," : "",
+                         d->kind == JOBSPEC_AFTER_OK ? "ok" : "any");
+        jobspec_put (buf, len, &pos, ":%" PRIu64, d->id);
+    }
+    return pos;
 }

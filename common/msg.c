@@ -199,6 +199,25 @@ static json_t *encode_bytes (const field_t *f, const void *base)
     return j ? j : json_fail (NULL, ENOMEM);
 }
 
+/* A parsed form as its canonical text; null (or "" with FF_EMPTY) for none. */
+static json_t *encode_form (const field_t *f, const void *form)
+{
+    char *text;
+    json_t *j;
+
+    if (!form)
+        return (f->flags & FF_EMPTY) ? json_string ("") : json_null ();
+    if (!(text = malloc ((size_t)f->max + 1)))
+        return NULL;
+    if (f->form->format (form, text, (size_t)f->max + 1) > f->max) {
+        free (text);
+        return json_fail (NULL, EINVAL);
+    }
+    j = json_exact_string (text);
+    free (text);
+    return j;
+}
+
 /* The JSON value of one field; NULL with errno. */
 static json_t *encode_field (const field_t *f, const void *base)
 {
@@ -240,6 +259,8 @@ static json_t *encode_field (const field_t *f, const void *base)
         return json_exact_string (*(char *const *)p);
     case FK_BYTES:
         return encode_bytes (f, base);
+    case FK_FORM:
+        return encode_form (f, *(void *const *)p);
     }
     return json_fail (NULL, EINVAL);
 }
@@ -478,6 +499,29 @@ static int decode_str (
     return 0;
 }
 
+/* Text parsed once into its form: the codec boundary's check of it. */
+static int decode_form (
+    dctx_t *c, const field_t *f, const json_t *val, void *base, const char *path)
+{
+    cphub_error_t perr = {.text = ""};
+    void **p = field_at (base, f->off);
+    const char *s = NULL;
+    size_t len = 0;
+    void *form;
+
+    if (json_is_null (val))
+        return 0;
+    if (decode_string (c, path, val, (size_t)f->max, &s, &len) < 0)
+        return -1;
+    if (len == 0)
+        return 0;
+    if (!(form = f->form->parse (s, &perr)))
+        return dfail (c, errno == ENOMEM ? ENOMEM : EINVAL, "%s", perr.text);
+    f->form->destroy (*p);
+    *p = form;
+    return 0;
+}
+
 static int decode_field (
     dctx_t *c, const field_t *f, const json_t *val, void *base, const char *path)
 {
@@ -539,6 +583,8 @@ static int decode_field (
         return 0;
     case FK_BYTES:
         return decode_bytes (c, f, val, base, path);
+    case FK_FORM:
+        return decode_form (c, f, val, base, path);
     }
     return dfail (c, EPROTO, "field '%s' has no codec", path);
 }
@@ -709,6 +755,10 @@ static void free_fields (const field_t *fields, void *base)
             free (p);
             *(char **)field_at (base, f->off) = NULL;
             break;
+        case FK_FORM:
+            f->form->destroy (*(void **)field_at (base, f->off));
+            *(void **)field_at (base, f->off) = NULL;
+            break;
         default:
             break;
         }
@@ -805,7 +855,7 @@ char *msg_payload_json (const msg_t *m)
     case MSG_CANCEL_OK:
         out = json_object_get (obj, "results");
         break;
-    case MSG_TENANT_OK: /* issue 4 */
+    case MSG_TENANT_OK:
         out = json_object_get (obj, "tenants");
         break;
     case MSG_KEY_OK:

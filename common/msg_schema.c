@@ -4,15 +4,18 @@
  * msg_kinds. Limits here are the protocol's: requests from tenants and agents
  * are range-checked field by field, replies from the scheduler only
  * type-checked (a reply that the scheduler can build must not be refused by
- * its own client). The hooks run jobspec_validate and node_desc_validate
- * after a decode. At the end, the two text forms the codec needs that are not
- * JSON: UTF-8 checking and base64. No jansson here: msg.c walks these tables.
+ * its own client). A spec's constraint, array and after are parsed from their
+ * text once, while decoding (FK_FORM); the hooks run jobspec_validate and
+ * node_desc_validate after a decode. At the end, the two text forms the codec needs
+ * that are not JSON: UTF-8 checking and base64. No jansson here: msg.c walks these
+ * tables.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +51,20 @@ _Static_assert(sizeof (log_stream_t) == sizeof (int), "enums are stored as int")
 #define F_U64ARR(T, f, n, minn, maxn, lo)                                           \
     FIELD (T, f, FK_ARRAY, .count_off = offsetof (T, n), .size = sizeof (uint64_t), \
            .min = (minn), .max = (maxn), .elem_min = (lo), .elem_max = INT64_MAX)
+/* Optional fields: absent on the wire keeps the default init gave. */
+#define F_OPT_U32(T, f, lo, hi) \
+    FIELD (T, f, FK_U32, .min = (lo), .max = (hi), .flags = FF_OPTIONAL)
+#define F_OPT_U64(T, f, lo) \
+    FIELD (T, f, FK_U64, .min = (lo), .max = INT64_MAX, .flags = FF_OPTIONAL)
+#define F_OPT_DBL(T, f, lo, hi) \
+    FIELD (T, f, FK_DOUBLE, .dmin = (lo), .dmax = (hi), .flags = FF_OPTIONAL)
+#define F_OPT_BOOL(T, f) FIELD (T, f, FK_BOOL, .flags = FF_OPTIONAL)
+#define F_OPT_STR(T, f) \
+    FIELD (T, f, FK_STR, .size = sizeof (((T *)0)->f), .flags = FF_OPTIONAL)
+#define F_OPT_TEXT(T, f, maxlen) \
+    FIELD (T, f, FK_TEXT, .max = (maxlen), .flags = FF_OPTIONAL)
+#define F_FORM(T, f, fm, maxlen, fl) \
+    FIELD (T, f, FK_FORM, .form = &(fm), .max = (maxlen), .flags = FF_OPTIONAL | (fl))
 #define F_END        \
     {                \
         .name = NULL \
@@ -95,6 +112,49 @@ static const enum_desc_t exit_kinds = {.count = EXIT_KIND_COUNT,
                                        .name = exit_kind_text};
 static const enum_desc_t log_streams = {.count = 2, .name = log_stream_text};
 
+/* The parsed parts of a spec: text on the wire, parsed once when decoded
+ * (with the texts of jobspec_set_option's errors), rendered when encoded. */
+static void *constraint_form_parse (const char *text, cphub_error_t *err)
+{
+    cphub_error_t cerr = {.text = ""};
+    constraint_t *c = constraint_parse (text, &cerr);
+
+    if (!c)
+        cphub_fail (err, errno, "--constraint: %s", cerr.text);
+    return c;
+}
+static int constraint_form_format (const void *form, char *buf, size_t len)
+{
+    return snprintf (buf, len, "%s", constraint_text (form));
+}
+static void constraint_form_destroy (void *form)
+{
+    constraint_destroy (form);
+}
+static void *array_form_parse (const char *text, cphub_error_t *err)
+{
+    return jobspec_array_parse (text, err);
+}
+static int array_form_format (const void *form, char *buf, size_t len)
+{
+    return jobspec_array_format (form, buf, len);
+}
+static void *after_form_parse (const char *text, cphub_error_t *err)
+{
+    return jobspec_after_parse (text, err);
+}
+static int after_form_format (const void *form, char *buf, size_t len)
+{
+    return jobspec_after_format (form, buf, len);
+}
+static const text_form_t constraint_form = {.parse = constraint_form_parse,
+                                            .format = constraint_form_format,
+                                            .destroy = constraint_form_destroy};
+static const text_form_t array_form = {
+    .parse = array_form_parse, .format = array_form_format, .destroy = free};
+static const text_form_t after_form = {
+    .parse = after_form_parse, .format = after_form_format, .destroy = free};
+
 static const field_t jobspec_fields[] = {
     F_U32 (jobspec_t, ntasks, 1, JOBSPEC_TASKS_MAX),
     F_U32 (jobspec_t, cpus_per_task, 1, JOBSPEC_CPUS_PER_TASK_MAX),
@@ -114,24 +174,14 @@ static const field_t jobspec_fields[] = {
      .off = offsetof (jobspec_t, script),
      .max = JOBSPEC_SCRIPT_MAX,
      .flags = FF_OPTIONAL},
-    /* issue 5: optional, absent = one node, shared, anywhere, one job */
-    FIELD (jobspec_t,
-           nodes,
-           FK_U32,
-           .min = 0,
-           .max = JOBSPEC_NODES_MAX,
-           .flags = FF_OPTIONAL),
-    FIELD (jobspec_t, exclusive, FK_BOOL, .flags = FF_OPTIONAL),
-    FIELD (jobspec_t,
-           constraint,
-           FK_STR,
-           .size = sizeof (((jobspec_t *)0)->constraint),
-           .flags = FF_OPTIONAL),
-    FIELD (
-        jobspec_t, array, FK_TEXT, .max = JOBSPEC_ARRAY_TEXT_MAX, .flags = FF_OPTIONAL),
-    FIELD (jobspec_t, after, FK_TEXT, .max = JOBSPEC_AFTER_MAX, .flags = FF_OPTIONAL),
-    /* issue 3: optional, absent = requeue when the node fails */
-    FIELD (jobspec_t, no_requeue, FK_BOOL, .flags = FF_OPTIONAL),
+    /* optional, absent = one node, shared, anywhere, one job */
+    F_OPT_U32 (jobspec_t, nodes, 0, JOBSPEC_NODES_MAX),
+    F_OPT_BOOL (jobspec_t, exclusive),
+    F_FORM (jobspec_t, constraint, constraint_form, JOBSPEC_CONSTRAINT_MAX, FF_EMPTY),
+    F_FORM (jobspec_t, array, array_form, JOBSPEC_ARRAY_TEXT_MAX, 0),
+    F_FORM (jobspec_t, after, after_form, JOBSPEC_AFTER_MAX, 0),
+    /* optional, absent = requeue when the node fails */
+    F_OPT_BOOL (jobspec_t, no_requeue),
     F_END,
 };
 
@@ -158,38 +208,13 @@ static const field_t job_info_fields[] = {
     F_NUM (job_info_t, end_time),
     F_NUM (job_info_t, cpu_time),
     F_U64 (job_info_t, max_rss, 0),
-    FIELD (job_info_t,
-           nodelist,
-           FK_STR,
-           .size = sizeof (((job_info_t *)0)->nodelist),
-           .flags = FF_OPTIONAL),
-    FIELD (
-        job_info_t, array_id, FK_U64, .min = 0, .max = INT64_MAX, .flags = FF_OPTIONAL),
-    FIELD (job_info_t,
-           array_index,
-           FK_U32,
-           .min = 0,
-           .max = UINT32_MAX,
-           .flags = FF_OPTIONAL),
-    /* issue 5: while pending, from the last scheduling pass */
-    FIELD (job_info_t,
-           expected_start,
-           FK_DOUBLE,
-           .dmin = -1e300,
-           .dmax = 1e300,
-           .flags = FF_OPTIONAL),
-    FIELD (job_info_t,
-           queue_position,
-           FK_U32,
-           .min = 0,
-           .max = UINT32_MAX,
-           .flags = FF_OPTIONAL),
-    FIELD (job_info_t,
-           priority,
-           FK_DOUBLE,
-           .dmin = -1e300,
-           .dmax = 1e300,
-           .flags = FF_OPTIONAL),
+    F_OPT_STR (job_info_t, nodelist),
+    F_OPT_U64 (job_info_t, array_id, 0),
+    F_OPT_U32 (job_info_t, array_index, 0, UINT32_MAX),
+    /* optional: while pending, from the last scheduling pass */
+    F_OPT_DBL (job_info_t, expected_start, -1e300, 1e300),
+    F_OPT_U32 (job_info_t, queue_position, 0, UINT32_MAX),
+    F_OPT_DBL (job_info_t, priority, -1e300, 1e300),
     F_END,
 };
 
@@ -209,12 +234,8 @@ static const field_t node_info_fields[] = {
     F_STR (node_info_t, topology),
     F_BOOL (node_info_t, binding),
     F_NUM (node_info_t, last_seen),
-    /* issue 4: optional, absent = "" */
-    FIELD (node_info_t,
-           isolation,
-           FK_STR,
-           .size = sizeof (((node_info_t *)0)->isolation),
-           .flags = FF_OPTIONAL),
+    /* optional (agents before isolation existed), absent = "" */
+    F_OPT_STR (node_info_t, isolation),
     F_END,
 };
 
@@ -269,12 +290,8 @@ static const field_t node_desc_fields[] = {
     F_STR (node_desc_t, topology),
     F_BOOL (node_desc_t, binding),
     F_U64ARR (node_desc_t, jobs, njobs, 0, NODE_JOBS_MAX, 1),
-    /* issue 4: optional, absent = "" */
-    FIELD (node_desc_t,
-           isolation,
-           FK_STR,
-           .size = sizeof (((node_desc_t *)0)->isolation),
-           .flags = FF_OPTIONAL),
+    /* optional (agents before isolation existed), absent = "" */
+    F_OPT_STR (node_desc_t, isolation),
     F_END,
 };
 
@@ -290,12 +307,7 @@ static const field_t submit_fields[] = {F_OBJ (msg_submit_t, spec, jobspec_field
 static const field_t id_fields[] = {F_U64 (msg_id_t, id, 1), F_END};
 static const field_t submit_ok_fields[] = {
     F_U64 (msg_id_t, id, 1),
-    FIELD (msg_id_t,
-           count,
-           FK_U32,
-           .min = 1,
-           .max = JOBSPEC_ARRAY_SIZE_MAX,
-           .flags = FF_OPTIONAL),
+    F_OPT_U32 (msg_id_t, count, 1, JOBSPEC_ARRAY_SIZE_MAX),
     F_END,
 };
 static const field_t ids_fields[] = {
@@ -304,13 +316,12 @@ static const field_t ids_fields[] = {
 };
 static const field_t jobs_fields[] = {
     F_BOOL (msg_jobs_t, all),
-    FIELD (msg_jobs_t, after, FK_U64, .min = 0, .max = INT64_MAX, .flags = FF_OPTIONAL),
+    F_OPT_U64 (msg_jobs_t, after, 0),
     F_END,
 };
 static const field_t job_list_fields[] = {
     F_ARR (msg_job_list_t, jobs, count, job_info_fields, LIST_MAX),
-    FIELD (
-        msg_job_list_t, next, FK_U64, .min = 0, .max = INT64_MAX, .flags = FF_OPTIONAL),
+    F_OPT_U64 (msg_job_list_t, next, 0),
     F_END,
 };
 static const field_t cancel_ok_fields[] = {
@@ -375,28 +386,10 @@ static const field_t job_run_fields[] = {
     F_IDS (msg_job_run_t, gpus),
     F_IDS (msg_job_run_t, mems),
     F_U64 (msg_job_run_t, mem, 0),
-    FIELD (msg_job_run_t,
-           nodelist,
-           FK_TEXT,
-           .max = MSG_NODELIST_MAX - 1,
-           .flags = FF_OPTIONAL),
-    FIELD (msg_job_run_t,
-           cpus_per_node,
-           FK_TEXT,
-           .max = MSG_CPUS_PER_NODE_MAX - 1,
-           .flags = FF_OPTIONAL),
-    FIELD (msg_job_run_t,
-           array_id,
-           FK_U64,
-           .min = 0,
-           .max = INT64_MAX,
-           .flags = FF_OPTIONAL),
-    FIELD (msg_job_run_t,
-           array_index,
-           FK_U32,
-           .min = 0,
-           .max = JOBSPEC_ARRAY_INDEX_MAX,
-           .flags = FF_OPTIONAL),
+    F_OPT_TEXT (msg_job_run_t, nodelist, MSG_NODELIST_MAX - 1),
+    F_OPT_TEXT (msg_job_run_t, cpus_per_node, MSG_CPUS_PER_NODE_MAX - 1),
+    F_OPT_U64 (msg_job_run_t, array_id, 0),
+    F_OPT_U32 (msg_job_run_t, array_index, 0, JOBSPEC_ARRAY_INDEX_MAX),
     F_END,
 };
 static const field_t job_started_fields[] = {
@@ -415,17 +408,13 @@ static const field_t job_exit_fields[] = {
     F_TIME (msg_job_exit_t, cpu_time),
     F_U64 (msg_job_exit_t, max_rss, 0),
     F_STR (msg_job_exit_t, text),
-    FIELD (msg_job_exit_t, survived_kill, FK_BOOL, .flags = FF_OPTIONAL),
+    F_OPT_BOOL (msg_job_exit_t, survived_kill),
     F_END,
 };
 static const field_t node_drain_fields[] = {
     F_STR (msg_node_drain_t, node),
     F_BOOL (msg_node_drain_t, drain),
-    FIELD (msg_node_drain_t,
-           reason,
-           FK_STR,
-           .size = sizeof (((msg_node_drain_t *)0)->reason),
-           .flags = FF_OPTIONAL),
+    F_OPT_STR (msg_node_drain_t, reason),
     F_END,
 };
 static const field_t job_kill_fields[] = {
@@ -433,16 +422,11 @@ static const field_t job_kill_fields[] = {
     F_INT (msg_job_kill_t, signal, 0, 64),
     F_END,
 };
-/* issue 5: priority and backfill */
+/* priority and backfill: why a job waits and where it stands */
 static const field_t priority_req_fields[] = {
     F_U64 (msg_priority_req_t, id, 1),
-    FIELD (msg_priority_req_t, set_boost, FK_BOOL, .flags = FF_OPTIONAL),
-    FIELD (msg_priority_req_t,
-           boost,
-           FK_DOUBLE,
-           .dmin = -1e9,
-           .dmax = 1e9,
-           .flags = FF_OPTIONAL),
+    F_OPT_BOOL (msg_priority_req_t, set_boost),
+    F_OPT_DBL (msg_priority_req_t, boost, -1e9, 1e9),
     F_END,
 };
 static const field_t priority_fields[] = {
@@ -468,7 +452,7 @@ static const field_t priority_fields[] = {
     F_NUM (msg_priority_t, max_age),
     F_END,
 };
-/* issue 4: tenants and keys at run time */
+/* tenants and keys, changed by operators at run time */
 static const char *const tenant_source_names[TENANT_SOURCE_COUNT] = {
     [TENANT_SOURCE_CONFIG] = "config",
     [TENANT_SOURCE_RUNTIME] = "runtime",
@@ -516,17 +500,8 @@ static const enum_desc_t key_ops = {.count = KEY_OP_COUNT, .name = key_op_text};
 
 static const field_t tenant_req_fields[] = {
     F_ENUM (msg_tenant_req_t, op, tenant_ops),
-    FIELD (msg_tenant_req_t,
-           name,
-           FK_STR,
-           .size = sizeof (((msg_tenant_req_t *)0)->name),
-           .flags = FF_OPTIONAL),
-    FIELD (msg_tenant_req_t,
-           shares,
-           FK_DOUBLE,
-           .dmin = 0,
-           .dmax = 1e9,
-           .flags = FF_OPTIONAL),
+    F_OPT_STR (msg_tenant_req_t, name),
+    F_OPT_DBL (msg_tenant_req_t, shares, 0, 1e9),
     F_END,
 };
 static const field_t tenant_info_fields[] = {
@@ -546,16 +521,8 @@ static const field_t tenant_list_fields[] = {
 };
 static const field_t key_req_fields[] = {
     F_ENUM (msg_key_req_t, op, key_ops),
-    FIELD (msg_key_req_t,
-           tenant,
-           FK_STR,
-           .size = sizeof (((msg_key_req_t *)0)->tenant),
-           .flags = FF_OPTIONAL),
-    FIELD (msg_key_req_t,
-           key,
-           FK_STR,
-           .size = sizeof (((msg_key_req_t *)0)->key),
-           .flags = FF_OPTIONAL),
+    F_OPT_STR (msg_key_req_t, tenant),
+    F_OPT_STR (msg_key_req_t, key),
     F_END,
 };
 static const field_t key_info_fields[] = {
@@ -571,13 +538,9 @@ static const field_t key_list_fields[] = {
     F_ARR (msg_key_list_t, keys, count, key_info_fields, LIST_MAX),
     F_END,
 };
-/* issue 4: quotas and budgets */
+/* quotas and budgets */
 static const field_t balance_req_fields[] = {
-    FIELD (msg_balance_req_t,
-           tenant,
-           FK_STR,
-           .size = sizeof (((msg_balance_req_t *)0)->tenant),
-           .flags = FF_OPTIONAL),
+    F_OPT_STR (msg_balance_req_t, tenant),
     F_END,
 };
 static const field_t balance_tenant_fields[] = {
@@ -608,20 +571,12 @@ static const field_t balance_fields[] = {
 static const field_t budget_grant_fields[] = {
     F_STR (msg_budget_grant_t, tenant),
     FIELD (msg_budget_grant_t, hours, FK_DOUBLE, .dmin = -1e12, .dmax = 1e12),
-    FIELD (msg_budget_grant_t, set, FK_BOOL, .flags = FF_OPTIONAL),
-    FIELD (msg_budget_grant_t,
-           reason,
-           FK_STR,
-           .size = sizeof (((msg_budget_grant_t *)0)->reason),
-           .flags = FF_OPTIONAL),
+    F_OPT_BOOL (msg_budget_grant_t, set),
+    F_OPT_STR (msg_budget_grant_t, reason),
     F_END,
 };
 static const field_t register_ok_fields[] = {
-    FIELD (msg_register_ok_t,
-           hub_id,
-           FK_STR,
-           .size = sizeof (((msg_register_ok_t *)0)->hub_id),
-           .flags = FF_OPTIONAL),
+    F_OPT_STR (msg_register_ok_t, hub_id),
     F_END,
 };
 static const field_t no_fields[] = {F_END};
@@ -670,7 +625,7 @@ static int check_node_drain (const msg_t *m, cphub_error_t *err)
     return 0;
 }
 
-/* issue 4: what each operation needs; the names themselves are checked by
+/* What each operation needs; the names themselves are checked by
  * the scheduler, which knows the tenants. */
 static int check_tenant (const msg_t *m, cphub_error_t *err)
 {

@@ -29,10 +29,23 @@ typedef enum {
     FK_ARGV,    /* char **argv (NULL-terminated, NULL when empty) + int argc */
     FK_TEXT,    /* char *, NULL = JSON null or absent */
     FK_BYTES,   /* char * + size_t len, base64 on the wire */
+    FK_FORM,    /* void *, a parsed form (form) that is text on the wire */
 } field_kind_t;
 
 #define FF_OPTIONAL 0x1 /* may be absent */
 #define FF_IDSET 0x2    /* FK_STR holding an id list ("0-3,8") */
+#define FF_EMPTY 0x4    /* FK_FORM: no form is "" on the wire, not null */
+
+/* A typed value whose wire form is text: decoding parses the text once
+ * (and so validates it), encoding renders it back, freeing destroys it.
+ * "" or null on the wire is no form (NULL). */
+typedef struct text_form {
+    /* A new form from text: NULL with errno (EINVAL, ENOMEM) and err. */
+    void *(*parse) (const char *text, cphub_error_t *err);
+    /* snprintf's contract. */
+    int (*format) (const void *form, char *buf, size_t len);
+    void (*destroy) (void *form);
+} text_form_t;
 
 /* Names of an enum's values 0..count-1. */
 typedef struct enum_desc {
@@ -51,6 +64,7 @@ typedef struct field {
     double dmin, dmax;          /* FK_DOUBLE */
     const struct field *sub;    /* FK_OBJECT, FK_ARRAY of objects */
     const enum_desc_t *names;   /* FK_ENUM */
+    const text_form_t *form;    /* FK_FORM; max is the bytes of its text */
     unsigned flags;
 } field_t;
 

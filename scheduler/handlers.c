@@ -34,7 +34,7 @@ void handlers_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const jobspec_t *spec = &m->u.submit.spec;
     cphub_error_t err = {{0}};
-    char command[64];
+    char command[64], array[JOBSPEC_ARRAY_TEXT_MAX + 1] = "";
     uint64_t id = 0;
     uint32_t count = 1;
     msg_t *ok;
@@ -47,10 +47,11 @@ void handlers_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
         return;
     }
     jobspec_command_summary (spec, command, sizeof (command));
+    if (spec->array)
+        jobspec_array_format (spec->array, array, sizeof (array));
     if (count > 1)
         log_info ("jobs %" PRIu64 "-%" PRIu64 " (array %s) submitted by %s: %s", id,
-                  id + count - 1, spec->array ? spec->array : "", rq->peer->identity,
-                  command);
+                  id + count - 1, array, rq->peer->identity, command);
     else
         log_info ("job %" PRIu64 " submitted by %s: %s (%u tasks, %u cores)", id,
                   rq->peer->identity, command, spec->ntasks, jobspec_cores (spec));

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cphub/constraint.h"
 #include "scheduler/store_codec.h"
 
 /* Largest number a JSON integer (signed 64-bit) holds. */
@@ -246,20 +247,29 @@ static int dump (json_t *obj, char **text, size_t *len)
 
 static json_t *spec_array_json (const jobspec_t *spec)
 {
-    return spec->array && spec->array[0] ? text_json (spec->array, strlen (spec->array))
-                                         : json_null ();
+    char text[JOBSPEC_ARRAY_TEXT_MAX + 1];
+
+    if (!spec->array)
+        return json_null ();
+    jobspec_array_format (spec->array, text, sizeof (text));
+    return text_json (text, strlen (text));
 }
 
 static json_t *spec_after_json (const jobspec_t *spec)
 {
-    return spec->after && spec->after[0] ? text_json (spec->after, strlen (spec->after))
-                                         : json_null ();
+    char text[JOBSPEC_AFTER_MAX + 1];
+
+    if (!spec->after)
+        return json_null ();
+    jobspec_after_format (spec->after, text, sizeof (text));
+    return text_json (text, strlen (text));
 }
 
 static json_t *spec_constraint_json (const jobspec_t *spec)
 {
-    return text_json (spec->constraint,
-                      strnlen (spec->constraint, sizeof (spec->constraint)));
+    const char *text = constraint_text (spec->constraint);
+
+    return text_json (text, strlen (text));
 }
 
 /* The command words, an array of strings. */
@@ -532,39 +542,34 @@ static int relation_text (const json_t *obj,
     return (*out = json_text (val, max, "", name, err)) ? 0 : -1;
 }
 
-static int spec_array_set (const json_t *obj, void *value, cphub_error_t *err)
+/* A relation's text, parsed into the spec's form by the option's own
+ * setter (the same rules as the command line and the wire). */
+static int relation_set (const json_t *obj,
+                         const char *name,
+                         size_t max,
+                         jobspec_t *spec,
+                         cphub_error_t *err)
 {
-    jobspec_t *spec = value;
     const char *s;
 
-    if (relation_text (obj, "array", JOBSPEC_ARRAY_TEXT_MAX, &s, err) < 0)
+    if (relation_text (obj, name, max, &s, err) < 0)
         return -1;
-    if (s[0] && !(spec->array = strdup (s)))
-        return cphub_fail (err, ENOMEM, "out of memory");
-    return 0;
+    return s[0] ? jobspec_set_option (spec, name, s, err) : 0;
+}
+
+static int spec_array_set (const json_t *obj, void *value, cphub_error_t *err)
+{
+    return relation_set (obj, "array", JOBSPEC_ARRAY_TEXT_MAX, value, err);
 }
 
 static int spec_after_set (const json_t *obj, void *value, cphub_error_t *err)
 {
-    jobspec_t *spec = value;
-    const char *s;
-
-    if (relation_text (obj, "after", JOBSPEC_AFTER_MAX, &s, err) < 0)
-        return -1;
-    if (s[0] && !(spec->after = strdup (s)))
-        return cphub_fail (err, ENOMEM, "out of memory");
-    return 0;
+    return relation_set (obj, "after", JOBSPEC_AFTER_MAX, value, err);
 }
 
 static int spec_constraint_set (const json_t *obj, void *value, cphub_error_t *err)
 {
-    jobspec_t *spec = value;
-    const char *s;
-
-    if (relation_text (obj, "constraint", JOBSPEC_CONSTRAINT_MAX, &s, err) < 0)
-        return -1;
-    memcpy (spec->constraint, s, strlen (s) + 1);
-    return 0;
+    return relation_set (obj, "constraint", JOBSPEC_CONSTRAINT_MAX, value, err);
 }
 
 static int spec_argv_set (const json_t *obj, void *value, cphub_error_t *err)

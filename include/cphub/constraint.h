@@ -4,15 +4,17 @@
  * An expression combines feature names (the words an agent lists under
  * `features` in its config: letters, digits, '.', '_', '-') with & (and),
  * | (or), ! (not) and parentheses; & binds tighter than |, ! tighter than
- * both; blanks between tokens are ignored. The CLI and jobspec check the text
- * when it is set, the scheduler parses it once at submit into the compact
- * form below and evaluates that against each candidate node's feature list
- * (node_desc_t.features, "avx512,a100"). Names match exactly (case matters).
+ * both; blanks between tokens are ignored. The text is parsed once where it
+ * enters (jobspec_set_option, the codec's decode) into the compact form below,
+ * which a jobspec holds and the scheduler evaluates against each candidate
+ * node's feature list (node_desc_t.features, "avx512,a100"). The form keeps
+ * its text for display and the wire. Names match exactly (case matters).
  */
 #ifndef CPHUB_CONSTRAINT_H
 #define CPHUB_CONSTRAINT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "cphub/error.h"
 
@@ -21,7 +23,8 @@
 #define CONSTRAINT_NAMES_MAX 32 /* feature names in one expression */
 #define CONSTRAINT_DEPTH_MAX 16 /* nesting of parentheses and ! */
 
-/* The compiled expression: one allocation, immutable after parse. */
+/* The compiled expression: one allocation, immutable after parse, shared
+ * by its copies. */
 typedef struct constraint constraint_t;
 
 /* Parse text. NULL with errno EINVAL and err saying what and where, with
@@ -32,6 +35,18 @@ constraint_t *constraint_parse (const char *text, cphub_error_t *err);
 
 /* NULL: nothing. */
 void constraint_destroy (constraint_t *c);
+
+/* A copy of c (NULL for NULL) that the caller destroys: the same
+ * immutable expression, shared (one more holder; no allocation, never
+ * fails). */
+constraint_t *constraint_copy (const constraint_t *c);
+
+/* The text c was parsed from; "" for NULL. */
+const char *constraint_text (const constraint_t *c);
+
+/* For an error message, where the whole text (up to 255 bytes) would crowd
+ * out the rest: the text in buf, cut to fit len with "..." at the end. */
+const char *constraint_text_short (const constraint_t *c, char *buf, size_t len);
 
 /* Only check text (constraint_parse without keeping the result). 0 or
  * -1/EINVAL with err. */

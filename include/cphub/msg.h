@@ -44,53 +44,52 @@
 #define MSG_CPUS_PER_NODE_MAX (JOBSPEC_NODES_MAX * 6 + 1)
 
 typedef enum {
-    MSG_ERROR = 0,
-    /* client -> scheduler */
+    /* The numbers are the codec's table index only: the wire carries each
+     * type by its name (msg_type_name), so the order is free. */
+    MSG_ERROR = 0, /* any reply: a refusal, {code, text} */
+    /* tenants' jobs: submit, follow, explain and end them
+     * (client -> scheduler, each answered by its _OK) */
     MSG_SUBMIT,
-    MSG_CANCEL,
-    MSG_JOBS,
-    MSG_SHOW,
-    MSG_WAIT,
-    MSG_NODES,
-    MSG_LOGS,
-    MSG_REPORT,
-    /* scheduler -> client */
     MSG_SUBMIT_OK,
+    MSG_CANCEL,
     MSG_CANCEL_OK,
+    MSG_JOBS,
     MSG_JOBS_OK,
+    MSG_SHOW,
     MSG_SHOW_OK,
+    MSG_WAIT,
     MSG_WAIT_OK,
-    MSG_NODES_OK,
+    MSG_LOGS,
     MSG_LOGS_OK,
+    MSG_PRIORITY, /* explain (and, for operators, boost) a job's priority */
+    MSG_PRIORITY_OK,
+    /* the hub's state and accounts (client -> scheduler) */
+    MSG_NODES,
+    MSG_NODES_OK,
+    MSG_REPORT,
     MSG_REPORT_OK,
-    /* agent -> scheduler */
-    MSG_REGISTER,
-    MSG_HEARTBEAT,
-    MSG_JOB_STARTED,
-    MSG_JOB_EXIT,
-    MSG_LOGS_DATA,
-    /* scheduler -> agent */
-    MSG_REGISTER_OK,
-    MSG_JOB_RUN,
-    MSG_JOB_KILL,
-    MSG_LOGS_FETCH,
-    /* added with durable state (issue 3) */
-    MSG_NODE_DRAIN,    /* client (operator) -> scheduler */
-    MSG_NODE_DRAIN_OK, /* scheduler -> client, no payload */
-    MSG_JOB_EXIT_ACK,  /* scheduler -> agent: these exits are durable */
-    /* added with priority and backfill (issue 5) */
-    MSG_PRIORITY,    /* client -> scheduler: explain (and boost) a job */
-    MSG_PRIORITY_OK, /* scheduler -> client */
-    /* added with tenants and keys changed at run time (issue 4) */
-    MSG_TENANT,    /* client (operator) -> scheduler: tenant list|add|set|remove */
-    MSG_TENANT_OK, /* scheduler -> client */
-    MSG_KEY,       /* client (operator) -> scheduler: key list|add|revoke */
-    MSG_KEY_OK,    /* scheduler -> client */
-    /* added with quotas and budgets (issue 4) */
-    MSG_BALANCE,         /* client -> scheduler: where tenants stand */
-    MSG_BALANCE_OK,      /* scheduler -> client */
-    MSG_BUDGET_GRANT,    /* client (operator) -> scheduler: grant or set */
-    MSG_BUDGET_GRANT_OK, /* scheduler -> client: the tenant's balance after */
+    MSG_BALANCE, /* where tenants stand against their quotas and budgets */
+    MSG_BALANCE_OK,
+    /* operators' administration (client -> scheduler) */
+    MSG_NODE_DRAIN,
+    MSG_NODE_DRAIN_OK, /* no payload */
+    MSG_TENANT,        /* tenant list|add|set|remove */
+    MSG_TENANT_OK,
+    MSG_KEY, /* key list|add|revoke */
+    MSG_KEY_OK,
+    MSG_BUDGET_GRANT,    /* grant or set a tenant's budget */
+    MSG_BUDGET_GRANT_OK, /* the tenant's balance after */
+    /* agents: joining the hub, running jobs and their output */
+    MSG_REGISTER,     /* agent -> scheduler */
+    MSG_REGISTER_OK,  /* scheduler -> agent */
+    MSG_HEARTBEAT,    /* agent -> scheduler */
+    MSG_JOB_RUN,      /* scheduler -> agent */
+    MSG_JOB_STARTED,  /* agent -> scheduler */
+    MSG_JOB_KILL,     /* scheduler -> agent */
+    MSG_JOB_EXIT,     /* agent -> scheduler, resent until acknowledged */
+    MSG_JOB_EXIT_ACK, /* scheduler -> agent: these exits are durable */
+    MSG_LOGS_FETCH,   /* scheduler -> agent */
+    MSG_LOGS_DATA,    /* agent -> scheduler */
     MSG_TYPE_COUNT
 } msg_type_t;
 
@@ -230,8 +229,8 @@ typedef struct msg_job_run {
     char gpus[128];  /* GPU indices, "" if none */
     char mems[64];   /* NUMA domains to bind memory to, "0" */
     uint64_t mem;    /* bytes, 0 = no limit */
-    /* issue 5: every node of the allocation, this one (where the job runs)
-     * first; the cores of the others are held for it while it runs. */
+    /* every node of the allocation, this one (where the job runs) first; the cores of
+     * the others are held for it while it runs. */
     char *nodelist;       /* "node1,node2" (CPHUB_NODELIST), < MSG_NODELIST_MAX
                              bytes; NULL = this node alone; owned */
     char *cpus_per_node;  /* cores on each, "4,4"; owned */
@@ -319,7 +318,7 @@ typedef struct msg_priority {
     double max_age;       /* seconds */
 } msg_priority_t;
 
-/* issue 4: tenants and tenant keys an operator changes at run time. Where a
+/* Tenants and tenant keys an operator changes at run time. Where a
  * tenant or key comes from: scheduler.conf, or `cphub tenant` / `cphub key`
  * (kept in the scheduler's store). */
 typedef enum {

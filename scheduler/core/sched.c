@@ -542,7 +542,7 @@ int sched_job_check (sched_t *s,
     if (strlen (tenant) >= sizeof (((sched_job_t *)0)->tenant))
         return cphub_fail (err, EINVAL, "tenant name longer than %zu bytes",
                            sizeof (((sched_job_t *)0)->tenant) - 1);
-    if (jobspec_validate (spec, err) < 0)
+    if (jobspec_validate_counts (spec, err) < 0) /* what the core computes with */
         return -1;
     if (walltime < 0)
         return cphub_fail (err, EINVAL, "wall time is negative; ask 0 for the default");

@@ -210,12 +210,20 @@ void sched_destroy (sched_t *s);
 /* The next id sched_job_submit will give (for a shell restoring state). */
 void sched_set_next_id (sched_t *s, uint64_t next_id);
 
-/* A tenant submits. Validates spec (jobspec_validate), applies the wall-time
- * default and maximum, and refuses what no node that has ever registered
- * could run: -1/EINVAL "asked 64 cores per task; the largest node has 32"
- * (likewise for total cores, GPUs and memory). With no node known yet the job
- * is accepted and waits. On success *id is the new job's id, the job is
- * PENDING and a SCHED_CHANGED decision is queued. */
+/* A tenant submits. The spec comes parsed (its constraint, array and after
+ * are typed forms, valid by construction) and, from the network, validated:
+ * the shell's codec checked all of it when it decoded the request; the
+ * simulator builds specs from a trace. The core does not parse or check the
+ * command, script or name again. It checks the numbers it computes with
+ * (jobspec_validate_counts: tasks, cores per task, GPUs, memory, wall time,
+ * nodes, whoever built the spec) and applies the hub's rules: a tenant name,
+ * the wall-time default and maximum, the hub's largest array
+ * (max_array_size), the dependency ids, quotas, and refuses what no node
+ * that has ever registered could run: -1/EINVAL "asked 64 cores per task;
+ * the largest node has 32" (likewise for total cores, GPUs, memory, nodes
+ * and features). With no node known yet the job is accepted and waits. On
+ * success *id is the new job's id, the job is PENDING and a SCHED_CHANGED
+ * decision is queued. */
 int sched_job_submit (sched_t *s,
                       const char *tenant,
                       const jobspec_t *spec,

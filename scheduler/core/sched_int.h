@@ -275,7 +275,7 @@ uint32_t sched_largest_cores (const sched_t *s);
  * array throttle) and come back. Both do nothing when already so. */
 void sched_job_enqueue (sched_t *s, job_entry_t *e);
 void sched_job_dequeue (sched_t *s, job_entry_t *e);
-/* sched.c: the checks of a submit (tenant, jobspec_validate, wall time,
+/* sched.c: the checks of a submit (tenant, jobspec_validate_counts, wall time,
  * sched_check_ever): 0 and *walltime, or -1 with errno and err. */
 int sched_job_check (sched_t *s,
                      const char *tenant,
@@ -333,10 +333,10 @@ struct sched_jobx {
 };
 /* e's record, made on first use. NULL/ENOMEM. */
 sched_jobx_t *sched_jobx (job_entry_t *e);
-/* A parsed constraint for text, shared by every job that asks it (a
- * reference is taken; sched_cons_put gives it back). NULL with err
- * (EINVAL: bad text; ENOMEM). */
-sched_cons_t *sched_cons_get (sched_t *s, const char *text, cphub_error_t *err);
+/* One copy of a spec's constraint, shared by every job that asks the same
+ * text (a reference is taken; sched_cons_put gives it back). NULL with err
+ * (ENOMEM). */
+sched_cons_t *sched_cons_get (sched_t *s, const constraint_t *cons, cphub_error_t *err);
 void sched_cons_put (sched_t *s, sched_cons_t *c);
 /* Free every constraint whatever its count (sched_destroy). */
 void sched_cons_clear (sched_t *s);

@@ -1,6 +1,6 @@
 /* sched_place.c: the scheduling core's placement features beyond a plain fit:
- * --constraint (each distinct expression parsed once and shared by the jobs
- * that ask it), --exclusive (only idle nodes, all of the node) and jobs that
+ * --constraint (the spec's parsed expression, one copy shared by the jobs
+ * that ask the same text), --exclusive (only idle nodes, all of the node) and jobs that
  * span several nodes. A multi-node job runs on its first node, which holds
  * its allocation the usual way (sched_node_hold); on each other node a
  * "hold" takes the cores, GPUs and memory of its share out of the node's free
@@ -25,10 +25,11 @@ struct sched_cons {
     UT_hash_handle hh;
 };
 
-/* --- constraints, parsed once per distinct text --------------------------- */
+/* --- constraints, one shared copy per distinct text ----------------------- */
 
-sched_cons_t *sched_cons_get (sched_t *s, const char *text, cphub_error_t *err)
+sched_cons_t *sched_cons_get (sched_t *s, const constraint_t *cons, cphub_error_t *err)
 {
+    const char *text = constraint_text (cons);
     sched_cons_t *c = NULL;
     constraint_t *parsed;
 
@@ -37,8 +38,10 @@ sched_cons_t *sched_cons_get (sched_t *s, const char *text, cphub_error_t *err)
         c->refs++;
         return c;
     }
-    if (!(parsed = constraint_parse (text, err)))
+    if (!(parsed = constraint_copy (cons))) {
+        cphub_fail (err, ENOMEM, "out of memory");
         return NULL;
+    }
     if (!(c = calloc (1, sizeof (*c))))
         goto nomem;
     snprintf (c->text, sizeof (c->text), "%s", text);
@@ -80,7 +83,7 @@ void sched_cons_clear (sched_t *s)
 
 bool sched_spec_special (const jobspec_t *spec)
 {
-    return spec->constraint[0] != '\0' || spec->exclusive || jobspec_nodes (spec) > 1;
+    return spec->constraint || spec->exclusive || jobspec_nodes (spec) > 1;
 }
 
 static bool node_idle (const sched_node_t *node)
@@ -106,8 +109,8 @@ bool sched_job_node_ok (const job_entry_t *e, const sched_node_t *node)
 {
     const constraint_t *c = e->x && e->x->cons ? e->x->cons->c : NULL;
 
-    if (!c && e->job.spec.constraint[0])
-        return false; /* not parsed (out of memory at submit): nowhere yet */
+    if (!c)
+        c = e->job.spec.constraint; /* not shared (out of memory at submit) */
     return constraint_match (c, node->desc.features);
 }
 
@@ -174,6 +177,9 @@ static uint32_t fit_collect (const sched_t *s,
 
 /* --- could it ever run ------------------------------------------------------ */
 
+/* Bytes of a constraint's text quoted in a refusal, so the rest fits. */
+#define SCHED_FEATURES_SHOWN 48
+
 static const char *plural_s (uint32_t n)
 {
     return n == 1 ? "" : "s";
@@ -183,19 +189,17 @@ int sched_check_ever (const sched_t *s, const jobspec_t *spec, cphub_error_t *er
 {
     uint32_t want = jobspec_nodes (spec), known = 0, matching = 0, fitting = 0;
     place_capacity_t *caps = NULL;
-    constraint_t *c = NULL;
+    const constraint_t *c = spec->constraint;
+    char shown[SCHED_FEATURES_SHOWN];
+    const char *features = constraint_text_short (c, shown, sizeof (shown));
     cphub_error_t cerr = {{0}};
     jobspec_t share;
     int rc = 0;
 
     if (!sched_spec_special (spec))
         return place_check_ever (s->caps, s->ncaps, spec, err);
-    if (spec->constraint[0] && !(c = constraint_parse (spec->constraint, &cerr)))
-        return cphub_fail (err, errno, "--constraint: %s", cerr.text);
-    if (!(caps = calloc (s->nnodes ? s->nnodes : 1, sizeof (*caps)))) {
-        constraint_destroy (c);
+    if (!(caps = calloc (s->nnodes ? s->nnodes : 1, sizeof (*caps))))
         return cphub_fail (err, ENOMEM, "out of memory");
-    }
     jobspec_node_share (spec, &share);
     for (uint32_t i = 0; i < s->nnodes; i++) {
         const sched_node_t *node = s->nodes[i];
@@ -211,22 +215,20 @@ int sched_check_ever (const sched_t *s, const jobspec_t *spec, cphub_error_t *er
     if (known == 0 || fitting >= want)
         goto done;
     if (matching == 0) {
-        rc = cphub_fail (err, EINVAL, "no node has features %s", spec->constraint);
+        rc = cphub_fail (err, EINVAL, "no node has features %s", features);
     } else if (fitting == 0) {
         place_check_ever (caps, matching, &share, &cerr);
         rc = cphub_fail (err, EINVAL, "%s%s%s%s", want > 1 ? "on each node: " : "",
-                         cerr.text, c ? " with features " : "",
-                         c ? spec->constraint : "");
+                         cerr.text, c ? " with features " : "", features);
     } else {
         rc = cphub_fail (
             err, EINVAL, "asked %u nodes; only %u node%s%s%s can hold %u core%s%s each",
-            want, fitting, plural_s (fitting), c ? " with features " : "",
-            c ? spec->constraint : "", jobspec_cores (&share),
-            plural_s (jobspec_cores (&share)), spec->exclusive ? " exclusively" : "");
+            want, fitting, plural_s (fitting), c ? " with features " : "", features,
+            jobspec_cores (&share), plural_s (jobspec_cores (&share)),
+            spec->exclusive ? " exclusively" : "");
     }
 done:
     free (caps);
-    constraint_destroy (c);
     return rc;
 }
 
@@ -307,7 +309,7 @@ int sched_place_prepare (sched_t *s, job_entry_t *e, sched_node_t *node, placeme
         plan_clear (x);
     if (!sched_spec_special (spec))
         return place_job (&pn, spec, p);
-    if (spec->constraint[0]) {
+    if (spec->constraint) {
         /* taken at submit; a job restored without it takes it now */
         if (!(x = sched_jobx (e)))
             goto nomem;

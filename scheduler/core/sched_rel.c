@@ -1,5 +1,7 @@
 /* sched_rel.c: how jobs relate to each other in the scheduling core: job
- * arrays and dependencies, and the submit that makes them.
+ * arrays and dependencies, and the submit that makes them. They come parsed
+ * in the spec (jobspec.h); here they meet the hub's rules (its array size,
+ * the ids a job may wait on).
  *
  * A submit with --array makes one job per index, with consecutive ids, the
  * first id being the array's id; an array record (hash by that id) keeps
@@ -329,16 +331,12 @@ static void submit_undo (
 }
 
 /* Check an array against this hub: its size and what it would copy. */
-static int array_check (const sched_t *s,
-                        const jobspec_t *spec,
-                        jobspec_array_t *arr,
-                        cphub_error_t *err)
+static int array_check (const sched_t *s, const jobspec_t *spec, cphub_error_t *err)
 {
+    const jobspec_array_t *arr = spec->array;
     uint32_t max = s->cfg.max_array_size;
     uint64_t bytes = spec->script ? strlen (spec->script) : 0;
 
-    if (jobspec_array_parse (spec->array, arr, err) < 0)
-        return -1;
     if (max == 0 || max > JOBSPEC_ARRAY_SIZE_MAX)
         max = JOBSPEC_ARRAY_SIZE_MAX;
     if (arr->count > max)
@@ -372,11 +370,11 @@ static job_entry_t *submit_one (sched_t *s,
 
     if (!e)
         return NULL;
-    if (!spec->constraint[0] && ntargets == 0 && !throttled)
+    if (!spec->constraint && ntargets == 0 && !throttled)
         return e;
     if (!(x = sched_jobx (e)))
         goto nomem;
-    if (spec->constraint[0] && !(x->cons = sched_cons_get (s, spec->constraint, NULL)))
+    if (spec->constraint && !(x->cons = sched_cons_get (s, spec->constraint, NULL)))
         goto nomem;
     if (deps_link (e, targets, ntargets) < 0)
         goto nomem;
@@ -408,8 +406,8 @@ int sched_job_submit_many (sched_t *s,
                            uint32_t *count,
                            cphub_error_t *err)
 {
-    jobspec_array_t arr = {.count = 1};
-    jobspec_after_t after = {.count = 0};
+    static const jobspec_array_t one = {.count = 1};
+    const jobspec_array_t *arr = spec->array ? spec->array : &one;
     dep_target_t *targets = NULL;
     uint32_t ntargets = 0, nmade = 0;
     job_entry_t **made = NULL;
@@ -419,31 +417,30 @@ int sched_job_submit_many (sched_t *s,
 
     if (sched_job_check (s, tenant, spec, &walltime, err) < 0)
         return -1;
-    if (jobspec_is_array (spec) && array_check (s, spec, &arr, err) < 0)
+    if (jobspec_is_array (spec) && array_check (s, spec, err) < 0)
         return -1;
-    if (sched_quota_submit_check (s, tenant, spec, arr.count, err) < 0) /* quotas */
+    if (sched_quota_submit_check (s, tenant, spec, arr->count, err) < 0)
         return -1;
     if (jobspec_has_after (spec) &&
-        (jobspec_after_parse (spec->after, &after, err) < 0 ||
-         deps_resolve (s, tenant, &after, &targets, &ntargets, err) < 0))
+        deps_resolve (s, tenant, spec->after, &targets, &ntargets, err) < 0)
         return -1;
-    if ((uint64_t)ntargets * arr.count > SCHED_DEP_LINKS_MAX) {
+    if ((uint64_t)ntargets * arr->count > SCHED_DEP_LINKS_MAX) {
         free (targets);
         return cphub_fail (err, EINVAL,
                            "--after: %" PRIu32 " jobs each waiting on %" PRIu32
                            " is more than %d dependencies",
-                           arr.count, ntargets, SCHED_DEP_LINKS_MAX);
+                           arr->count, ntargets, SCHED_DEP_LINKS_MAX);
     }
-    if (!(made = calloc (arr.count, sizeof (*made))) ||
-        sched_dq_reserve (s, arr.count) < 0)
+    if (!(made = calloc (arr->count, sizeof (*made))) ||
+        sched_dq_reserve (s, arr->count) < 0)
         goto nomem;
     if (jobspec_is_array (spec)) {
         if (!(a = calloc (1, sizeof (*a))))
             goto nomem;
         a->id = s->next_id; /* the first element's id */
-        a->count = arr.count;
-        a->known = arr.count;
-        a->throttle = arr.throttle;
+        a->count = arr->count;
+        a->known = arr->count;
+        a->throttle = arr->throttle;
         HASH_ADD (hh, s->arrays, id, sizeof (a->id), a);
         if (a->oom) {
             free (a);
@@ -451,21 +448,21 @@ int sched_job_submit_many (sched_t *s,
             goto nomem;
         }
     }
-    for (nmade = 0; nmade < arr.count; nmade++) {
+    for (nmade = 0; nmade < arr->count; nmade++) {
         job_entry_t *e = submit_one (s, tenant, spec, walltime, now, targets, ntargets,
-                                     arr.throttle > 0);
+                                     arr->throttle > 0);
         if (!e)
             goto nomem;
         made[nmade] = e;
         if (a) {
             e->job.array_id = a->id;
-            e->job.array_index = jobspec_array_index (&arr, nmade);
+            e->job.array_index = jobspec_array_index (arr, nmade);
         }
     }
     if (a)
         array_grant (s, a);
     *first = made[0]->job.id;
-    *count = arr.count;
+    *count = arr->count;
     free (made);
     free (targets);
     return 0;
@@ -494,18 +491,16 @@ int sched_job_submit (sched_t *s,
 /* e's array record at restore: made from its spec on the first element. */
 static int restore_array (sched_t *s, job_entry_t *e, cphub_error_t *err)
 {
+    const jobspec_array_t *arr = e->job.spec.array;
     sched_array_t *a = array_find (s, e->job.array_id);
-    jobspec_array_t arr;
     sched_jobx_t *x;
 
     if (!a) {
-        if (jobspec_array_parse (e->job.spec.array, &arr, NULL) < 0)
-            arr = (jobspec_array_t){.count = 1};
         if (!(a = calloc (1, sizeof (*a))))
             goto nomem;
         a->id = e->job.array_id;
-        a->count = arr.count;
-        a->throttle = arr.throttle;
+        a->count = arr ? arr->count : 1;
+        a->throttle = arr ? arr->throttle : 0;
         HASH_ADD (hh, s->arrays, id, sizeof (a->id), a);
         if (a->oom) {
             free (a);
@@ -539,17 +534,15 @@ nomem:
  * failed meanwhile dooms e (cancelled at the next tick). */
 static int restore_deps (sched_t *s, job_entry_t *e, cphub_error_t *err)
 {
-    jobspec_after_t after;
+    const jobspec_after_t *after = e->job.spec.after;
     dep_target_t *targets = NULL;
     size_t n = 0, cap = 0;
     sched_jobx_t *x;
 
-    if (jobspec_after_parse (e->job.spec.after, &after, NULL) < 0)
-        return 0; /* validated at submit; nothing to wait on */
     if (!(x = sched_jobx (e)))
         goto nomem;
-    for (uint32_t i = 0; i < after.count; i++) {
-        const jobspec_dep_t *dep = &after.deps[i];
+    for (uint32_t i = 0; i < after->count; i++) {
+        const jobspec_dep_t *dep = &after->deps[i];
         job_entry_t *t = sched_job_find (s, dep->id);
         const sched_array_t *a;
         uint64_t last = dep->id;
@@ -595,7 +588,7 @@ int sched_rel_restored (sched_t *s, job_entry_t *e, cphub_error_t *err)
 {
     sched_jobx_t *x;
 
-    if (e->job.spec.constraint[0] && !job_state_is_terminal (e->job.state)) {
+    if (e->job.spec.constraint && !job_state_is_terminal (e->job.state)) {
         if (!(x = sched_jobx (e)) ||
             !(x->cons = sched_cons_get (s, e->job.spec.constraint, NULL)))
             return cphub_fail (err, ENOMEM, "out of memory restoring job %" PRIu64,

@@ -13,13 +13,15 @@
  *
  * An empty (or refused) script stands for a command ("true"). The target applies the
  * script (its #CPHUB lines), then each option, then jobspec_validate; a spec
- * that validates must have its relations parse, must copy, and must cross
- * the wire in a submit unless its script is not UTF-8 (EILSEQ, by contract).
- * Each option value also goes straight to constraint_parse,
- * jobspec_array_parse and jobspec_after_parse, whose results are checked
- * against their documented limits.
+ * that validates must have parsed forms whose canonical text parses again,
+ * must copy, and must cross the wire in a submit unless its script is not
+ * UTF-8 (EILSEQ, by contract). Each option value also goes straight to
+ * constraint_parse, jobspec_array_parse and jobspec_after_parse, whose
+ * results are checked against their documented limits, and whose canonical
+ * text must parse back to the same form and be no longer than the input.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cphub/constraint.h"
@@ -54,36 +56,59 @@ static void fuzz_constraint (const char *text)
 static void fuzz_array (const char *text)
 {
     cphub_error_t err = {{0}};
-    jobspec_array_t a;
+    jobspec_array_t *a = jobspec_array_parse (text, &err), *again;
+    char canonical[JOBSPEC_ARRAY_TEXT_MAX + 1];
     uint32_t prev = 0;
 
-    if (jobspec_array_parse (text, &a, &err) < 0) {
+    if (!a) {
         fuzz_assert (err.text[0] != '\0');
         return;
     }
-    fuzz_assert (a.count >= 1 && a.count <= JOBSPEC_ARRAY_SIZE_MAX);
-    fuzz_assert (a.nranges >= 1 && a.nranges <= JOBSPEC_ARRAY_RANGES_MAX);
-    for (uint32_t n = 0; n < a.count; n++) {
-        uint32_t index = jobspec_array_index (&a, n);
+    fuzz_assert (a->count >= 1 && a->count <= JOBSPEC_ARRAY_SIZE_MAX);
+    fuzz_assert (a->nranges >= 1 && a->nranges <= JOBSPEC_ARRAY_RANGES_MAX);
+    for (uint32_t n = 0; n < a->count; n++) {
+        uint32_t index = jobspec_array_index (a, n);
         fuzz_assert (index <= JOBSPEC_ARRAY_INDEX_MAX);
         fuzz_assert (n == 0 || index > prev); /* increasing, each once */
         prev = index;
     }
-    fuzz_assert (prev == a.ranges[a.nranges - 1].last);
+    fuzz_assert (prev == a->ranges[a->nranges - 1].last);
+    fuzz_assert (jobspec_array_format (a, canonical, sizeof (canonical)) <=
+                 (int)strlen (text));
+    if ((again = jobspec_array_parse (canonical, &err))) {
+        fuzz_assert (again->nranges == a->nranges);
+        fuzz_assert (
+            memcmp (a, again, sizeof (*a) + a->nranges * sizeof (a->ranges[0])) == 0);
+    }
+    fuzz_assert (again || errno == ENOMEM);
+    free (again);
+    free (a);
 }
 
 static void fuzz_after (const char *text)
 {
     cphub_error_t err = {{0}};
-    jobspec_after_t a;
+    jobspec_after_t *a = jobspec_after_parse (text, &err), *again;
+    char canonical[JOBSPEC_AFTER_MAX + 1];
 
-    if (jobspec_after_parse (text, &a, &err) < 0) {
+    if (!a) {
         fuzz_assert (err.text[0] != '\0');
         return;
     }
-    fuzz_assert (a.count >= 1 && a.count <= JOBSPEC_AFTER_IDS_MAX);
-    for (uint32_t i = 0; i < a.count; i++)
-        fuzz_assert (a.deps[i].id >= 1);
+    fuzz_assert (a->count >= 1 && a->count <= JOBSPEC_AFTER_IDS_MAX);
+    for (uint32_t i = 0; i < a->count; i++)
+        fuzz_assert (a->deps[i].id >= 1);
+    fuzz_assert (jobspec_after_format (a, canonical, sizeof (canonical)) <=
+                 (int)strlen (text));
+    if ((again = jobspec_after_parse (canonical, &err))) {
+        fuzz_assert (again->count == a->count);
+        for (uint32_t i = 0; i < a->count; i++)
+            fuzz_assert (again->deps[i].id == a->deps[i].id &&
+                         again->deps[i].kind == a->deps[i].kind);
+    }
+    fuzz_assert (again || errno == ENOMEM);
+    free (again);
+    free (a);
 }
 
 /* A spec that validated: what the CLI would send, the scheduler must take. */
@@ -91,17 +116,23 @@ static void fuzz_valid_spec (const jobspec_t *spec)
 {
     cphub_error_t err = {{0}};
     jobspec_t copy, share;
-    char summary[64], *body = NULL;
+    char summary[64], *body = NULL, text[JOBSPEC_AFTER_MAX + 1];
     size_t len = 0;
     msg_t *m, *m2;
 
-    fuzz_assert (jobspec_validate_relations (spec, &err) == 0);
-    if (jobspec_is_array (spec))
-        fuzz_array (spec->array);
-    if (jobspec_has_after (spec))
-        fuzz_after (spec->after);
-    if (spec->constraint[0])
-        fuzz_constraint (spec->constraint);
+    fuzz_assert (jobspec_validate_counts (spec, &err) == 0);
+    if (spec->array) {
+        fuzz_assert (jobspec_array_format (spec->array, text, sizeof (text)) <=
+                     JOBSPEC_ARRAY_TEXT_MAX);
+        fuzz_array (text);
+    }
+    if (spec->after) {
+        fuzz_assert (jobspec_after_format (spec->after, text, sizeof (text)) <=
+                     JOBSPEC_AFTER_MAX);
+        fuzz_after (text);
+    }
+    if (spec->constraint)
+        fuzz_constraint (constraint_text (spec->constraint));
     fuzz_assert (jobspec_cores (spec) >= 1);
     jobspec_command_summary (spec, summary, sizeof (summary));
     fuzz_assert (strlen (summary) < sizeof (summary));

@@ -170,3 +170,20 @@ Test (constraint, null_constraint_matches_all_and_destroy_null)
     constraint_destroy (NULL);
     cr_assert_eq (constraint_check ("a&b", NULL), 0);
 }
+
+Test (constraint, text_and_short_text)
+{
+    char buf[8];
+    constraint_t *c = constraint_parse ("avx512&(a100|h100)", NULL);
+
+    cr_assert_str_eq (constraint_text (c), "avx512&(a100|h100)");
+    cr_assert_str_eq (constraint_text (NULL), "");
+    cr_assert_str_eq (constraint_text_short (c, buf, sizeof (buf)), "avx5...");
+    cr_assert_str_eq (constraint_text_short (NULL, buf, sizeof (buf)), "");
+    constraint_t *copy = constraint_copy (c);
+    constraint_destroy (c);
+    cr_assert (constraint_match (copy, "avx512,h100"), "the copy outlives the first");
+    cr_assert_not (constraint_match (copy, "avx512"));
+    constraint_destroy (copy);
+    cr_assert_null (constraint_copy (NULL));
+}

@@ -110,6 +110,11 @@ Test (jobspec, option_errors)
     opt_bad ("J", "a\tb", "control");
     opt_bad ("frobnicate", "1", "unknown option 'frobnicate'");
     opt_bad ("x", "1", "unknown option");
+    /* a near miss names the option meant, and the message fits its text */
+    opt_bad ("ntask", "1", "unknown option 'ntask'; did you mean --ntasks?");
+    opt_bad ("--cpus", "1", "did you mean --cpus-per-task?");
+    opt_bad ("nodez", "1", "cphub submit --help lists the options");
+    opt_bad ("frobnicate", "1", "cphub submit --help lists the options");
     opt_bad ("ntasks", NULL, "needs a value");
 
     char longname[200];
@@ -453,7 +458,28 @@ Test (jobspec, no_requeue_flag)
     cr_assert (strstr (err.text, "takes no value"), "%s", err.text);
 }
 
-/* --- nodes, exclusive, constraint, array, after (issue 5) ----------------- */
+/* --- nodes, exclusive, constraint, array, after -------------------------- */
+
+/* The canonical texts of a spec's parsed forms ("" when absent). */
+static const char *array_text (const jobspec_t *s)
+{
+    static char buf[JOBSPEC_ARRAY_TEXT_MAX + 1];
+
+    buf[0] = '\0';
+    if (s->array)
+        jobspec_array_format (s->array, buf, sizeof (buf));
+    return buf;
+}
+
+static const char *after_text (const jobspec_t *s)
+{
+    static char buf[JOBSPEC_AFTER_MAX + 1];
+
+    buf[0] = '\0';
+    if (s->after)
+        jobspec_after_format (s->after, buf, sizeof (buf));
+    return buf;
+}
 
 Test (jobspec, placement_and_relation_options)
 {
@@ -469,14 +495,16 @@ Test (jobspec, placement_and_relation_options)
     cr_assert (spec.exclusive);
     opt_bad ("exclusive", "yes", "takes no value");
     opt_ok ("C", "avx512&(a100|h100)");
-    cr_assert_str_eq (spec.constraint, "avx512&(a100|h100)");
+    cr_assert_str_eq (constraint_text (spec.constraint), "avx512&(a100|h100)");
     opt_bad ("constraint", "avx512)", "--constraint: unexpected ')' at column 7");
     opt_bad ("constraint", "", "--constraint: the expression is empty");
     opt_ok ("array", "0-999%50");
-    cr_assert_str_eq (spec.array, "0-999%50");
+    cr_assert_eq (spec.array->count, 1000, "parsed when set");
+    cr_assert_str_eq (array_text (&spec), "0-999%50");
     opt_bad ("array", "5-3", "--array: '5-3' runs backwards; write 3-5");
     opt_ok ("after", "ok:12:13,any:14");
-    cr_assert_str_eq (spec.after, "ok:12:13,any:14");
+    cr_assert_eq (spec.after->count, 3, "parsed when set");
+    cr_assert_str_eq (after_text (&spec), "ok:12:13,any:14");
     opt_bad ("after", "okk:12", "'okk' is not a kind of dependency");
     cr_assert_eq (jobspec_validate (&spec, &err), -1, "no command yet");
     /* directives, the flag among them */
@@ -490,16 +518,11 @@ Test (jobspec, placement_and_relation_options)
                   0, "%s", err.text);
     cr_assert_eq (spec.nodes, 2);
     cr_assert (spec.exclusive);
-    cr_assert_str_eq (spec.array, "1-3");
-    cr_assert_str_eq (spec.constraint, "bigmem");
-    cr_assert_str_eq (spec.after, "afterany:7");
+    cr_assert_str_eq (array_text (&spec), "1-3");
+    cr_assert_str_eq (constraint_text (spec.constraint), "bigmem");
+    cr_assert_str_eq (after_text (&spec), "any:7", "canonical: afterany is any");
     cr_assert_eq (jobspec_validate (&spec, &err), 0, "%s", err.text);
     /* validate catches what did not come through a setter */
-    strcpy (spec.constraint, "a||b");
-    cr_assert_eq (jobspec_validate (&spec, &err), -1);
-    cr_assert (strstr (err.text, "--constraint: unexpected '|' at column 3"), "%s",
-               err.text);
-    spec.constraint[0] = '\0';
     spec.nodes = 65;
     cr_assert_eq (jobspec_validate (&spec, &err), -1);
     cr_assert (strstr (err.text, "asked 65 nodes; the most is 64"), "%s", err.text);
@@ -510,15 +533,16 @@ static void array_is (const char *text,
                       uint32_t throttle,
                       const uint32_t *indices)
 {
-    jobspec_array_t a;
     cphub_error_t err = {{0}};
+    jobspec_array_t *a = jobspec_array_parse (text, &err);
 
-    cr_assert_eq (jobspec_array_parse (text, &a, &err), 0, "'%s': %s", text, err.text);
-    cr_assert_eq (a.count, count, "'%s' has %u elements", text, a.count);
-    cr_assert_eq (a.throttle, throttle);
+    cr_assert_not_null (a, "'%s': %s", text, err.text);
+    cr_assert_eq (a->count, count, "'%s' has %u elements", text, a->count);
+    cr_assert_eq (a->throttle, throttle);
     for (uint32_t i = 0; indices && i < count; i++)
-        cr_assert_eq (jobspec_array_index (&a, i), indices[i], "'%s' element %u", text,
+        cr_assert_eq (jobspec_array_index (a, i), indices[i], "'%s' element %u", text,
                       i);
+    free (a);
 }
 
 static void array_bad (const char *text, const char *needle)
@@ -526,7 +550,7 @@ static void array_bad (const char *text, const char *needle)
     cphub_error_t err = {{0}};
 
     errno = 0;
-    cr_assert_eq (jobspec_array_parse (text, NULL, &err), -1, "'%s' is refused", text);
+    cr_assert_null (jobspec_array_parse (text, &err), "'%s' is refused", text);
     cr_assert_eq (errno, EINVAL);
     cr_assert (strstr (err.text, needle), "'%s': '%s' not in '%s'", text, needle,
                err.text);
@@ -557,33 +581,115 @@ Test (jobspec, array_indices)
 
 Test (jobspec, after_dependencies)
 {
-    jobspec_after_t a;
     cphub_error_t err = {{0}};
+    jobspec_after_t *a =
+        jobspec_after_parse ("ok:12:13,any:14,afterok:15,afterany:16", &err);
 
-    cr_assert_eq (
-        jobspec_after_parse ("ok:12:13,any:14,afterok:15,afterany:16", &a, &err), 0,
-        "%s", err.text);
-    cr_assert_eq (a.count, 5);
-    cr_assert_eq (a.deps[0].id, 12);
-    cr_assert_eq (a.deps[0].kind, JOBSPEC_AFTER_OK);
-    cr_assert_eq (a.deps[1].id, 13);
-    cr_assert_eq (a.deps[1].kind, JOBSPEC_AFTER_OK);
-    cr_assert_eq (a.deps[2].kind, JOBSPEC_AFTER_ANY);
-    cr_assert_eq (a.deps[3].kind, JOBSPEC_AFTER_OK);
-    cr_assert_eq (a.deps[4].id, 16);
-    cr_assert_eq (a.deps[4].kind, JOBSPEC_AFTER_ANY);
-    cr_assert_eq (jobspec_after_parse ("ok", &a, &err), -1);
+    cr_assert_not_null (a, "%s", err.text);
+    cr_assert_eq (a->count, 5);
+    cr_assert_eq (a->deps[0].id, 12);
+    cr_assert_eq (a->deps[0].kind, JOBSPEC_AFTER_OK);
+    cr_assert_eq (a->deps[1].id, 13);
+    cr_assert_eq (a->deps[1].kind, JOBSPEC_AFTER_OK);
+    cr_assert_eq (a->deps[2].kind, JOBSPEC_AFTER_ANY);
+    cr_assert_eq (a->deps[3].kind, JOBSPEC_AFTER_OK);
+    cr_assert_eq (a->deps[4].id, 16);
+    cr_assert_eq (a->deps[4].kind, JOBSPEC_AFTER_ANY);
+    free (a);
+    cr_assert_null (jobspec_after_parse ("ok", &err));
     cr_assert (strstr (err.text, "ok needs job ids, e.g. ok:12"), "%s", err.text);
-    cr_assert_eq (jobspec_after_parse ("ok:12x", &a, &err), -1);
+    cr_assert_null (jobspec_after_parse ("ok:12x", &err));
     cr_assert (strstr (err.text, "'12x' is not a job id"), "%s", err.text);
-    cr_assert_eq (jobspec_after_parse ("ok:0", &a, &err), -1);
-    cr_assert_eq (jobspec_after_parse ("ok:12,", &a, &err), -1);
-    cr_assert_eq (jobspec_after_parse ("ok:", &a, &err), -1);
-    cr_assert_eq (jobspec_after_parse ("12", &a, &err), -1);
+    cr_assert_null (jobspec_after_parse ("ok:0", &err));
+    cr_assert_null (jobspec_after_parse ("ok:12,", &err));
+    cr_assert_null (jobspec_after_parse ("ok:", &err));
+    cr_assert_null (jobspec_after_parse ("12", &err));
     cr_assert (strstr (err.text, "'12' is not a kind"), "%s", err.text);
     char many[256] = "ok";
     for (int i = 0; i < 65; i++)
         strcat (many, ":1");
-    cr_assert_eq (jobspec_after_parse (many, &a, &err), -1);
+    cr_assert_null (jobspec_after_parse (many, &err));
     cr_assert (strstr (err.text, "more than 64 job ids"), "%s", err.text);
+}
+
+/* The canonical text parses back to the same form, and is never longer. */
+static void array_round_trip (const char *text, const char *canonical)
+{
+    jobspec_array_t *a = jobspec_array_parse (text, NULL), *b;
+    char buf[JOBSPEC_ARRAY_TEXT_MAX + 1];
+
+    cr_assert_not_null (a, "%s", text);
+    cr_assert_eq (jobspec_array_format (a, buf, sizeof (buf)), (int)strlen (canonical));
+    cr_assert_str_eq (buf, canonical);
+    cr_assert_leq (strlen (buf), strlen (text));
+    cr_assert_not_null (b = jobspec_array_parse (buf, NULL), "%s", buf);
+    cr_assert_eq (b->nranges, a->nranges);
+    cr_assert_eq (memcmp (a, b, sizeof (*a) + a->nranges * sizeof (a->ranges[0])), 0,
+                  "'%s' and '%s' differ", text, buf);
+    free (a);
+    free (b);
+}
+
+Test (jobspec, forms_render_canonical_text)
+{
+    jobspec_after_t *after;
+    char buf[JOBSPEC_AFTER_MAX + 1];
+
+    array_round_trip ("0-999%50", "0-999%50");
+    array_round_trip ("0-15:4", "0-12:4");
+    array_round_trip ("3,5,7-8%2", "3,5,7-8%2");
+    array_round_trip ("007-007", "7");
+    array_round_trip ("1-9:1", "1-9");
+    array_round_trip ("1-2:3", "1");
+    after = jobspec_after_parse ("afterok:12:13,ok:14,any:15,afterany:16,ok:17", NULL);
+    cr_assert_not_null (after);
+    jobspec_after_format (after, buf, sizeof (buf));
+    cr_assert_str_eq (buf, "ok:12:13:14,any:15:16,ok:17");
+    /* snprintf's contract: the length needed, the buffer cut and ended */
+    cr_assert_eq (jobspec_after_format (after, buf, 5), 27);
+    cr_assert_str_eq (buf, "ok:1");
+    free (after);
+}
+
+Test (jobspec, copy_and_clear_own_the_forms)
+{
+    jobspec_t copy;
+    cphub_error_t err = {{0}};
+
+    opt_ok ("C", "a|b");
+    opt_ok ("array", "1-4%2");
+    opt_ok ("after", "ok:9");
+    opt_ok ("C", "c&d"); /* a second set replaces (and frees) the first */
+    cr_assert_eq (jobspec_copy (&copy, &spec), 0);
+    cr_assert_eq (copy.constraint, spec.constraint, "one expression, shared");
+    cr_assert_neq (copy.array, spec.array, "a deep copy");
+    cr_assert_neq (copy.after, spec.after);
+    jobspec_clear (&spec);
+    cr_assert_null (spec.constraint);
+    cr_assert_null (spec.array);
+    cr_assert_null (spec.after);
+    cr_assert_str_eq (constraint_text (copy.constraint), "c&d");
+    cr_assert_str_eq (array_text (&copy), "1-4%2");
+    cr_assert_str_eq (after_text (&copy), "ok:9");
+    /* a failed set leaves the form as it was */
+    cr_assert_eq (jobspec_set_option (&copy, "array", "9-1", &err), -1);
+    cr_assert_str_eq (array_text (&copy), "1-4%2");
+    jobspec_clear (&copy);
+}
+
+/* The numbers alone, as the scheduler's core checks a spec it is given (a
+ * simulator's spec has no command; the codec checked the rest). */
+Test (jobspec, validate_counts_checks_the_numbers_only)
+{
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (jobspec_validate_counts (&spec, &err), 0, "no command needed");
+    cr_assert_eq (jobspec_validate (&spec, &err), -1, "the whole spec needs one");
+    spec.nodes = 65;
+    cr_assert_eq (jobspec_validate_counts (&spec, &err), -1);
+    cr_assert (strstr (err.text, "asked 65 nodes; the most is 64"), "%s", err.text);
+    spec.nodes = 2;
+    spec.ntasks = 0;
+    cr_assert_eq (jobspec_validate_counts (&spec, &err), -1);
+    cr_assert (strstr (err.text, "ntasks is 0"), "%s", err.text);
 }

@@ -56,7 +56,7 @@ static int submit_full (const char *tenant,
     spec.gpus = gpus;
     spec.walltime = walltime;
     if (array)
-        spec.array = strdup (array);
+        cr_assert_eq (jobspec_set_option (&spec, "array", array, NULL), 0);
     rc = sched_job_submit_many (s, tenant, &spec, 1, id, &count, err);
     jobspec_clear (&spec);
     return rc;

@@ -116,6 +116,38 @@ Test (runner_wire, start_round_trip)
     run_clear (&r.u.run);
 }
 
+/* A spec's parsed forms cross as text and are parsed again on the root side,
+ * which refuses text its parsers refuse. */
+Test (runner_wire, start_forms_parsed_on_decode)
+{
+    runner_record_t r = {.type = RUNNER_REQ_START}, back;
+    uint8_t *buf, *at;
+    size_t len;
+
+    make_run (&r.u.run);
+    cr_assert_eq (jobspec_set_option (&r.u.run.spec, "C", "a1&b1", NULL), 0);
+    cr_assert_eq (jobspec_set_option (&r.u.run.spec, "array", "1-9:4%2", NULL), 0);
+    cr_assert_eq (jobspec_set_option (&r.u.run.spec, "after", "afterok:7", NULL), 0);
+    len = encode (&r, &buf);
+    cr_assert_eq (decode (RUNNER_REQ_START, buf + RUNNER_HEADER_SIZE,
+                          len - RUNNER_HEADER_SIZE, &back),
+                  0);
+    cr_assert_str_eq (constraint_text (back.u.run.spec.constraint), "a1&b1");
+    cr_assert_eq (back.u.run.spec.array->count, 3);
+    cr_assert_eq (back.u.run.spec.array->throttle, 2);
+    cr_assert_eq (back.u.run.spec.after->deps[0].id, 7);
+    runner_record_clear (&back);
+    /* "a1&b1" -> "a1&&1": still printable, but no expression */
+    at = memmem (buf, len, "a1&b1", 5);
+    cr_assert_not_null (at);
+    at[3] = '&';
+    cr_assert_eq (decode (RUNNER_REQ_START, buf + RUNNER_HEADER_SIZE,
+                          len - RUNNER_HEADER_SIZE, &back),
+                  -1, "a bad constraint is refused");
+    free (buf);
+    run_clear (&r.u.run);
+}
+
 Test (runner_wire, small_records_round_trip)
 {
     runner_record_t in[] = {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cphub/constraint.h"
 #include "cphub/idset.h"
 #include "cphub/jobspec.h"
 #include "store_contract.h"
@@ -97,8 +98,26 @@ static void idset_text (const idset_t *s, char *buf, size_t len)
         snprintf (buf, len, "{}");
 }
 
+/* The text of a spec's array and after forms, "-" for none. */
+static const char *array_text (const jobspec_t *spec, char *buf, size_t len)
+{
+    if (!spec->array)
+        return "-";
+    jobspec_array_format (spec->array, buf, len);
+    return buf;
+}
+
+static const char *after_text (const jobspec_t *spec, char *buf, size_t len)
+{
+    if (!spec->after)
+        return "-";
+    jobspec_after_format (spec->after, buf, len);
+    return buf;
+}
+
 static int load_cb (const sched_job_t *job, void *arg)
 {
+    char array[JOBSPEC_ARRAY_TEXT_MAX + 1], after[JOBSPEC_AFTER_MAX + 1];
     loaded_t *l = arg;
     char cores[32], cpus[32], gpus[32], mems[32];
 
@@ -116,9 +135,10 @@ static int load_cb (const sched_job_t *job, void *arg)
     snprintf (l->spec[l->count], sizeof (l->spec[0]),
               "%u %u %u %ju %jd %d %d %s %s %s %s", job->spec.ntasks, job->spec.nodes,
               job->spec.gpus, (uintmax_t)job->spec.mem, (intmax_t)job->spec.walltime,
-              job->spec.exclusive, job->spec.no_requeue, job->spec.constraint,
-              job->spec.array ? job->spec.array : "-",
-              job->spec.after ? job->spec.after : "-",
+              job->spec.exclusive, job->spec.no_requeue,
+              constraint_text (job->spec.constraint),
+              array_text (&job->spec, array, sizeof (array)),
+              after_text (&job->spec, after, sizeof (after)),
               job->spec.argc > 2 ? job->spec.argv[2] : "-");
     char *others = sched_allocs_encode (job->others, job->nothers);
     cr_assert_not_null (others);
@@ -335,9 +355,10 @@ STORE_TEST (every_field_is_kept)
     a.spec.mem = 1ULL << 31;
     a.spec.walltime = 600;
     snprintf (a.spec.name, sizeof (a.spec.name), "every");
-    snprintf (a.spec.constraint, sizeof (a.spec.constraint), "avx512&(ib|eth)");
-    cr_assert_not_null (a.spec.array = strdup ("1-9%2"));
-    cr_assert_not_null (a.spec.after = strdup ("ok:3,any:4"));
+    cr_assert_eq (jobspec_set_option (&a.spec, "constraint", "avx512&(ib|eth)", &err),
+                  0);
+    cr_assert_eq (jobspec_set_option (&a.spec, "array", "1-9%2", &err), 0);
+    cr_assert_eq (jobspec_set_option (&a.spec, "after", "ok:3,any:4", &err), 0);
     snprintf (a.reason, sizeof (a.reason), "started");
     a.exit_code = 2;
     a.signal = 9;

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cphub/constraint.h"
 #include "cphub/idset.h"
 #include "cphub/jobspec.h"
 #include "scheduler/store.h"
@@ -187,7 +188,11 @@ static void job_array (const sched_job_t *j)
 {
     cr_assert_eq (j->state, JOB_PENDING);
     cr_assert_str_eq (j->spec.argv[1], "\xc3\xa9lan \"q\"", "UTF-8 and quotes kept");
-    cr_assert_str_eq (j->spec.array, "3-4%1");
+    char text[64];
+
+    cr_assert_not_null (j->spec.array);
+    jobspec_array_format (j->spec.array, text, sizeof (text));
+    cr_assert_str_eq (text, "3-4%1");
     cr_assert_eq (j->array_id, 3);
     cr_assert_eq (j->array_index, j->id);
     cr_assert_str_eq (j->reason, "Throttle");
@@ -198,8 +203,12 @@ static void job_array (const sched_job_t *j)
 static void job_5 (const sched_job_t *j)
 {
     cr_assert_eq (j->state, JOB_PENDING);
-    cr_assert_str_eq (j->spec.after, "ok:1,any:2");
-    cr_assert_str_eq (j->spec.constraint, "fast&(ib|eth)");
+    char text[64];
+
+    cr_assert_not_null (j->spec.after);
+    jobspec_after_format (j->spec.after, text, sizeof (text));
+    cr_assert_str_eq (text, "ok:1,any:2");
+    cr_assert_str_eq (constraint_text (j->spec.constraint), "fast&(ib|eth)");
     cr_assert_null (j->spec.array);
     cr_assert_str_eq (j->reason, "Dependency");
 }
