@@ -40,14 +40,13 @@
 #include <utlist.h>
 
 #include "agent/agent.h"
+#include "cphub/clock.h"
 #include "cphub/log.h"
 #include "cphub/parse.h"
 
 double agent_now (void)
 {
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return cphub_monotonic ();
 }
 
 /* --- sending -------------------------------------------------------------- */

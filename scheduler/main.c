@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cphub/clock.h"
 #include "cphub/fsutil.h"
 #include "cphub/idset.h"
 #include "cphub/log.h"
@@ -667,21 +668,17 @@ static int restore_usage_cb (const store_acct_t *rec, void *arg)
 static int restore (scheduler_t *sc, cphub_error_t *err)
 {
     restore_t r = {.sched = sc->sched};
-    struct timespec t0, t1;
+    double t0 = cphub_monotonic ();
     uint64_t next_id = 1;
 
-    clock_gettime (CLOCK_MONOTONIC, &t0);
     if (store_nodes_load (sc->store, restore_node_cb, &r, err) < 0 ||
         store_jobs_load (sc->store, restore_job_cb, &r, err) < 0 ||
         store_next_id_get (sc->store, &next_id, err) < 0 ||
         store_acct_foreach (sc->store, restore_usage_cb, &r, err) < 0)
         return -1;
     sched_set_next_id (sc->sched, next_id);
-    clock_gettime (CLOCK_MONOTONIC, &t1);
     log_info ("recovered %u jobs (%u pending, %u running) and %u nodes in %.0f ms",
-              r.jobs, r.pending, r.running, r.nodes,
-              (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+              r.jobs, r.pending, r.running, r.nodes, (cphub_monotonic () - t0) * 1e3);
     return 0;
 }
 
