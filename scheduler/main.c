@@ -682,31 +682,17 @@ static int restore (scheduler_t *sc, cphub_error_t *err)
     return 0;
 }
 
-/* mkdir -p the directory that holds file (mode 0700 for new ones). */
-static int make_parent_dirs (const char *file, cphub_error_t *err)
-{
-    char dir[PATH_MAX];
-    char *slash;
-
-    if (snprintf (dir, sizeof (dir), "%s", file) >= (int)sizeof (dir))
-        return cphub_fail (err, ENAMETOOLONG, "store path too long: %s", file);
-    if (!(slash = strrchr (dir, '/')) || slash == dir)
-        return 0;
-    *slash = '\0';
-    if (fs_mkdir_p (dir, 0700) < 0)
-        return cphub_fail (err, errno, "cannot create %s for the store: %s", dir,
-                           strerror (errno));
-    return 0;
-}
-
 static store_t *store_open (const schedconf_t *cfg, cphub_error_t *err)
 {
     store_t *st;
 
     if (cfg->store == SCHEDCONF_STORE_MEMORY)
         return store_mem_create (err);
-    if (make_parent_dirs (cfg->store_path, err) < 0)
+    if (fs_mkdir_parents (cfg->store_path, 0700) < 0) {
+        cphub_fail (err, errno, "cannot create the directory of the store %s: %s",
+                    cfg->store_path, strerror (errno));
         return NULL;
+    }
     /* The store holds every tenant's command lines and the whole bill: no
      * other user reads it. SQLite gives its WAL and shared-memory files the
      * database file's mode, so an older store made 0644 is closed here too. */
