@@ -17,7 +17,9 @@
 #include <uthash.h>
 #include <utlist.h>
 
+#include "cphub/error.h"
 #include "cphub/log.h"
+#include "cphub/resource.h"
 #include "scheduler/budget.h"
 #include "scheduler/handlers.h"
 #include "scheduler/hold.h"
@@ -179,7 +181,7 @@ static void send_failed (scheduler_t *sc, const outbox_msg_t *out, int errnum)
 {
     const msg_t *m = out->msg;
     logs_fetch_t *f = NULL;
-    char text[160];
+    char text[CPHUB_ERROR_TEXT_MAX + 1];
 
     if (agent_resend (sc, out, errnum))
         return;
@@ -853,7 +855,7 @@ int handlers_expire (scheduler_t *sc, double now)
 {
     logs_fetch_t *f, *tmp;
     double next = -1;
-    char text[160];
+    char text[CPHUB_ERROR_TEXT_MAX + 1];
 
     HASH_ITER (hh, sc->fetches, f, tmp)
     {

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "cphub/clock.h"
+#include "cphub/error.h"
 #include "cphub/fsutil.h"
 #include "cphub/idset.h"
 #include "cphub/log.h"
@@ -484,7 +485,7 @@ static int turn (scheduler_t *sc, int timeout_ms)
         next = 0; /* more of a long answer: serve the others, then go on */
     if (store_commit (sc->store, &err) < 0) {
         int code = errno;
-        char text[160];
+        char text[CPHUB_ERROR_TEXT_MAX + 1];
         log_err ("store: %s; this turn's changes are dropped and refused", err.text);
         unsaved_text (code, &err, text, sizeof (text));
         handlers_unsaved (sc, code, text);

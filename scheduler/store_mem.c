@@ -16,6 +16,7 @@
 
 #include "cphub/idset.h"
 #include "cphub/jobspec.h"
+#include "cphub/limits.h"
 #include "scheduler/store.h"
 
 typedef struct mem_job {
@@ -26,7 +27,7 @@ typedef struct mem_job {
 typedef struct mem_node {
     node_desc_t desc; /* deep copy; desc.name is the key */
     node_state_t state;
-    char reason[128];
+    char reason[REASON_TEXT_MAX + 1];
     UT_hash_handle hh;
 } mem_node_t;
 
@@ -314,7 +315,7 @@ static int mem_identity_set (store_t *st,
 /* --- tenants and keys (issue 4) --------------------------------------------- */
 
 typedef struct mem_tenant {
-    char name[64]; /* key */
+    char name[TENANT_NAME_MAX + 1]; /* key */
     double shares;
     double created;
     bool removed;
@@ -324,7 +325,7 @@ typedef struct mem_tenant {
 
 typedef struct mem_key {
     char pubkey[41]; /* key */
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     double added;
     bool revoked;
     double revoked_time;

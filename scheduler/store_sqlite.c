@@ -27,6 +27,7 @@
 
 #include "cphub/idset.h"
 #include "cphub/jobspec.h"
+#include "cphub/limits.h"
 #include "cphub/msg.h"
 #include "scheduler/store.h"
 
@@ -967,7 +968,7 @@ static int sql_tenants_load (store_t *st,
     int rc;
 
     while ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        char name[64];
+        char name[TENANT_NAME_MAX + 1];
         store_tenant_t t = {.name = name};
 
         text_column (stmt, 0, name, sizeof (name));

@@ -15,7 +15,7 @@
 #define CPHUB_ERROR_TEXT_MAX 511
 
 typedef struct cphub_error {
-    char text[160];
+    char text[CPHUB_ERROR_TEXT_MAX + 1];
 } cphub_error_t;
 
 /* Fill err->text (if err != NULL) printf-style. Keeps errno unchanged. */

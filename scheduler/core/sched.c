@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cphub/limits.h"
 #include "cphub/parse.h"
+#include "cphub/resource.h"
 #include "scheduler/core/sched_int.h"
 
 static job_entry_t *entry_of (const sched_job_t *job)
@@ -763,7 +765,7 @@ static job_state_t exit_outcome (const job_entry_t *e,
 static int survived_kill (sched_t *s, const char *node, uint64_t id)
 {
     sched_node_t *n = sched_node_find (s, node);
-    char reason[64];
+    char reason[REASON_TEXT_MAX + 1];
 
     if (!n)
         return 0;

@@ -12,6 +12,8 @@
 
 #include "cphub/idset.h"
 #include "cphub/jobspec.h"
+#include "cphub/limits.h"
+#include "cphub/resource.h"
 #include "scheduler/store.h"
 
 static store_t *st;
@@ -680,7 +682,7 @@ Test (store_mem, next_id)
 /* --- accounting totals for the report -------------------------------------- */
 
 typedef struct total {
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     char node[NODE_NAME_MAX + 1];
     double core_seconds, gpu_seconds, first_start, last_end;
 } total_t;
