@@ -121,7 +121,7 @@ charged_once "$a3" FAILED
 log "jobs that wreck their own directories end as they ended, charged"
 
 # --- (c) a directory per run, private, removed after keep_job_dirs -------------------
-dir=$(job_dir node1 "$a1")
+dir=$(job_dir node1 "$a1" || true)
 [ -n "$dir" ] || dir=$(compgen -G "$JOBS/$a1.*" | head -1) # swept already
 [[ "$(basename "$dir")" =~ ^$a1\.[0-9a-f]{16}$ ]] || fail "job $a1's directory is '$dir'"
 [ "$(stat -c %a "$RUNS")" = 700 ] || fail "the records directory is mode $(stat -c %a "$RUNS")"
