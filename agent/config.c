@@ -147,27 +147,41 @@ static const string_key_t string_keys[] = {
 };
 #define STRING_KEY_COUNT (sizeof (string_keys) / sizeof (string_keys[0]))
 
-enum {
-    OPT_CHECK = 256,
-    OPT_NAME,
-    OPT_TOPOLOGY,
-    OPT_STATE_DIR,
-    OPT_LOG_FILE,
-    OPT_JOIN_NEW_HUB
-};
+/* The command-line flags: each sets one field of agent_flags_t, a string to
+ * the flag's value or a bool to true. getopt's long options are made from
+ * this table. */
+typedef struct agent_flag {
+    const char *name; /* long option */
+    int letter;       /* short option, 0: none */
+    size_t offset;    /* in agent_flags_t */
+    bool takes_value; /* a const char *; else a bool */
+} agent_flag_t;
 
-static const struct option long_options[] = {
-    {.name = "config", .has_arg = required_argument, .val = 'c'},
-    {.name = "check-config", .has_arg = no_argument, .val = OPT_CHECK},
-    {.name = "verbose", .has_arg = no_argument, .val = 'v'},
-    {.name = "help", .has_arg = no_argument, .val = 'h'},
-    {.name = "name", .has_arg = required_argument, .val = OPT_NAME},
-    {.name = "topology", .has_arg = required_argument, .val = OPT_TOPOLOGY},
-    {.name = "state-dir", .has_arg = required_argument, .val = OPT_STATE_DIR},
-    {.name = "log-file", .has_arg = required_argument, .val = OPT_LOG_FILE},
-    {.name = "join-new-hub", .has_arg = no_argument, .val = OPT_JOIN_NEW_HUB},
-    {.name = NULL},
+#define FLAG_VALUE(n, l, field)                                                \
+    {                                                                          \
+        .name = (n), .letter = (l), .offset = offsetof (agent_flags_t, field), \
+        .takes_value = true                                                    \
+    }
+#define FLAG_BOOL(n, l, field)                                                 \
+    {                                                                          \
+        .name = (n), .letter = (l), .offset = offsetof (agent_flags_t, field), \
+        .takes_value = false                                                   \
+    }
+
+static const agent_flag_t agent_flags[] = {
+    FLAG_VALUE ("config", 'c', config),
+    FLAG_BOOL ("check-config", 0, check_config),
+    FLAG_BOOL ("verbose", 'v', verbose),
+    FLAG_BOOL ("help", 'h', help),
+    FLAG_VALUE ("name", 0, name),
+    FLAG_VALUE ("topology", 0, topology),
+    FLAG_VALUE ("state-dir", 0, state_dir),
+    FLAG_VALUE ("log-file", 0, log_file),
+    FLAG_BOOL ("join-new-hub", 0, join_new_hub),
 };
+#define AGENT_FLAGS_COUNT (sizeof (agent_flags) / sizeof (agent_flags[0]))
+/* getopt_long's value of a flag without a letter: past every char */
+#define AGENT_FLAG_VAL(i) (256 + (int)(i))
 
 const char *agent_config_default_file (void)
 {
@@ -196,50 +210,55 @@ void agent_usage (FILE *out)
         fprintf (out, "  %-26s %s\n", s->path, s->help);
 }
 
+/* The flag getopt_long returned as val, or NULL. */
+static const agent_flag_t *agent_flag_of (int val)
+{
+    for (size_t i = 0; i < AGENT_FLAGS_COUNT; i++) {
+        if (val == (agent_flags[i].letter ? agent_flags[i].letter : AGENT_FLAG_VAL (i)))
+            return &agent_flags[i];
+    }
+    return NULL;
+}
+
 int agent_flags_parse (int argc, char **argv, agent_flags_t *flags, cphub_error_t *err)
 {
+    struct option options[AGENT_FLAGS_COUNT + 1];
+    char shortopts[2 * AGENT_FLAGS_COUNT + 2] = ":";
+    size_t n = 1;
     int opt;
 
+    memset (options, 0, sizeof (options));
+    for (size_t i = 0; i < AGENT_FLAGS_COUNT; i++) {
+        const agent_flag_t *f = &agent_flags[i];
+        options[i] =
+            (struct option){.name = f->name,
+                            .has_arg = f->takes_value ? required_argument : no_argument,
+                            .val = f->letter ? f->letter : AGENT_FLAG_VAL (i)};
+        if (f->letter) {
+            shortopts[n++] = (char)f->letter;
+            if (f->takes_value)
+                shortopts[n++] = ':';
+        }
+    }
+    shortopts[n] = '\0';
     memset (flags, 0, sizeof (*flags));
     opterr = 0;
     optind = 0;
-    while ((opt = getopt_long (argc, argv, ":c:vh", long_options, NULL)) != -1) {
-        switch (opt) {
-        case 'c':
-            flags->config = optarg;
-            break;
-        case 'v':
-            flags->verbose = true;
-            break;
-        case 'h':
-            flags->help = true;
-            break;
-        case OPT_CHECK:
-            flags->check_config = true;
-            break;
-        case OPT_NAME:
-            flags->name = optarg;
-            break;
-        case OPT_TOPOLOGY:
-            flags->topology = optarg;
-            break;
-        case OPT_STATE_DIR:
-            flags->state_dir = optarg;
-            break;
-        case OPT_LOG_FILE:
-            flags->log_file = optarg;
-            break;
-        case OPT_JOIN_NEW_HUB:
-            flags->join_new_hub = true;
-            break;
-        case ':':
+    while ((opt = getopt_long (argc, argv, shortopts, options, NULL)) != -1) {
+        const agent_flag_t *f = agent_flag_of (opt);
+        char *field = (char *)flags + (f ? f->offset : 0);
+
+        if (f && f->takes_value)
+            *(const char **)field = optarg;
+        else if (f)
+            *(bool *)field = true;
+        else if (opt == ':')
             return cphub_fail (err, EINVAL, "option '%s' needs a value",
                                argv[optind - 1]);
-        default:
+        else
             return cphub_fail (err, EINVAL,
                                "unknown option '%s'; see cphub-agent --help",
                                argv[optind - 1]);
-        }
     }
     if (optind < argc)
         return cphub_fail (err, EINVAL,

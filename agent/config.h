@@ -51,7 +51,7 @@ typedef struct agent_config {
     uint64_t max_output;        /* bytes per stdout and stderr; 0: none */
     log_level_t log_level;
     char *log_file; /* NULL: stderr */
-    /* issue 4: isolation on the node */
+    /* isolation on the node */
     privsep_map_t users;  /* users = ( { tenant; user; group; } ), default_user */
     bool cgroups;         /* cgroups = true: per-job cgroups where available */
     int64_t pids_max;     /* processes per job; 0 = no limit */

@@ -15,6 +15,7 @@
  * monotonic deadlines checked by exec_tick().
  */
 #include "agent/exec.h"
+#include "cphub/clock.h"
 #include "cphub/fsutil.h"
 
 #include <errno.h>
@@ -82,13 +83,6 @@ typedef struct launch {
     privsep_ident_t ident;
     cgroup_job_t cgroup; /* ndirs 0: none */
 } launch_t;
-
-double exec_mono_now (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* Jobs run as tenants' users enter their directories through
  * jobs_dir: it and every directory above it must let others search it
@@ -708,7 +702,7 @@ int exec_start (exec_t *x,
     job->child = true;
     job->start_time = started.start_time;
     job->walltime = sl.walltime;
-    job->walltime_at = job->walltime ? exec_mono_now () + (double)job->walltime : 0;
+    job->walltime_at = job->walltime ? cphub_monotonic () + (double)job->walltime : 0;
     HASH_ADD (hh, x->by_id, id, sizeof (job->id), job);
     HASH_ADD (hh_shepherd, x->by_shepherd, shepherd, sizeof (job->shepherd), job);
     *pid = job->pid;
@@ -760,7 +754,7 @@ static void job_mark_kill (const exec_t *x, const exec_job_t *job, jobdir_kill_t
 int exec_kill (exec_t *x, uint64_t id, int signal, cphub_error_t *err)
 {
     exec_job_t *job = exec_job_find (x, id);
-    double now = exec_mono_now ();
+    double now = cphub_monotonic ();
 
     if (!job)
         return cphub_fail (err, ENOENT, "job %" PRIu64 " is not running on %s", id,

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "agent/exec_int.h"
+#include "cphub/clock.h"
 #include "cphub/parse.h"
 
 #define SURVIVED_TEXT "; a process of the job survived KILL"
@@ -259,7 +260,7 @@ static void job_end (exec_t *x, exec_job_t *job)
         job_report (x, job, &e);
         return;
     }
-    now = exec_mono_now ();
+    now = cphub_monotonic ();
     job->phase = EXEC_JOB_ENDING;
     job->exit = e;
     job->survive_until = now + survive_window (x);
@@ -341,7 +342,7 @@ static void earliest (double *next, double t)
 
 int exec_timeout_ms (const exec_t *x)
 {
-    double now = exec_mono_now (), next = 0, window = survive_window (x);
+    double now = cphub_monotonic (), next = 0, window = survive_window (x);
     const exec_job_t *job, *tmp;
 
     HASH_ITER (hh, x->by_id, job, tmp)
@@ -368,7 +369,7 @@ int exec_timeout_ms (const exec_t *x)
 
 void exec_tick (exec_t *x)
 {
-    double now = exec_mono_now (), window = survive_window (x);
+    double now = cphub_monotonic (), window = survive_window (x);
     exec_job_t *job, *tmp;
 
     exec_sweep (x, now);
@@ -424,7 +425,7 @@ static int shepherd_adopt (exec_t *x, exec_job_t *job, const jobdir_pid_t *p)
     job->shepherd = (pid_t)p->shepherd;
     job->shepherd_start = p->shepherd_start;
     job->adopted = true;
-    job->poll_at = exec_mono_now () + EXEC_ADOPT_POLL;
+    job->poll_at = cphub_monotonic () + EXEC_ADOPT_POLL;
     return 0;
 }
 
@@ -452,7 +453,7 @@ static int recover_one (exec_t *x, uint64_t id)
     msg_job_exit_t e;
     jobdir_pid_t p;
     exec_job_t *job;
-    double now = exec_mono_now ();
+    double now = cphub_monotonic ();
 
     if (exec_job_find (x, id) || exec_records_dir (x, id, dir, sizeof (dir)) < 0)
         return 0;

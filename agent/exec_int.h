@@ -106,8 +106,6 @@ struct exec {
     exec_job_t *by_shepherd;
 };
 
-/* Monotonic seconds. */
-double exec_mono_now (void);
 /* The job's records directory <runs_dir>/<id> into buf; -1/ENAMETOOLONG. */
 int exec_records_dir (const exec_t *x, uint64_t id, char *buf, size_t len);
 exec_job_t *exec_job_find (const exec_t *x, uint64_t id);

@@ -143,7 +143,8 @@ static int write_all (int fd, const char *buf, size_t len)
 }
 
 /* A record is a regular file of this process's user with one link: not
- * something the job's user put in its directory in its place (issue 4). */
+ * something the job's user put in its directory in its place: jobs of
+ * tenants run as other users and may write where their records are read. */
 static bool record_trusted (int fd)
 {
     struct stat st;

@@ -39,14 +39,13 @@
 #include <utlist.h>
 
 #include "agent/agent.h"
+#include "cphub/clock.h"
 #include "cphub/log.h"
 #include "cphub/parse.h"
 
 static double agent_now (void)
 {
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return cphub_monotonic ();
 }
 
 /* --- sending -------------------------------------------------------------- */

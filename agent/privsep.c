@@ -178,25 +178,69 @@ static char *db_buffer (char *old, size_t *len)
     return grown;
 }
 
-static int lookup_user (const char *user, privsep_ident_t *out, cphub_error_t *err)
+/* One of the two databases: how to look a name up in it (the _r call,
+ * with a found flag instead of a result pointer) and what its entries are. */
+typedef struct db {
+    const char *what; /* "user", "group" */
+    int (*get) (const char *name, void *entry, char *buf, size_t len, bool *found);
+} db_t;
+
+static int db_get_user (
+    const char *name, void *entry, char *buf, size_t len, bool *found)
 {
-    struct passwd pw, *found = NULL;
+    struct passwd *result = NULL;
+    int rc = getpwnam_r (name, entry, buf, len, &result);
+
+    *found = result != NULL;
+    return rc;
+}
+
+static int db_get_group (
+    const char *name, void *entry, char *buf, size_t len, bool *found)
+{
+    struct group *result = NULL;
+    int rc = getgrnam_r (name, entry, buf, len, &result);
+
+    *found = result != NULL;
+    return rc;
+}
+
+static const db_t db_users = {.what = "user", .get = db_get_user};
+static const db_t db_groups = {.what = "group", .get = db_get_group};
+
+/* Look name up in db, growing the buffer the entry's strings live in until
+ * they fit: 0 with entry filled and *buf to free, or -1 with err (ENOENT:
+ * no such name). */
+static int db_lookup (
+    const db_t *db, const char *name, void *entry, char **buf, cphub_error_t *err)
+{
     size_t len = 0;
-    char *buf = NULL;
+    bool found = false;
     int rc;
 
+    *buf = NULL;
     do {
-        if (!(buf = db_buffer (buf, &len)))
+        if (!(*buf = db_buffer (*buf, &len)))
             return cphub_fail (err, ENOMEM, "out of memory");
-        rc = getpwnam_r (user, &pw, buf, len, &found);
+        rc = db->get (name, entry, *buf, len, &found);
     } while (rc == ERANGE);
-    if (rc != 0 || !found) {
-        free (buf);
-        if (rc != 0)
-            return cphub_fail (err, rc, "cannot look up user '%s': %s", user,
-                               strerror (rc));
-        return cphub_fail (err, ENOENT, "user '%s' does not exist", user);
-    }
+    if (rc == 0 && found)
+        return 0;
+    free (*buf);
+    *buf = NULL;
+    if (rc != 0)
+        return cphub_fail (err, rc, "cannot look up %s '%s': %s", db->what, name,
+                           strerror (rc));
+    return cphub_fail (err, ENOENT, "%s '%s' does not exist", db->what, name);
+}
+
+static int lookup_user (const char *user, privsep_ident_t *out, cphub_error_t *err)
+{
+    struct passwd pw;
+    char *buf;
+
+    if (db_lookup (&db_users, user, &pw, &buf, err) < 0)
+        return -1;
     out->uid = pw.pw_uid;
     out->gid = pw.pw_gid;
     free (buf);
@@ -208,23 +252,11 @@ static int lookup_user (const char *user, privsep_ident_t *out, cphub_error_t *e
 
 static int lookup_group (const char *group, gid_t *gid, cphub_error_t *err)
 {
-    struct group gr, *found = NULL;
-    size_t len = 0;
-    char *buf = NULL;
-    int rc;
+    struct group gr;
+    char *buf;
 
-    do {
-        if (!(buf = db_buffer (buf, &len)))
-            return cphub_fail (err, ENOMEM, "out of memory");
-        rc = getgrnam_r (group, &gr, buf, len, &found);
-    } while (rc == ERANGE);
-    if (rc != 0 || !found) {
-        free (buf);
-        if (rc != 0)
-            return cphub_fail (err, rc, "cannot look up group '%s': %s", group,
-                               strerror (rc));
-        return cphub_fail (err, ENOENT, "group '%s' does not exist", group);
-    }
+    if (db_lookup (&db_groups, group, &gr, &buf, err) < 0)
+        return -1;
     *gid = gr.gr_gid;
     free (buf);
     return 0;

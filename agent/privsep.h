@@ -24,11 +24,12 @@
 #include <sys/types.h>
 
 #include "cphub/error.h"
+#include "cphub/limits.h"
 
-#define PRIVSEP_TENANT_MAX 63 /* as job.run's tenant */
-#define PRIVSEP_NAME_MAX 32   /* Linux user and group names */
-#define PRIVSEP_GROUPS_MAX 64 /* supplementary groups kept */
-#define PRIVSEP_MAP_MAX 4096  /* entries in the users list */
+#define PRIVSEP_TENANT_MAX TENANT_NAME_MAX /* as job.run's tenant */
+#define PRIVSEP_NAME_MAX 32                /* Linux user and group names */
+#define PRIVSEP_GROUPS_MAX 64              /* supplementary groups kept */
+#define PRIVSEP_MAP_MAX 4096               /* entries in the users list */
 
 typedef struct privsep_entry {
     char tenant[PRIVSEP_TENANT_MAX + 1];

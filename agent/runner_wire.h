@@ -31,7 +31,7 @@
  * one job.run of at most MSG_MAX_BYTES. */
 #define RUNNER_PAYLOAD_MAX (MSG_MAX_BYTES + 65536)
 /* Text of a failure carried back to the network side. */
-#define RUNNER_TEXT_MAX 159
+#define RUNNER_TEXT_MAX CPHUB_ERROR_TEXT_MAX
 /* Descriptors a reader holds that no record has claimed yet. */
 #define RUNNER_FDS_MAX 8
 

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "agent/jobdir.h"
+#include "cphub/clock.h"
 
 /* The report pipe's end in the shepherd and the job's process, and the
  * shepherd's own copies of the job's output files (for their sizes). */
@@ -165,14 +166,6 @@ static double epoch (const struct timespec *ts)
     return (double)ts->tv_sec + (double)ts->tv_nsec / 1e9;
 }
 
-static double mono (void)
-{
-    struct timespec ts;
-
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return epoch (&ts);
-}
-
 static double tv_seconds (const struct timeval *tv)
 {
     return (double)tv->tv_sec + (double)tv->tv_usec / 1e6;
@@ -217,7 +210,7 @@ static void earliest (double *next, double t)
 /* Act on the deadlines that are due; the next one (monotonic), 0 if none. */
 static double watch_tick (watch_t *w)
 {
-    double now = mono (), next = 0;
+    double now = cphub_monotonic (), next = 0;
 
     if (w->term_at > 0 && now >= w->term_at) {
         w->term_at = 0;
@@ -249,7 +242,7 @@ static void watch_sleep (double next)
 {
     sigset_t chld;
     struct timespec ts;
-    double left = next - mono ();
+    double left = next - cphub_monotonic ();
 
     sigemptyset (&chld);
     sigaddset (&chld, SIGCHLD);
@@ -373,9 +366,9 @@ static _Noreturn void shepherd_main (const shepherd_launch_t *l, int report)
     rec.walltime = l->walltime;
     w.job = job;
     if (l->walltime > 0)
-        w.term_at = mono () + (double)l->walltime;
+        w.term_at = cphub_monotonic () + (double)l->walltime;
     if (l->max_output > 0)
-        w.check_at = mono () + SHEPHERD_OUTPUT_POLL;
+        w.check_at = cphub_monotonic () + SHEPHERD_OUTPUT_POLL;
     rec.shepherd = getpid ();
     rec.shepherd_start = jobdir_proc_stat (getpid (), &proc) == 0 ? proc.start : 0;
     jobdir_pid_write (l->records, &rec);

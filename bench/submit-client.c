@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cphub/clock.h"
 #include "cphub/jobspec.h"
 #include "cphub/keys.h"
 #include "cphub/msg.h"
@@ -45,14 +46,6 @@ typedef struct bench_shared {
     double *end;
     double *latency; /* clients x submits, seconds */
 } bench_shared_t;
-
-static double mono_now (void)
-{
-    struct timespec ts;
-
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One submit and its reply: 0, or -1 with err. */
 static int submit_once (tsock_t *s, const msg_t *m, cphub_error_t *err)
@@ -101,14 +94,15 @@ static int client_run (
             goto done;
     if (write (ready_fd, &byte, 1) != 1 || read (go_fd, &byte, 1) != 1)
         goto done;
-    sh->start[index] = mono_now ();
+    sh->start[index] = cphub_monotonic ();
     for (int i = 0; i < a->submits; i++) {
-        double t0 = mono_now ();
+        double t0 = cphub_monotonic ();
         if (submit_once (s, m, &err) < 0)
             goto done;
-        sh->latency[(size_t)index * (size_t)a->submits + (size_t)i] = mono_now () - t0;
+        sh->latency[(size_t)index * (size_t)a->submits + (size_t)i] =
+            cphub_monotonic () - t0;
     }
-    sh->end[index] = mono_now ();
+    sh->end[index] = cphub_monotonic ();
     rc = 0;
 done:
     if (rc != 0)

@@ -239,6 +239,34 @@ static bool conf_all_strings (const config_setting_t *s)
     return true;
 }
 
+/* A duration or a size: text its parser takes ("30s", "4G"), or a number
+ * of seconds or bytes that is not negative. */
+static int conf_check_scaled (const conf_t *c,
+                              const config_setting_t *s,
+                              const char *path,
+                              conf_type_t type,
+                              cphub_error_t *err)
+{
+    bool duration = type == CONF_DURATION;
+    cphub_error_t perr;
+
+    if (config_setting_type (s) == CONFIG_TYPE_STRING) {
+        const char *text = config_setting_get_string (s);
+        int64_t seconds;
+        uint64_t bytes;
+        int rc = duration ? parse_duration (text, &seconds, &perr)
+                          : parse_size (text, &bytes, &perr);
+        return rc < 0 ? conf_fail_at (c, s, path, err, "%s", perr.text) : 0;
+    }
+    if (!conf_is_int (s))
+        return conf_fail_at (c, s, path, err, "expected %s, found %s",
+                             conf_expected[type], conf_found_name (s));
+    if (config_setting_get_int64 (s) < 0)
+        return conf_fail_at (c, s, path, err, "a %s cannot be negative",
+                             duration ? "duration" : "size");
+    return 0;
+}
+
 /* Check one setting's value against the type the table gives it. */
 static int conf_check_type (const conf_t *c,
                             const config_setting_t *s,
@@ -247,7 +275,6 @@ static int conf_check_type (const conf_t *c,
                             cphub_error_t *err)
 {
     int t = config_setting_type (s);
-    cphub_error_t perr;
     bool ok = false;
 
     switch (type) {
@@ -264,29 +291,8 @@ static int conf_check_type (const conf_t *c,
         ok = t == CONFIG_TYPE_FLOAT || conf_is_int (s);
         break;
     case CONF_DURATION:
-        if (t == CONFIG_TYPE_STRING) {
-            int64_t v;
-            if (parse_duration (config_setting_get_string (s), &v, &perr) < 0)
-                return conf_fail_at (c, s, path, err, "%s", perr.text);
-            ok = true;
-        } else if (conf_is_int (s)) {
-            if (config_setting_get_int64 (s) < 0)
-                return conf_fail_at (c, s, path, err, "a duration cannot be negative");
-            ok = true;
-        }
-        break;
     case CONF_SIZE:
-        if (t == CONFIG_TYPE_STRING) {
-            uint64_t v;
-            if (parse_size (config_setting_get_string (s), &v, &perr) < 0)
-                return conf_fail_at (c, s, path, err, "%s", perr.text);
-            ok = true;
-        } else if (conf_is_int (s)) {
-            if (config_setting_get_int64 (s) < 0)
-                return conf_fail_at (c, s, path, err, "a size cannot be negative");
-            ok = true;
-        }
-        break;
+        return conf_check_scaled (c, s, path, type, err);
     case CONF_GROUP:
         ok = t == CONFIG_TYPE_GROUP;
         break;
@@ -528,135 +534,89 @@ char *conf_resolve_path (const conf_t *c, const char *path)
     return n < 0 ? NULL : out;
 }
 
-/* Common start of every getter: 1 when absent, 0 when present. */
-static int conf_find (const conf_t *c, const char *path, config_setting_t **s)
+/* A value conf_check_type accepted, as the getter of its type returns it. */
+typedef union conf_value {
+    const char *str;
+    int64_t i;
+    bool b;
+    double f;
+    uint64_t u;
+} conf_value_t;
+
+static conf_value_t conf_value (const config_setting_t *s, conf_type_t type)
 {
-    *s = conf_lookup (c, path);
-    return *s ? 0 : 1;
+    bool text = config_setting_type (s) == CONFIG_TYPE_STRING;
+    conf_value_t v = {.i = 0};
+
+    switch (type) {
+    case CONF_STRING:
+        v.str = config_setting_get_string (s);
+        break;
+    case CONF_BOOL:
+        v.b = config_setting_get_bool (s) != 0;
+        break;
+    case CONF_FLOAT:
+        v.f = conf_is_int (s) ? (double)config_setting_get_int64 (s)
+                              : config_setting_get_float (s);
+        break;
+    case CONF_DURATION: /* "30s" or seconds */
+        if (text)
+            parse_duration (config_setting_get_string (s), &v.i, NULL);
+        else
+            v.i = config_setting_get_int64 (s);
+        break;
+    case CONF_SIZE: /* "4G" or bytes */
+        if (text)
+            parse_size (config_setting_get_string (s), &v.u, NULL);
+        else
+            v.u = (uint64_t)config_setting_get_int64 (s);
+        break;
+    default:
+        v.i = config_setting_get_int64 (s);
+        break;
+    }
+    return v;
 }
 
-int conf_get_string (const conf_t *c,
+/* What every getter does: 1 when absent (*v kept: the default), -1 with
+ * err when the value is not of type (what conf_check_type says when the
+ * file is loaded), 0 with *v when present and valid. */
+static int conf_get (const conf_t *c,
                      const char *path,
-                     const char *def,
-                     const char **out,
+                     conf_type_t type,
+                     conf_value_t *v,
                      cphub_error_t *err)
 {
-    config_setting_t *s;
+    config_setting_t *s = conf_lookup (c, path);
 
-    if (conf_find (c, path, &s)) {
-        *out = def;
+    if (!s)
         return 1;
-    }
-    if (config_setting_type (s) != CONFIG_TYPE_STRING)
-        return conf_fail_at (c, s, path, err, "expected %s, found %s",
-                             conf_expected[CONF_STRING], conf_found_name (s));
-    *out = config_setting_get_string (s);
+    if (conf_check_type (c, s, path, type, err) < 0)
+        return -1;
+    *v = conf_value (s, type);
     return 0;
 }
 
-int conf_get_int (
-    const conf_t *c, const char *path, int64_t def, int64_t *out, cphub_error_t *err)
-{
-    config_setting_t *s;
-
-    if (conf_find (c, path, &s)) {
-        *out = def;
-        return 1;
+/* The typed getters of conf.h: conf_get_string, _int, _bool, _float,
+ * _duration and _size, one definition for all (name, C type, setting type,
+ * member of conf_value_t). out is left alone on failure. */
+#define CONF_GETTER(name, ctype, type, member)                                     \
+    int conf_get_##name (const conf_t *c, const char *path, ctype def, ctype *out, \
+                         cphub_error_t *err)                                       \
+    {                                                                              \
+        conf_value_t v = {.member = def};                                          \
+        int rc = conf_get (c, path, type, &v, err);                                \
+                                                                                   \
+        if (rc >= 0)                                                               \
+            *out = v.member;                                                       \
+        return rc;                                                                 \
     }
-    if (!conf_is_int (s))
-        return conf_fail_at (c, s, path, err, "expected %s, found %s",
-                             conf_expected[CONF_INT], conf_found_name (s));
-    *out = config_setting_get_int64 (s);
-    return 0;
-}
-
-int conf_get_bool (
-    const conf_t *c, const char *path, bool def, bool *out, cphub_error_t *err)
-{
-    config_setting_t *s;
-
-    if (conf_find (c, path, &s)) {
-        *out = def;
-        return 1;
-    }
-    if (config_setting_type (s) != CONFIG_TYPE_BOOL)
-        return conf_fail_at (c, s, path, err, "expected %s, found %s",
-                             conf_expected[CONF_BOOL], conf_found_name (s));
-    *out = config_setting_get_bool (s) != 0;
-    return 0;
-}
-
-int conf_get_float (
-    const conf_t *c, const char *path, double def, double *out, cphub_error_t *err)
-{
-    config_setting_t *s;
-
-    if (conf_find (c, path, &s)) {
-        *out = def;
-        return 1;
-    }
-    if (conf_is_int (s))
-        *out = (double)config_setting_get_int64 (s);
-    else if (config_setting_type (s) == CONFIG_TYPE_FLOAT)
-        *out = config_setting_get_float (s);
-    else
-        return conf_fail_at (c, s, path, err, "expected %s, found %s",
-                             conf_expected[CONF_FLOAT], conf_found_name (s));
-    return 0;
-}
-
-int conf_get_duration (
-    const conf_t *c, const char *path, int64_t def, int64_t *out, cphub_error_t *err)
-{
-    config_setting_t *s;
-    cphub_error_t perr;
-    int64_t v;
-
-    if (conf_find (c, path, &s)) {
-        *out = def;
-        return 1;
-    }
-    if (config_setting_type (s) == CONFIG_TYPE_STRING) {
-        if (parse_duration (config_setting_get_string (s), &v, &perr) < 0)
-            return conf_fail_at (c, s, path, err, "%s", perr.text);
-    } else if (conf_is_int (s)) {
-        v = config_setting_get_int64 (s);
-        if (v < 0)
-            return conf_fail_at (c, s, path, err, "a duration cannot be negative");
-    } else {
-        return conf_fail_at (c, s, path, err, "expected %s, found %s",
-                             conf_expected[CONF_DURATION], conf_found_name (s));
-    }
-    *out = v;
-    return 0;
-}
-
-int conf_get_size (
-    const conf_t *c, const char *path, uint64_t def, uint64_t *out, cphub_error_t *err)
-{
-    config_setting_t *s;
-    cphub_error_t perr;
-    uint64_t v;
-
-    if (conf_find (c, path, &s)) {
-        *out = def;
-        return 1;
-    }
-    if (config_setting_type (s) == CONFIG_TYPE_STRING) {
-        if (parse_size (config_setting_get_string (s), &v, &perr) < 0)
-            return conf_fail_at (c, s, path, err, "%s", perr.text);
-    } else if (conf_is_int (s)) {
-        int64_t i = config_setting_get_int64 (s);
-        if (i < 0)
-            return conf_fail_at (c, s, path, err, "a size cannot be negative");
-        v = (uint64_t)i;
-    } else {
-        return conf_fail_at (c, s, path, err, "expected %s, found %s",
-                             conf_expected[CONF_SIZE], conf_found_name (s));
-    }
-    *out = v;
-    return 0;
-}
+CONF_GETTER (string, const char *, CONF_STRING, str)
+CONF_GETTER (int, int64_t, CONF_INT, i)
+CONF_GETTER (bool, bool, CONF_BOOL, b)
+CONF_GETTER (float, double, CONF_FLOAT, f)
+CONF_GETTER (duration, int64_t, CONF_DURATION, i)
+CONF_GETTER (size, uint64_t, CONF_SIZE, u)
 
 int conf_count (const conf_t *c, const char *path)
 {

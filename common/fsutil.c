@@ -28,3 +28,20 @@ int fs_mkdir_p (const char *path, mode_t mode)
         *p = c;
     }
 }
+
+int fs_mkdir_parents (const char *file, mode_t mode)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr (file, '/');
+    size_t len;
+
+    if (!slash || slash == file)
+        return 0;
+    if ((len = (size_t)(slash - file)) >= sizeof (dir)) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy (dir, file, len);
+    dir[len] = '\0';
+    return fs_mkdir_p (dir, mode);
+}

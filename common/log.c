@@ -76,6 +76,11 @@ void log_set_level (log_level_t level)
     log_sink.level = level;
 }
 
+bool log_enabled (log_level_t level)
+{
+    return level >= LOG_LVL_ERR && level <= log_sink.level;
+}
+
 /* Open path for appending; a new file gets LOG_FILE_MODE exactly, and an
  * existing one of ours loses any access beyond it. -1 with errno. */
 static int log_open (const char *path)
@@ -191,7 +196,7 @@ void log_msg (log_level_t level, const char *fmt, ...)
     va_list ap;
     size_t n;
 
-    if (level > log_sink.level || level < LOG_LVL_ERR)
+    if (!log_enabled (level))
         goto out;
     clock_gettime (CLOCK_REALTIME, &ts);
     if (gmtime_r (&ts.tv_sec, &tm))

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cphub/error.h"
 #include "cphub/idset.h"
 #include "cphub/msg.h"
 #include "msg_schema.h"
@@ -44,7 +45,7 @@ static int dfail (dctx_t *c, int code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 static int dfail (dctx_t *c, int code, const char *fmt, ...)
 {
-    char text[160];
+    char text[CPHUB_ERROR_TEXT_MAX + 1];
     va_list ap;
 
     va_start (ap, fmt);

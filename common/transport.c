@@ -22,6 +22,7 @@
 #include <zmq.h>
 
 #include "common/transport_int.h"
+#include "cphub/clock.h"
 #include "cphub/log.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -58,14 +59,6 @@ struct tloop {
     zmq_pollitem_t *items;
     size_t items_cap;
 };
-
-int64_t transport_mono_ms (void)
-{
-    struct timespec ts;
-
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* "5 s", "1.5 s", "0.2 s" */
 static void format_ms (int ms, char *buf, size_t len)
@@ -372,7 +365,7 @@ static int monitor_drain (tsock_t *s)
 
 int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
 {
-    int64_t deadline = transport_mono_ms () + timeout_ms, left;
+    int64_t deadline = cphub_monotonic_ms () + timeout_ms, left;
     char when[32];
     zmq_pollitem_t item;
     int state;
@@ -393,7 +386,7 @@ int tsock_client_wait_ready (tsock_t *s, int timeout_ms, cphub_error_t *err)
                                "the scheduler at %s refused this key (it is not in "
                                "the scheduler's config)",
                                s->endpoint);
-        left = deadline - transport_mono_ms ();
+        left = deadline - cphub_monotonic_ms ();
         if (left <= 0 || !s->monitor)
             break;
         item = (zmq_pollitem_t){.socket = s->monitor, .events = ZMQ_POLLIN};
@@ -520,7 +513,7 @@ out : {
 
 int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err)
 {
-    int64_t deadline = transport_mono_ms () + timeout_ms, left;
+    int64_t deadline = cphub_monotonic_ms () + timeout_ms, left;
     char when[32];
     tpeer_t peer;
     zmq_pollitem_t item;
@@ -530,7 +523,7 @@ int tsock_recv_wait (tsock_t *s, int timeout_ms, msg_t **m, cphub_error_t *err)
             return 0;
         if (errno != EAGAIN)
             return -1;
-        left = deadline - transport_mono_ms ();
+        left = deadline - cphub_monotonic_ms ();
         if (left <= 0)
             break;
         item = (zmq_pollitem_t){.socket = s->zsock, .events = ZMQ_POLLIN};

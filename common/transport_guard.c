@@ -23,6 +23,7 @@
 #include <zmq.h>
 
 #include "common/transport_int.h"
+#include "cphub/clock.h"
 #include "cphub/log.h"
 
 /* ---- guarded server sockets --------------------------------------------------- */
@@ -242,7 +243,7 @@ static void conn_accepted (tsock_t *s, int fd)
     }
     c->fd = fd;
     c->serial = ++s->ctx->serial;
-    c->last_ms = transport_mono_ms ();
+    c->last_ms = cphub_monotonic_ms ();
     c->addr_len = sizeof (c->addr);
     if (getpeername (fd, (struct sockaddr *)&c->addr, &c->addr_len) < 0)
         c->addr_len = 0;
@@ -306,7 +307,7 @@ void tguard_heard (tsock_t *s, int fd, tpeer_t *peer)
         DL_DELETE (g->idle, c);
         DL_APPEND (g->idle, c);
     }
-    c->last_ms = transport_mono_ms ();
+    c->last_ms = cphub_monotonic_ms ();
     peer->conn = c->serial;
 }
 
@@ -324,7 +325,7 @@ int transport_identity_len (const char *identity)
 void tguard_sweep (tsock_t *s)
 {
     tguard_t *g = s->guard;
-    int64_t now = transport_mono_ms ();
+    int64_t now = cphub_monotonic_ms ();
     int idle = g->limits.idle_ms;
     int hello = g->limits.hello_ms > 0 ? g->limits.hello_ms : idle;
     tconn_t *c;
@@ -354,7 +355,7 @@ void tsock_peer_hold (tsock_t *s, const tpeer_t *peer, int delta)
         if (c->held++ == 0)
             DL_DELETE (s->guard->idle, c);
     } else if (c->held > 0 && --c->held == 0) {
-        c->last_ms = transport_mono_ms ();
+        c->last_ms = cphub_monotonic_ms ();
         DL_APPEND (s->guard->idle, c);
     }
 }
@@ -417,7 +418,7 @@ static void zap_tickets_expire (tzap_count_t *c, int64_t now)
  * its first message (zap_identified) or hello_ms. */
 bool tzap_admit (tzap_t *z, const char *identity)
 {
-    int64_t now = transport_mono_ms ();
+    int64_t now = cphub_monotonic_ms ();
     tzap_count_t *c;
 
     if (z->per_identity == 0)

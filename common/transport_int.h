@@ -101,7 +101,6 @@ struct tzap {
 };
 
 /* Helpers of transport.c. */
-int64_t transport_mono_ms (void);
 int transport_set_int (void *zsock, int option, int value);
 /* One monitor event: 0 with event and value, -1/EAGAIN when none. */
 int transport_monitor_read (void *monitor, uint16_t *event, uint32_t *value);

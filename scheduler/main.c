@@ -35,6 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cphub/clock.h"
+#include "cphub/error.h"
 #include "cphub/fsutil.h"
 #include "cphub/log.h"
 #include "cphub/parse.h"
@@ -245,7 +247,7 @@ static int turn (scheduler_t *sc, int timeout_ms)
         next = 0; /* more of a long answer: serve the others, then go on */
     if (store_commit (sc->store, &err) < 0) {
         int code = errno;
-        char text[160];
+        char text[CPHUB_ERROR_TEXT_MAX + 1];
         log_err ("store: %s; this turn's changes are dropped and refused", err.text);
         unsaved_text (code, &err, text, sizeof (text));
         outq_unsaved (sc, code, text);
@@ -429,38 +431,17 @@ static int restore_usage_cb (const store_acct_t *rec, void *arg)
 static int restore (scheduler_t *sc, cphub_error_t *err)
 {
     restore_t r = {.sched = sc->sched};
-    struct timespec t0, t1;
+    double t0 = cphub_monotonic ();
     uint64_t next_id = 1;
 
-    clock_gettime (CLOCK_MONOTONIC, &t0);
     if (store_nodes_load (sc->store, restore_node_cb, &r, err) < 0 ||
         store_jobs_load (sc->store, restore_job_cb, &r, err) < 0 ||
         store_next_id_get (sc->store, &next_id, err) < 0 ||
         store_acct_foreach (sc->store, restore_usage_cb, &r, err) < 0)
         return -1;
     sched_set_next_id (sc->sched, next_id);
-    clock_gettime (CLOCK_MONOTONIC, &t1);
     log_info ("recovered %u jobs (%u pending, %u running) and %u nodes in %.0f ms",
-              r.jobs, r.pending, r.running, r.nodes,
-              (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
-                  (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
-    return 0;
-}
-
-/* mkdir -p the directory that holds file (mode 0700 for new ones). */
-static int make_parent_dirs (const char *file, cphub_error_t *err)
-{
-    char dir[PATH_MAX];
-    char *slash;
-
-    if (snprintf (dir, sizeof (dir), "%s", file) >= (int)sizeof (dir))
-        return cphub_fail (err, ENAMETOOLONG, "store path too long: %s", file);
-    if (!(slash = strrchr (dir, '/')) || slash == dir)
-        return 0;
-    *slash = '\0';
-    if (fs_mkdir_p (dir, 0700) < 0)
-        return cphub_fail (err, errno, "cannot create %s for the store: %s", dir,
-                           strerror (errno));
+              r.jobs, r.pending, r.running, r.nodes, (cphub_monotonic () - t0) * 1e3);
     return 0;
 }
 
@@ -470,8 +451,11 @@ static store_t *store_open (const schedconf_t *cfg, cphub_error_t *err)
 
     if (cfg->store == SCHEDCONF_STORE_MEMORY)
         return store_mem_create (err);
-    if (make_parent_dirs (cfg->store_path, err) < 0)
+    if (fs_mkdir_parents (cfg->store_path, 0700) < 0) {
+        cphub_fail (err, errno, "cannot create the directory of the store %s: %s",
+                    cfg->store_path, strerror (errno));
         return NULL;
+    }
     /* The store holds every tenant's command lines and the whole bill: no
      * other user reads it. SQLite gives its WAL and shared-memory files the
      * database file's mode, so an older store made 0644 is closed here too. */

@@ -16,12 +16,13 @@
 #include <uthash.h>
 
 #include "cphub/idset.h"
+#include "cphub/limits.h"
 #include "cphub/log.h"
 #include "scheduler/peers.h"
 #include "scheduler/report.h"
 
 typedef struct tenant_row {
-    char tenant[64]; /* key */
+    char tenant[TENANT_NAME_MAX + 1]; /* key */
     uint32_t index;
     UT_hash_handle hh;
 } tenant_row_t;

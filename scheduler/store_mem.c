@@ -16,6 +16,7 @@
 
 #include "cphub/idset.h"
 #include "cphub/jobspec.h"
+#include "cphub/limits.h"
 #include "scheduler/store.h"
 
 /* Room of a log when its first record comes. */
@@ -38,7 +39,7 @@ typedef struct mem_job {
 typedef struct mem_node {
     node_desc_t desc; /* deep copy; desc.name is the key */
     node_state_t state;
-    char reason[128];
+    char reason[REASON_TEXT_MAX + 1];
     UT_hash_handle hh;
 } mem_node_t;
 
@@ -347,7 +348,7 @@ static int mem_identity_set (store_t *st,
 /* --- tenants and keys ------------------------------------------------------ */
 
 typedef struct mem_tenant {
-    char name[64]; /* key */
+    char name[TENANT_NAME_MAX + 1]; /* key */
     double shares;
     double created;
     bool removed;
@@ -357,7 +358,7 @@ typedef struct mem_tenant {
 
 typedef struct mem_key {
     char pubkey[41]; /* key */
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     double added;
     bool revoked;
     double revoked_time;

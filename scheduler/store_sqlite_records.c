@@ -12,6 +12,8 @@
 
 #include "scheduler/store_sqlite_int.h"
 
+#include "cphub/limits.h"
+
 /* Bytes of a name in an error text. */
 #define RECORD_WHAT_MAX 96
 
@@ -70,7 +72,7 @@ typedef struct record_scan {
 static int tenant_row (sqlite3_stmt *stmt, void *arg, cphub_error_t *err)
 {
     record_scan_t *scan = arg;
-    char name[64];
+    char name[TENANT_NAME_MAX + 1];
     store_tenant_t t = {.name = name};
 
     sql_text_column (stmt, 0, name, sizeof (name));
@@ -116,7 +118,7 @@ int sql_key_revoke (store_t *st,
 static int key_row (sqlite3_stmt *stmt, void *arg, cphub_error_t *err)
 {
     record_scan_t *scan = arg;
-    char pubkey[64], tenant[64];
+    char pubkey[64], tenant[TENANT_NAME_MAX + 1];
     store_key_t k = {.pubkey = pubkey, .tenant = tenant};
 
     sql_text_column (stmt, 0, pubkey, sizeof (pubkey));

@@ -7,6 +7,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cphub/limits.h"
+#include "cphub/resource.h"
+
 typedef enum {
     JOB_PENDING = 0,
     JOB_RUNNING,
@@ -32,21 +35,21 @@ int node_state_parse (const char *name, node_state_t *out);
  * NUL-terminated; empty when unknown. Times are epoch seconds, 0 = not yet. */
 typedef struct job_info {
     uint64_t id;
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     char name[128];
     char command[256]; /* summary */
     job_state_t state;
-    char reason[64]; /* why pending, or how it ended */
-    int exit_code;   /* valid when ended by exit */
-    int signal;      /* > 0 when ended by a signal */
+    char reason[REASON_TEXT_MAX + 1]; /* why pending, or how it ended */
+    int exit_code;                    /* valid when ended by exit */
+    int signal;                       /* > 0 when ended by a signal */
     uint32_t ntasks;
     uint32_t cpus_per_task;
     uint32_t gpus_count;
-    uint64_t mem;     /* bytes asked */
-    int64_t walltime; /* seconds, the limit in force */
-    char node[64];    /* where it runs or ran */
-    char cpus[512];   /* PU ids it is bound to, "0-3" */
-    char gpus[128];   /* GPU ids, "0,1" */
+    uint64_t mem;                 /* bytes asked */
+    int64_t walltime;             /* seconds, the limit in force */
+    char node[NODE_NAME_MAX + 1]; /* where it runs or ran */
+    char cpus[512];               /* PU ids it is bound to, "0-3" */
+    char gpus[128];               /* GPU ids, "0,1" */
     double submit_time;
     double start_time;
     double end_time;
@@ -65,9 +68,9 @@ typedef struct job_info {
 
 /* One node as `cphub nodes` shows it. */
 typedef struct node_info {
-    char name[64];
+    char name[NODE_NAME_MAX + 1];
     node_state_t state;
-    char reason[128];
+    char reason[REASON_TEXT_MAX + 1];
     uint32_t cores;
     uint32_t cores_used;
     uint32_t gpus;

@@ -7,10 +7,16 @@
  * Every message is escaped before it is written (log_escape()): callers may
  * pass untrusted strings (command lines, job names, network text) without
  * escaping them first, and one call is always one line.
+ *
+ * A message below the level set costs one comparison: log_msg() returns
+ * before formatting, and log_debug() tests the level before it even
+ * evaluates its arguments, so debug lines may call helpers that format
+ * (ids, sets) without slowing a daemon that does not log them.
  */
 #ifndef CPHUB_LOG_H
 #define CPHUB_LOG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -23,6 +29,8 @@ void log_set_level (log_level_t level);
  * file is created mode 0640 whatever the umask; an existing one of this
  * user's loses group write and any access by others. -1 with errno. */
 int log_set_file (const char *path);
+/* Whether a message of this level is written now. */
+bool log_enabled (log_level_t level);
 /* Parse "err", "error", "warn", "warning", "info", "debug". -1/EINVAL on others. */
 int log_level_parse (const char *s, log_level_t *out);
 
@@ -40,6 +48,7 @@ void log_msg (log_level_t level, const char *fmt, ...)
 #define log_err(...) log_msg (LOG_LVL_ERR, __VA_ARGS__)
 #define log_warn(...) log_msg (LOG_LVL_WARN, __VA_ARGS__)
 #define log_info(...) log_msg (LOG_LVL_INFO, __VA_ARGS__)
-#define log_debug(...) log_msg (LOG_LVL_DEBUG, __VA_ARGS__)
+#define log_debug(...) \
+    (log_enabled (LOG_LVL_DEBUG) ? log_msg (LOG_LVL_DEBUG, __VA_ARGS__) : (void)0)
 
 #endif

@@ -29,6 +29,7 @@
 #include "cphub/error.h"
 #include "cphub/job.h"
 #include "cphub/jobspec.h"
+#include "cphub/limits.h"
 #include "cphub/resource.h"
 
 #define CPHUB_PROTOCOL_VERSION 1
@@ -99,7 +100,7 @@ typedef enum { LOG_STREAM_STDOUT = 0, LOG_STREAM_STDERR = 1 } log_stream_t;
  * EPROTO, E2BIG, ENOSPC, ...), text one line for a human. */
 typedef struct msg_error {
     int code;
-    char text[160];
+    char text[CPHUB_ERROR_TEXT_MAX + 1];
 } msg_error_t;
 
 /* submit: {spec}. */
@@ -145,7 +146,7 @@ typedef struct msg_job_list {
 typedef struct msg_cancel_result {
     uint64_t id;
     int code;
-    char text[160];
+    char text[CPHUB_ERROR_TEXT_MAX + 1];
 } msg_cancel_result_t;
 typedef struct msg_cancel_ok {
     uint32_t count;
@@ -175,7 +176,7 @@ typedef struct msg_logs_data {
     uint64_t tag;
     uint64_t id;
     int code;
-    char text[160];
+    char text[CPHUB_ERROR_TEXT_MAX + 1];
     uint64_t offset; /* offset of data[0] */
     bool eof;        /* no more bytes after this chunk now */
     size_t len;
@@ -184,7 +185,7 @@ typedef struct msg_logs_data {
 
 /* report.ok: usage since the scheduler's records began. */
 typedef struct report_tenant {
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     uint32_t jobs; /* jobs submitted */
     uint32_t completed;
     uint32_t failed; /* FAILED, TIMEOUT, NODE_FAIL */
@@ -193,7 +194,7 @@ typedef struct report_tenant {
     double gpu_seconds;
 } report_tenant_t;
 typedef struct report_node {
-    char node[64];
+    char node[NODE_NAME_MAX + 1];
     uint32_t cores;
     double busy_core_seconds;
     double busy_share; /* busy_core_seconds / (cores x window), 0..1 */
@@ -222,7 +223,7 @@ typedef struct msg_heartbeat {
 /* job.run: what the agent needs to start a job. */
 typedef struct msg_job_run {
     uint64_t id;
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     jobspec_t spec;  /* spec.walltime is the limit in force (> 0) */
     char cores[512]; /* core indices on the node, "0-3" */
     char cpus[512];  /* their PUs, "0-3" */
@@ -267,15 +268,15 @@ typedef struct msg_job_exit {
     double end_time;
     double cpu_time;  /* user + system seconds */
     uint64_t max_rss; /* bytes */
-    char text[160];
+    char text[CPHUB_ERROR_TEXT_MAX + 1];
     bool survived_kill; /* a process of the job outlived KILL: drain the node */
 } msg_job_exit_t;
 
 /* node.drain: {node, drain, reason}: drain=false resumes the node. */
 typedef struct msg_node_drain {
-    char node[64];
+    char node[NODE_NAME_MAX + 1];
     bool drain;
-    char reason[128];
+    char reason[REASON_TEXT_MAX + 1];
 } msg_node_drain_t;
 
 /* job.kill: {id, signal} (signal 0 = TERM, grace, KILL). */
@@ -297,9 +298,9 @@ typedef struct msg_priority_req {
  * job_boost + tenant_boost), and where the last pass left it. */
 typedef struct msg_priority {
     uint64_t id;
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     job_state_t state;
-    char reason[64];
+    char reason[REASON_TEXT_MAX + 1];
     uint32_t queue_position; /* 1 = next; 0 = not pending */
     double expected_start;   /* 0 = not known */
     double priority;
@@ -339,14 +340,14 @@ typedef enum {
 } tenant_op_t;
 typedef struct msg_tenant_req {
     tenant_op_t op;
-    char name[64];
+    char name[TENANT_NAME_MAX + 1];
     double shares; /* 0..1e9; 0 = not given */
 } msg_tenant_req_t;
 
 /* tenant.ok: {tenants: [tenant_info]}: the tenants listed, added, set or
  * removed. */
 typedef struct tenant_info {
-    char name[64];
+    char name[TENANT_NAME_MAX + 1];
     tenant_source_t source;
     double shares;
     uint32_t keys;    /* keys in force */
@@ -366,14 +367,14 @@ typedef struct msg_tenant_list {
 typedef enum { KEY_OP_LIST = 0, KEY_OP_ADD, KEY_OP_REVOKE, KEY_OP_COUNT } key_op_t;
 typedef struct msg_key_req {
     key_op_t op;
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     char key[41]; /* Z85 public key (KEY_Z85_LEN + 1), "" for list */
 } msg_key_req_t;
 
 /* key.ok: {keys: [key_info]}: the keys listed, added or revoked. */
 typedef struct key_info {
     char key[41];
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     tenant_source_t source;
     bool revoked;
     double added;        /* 0 for config keys */
@@ -393,7 +394,7 @@ const char *key_op_name (key_op_t op);
  * tenant's (an operator); an operator may name one tenant, a tenant only
  * itself. */
 typedef struct msg_balance_req {
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
 } msg_balance_req_t;
 
 /* balance.ok, budget.grant.ok: {core_hour, gpu_hour, tenants:
@@ -405,7 +406,7 @@ typedef struct msg_balance_req {
  * priced from: the sums of the tenant's accounting records. Limits of 0
  * mean none. */
 typedef struct balance_tenant {
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     bool limited;
     double granted;
     double spent;
@@ -433,10 +434,10 @@ typedef struct msg_balance {
  * be negative) to the tenant's budget, or with set make it hours (>= 0).
  * Operators only; recorded in the ledger with the operator's name. */
 typedef struct msg_budget_grant {
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     double hours;
     bool set;
-    char reason[128];
+    char reason[REASON_TEXT_MAX + 1];
 } msg_budget_grant_t;
 
 typedef struct msg {

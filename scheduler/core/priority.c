@@ -18,12 +18,14 @@
 
 #include "scheduler/core/priority.h"
 
+#include "cphub/limits.h"
+
 /* A tenant counts toward the shares while it runs jobs or keeps at least
  * this much decayed usage (core-seconds). */
 #define PRIO_ACTIVE_USAGE 1.0
 
 struct prio_tenant {
-    char name[64];
+    char name[TENANT_NAME_MAX + 1];
     double shares;
     double boost;
     double usage; /* decayed core-seconds as of time */

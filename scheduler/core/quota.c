@@ -27,11 +27,13 @@
 
 #include "scheduler/core/sched_int.h"
 
+#include "cphub/limits.h"
+
 #define BILLING_MAX 1e6
 #define SECONDS_PER_HOUR 3600.0
 
 struct sched_quota_tenant {
-    char name[64]; /* key */
+    char name[TENANT_NAME_MAX + 1]; /* key */
     sched_tenant_t limits;
     bool watch;           /* any limit or a budget: the pass must look */
     uint32_t active_jobs; /* not ended; pending = active - running */

@@ -21,6 +21,7 @@
 #include "cphub/idset.h"
 #include "cphub/job.h"
 #include "cphub/jobspec.h"
+#include "cphub/limits.h"
 #include "cphub/resource.h"
 
 /* Seconds past its wall time a reported run may last (the agent's kill
@@ -47,7 +48,7 @@ int sched_backfill_parse (const char *name, sched_backfill_t *out);
 /* A tenant's fair-share policy (scheduler.conf tenants.[*].shares, .boost).
  * Tenants not listed have 1 share and no boost. */
 typedef struct sched_tenant_policy {
-    char name[64];
+    char name[TENANT_NAME_MAX + 1];
     double shares; /* > 0 */
     double boost;  /* priority points added to every job of the tenant */
 } sched_tenant_policy_t;
@@ -121,10 +122,10 @@ void sched_alloc_clear (sched_alloc_t *a);
  * sched_job_lookup / iteration) but changes them only through events. */
 typedef struct sched_job {
     uint64_t id;
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     jobspec_t spec;
     job_state_t state;
-    char reason[64];
+    char reason[REASON_TEXT_MAX + 1];
     int exit_code;
     int signal;
     int64_t walltime; /* limit in force */
@@ -185,7 +186,7 @@ typedef enum {
 typedef struct sched_acct {
     uint64_t job_id;
     uint32_t run; /* 1 for the first run, 2 after one requeue, ... */
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     char node[NODE_NAME_MAX + 1];
     uint32_t cores;
     uint32_t gpus;
@@ -460,7 +461,7 @@ int sched_job_layout (const sched_job_t *job,
  * tenant-a runs 16 of 16 cores allowed"); over max_pending_jobs a submit is
  * refused. Tenants never set have no limits and no budget. */
 typedef struct sched_tenant {
-    char name[64];
+    char name[TENANT_NAME_MAX + 1];
     uint32_t max_running_cores; /* cores its running jobs hold at once */
     uint32_t max_running_gpus;
     uint32_t max_running_jobs;
@@ -498,11 +499,11 @@ int sched_billing_set (sched_t *s, double core_hour, double gpu_hour);
  * becomes hours). The ledger is append-only; nothing decays. */
 typedef struct sched_grant {
     double time; /* when it was made */
-    char tenant[64];
-    double hours;     /* core-hours */
-    bool set;         /* false: grant (add), true: set the total */
-    char reason[128]; /* the operator's words, may be empty */
-    char by[64];      /* the operator's name */
+    char tenant[TENANT_NAME_MAX + 1];
+    double hours;                     /* core-hours */
+    bool set;                         /* false: grant (add), true: set the total */
+    char reason[REASON_TEXT_MAX + 1]; /* the operator's words, may be empty */
+    char by[64];                      /* the operator's name */
 } sched_grant_t;
 
 #define SCHED_GRANT_HOURS_MAX 1e12
@@ -532,7 +533,7 @@ int sched_budget_charge (sched_t *s, const sched_acct_t *rec);
  * (or NULL, for the billing weights alone) is filled as one with nothing:
  * unlimited, no use. */
 typedef struct sched_balance {
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     bool limited; /* has a budget: config budget or any ledger entry */
     double granted;
     double spent;

@@ -19,6 +19,8 @@
 #include <utlist.h>
 
 #include "cphub/constraint.h"
+#include "cphub/limits.h"
+#include "cphub/resource.h"
 #include "scheduler/core/backfill.h"
 #include "scheduler/core/place.h"
 #include "scheduler/core/priority.h"
@@ -96,10 +98,10 @@ struct sched_node {
     node_desc_t desc;   /* desc.name is the key; arrays empty until registered */
     bool registered;    /* false: known only from a restored running job */
     node_state_t state; /* NODE_UP or NODE_DOWN; a drain is kept apart */
-    char reason[128];   /* why it is DOWN */
-    bool has_desc;      /* desc holds a registered or restored description */
-    bool drained;       /* nothing new starts here; shown as DRAIN */
-    char drain_reason[128];
+    char reason[REASON_TEXT_MAX + 1]; /* why it is DOWN */
+    bool has_desc; /* desc holds a registered or restored description */
+    bool drained;  /* nothing new starts here; shown as DRAIN */
+    char drain_reason[REASON_TEXT_MAX + 1];
     job_entry_t *stale;      /* jobs whose earlier run this node still holds */
     uint32_t start_failures; /* starts in a row that failed on its side */
     uint32_t index;          /* in sched.nodes (registration order) */

@@ -17,6 +17,8 @@
 
 #include "scheduler/core/sched_int.h"
 
+#include "cphub/limits.h"
+
 struct sched_cons {
     char text[JOBSPEC_CONSTRAINT_MAX + 1]; /* key */
     constraint_t *c;
@@ -460,7 +462,7 @@ static void hold_fail (sched_t *s, sched_hold_t *h, double now, const char *why)
 void sched_place_node_rebuilt (sched_t *s, sched_node_t *node, double now)
 {
     sched_hold_t *h, *tmp;
-    char why[160];
+    char why[REASON_TEXT_MAX + 1];
 
     /* the free sets and memory were rebuilt without the holds */
     DL_FOREACH2 (node->holds, h, next)
@@ -482,7 +484,7 @@ void sched_place_node_rebuilt (sched_t *s, sched_node_t *node, double now)
 void sched_place_node_down (sched_t *s, sched_node_t *node, double now)
 {
     sched_hold_t *h, *tmp;
-    char why[160];
+    char why[REASON_TEXT_MAX + 1];
 
     snprintf (why, sizeof (why), "node %s stopped heartbeating", node->desc.name);
     DL_FOREACH_SAFE2 (node->holds, h, tmp, next)

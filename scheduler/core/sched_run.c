@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cphub/limits.h"
 #include "cphub/parse.h"
 #include "scheduler/core/sched_int.h"
 
@@ -140,7 +141,7 @@ static job_state_t exit_outcome (const job_entry_t *e,
 static int survived_kill (sched_t *s, const char *node, uint64_t id)
 {
     sched_node_t *n = sched_node_find (s, node);
-    char reason[64];
+    char reason[REASON_TEXT_MAX + 1];
 
     if (!n)
         return 0;

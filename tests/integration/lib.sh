@@ -101,9 +101,23 @@ free_port() {
 }
 
 # wait_until SECONDS DESCRIPTION COMMAND...: poll COMMAND until it succeeds.
+# The shell expands COMMAND's words once, before the first poll, so a
+# comparison of words (`test "$(job_field ...)" = RUNNING`) could never see
+# a change: wait_until refuses `test`/`[` with a string or number
+# comparison. Poll a function that runs the query each time
+# (job_state_is, node_field_is, ...); file tests (`test -e FILE`) are fine.
 wait_until() {
-    local secs=$1 what=$2
+    local secs=$1 what=$2 a
     shift 2
+    if [ "$1" = test ] || [ "$1" = "[" ]; then
+        for a in "${@:2}"; do
+            case "$a" in
+            = | == | != | -eq | -ne | -lt | -le | -gt | -ge | -n | -z)
+                fail "wait_until '$what': '$*' compares words expanded once, before waiting; poll a function that queries each time"
+                ;;
+            esac
+        done
+    fi
     local deadline=$((SECONDS + secs))
     while ! "$@" >/dev/null 2>&1; do
         [ "$SECONDS" -lt "$deadline" ] || fail "timed out after ${secs}s waiting for: $what"
@@ -249,7 +263,7 @@ job_ended() { # job_ended IDENTITY ID
 
 alive() { kill -0 "$1" 2>/dev/null; }
 
-# --- node failures, drain, wall time (issue 3) --------------------------------
+# --- node failures, drain, wall time -----------------------------------------
 
 # conf_set FILE KEY VALUE: set an existing `KEY = ...;` line of a config
 # written above (VALUE as libconfig text, e.g. '"3s"').
@@ -262,7 +276,8 @@ node_field() { # node_field NODE FIELD (as the operator sees it)
     as ops nodes --json | jq -r ".[] | select(.name == \"$1\") | .$2"
 }
 
-node_state_is() { [ "$(node_field "$1" state)" = "$2" ]; }   # node_state_is NODE STATE
+node_field_is() { [ "$(node_field "$1" "$2")" = "$3" ]; }      # node_field_is NODE FIELD VALUE
+node_state_is() { node_field_is "$1" state "$2"; }               # node_state_is NODE STATE
 job_state_is() { [ "$(job_field "$1" "$2" state)" = "$3" ]; } # job_state_is IDENT ID STATE
 job_on() { [ "$(job_field "$1" "$2" node)" = "$3" ] && job_state_is "$1" "$2" RUNNING; }
 
@@ -271,6 +286,13 @@ all_ended() {
     local who=$1 id
     shift
     for id in "$@"; do job_ended "$who" "$id" || return 1; done
+}
+
+# all_in_state IDENTITY STATE ID...: every job is in STATE.
+all_in_state() {
+    local who=$1 state=$2 id
+    shift 2
+    for id in "$@"; do job_state_is "$who" "$id" "$state" || return 1; done
 }
 
 # acct_rows SQL-WHERE: the accounting records (run|node|state|failed_run),
@@ -293,6 +315,8 @@ job_procs() {
     done
     echo "$n"
 }
+
+no_job_procs() { [ "$(job_procs "$1")" -eq 0 ]; } # no_job_procs DIR
 
 # at_exit CMD...: run CMD when the test ends, after its processes stopped
 # (e.g. to delete a network namespace the test made).
@@ -352,7 +376,7 @@ job_dir() {
     [ -n "$name" ] && echo "$T/state/$1/jobs/$name"
 }
 
-# --- features, arrays, dependencies, multi-node jobs (issue 5) ----------------
+# --- features, arrays, dependencies, multi-node jobs --------------------------
 
 # Features per node for hub_setup: a test sets, before hub_setup,
 #     declare -A FEATURES=([node1]="avx512,a100" [node2]="h100")
@@ -368,6 +392,12 @@ agent_features_conf() { # agent_features_conf NODE
     printf '  features = [ %s ];' "$list"
 }
 
+# cores_free NODE...: no core of any NODE is in use.
+cores_free() {
+    local n
+    for n in "$@"; do node_field_is "$n" cores_used 0 || return 1; done
+}
+
 # jobs_json IDENTITY: every job of IDENTITY (all states) as a JSON array.
 jobs_json() { as "$1" jobs --all --json; }
 
@@ -379,7 +409,7 @@ max_overlap() {
             .n += $e[1] | .m = ([.m, .n] | max)) | .m' "$1"
 }
 
-# --- sanitizers (issue 4) -------------------------------------------------------
+# --- sanitizers ---------------------------------------------------------------
 
 # Under `scripts/check --sanitize` the programs are built with ASan and UBSan.
 # Every program a test starts (daemons, shepherds, the CLI) writes any report

@@ -79,7 +79,7 @@ log "script directives ok"
 
 # Cancel a running job: its process group is killed, it ends CANCELLED.
 id=$(as tenant-b submit -- sleep 300)
-wait_until 10 "job $id RUNNING" test "$(job_field tenant-b "$id" state)" = RUNNING
+wait_until 10 "job $id RUNNING" job_state_is tenant-b "$id" RUNNING
 as tenant-b cancel "$id"
 rc=0
 as tenant-b wait "$id" >/dev/null || rc=$?

@@ -24,7 +24,7 @@ if [ "$ncpu" -ge 2 ]; then
     check_job 2
     a=$(as tenant-a submit -- sleep 30)
     b=$(as tenant-a submit -- sleep 30)
-    wait_until 10 "both RUNNING" sh -c "[ \"\$(CPHUB_CONFIG='$T/tenant-a.conf' '$CPHUB_BIN' jobs --json | jq '[.[] | select(.state==\"RUNNING\")] | length')\" = 2 ]"
+    wait_until 10 "both RUNNING" all_in_state tenant-a RUNNING "$a" "$b"
     [ "$(job_field tenant-a "$a" cpus)" != "$(job_field tenant-a "$b" cpus)" ] || fail "two 1-core jobs share a core"
     as tenant-a cancel "$a" "$b"
 fi

@@ -121,13 +121,13 @@ charged_once "$a3" FAILED
 log "jobs that wreck their own directories end as they ended, charged"
 
 # --- (c) a directory per run, private, removed after keep_job_dirs -------------------
-dir=$(job_dir node1 "$a1")
+dir=$(job_dir node1 "$a1" || true)
 [ -n "$dir" ] || dir=$(compgen -G "$JOBS/$a1.*" | head -1) # swept already
 [[ "$(basename "$dir")" =~ ^$a1\.[0-9a-f]{16}$ ]] || fail "job $a1's directory is '$dir'"
 [ "$(stat -c %a "$RUNS")" = 700 ] || fail "the records directory is mode $(stat -c %a "$RUNS")"
 c1=$(as tenant-a submit -- sh -c 'echo secret > mine; sleep 30')
 wait_until 20 "job $c1 RUNNING" job_state_is tenant-a "$c1" RUNNING
-wait_until 10 "job $c1's directory" test -n "$(job_dir node1 "$c1")"
+wait_until 10 "job $c1's directory" job_dir node1 "$c1"
 cdir=$(job_dir node1 "$c1")
 [ "$cdir" != "$dir" ] || fail "two runs share $dir"
 wait_until 10 "job $c1's file" test -e "$cdir/mine"
@@ -229,7 +229,7 @@ if $ROOT && [[ "$iso" =~ ^cgroup ]]; then
     rm -rf "${RUNS:?}/$f1"
     start_agent node1
     wait_until 10 "job $f1's process killed through its cgroup" sh -c "! kill -0 $pid 2>/dev/null"
-    wait_until 10 "no process of a job left" test "$(job_procs "$JOBS")" -eq 0
+    wait_until 10 "no process of a job left" no_job_procs "$JOBS"
     wait_until 20 "job $f1 ended" job_ended tenant-a "$f1"
     grep -q "found processes of the job without its records" "$T/agent-node1.log" ||
         fail "the agent does not say why it killed job $f1"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Isolation on the node (issue 4), run as root: two Unix users made for the
+# Isolation on the node, run as root: two Unix users made for the
 # test stand for tenant-a and tenant-b. A job runs as its tenant's user, in a
 # directory only that user can read (the other tenant's user, and its jobs,
 # cannot); a tenant with no user is refused at start with the reason; a job

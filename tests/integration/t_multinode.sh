@@ -43,7 +43,7 @@ out=$(as tenant-a logs "$id")
 [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "the script ran more than once"
 log "environment: $out"
 as tenant-a wait -q "$other" || fail "the 3-core job did not run after"
-wait_until 10 "cores free on both nodes" test "$(node_field node1 cores_used)$(node_field node2 cores_used)" = 00
+wait_until 10 "cores free on both nodes" cores_free node1 node2
 
 # --exclusive: all 4 cores of its node, whatever it asked
 rm -f "$T/go"

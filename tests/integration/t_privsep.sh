@@ -49,7 +49,9 @@ agent_procs() {
     local p
     for p in /proc/[0-9]*; do
         [ "$(cat "$p/comm" 2>/dev/null)" = cphub-agent ] || continue
-        grep -qaF "$T/agent-node1.conf" "$p/cmdline" 2>/dev/null && echo "${p#/proc/}"
+        if grep -qaF "$T/agent-node1.conf" "$p/cmdline" 2>/dev/null; then
+            echo "${p#/proc/}"
+        fi
     done
 }
 

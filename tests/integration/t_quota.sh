@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quotas and budgets through the real daemons and CLI (issue 4), on one node
+# Quotas and budgets through the real daemons and CLI, on one node
 # of 4 cores and a GPU. tenant-a may run 2 cores at once and have 2 pending
 # jobs: its third job waits with reason "Quota" and a text naming the limit,
 # a fifth submit is refused, and no more than 2 of its jobs ever run at once.

@@ -9,7 +9,7 @@ hub_setup "node1=synthetic:package:1 core:4 pu:1"
 hub_start
 
 id=$(as tenant-a submit -J secret-name -- sh -c 'echo private-output; sleep 300')
-wait_until 10 "job $id RUNNING" test "$(job_field tenant-a "$id" state)" = RUNNING
+wait_until 10 "job $id RUNNING" job_state_is tenant-a "$id" RUNNING
 nosuch=$((id + 1000))
 
 # What "no such job" looks like for a job that does not exist.

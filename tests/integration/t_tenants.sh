@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Tenants, keys and roles (issue 4). Another tenant's job answers exactly
+# Tenants, keys and roles. Another tenant's job answers exactly
 # like a job that does not exist (show, wait, logs, cancel, priority) and
 # shows nowhere (jobs, report, nodes: aggregate load only). An agent key
 # cannot submit and cannot speak for another node (tests/integration/

@@ -576,9 +576,10 @@ Test (msg, rejects_too_long_string)
         name);
     expect_reject ("submit", body, EINVAL,
                    "submit: field 'spec.name' is 299 bytes long; at most 127");
-    snprintf (body, sizeof (body), "{\"v\":1,\"code\":1,\"text\":\"%s\"}", name);
+    snprintf (body, sizeof (body), "{\"v\":1,\"code\":1,\"text\":\"%s%s\"}", name,
+              name);
     expect_reject ("error", body, EINVAL,
-                   "field 'text' is 299 bytes long; at most 159");
+                   "field 'text' is 598 bytes long; at most 511");
     /* exactly the limit is fine */
     name[127] = '\0';
     snprintf (

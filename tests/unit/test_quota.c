@@ -277,8 +277,9 @@ Test (quota, budget_holds_a_job_it_cannot_cover_until_a_grant)
     cr_assert_eq (job (small)->state, JOB_RUNNING);
     cr_assert_eq (job (big)->state, JOB_PENDING);
     cr_assert_str_eq (job (big)->reason, "Budget");
-    cr_assert_str_eq (shown_reason (big),
-                      "Budget: needs 96.0 core-hours; 92.0 of 100 remain");
+    cr_assert_str_eq (
+        shown_reason (big),
+        "Budget: needs 96.0 core-hours at its wall time; 92.0 of 100 remain");
     sched_balance_t b = balance ("tenant-a");
     cr_assert (b.limited);
     cr_assert_float_eq (b.reserved, 8.0, 1e-12, "cores x wall time");
@@ -300,8 +301,9 @@ Test (quota, budget_text_shortens_to_fit)
     set_budget ("t", 3.5);
     uint64_t id = submit ("t", 8, 0, 3600);
     sched_tick (s, 2);
-    cr_assert_str_eq (shown_reason (id),
-                      "Budget: needs 8.0 core-hours; 3.5 of 3.5 remain");
+    cr_assert_str_eq (
+        shown_reason (id),
+        "Budget: needs 8.0 core-hours at its wall time; 3.5 of 3.5 remain");
     set_limits ("a-tenant-with-a-name-far-too-long-to-be-shown-in-a-reason", 2, 0, 0,
                 0);
     uint64_t a =
@@ -310,7 +312,10 @@ Test (quota, budget_text_shortens_to_fit)
         submit ("a-tenant-with-a-name-far-too-long-to-be-shown-in-a-reason", 2, 0, 0);
     sched_tick (s, 3);
     cr_assert_eq (job (a)->state, JOB_RUNNING);
-    cr_assert_str_eq (shown_reason (b), "Quota: runs 2 of 2 cores allowed");
+    cr_assert_str_eq (
+        shown_reason (b),
+        "Quota: a-tenant-with-a-name-far-too-long-to-be-shown-in-a-reason runs 2 of 2 "
+        "cores allowed");
 }
 
 Test (quota, charge_from_actual_run_time_exactly_once)

@@ -12,6 +12,9 @@
 
 #include "store_contract.h"
 
+#include "cphub/limits.h"
+#include "cphub/resource.h"
+
 /* --- accounting ------------------------------------------------------------ */
 
 typedef struct acct_seen {
@@ -270,7 +273,7 @@ STORE_TEST (next_id)
 /* --- accounting totals for the report -------------------------------------- */
 
 typedef struct total {
-    char tenant[64];
+    char tenant[TENANT_NAME_MAX + 1];
     char node[NODE_NAME_MAX + 1];
     double core_seconds, gpu_seconds, first_start, last_end;
 } total_t;
