@@ -9,6 +9,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "cphub/hash_free.h"
 #include "cphub/log.h"
 #include "scheduler/auth.h"
 
@@ -41,15 +42,9 @@ auth_t *auth_create (void)
 
 void auth_destroy (auth_t *a)
 {
-    auth_key_t *k, *tmp;
-
     if (!a)
         return;
-    HASH_ITER (hh, a->keys, k, tmp)
-    {
-        HASH_DEL (a->keys, k);
-        free (k);
-    }
+    HASH_FREE_ALL (hh, a->keys);
     free (a);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "cphub/hash_free.h"
 #include "scheduler/hold.h"
 
 typedef struct hold_entry {
@@ -63,13 +64,7 @@ hold_t *hold_create (const schedconf_limits_t *lim)
 
 static void table_free (hold_entry_t **table)
 {
-    hold_entry_t *e, *tmp;
-
-    HASH_ITER (hh, *table, e, tmp)
-    {
-        HASH_DEL (*table, e);
-        free (e);
-    }
+    HASH_FREE_ALL (hh, *table);
 }
 
 void hold_destroy (hold_t *h)

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "cphub/hash_free.h"
 #include "cphub/log.h"
 #include "scheduler/hold.h"
 #include "scheduler/logs_relay.h"
@@ -41,15 +42,9 @@ relay_t *relay_create (void)
 
 void relay_destroy (relay_t *r)
 {
-    logs_fetch_t *f, *tmp;
-
     if (!r)
         return;
-    HASH_ITER (hh, r->fetches, f, tmp)
-    {
-        HASH_DEL (r->fetches, f);
-        free (f);
-    }
+    HASH_FREE_ALL (hh, r->fetches);
     free (r);
 }
 

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cphub/hash_free.h"
 #include "scheduler/peers.h"
 #include "scheduler/scheduler.h"
 
@@ -22,15 +23,9 @@ peers_t *peers_create (void)
 
 void peers_destroy (peers_t *p)
 {
-    agent_peer_t *ap, *tmp;
-
     if (!p)
         return;
-    HASH_ITER (hh, p->by_node, ap, tmp)
-    {
-        HASH_DEL (p->by_node, ap);
-        free (ap);
-    }
+    HASH_FREE_ALL (hh, p->by_node);
     free (p);
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "cphub/hash_free.h"
 #include "cphub/idset.h"
 #include "cphub/limits.h"
 #include "cphub/log.h"
@@ -127,13 +128,7 @@ static void report_job (report_state_t *b, const sched_job_t *job)
 /* Free the tenant index (not the rows, which belong to the message). */
 static void rows_free (report_state_t *b)
 {
-    tenant_row_t *row, *tmp;
-
-    HASH_ITER (hh, b->rows, row, tmp)
-    {
-        HASH_DEL (b->rows, row);
-        free (row);
-    }
+    HASH_FREE_ALL (hh, b->rows);
 }
 
 /* Busy shares over the window; tenants see the shares only. */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <uthash.h>
 
+#include "cphub/hash_free.h"
 #include "cphub/idset.h"
 #include "cphub/jobspec.h"
 #include "cphub/limits.h"
@@ -513,19 +514,8 @@ static int mem_keys_load (store_t *st, store_key_f cb, void *arg, cphub_error_t 
 
 static void mem_tenants_free (store_mem_t *m)
 {
-    mem_tenant_t *t, *ttmp;
-    mem_key_t *k, *ktmp;
-
-    HASH_ITER (hh, m->tenants, t, ttmp)
-    {
-        HASH_DEL (m->tenants, t);
-        free (t);
-    }
-    HASH_ITER (hh, m->keys, k, ktmp)
-    {
-        HASH_DEL (m->keys, k);
-        free (k);
-    }
+    HASH_FREE_ALL (hh, m->tenants);
+    HASH_FREE_ALL (hh, m->keys);
 }
 
 /* --- the budget ledger ----------------------------------------------------- */

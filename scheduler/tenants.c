@@ -21,6 +21,7 @@
 #include <time.h>
 #include <uthash.h>
 
+#include "cphub/hash_free.h"
 #include "cphub/log.h"
 #include "cphub/parse.h"
 #include "scheduler/tenants.h"
@@ -158,21 +159,10 @@ static void format_utc (double t, char *buf, size_t len)
 
 void tenants_destroy (tenants_t *t)
 {
-    tenant_rec_t *rec, *rtmp;
-    key_rec_t *k, *ktmp;
-
     if (!t)
         return;
-    HASH_ITER (hh, t->by_name, rec, rtmp)
-    {
-        HASH_DEL (t->by_name, rec);
-        free (rec);
-    }
-    HASH_ITER (hh, t->by_key, k, ktmp)
-    {
-        HASH_DEL (t->by_key, k);
-        free (k);
-    }
+    HASH_FREE_ALL (hh, t->by_name);
+    HASH_FREE_ALL (hh, t->by_key);
     free (t);
 }
 
