@@ -1,21 +1,15 @@
 /* msgtab.c: the message table (see msgtab.h), indexed by type. Types the
  * scheduler only sends have a row too (nobody may send them; some
- * acknowledge a change). The authorization's unit test compiles this file
- * with MSGTAB_AUTH_ONLY, which leaves the handlers out, so that it checks
- * the very table the daemon runs on without linking the daemon.
+ * acknowledge a change). The authorization's unit test links this file, so
+ * it checks the very table the daemon runs on.
  */
 #include <stddef.h>
 
 #include "scheduler/msgtab.h"
 
-#ifdef MSGTAB_AUTH_ONLY
-#define HANDLER(f) NULL
-#else
 #include "scheduler/handlers.h"
 #include "scheduler/logs_relay.h"
 #include "scheduler/waits.h"
-#define HANDLER(f) f
-#endif
 
 static const char *drain_what (const msg_t *m)
 {
@@ -51,35 +45,35 @@ static const char *boost_what (const msg_t *m)
  * change follow it. */
 static const msgtab_row_t rows[MSG_TYPE_COUNT] = {
     /* jobs */
-    [MSG_SUBMIT] = {{AUTH_CLIENTS}, HANDLER (handlers_submit)},
-    [MSG_CANCEL] = {{AUTH_CLIENTS}, HANDLER (handlers_cancel)},
-    [MSG_JOBS] = {{AUTH_CLIENTS}, HANDLER (handlers_jobs)},
-    [MSG_SHOW] = {{AUTH_CLIENTS}, HANDLER (handlers_show)},
-    [MSG_WAIT] = {{AUTH_CLIENTS}, HANDLER (waits_request)},
-    [MSG_LOGS] = {{AUTH_CLIENTS}, HANDLER (relay_request)},
-    [MSG_PRIORITY] = {{AUTH_CLIENTS, boost_what}, HANDLER (handlers_priority)},
+    [MSG_SUBMIT] = {{AUTH_CLIENTS}, handlers_submit},
+    [MSG_CANCEL] = {{AUTH_CLIENTS}, handlers_cancel},
+    [MSG_JOBS] = {{AUTH_CLIENTS}, handlers_jobs},
+    [MSG_SHOW] = {{AUTH_CLIENTS}, handlers_show},
+    [MSG_WAIT] = {{AUTH_CLIENTS}, waits_request},
+    [MSG_LOGS] = {{AUTH_CLIENTS}, relay_request},
+    [MSG_PRIORITY] = {{AUTH_CLIENTS, boost_what}, handlers_priority},
     [MSG_SUBMIT_OK] = {.acknowledges_change = true},
     [MSG_CANCEL_OK] = {.acknowledges_change = true},
     [MSG_WAIT_OK] = {.acknowledges_change = true},
     [MSG_PRIORITY_OK] = {.acknowledges_change = true},
     /* nodes, reports, the hub's accounts */
-    [MSG_NODES] = {{AUTH_CLIENTS}, HANDLER (handlers_nodes)},
-    [MSG_REPORT] = {{AUTH_CLIENTS}, HANDLER (handlers_report)},
-    [MSG_BALANCE] = {{AUTH_CLIENTS}, HANDLER (handlers_budget)}, /* its own */
-    [MSG_NODE_DRAIN] = {{AUTH_OPERATORS, drain_what}, HANDLER (handlers_node_drain)},
-    [MSG_TENANT] = {{AUTH_OPERATORS, manage_tenants}, HANDLER (handlers_tenants)},
-    [MSG_KEY] = {{AUTH_OPERATORS, manage_keys}, HANDLER (handlers_tenants)},
-    [MSG_BUDGET_GRANT] = {{AUTH_OPERATORS, grant_budgets}, HANDLER (handlers_budget)},
+    [MSG_NODES] = {{AUTH_CLIENTS}, handlers_nodes},
+    [MSG_REPORT] = {{AUTH_CLIENTS}, handlers_report},
+    [MSG_BALANCE] = {{AUTH_CLIENTS}, handlers_budget}, /* its own */
+    [MSG_NODE_DRAIN] = {{AUTH_OPERATORS, drain_what}, handlers_node_drain},
+    [MSG_TENANT] = {{AUTH_OPERATORS, manage_tenants}, handlers_tenants},
+    [MSG_KEY] = {{AUTH_OPERATORS, manage_keys}, handlers_tenants},
+    [MSG_BUDGET_GRANT] = {{AUTH_OPERATORS, grant_budgets}, handlers_budget},
     [MSG_NODE_DRAIN_OK] = {.acknowledges_change = true},
     [MSG_TENANT_OK] = {.acknowledges_change = true},
     [MSG_KEY_OK] = {.acknowledges_change = true},
     [MSG_BUDGET_GRANT_OK] = {.acknowledges_change = true},
     /* the agent protocol */
-    [MSG_REGISTER] = {{AUTH_AGENTS}, HANDLER (handlers_register), .sets_peer = true},
-    [MSG_HEARTBEAT] = {{AUTH_AGENTS}, HANDLER (handlers_heartbeat)},
-    [MSG_JOB_STARTED] = {{AUTH_AGENTS}, HANDLER (handlers_job_started)},
-    [MSG_JOB_EXIT] = {{AUTH_AGENTS}, HANDLER (handlers_job_exit)},
-    [MSG_LOGS_DATA] = {{AUTH_AGENTS}, HANDLER (relay_data)},
+    [MSG_REGISTER] = {{AUTH_AGENTS}, handlers_register, .sets_peer = true},
+    [MSG_HEARTBEAT] = {{AUTH_AGENTS}, handlers_heartbeat},
+    [MSG_JOB_STARTED] = {{AUTH_AGENTS}, handlers_job_started},
+    [MSG_JOB_EXIT] = {{AUTH_AGENTS}, handlers_job_exit},
+    [MSG_LOGS_DATA] = {{AUTH_AGENTS}, relay_data},
     [MSG_REGISTER_OK] = {.acknowledges_change = true},
     [MSG_JOB_RUN] = {.acknowledges_change = true},
     [MSG_JOB_KILL] = {.acknowledges_change = true},

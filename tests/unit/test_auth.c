@@ -1,7 +1,7 @@
 /* test_auth.c: unit tests for scheduler/auth.c: the key -> identity table
  * behind the scheduler's ZAP handler, identity parsing, and the
  * authorization of each message by its row of the message table
- * (scheduler/msgtab.c, included here without its handlers, so that the
+ * (scheduler/msgtab.c, linked from the scheduler's library, so that the
  * tests check the very table the daemon runs on). The keys are fixed Z85
  * strings, so the tests need no transport.
  */
@@ -13,9 +13,7 @@
 #include "cphub/keys.h"
 #include "cphub/msg.h"
 #include "scheduler/auth.h"
-
-#define MSGTAB_AUTH_ONLY
-#include "scheduler/msgtab.c"
+#include "scheduler/msgtab.h"
 
 #define K1 "rq:rM>}U?@Lns47E1%kR.o@n%FcmmsL/@{H8]yf7"
 #define K2 "Yne@$w-vo<fVvi]a<NY6T1ed:M$fCG*[IaLV{hID"
