@@ -162,11 +162,6 @@ static const conf_setting_t settings[] = {
     {NULL, 0, NULL},
 };
 
-const conf_setting_t *schedconf_settings (void)
-{
-    return settings;
-}
-
 static const char *const store_names[SCHEDCONF_STORE_COUNT] = {
     [SCHEDCONF_STORE_SQLITE] = "sqlite",
     [SCHEDCONF_STORE_MEMORY] = "memory",

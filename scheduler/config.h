@@ -136,7 +136,4 @@ int schedconf_load_quotas (schedconf_t *cfg, const conf_t *c, cphub_error_t *err
  * file, line and setting. */
 int schedconf_load_limits (schedconf_t *cfg, const conf_t *c, cphub_error_t *err);
 
-/* The settings table (for docs and tests); ends with path == NULL. */
-const conf_setting_t *schedconf_settings (void);
-
 #endif

@@ -7,11 +7,15 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include "cphub/conf.h"
+#include "cphub/keys.h"
 #include "cphub/msg.h"
+#include "cphub/transport.h"
 #include "scheduler/config.h"
 #include "scheduler/hold.h"
 
@@ -117,19 +121,68 @@ Test (hold, logs_apart_from_waits)
 
 /* ---- the settings ---------------------------------------------------------- */
 
+/* The settings are read as the daemon reads them, by schedconf_load on a
+ * file, in a directory that holds the keys the file names (the scheduler's
+ * at its default place, keys/scheduler.key; keys/a.pub .. keys/c.pub for
+ * tenants). */
+static char dir[] = "/tmp/test_hold.XXXXXX";
+static char conf_path[sizeof (dir) + 16];
+static const char *const key_names[] = {"scheduler", "a", "b", "c"};
+
+static void make_dir (void)
+{
+    char keys[sizeof (dir) + 8];
+    cphub_error_t err = {{0}};
+
+    cr_assert_not_null (mkdtemp (dir));
+    snprintf (keys, sizeof (keys), "%s/keys", dir);
+    snprintf (conf_path, sizeof (conf_path), "%s/test.conf", dir);
+    cr_assert_eq (mkdir (keys, 0700), 0);
+    for (size_t i = 0; i < sizeof (key_names) / sizeof (key_names[0]); i++) {
+        cphub_keypair_t kp;
+        cr_assert_eq (transport_keypair (&kp, &err), 0, "%s", err.text);
+        cr_assert_eq (keys_write (keys, key_names[i], &kp, 0, &err), 0, "%s", err.text);
+    }
+}
+
+static void remove_dir (void)
+{
+    char path[sizeof (dir) + 32];
+
+    for (size_t i = 0; i < sizeof (key_names) / sizeof (key_names[0]); i++) {
+        snprintf (path, sizeof (path), "%s/keys/%s.key", dir, key_names[i]);
+        unlink (path);
+        snprintf (path, sizeof (path), "%s/keys/%s.pub", dir, key_names[i]);
+        unlink (path);
+    }
+    snprintf (path, sizeof (path), "%s/keys", dir);
+    rmdir (path);
+    unlink (conf_path);
+    rmdir (dir);
+}
+
+TestSuite (limits, .init = make_dir, .fini = remove_dir);
+
+/* text as the scheduler's config file: the config, or NULL and err. */
+static schedconf_t *load_conf (const char *text, cphub_error_t *err)
+{
+    FILE *f = fopen (conf_path, "w");
+
+    cr_assert_not_null (f);
+    cr_assert_geq (fputs (text, f), 0);
+    cr_assert_eq (fclose (f), 0);
+    return schedconf_load (conf_path, err);
+}
+
 static int load (const char *text, schedconf_limits_t *lim, cphub_error_t *err)
 {
-    conf_t *c = conf_load_string (text, "test.conf", schedconf_settings (), err);
-    schedconf_t cfg;
-    int rc;
+    schedconf_t *cfg = load_conf (text, err);
 
-    if (!c)
+    if (!cfg)
         return -1;
-    memset (&cfg, 0, sizeof (cfg));
-    rc = schedconf_load_limits (&cfg, c, err);
-    conf_destroy (c);
-    *lim = cfg.limits;
-    return rc;
+    *lim = cfg->limits;
+    schedconf_destroy (cfg);
+    return 0;
 }
 
 Test (limits, defaults)
@@ -195,25 +248,19 @@ Test (limits, out_of_range_names_file_line_key)
 Test (limits, pending_jobs_bounded_by_default)
 {
     const char *text =
-        "tenants = ( { name = \"a\"; },\n"
-        "  { name = \"b\"; max_pending_jobs = 50; },\n"
-        "  { name = \"c\"; max_pending_jobs = 0; } );";
+        "tenants = ( { name = \"a\"; keys = [ \"keys/a.pub\" ]; },\n"
+        "  { name = \"b\"; keys = [ \"keys/b.pub\" ]; max_pending_jobs = 50; },\n"
+        "  { name = \"c\"; keys = [ \"keys/c.pub\" ]; max_pending_jobs = 0; } );";
     cphub_error_t err = {{0}};
-    conf_t *c = conf_load_string (text, "test.conf", schedconf_settings (), &err);
-    schedconf_name_t names[3] = {{"a"}, {"b"}, {"c"}};
-    schedconf_t cfg;
+    schedconf_t *cfg = load_conf (text, &err);
 
-    cr_assert_not_null (c, "%s", err.text);
-    memset (&cfg, 0, sizeof (cfg));
-    cfg.ntenants = 3;
-    cfg.tenants = names;
-    cr_assert_eq (schedconf_load_quotas (&cfg, c, &err), 0, "%s", err.text);
-    cr_assert_eq (cfg.tenant_limits[0].max_pending_jobs,
+    cr_assert_not_null (cfg, "%s", err.text);
+    cr_assert_eq (cfg->ntenants, 3);
+    cr_assert_eq (cfg->tenant_limits[0].max_pending_jobs,
                   SCHEDCONF_PENDING_JOBS_DEFAULT);
     cr_assert_gt (SCHEDCONF_PENDING_JOBS_DEFAULT, 0);
-    cr_assert_eq (cfg.tenant_limits[1].max_pending_jobs, 50);
-    cr_assert_eq (cfg.tenant_limits[2].max_pending_jobs, 0, "0 still means no limit");
-    cr_assert_eq (cfg.tenant_limits[0].max_running_jobs, 0);
-    free (cfg.tenant_limits);
-    conf_destroy (c);
+    cr_assert_eq (cfg->tenant_limits[1].max_pending_jobs, 50);
+    cr_assert_eq (cfg->tenant_limits[2].max_pending_jobs, 0, "0 still means no limit");
+    cr_assert_eq (cfg->tenant_limits[0].max_running_jobs, 0);
+    schedconf_destroy (cfg);
 }
