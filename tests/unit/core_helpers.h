@@ -1,5 +1,6 @@
 /* core_helpers.h: what the unit tests of the scheduling core share (the
- * test_sched*.c files, test_quota.c, test_priority.c, test_place.c): node
+ * test_sched*.c files, test_quota.c, test_priority.c, test_place.c,
+ * test_backfill.c): node
  * descriptions, registering nodes, jobspecs and submits, draining decisions,
  * looking jobs up and reporting exits, each asserting that the core took it.
  * Everything is static inline, so that a test program pays only for what it
@@ -119,18 +120,31 @@ static inline uint64_t core_submit_spec (sched_t *s,
     return id;
 }
 
-/* Submit a job of cores cores (walltime seconds, 0: the default) as tenant. */
-static inline uint64_t core_submit (
-    sched_t *s, const char *tenant, uint32_t cores, int64_t walltime, double now)
+/* Submit a job of ntasks one-core tasks over nodes nodes (0: the core
+ * decides) as tenant (walltime seconds, 0: the default). */
+static inline uint64_t core_submit_nodes (sched_t *s,
+                                          const char *tenant,
+                                          uint32_t ntasks,
+                                          uint32_t nodes,
+                                          int64_t walltime,
+                                          double now)
 {
     jobspec_t spec;
     uint64_t id;
 
-    core_spec (&spec, cores, 1);
+    core_spec (&spec, ntasks, 1);
+    spec.nodes = nodes;
     spec.walltime = walltime;
     id = core_submit_spec (s, tenant, &spec, now);
     jobspec_clear (&spec);
     return id;
+}
+
+/* Submit a job of cores cores (walltime seconds, 0: the default) as tenant. */
+static inline uint64_t core_submit (
+    sched_t *s, const char *tenant, uint32_t cores, int64_t walltime, double now)
+{
+    return core_submit_nodes (s, tenant, cores, 0, walltime, now);
 }
 
 /* Pop every decision: how many were of kind; the last of them in *last

@@ -18,22 +18,19 @@
 
 #include "scheduler/core/backfill.h"
 #include "scheduler/core/sched.h"
-
-#define GIB (1024ULL * 1024 * 1024)
+#include "tests/unit/core_helpers.h"
 
 static sched_t *s;
 
+/* The default config with policy and no heartbeat checks (virtual time). */
 static void start_core (sched_backfill_t policy, uint32_t reservations)
 {
-    sched_config_t cfg = {
-        .default_walltime = 3600,
-        .max_walltime = 7 * 86400,
-        .heartbeat_timeout = 0, /* no heartbeat checks in virtual time */
-        .backfill = policy,
-        .backfill_reservations = reservations,
-    };
-    s = sched_create (&cfg);
-    cr_assert_not_null (s);
+    sched_config_t cfg = CORE_CONFIG_DEFAULT;
+
+    cfg.heartbeat_timeout = 0;
+    cfg.backfill = policy;
+    cfg.backfill_reservations = reservations;
+    cr_assert_not_null (s = sched_create (&cfg));
 }
 
 static void teardown (void)
@@ -44,74 +41,23 @@ static void teardown (void)
 
 TestSuite (backfill, .fini = teardown);
 
-static void add_node (const char *name, uint32_t ncores, double now)
-{
-    node_desc_t d;
-    cphub_error_t err = {{0}};
-
-    node_desc_init (&d);
-    snprintf (d.name, sizeof (d.name), "%s", name);
-    d.npackages = 1;
-    d.nnuma = 1;
-    d.ncores = ncores;
-    d.mem = 64 * GIB;
-    d.numa_mem = calloc (1, sizeof (*d.numa_mem));
-    d.numa_mem[0] = d.mem;
-    d.cores = calloc (ncores, sizeof (*d.cores));
-    for (uint32_t c = 0; c < ncores; c++)
-        snprintf (d.cores[c].pus, sizeof (d.cores[c].pus), "%u", c);
-    cr_assert_eq (sched_node_register (s, &d, now, &err), 0, "%s", err.text);
-    node_desc_clear (&d);
-}
-
-/* Submit ntasks one-core tasks over nodes nodes (0: the core decides). */
-static uint64_t submit_spec (
-    const char *tenant, uint32_t ntasks, uint32_t nodes, int64_t walltime, double now)
-{
-    jobspec_t spec;
-    char *argv[] = {"true", NULL};
-    cphub_error_t err = {{0}};
-    uint64_t id = 0;
-
-    jobspec_init (&spec);
-    cr_assert_eq (jobspec_set_argv (&spec, 1, argv, NULL), 0);
-    spec.ntasks = ntasks;
-    spec.nodes = nodes;
-    spec.walltime = walltime;
-    cr_assert_eq (sched_job_submit (s, tenant, &spec, now, &id, &err), 0, "%s",
-                  err.text);
-    jobspec_clear (&spec);
-    return id;
-}
-
-static uint64_t submit_as (const char *tenant,
-                           uint32_t cores,
-                           int64_t walltime,
-                           double now)
-{
-    return submit_spec (tenant, cores, 0, walltime, now);
-}
-
 /* A job of nodes x per_node cores. */
 static uint64_t submit_wide (uint32_t nodes,
                              uint32_t per_node,
                              int64_t walltime,
                              double now)
 {
-    return submit_spec ("tenant-a", nodes * per_node, nodes, walltime, now);
+    return core_submit_nodes (s, "tenant-a", nodes * per_node, nodes, walltime, now);
 }
 
 static uint64_t submit (uint32_t cores, int64_t walltime, double now)
 {
-    return submit_as ("tenant-a", cores, walltime, now);
+    return core_submit (s, "tenant-a", cores, walltime, now);
 }
 
 static sched_job_t *job (uint64_t id)
 {
-    sched_job_t *j = sched_job_lookup (s, id);
-
-    cr_assert_not_null (j, "job %ju", (uintmax_t)id);
-    return j;
+    return core_job (s, id);
 }
 
 /* Drain the decisions; true if job id was started (on node, if not NULL). */
@@ -129,24 +75,21 @@ static bool started (uint64_t id, const char *node)
 
 static void drain (void)
 {
-    sched_decision_t d;
-
-    while (sched_next (s, &d))
-        ;
+    (void)core_drain (s, SCHED_START, NULL);
 }
 
 static void finish (uint64_t id, double now)
 {
     sched_exit_t ex = {.id = id, .kind = SCHED_EXIT_EXITED, .end_time = now};
 
-    cr_assert_eq (sched_job_exited (s, job (id)->alloc.node, &ex, now), 0);
+    core_exit (s, job (id)->alloc.node, &ex, now);
 }
 
 /* One 4-core node; a 2-core job runs until 100; a 4-core job waits for it;
  * a 1-core job of 50 s would be done before 100. */
 static void small_after_large (uint64_t *running, uint64_t *large, uint64_t *small)
 {
-    add_node ("n1", 4, 0);
+    core_register (s, "n1", 4, 0, 0);
     *running = submit (2, 100, 0);
     sched_tick (s, 0);
     cr_assert (started (*running, "n1"));
@@ -218,7 +161,7 @@ Test (backfill, fifo_does_not_jump_the_queue)
  * fits now but would hold 2 cores at 100. */
 static void two_reservations (uint64_t *b1, uint64_t *b2, uint64_t *small)
 {
-    add_node ("n1", 6, 0);
+    core_register (s, "n1", 6, 0, 0);
     uint64_t r1 = submit (2, 100, 0), r2 = submit (2, 200, 0);
     sched_tick (s, 0);
     cr_assert_eq (job (r1)->state, JOB_RUNNING);
@@ -283,8 +226,8 @@ Test (backfill, conservative_limits_reservations)
 Test (backfill, reservation_on_the_node_that_frees_first)
 {
     start_core (SCHED_BACKFILL_EASY, 0);
-    add_node ("a", 8, 0);
-    add_node ("b", 8, 0);
+    core_register (s, "a", 8, 0, 0);
+    core_register (s, "b", 8, 0, 0);
     uint64_t on_a = submit (8, 500, 0), on_b = submit (8, 300, 0);
     sched_tick (s, 0);
     cr_assert_eq (job (on_a)->state, JOB_RUNNING);
@@ -308,7 +251,7 @@ Test (backfill, reservation_on_the_node_that_frees_first)
 Test (backfill, order_and_positions)
 {
     start_core (SCHED_BACKFILL_EASY, 0);
-    add_node ("n1", 2, 0);
+    core_register (s, "n1", 2, 0, 0);
     uint64_t hog = submit (2, 1000, 0);
     sched_tick (s, 0);
     cr_assert_eq (job (hog)->state, JOB_RUNNING);
@@ -334,7 +277,7 @@ Test (backfill, order_and_positions)
 Test (backfill, skips_a_pass_when_nothing_changed)
 {
     start_core (SCHED_BACKFILL_EASY, 0);
-    add_node ("n1", 2, 0);
+    core_register (s, "n1", 2, 0, 0);
     submit (4 - 2, 100, 0);
     sched_tick (s, 0);
     drain ();
@@ -354,8 +297,8 @@ Test (backfill, skips_a_pass_when_nothing_changed)
 Test (backfill, reservation_across_nodes)
 {
     start_core (SCHED_BACKFILL_EASY, 0);
-    add_node ("n1", 4, 0);
-    add_node ("n2", 4, 0);
+    core_register (s, "n1", 4, 0, 0);
+    core_register (s, "n2", 4, 0, 0);
     uint64_t hog = submit (4, 100, 0);
     sched_tick (s, 0);
     cr_assert_eq (job (hog)->state, JOB_RUNNING);
@@ -384,9 +327,9 @@ Test (backfill, reservation_across_nodes)
 Test (backfill, easy_across_nodes_leaves_the_nodes_it_does_not_need)
 {
     start_core (SCHED_BACKFILL_EASY, 0);
-    add_node ("n1", 4, 0);
-    add_node ("n2", 4, 0);
-    add_node ("n3", 4, 0);
+    core_register (s, "n1", 4, 0, 0);
+    core_register (s, "n2", 4, 0, 0);
+    core_register (s, "n3", 4, 0, 0);
     uint64_t hog1 = submit (4, 100, 0), hog2 = submit (4, 100, 0);
     sched_tick (s, 0);
     cr_assert_eq (job (hog1)->state, JOB_RUNNING);
@@ -414,8 +357,8 @@ Test (backfill, easy_across_nodes_leaves_the_nodes_it_does_not_need)
 Test (backfill, conservative_finds_the_window_after_a_reservation)
 {
     start_core (SCHED_BACKFILL_CONSERVATIVE, 4);
-    add_node ("a", 8, 0);
-    add_node ("b", 8, 0);
+    core_register (s, "a", 8, 0, 0);
+    core_register (s, "b", 8, 0, 0);
     uint64_t on_a = submit (8, 60, 0), on_b = submit (4, 50, 0);
     sched_tick (s, 0);
     cr_assert (started (on_a, "a"));
@@ -448,7 +391,7 @@ static void start_core_interval (void)
 
     s = sched_create (&cfg);
     cr_assert_not_null (s);
-    add_node ("n1", 1, 0);
+    core_register (s, "n1", 1, 0, 0);
 }
 
 /* With more than BACKFILL_SMALL_QUEUE jobs pending, a change (here a core
