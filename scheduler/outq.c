@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <utlist.h>
@@ -142,6 +143,29 @@ static void run_unsent (scheduler_t *sc, uint64_t id)
         ap->run_unsent = true;
 }
 
+/* A job.run larger than one message: sent again after a register it would
+ * fail alike, forever, each time making the node register again while the
+ * job never runs. It fails instead, as a start the job's own size made
+ * impossible (the node is not blamed). */
+static void run_too_large (scheduler_t *sc, uint64_t id)
+{
+    sched_job_t *job = sched_job_lookup (sc->sched, id);
+    char node[sizeof (job->alloc.node)], text[CPHUB_ERROR_TEXT_MAX + 1];
+
+    if (!job || job->state != JOB_RUNNING)
+        return;
+    snprintf (node, sizeof (node), "%s", job->alloc.node);
+    snprintf (text, sizeof (text),
+              SCHED_START_TOO_LARGE
+              " (more than %d MiB); submit a smaller script or "
+              "command",
+              MSG_MAX_BYTES / (1024 * 1024));
+    if (sched_job_start_failed (sc->sched, node, id, text, sc->now, sc->now) < 0) {
+        log_err ("job %" PRIu64 " could not be ended: %s", id, strerror (errno));
+        run_unsent (sc, id); /* as before: its node's next register decides */
+    }
+}
+
 /* A message could not be sent (errnum). Make sure nobody waits for what it
  * would have caused: a client gets an error instead of a reply too large for
  * one message, a logs request whose fetch did not reach the agent fails now
@@ -176,6 +200,8 @@ static void send_failed (scheduler_t *sc, const outq_msg_t *out, int errnum)
         msg_destroy (e);
     } else if (m->type == MSG_LOGS_FETCH) {
         relay_unreachable (sc, m->u.logs_req.tag);
+    } else if (m->type == MSG_JOB_RUN && errnum == E2BIG) {
+        run_too_large (sc, m->u.run.id);
     } else if (m->type == MSG_JOB_RUN) {
         run_unsent (sc, m->u.run.id);
     }

@@ -334,6 +334,10 @@ int sched_job_start_failed (sched_t *s,
                             double time,
                             double now);
 
+/* The start of the text a job fails with when the job.run that would start
+ * it is larger than one message: no node can ever be handed it. */
+#define SCHED_START_TOO_LARGE "the job is too large to send to a node"
+
 /* Did a start that failed with this text fail on the node's side (disk,
  * cgroup, fork, user switch, job directory) rather than through the job's
  * own fault (its command cannot be executed)? */

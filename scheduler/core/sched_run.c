@@ -23,8 +23,9 @@
 static const char *const job_fault_prefixes[] = {
     "cannot execute",                   /* command not found, not executable */
     "cannot build the job environment", /* the job's own environment */
-    "tenant ", /* "tenant T has no Unix user on N": the node refuses the
-                  tenant by its config; other tenants' jobs run there */
+    "tenant ",             /* "tenant T has no Unix user on N": the node refuses the
+                              tenant by its config; other tenants' jobs run there */
+    SCHED_START_TOO_LARGE, /* its job.run cannot be sent to any node */
 };
 
 bool sched_start_fault_is_node (const char *text)
