@@ -838,7 +838,8 @@ void backfill_pass (sched_t *s, double now)
         }
 
         job->expected_start = 0;
-        const char *held = sched_quota_hold (e); /* over quota or budget */
+        const char *held = /* held by hand, over quota or budget */
+            job->hold != SCHED_HOLD_NONE ? "Held" : sched_quota_hold (e);
         if (held) { /* out of line until its tenant may run it: no
                        reservation, and nobody waits behind it */
             job->queue_position = 0;

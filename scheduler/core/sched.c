@@ -373,6 +373,7 @@ static void job_unplace (job_entry_t *e)
     e->job.cpu_time = 0;
     e->job.max_rss = 0;
     e->job.kill_sent = false;
+    e->requeue_asked = false;
     e->run_reach = RUN_REACHED;
 }
 
@@ -598,6 +599,28 @@ void sched_job_enqueue (sched_t *s, job_entry_t *e)
 void sched_job_dequeue (sched_t *s, job_entry_t *e)
 {
     pending_remove (s, e);
+}
+
+void sched_job_run_requeue (sched_t *s, job_entry_t *e, double end)
+{
+    run_end (s, e, JOB_CANCELLED, end); /* this run is its own record */
+    memcpy (e->last_node, e->job.alloc.node, sizeof (e->last_node));
+    job_unplace (e);
+    sched_job_set_reason (&e->job, "Requeued");
+    if (!e->stale_on && !e->delayed)
+        pending_insert (s, e);
+    sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
+}
+
+void sched_job_reopen (sched_t *s, job_entry_t *e)
+{
+    job_unplace (e);
+    e->job.eligible_time = 0;
+    sched_job_set_reason (&e->job, "Requeued");
+    sched_quota_job_added (s, e);
+    if (!e->stale_on)
+        pending_insert (s, e);
+    sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
 }
 
 int sched_job_cancel (sched_t *s, uint64_t id, double now, cphub_error_t *err)

@@ -118,6 +118,15 @@ void sched_alloc_move (sched_alloc_t *dst, sched_alloc_t *src);
 /* Free a's sets and empty it (no node, no sets, no memory). */
 void sched_alloc_clear (sched_alloc_t *a);
 
+/* Who holds a pending job back (sched_job_hold): a tenant's own hold, which
+ * it may release, or an operator's, which only an operator may release (as
+ * Slurm's user and admin holds). */
+typedef enum {
+    SCHED_HOLD_NONE = 0,
+    SCHED_HOLD_USER,
+    SCHED_HOLD_ADMIN,
+} sched_hold_by_t;
+
 /* A job as the core keeps it. The shell reads these fields (through
  * sched_job_lookup / iteration) but changes them only through events. */
 typedef struct sched_job {
@@ -141,6 +150,7 @@ typedef struct sched_job {
     uint32_t runs;                  /* times started (a requeued job runs again) */
     uint32_t requeues;              /* runs lost to a node and requeued */
     double eligible_time;           /* a requeued job starts no earlier */
+    sched_hold_by_t hold;           /* held: PENDING, reason Held, never starts */
     struct sched_job *next_pending; /* queue link (core-private) */
     /* set by each scheduling pass for a PENDING job */
     double priority;         /* total priority points (sched_job_priority) */
@@ -383,6 +393,27 @@ int sched_node_restore (sched_t *s,
  * Whether a RUNNING job's job.run went out before the restart is not known:
  * its node's job.started, exit or register tells (sched_node_register). */
 int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err);
+
+/* --- hold, release, requeue (sched_hold.c) --- */
+
+/* Hold a PENDING job (submit --hold, `cphub hold`): it stays in the queue
+ * with reason "Held" and never starts until released. by is who holds it;
+ * an operator's hold replaces a tenant's, a tenant's never lowers an
+ * operator's. Queues a CHANGED. -1/ENOENT, -1/EINVAL for a job that is not
+ * pending (running or ended), -1/ENOMEM. */
+int sched_job_hold (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_t *err);
+/* Release a held job (a job that is not held: 0, nothing changed). by is
+ * who asks: -1/EPERM when a tenant asks to release an operator's hold.
+ * Queues a CHANGED. -1/ENOENT, -1/ENOMEM. */
+int sched_job_release (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_t *err);
+/* Put a job back in the queue. A RUNNING job gets a SCHED_KILL; when its
+ * exit arrives its run ends (accounted as CANCELLED, as its own record) and
+ * the job is PENDING again, its next run numbered on (job.runs); until then
+ * it stays RUNNING, so that an exit of the old run can never end a new one.
+ * An ended job is PENDING again at once (its runs stay accounted). Queues a
+ * CHANGED (and the KILL). -1/ENOENT, -1/EALREADY for a pending job or a
+ * running one already being cancelled or requeued, -1/ENOMEM. */
+int sched_job_requeue (sched_t *s, uint64_t id, double now, cphub_error_t *err);
 
 /* --- priority (the formula is in priority.h) --- */
 

@@ -73,6 +73,13 @@ struct job_entry {
      * (run_reach_t); only the node's word (job.started, an exit, a register
      * listing the job) makes it RUN_REACHED. */
     run_reach_t run_reach;
+    /* A requeue was asked while it runs: its exit puts it back in line
+     * (sched_job_run_requeue) instead of ending it. Not stored: a restart
+     * in between ends the run as the exit says. */
+    bool requeue_asked;
+    /* The end its node reported for the last run a requeue ended: a report
+     * of that run again (ending no later) is not the new run's. */
+    double requeue_end;
     UT_hash_handle hh;
     /* fair share (priority.h): the tenant's record, found once; the cores
      * the running run counts for while usage_running */
@@ -277,6 +284,13 @@ uint32_t sched_largest_cores (const sched_t *s);
  * array throttle) and come back. Both do nothing when already so. */
 void sched_job_enqueue (sched_t *s, job_entry_t *e);
 void sched_job_dequeue (sched_t *s, job_entry_t *e);
+/* sched.c: a requeued RUNNING job's run ends at end (accounted as
+ * CANCELLED, resources back) and the job is PENDING in line again; room
+ * for SCHED_END_DECISIONS must have been reserved. */
+void sched_job_run_requeue (sched_t *s, job_entry_t *e, double end);
+/* sched.c: an ended job is PENDING in line again, counted as not ended in
+ * its tenant's quota; room for one decision must have been reserved. */
+void sched_job_reopen (sched_t *s, job_entry_t *e);
 /* sched.c: the checks of a submit (tenant, jobspec_validate_counts, wall time,
  * sched_check_ever): 0 and *walltime, or -1 with errno and err. */
 int sched_job_check (sched_t *s,

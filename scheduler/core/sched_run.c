@@ -239,6 +239,15 @@ int sched_job_exited (sched_t *s, const char *node, const sched_exit_t *ex, doub
     if (!(e = exit_target (s, node, ex->id, &rc)))
         return rc;
     double end = exit_end (e, ex->end_time, now);
+    if (ex->end_time > 0 && ex->end_time <= e->requeue_end)
+        return 0; /* the requeued run's end, again: exactly once */
+    if (e->requeue_asked && !e->job.kill_sent) { /* killed to run again */
+        e->requeue_end = ex->end_time;
+        e->job.cpu_time = ex->cpu_time;
+        e->job.max_rss = ex->max_rss;
+        sched_job_run_requeue (s, e, end);
+        return 0;
+    }
     if (ex->kind == SCHED_EXIT_LOST && !e->job.kill_sent) {
         char why[sizeof (e->job.reason)];
         snprintf (why, sizeof (why), "lost on node %s", node);
