@@ -39,8 +39,8 @@
     "tenant, state, reason, exit_code, signal, walltime, submit_time, "        \
     "start_time, end_time, cpu_time, max_rss, node, cores, cpus, gpus, mems, " \
     "mem, kill_sent, runs, boost, others, array_id, array_index, requeues, "   \
-    "eligible_time"
-#define JOB_NCOLUMNS 25
+    "eligible_time, hold"
+#define JOB_NCOLUMNS 26
 #define ACCT_COLUMNS                                                        \
     "job_id, run, tenant, node, cores, gpus, start_time, end_time, state, " \
     "core_seconds, gpu_seconds, failed_run"
@@ -50,14 +50,14 @@ static const char *const statements[ST_COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     /* the spec never changes after submit: updates leave it alone */
-    [ST_JOB_UPDATE] =
-        "UPDATE jobs SET (" JOB_COLUMNS
-        ") = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
-        " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26) WHERE id = ?1",
+    [ST_JOB_UPDATE] = "UPDATE jobs SET (" JOB_COLUMNS
+                      ") = (?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14,"
+                      " ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, "
+                      "?27) WHERE id = ?1",
     [ST_JOB_INSERT] = "INSERT INTO jobs (id, " JOB_COLUMNS
                       ", spec) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
                       " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,"
-                      " ?24, ?25, ?26, ?27)",
+                      " ?24, ?25, ?26, ?27, ?28)",
     [ST_JOBS_LOAD] = "SELECT id, " JOB_COLUMNS ", spec FROM jobs ORDER BY id",
     [ST_ACCT_APPEND] = "INSERT INTO acct (" ACCT_COLUMNS
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -368,6 +368,7 @@ static int job_bind (sqlite3_stmt *stmt, const sched_job_t *job)
     BIND (sqlite3_bind_int64 (stmt, col, job->array_index));
     BIND (sqlite3_bind_int64 (stmt, col, job->requeues));
     BIND (sqlite3_bind_double (stmt, col, job->eligible_time));
+    BIND (sqlite3_bind_int (stmt, col, (int)job->hold));
 #undef BIND
     return rc;
 }
@@ -431,6 +432,14 @@ void sql_text_column (sqlite3_stmt *stmt, int col, char *buf, size_t len)
     snprintf (buf, len, "%s", text ? text : "");
 }
 
+/* A stored hold as the core's kind; what no kind names holds as an operator
+ * would, so that a damaged row never lets a job start. */
+static sched_hold_by_t hold_of (int v)
+{
+    return v == SCHED_HOLD_NONE || v == SCHED_HOLD_USER ? (sched_hold_by_t)v
+                                                        : SCHED_HOLD_ADMIN;
+}
+
 /* Fill job from the current row of ST_JOBS_LOAD (job_row_clear frees what
  * it holds, also after a failure). 0 or -1 with err. */
 static int job_from_row (store_sqlite_t *q,
@@ -479,6 +488,7 @@ static int job_from_row (store_sqlite_t *q,
     job->array_index = (uint32_t)sqlite3_column_int64 (stmt, col++);
     job->requeues = (uint32_t)sqlite3_column_int64 (stmt, col++);
     job->eligible_time = sqlite3_column_double (stmt, col++);
+    job->hold = hold_of (sqlite3_column_int (stmt, col++));
     body = (const char *)sqlite3_column_text (stmt, col);
     if (!body ||
         store_codec_spec_decode (body, (size_t)sqlite3_column_bytes (stmt, col),

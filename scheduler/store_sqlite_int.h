@@ -18,7 +18,7 @@
 #include "scheduler/store.h"
 
 /* The schema version this program writes (store_sqlite_schema.c). */
-#define STORE_SQLITE_SCHEMA_VERSION 5
+#define STORE_SQLITE_SCHEMA_VERSION 6
 
 /* Text of an error kept for the batch's commit. */
 #define STORE_SQLITE_FAILURE_MAX 160

@@ -321,6 +321,8 @@ static const migration_t migrations[] = {
             "  WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'hub_id');"},
     /* 5: job specs and node descriptions in the store's own form */
     {.rewrite = v4_rewrite},
+    /* 6: who holds a pending job back (sched_hold_by_t; 0 = nobody) */
+    {.sql = "ALTER TABLE jobs ADD COLUMN hold INTEGER NOT NULL DEFAULT 0;"},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof (migrations) / sizeof (migrations[0])))

@@ -368,6 +368,7 @@ STORE_TEST (every_field_is_kept)
     a.max_rss = 12345;
     a.runs = 3;
     a.boost = -2.5;
+    a.hold = SCHED_HOLD_ADMIN;
     a.array_id = 5;
     a.array_index = 2;
     a.requeues = 2;
@@ -401,6 +402,7 @@ STORE_TEST (every_field_is_kept)
     cr_assert (j->kill_sent);
     cr_assert_eq (j->runs, 3);
     cr_assert_float_eq (j->boost, -2.5, 1e-9);
+    cr_assert_eq (j->hold, SCHED_HOLD_ADMIN);
     cr_assert_eq (j->array_id, 5);
     cr_assert_eq (j->array_index, 2);
     cr_assert_eq (j->requeues, 2);

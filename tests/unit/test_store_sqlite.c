@@ -473,6 +473,7 @@ Test (store_sqlite, a_migrated_store_with_a_past_gets_a_hub)
     query (
         "ALTER TABLE jobs DROP COLUMN requeues;"
         " ALTER TABLE jobs DROP COLUMN eligible_time;"
+        " ALTER TABLE jobs DROP COLUMN hold;"
         " DELETE FROM meta WHERE key LIKE 'hub_%';"
         " UPDATE jobs SET spec = replace ('{~v~:1,~spec~:{~ntasks~:1,"
         "~cpus_per_task~:1,~gpus~:0,~mem~:0,~walltime~:0,~name~:~~,"
