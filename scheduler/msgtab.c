@@ -8,6 +8,7 @@
 #include "scheduler/msgtab.h"
 
 #include "scheduler/handlers.h"
+#include "scheduler/jobctl.h"
 #include "scheduler/logs_relay.h"
 #include "scheduler/waits.h"
 
@@ -56,6 +57,12 @@ static const msgtab_row_t rows[MSG_TYPE_COUNT] = {
     [MSG_CANCEL_OK] = {.acknowledges_change = true},
     [MSG_WAIT_OK] = {.acknowledges_change = true},
     [MSG_PRIORITY_OK] = {.acknowledges_change = true},
+    /* a tenant's own jobs (another's answer ENOENT), an operator's any */
+    [MSG_HOLD] = {{AUTH_CLIENTS}, jobctl_request},
+    [MSG_RELEASE] = {{AUTH_CLIENTS}, jobctl_request},
+    [MSG_REQUEUE] = {{AUTH_CLIENTS}, jobctl_request},
+    [MSG_RESUBMIT] = {{AUTH_CLIENTS}, jobctl_resubmit},
+    [MSG_JOBCTL_OK] = {.acknowledges_change = true},
     /* nodes, reports, the hub's accounts */
     [MSG_NODES] = {{AUTH_CLIENTS}, handlers_nodes},
     [MSG_REPORT] = {{AUTH_CLIENTS}, handlers_report},

@@ -64,6 +64,13 @@ typedef enum {
     MSG_LOGS_OK,
     MSG_PRIORITY, /* explain (and, for operators, boost) a job's priority */
     MSG_PRIORITY_OK,
+    /* hold, release, requeue ({ids}, answered by jobctl.ok, shaped as
+     * cancel.ok) and resubmit ({id}, answered by submit.ok) */
+    MSG_HOLD,
+    MSG_RELEASE,
+    MSG_REQUEUE,
+    MSG_JOBCTL_OK,
+    MSG_RESUBMIT,
     /* the hub's state and accounts (client -> scheduler) */
     MSG_NODES,
     MSG_NODES_OK,

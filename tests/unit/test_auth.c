@@ -342,6 +342,11 @@ static const int sender[MSG_TYPE_COUNT] = {
     [MSG_BALANCE_OK] = NOBODY,
     [MSG_BUDGET_GRANT] = OPERATOR,
     [MSG_BUDGET_GRANT_OK] = NOBODY,
+    [MSG_HOLD] = CLIENT, /* their own jobs: request_job */
+    [MSG_RELEASE] = CLIENT,
+    [MSG_REQUEUE] = CLIENT,
+    [MSG_RESUBMIT] = CLIENT,
+    [MSG_JOBCTL_OK] = NOBODY,
 };
 
 Test (auth_may_send, every_role_and_type)
@@ -610,6 +615,7 @@ Test (msgtab, other_columns)
         MSG_SUBMIT_OK,   MSG_CANCEL_OK, MSG_WAIT_OK,  MSG_NODE_DRAIN_OK,
         MSG_PRIORITY_OK, MSG_TENANT_OK, MSG_KEY_OK,   MSG_BUDGET_GRANT_OK,
         MSG_REGISTER_OK, MSG_JOB_RUN,   MSG_JOB_KILL, MSG_JOB_EXIT_ACK,
+        MSG_JOBCTL_OK,
     };
     bool want[MSG_TYPE_COUNT] = {false};
 

@@ -123,6 +123,9 @@ static msg_t *sample (msg_type_t t)
         fill_spec_argv (&m->u.submit.spec);
         break;
     case MSG_CANCEL:
+    case MSG_HOLD:
+    case MSG_RELEASE:
+    case MSG_REQUEUE:
     case MSG_WAIT:
     case MSG_JOB_EXIT_ACK:
         m->u.ids.count = 3;
@@ -135,6 +138,7 @@ static msg_t *sample (msg_type_t t)
         m->u.jobs.all = true;
         break;
     case MSG_SHOW:
+    case MSG_RESUBMIT:
     case MSG_SUBMIT_OK:
         m->u.id.id = 42;
         break;
@@ -156,6 +160,7 @@ static msg_t *sample (msg_type_t t)
         fill_job (&m->u.job_list.jobs[1], 43, JOB_FAILED);
         break;
     case MSG_CANCEL_OK:
+    case MSG_JOBCTL_OK:
         m->u.cancel_ok.count = 2;
         m->u.cancel_ok.results = xcalloc (2, sizeof (msg_cancel_result_t));
         m->u.cancel_ok.results[0].id = 7;
