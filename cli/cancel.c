@@ -11,8 +11,7 @@
 
 #include "cli/cli.h"
 
-/* --json's answer, then a line on stderr per job not cancelled. 0, or 1. */
-static int cli_cancel_results (const cli_t *cli, const msg_t *reply)
+int cli_cancel_results (const cli_t *cli, const msg_t *reply)
 {
     int status = cli->json ? cli_print_json (reply) : 0;
 

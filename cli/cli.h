@@ -189,6 +189,10 @@ int cli_one_id (int argc, char **argv, int first, const char *usage, uint64_t *i
  * with the reason printed ("'x' is not a job id ...", too many ids). */
 msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first);
 
+/* A cancel.ok or jobctl.ok: --json's answer, then a line on stderr per job
+ * the request could not act on ("cphub: job 7: no such job"). 0, or 1. */
+int cli_cancel_results (const cli_t *cli, const msg_t *reply);
+
 /* Print msg_payload_json (reply) and a newline on stdout. 0 or 1. */
 int cli_print_json (const msg_t *reply);
 
@@ -233,6 +237,10 @@ int cli_submit (cli_t *cli, int argc, char **argv);
 int cli_jobs (cli_t *cli, int argc, char **argv);
 int cli_show (cli_t *cli, int argc, char **argv);
 int cli_cancel (cli_t *cli, int argc, char **argv);
+int cli_hold (cli_t *cli, int argc, char **argv);
+int cli_release (cli_t *cli, int argc, char **argv);
+int cli_requeue (cli_t *cli, int argc, char **argv);
+int cli_resubmit (cli_t *cli, int argc, char **argv);
 int cli_wait (cli_t *cli, int argc, char **argv);
 int cli_logs (cli_t *cli, int argc, char **argv);
 int cli_nodes (cli_t *cli, int argc, char **argv);

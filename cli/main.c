@@ -62,6 +62,41 @@ static const cli_verb_t cli_verbs[] = {
                  "      --json   print the per-job results as JSON\n",
     },
     {
+        .name = "hold",
+        .run = cli_hold,
+        .help = "hold pending jobs: they do not start until released",
+        .usage = "hold ID... [--json]\n"
+                 "Hold pending jobs: they stay PENDING with reason Held and never\n"
+                 "start until released. A job an operator held only an operator\n"
+                 "may release. One line on stderr per job not held; exits 1 if any.\n"
+                 "      --json   print the per-job results as JSON\n",
+    },
+    {
+        .name = "release",
+        .run = cli_release,
+        .help = "release held jobs",
+        .usage = "release ID... [--json]\n"
+                 "Release held jobs: they wait in line again.\n"
+                 "      --json   print the per-job results as JSON\n",
+    },
+    {
+        .name = "requeue",
+        .run = cli_requeue,
+        .help = "put running or ended jobs back in the queue",
+        .usage = "requeue ID... [--json]\n"
+                 "Put jobs back in the queue to run again. A running job is killed\n"
+                 "first; each run stays in the accounting as its own record.\n"
+                 "      --json   print the per-job results as JSON\n",
+    },
+    {
+        .name = "resubmit",
+        .run = cli_resubmit,
+        .help = "submit a job's spec again as a new job; print its id",
+        .usage = "resubmit ID [--json]\n"
+                 "Submit job ID's spec again, as its tenant, and print the new id.\n"
+                 "      --json   print the scheduler's answer as JSON\n",
+    },
+    {
         .name = "wait",
         .run = cli_wait,
         .help = "wait until jobs end; exit with the job's status",

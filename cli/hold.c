@@ -1,0 +1,96 @@
+/* hold.c: `cphub hold ID...`, `cphub release ID...`, `cphub requeue ID...`
+ * and `cphub resubmit ID`, as Slurm's scontrol hold, release and requeue.
+ *
+ * hold, release and requeue carry every id in one request and print, as
+ * cancel does, nothing for the jobs acted on and a line on stderr for each
+ * that could not be (exit status 1). resubmit prints the new job's id, as
+ * submit does. Another tenant's job reads exactly like a missing job.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cli/cli.h"
+
+/* One of the verbs that take ids: its request and how to ask for ids. */
+typedef struct jobctl_verb {
+    msg_type_t type;
+    const char *usage; /* what to say when no id is given */
+} jobctl_verb_t;
+
+static int jobctl_run (cli_t *cli, int argc, char **argv, const jobctl_verb_t *verb)
+{
+    msg_t *req = NULL;
+    msg_t *reply = NULL;
+    int status;
+
+    if ((status = cli_options_json (cli, argc, argv)) >= 0)
+        return status;
+    if (optind >= argc) {
+        cli_fail ("%s", verb->usage);
+        return 2;
+    }
+    if (!(req = cli_ids_message (verb->type, argc, argv, optind)))
+        return 2;
+    if (req->u.ids.count == 1)
+        reply = cli_request_job (cli, req, MSG_JOBCTL_OK, req->u.ids.ids[0]);
+    else
+        reply = cli_request (cli, req, MSG_JOBCTL_OK);
+    status = reply != NULL ? cli_cancel_results (cli, reply) : 1;
+    msg_destroy (reply);
+    msg_destroy (req);
+    return status;
+}
+
+int cli_hold (cli_t *cli, int argc, char **argv)
+{
+    static const jobctl_verb_t verb = {
+        MSG_HOLD, "give the ids of the pending jobs to hold, e.g. cphub hold 42 43"};
+
+    return jobctl_run (cli, argc, argv, &verb);
+}
+
+int cli_release (cli_t *cli, int argc, char **argv)
+{
+    static const jobctl_verb_t verb = {
+        MSG_RELEASE, "give the ids of the held jobs to release, e.g. cphub release 42"};
+
+    return jobctl_run (cli, argc, argv, &verb);
+}
+
+int cli_requeue (cli_t *cli, int argc, char **argv)
+{
+    static const jobctl_verb_t verb = {
+        MSG_REQUEUE, "give the ids of the jobs to requeue, e.g. cphub requeue 42"};
+
+    return jobctl_run (cli, argc, argv, &verb);
+}
+
+int cli_resubmit (cli_t *cli, int argc, char **argv)
+{
+    msg_t *req = NULL;
+    msg_t *reply = NULL;
+    uint64_t id;
+    int status;
+
+    if ((status = cli_options_json (cli, argc, argv)) >= 0)
+        return status;
+    if (cli_one_id (argc, argv, optind, "give one job id, e.g. cphub resubmit 42",
+                    &id) != 0)
+        return 2;
+    if (!(req = msg_create (MSG_RESUBMIT))) {
+        cli_fail ("out of memory");
+        return 1;
+    }
+    req->u.id.id = id;
+    status = 1;
+    if ((reply = cli_request_job (cli, req, MSG_SUBMIT_OK, id))) {
+        if (cli->json)
+            status = cli_print_json (reply);
+        else
+            status = printf ("%" PRIu64 "\n", reply->u.id.id) < 0 ? 1 : 0;
+    }
+    msg_destroy (reply);
+    msg_destroy (req);
+    return status;
+}
