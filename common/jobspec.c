@@ -145,6 +145,15 @@ static int jobspec_set_no_requeue (jobspec_t *spec,
 }
 
 /* A flag: value is NULL. */
+static int jobspec_set_hold (jobspec_t *spec, const char *value, cphub_error_t *err)
+{
+    (void)value;
+    (void)err;
+    spec->hold = true;
+    return 0;
+}
+
+/* A flag: value is NULL. */
 static int jobspec_set_exclusive (jobspec_t *spec,
                                   const char *value,
                                   cphub_error_t *err)
@@ -345,6 +354,7 @@ static const jobspec_option_t jobspec_option_table[] = {
           jobspec_set_no_requeue,
           "if its node fails, end NODE_FAIL instead of running again"),
     FLAG ("exclusive", jobspec_set_exclusive, "whole nodes: no other job shares them"),
+    FLAG ("hold", jobspec_set_hold, "held at submit: it starts only once released"),
     {.long_name = NULL},
 };
 

@@ -182,6 +182,8 @@ static const field_t jobspec_fields[] = {
     F_FORM (jobspec_t, after, after_form, JOBSPEC_AFTER_MAX, 0),
     /* optional, absent = requeue when the node fails */
     F_OPT_BOOL (jobspec_t, no_requeue),
+    /* optional, absent = not held at submit */
+    F_OPT_BOOL (jobspec_t, hold),
     F_END,
 };
 

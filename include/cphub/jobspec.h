@@ -80,6 +80,7 @@ typedef struct jobspec {
     char *script;    /* script text (starts with #!), or NULL; owned */
     bool no_requeue; /* --no-requeue: fail (NODE_FAIL) instead of being
                         requeued when the node fails */
+    bool hold;       /* --hold: held at submit (reason Held) until released */
     /* placement and relations to other jobs */
     uint32_t nodes;           /* -N, --nodes: nodes the job spans; 0 or 1 = one */
     bool exclusive;           /* --exclusive: whole nodes, shared with no job */

@@ -579,6 +579,11 @@ job_entry_t *sched_job_create (
     e->job.submit_time = now;
     if (s->pend_tail)
         sched_job_set_reason (&e->job, "Priority");
+    if (spec->hold) { /* held from now on by job.hold, not by its spec */
+        e->job.hold = SCHED_HOLD_USER;
+        e->job.spec.hold = false;
+        sched_job_set_reason (&e->job, "Held");
+    }
     if (job_insert (s, e) < 0)
         goto nomem;
     pending_insert (s, e);

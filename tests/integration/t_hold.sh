@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Hold, release, requeue and resubmit through the real CLI: a held job stays
-# PENDING (reason Held) while the node is idle and starts once released; an
+# PENDING (reason Held, by hand or submit --hold) while the node is idle and starts once released; an
 # operator's hold is not the tenant's to release; holds survive a scheduler
 # restart; a requeued running job is killed and runs again, each run its own
 # accounting record; an ended job requeued runs again; resubmit runs the
@@ -20,9 +20,11 @@ blk=$(as tenant-a submit -n 4 -- sh -c "while [ ! -e '$T/blk-end' ]; do sleep 0.
 wait_until 10 "blocker RUNNING" job_state_is tenant-a "$blk" RUNNING
 h=$(as tenant-a submit -- sh -c "echo h >>'$T/h-runs'")
 as tenant-a hold "$h" || fail "tenant-a could not hold its job $h"
+g=$(as tenant-a submit --hold -- sh -c "echo g >>'$T/g-runs'")
 q=$(as tenant-a submit -- sh -c "echo q >>'$T/q-runs'")
 as ops hold "$q" || fail "the operator could not hold job $q"
 reason_is tenant-a "$h" Held || fail "H waits for '$(job_field tenant-a "$h" reason)'"
+reason_is tenant-a "$g" Held || fail "G (submit --hold) waits for '$(job_field tenant-a "$g" reason)'"
 if as tenant-a release "$q" 2>"$T/err"; then fail "tenant-a released an operator's hold"; fi
 grep -q "only an operator may release it" "$T/err" || fail "refusal: $(cat "$T/err")"
 log "held: H by its tenant, Q by the operator; $(cat "$T/err")"
@@ -41,6 +43,7 @@ forget_pid "$SCHED_PID"
 start_scheduler
 wait_until 20 "node UP again" nodes_up 1
 reason_is tenant-a "$h" Held || fail "after restart H waits for '$(job_field tenant-a "$h" reason)'"
+reason_is tenant-a "$g" Held || fail "after restart G waits for '$(job_field tenant-a "$g" reason)'"
 reason_is tenant-a "$q" Held || fail "after restart Q waits for '$(job_field tenant-a "$q" reason)'"
 if as tenant-a release "$q" 2>"$T/err"; then fail "the operator's hold was lost in the restart"; fi
 log "holds kept across the restart"
@@ -51,14 +54,16 @@ wait_until 20 "blocker COMPLETED" job_state_is tenant-a "$blk" COMPLETED
 for _ in 1 2 3 4 5; do
     job_state_is tenant-a "$h" PENDING || fail "held H is $(job_field tenant-a "$h" state)"
     job_state_is tenant-a "$q" PENDING || fail "held Q is $(job_field tenant-a "$q" state)"
+    job_state_is tenant-a "$g" PENDING || fail "held G is $(job_field tenant-a "$g" state)"
     sleep 0.2
 done
 log "held jobs stay PENDING on an idle node"
-as tenant-a release "$h" || fail "tenant-a could not release H"
+as tenant-a release "$h" "$g" || fail "tenant-a could not release H and G"
 as ops release "$q" || fail "the operator could not release Q"
-as tenant-a wait -q "$h" "$q" || fail "released H and Q did not complete"
-lines_are "$T/h-runs" 1 && lines_are "$T/q-runs" 1 || fail "H or Q did not run once"
-log "released: H and Q ran"
+as tenant-a wait -q "$h" "$g" "$q" || fail "released H, G and Q did not complete"
+lines_are "$T/h-runs" 1 && lines_are "$T/g-runs" 1 && lines_are "$T/q-runs" 1 ||
+    fail "H, G or Q did not run once"
+log "released: H, G and Q ran"
 
 # requeue a running job: killed, then it runs again; two records
 r=$(as tenant-a submit -- sh -c "echo r >>'$T/r-runs'; while [ ! -e '$T/r-end' ]; do sleep 0.05; done")

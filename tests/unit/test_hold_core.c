@@ -1,7 +1,7 @@
 /* test_hold_core.c: unit tests of the core's hold, release and requeue
- * (scheduler/core/sched_hold.c): a held job never starts while a node is
- * idle and starts once released; an operator's hold is not a tenant's to
- * release; a requeued running job is killed, its run accounted as its own
+ * (scheduler/core/sched_hold.c): a held job (held by hand or at submit)
+ * never starts while a node is idle and starts once released; an operator's hold is not
+ * a tenant's to release; a requeued running job is killed, its run accounted as its own
  * record, and it runs again; a late exit of the old run cannot end the new
  * one; an ended job can be requeued and runs again.
  */
@@ -34,6 +34,29 @@ Test (hold_core, held_job_does_not_start_until_released)
     collect ();
     cr_assert_eq (count (SCHED_START, id), 1);
     cr_assert_eq (job (id)->state, JOB_RUNNING);
+}
+
+Test (hold_core, submit_hold_holds_from_the_start)
+{
+    cphub_error_t err;
+    jobspec_t spec;
+    uint64_t id;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    core_spec (&spec, 1, 1);
+    spec.hold = true;
+    id = core_submit_spec (s, "tenant-a", &spec, 0);
+    jobspec_clear (&spec);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (count (SCHED_START, id), 0);
+    cr_assert_eq (job (id)->hold, SCHED_HOLD_USER);
+    cr_assert_str_eq (job (id)->reason, "Held");
+    cr_assert_not (job (id)->spec.hold, "the hold is the job's, not its spec's");
+    cr_assert_eq (sched_job_release (s, id, SCHED_HOLD_USER, &err), 0);
+    sched_tick (s, 2);
+    collect ();
+    cr_assert_eq (count (SCHED_START, id), 1);
 }
 
 Test (hold_core, operator_hold_is_not_the_tenants_to_release)
