@@ -76,7 +76,9 @@ static const cli_verb_t cli_verbs[] = {
         .run = cli_release,
         .help = "release held jobs",
         .usage = "release ID... [--json]\n"
-                 "Release held jobs: they wait in line again.\n"
+                 "Release held jobs: they wait in line again. A job an operator\n"
+                 "held only an operator may release. One line on stderr per job\n"
+                 "not released; exits 1 if any.\n"
                  "      --json   print the per-job results as JSON\n",
     },
     {
@@ -93,7 +95,8 @@ static const cli_verb_t cli_verbs[] = {
         .run = cli_resubmit,
         .help = "submit a job's spec again as a new job; print its id",
         .usage = "resubmit ID [--json]\n"
-                 "Submit job ID's spec again, as its tenant, and print the new id.\n"
+                 "Submit job ID's spec again, as its tenant, and print the new\n"
+                 "job's id. The job itself is left as it is.\n"
                  "      --json   print the scheduler's answer as JSON\n",
     },
     {

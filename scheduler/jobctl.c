@@ -80,9 +80,10 @@ static void result_set (scheduler_t *sc,
 void jobctl_request (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const jobctl_verb_t *verb = &verbs[m->type];
+    msg_cancel_result_t *results = NULL;
     uint64_t *ids = NULL;
     uint32_t count = 0;
-    msg_t *ok = NULL;
+    msg_t *ok;
 
     if (!verb->apply) {
         request_error (sc, rq, EPROTO, "not a job control request");
@@ -90,21 +91,22 @@ void jobctl_request (scheduler_t *sc, const request_t *rq, msg_t *m)
     }
     if (request_ids (sc, rq, &m->u.ids, &ids, &count) < 0)
         return;
-    if (!(ok = msg_create (MSG_JOBCTL_OK)) ||
-        !(ok->u.cancel_ok.results =
-              calloc (count ? count : 1, sizeof (msg_cancel_result_t)))) {
-        msg_destroy (ok);
-        free (ids);
-        request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
-        return;
-    }
-    ok->u.cancel_ok.count = count;
+    results = calloc (count ? count : 1, sizeof (*results));
+    if (!results || !(ok = msg_create (MSG_JOBCTL_OK)))
+        goto nomem;
     for (uint32_t i = 0; i < count; i++) {
-        ok->u.cancel_ok.results[i].id = ids[i];
-        result_set (sc, rq, verb, &ok->u.cancel_ok.results[i]);
+        results[i].id = ids[i];
+        result_set (sc, rq, verb, &results[i]);
     }
+    ok->u.cancel_ok.results = results; /* the reply owns them now */
+    ok->u.cancel_ok.count = count;
     free (ids);
     request_reply (sc, rq, ok);
+    return;
+nomem:
+    free (results);
+    free (ids);
+    request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
 }
 
 void jobctl_resubmit (scheduler_t *sc, const request_t *rq, msg_t *m)
