@@ -412,7 +412,8 @@ int sched_job_release (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_
  * it stays RUNNING, so that an exit of the old run can never end a new one.
  * An ended job is PENDING again at once (its runs stay accounted). Queues a
  * CHANGED (and the KILL). -1/ENOENT, -1/EALREADY for a pending job or a
- * running one already being cancelled or requeued, -1/ENOMEM. */
+ * running one already being cancelled or requeued, -1/ENOSPC for an ended
+ * job whose tenant is at its max_pending_jobs (as a submit), -1/ENOMEM. */
 int sched_job_requeue (sched_t *s, uint64_t id, double now, cphub_error_t *err);
 
 /* --- priority (the formula is in priority.h) --- */

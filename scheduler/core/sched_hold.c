@@ -83,6 +83,9 @@ int sched_job_requeue (sched_t *s, uint64_t id, double now, cphub_error_t *err)
         sched_dq_push (s, SCHED_KILL, e->job.id, e->job.alloc.node);
         return 0;
     }
+    /* an ended job waits again: as a submit, within the pending limit */
+    if (sched_quota_submit_check (s, e->job.tenant, &e->job.spec, 1, err) < 0)
+        return -1;
     sched_job_reopen (s, e);
     return 0;
 }

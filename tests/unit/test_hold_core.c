@@ -3,7 +3,8 @@
  * never starts while a node is idle and starts once released; an operator's hold is not
  * a tenant's to release; a requeued running job is killed, its run accounted as its own
  * record, and it runs again; a late exit of the old run cannot end the new
- * one; an ended job can be requeued and runs again.
+ * one; an ended job can be requeued and runs again, within its tenant's
+ * pending limit.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -151,4 +152,24 @@ Test (hold_core, requeue_ended_job_runs_again)
     cr_assert_eq (job (id)->state, JOB_COMPLETED);
     cr_assert_eq (sched_job_requeue (s, 999, 10, &err), -1);
     cr_assert_eq (errno, ENOENT);
+}
+
+Test (hold_core, requeue_of_an_ended_job_keeps_the_pending_limit)
+{
+    cphub_error_t err;
+    sched_tenant_t t = {.max_pending_jobs = 1};
+    uint64_t ended, waiting;
+
+    snprintf (t.name, sizeof (t.name), "tenant-a");
+    cr_assert_eq (sched_tenant_set (s, &t), 0);
+    register_node ("n1", 1, 1, 0, NULL, 0);
+    ended = submit (1, 0);
+    sched_tick (s, 1);
+    exit_at ("n1", ended, SCHED_EXIT_EXITED, 0, 2);
+    cr_assert_eq (job (ended)->state, JOB_COMPLETED);
+    waiting = submit (1, 3);
+    cr_assert_eq (sched_job_hold (s, waiting, SCHED_HOLD_USER, &err), 0);
+    cr_assert_eq (sched_job_requeue (s, ended, 4, &err), -1);
+    cr_assert_eq (errno, ENOSPC, "%s", err.text);
+    cr_assert_eq (job (ended)->state, JOB_COMPLETED);
 }
