@@ -1,10 +1,10 @@
 /* test_hold_core.c: unit tests of the core's hold, release and requeue
  * (scheduler/core/sched_hold.c): a held job (held by hand or at submit)
- * never starts while a node is idle and starts once released; an operator's hold is not
- * a tenant's to release; a requeued running job is killed, its run accounted as its own
- * record, and it runs again; a late exit of the old run cannot end the new
- * one; an ended job can be requeued and runs again, within its tenant's
- * pending limit.
+ * never starts while a node is idle and starts once released; an
+ * operator's hold is not a tenant's to release; a requeued running job is
+ * killed, its run accounted as its own record, and it runs again; a late
+ * exit of the old run cannot end the new one; an ended job can be
+ * requeued and runs again, within its tenant's pending limit.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
