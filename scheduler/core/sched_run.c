@@ -243,8 +243,6 @@ int sched_job_exited (sched_t *s, const char *node, const sched_exit_t *ex, doub
         return 0; /* the requeued run's end, again: exactly once */
     if (e->requeue_asked && !e->job.kill_sent) { /* killed to run again */
         e->requeue_end = ex->end_time;
-        e->job.cpu_time = ex->cpu_time;
-        e->job.max_rss = ex->max_rss;
         sched_job_run_requeue (s, e, end);
         return 0;
     }
