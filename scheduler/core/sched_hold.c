@@ -41,6 +41,19 @@ int sched_job_hold (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_t *
     return 0;
 }
 
+/* Why a released job waits: its relations, a requeue's delay, or its place
+ * in line (the next pass says more). */
+static const char *release_reason (const job_entry_t *e)
+{
+    if (e->x && (e->x->unmet > 0 || e->x->doomed))
+        return "Dependency";
+    if (e->x && e->x->throttled)
+        return "ArrayTaskLimit";
+    if (e->delayed)
+        return "Requeued";
+    return "Priority";
+}
+
 int sched_job_release (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_t *err)
 {
     job_entry_t *e = job_get (s, id, err);
@@ -58,7 +71,7 @@ int sched_job_release (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_
         return cphub_fail (err, ENOMEM, "out of memory releasing job %ju",
                            (uintmax_t)id);
     e->job.hold = SCHED_HOLD_NONE;
-    sched_job_set_reason (&e->job, "Priority"); /* the next pass says more */
+    sched_job_set_reason (&e->job, "%s", release_reason (e));
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
     return 0;
 }

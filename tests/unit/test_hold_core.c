@@ -173,3 +173,25 @@ Test (hold_core, requeue_of_an_ended_job_keeps_the_pending_limit)
     cr_assert_eq (errno, ENOSPC, "%s", err.text);
     cr_assert_eq (job (ended)->state, JOB_COMPLETED);
 }
+
+Test (hold_core, released_job_waiting_on_a_dependency_says_so)
+{
+    cphub_error_t err;
+    jobspec_t spec;
+    char after[32];
+    uint64_t first, dependent;
+    uint32_t n;
+
+    first = submit (1, 0);
+    snprintf (after, sizeof (after), "ok:%ju", (uintmax_t)first);
+    core_spec (&spec, 1, 1);
+    cr_assert_eq (jobspec_set_option (&spec, "after", after, &err), 0, "%s", err.text);
+    cr_assert_eq (sched_job_submit_many (s, "tenant-a", &spec, 0, &dependent, &n, &err),
+                  0, "%s", err.text);
+    jobspec_clear (&spec);
+    cr_assert_str_eq (job (dependent)->reason, "Dependency");
+    cr_assert_eq (sched_job_hold (s, dependent, SCHED_HOLD_USER, &err), 0);
+    cr_assert_str_eq (job (dependent)->reason, "Held");
+    cr_assert_eq (sched_job_release (s, dependent, SCHED_HOLD_USER, &err), 0);
+    cr_assert_str_eq (job (dependent)->reason, "Dependency");
+}
