@@ -43,6 +43,9 @@
 #define AGENT_RETRY_MIN 0.5
 #define AGENT_RETRY_MAX 5.0
 
+/* The isolation field of a node whose agent simulates execution (sim.h). */
+#define AGENT_SIMULATED "simulated"
+
 typedef struct agent {
     agent_config_t cfg;
     cphub_keypair_t key;

@@ -32,6 +32,7 @@ typedef struct agent_flags {
     bool check_config;     /* --check-config */
     bool help;             /* -h, --help */
     bool join_new_hub;     /* --join-new-hub: accept a new hub id (hubid.h) */
+    bool simulate;         /* --simulate: agent.simulate = true */
 } agent_flags_t;
 
 typedef struct agent_config {
@@ -58,6 +59,7 @@ typedef struct agent_config {
     int64_t pids_max_all; /* processes of all jobs; 0 = the kernel's less a quarter */
     /* privilege separation: the user the network process runs as (root agent) */
     char user[PRIVSEP_NAME_MAX + 1];
+    bool simulate; /* simulated execution (sim.h): benchmarks and tests only */
 } agent_config_t;
 
 /* Defaults: a day of output to fetch; a gigabyte each of stdout and

@@ -565,7 +565,8 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
     if ((a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         return cphub_fail (err, errno, "signalfd: %s", strerror (errno));
     if (!(a->outbox = outbox_create (outbox_send_cb, a)) ||
-        !(a->runner = runner_create (a->split.sock, job_exit_cb, a)))
+        !(a->runner = a->cfg.simulate ? runner_create_sim (job_exit_cb, a)
+                                      : runner_create (a->split.sock, job_exit_cb, a)))
         return cphub_fail (err, errno, "out of memory");
     a->split.sock = -1;
     if (runner_recover (a->runner, &adopted, &reported, err) < 0)
@@ -577,6 +578,20 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
         return cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",
                            strerror (errno));
     return link_open (a, err);
+}
+
+/* Simulated execution (sim.h): said loudly, at start and in the node's
+ * isolation field (`cphub nodes`), so that no operator takes this agent's
+ * node for one that runs jobs. Always 0: this process is the network side. */
+static int agent_simulated (agent_t *a)
+{
+    snprintf (a->desc.isolation, sizeof (a->desc.isolation), "%s", AGENT_SIMULATED);
+    log_warn (
+        "SIMULATED EXECUTION (agent.simulate or --simulate): node %s runs no "
+        "job; jobs end after the time of their leading `sleep N`; for "
+        "benchmarks and tests only",
+        a->desc.name);
+    return 0;
 }
 
 /* The root side: the job runner, serving the network process until it
@@ -696,11 +711,13 @@ int main (int argc, char **argv)
     /* The hub id file is opened here, by the agent's own user: the network
      * process that saves it may not write the state directory. */
     if (!(a.hubid = hubid_create (a.cfg.state_dir, flags.join_new_hub, &err)) ||
-        agent_isolation_setup (&a, &err) < 0) {
+        (!a.cfg.simulate && agent_isolation_setup (&a, &err) < 0)) {
         log_err ("%s", err.text);
         goto done;
     }
-    switch (runner_split (a.cfg.user, &a.split, &err)) {
+    /* Simulated: one process, no job runner to keep root for. */
+    switch (a.cfg.simulate ? agent_simulated (&a)
+                           : runner_split (a.cfg.user, &a.split, &err)) {
     case -1:
         log_err ("%s", err.text);
         goto done;
@@ -715,7 +732,9 @@ int main (int argc, char **argv)
     }
     /* The network side: the cgroups and the jobs are the root side's. */
     memset (&a.cgroups, 0, sizeof (a.cgroups));
-    if (a.split.dropped)
+    if (a.cfg.simulate)
+        ;
+    else if (a.split.dropped)
         log_info (
             "privilege separation: this network process runs as %s (uid %u, gid "
             "%u); jobs are run by the root process (pid %ld)",
