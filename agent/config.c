@@ -183,6 +183,7 @@ static const agent_flag_t agent_flags[] = {
     FLAG_VALUE ("log-file", 0, log_file),
     FLAG_BOOL ("join-new-hub", 0, join_new_hub),
     FLAG_BOOL ("simulate", 0, simulate),
+    FLAG_VALUE ("simulate-nodes", 0, simulate_nodes),
 };
 #define AGENT_FLAGS_COUNT (sizeof (agent_flags) / sizeof (agent_flags[0]))
 /* getopt_long's value of a flag without a letter: past every char */
@@ -211,6 +212,9 @@ void agent_usage (FILE *out)
              "                      this node joined (its id replaces the saved one)\n"
              "      --simulate      simulated execution, for benchmarks and tests:\n"
              "                      no job runs (sets agent.simulate)\n"
+             "      --simulate-nodes N  play N simulated nodes NAME-0001... in this\n"
+             "                      process (implies --simulate); node i's key pair\n"
+             "                      is NAME-000i.key next to agent.key\n"
              "  -h, --help          this text\n\nSettings of agent.conf:\n",
              agent_config_default_file ());
     for (const conf_setting_t *s = agent_settings; s->path; s++)
@@ -600,7 +604,7 @@ static int apply_flags (agent_config_t *cfg,
         if (flags->log_file[0] && override (&cfg->log_file, flags->log_file, err) < 0)
             return -1;
     }
-    if (flags->simulate)
+    if (flags->simulate || flags->simulate_nodes)
         cfg->simulate = true;
     if (flags->verbose)
         cfg->log_level = LOG_LVL_DEBUG;

@@ -483,10 +483,10 @@ static int link_open (agent_t *a, cphub_error_t *err)
     if (!(a->sock = tsock_client_create (a->tctx, a->cfg.scheduler, a->scheduler_public,
                                          &a->key, err)))
         return -1;
-    if (!(a->loop = tloop_create ()) ||
+    if ((!a->loop && (!(a->loop = tloop_create ()) ||
+                      tloop_add_fd (a->loop, a->sigfd, signal_cb, a) < 0)) ||
         tloop_add_sock (a->loop, a->sock, sock_cb, a) < 0 ||
-        tloop_add_fd (a->loop, runner_fd (a->runner), runner_cb, a) < 0 ||
-        tloop_add_fd (a->loop, a->sigfd, signal_cb, a) < 0)
+        tloop_add_fd (a->loop, runner_fd (a->runner), runner_cb, a) < 0)
         return cphub_fail (err, errno, "cannot set up the event loop: %s",
                            strerror (errno));
     return 0;
@@ -494,7 +494,8 @@ static int link_open (agent_t *a, cphub_error_t *err)
 
 static void link_close (agent_t *a)
 {
-    tloop_destroy (a->loop);
+    if (!a->borrowed)
+        tloop_destroy (a->loop);
     a->loop = NULL;
     tsock_destroy (a->sock);
     a->sock = NULL;
@@ -562,7 +563,8 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
     sigemptyset (&stop);
     sigaddset (&stop, SIGTERM);
     sigaddset (&stop, SIGINT);
-    if ((a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+    if (!a->borrowed &&
+        (a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         return cphub_fail (err, errno, "signalfd: %s", strerror (errno));
     if (!(a->outbox = outbox_create (outbox_send_cb, a)) ||
         !(a->runner = a->cfg.simulate ? runner_create_sim (job_exit_cb, a)
@@ -574,7 +576,7 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
     if (adopted || reported)
         log_info ("found the jobs of an earlier agent: %u running (adopted), %u ended",
                   adopted, reported);
-    if (!(a->tctx = tctx_create ()))
+    if (!a->tctx && !(a->tctx = tctx_create ()))
         return cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",
                            strerror (errno));
     return link_open (a, err);
@@ -629,8 +631,12 @@ static void agent_teardown (agent_t *a)
     a->outbox = NULL;
     hubid_destroy (a->hubid);
     link_close (a);
-    tctx_destroy (a->tctx);
     runner_destroy (a->runner);
+    if (a->borrowed) { /* the rest is the first node's */
+        node_desc_clear (&a->desc);
+        return;
+    }
+    tctx_destroy (a->tctx);
     if (a->split.sock >= 0)
         close (a->split.sock);
     if (a->sigfd >= 0)
@@ -641,14 +647,18 @@ static void agent_teardown (agent_t *a)
     agent_config_clear (&a->cfg);
 }
 
-static int agent_run (agent_t *a)
+/* This node and the n others of this process (--simulate-nodes), in one
+ * loop. */
+static int agent_run (agent_t *a, agent_t *others, uint32_t n)
 {
     log_info (
         "cphub-agent %s starting: scheduler %s, topology %s, %u cores, state %s, "
-        "isolation %s",
+        "isolation %s%s",
         a->cfg.name, a->cfg.scheduler, a->desc.topology, a->desc.ncores,
-        a->cfg.state_dir, a->desc.isolation);
+        a->cfg.state_dir, a->desc.isolation, n ? " (and more nodes)" : "");
     send_register (a);
+    for (uint32_t i = 0; i < n; i++)
+        send_register (&others[i]);
     while (!a->stop) {
         int timeout;
 
@@ -656,6 +666,11 @@ static int agent_run (agent_t *a)
         if (runner_dispatch_buffered (a->runner) < 0)
             break;
         timeout = timers (a);
+        for (uint32_t i = 0; i < n && !a->stop; i++) {
+            int t = timers (&others[i]);
+            timeout = t < timeout ? t : timeout;
+            a->stop |= others[i].stop || runner_broken (others[i].runner);
+        }
         if (a->stop)
             break;
         if (tloop_run_once (a->loop, timeout) < 0) {
@@ -674,6 +689,8 @@ int main (int argc, char **argv)
     agent_flags_t flags;
     cphub_error_t err = {""};
     sigset_t block;
+    agent_t *more = NULL; /* --simulate-nodes: the nodes after this one */
+    uint32_t nmore = 0;
     int rc = 1;
 
     node_desc_init (&a.desc);
@@ -745,12 +762,24 @@ int main (int argc, char **argv)
             "privilege separation: not root, so this network process keeps uid %u; "
             "jobs are run by the other agent process (pid %ld)",
             (unsigned)a.split.uid, (long)getppid ());
-    if (agent_connect (&a, &err) < 0) {
+    if (agent_sim_nodes_create (&a, flags.simulate_nodes, flags.join_new_hub, &more,
+                                &nmore, &err) < 0 ||
+        agent_connect (&a, &err) < 0) {
         log_err ("%s", err.text);
         goto done;
     }
-    rc = agent_run (&a) < 0 ? 1 : 0;
+    for (uint32_t i = 0; i < nmore; i++) {
+        more[i].loop = a.loop;
+        if (agent_connect (&more[i], &err) < 0) {
+            log_err ("%s", err.text);
+            goto done;
+        }
+    }
+    rc = agent_run (&a, more, nmore) < 0 ? 1 : 0;
 done:
+    for (uint32_t i = 0; i < nmore; i++) /* before the context they borrow */
+        agent_teardown (&more[i]);
+    free (more);
     agent_teardown (&a);
     return rc;
 }
