@@ -24,6 +24,10 @@
  * (runner_root_run); the child drops to agent.user and is everything above:
  * every exec call is a checked request to the parent, and a job's output
  * comes as a descriptor the parent opened.
+ *
+ * A simulated agent (agent.simulate, sim.h) does not split: it runs no job,
+ * its runner answers in this process, and with --simulate-nodes N the one
+ * loop below serves N nodes (sim_nodes.c), each its own link and outbox.
  */
 #include <errno.h>
 #include <fcntl.h>
