@@ -4,7 +4,9 @@
 # `sleep 0.2` (a simulated run time) to COMPLETED without any job process or
 # job directory; `cphub nodes` shows them as "simulated" and the agent
 # logged the mode as a warning; a `sleep 600` job with a 2s limit ends
-# TIMEOUT; a cancelled one ends CANCELLED; the agent process used little cpu.
+# TIMEOUT; a cancelled one ends CANCELLED; the agent process used little cpu;
+# a simulated job running when the agent restarts is lost (NODE_FAIL when
+# it may not be requeued): simulated jobs are not remembered.
 . "$(dirname "$0")/lib.sh"
 
 names=()
@@ -51,3 +53,15 @@ ticks=$(awk '{ print $14 + $15 }' "/proc/${AGENT_PIDS[sim]}/stat")
 hz=$(getconf CLK_TCK)
 [ "$ticks" -lt $((hz * 3)) ] || fail "the agent of 20 nodes used $ticks cpu ticks (> 3 s)"
 log "the agent of 20 nodes used $ticks cpu ticks"
+
+# restart: the new agent does not hold the job, which is lost to its node
+lid=$(as tenant-a submit --no-requeue -- sleep 600)
+wait_until 10 "job $lid running" job_state_is tenant-a "$lid" RUNNING
+stop_pid "${AGENT_PIDS[sim]}"
+forget_pid "${AGENT_PIDS[sim]}"
+"$AGENT_BIN" -c "$T/agent-sim-0001.conf" --name sim --simulate-nodes 20 >>"$T/agent-sim.log" 2>&1 &
+AGENT_PIDS[sim]=$!
+PIDS+=("$!")
+wait_until 20 "job $lid lost" job_state_is tenant-a "$lid" NODE_FAIL
+wait_until 30 "20 nodes UP again" nodes_up 20
+log "a simulated job running across an agent restart is lost: NODE_FAIL"
