@@ -365,8 +365,8 @@ int runner_recover (runner_t *r,
 {
     runner_record_t q = {.type = RUNNER_REQ_RECOVER}, a;
 
-    if (r->sim) { /* simulated jobs are not remembered: at a restart they are lost to
-                     the node */
+    /* Simulated jobs are not remembered: at a restart they are lost to the node. */
+    if (r->sim) {
         *adopted = *reported = 0;
         return 0;
     }
