@@ -43,6 +43,9 @@
 #define AGENT_RETRY_MIN 0.5
 #define AGENT_RETRY_MAX 5.0
 
+/* The isolation field of a node whose agent simulates execution (sim.h). */
+#define AGENT_SIMULATED "simulated"
+
 typedef struct agent {
     agent_config_t cfg;
     cphub_keypair_t key;
@@ -56,6 +59,9 @@ typedef struct agent {
     tloop_t *loop;
     int sigfd; /* SIGTERM, SIGINT */
     bool stop;
+    /* One of many simulated nodes of this process (--simulate-nodes), not
+     * the first: cfg's pointers, tctx, loop and sigfd are the first's. */
+    bool borrowed;
 
     /* registration, in monotonic seconds */
     bool registered;
@@ -83,5 +89,18 @@ typedef struct agent {
 int agent_isolation_setup (agent_t *a, cphub_error_t *err);
 /* At exit: remove the agent's empty cgroups, free the device table. */
 void agent_isolation_release (agent_t *a);
+
+/* sim_nodes.c. --simulate-nodes COUNT (NULL: none, 0 and nothing done):
+ * rename a, a simulated node whose topology and keys are read, NAME-0001
+ * with its key, create a's ZeroMQ context with room for all, and make
+ * COUNT-1 more nodes in *others (*n of them, to tear down even on -1),
+ * borrowing a's config and context; the caller connects them once a's
+ * loop exists. -1 with err: COUNT not in 1..10000, a key file, ENOMEM. */
+int agent_sim_nodes_create (agent_t *a,
+                            const char *count,
+                            bool join_new,
+                            agent_t **others,
+                            uint32_t *n,
+                            cphub_error_t *err);
 
 #endif

@@ -104,6 +104,10 @@ static const conf_setting_t agent_settings[] = {
     {.path = "agent.kill_grace",
      .type = CONF_DURATION,
      .help = "time between TERM and KILL when a job is stopped (default \"10s\")"},
+    {.path = "agent.simulate",
+     .type = CONF_BOOL,
+     .help = "simulated execution for benchmarks and tests: jobs run no process, "
+             "a leading `sleep N` sets their run time (default false)"},
     {.path = "agent.log_level",
      .type = CONF_STRING,
      .help = "err, warn, info or debug (default \"info\")"},
@@ -178,6 +182,8 @@ static const agent_flag_t agent_flags[] = {
     FLAG_VALUE ("state-dir", 0, state_dir),
     FLAG_VALUE ("log-file", 0, log_file),
     FLAG_BOOL ("join-new-hub", 0, join_new_hub),
+    FLAG_BOOL ("simulate", 0, simulate),
+    FLAG_VALUE ("simulate-nodes", 0, simulate_nodes),
 };
 #define AGENT_FLAGS_COUNT (sizeof (agent_flags) / sizeof (agent_flags[0]))
 /* getopt_long's value of a flag without a letter: past every char */
@@ -204,6 +210,11 @@ void agent_usage (FILE *out)
              "      --log-file F    log file (overrides agent.log_file)\n"
              "      --join-new-hub  follow a scheduler of another hub than the one\n"
              "                      this node joined (its id replaces the saved one)\n"
+             "      --simulate      simulated execution, for benchmarks and tests:\n"
+             "                      no job runs (sets agent.simulate)\n"
+             "      --simulate-nodes N  play N simulated nodes NAME-0001... in this\n"
+             "                      process (implies --simulate); node i's key pair\n"
+             "                      is NAME-000i.key next to agent.key\n"
              "  -h, --help          this text\n\nSettings of agent.conf:\n",
              agent_config_default_file ());
     for (const conf_setting_t *s = agent_settings; s->path; s++)
@@ -526,6 +537,7 @@ static int load_numbers (agent_config_t *cfg, const conf_t *c, cphub_error_t *er
                            &cfg->keep_job_dirs, err) < 0 ||
         conf_get_size (c, "agent.max_output", AGENT_MAX_OUTPUT_DEFAULT,
                        &cfg->max_output, err) < 0 ||
+        conf_get_bool (c, "agent.simulate", false, &cfg->simulate, err) < 0 ||
         conf_get_string (c, "agent.log_level", "info", &level, err) < 0)
         return -1;
     if (cfg->heartbeat_interval < 1)
@@ -592,6 +604,8 @@ static int apply_flags (agent_config_t *cfg,
         if (flags->log_file[0] && override (&cfg->log_file, flags->log_file, err) < 0)
             return -1;
     }
+    if (flags->simulate || flags->simulate_nodes)
+        cfg->simulate = true;
     if (flags->verbose)
         cfg->log_level = LOG_LVL_DEBUG;
     return 0;

@@ -23,15 +23,17 @@
 
 /* Command-line flags; NULL/false when not given. Strings point into argv. */
 typedef struct agent_flags {
-    const char *config;    /* -c FILE */
-    const char *name;      /* --name N */
-    const char *topology;  /* --topology T */
-    const char *state_dir; /* --state-dir D */
-    const char *log_file;  /* --log-file F */
-    bool verbose;          /* -v: log at debug */
-    bool check_config;     /* --check-config */
-    bool help;             /* -h, --help */
-    bool join_new_hub;     /* --join-new-hub: accept a new hub id (hubid.h) */
+    const char *config;         /* -c FILE */
+    const char *name;           /* --name N */
+    const char *topology;       /* --topology T */
+    const char *state_dir;      /* --state-dir D */
+    const char *log_file;       /* --log-file F */
+    bool verbose;               /* -v: log at debug */
+    bool check_config;          /* --check-config */
+    bool help;                  /* -h, --help */
+    bool join_new_hub;          /* --join-new-hub: accept a new hub id (hubid.h) */
+    bool simulate;              /* --simulate: agent.simulate = true */
+    const char *simulate_nodes; /* --simulate-nodes N: N simulated nodes */
 } agent_flags_t;
 
 typedef struct agent_config {
@@ -58,6 +60,7 @@ typedef struct agent_config {
     int64_t pids_max_all; /* processes of all jobs; 0 = the kernel's less a quarter */
     /* privilege separation: the user the network process runs as (root agent) */
     char user[PRIVSEP_NAME_MAX + 1];
+    bool simulate; /* simulated execution (sim.h): benchmarks and tests only */
 } agent_config_t;
 
 /* Defaults: a day of output to fetch; a gigabyte each of stdout and

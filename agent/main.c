@@ -24,6 +24,10 @@
  * (runner_root_run); the child drops to agent.user and is everything above:
  * every exec call is a checked request to the parent, and a job's output
  * comes as a descriptor the parent opened.
+ *
+ * A simulated agent (agent.simulate, sim.h) does not split: it runs no job,
+ * its runner answers in this process, and with --simulate-nodes N the one
+ * loop below serves N nodes (sim_nodes.c), each its own link and outbox.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -483,10 +487,10 @@ static int link_open (agent_t *a, cphub_error_t *err)
     if (!(a->sock = tsock_client_create (a->tctx, a->cfg.scheduler, a->scheduler_public,
                                          &a->key, err)))
         return -1;
-    if (!(a->loop = tloop_create ()) ||
+    if ((!a->loop && (!(a->loop = tloop_create ()) ||
+                      tloop_add_fd (a->loop, a->sigfd, signal_cb, a) < 0)) ||
         tloop_add_sock (a->loop, a->sock, sock_cb, a) < 0 ||
-        tloop_add_fd (a->loop, runner_fd (a->runner), runner_cb, a) < 0 ||
-        tloop_add_fd (a->loop, a->sigfd, signal_cb, a) < 0)
+        tloop_add_fd (a->loop, runner_fd (a->runner), runner_cb, a) < 0)
         return cphub_fail (err, errno, "cannot set up the event loop: %s",
                            strerror (errno));
     return 0;
@@ -494,7 +498,8 @@ static int link_open (agent_t *a, cphub_error_t *err)
 
 static void link_close (agent_t *a)
 {
-    tloop_destroy (a->loop);
+    if (!a->borrowed)
+        tloop_destroy (a->loop);
     a->loop = NULL;
     tsock_destroy (a->sock);
     a->sock = NULL;
@@ -562,10 +567,12 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
     sigemptyset (&stop);
     sigaddset (&stop, SIGTERM);
     sigaddset (&stop, SIGINT);
-    if ((a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+    if (!a->borrowed &&
+        (a->sigfd = signalfd (-1, &stop, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
         return cphub_fail (err, errno, "signalfd: %s", strerror (errno));
     if (!(a->outbox = outbox_create (outbox_send_cb, a)) ||
-        !(a->runner = runner_create (a->split.sock, job_exit_cb, a)))
+        !(a->runner = a->cfg.simulate ? runner_create_sim (job_exit_cb, a)
+                                      : runner_create (a->split.sock, job_exit_cb, a)))
         return cphub_fail (err, errno, "out of memory");
     a->split.sock = -1;
     if (runner_recover (a->runner, &adopted, &reported, err) < 0)
@@ -573,10 +580,24 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
     if (adopted || reported)
         log_info ("found the jobs of an earlier agent: %u running (adopted), %u ended",
                   adopted, reported);
-    if (!(a->tctx = tctx_create ()))
+    if (!a->tctx && !(a->tctx = tctx_create ()))
         return cphub_fail (err, errno, "cannot create the ZeroMQ context: %s",
                            strerror (errno));
     return link_open (a, err);
+}
+
+/* Simulated execution (sim.h): said loudly, at start and in the node's
+ * isolation field (`cphub nodes`), so that no operator takes this agent's
+ * node for one that runs jobs. Always 0: this process is the network side. */
+static int agent_simulated (agent_t *a)
+{
+    snprintf (a->desc.isolation, sizeof (a->desc.isolation), "%s", AGENT_SIMULATED);
+    log_warn (
+        "SIMULATED EXECUTION (agent.simulate or --simulate): node %s runs no "
+        "job; jobs end after the time of their leading `sleep N`; for "
+        "benchmarks and tests only",
+        a->desc.name);
+    return 0;
 }
 
 /* The root side: the job runner, serving the network process until it
@@ -614,8 +635,12 @@ static void agent_teardown (agent_t *a)
     a->outbox = NULL;
     hubid_destroy (a->hubid);
     link_close (a);
-    tctx_destroy (a->tctx);
     runner_destroy (a->runner);
+    if (a->borrowed) { /* the rest is the first node's */
+        node_desc_clear (&a->desc);
+        return;
+    }
+    tctx_destroy (a->tctx);
     if (a->split.sock >= 0)
         close (a->split.sock);
     if (a->sigfd >= 0)
@@ -626,14 +651,18 @@ static void agent_teardown (agent_t *a)
     agent_config_clear (&a->cfg);
 }
 
-static int agent_run (agent_t *a)
+/* This node and the n others of this process (--simulate-nodes), in one
+ * loop. */
+static int agent_run (agent_t *a, agent_t *others, uint32_t n)
 {
     log_info (
         "cphub-agent %s starting: scheduler %s, topology %s, %u cores, state %s, "
-        "isolation %s",
+        "isolation %s%s",
         a->cfg.name, a->cfg.scheduler, a->desc.topology, a->desc.ncores,
-        a->cfg.state_dir, a->desc.isolation);
+        a->cfg.state_dir, a->desc.isolation, n ? " (and more nodes)" : "");
     send_register (a);
+    for (uint32_t i = 0; i < n; i++)
+        send_register (&others[i]);
     while (!a->stop) {
         int timeout;
 
@@ -641,6 +670,11 @@ static int agent_run (agent_t *a)
         if (runner_dispatch_buffered (a->runner) < 0)
             break;
         timeout = timers (a);
+        for (uint32_t i = 0; i < n && !a->stop; i++) {
+            int t = timers (&others[i]);
+            timeout = t < timeout ? t : timeout;
+            a->stop |= others[i].stop || runner_broken (others[i].runner);
+        }
         if (a->stop)
             break;
         if (tloop_run_once (a->loop, timeout) < 0) {
@@ -659,6 +693,8 @@ int main (int argc, char **argv)
     agent_flags_t flags;
     cphub_error_t err = {""};
     sigset_t block;
+    agent_t *more = NULL; /* --simulate-nodes: the nodes after this one */
+    uint32_t nmore = 0;
     int rc = 1;
 
     node_desc_init (&a.desc);
@@ -696,11 +732,13 @@ int main (int argc, char **argv)
     /* The hub id file is opened here, by the agent's own user: the network
      * process that saves it may not write the state directory. */
     if (!(a.hubid = hubid_create (a.cfg.state_dir, flags.join_new_hub, &err)) ||
-        agent_isolation_setup (&a, &err) < 0) {
+        (!a.cfg.simulate && agent_isolation_setup (&a, &err) < 0)) {
         log_err ("%s", err.text);
         goto done;
     }
-    switch (runner_split (a.cfg.user, &a.split, &err)) {
+    /* Simulated: one process, no job runner to keep root for. */
+    switch (a.cfg.simulate ? agent_simulated (&a)
+                           : runner_split (a.cfg.user, &a.split, &err)) {
     case -1:
         log_err ("%s", err.text);
         goto done;
@@ -715,7 +753,9 @@ int main (int argc, char **argv)
     }
     /* The network side: the cgroups and the jobs are the root side's. */
     memset (&a.cgroups, 0, sizeof (a.cgroups));
-    if (a.split.dropped)
+    if (a.cfg.simulate)
+        ;
+    else if (a.split.dropped)
         log_info (
             "privilege separation: this network process runs as %s (uid %u, gid "
             "%u); jobs are run by the root process (pid %ld)",
@@ -726,12 +766,24 @@ int main (int argc, char **argv)
             "privilege separation: not root, so this network process keeps uid %u; "
             "jobs are run by the other agent process (pid %ld)",
             (unsigned)a.split.uid, (long)getppid ());
-    if (agent_connect (&a, &err) < 0) {
+    if (agent_sim_nodes_create (&a, flags.simulate_nodes, flags.join_new_hub, &more,
+                                &nmore, &err) < 0 ||
+        agent_connect (&a, &err) < 0) {
         log_err ("%s", err.text);
         goto done;
     }
-    rc = agent_run (&a) < 0 ? 1 : 0;
+    for (uint32_t i = 0; i < nmore; i++) {
+        more[i].loop = a.loop;
+        if (agent_connect (&more[i], &err) < 0) {
+            log_err ("%s", err.text);
+            goto done;
+        }
+    }
+    rc = agent_run (&a, more, nmore) < 0 ? 1 : 0;
 done:
+    for (uint32_t i = 0; i < nmore; i++) /* before the context they borrow */
+        agent_teardown (&more[i]);
+    free (more);
     agent_teardown (&a);
     return rc;
 }

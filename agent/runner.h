@@ -71,6 +71,10 @@ typedef void (*runner_exit_f) (const msg_job_exit_t *e, void *arg);
 
 /* Take sock (closed by runner_destroy). NULL/ENOMEM. */
 runner_t *runner_create (int sock, runner_exit_f cb, void *arg);
+/* Simulated execution (sim.h, agent.simulate): the same calls served in
+ * this process, with no root side; runner_fd() is a timer that fires when
+ * a job ends. NULL with errno. */
+runner_t *runner_create_sim (runner_exit_f cb, void *arg);
 /* Tell the root side this side stops (unless the link is gone), close. */
 void runner_destroy (runner_t *r);
 

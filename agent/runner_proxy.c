@@ -15,12 +15,16 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <unistd.h>
 #include <uthash.h>
 
 #include "agent/runner.h"
 #include "agent/runner_wire.h"
+#include "agent/sim.h"
+#include "cphub/clock.h"
 #include "cphub/log.h"
+#include "cphub/parse.h"
 
 typedef struct held {
     uint64_t id;
@@ -36,7 +40,10 @@ struct runner {
     runner_reader_t rd;
     held_t *jobs; /* by id */
     bool broken;
+    sim_t *sim; /* simulated: no root side; sock is a timerfd of sim_next */
 };
+
+static int sim_dispatch (runner_t *r);
 
 static const char gone_text[] = "the agent's root process is gone";
 
@@ -103,8 +110,9 @@ void runner_destroy (runner_t *r)
 
     if (!r)
         return;
-    if (!r->broken)
+    if (!r->broken && !r->sim)
         request (r, &q);
+    sim_destroy (r->sim);
     runner_reader_clear (&r->rd);
     held_drop_all (r);
     close (r->sock);
@@ -234,6 +242,8 @@ int runner_dispatch (runner_t *r)
 
     if (r->broken)
         return -1;
+    if (r->sim)
+        return sim_dispatch (r);
     /* drain what is there; an answer nobody waits for breaks the link */
     while ((rc = pump (r, false, &answer)) > 0) {
         link_break (r, "it sent an answer to no request");
@@ -271,6 +281,83 @@ static int call (runner_t *r,
     return 0;
 }
 
+/* --- simulated execution (sim.h): the same calls, no root side ---------- */
+
+runner_t *runner_create_sim (runner_exit_f cb, void *arg)
+{
+    runner_t *r = runner_create (-1, cb, arg);
+
+    if (!r)
+        return NULL;
+    if (!(r->sim = sim_create ()) ||
+        (r->sock = timerfd_create (CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0) {
+        int saved = errno;
+        runner_destroy (r);
+        errno = saved;
+        return NULL;
+    }
+    return r;
+}
+
+/* The timerfd fires at the earliest end (cphub_monotonic is CLOCK_MONOTONIC). */
+static int sim_arm (runner_t *r)
+{
+    double next = sim_next (r->sim);
+    struct itimerspec its = {{0, 0}, {0, 0}};
+
+    if (next >= 0) {
+        if (next <= 0)
+            next = 1e-9; /* 0 would disarm it */
+        its.it_value.tv_sec = (time_t)next;
+        its.it_value.tv_nsec = (long)((next - (double)its.it_value.tv_sec) * 1e9);
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1;
+    }
+    return timerfd_settime (r->sock, TFD_TIMER_ABSTIME, &its, NULL);
+}
+
+static int sim_dispatch (runner_t *r)
+{
+    uint64_t ticks;
+    msg_job_exit_t e;
+
+    while (read (r->sock, &ticks, sizeof (ticks)) > 0)
+        ;
+    while (sim_take_due (r->sim, cphub_monotonic (), clock_now (), &e) > 0) {
+        held_drop (r, e.id);
+        r->cb (&e, r->arg);
+    }
+    if (sim_arm (r) < 0) {
+        link_break (r, strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int sim_run (runner_t *r,
+                    const msg_job_run_t *run,
+                    int64_t *pid,
+                    double *start_time,
+                    msg_job_exit_t *e,
+                    cphub_error_t *err)
+{
+    runner_job_t job = {.id = run->id, .pid = 0, .start_time = clock_now ()};
+
+    if (sim_start (r->sim, run->id, &run->spec, cphub_monotonic (), job.start_time) <
+            0 ||
+        sim_arm (r) < 0) {
+        *e = (msg_job_exit_t){.id = run->id, .kind = EXIT_START_FAILED};
+        e->start_time = e->end_time = job.start_time;
+        snprintf (e->text, sizeof (e->text), "simulated start failed: %s",
+                  strerror (errno));
+        return cphub_fail (err, errno, "%s", e->text);
+    }
+    held_set (r, &job);
+    *pid = job.pid;
+    *start_time = job.start_time;
+    return 0;
+}
+
 int runner_recover (runner_t *r,
                     uint32_t *adopted,
                     uint32_t *reported,
@@ -278,6 +365,11 @@ int runner_recover (runner_t *r,
 {
     runner_record_t q = {.type = RUNNER_REQ_RECOVER}, a;
 
+    /* Simulated jobs are not remembered: at a restart they are lost to the node. */
+    if (r->sim) {
+        *adopted = *reported = 0;
+        return 0;
+    }
     if (call (r, &q, RUNNER_EV_RECOVERED, RUNNER_EV_RECOVERED, &a, err) < 0)
         return -1;
     if (adopted)
@@ -298,6 +390,8 @@ int runner_start (runner_t *r,
 {
     runner_record_t q = {.type = RUNNER_REQ_START}, a;
 
+    if (r->sim)
+        return sim_run (r, run, pid, start_time, e, err);
     q.u.run = *run; /* borrowed: q is not cleared */
     if (call (r, &q, RUNNER_EV_STARTED, RUNNER_EV_START_FAILED, &a, err) < 0)
         return -1;
@@ -321,6 +415,13 @@ int runner_kill (runner_t *r, uint64_t id, int signal, cphub_error_t *err)
                          .u.kill = {.id = id, .signal = signal}};
     runner_record_t a;
 
+    if (r->sim) {
+        if (sim_kill (r->sim, id, cphub_monotonic ()) < 0)
+            return cphub_fail (err, ENOENT, "job %" PRIu64 " is not running here", id);
+        return sim_arm (r) < 0
+                   ? cphub_fail (err, errno, "timerfd: %s", strerror (errno))
+                   : 0;
+    }
     if (call (r, &q, RUNNER_EV_KILLED, RUNNER_EV_KILLED, &a, err) < 0)
         return -1;
     if (a.u.result.code)
@@ -335,6 +436,8 @@ int runner_log_open (runner_t *r, uint64_t id, log_stream_t stream, cphub_error_
     runner_record_t a;
     int fd;
 
+    if (r->sim)
+        return cphub_fail (err, ENOENT, "simulated job %" PRIu64 ": no output", id);
     if (call (r, &q, RUNNER_EV_LOG_OPENED, RUNNER_EV_LOG_OPENED, &a, err) < 0)
         return -1;
     if (a.u.result.code)
@@ -351,14 +454,16 @@ void runner_exit_ack (runner_t *r, uint64_t id)
 {
     runner_record_t q = {.type = RUNNER_REQ_EXIT_ACK, .u.id = id};
 
-    request (r, &q);
+    if (!r->sim) /* nothing of a simulated job is saved */
+        request (r, &q);
 }
 
 void runner_exit_save (runner_t *r, const msg_job_exit_t *e)
 {
     runner_record_t q = {.type = RUNNER_REQ_EXIT_SAVE, .u.exit = *e};
 
-    request (r, &q);
+    if (!r->sim)
+        request (r, &q);
 }
 
 uint32_t runner_count (const runner_t *r)

@@ -97,6 +97,11 @@ void tctx_destroy (tctx_t *ctx)
     free (ctx);
 }
 
+int tctx_set_max_sockets (tctx_t *ctx, int n)
+{
+    return zmq_ctx_set (ctx->zctx, ZMQ_MAX_SOCKETS, n);
+}
+
 int transport_keypair (cphub_keypair_t *kp, cphub_error_t *err)
 {
     memset (kp, 0, sizeof (*kp));

@@ -41,6 +41,9 @@ typedef struct tpeer {
 
 tctx_t *tctx_create (void);
 void tctx_destroy (tctx_t *ctx); /* close sockets first */
+/* Allow n sockets (ZeroMQ's default is 1023), before any is created: a
+ * process that plays many nodes needs three per client socket. */
+int tctx_set_max_sockets (tctx_t *ctx, int n);
 
 /* Fill kp with a new CURVE key pair. */
 int transport_keypair (cphub_keypair_t *kp, cphub_error_t *err);

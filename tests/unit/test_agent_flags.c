@@ -20,7 +20,8 @@ Test (agent_flags, every_flag_sets_its_field)
     char *argv[] = {
         "cphub-agent", "-c",         "a.conf",     "--check-config", "-v",
         "--name",      "node7",      "--topology", "xml:t.xml",      "--state-dir",
-        "/var/cphub",  "--log-file", "agent.log",  "--join-new-hub", NULL};
+        "/var/cphub",  "--log-file", "agent.log",  "--join-new-hub", "--simulate",
+        NULL};
     agent_flags_t f;
     cphub_error_t err = {.text = ""};
 
@@ -33,6 +34,7 @@ Test (agent_flags, every_flag_sets_its_field)
     cr_assert (f.check_config);
     cr_assert (f.verbose);
     cr_assert (f.join_new_hub);
+    cr_assert (f.simulate);
     cr_assert_not (f.help);
 }
 

@@ -451,3 +451,26 @@ Test (agent_conf, pids_max_all, .init = make_tmpdir, .fini = remove_tmpdir)
                   -1);
     cr_assert (strstr (err.text, "agent.conf:2: 'agent.pids_max_all'"), "%s", err.text);
 }
+
+Test (agent_conf, simulate, .init = make_tmpdir, .fini = remove_tmpdir)
+{
+    agent_config_t cfg;
+    cphub_error_t err = {{0}};
+    char *path = write_file ("agent.conf", "agent = { name = \"node1\"; };\n");
+    agent_flags_t flags = {.config = path, .simulate = true};
+
+    cr_assert_eq (agent_conf_load ("agent = { name = \"node1\"; };\n", &cfg, &err), 0,
+                  "%s", err.text);
+    cr_assert_not (cfg.simulate, "default: jobs really run");
+    agent_config_clear (&cfg);
+    cr_assert_eq (agent_conf_load ("agent = { name = \"node1\";\n"
+                                   "  simulate = true; };\n",
+                                   &cfg, &err),
+                  0, "%s", err.text);
+    cr_assert (cfg.simulate);
+    agent_config_clear (&cfg);
+    cr_assert_eq (agent_config_load (&cfg, &flags, &err), 0, "%s", err.text);
+    cr_assert (cfg.simulate, "--simulate sets it");
+    agent_config_clear (&cfg);
+    free (path);
+}

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Simulated execution: one agent process plays 20 nodes (--simulate-nodes
+# 20, each its own key and connection); they run an array of 100 jobs and a
+# `sleep 0.2` (a simulated run time) to COMPLETED without any job process or
+# job directory; `cphub nodes` shows them as "simulated" and the agent
+# logged the mode as a warning; a `sleep 600` job with a 2s limit ends
+# TIMEOUT; a cancelled one ends CANCELLED; the agent process used little cpu;
+# a simulated job running when the agent restarts is lost (NODE_FAIL when
+# it may not be requeued): simulated jobs are not remembered.
+. "$(dirname "$0")/lib.sh"
+
+names=()
+for i in $(seq -f %04g 1 20); do names+=("sim-$i=synthetic:package:1 core:4 pu:1"); done
+hub_setup "${names[@]}"
+start_scheduler
+"$AGENT_BIN" -c "$T/agent-sim-0001.conf" --name sim --simulate-nodes 20 >>"$T/agent-sim.log" 2>&1 &
+AGENT_PIDS[sim]=$!
+PIDS+=("$!")
+wait_until 30 "20 nodes UP" nodes_up 20
+log "20 simulated nodes of one process up"
+
+for n in sim-0001 sim-0007 sim-0020; do
+    node_field_is "$n" isolation simulated || fail "$n shows isolation '$(node_field "$n" isolation)'"
+done
+grep -q "SIMULATED EXECUTION" "$T/agent-sim.log" || fail "the agent did not log the mode"
+as ops nodes | grep -q simulated || fail "cphub nodes does not show 'simulated'"
+log "cphub nodes shows the nodes as simulated"
+
+marker="$T/ran-for-real"
+first=$(as tenant-a submit --array 1-100 -J simarr -- sh -c "sleep 0.2; touch $marker")
+[[ "$first" =~ ^[0-9]+$ ]] || fail "submit printed '$first', not the array's id"
+# the command is sh -c: a simulated run time of 0; this one sleeps 0.2s
+second=$(as tenant-a submit -J simsleep -- sleep 0.2)
+as tenant-a wait -q $(seq "$first" $((first + 99))) "$second" || fail "cphub wait exited $?"
+done_n=$(jobs_json tenant-a | jq '[.[] | select((.name == "simarr" or .name == "simsleep") and .state == "COMPLETED")] | length')
+[ "$done_n" -eq 101 ] || fail "$done_n of 101 simulated jobs COMPLETED"
+[ ! -e "$marker" ] || fail "a simulated job ran its command"
+[ "$(find "$T/state" -path '*/runs/*' 2>/dev/null | wc -l)" -eq 0 ] || fail "simulated jobs made job directories"
+used=$(as ops jobs --all --json | jq '[.[] | .node] | unique | length')
+[ "$used" -ge 2 ] || fail "the jobs ran on $used simulated node(s)"
+log "101 simulated jobs COMPLETED on $used nodes, none ran"
+
+tid=$(as tenant-a submit -t 2s -- sleep 600)
+cid=$(as tenant-a submit -- sleep 600)
+wait_until 10 "job $cid running" job_state_is tenant-a "$cid" RUNNING
+as tenant-a cancel "$cid" >/dev/null || fail "cancel exited $?"
+wait_until 10 "job $cid cancelled" job_state_is tenant-a "$cid" CANCELLED
+wait_until 15 "job $tid timed out" job_state_is tenant-a "$tid" TIMEOUT
+log "wall-time limit -> TIMEOUT, cancel -> CANCELLED"
+
+# the agent's cpu (user + system ticks) stays low: no process per job
+ticks=$(awk '{ print $14 + $15 }' "/proc/${AGENT_PIDS[sim]}/stat")
+hz=$(getconf CLK_TCK)
+[ "$ticks" -lt $((hz * 3)) ] || fail "the agent of 20 nodes used $ticks cpu ticks (> 3 s)"
+log "the agent of 20 nodes used $ticks cpu ticks"
+
+# restart: the new agent does not hold the job, which is lost to its node
+lid=$(as tenant-a submit --no-requeue -- sleep 600)
+wait_until 10 "job $lid running" job_state_is tenant-a "$lid" RUNNING
+stop_pid "${AGENT_PIDS[sim]}"
+forget_pid "${AGENT_PIDS[sim]}"
+"$AGENT_BIN" -c "$T/agent-sim-0001.conf" --name sim --simulate-nodes 20 >>"$T/agent-sim.log" 2>&1 &
+AGENT_PIDS[sim]=$!
+PIDS+=("$!")
+wait_until 20 "job $lid lost" job_state_is tenant-a "$lid" NODE_FAIL
+wait_until 30 "20 nodes UP again" nodes_up 20
+log "a simulated job running across an agent restart is lost: NODE_FAIL"
