@@ -486,6 +486,56 @@ int sched_job_submit (sched_t *s,
     return sched_job_submit_many (s, tenant, spec, now, id, &count, err);
 }
 
+/* --- lookup by array and index ------------------------------------------ */
+
+int sched_array_count (const sched_t *s, uint64_t array_id, uint32_t *count)
+{
+    const sched_array_t *a = array_find (s, array_id);
+
+    if (!a) {
+        errno = ENOENT;
+        return -1;
+    }
+    *count = a->count;
+    return 0;
+}
+
+int sched_array_element (const sched_t *s,
+                         uint64_t array_id,
+                         uint32_t index,
+                         uint64_t *id)
+{
+    const sched_array_t *a = array_find (s, array_id);
+    uint32_t lo = 0, hi;
+
+    /* elements have increasing indices with increasing ids, but some may be
+     * forgotten: bisect over the ids, stepping past the gaps */
+    if (!a)
+        goto none;
+    hi = a->count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2, probe = mid;
+        const job_entry_t *e = NULL;
+        while (probe < hi && !(e = sched_job_find (s, array_id + probe)))
+            probe++;
+        if (!e) {
+            hi = mid;
+            continue;
+        }
+        if (e->job.array_index == index) {
+            *id = e->job.id;
+            return 0;
+        }
+        if (e->job.array_index < index)
+            lo = probe + 1;
+        else
+            hi = mid;
+    }
+none:
+    errno = ENOENT;
+    return -1;
+}
+
 /* --- restore and forget ---------------------------------------------------------- */
 
 /* e's array record at restore: made from its spec on the first element. */
