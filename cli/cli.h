@@ -54,6 +54,8 @@ struct cli {
 
 /* Exit status of `cphub wait` when its --timeout passed first. */
 #define CLI_EXIT_TIMEOUT 124
+/* Bytes of a job's name for people, "ID" or "ID_INDEX", with its NUL. */
+#define CLI_JOB_NAME_MAX 32
 
 /* getopt_long values of the long options several verbs share; a verb's own
  * long-only options start at CLI_OPT_VERB. */

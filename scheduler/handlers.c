@@ -68,7 +68,7 @@ void handlers_cancel (scheduler_t *sc, const request_t *rq, msg_t *m)
     uint32_t count = 0;
     msg_t *ok = NULL;
 
-    if (request_ids (sc, rq, &m->u.ids, &ids, &count) < 0)
+    if (request_ids_arrays (sc, rq, &m->u.ids, true, &ids, &count) < 0)
         return;
     if (!(ok = msg_create (MSG_CANCEL_OK)) ||
         !(ok->u.cancel_ok.results =

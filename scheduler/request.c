@@ -127,3 +127,68 @@ error:
     free (ids);
     return -1;
 }
+
+/* Append id to ids (capacity MSG_IDS_MAX); -1 when full. */
+static int ids_append (uint64_t *ids, uint32_t *n, uint64_t id)
+{
+    if (*n == MSG_IDS_MAX)
+        return -1;
+    ids[(*n)++] = id;
+    return 0;
+}
+
+/* Whether id is an array's id the requester may see; *count its size. */
+static bool request_is_array (scheduler_t *sc,
+                              const request_t *rq,
+                              uint64_t id,
+                              uint32_t *count)
+{
+    const sched_job_t *job = request_job (sc, rq, id);
+
+    return job && job->array_id == id && sched_array_count (sc->sched, id, count) == 0;
+}
+
+int request_ids_arrays (scheduler_t *sc,
+                        const request_t *rq,
+                        const msg_ids_t *in,
+                        bool unfinished,
+                        uint64_t **out,
+                        uint32_t *count)
+{
+    uint64_t *named = NULL, *ids = NULL;
+    uint32_t nnamed = 0, n = 0, size = 0;
+
+    if (request_ids (sc, rq, in, &named, &nnamed) < 0)
+        return -1;
+    if (!(ids = malloc (MSG_IDS_MAX * sizeof (*ids)))) {
+        request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        goto error;
+    }
+    for (uint32_t i = 0; i < nnamed; i++) {
+        uint32_t before = n;
+        if (!request_is_array (sc, rq, named[i], &size))
+            size = 0;
+        for (uint32_t k = 0; k < size; k++) {
+            const sched_job_t *e = sched_job_lookup (sc->sched, named[i] + k);
+            if (!e || e->array_id != named[i] ||
+                (unfinished && job_state_is_terminal (e->state)))
+                continue;
+            if (ids_append (ids, &n, e->id) < 0)
+                goto too_many;
+        }
+        if (n == before && ids_append (ids, &n, named[i]) < 0)
+            goto too_many;
+    }
+    free (named);
+    *out = ids;
+    *count = n;
+    return 0;
+too_many:
+    request_error (sc, rq, E2BIG,
+                   "these arrays have more than %d elements in all; name fewer at once",
+                   MSG_IDS_MAX);
+error:
+    free (named);
+    free (ids);
+    return -1;
+}

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# An array's id names the whole array in every verb: `wait ID` waits for all
+# its elements and exits with the first failed element's code, naming it
+# ("job 42_3 ended FAILED"); `cancel ID` ends every unfinished element,
+# pending ones included, also after a scheduler restart; another tenant can
+# neither cancel nor wait on it (it reads as no such job).
+. "$(dirname "$0")/lib.sh"
+
+hub_setup "node1=synthetic:package:1 core:4 pu:1"
+hub_start
+log "1 node up"
+
+# wait on an array with one failed element (index 3 exits 7)
+first=$(as tenant-a submit --array 0-4 -J fails -- \
+    sh -c '[ "$CPHUB_ARRAY_INDEX" != 3 ] || exit 7')
+[[ "$first" =~ ^[0-9]+$ ]] || fail "submit printed '$first', not the array's id"
+rc=0
+as tenant-a wait -q "$first" 2>"$T/err" || rc=$?
+[ "$rc" -eq 7 ] || fail "wait on the array exited $rc, not 7 (the failed element's code)"
+grep -q "job ${first}_3 ended FAILED" "$T/err" || fail "wait did not name the element: $(cat "$T/err")"
+n=$(jobs_json tenant-a | jq "[.[] | select(.array_id == $first and (.state | IN(\"COMPLETED\", \"FAILED\")))] | length")
+[ "$n" -eq 5 ] || fail "wait answered with $n of 5 elements ended"
+log "wait $first: exit 7, $(cat "$T/err")"
+
+# all completed: wait on the array's id exits 0
+ok=$(as tenant-a submit --array 1-3 -- true)
+as tenant-a wait -q "$ok" || fail "wait on a completed array exited $?"
+
+# cancel ID: no element of a throttled array is left running or pending
+first=$(as tenant-a submit --array 0-9%2 -J long -- sleep 300)
+running_now() {
+    [ "$(jobs_json tenant-a | jq "[.[] | select(.array_id == $first and .state == \"RUNNING\")] | length")" -ge 1 ]
+}
+wait_until 10 "an element RUNNING" running_now
+# another tenant cannot touch it
+if as tenant-b cancel "$first" 2>"$T/err"; then
+    fail "tenant-b cancelled tenant-a's array"
+fi
+grep -q "no such job" "$T/err" || fail "tenant-b's cancel: $(cat "$T/err")"
+if as tenant-b wait --timeout 2s -q "$first" 2>"$T/err"; then
+    fail "tenant-b waited on tenant-a's array"
+fi
+grep -q "no such job" "$T/err" || fail "tenant-b's wait: $(cat "$T/err")"
+unfinished() {
+    jobs_json tenant-a | jq "[.[] | select(.array_id == $first and (.state | IN(\"PENDING\", \"RUNNING\")))] | length"
+}
+[ "$(unfinished)" -eq 10 ] || fail "tenant-b's cancel touched the array: $(unfinished) unfinished"
+kill9_scheduler
+start_scheduler
+wait_until 20 "the scheduler answers again" sched_answers
+as tenant-a cancel "$first" || fail "cancel of the array after a restart exited $?"
+none_unfinished() { [ "$(unfinished)" -eq 0 ]; }
+wait_until 20 "no element running or pending" none_unfinished
+n=$(jobs_json tenant-a | jq "[.[] | select(.array_id == $first and .state == \"CANCELLED\")] | length")
+[ "$n" -eq 10 ] || fail "$n of 10 elements CANCELLED"
+log "cancel $first after a restart: 10 elements CANCELLED"
