@@ -186,6 +186,10 @@ int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err);
  * argument left. 0, or 2 (an exit status) with usage (when there is not
  * exactly one argument) or the parse error printed. */
 int cli_one_id (int argc, char **argv, int first, const char *usage, uint64_t *id);
+/* cli_one_id that also takes one array element, "42_7": its index in *index,
+ * else MSG_INDEX_NONE. Ranges ("42_[1-5]") are refused. */
+int cli_one_element (
+    int argc, char **argv, int first, const char *usage, uint64_t *id, uint32_t *index);
 
 /* A cancel or wait message (type) for the ids in argv[first..argc-1]. NULL
  * with the reason printed ("'x' is not a job id ...", too many ids). */

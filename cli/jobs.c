@@ -307,16 +307,19 @@ int cli_show (cli_t *cli, int argc, char **argv)
 {
     msg_t *req = NULL;
     uint64_t id;
+    uint32_t index;
     int status;
 
     if ((status = cli_options_json (cli, argc, argv)) >= 0)
         return status;
-    if (cli_one_id (argc, argv, optind,
-                    "give one job id, e.g. cphub show 42 (cphub jobs lists them)",
-                    &id) != 0)
+    if (cli_one_element (argc, argv, optind,
+                         "give one job id, e.g. cphub show 42 or 42_7 (cphub jobs "
+                         "lists them)",
+                         &id, &index) != 0)
         return 2;
     if (!(req = msg_create (MSG_SHOW)))
         return cli_fail ("out of memory");
     req->u.id.id = id;
+    req->u.id.index = index;
     return cli_request_print (cli, &req, MSG_SHOW_OK, id, cli_show_print);
 }

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cphub/jobid.h"
 
 #define CLI_TABLE_GAP 2
 
@@ -214,6 +215,31 @@ int cli_one_id (int argc, char **argv, int first, const char *usage, uint64_t *i
         cli_fail ("%s", err.text);
         return 2;
     }
+    return 0;
+}
+
+int cli_one_element (
+    int argc, char **argv, int first, const char *usage, uint64_t *id, uint32_t *index)
+{
+    cphub_error_t err = {{0}};
+    jobid_spec_t spec;
+
+    if (argc - first != 1) {
+        cli_fail ("%s", usage);
+        return 2;
+    }
+    if (jobid_parse (argv[first], &spec, &err) < 0) {
+        cli_fail ("%s", err.text);
+        return 2;
+    }
+    if (spec.nranges > 1 ||
+        (spec.nranges == 1 && spec.ranges[0].first != spec.ranges[0].last)) {
+        cli_fail ("'%.40s' names several elements; give one, like %" PRIu64 "_%" PRIu32,
+                  argv[first], spec.id, spec.ranges[0].first);
+        return 2;
+    }
+    *id = spec.id;
+    *index = spec.nranges ? spec.ranges[0].first : MSG_INDEX_NONE;
     return 0;
 }
 

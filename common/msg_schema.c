@@ -304,7 +304,11 @@ static const field_t error_fields[] = {
 };
 static const field_t submit_fields[] = {F_OBJ (msg_submit_t, spec, jobspec_fields),
                                         F_END};
-static const field_t id_fields[] = {F_U64 (msg_id_t, id, 1), F_END};
+static const field_t show_fields[] = {
+    F_U64 (msg_id_t, id, 1),
+    F_OPT_U32 (msg_id_t, index, 0, MSG_INDEX_NONE),
+    F_END,
+};
 static const field_t submit_ok_fields[] = {
     F_U64 (msg_id_t, id, 1),
     F_OPT_U32 (msg_id_t, count, 1, JOBSPEC_ARRAY_SIZE_MAX),
@@ -600,6 +604,11 @@ static void init_submit_ok (msg_t *m)
     m->u.id.count = 1;
 }
 
+static void init_show (msg_t *m)
+{
+    m->u.id.index = MSG_INDEX_NONE;
+}
+
 static int check_submit (const msg_t *m, cphub_error_t *err)
 {
     return jobspec_validate (&m->u.submit.spec, err);
@@ -676,7 +685,7 @@ static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
                     .check = check_submit},
     [MSG_CANCEL] = {.name = "cancel", .fields = ids_fields},
     [MSG_JOBS] = {.name = "jobs", .fields = jobs_fields},
-    [MSG_SHOW] = {.name = "show", .fields = id_fields},
+    [MSG_SHOW] = {.name = "show", .fields = show_fields, .init = init_show},
     [MSG_WAIT] = {.name = "wait", .fields = ids_fields},
     [MSG_NODES] = {.name = "nodes", .fields = no_fields},
     [MSG_LOGS] = {.name = "logs", .fields = logs_fields},

@@ -108,12 +108,15 @@ typedef struct msg_submit {
     jobspec_t spec;
 } msg_submit_t;
 
-/* submit.ok: {id, count}; show: {id}. A submit of a job array creates count
- * jobs with the ids id .. id + count - 1 (id is the array's id); otherwise
- * count is 1. */
+/* submit.ok: {id, count}; show: {id, index}. A submit of a job array creates
+ * count jobs with the ids id .. id + count - 1 (id is the array's id);
+ * otherwise count is 1. show with an index names that element of array id
+ * ("42_7"); without (MSG_INDEX_NONE), the job id itself. */
+#define MSG_INDEX_NONE UINT32_MAX
 typedef struct msg_id {
     uint64_t id;
     uint32_t count; /* submit.ok only (absent on the wire: 1) */
+    uint32_t index; /* show only (absent on the wire: MSG_INDEX_NONE) */
 } msg_id_t;
 
 /* cancel, wait: {ids: [..]} (1..MSG_IDS_MAX ids). */

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # An array's id names the whole array in every verb: `wait ID` waits for all
 # its elements and exits with the first failed element's code, naming it
-# ("job 42_3 ended FAILED"); `cancel ID` ends every unfinished element,
-# pending ones included, also after a scheduler restart; another tenant can
-# neither cancel nor wait on it (it reads as no such job).
+# ("job 42_3 ended FAILED"); `show ID_INDEX` shows one element; `cancel ID`
+# ends every unfinished element, pending ones included, also after a
+# scheduler restart; another tenant can neither show, cancel nor wait on it
+# (it reads as no such job).
 . "$(dirname "$0")/lib.sh"
 
 hub_setup "node1=synthetic:package:1 core:4 pu:1"
@@ -21,6 +22,24 @@ grep -q "job ${first}_3 ended FAILED" "$T/err" || fail "wait did not name the el
 n=$(jobs_json tenant-a | jq "[.[] | select(.array_id == $first and (.state | IN(\"COMPLETED\", \"FAILED\")))] | length")
 [ "$n" -eq 5 ] || fail "wait answered with $n of 5 elements ended"
 log "wait $first: exit 7, $(cat "$T/err")"
+
+# show ID_INDEX names the element; another tenant's or a missing one is no job
+as tenant-a show --json "${first}_3" >"$T/show.json" || fail "show ${first}_3 exited $?"
+jq -e ".id == $((first + 3)) and .array_index == 3 and .state == \"FAILED\"" "$T/show.json" \
+    >/dev/null || fail "show ${first}_3: $(cat "$T/show.json")"
+as tenant-a show "${first}_3" | grep -q FAILED || fail "show ${first}_3 does not say FAILED"
+for who_what in "tenant-b ${first}_3" "tenant-a ${first}_9" "tenant-a $((first + 1))_0"; do
+    set -- $who_what
+    if as "$1" show "$2" 2>"$T/err"; then
+        fail "$1 was shown $2"
+    fi
+    grep -q "no such job" "$T/err" || fail "$1 show $2: $(cat "$T/err")"
+done
+if as tenant-a show "${first}_[1-2]" 2>"$T/err"; then
+    fail "show took a range of elements"
+fi
+grep -q "names several elements" "$T/err" || fail "show of a range: $(cat "$T/err")"
+log "show ${first}_3: the element; other tenants and missing elements: no such job"
 
 # all completed: wait on the array's id exits 0
 ok=$(as tenant-a submit --array 1-3 -- true)
