@@ -243,10 +243,31 @@ int cli_one_element (
     return 0;
 }
 
+/* Add spec to m: its id, or its ranges as element ranges. 0, or -1. */
+static int cli_ids_add (msg_t *m, const jobid_spec_t *spec)
+{
+    msg_ids_t *ids = &m->u.ids;
+
+    if (spec->nranges == 0) {
+        ids->ids[ids->count++] = spec->id;
+        return 0;
+    }
+    if (ids->nelements + spec->nranges > MSG_ELEMENTS_MAX)
+        return cli_fail ("more than %d index ranges at once; give fewer per call",
+                         MSG_ELEMENTS_MAX);
+    for (uint32_t r = 0; r < spec->nranges; r++)
+        ids->elements[ids->nelements++] =
+            (msg_elements_t){.id = spec->id,
+                             .first = spec->ranges[r].first,
+                             .last = spec->ranges[r].last};
+    return 0;
+}
+
 msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first)
 {
     cphub_error_t err = {{0}};
     uint32_t count = (uint32_t)(argc - first);
+    jobid_spec_t spec;
     msg_t *m = NULL;
 
     if (count > MSG_IDS_MAX) {
@@ -254,16 +275,18 @@ msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first)
         return NULL;
     }
     if (!(m = msg_create (type)) ||
-        !(m->u.ids.ids = calloc (count, sizeof (uint64_t)))) {
+        !(m->u.ids.ids = calloc (count, sizeof (uint64_t))) ||
+        !(m->u.ids.elements = calloc (MSG_ELEMENTS_MAX, sizeof (msg_elements_t)))) {
         cli_fail ("out of memory");
         goto error;
     }
     for (uint32_t i = 0; i < count; i++) {
-        if (cli_parse_id (argv[first + (int)i], &m->u.ids.ids[i], &err) < 0) {
+        if (jobid_parse (argv[first + (int)i], &spec, &err) < 0) {
             cli_fail ("%s", err.text);
             goto error;
         }
-        m->u.ids.count = i + 1;
+        if (cli_ids_add (m, &spec) < 0)
+            goto error;
     }
     return m;
 error:

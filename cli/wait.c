@@ -127,19 +127,18 @@ int cli_wait (cli_t *cli, int argc, char **argv)
     if (!(reply = cli_exchange (cli, req, MSG_WAIT_OK, timeout_ms, &err))) {
         if (errno != ETIMEDOUT) {
             cli_fail ("%s", err.text);
-        } else if (req->u.ids.count == 1) {
+        } else if (req->u.ids.count == 1 && req->u.ids.nelements == 0) {
             cli_fail ("job %" PRIu64 " has not ended within --timeout %s",
                       req->u.ids.ids[0], timeout_text);
             status = CLI_EXIT_TIMEOUT;
         } else {
-            cli_fail ("the %" PRIu32 " jobs have not all ended within --timeout %s",
-                      req->u.ids.count, timeout_text);
+            cli_fail ("the jobs have not all ended within --timeout %s", timeout_text);
             status = CLI_EXIT_TIMEOUT;
         }
         goto done;
     }
     if (reply->type == MSG_ERROR) {
-        if (req->u.ids.count == 1)
+        if (req->u.ids.count == 1 && req->u.ids.nelements == 0)
             cli_job_fail (req->u.ids.ids[0], reply->u.error.text);
         else
             cli_fail ("%s", reply->u.error.text);

@@ -11,6 +11,7 @@
  * tables.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -318,6 +319,26 @@ static const field_t ids_fields[] = {
     F_U64ARR (msg_ids_t, ids, count, 1, MSG_IDS_MAX, 1),
     F_END,
 };
+static const field_t elements_fields[] = {
+    F_U64 (msg_elements_t, id, 1),
+    F_U32 (msg_elements_t, first, 0, JOBSPEC_ARRAY_INDEX_MAX),
+    F_U32 (msg_elements_t, last, 0, JOBSPEC_ARRAY_INDEX_MAX),
+    F_END,
+};
+/* cancel and wait: ids and element ranges ("42_[1-5]") */
+static const field_t ids_elements_fields[] = {
+    F_U64ARR (msg_ids_t, ids, count, 0, MSG_IDS_MAX, 1),
+    FIELD (msg_ids_t,
+           elements,
+           FK_ARRAY,
+           .count_off = offsetof (msg_ids_t, nelements),
+           .size = sizeof (msg_elements_t),
+           .min = 0,
+           .max = MSG_ELEMENTS_MAX,
+           .sub = elements_fields,
+           .flags = FF_OPTIONAL),
+    F_END,
+};
 static const field_t jobs_fields[] = {
     F_BOOL (msg_jobs_t, all),
     F_OPT_U64 (msg_jobs_t, after, 0),
@@ -609,6 +630,21 @@ static void init_show (msg_t *m)
     m->u.id.index = MSG_INDEX_NONE;
 }
 
+static int check_ids (const msg_t *m, cphub_error_t *err)
+{
+    const msg_ids_t *ids = &m->u.ids;
+
+    if (ids->count == 0 && ids->nelements == 0)
+        return cphub_fail (err, EINVAL, "no job ids: give at least one");
+    for (uint32_t i = 0; i < ids->nelements; i++)
+        if (ids->elements[i].last < ids->elements[i].first)
+            return cphub_fail (
+                err, EINVAL,
+                "elements %" PRIu32 "-%" PRIu32 " of %" PRIu64 " run backwards",
+                ids->elements[i].first, ids->elements[i].last, ids->elements[i].id);
+    return 0;
+}
+
 static int check_submit (const msg_t *m, cphub_error_t *err)
 {
     return jobspec_validate (&m->u.submit.spec, err);
@@ -683,10 +719,12 @@ static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
                     .fields = submit_fields,
                     .init = init_submit,
                     .check = check_submit},
-    [MSG_CANCEL] = {.name = "cancel", .fields = ids_fields},
+    [MSG_CANCEL] = {.name = "cancel",
+                    .fields = ids_elements_fields,
+                    .check = check_ids},
     [MSG_JOBS] = {.name = "jobs", .fields = jobs_fields},
     [MSG_SHOW] = {.name = "show", .fields = show_fields, .init = init_show},
-    [MSG_WAIT] = {.name = "wait", .fields = ids_fields},
+    [MSG_WAIT] = {.name = "wait", .fields = ids_elements_fields, .check = check_ids},
     [MSG_NODES] = {.name = "nodes", .fields = no_fields},
     [MSG_LOGS] = {.name = "logs", .fields = logs_fields},
     [MSG_REPORT] = {.name = "report", .fields = no_fields},

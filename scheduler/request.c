@@ -3,6 +3,7 @@
  * of a cancel or wait, and the job lists of list replies.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -148,6 +149,41 @@ static bool request_is_array (scheduler_t *sc,
     return job && job->array_id == id && sched_array_count (sc->sched, id, count) == 0;
 }
 
+/* Append the elements r names (unfinished ones only, or all) to ids; ENOENT
+ * when the requester may see no such array, -1 when ids is full. */
+static int request_elements (scheduler_t *sc,
+                             const request_t *rq,
+                             const msg_elements_t *r,
+                             bool unfinished,
+                             uint64_t *ids,
+                             uint32_t *n)
+{
+    uint32_t size, offset;
+
+    if (!request_is_array (sc, rq, r->id, &size) ||
+        sched_array_seek (sc->sched, r->id, r->first, &offset) < 0)
+        return ENOENT;
+    for (; offset < size; offset++) {
+        const sched_job_t *e = sched_job_lookup (sc->sched, r->id + offset);
+        if (!e)
+            continue;
+        if (e->array_index > r->last)
+            break;
+        if (unfinished && job_state_is_terminal (e->state))
+            continue;
+        if (ids_append (ids, n, e->id) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int id_cmp (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
 int request_ids_arrays (scheduler_t *sc,
                         const request_t *rq,
                         const msg_ids_t *in,
@@ -178,6 +214,31 @@ int request_ids_arrays (scheduler_t *sc,
         }
         if (n == before && ids_append (ids, &n, named[i]) < 0)
             goto too_many;
+    }
+    for (uint32_t i = 0; i < in->nelements; i++) {
+        const msg_elements_t *r = &in->elements[i];
+        int rc = request_elements (sc, rq, r, unfinished, ids, &n);
+        if (rc < 0)
+            goto too_many;
+        if (rc == ENOENT) {
+            request_error (sc, rq, ENOENT, "no such job array %" PRIu64, r->id);
+            goto error;
+        }
+    }
+    if (n == 0) {
+        request_error (sc, rq, unfinished ? EALREADY : ENOENT,
+                       "no element in those index ranges%s",
+                       unfinished ? " is unfinished" : "");
+        goto error;
+    }
+    /* overlapping ranges name an element twice: it is acted on once */
+    if (in->nelements > 0) {
+        uint32_t unique = 0;
+        qsort (ids, n, sizeof (*ids), id_cmp);
+        for (uint32_t i = 0; i < n; i++)
+            if (unique == 0 || ids[i] != ids[unique - 1])
+                ids[unique++] = ids[i];
+        n = unique;
     }
     free (named);
     *out = ids;

@@ -455,6 +455,15 @@ int sched_array_element (const sched_t *s,
                          uint32_t index,
                          uint64_t *id);
 
+/* Where the elements of array array_id with indices >= index begin: the
+ * smallest *offset (element id array_id + *offset) past every known element
+ * with a lower index; the array's count when there is none. 0, or
+ * -1/ENOENT if the core knows no such array. */
+int sched_array_seek (const sched_t *s,
+                      uint64_t array_id,
+                      uint32_t index,
+                      uint32_t *offset);
+
 /* How many elements array array_id has (ids array_id .. array_id + *count -
  * 1, some perhaps forgotten). 0, or -1/ENOENT if the core knows no such
  * array. */

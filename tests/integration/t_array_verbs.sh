@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # An array's id names the whole array in every verb: `wait ID` waits for all
 # its elements and exits with the first failed element's code, naming it
-# ("job 42_3 ended FAILED"); `show ID_INDEX` shows one element; `cancel ID`
-# ends every unfinished element, pending ones included, also after a
-# scheduler restart; another tenant can neither show, cancel nor wait on it
-# (it reads as no such job).
+# ("job 42_3 ended FAILED"), as `wait ID_[RANGES]` does for some of them;
+# `show ID_INDEX` shows one element; `cancel ID_[1-3]` those elements and no
+# other; `cancel ID` every unfinished element, pending ones included, also
+# after a scheduler restart; another tenant can neither show, cancel nor wait
+# on it (it reads as no such job).
 . "$(dirname "$0")/lib.sh"
 
 hub_setup "node1=synthetic:package:1 core:4 pu:1"
@@ -22,6 +23,10 @@ grep -q "job ${first}_3 ended FAILED" "$T/err" || fail "wait did not name the el
 n=$(jobs_json tenant-a | jq "[.[] | select(.array_id == $first and (.state | IN(\"COMPLETED\", \"FAILED\")))] | length")
 [ "$n" -eq 5 ] || fail "wait answered with $n of 5 elements ended"
 log "wait $first: exit 7, $(cat "$T/err")"
+as tenant-a wait -q "${first}_[0-2,4]" || fail "wait ${first}_[0-2,4] exited $?"
+rc=0
+as tenant-a wait -q "${first}_[2-3]" 2>"$T/err" || rc=$?
+[ "$rc" -eq 7 ] || fail "wait ${first}_[2-3] exited $rc, not 7"
 
 # show ID_INDEX names the element; another tenant's or a missing one is no job
 as tenant-a show --json "${first}_3" >"$T/show.json" || fail "show ${first}_3 exited $?"
@@ -64,6 +69,18 @@ unfinished() {
     jobs_json tenant-a | jq "[.[] | select(.array_id == $first and (.state | IN(\"PENDING\", \"RUNNING\")))] | length"
 }
 [ "$(unfinished)" -eq 10 ] || fail "tenant-b's cancel touched the array: $(unfinished) unfinished"
+if as tenant-b cancel "${first}_[1-3]" 2>"$T/err"; then
+    fail "tenant-b cancelled elements of tenant-a's array"
+fi
+grep -q "no such job" "$T/err" || fail "tenant-b's cancel of elements: $(cat "$T/err")"
+# cancel ID_[RANGES]: those elements and no other
+as tenant-a cancel "${first}_[1-3]" || fail "cancel ${first}_[1-3] exited $?"
+three_cancelled() {
+    [ "$(jobs_json tenant-a | jq "[.[] | select(.array_id == $first and .state == \"CANCELLED\") | .array_index] | sort | map(tostring) | join(\",\")")" = '"1,2,3"' ]
+}
+wait_until 20 "elements 1-3 CANCELLED" three_cancelled
+[ "$(unfinished)" -eq 7 ] || fail "cancel ${first}_[1-3] left $(unfinished) unfinished, not 7"
+log "cancel ${first}_[1-3]: those three CANCELLED, 7 left"
 kill9_scheduler
 start_scheduler
 wait_until 20 "the scheduler answers again" sched_answers
@@ -72,4 +89,7 @@ none_unfinished() { [ "$(unfinished)" -eq 0 ]; }
 wait_until 20 "no element running or pending" none_unfinished
 n=$(jobs_json tenant-a | jq "[.[] | select(.array_id == $first and .state == \"CANCELLED\")] | length")
 [ "$n" -eq 10 ] || fail "$n of 10 elements CANCELLED"
+if as tenant-a cancel "${first}_[1-3]" 2>"$T/err"; then
+    fail "a second cancel of ended elements succeeded"
+fi
 log "cancel $first after a restart: 10 elements CANCELLED"

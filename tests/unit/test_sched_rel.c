@@ -173,6 +173,13 @@ Test (sched_rel, array_element_by_index)
                       0);
         cr_assert_eq (id, first + i);
     }
+    /* where the indices >= 6, >= 9, >= 21 and >= 41 begin */
+    uint32_t offset = 0;
+    uint32_t seek[][2] = {{0, 0}, {6, 5}, {9, 5}, {21, 7}, {41, 9}};
+    for (size_t i = 0; i < sizeof (seek) / sizeof (seek[0]); i++) {
+        cr_assert_eq (sched_array_seek (s, first, seek[i][0], &offset), 0);
+        cr_assert_eq (offset, seek[i][1], "seek %u: %u", seek[i][0], offset);
+    }
     /* indices the array never had, and ids that are no array */
     uint32_t absent[] = {0, 6, 8, 10, 25, 41, 9999999};
     for (size_t i = 0; i < sizeof (absent) / sizeof (absent[0]); i++) {
@@ -189,6 +196,8 @@ Test (sched_rel, array_element_by_index)
         cr_assert_eq (sched_job_forget (s, first + i), 0);
     }
     cr_assert_eq (sched_array_element (s, first, 5, &id), -1);
+    cr_assert_eq (sched_array_seek (s, first, 3, &offset), 0);
+    cr_assert_eq (offset, 2, "just past index 2, the forgotten after: %u", offset);
     cr_assert_eq (sched_array_element (s, first, 2, &id), 0);
     cr_assert_eq (id, first + 1);
     cr_assert_eq (sched_array_element (s, first, 30, &id), 0);
