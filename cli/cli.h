@@ -180,14 +180,15 @@ typedef struct cli_actions {
  * words are not as many as wanted or name no action: the verb exits 2. */
 const void *cli_action_arg (int argc, char **argv, const cli_actions_t *actions);
 
-/* Parse a job id: a positive integer. -1/EINVAL with err saying so. */
-int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err);
-/* The one job id of a verb "VERB ID": argv[first] when it is the only
- * argument left. 0, or 2 (an exit status) with usage (when there is not
- * exactly one argument) or the parse error printed. */
-int cli_one_id (int argc, char **argv, int first, const char *usage, uint64_t *id);
-/* cli_one_id that also takes one array element, "42_7": its index in *index,
- * else MSG_INDEX_NONE. Ranges ("42_[1-5]") are refused. */
+/* The one job of "VERB ID" or "VERB ID_INDEX": an element's id is asked of
+ * the scheduler (a show naming it). 0, or 2 (usage or the parse error
+ * printed) or 1 (the scheduler's answer printed, e.g. no such job). */
+int cli_one_job (
+    cli_t *cli, int argc, char **argv, int first, const char *usage, uint64_t *id);
+/* The one job id of a verb "VERB ID" or "VERB ID_INDEX" (jobid.h): the id,
+ * and an element's index in *index, else MSG_INDEX_NONE. 0, or 2 (an exit
+ * status) with usage (not exactly one argument), the parse error, or a
+ * range ("42_[1-5]") refused, printed. */
 int cli_one_element (
     int argc, char **argv, int first, const char *usage, uint64_t *id, uint32_t *index);
 

@@ -178,46 +178,6 @@ const void *cli_action_arg (int argc, char **argv, const cli_actions_t *actions)
     return NULL;
 }
 
-int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err)
-{
-    uint64_t value = 0;
-    const char *p = s;
-
-    if (*p == '\0')
-        goto error;
-    for (; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
-            goto error;
-        if (value > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-            goto error;
-        value = value * 10 + (uint64_t)(*p - '0');
-    }
-    if (value == 0)
-        goto error;
-    *id = value;
-    return 0;
-error:
-    return cphub_fail (err, EINVAL,
-                       "'%.40s' is not a job id; job ids are positive whole numbers "
-                       "like 42 (see cphub jobs)",
-                       s);
-}
-
-int cli_one_id (int argc, char **argv, int first, const char *usage, uint64_t *id)
-{
-    cphub_error_t err = {{0}};
-
-    if (argc - first != 1) {
-        cli_fail ("%s", usage);
-        return 2;
-    }
-    if (cli_parse_id (argv[first], id, &err) < 0) {
-        cli_fail ("%s", err.text);
-        return 2;
-    }
-    return 0;
-}
-
 int cli_one_element (
     int argc, char **argv, int first, const char *usage, uint64_t *id, uint32_t *index)
 {
@@ -261,6 +221,29 @@ static int cli_ids_add (msg_t *m, const jobid_spec_t *spec)
                              .first = spec->ranges[r].first,
                              .last = spec->ranges[r].last};
     return 0;
+}
+
+int cli_one_job (
+    cli_t *cli, int argc, char **argv, int first, const char *usage, uint64_t *id)
+{
+    uint32_t index;
+    msg_t *req = NULL, *reply = NULL;
+    int status;
+
+    if ((status = cli_one_element (argc, argv, first, usage, id, &index)) != 0 ||
+        index == MSG_INDEX_NONE)
+        return status;
+    if (!(req = msg_create (MSG_SHOW)))
+        return cli_fail ("out of memory");
+    req->u.id.id = *id;
+    req->u.id.index = index;
+    if ((reply = cli_request (cli, req, MSG_SHOW_OK)) && reply->u.job_list.count == 1)
+        *id = reply->u.job_list.jobs[0].id;
+    else
+        status = 1;
+    msg_destroy (reply);
+    msg_destroy (req);
+    return status;
 }
 
 msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first)

@@ -2,10 +2,10 @@
 # An array's id names the whole array in every verb: `wait ID` waits for all
 # its elements and exits with the first failed element's code, naming it
 # ("job 42_3 ended FAILED"), as `wait ID_[RANGES]` does for some of them;
-# `show ID_INDEX` shows one element; `cancel ID_[1-3]` those elements and no
-# other; `cancel ID` every unfinished element, pending ones included, also
-# after a scheduler restart; another tenant can neither show, cancel nor wait
-# on it (it reads as no such job).
+# `show`, `logs` and `priority ID_INDEX` name one element; `cancel ID_[1-3]`
+# those elements and no other; `cancel ID` every unfinished element, pending
+# ones included, also after a scheduler restart; another tenant can neither
+# show, read, cancel nor wait on it (it reads as no such job).
 . "$(dirname "$0")/lib.sh"
 
 hub_setup "node1=synthetic:package:1 core:4 pu:1"
@@ -14,7 +14,7 @@ log "1 node up"
 
 # wait on an array with one failed element (index 3 exits 7)
 first=$(as tenant-a submit --array 0-4 -J fails -- \
-    sh -c '[ "$CPHUB_ARRAY_INDEX" != 3 ] || exit 7')
+    sh -c 'echo "i=$CPHUB_ARRAY_INDEX"; [ "$CPHUB_ARRAY_INDEX" != 3 ] || exit 7')
 [[ "$first" =~ ^[0-9]+$ ]] || fail "submit printed '$first', not the array's id"
 rc=0
 as tenant-a wait -q "$first" 2>"$T/err" || rc=$?
@@ -45,6 +45,16 @@ if as tenant-a show "${first}_[1-2]" 2>"$T/err"; then
 fi
 grep -q "names several elements" "$T/err" || fail "show of a range: $(cat "$T/err")"
 log "show ${first}_3: the element; other tenants and missing elements: no such job"
+
+# logs and priority take an element too
+[ "$(as tenant-a logs "${first}_3")" = "i=3" ] || fail "logs ${first}_3: '$(as tenant-a logs "${first}_3")'"
+[ "$(as tenant-a logs "${first}_0")" = "i=0" ] || fail "logs ${first}_0: '$(as tenant-a logs "${first}_0")'"
+if as tenant-b logs "${first}_3" 2>"$T/err"; then
+    fail "tenant-b read the logs of ${first}_3"
+fi
+grep -q "no such job" "$T/err" || fail "tenant-b logs ${first}_3: $(cat "$T/err")"
+as tenant-a priority "${first}_2" >"$T/prio" || fail "priority ${first}_2 exited $?"
+log "logs ${first}_3: i=3; priority ${first}_2: $(head -1 "$T/prio")"
 
 # all completed: wait on the array's id exits 0
 ok=$(as tenant-a submit --array 1-3 -- true)
