@@ -206,6 +206,10 @@ int64_t cli_job_elapsed (const job_info_t *job, double now);
 /* "exit 0", "signal 9 (SIGKILL)", or the reason; "" when nothing to say. */
 void cli_format_job_outcome (const job_info_t *job, char *buf, size_t len);
 
+/* How many of jobs[0..count-1], from the first, are elements of its array
+ * (1 for a job that is no array's). */
+uint32_t cli_array_span (const job_info_t *jobs, uint32_t count);
+
 /* Aligned text tables. Cells are copied; control characters coming from the
  * scheduler are shown as '?', so no name can drive the terminal. */
 typedef struct cli_column {
@@ -233,6 +237,9 @@ int cli_table_print_items (const cli_column_t *columns,
 
 /* Write s with control characters shown as '?'. */
 void cli_print_safe (FILE *out, const char *s);
+/* Add the row of an array's n elements jobs[0..n-1] to a table of jobs'
+ * columns: "42_[0-3%2]", counts by state. 0 or -1/ENOMEM. */
+int cli_array_row (cli_table_t *t, const job_info_t *jobs, uint32_t n);
 
 /* ---- the verbs, one file each ------------------------------------------ */
 

@@ -212,6 +212,7 @@ static const field_t job_info_fields[] = {
     F_OPT_STR (job_info_t, nodelist),
     F_OPT_U64 (job_info_t, array_id, 0),
     F_OPT_U32 (job_info_t, array_index, 0, UINT32_MAX),
+    F_OPT_U32 (job_info_t, array_throttle, 0, UINT32_MAX),
     /* optional: while pending, from the last scheduling pass */
     F_OPT_DBL (job_info_t, expected_start, -1e300, 1e300),
     F_OPT_U32 (job_info_t, queue_position, 0, UINT32_MAX),

@@ -2,7 +2,8 @@
 # An array's id names the whole array in every verb: `wait ID` waits for all
 # its elements and exits with the first failed element's code, naming it
 # ("job 42_3 ended FAILED"), as `wait ID_[RANGES]` does for some of them;
-# `show`, `logs` and `priority ID_INDEX` name one element; `cancel ID_[1-3]`
+# `show`, `logs` and `priority ID_INDEX` name one element; `jobs` shows the
+# array as one line, `jobs --expand` its elements; `cancel ID_[1-3]`
 # those elements and no other; `cancel ID` every unfinished element, pending
 # ones included, also after a scheduler restart; another tenant can neither
 # show, read, cancel nor wait on it (it reads as no such job).
@@ -66,6 +67,14 @@ running_now() {
     [ "$(jobs_json tenant-a | jq "[.[] | select(.array_id == $first and .state == \"RUNNING\")] | length")" -ge 1 ]
 }
 wait_until 10 "an element RUNNING" running_now
+# jobs: the array is one line with its indices, throttle and counts by state
+as tenant-a jobs >"$T/jobs"
+[ "$(grep -c "^ *${first}_" "$T/jobs")" -eq 1 ] || fail "jobs shows the array as: $(cat "$T/jobs")"
+grep "^ *${first}_" "$T/jobs" | grep -q "${first}_\[0-9%2\] .*PENDING:[0-9]* RUNNING:[12]" ||
+    fail "jobs: the array's line is $(grep "^ *${first}_" "$T/jobs")"
+as tenant-a jobs --expand >"$T/jobs"
+[ "$(grep -c "^ *${first}_[0-9] " "$T/jobs")" -eq 10 ] || fail "jobs --expand: $(cat "$T/jobs")"
+log "jobs: $(grep -c . "$T/jobs") lines expanded, one line: $(as tenant-a jobs | grep "^ *${first}_")"
 # another tenant cannot touch it
 if as tenant-b cancel "$first" 2>"$T/err"; then
     fail "tenant-b cancelled tenant-a's array"
