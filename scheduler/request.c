@@ -149,14 +149,20 @@ static bool request_is_array (scheduler_t *sc,
     return job && job->array_id == id && sched_array_count (sc->sched, id, count) == 0;
 }
 
-/* Append the elements r names (unfinished ones only, or all) to ids; ENOENT
- * when the requester may see no such array, -1 when ids is full. */
+/* Elements one cancel or wait may look at through its ranges: ranges over
+ * ended or forgotten elements cost time but add no ids. */
+#define REQUEST_ELEMENTS_WALK_MAX (8 * JOBSPEC_ARRAY_SIZE_MAX)
+
+/* Append the elements r names (unfinished ones only, or all) to ids, taking
+ * the elements looked at from *walk; ENOENT when the requester may see no
+ * such array, -1 when ids is full or *walk runs out. */
 static int request_elements (scheduler_t *sc,
                              const request_t *rq,
                              const msg_elements_t *r,
                              bool unfinished,
                              uint64_t *ids,
-                             uint32_t *n)
+                             uint32_t *n,
+                             uint32_t *walk)
 {
     uint32_t size, offset;
 
@@ -165,6 +171,8 @@ static int request_elements (scheduler_t *sc,
         return ENOENT;
     for (; offset < size; offset++) {
         const sched_job_t *e = sched_job_lookup (sc->sched, r->id + offset);
+        if ((*walk)-- == 0)
+            return -1;
         if (!e)
             continue;
         if (e->array_index > r->last)
@@ -192,7 +200,8 @@ int request_ids_arrays (scheduler_t *sc,
                         uint32_t *count)
 {
     uint64_t *named = NULL, *ids = NULL;
-    uint32_t nnamed = 0, n = 0, size = 0;
+    uint32_t nnamed = 0, n = 0, size = 0, walk = REQUEST_ELEMENTS_WALK_MAX;
+    bool expanded = false;
 
     if (request_ids (sc, rq, in, &named, &nnamed) < 0)
         return -1;
@@ -204,6 +213,7 @@ int request_ids_arrays (scheduler_t *sc,
         uint32_t before = n;
         if (!request_is_array (sc, rq, named[i], &size))
             size = 0;
+        expanded = expanded || size > 0;
         for (uint32_t k = 0; k < size; k++) {
             const sched_job_t *e = sched_job_lookup (sc->sched, named[i] + k);
             if (!e || e->array_id != named[i] ||
@@ -217,7 +227,7 @@ int request_ids_arrays (scheduler_t *sc,
     }
     for (uint32_t i = 0; i < in->nelements; i++) {
         const msg_elements_t *r = &in->elements[i];
-        int rc = request_elements (sc, rq, r, unfinished, ids, &n);
+        int rc = request_elements (sc, rq, r, unfinished, ids, &n, &walk);
         if (rc < 0)
             goto too_many;
         if (rc == ENOENT) {
@@ -231,8 +241,9 @@ int request_ids_arrays (scheduler_t *sc,
                        unfinished ? " is unfinished" : "");
         goto error;
     }
-    /* overlapping ranges name an element twice: it is acted on once */
-    if (in->nelements > 0) {
+    /* an array and its elements, or overlapping ranges, name an element
+     * twice: it is acted on once */
+    if (expanded || in->nelements > 0) {
         uint32_t unique = 0;
         qsort (ids, n, sizeof (*ids), id_cmp);
         for (uint32_t i = 0; i < n; i++)
@@ -246,8 +257,9 @@ int request_ids_arrays (scheduler_t *sc,
     return 0;
 too_many:
     request_error (sc, rq, E2BIG,
-                   "these arrays have more than %d elements in all; name fewer at once",
-                   MSG_IDS_MAX);
+                   "these arrays and ranges name more than %d elements in all (or "
+                   "span more than %d); name fewer at once",
+                   MSG_IDS_MAX, REQUEST_ELEMENTS_WALK_MAX);
 error:
     free (named);
     free (ids);

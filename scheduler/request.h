@@ -54,8 +54,8 @@ int request_ids (scheduler_t *sc,
  * unfinished, only the elements not yet ended (an array all ended then stays
  * its own id, to be answered as an ended job). The element ranges of in
  * ("42_[1-5]") add the elements they name (none that exist is fine; an
- * array the requester may not see is ENOENT); with ranges the ids come
- * sorted and each once. Over MSG_IDS_MAX ids in all is E2BIG; -1 then, the
+ * array the requester may not see is ENOENT); after any expansion the ids
+ * come sorted and each once. Over MSG_IDS_MAX ids in all is E2BIG; -1 then, the
  * error queued. */
 int request_ids_arrays (scheduler_t *sc,
                         const request_t *rq,
