@@ -129,15 +129,6 @@ error:
     return -1;
 }
 
-/* Append id to ids (capacity MSG_IDS_MAX); -1 when full. */
-static int ids_append (uint64_t *ids, uint32_t *n, uint64_t id)
-{
-    if (*n == MSG_IDS_MAX)
-        return -1;
-    ids[(*n)++] = id;
-    return 0;
-}
-
 /* Whether id is an array's id the requester may see; *count its size. */
 static bool request_is_array (scheduler_t *sc,
                               const request_t *rq,
@@ -149,13 +140,13 @@ static bool request_is_array (scheduler_t *sc,
     return job && job->array_id == id && sched_array_count (sc->sched, id, count) == 0;
 }
 
-/* Elements one cancel or wait may look at through its ranges: ranges over
+/* Elements one cancel or wait may look at through its arrays and ranges:
  * ended or forgotten elements cost time but add no ids. */
 #define REQUEST_ELEMENTS_WALK_MAX (8 * JOBSPEC_ARRAY_SIZE_MAX)
 
 /* Append the elements r names (unfinished ones only, or all) to ids, taking
- * the elements looked at from *walk; ENOENT when the requester may see no
- * such array, -1 when ids is full or *walk runs out. */
+ * the elements looked at from *walk (ids has room for as many); ENOENT when
+ * the requester may see no such array, -1 when *walk runs out. */
 static int request_elements (scheduler_t *sc,
                              const request_t *rq,
                              const msg_elements_t *r,
@@ -179,8 +170,7 @@ static int request_elements (scheduler_t *sc,
             break;
         if (unfinished && job_state_is_terminal (e->state))
             continue;
-        if (ids_append (ids, n, e->id) < 0)
-            return -1;
+        ids[(*n)++] = e->id;
     }
     return 0;
 }
@@ -205,7 +195,9 @@ int request_ids_arrays (scheduler_t *sc,
 
     if (request_ids (sc, rq, in, &named, &nnamed) < 0)
         return -1;
-    if (!(ids = malloc (MSG_IDS_MAX * sizeof (*ids)))) {
+    /* room for every id named and every element looked at */
+    if (!(ids =
+              malloc (((size_t)nnamed + REQUEST_ELEMENTS_WALK_MAX) * sizeof (*ids)))) {
         request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
         goto error;
     }
@@ -216,14 +208,15 @@ int request_ids_arrays (scheduler_t *sc,
         expanded = expanded || size > 0;
         for (uint32_t k = 0; k < size; k++) {
             const sched_job_t *e = sched_job_lookup (sc->sched, named[i] + k);
+            if (walk-- == 0)
+                goto too_many;
             if (!e || e->array_id != named[i] ||
                 (unfinished && job_state_is_terminal (e->state)))
                 continue;
-            if (ids_append (ids, &n, e->id) < 0)
-                goto too_many;
+            ids[n++] = e->id;
         }
-        if (n == before && ids_append (ids, &n, named[i]) < 0)
-            goto too_many;
+        if (n == before)
+            ids[n++] = named[i];
     }
     for (uint32_t i = 0; i < in->nelements; i++) {
         const msg_elements_t *r = &in->elements[i];
@@ -251,6 +244,8 @@ int request_ids_arrays (scheduler_t *sc,
                 ids[unique++] = ids[i];
         n = unique;
     }
+    if (n > MSG_IDS_MAX)
+        goto too_many;
     free (named);
     *out = ids;
     *count = n;
