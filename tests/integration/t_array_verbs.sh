@@ -103,6 +103,10 @@ log "cancel ${first}_[1-3]: those three CANCELLED, 7 left"
 kill9_scheduler
 start_scheduler
 wait_until 20 "the scheduler answers again" sched_answers
+as tenant-a show --json "${first}_5" | jq -e ".id == $((first + 5))" >/dev/null ||
+    fail "show ${first}_5 after a restart: $(as tenant-a show --json "${first}_5")"
+as tenant-a jobs | grep -q "^ *${first}_\[0,4-9%2\] " ||
+    fail "jobs after a restart: $(as tenant-a jobs)"
 as tenant-a cancel "$first" || fail "cancel of the array after a restart exited $?"
 none_unfinished() { [ "$(unfinished)" -eq 0 ]; }
 wait_until 20 "no element running or pending" none_unfinished
