@@ -39,7 +39,7 @@ int cli_cancel (cli_t *cli, int argc, char **argv)
     }
     if (!(req = cli_ids_message (MSG_CANCEL, argc, argv, optind)))
         return 2;
-    if (req->u.ids.count == 1)
+    if (req->u.ids.count == 1 && req->u.ids.nelements == 0)
         reply = cli_request_job (cli, req, MSG_CANCEL_OK, req->u.ids.ids[0]);
     else
         reply = cli_request (cli, req, MSG_CANCEL_OK);

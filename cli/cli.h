@@ -54,6 +54,8 @@ struct cli {
 
 /* Exit status of `cphub wait` when its --timeout passed first. */
 #define CLI_EXIT_TIMEOUT 124
+/* Bytes of a job's name for people, "ID" or "ID_INDEX", with its NUL. */
+#define CLI_JOB_NAME_MAX 32
 
 /* getopt_long values of the long options several verbs share; a verb's own
  * long-only options start at CLI_OPT_VERB. */
@@ -178,12 +180,17 @@ typedef struct cli_actions {
  * words are not as many as wanted or name no action: the verb exits 2. */
 const void *cli_action_arg (int argc, char **argv, const cli_actions_t *actions);
 
-/* Parse a job id: a positive integer. -1/EINVAL with err saying so. */
-int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err);
-/* The one job id of a verb "VERB ID": argv[first] when it is the only
- * argument left. 0, or 2 (an exit status) with usage (when there is not
- * exactly one argument) or the parse error printed. */
-int cli_one_id (int argc, char **argv, int first, const char *usage, uint64_t *id);
+/* The one job of "VERB ID" or "VERB ID_INDEX": an element's id is asked of
+ * the scheduler (a show naming it). 0, or 2 (usage or the parse error
+ * printed) or 1 (the scheduler's answer printed, e.g. no such job). */
+int cli_one_job (
+    cli_t *cli, int argc, char **argv, int first, const char *usage, uint64_t *id);
+/* The one job id of a verb "VERB ID" or "VERB ID_INDEX" (jobid.h): the id,
+ * and an element's index in *index, else MSG_INDEX_NONE. 0, or 2 (an exit
+ * status) with usage (not exactly one argument), the parse error, or a
+ * range ("42_[1-5]") refused, printed. */
+int cli_one_element (
+    int argc, char **argv, int first, const char *usage, uint64_t *id, uint32_t *index);
 
 /* A cancel or wait message (type) for the ids in argv[first..argc-1]. NULL
  * with the reason printed ("'x' is not a job id ...", too many ids). */
@@ -202,6 +209,10 @@ void cli_format_time (double t, char *buf, size_t len);
 int64_t cli_job_elapsed (const job_info_t *job, double now);
 /* "exit 0", "signal 9 (SIGKILL)", or the reason; "" when nothing to say. */
 void cli_format_job_outcome (const job_info_t *job, char *buf, size_t len);
+
+/* How many of jobs[0..count-1], from the first, are elements of its array
+ * (1 for a job that is no array's). */
+uint32_t cli_array_span (const job_info_t *jobs, uint32_t count);
 
 /* Aligned text tables. Cells are copied; control characters coming from the
  * scheduler are shown as '?', so no name can drive the terminal. */
@@ -230,6 +241,9 @@ int cli_table_print_items (const cli_column_t *columns,
 
 /* Write s with control characters shown as '?'. */
 void cli_print_safe (FILE *out, const char *s);
+/* Add the row of an array's n elements jobs[0..n-1] to a table of jobs'
+ * columns: "42_[0-3%2]", counts by state. 0 or -1/ENOMEM. */
+int cli_array_row (cli_table_t *t, const job_info_t *jobs, uint32_t n);
 
 /* ---- the verbs, one file each ------------------------------------------ */
 

@@ -75,9 +75,9 @@ int cli_resubmit (cli_t *cli, int argc, char **argv)
 
     if ((status = cli_options_json (cli, argc, argv)) >= 0)
         return status;
-    if (cli_one_id (argc, argv, optind, "give one job id, e.g. cphub resubmit 42",
-                    &id) != 0)
-        return 2;
+    if ((status = cli_one_job (cli, argc, argv, optind,
+                               "give one job id, e.g. cphub resubmit 42", &id)) != 0)
+        return status;
     if (!(req = msg_create (MSG_RESUBMIT))) {
         cli_fail ("out of memory");
         return 1;

@@ -1,11 +1,12 @@
-/* jobs.c: `cphub jobs [--all]` and `cphub show ID`, the two ways to look at
- * jobs.
+/* jobs.c: `cphub jobs [--all] [--expand]` and `cphub show ID`, the two ways
+ * to look at jobs.
  *
  * jobs prints one aligned row per job (pending and running ones, or every job
- * with --all); show prints every field of one job_info as "key: value" lines
- * whose keys are the field names of the wire and of --json, with dates in
- * local time and durations and sizes in the form people write them. The
- * fields are a table, so adding one to job_info means adding one line here.
+ * with --all), an array in one row (jobs_array.c) unless --expand; show prints every
+ * field of one job_info as "key: value" lines whose keys are the field names of the
+ * wire and of --json, with dates in local time and durations and sizes in the form
+ * people write them. The fields are a table, so adding one to job_info means adding one
+ * line here.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -34,10 +35,15 @@ static int cli_jobs_row (cli_table_t *t, const void *item, const void *arg)
 {
     const job_info_t *job = item;
     double now = *(const double *)arg;
-    char id[24], cpus[24], elapsed[32], limit[32], time[72], outcome[200], pos[16];
+    char id[CLI_JOB_NAME_MAX], cpus[24], elapsed[32], limit[32], time[72], outcome[200],
+        pos[16];
     uint64_t cores = (uint64_t)job->ntasks * job->cpus_per_task;
 
-    snprintf (id, sizeof (id), "%" PRIu64, job->id);
+    if (job->array_id != 0)
+        snprintf (id, sizeof (id), "%" PRIu64 "_%" PRIu32, job->array_id,
+                  job->array_index);
+    else
+        snprintf (id, sizeof (id), "%" PRIu64, job->id);
     snprintf (cpus, sizeof (cpus), "%" PRIu64, cores);
     format_duration (cli_job_elapsed (job, now), elapsed, sizeof (elapsed));
     if (job->walltime > 0)
@@ -64,19 +70,29 @@ static int cli_jobs_row (cli_table_t *t, const void *item, const void *arg)
     return cli_table_row (t, cells);
 }
 
-static int cli_jobs_print (const msg_t *req, const msg_t *reply)
+/* One row per job; an array's elements in one row unless expand. */
+static int cli_jobs_print (const msg_t *reply, bool expand)
 {
     const msg_job_list_t *list = &reply->u.job_list;
     double now = clock_now ();
+    cli_table_t *t = cli_table_create (cli_jobs_columns);
+    int rc = t ? 0 : -1;
 
-    (void)req;
-    return cli_table_print_items (cli_jobs_columns, list->jobs, sizeof (*list->jobs),
-                                  list->count, cli_jobs_row, &now);
+    for (uint32_t i = 0, n = 1; rc == 0 && i < list->count; i += n) {
+        const job_info_t *job = &list->jobs[i];
+        n = expand ? 1 : cli_array_span (job, list->count - i);
+        rc = !expand && job->array_id != 0 ? cli_array_row (t, job, n)
+                                           : cli_jobs_row (t, job, &now);
+    }
+    if (rc == 0)
+        cli_table_print (t, stdout);
+    cli_table_destroy (t);
+    return rc == 0 ? 0 : cli_fail ("out of memory");
 }
 
 /* The scheduler answers jobs in pages: ask from each page's next until the
  * last, then print them as one list. Takes req. */
-static int cli_jobs_pages (cli_t *cli, msg_t *req)
+static int cli_jobs_pages (cli_t *cli, msg_t *req, bool expand)
 {
     msg_t *answer = NULL, *page;
     int status = 1;
@@ -107,7 +123,7 @@ static int cli_jobs_pages (cli_t *cli, msg_t *req)
         req->u.jobs.after = next;
     }
     answer->u.job_list.next = 0;
-    status = cli->json ? cli_print_json (answer) : cli_jobs_print (req, answer);
+    status = cli->json ? cli_print_json (answer) : cli_jobs_print (answer, expand);
 out:
     msg_destroy (answer);
     msg_destroy (req);
@@ -118,16 +134,19 @@ int cli_jobs (cli_t *cli, int argc, char **argv)
 {
     static const struct option options[] = {
         {"all", no_argument, NULL, 'a'},
+        {"expand", no_argument, NULL, 'x'},
         CLI_OPTIONS_END,
     };
     msg_t *req = NULL;
-    bool all = false;
+    bool all = false, expand = false;
     int status = 2;
     int opt;
 
-    while ((opt = cli_option_next (cli, argc, argv, "+:ah", options, &status)) > 0) {
+    while ((opt = cli_option_next (cli, argc, argv, "+:ahx", options, &status)) > 0) {
         if (opt == 'a')
             all = true;
+        else if (opt == 'x')
+            expand = true;
     }
     if (opt < 0)
         return status;
@@ -139,7 +158,7 @@ int cli_jobs (cli_t *cli, int argc, char **argv)
     if (!(req = msg_create (MSG_JOBS)))
         return cli_fail ("out of memory");
     req->u.jobs.all = all;
-    return cli_jobs_pages (cli, req);
+    return cli_jobs_pages (cli, req, expand);
 }
 
 /* ---- show ---------------------------------------------------------------- */
@@ -307,16 +326,19 @@ int cli_show (cli_t *cli, int argc, char **argv)
 {
     msg_t *req = NULL;
     uint64_t id;
+    uint32_t index;
     int status;
 
     if ((status = cli_options_json (cli, argc, argv)) >= 0)
         return status;
-    if (cli_one_id (argc, argv, optind,
-                    "give one job id, e.g. cphub show 42 (cphub jobs lists them)",
-                    &id) != 0)
+    if (cli_one_element (argc, argv, optind,
+                         "give one job id, e.g. cphub show 42 or 42_7 (cphub jobs "
+                         "lists them)",
+                         &id, &index) != 0)
         return 2;
     if (!(req = msg_create (MSG_SHOW)))
         return cli_fail ("out of memory");
     req->u.id.id = id;
+    req->u.id.index = index;
     return cli_request_print (cli, &req, MSG_SHOW_OK, id, cli_show_print);
 }

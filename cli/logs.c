@@ -35,10 +35,11 @@ int cli_logs (cli_t *cli, int argc, char **argv)
     }
     if (opt < 0)
         return status;
-    if (cli_one_id (argc, argv, optind,
-                    "give one job id, e.g. cphub logs 42 (add --stderr for errors)",
-                    &id) != 0)
-        return 2;
+    if ((status = cli_one_job (cli, argc, argv, optind,
+                               "give one job id, e.g. cphub logs 42 or 42_7 (add "
+                               "--stderr for errors)",
+                               &id)) != 0)
+        return status;
     status = 1;
     if (!(req = msg_create (MSG_LOGS))) {
         cli_fail ("out of memory");

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "cli/cli.h"
+#include "cphub/jobid.h"
 
 #define CLI_TABLE_GAP 2
 
@@ -177,50 +178,79 @@ const void *cli_action_arg (int argc, char **argv, const cli_actions_t *actions)
     return NULL;
 }
 
-int cli_parse_id (const char *s, uint64_t *id, cphub_error_t *err)
-{
-    uint64_t value = 0;
-    const char *p = s;
-
-    if (*p == '\0')
-        goto error;
-    for (; *p != '\0'; p++) {
-        if (*p < '0' || *p > '9')
-            goto error;
-        if (value > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
-            goto error;
-        value = value * 10 + (uint64_t)(*p - '0');
-    }
-    if (value == 0)
-        goto error;
-    *id = value;
-    return 0;
-error:
-    return cphub_fail (err, EINVAL,
-                       "'%.40s' is not a job id; job ids are positive whole numbers "
-                       "like 42 (see cphub jobs)",
-                       s);
-}
-
-int cli_one_id (int argc, char **argv, int first, const char *usage, uint64_t *id)
+int cli_one_element (
+    int argc, char **argv, int first, const char *usage, uint64_t *id, uint32_t *index)
 {
     cphub_error_t err = {{0}};
+    jobid_spec_t spec;
 
     if (argc - first != 1) {
         cli_fail ("%s", usage);
         return 2;
     }
-    if (cli_parse_id (argv[first], id, &err) < 0) {
+    if (jobid_parse (argv[first], &spec, &err) < 0) {
         cli_fail ("%s", err.text);
         return 2;
     }
+    if (spec.nranges > 1 ||
+        (spec.nranges == 1 && spec.ranges[0].first != spec.ranges[0].last)) {
+        cli_fail ("'%.40s' names several elements; give one, like %" PRIu64 "_%" PRIu32,
+                  argv[first], spec.id, spec.ranges[0].first);
+        return 2;
+    }
+    *id = spec.id;
+    *index = spec.nranges ? spec.ranges[0].first : MSG_INDEX_NONE;
     return 0;
+}
+
+/* Add spec to m: its id, or its ranges as element ranges. 0, or -1. */
+static int cli_ids_add (msg_t *m, const jobid_spec_t *spec)
+{
+    msg_ids_t *ids = &m->u.ids;
+
+    if (spec->nranges == 0) {
+        ids->ids[ids->count++] = spec->id;
+        return 0;
+    }
+    if (ids->nelements + spec->nranges > MSG_ELEMENTS_MAX)
+        return cli_fail ("more than %d index ranges at once; give fewer per call",
+                         MSG_ELEMENTS_MAX);
+    for (uint32_t r = 0; r < spec->nranges; r++)
+        ids->elements[ids->nelements++] =
+            (msg_elements_t){.id = spec->id,
+                             .first = spec->ranges[r].first,
+                             .last = spec->ranges[r].last};
+    return 0;
+}
+
+int cli_one_job (
+    cli_t *cli, int argc, char **argv, int first, const char *usage, uint64_t *id)
+{
+    uint32_t index;
+    msg_t *req = NULL, *reply = NULL;
+    int status;
+
+    if ((status = cli_one_element (argc, argv, first, usage, id, &index)) != 0 ||
+        index == MSG_INDEX_NONE)
+        return status;
+    if (!(req = msg_create (MSG_SHOW)))
+        return cli_fail ("out of memory");
+    req->u.id.id = *id;
+    req->u.id.index = index;
+    if ((reply = cli_request (cli, req, MSG_SHOW_OK)) && reply->u.job_list.count == 1)
+        *id = reply->u.job_list.jobs[0].id;
+    else
+        status = 1;
+    msg_destroy (reply);
+    msg_destroy (req);
+    return status;
 }
 
 msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first)
 {
     cphub_error_t err = {{0}};
     uint32_t count = (uint32_t)(argc - first);
+    jobid_spec_t spec;
     msg_t *m = NULL;
 
     if (count > MSG_IDS_MAX) {
@@ -228,16 +258,18 @@ msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first)
         return NULL;
     }
     if (!(m = msg_create (type)) ||
-        !(m->u.ids.ids = calloc (count, sizeof (uint64_t)))) {
+        !(m->u.ids.ids = calloc (count, sizeof (uint64_t))) ||
+        !(m->u.ids.elements = calloc (MSG_ELEMENTS_MAX, sizeof (msg_elements_t)))) {
         cli_fail ("out of memory");
         goto error;
     }
     for (uint32_t i = 0; i < count; i++) {
-        if (cli_parse_id (argv[first + (int)i], &m->u.ids.ids[i], &err) < 0) {
+        if (jobid_parse (argv[first + (int)i], &spec, &err) < 0) {
             cli_fail ("%s", err.text);
             goto error;
         }
-        m->u.ids.count = i + 1;
+        if (cli_ids_add (m, &spec) < 0)
+            goto error;
     }
     return m;
 error:

@@ -129,10 +129,11 @@ int cli_priority (cli_t *cli, int argc, char **argv)
     }
     if (opt < 0)
         return status;
-    if (cli_one_id (argc, argv, optind,
-                    "give one job id, e.g. cphub priority 42 (cphub jobs lists them)",
-                    &id) != 0)
-        return 2;
+    if ((status = cli_one_job (cli, argc, argv, optind,
+                               "give one job id, e.g. cphub priority 42 or 42_7 "
+                               "(cphub jobs lists them)",
+                               &id)) != 0)
+        return status;
     if (!(req = msg_create (MSG_PRIORITY)))
         return cli_fail ("out of memory");
     req->u.priority_req.id = id;

@@ -5,7 +5,8 @@
  * there is no deadline on the reply unless --timeout gives one. Exit status:
  * for one job, what a shell would report for the job's process (its exit
  * code, 0 for COMPLETED, 128+N for signal N), and 1 for CANCELLED, TIMEOUT and
- * NODE_FAIL; for several jobs, 0 when all COMPLETED, else 1;
+ * NODE_FAIL; for several jobs (an array's elements), 0 when all COMPLETED,
+ * else the first one's that did not, named on stderr ("job 42_3 ended FAILED");
  * CLI_EXIT_TIMEOUT (124, as timeout(1)) when --timeout passed first.
  */
 #include <errno.h>
@@ -35,27 +36,44 @@ static int cli_wait_job_status (const job_info_t *job)
     }
 }
 
+/* The job's name for people: "42", or "42_7" for an array's element. */
+static void cli_wait_job_name (const job_info_t *job, char *buf, size_t len)
+{
+    if (job->array_id != 0)
+        snprintf (buf, len, "%" PRIu64 "_%" PRIu32, job->array_id, job->array_index);
+    else
+        snprintf (buf, len, "%" PRIu64, job->id);
+}
+
 static int cli_wait_report (const cli_t *cli, const msg_t *reply, bool quiet)
 {
     const msg_job_list_t *list = &reply->u.job_list;
-    bool all_completed = list->count > 0;
-    int status;
+    const job_info_t *failed = NULL;
+    char name[CLI_JOB_NAME_MAX];
 
     if (cli->json && cli_print_json (reply) != 0)
         return 1;
     for (uint32_t i = 0; i < list->count; i++) {
         const job_info_t *job = &list->jobs[i];
-        if (job->state != JOB_COMPLETED)
-            all_completed = false;
-        if (!quiet && !cli->json)
-            printf ("%" PRIu64 " %s exit=%d\n", job->id, job_state_name (job->state),
+        if (job->state != JOB_COMPLETED && !failed)
+            failed = job;
+        if (!quiet && !cli->json) {
+            cli_wait_job_name (job, name, sizeof (name));
+            printf ("%s %s exit=%d\n", name, job_state_name (job->state),
                     cli_wait_job_status (job));
+        }
     }
-    if (list->count == 1)
-        status = cli_wait_job_status (&list->jobs[0]);
-    else
-        status = all_completed ? 0 : 1;
-    return status;
+    if (list->count == 0)
+        return 1;
+    if (!failed)
+        return 0;
+    /* one line says which of several did not complete, as the status can't */
+    if (list->count > 1) {
+        cli_wait_job_name (failed, name, sizeof (name));
+        cli_fail ("job %s ended %s (exit %d)", name, job_state_name (failed->state),
+                  cli_wait_job_status (failed));
+    }
+    return cli_wait_job_status (failed);
 }
 
 int cli_wait (cli_t *cli, int argc, char **argv)
@@ -109,19 +127,18 @@ int cli_wait (cli_t *cli, int argc, char **argv)
     if (!(reply = cli_exchange (cli, req, MSG_WAIT_OK, timeout_ms, &err))) {
         if (errno != ETIMEDOUT) {
             cli_fail ("%s", err.text);
-        } else if (req->u.ids.count == 1) {
+        } else if (req->u.ids.count == 1 && req->u.ids.nelements == 0) {
             cli_fail ("job %" PRIu64 " has not ended within --timeout %s",
                       req->u.ids.ids[0], timeout_text);
             status = CLI_EXIT_TIMEOUT;
         } else {
-            cli_fail ("the %" PRIu32 " jobs have not all ended within --timeout %s",
-                      req->u.ids.count, timeout_text);
+            cli_fail ("the jobs have not all ended within --timeout %s", timeout_text);
             status = CLI_EXIT_TIMEOUT;
         }
         goto done;
     }
     if (reply->type == MSG_ERROR) {
-        if (req->u.ids.count == 1)
+        if (req->u.ids.count == 1 && req->u.ids.nelements == 0)
             cli_job_fail (req->u.ids.ids[0], reply->u.error.text);
         else
             cli_fail ("%s", reply->u.error.text);

@@ -11,6 +11,7 @@
  * tables.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -213,6 +214,7 @@ static const field_t job_info_fields[] = {
     F_OPT_STR (job_info_t, nodelist),
     F_OPT_U64 (job_info_t, array_id, 0),
     F_OPT_U32 (job_info_t, array_index, 0, UINT32_MAX),
+    F_OPT_U32 (job_info_t, array_throttle, 0, UINT32_MAX),
     /* optional: while pending, from the last scheduling pass */
     F_OPT_DBL (job_info_t, expected_start, -1e300, 1e300),
     F_OPT_U32 (job_info_t, queue_position, 0, UINT32_MAX),
@@ -307,6 +309,11 @@ static const field_t error_fields[] = {
 static const field_t submit_fields[] = {F_OBJ (msg_submit_t, spec, jobspec_fields),
                                         F_END};
 static const field_t id_fields[] = {F_U64 (msg_id_t, id, 1), F_END};
+static const field_t show_fields[] = {
+    F_U64 (msg_id_t, id, 1),
+    F_OPT_U32 (msg_id_t, index, 0, MSG_INDEX_NONE),
+    F_END,
+};
 static const field_t submit_ok_fields[] = {
     F_U64 (msg_id_t, id, 1),
     F_OPT_U32 (msg_id_t, count, 1, JOBSPEC_ARRAY_SIZE_MAX),
@@ -314,6 +321,26 @@ static const field_t submit_ok_fields[] = {
 };
 static const field_t ids_fields[] = {
     F_U64ARR (msg_ids_t, ids, count, 1, MSG_IDS_MAX, 1),
+    F_END,
+};
+static const field_t elements_fields[] = {
+    F_U64 (msg_elements_t, id, 1),
+    F_U32 (msg_elements_t, first, 0, JOBSPEC_ARRAY_INDEX_MAX),
+    F_U32 (msg_elements_t, last, 0, JOBSPEC_ARRAY_INDEX_MAX),
+    F_END,
+};
+/* cancel and wait: ids and element ranges ("42_[1-5]") */
+static const field_t ids_elements_fields[] = {
+    F_U64ARR (msg_ids_t, ids, count, 0, MSG_IDS_MAX, 1),
+    FIELD (msg_ids_t,
+           elements,
+           FK_ARRAY,
+           .count_off = offsetof (msg_ids_t, nelements),
+           .size = sizeof (msg_elements_t),
+           .min = 0,
+           .max = MSG_ELEMENTS_MAX,
+           .sub = elements_fields,
+           .flags = FF_OPTIONAL),
     F_END,
 };
 static const field_t jobs_fields[] = {
@@ -602,6 +629,26 @@ static void init_submit_ok (msg_t *m)
     m->u.id.count = 1;
 }
 
+static void init_show (msg_t *m)
+{
+    m->u.id.index = MSG_INDEX_NONE;
+}
+
+static int check_ids (const msg_t *m, cphub_error_t *err)
+{
+    const msg_ids_t *ids = &m->u.ids;
+
+    if (ids->count == 0 && ids->nelements == 0)
+        return cphub_fail (err, EINVAL, "no job ids: give at least one");
+    for (uint32_t i = 0; i < ids->nelements; i++)
+        if (ids->elements[i].last < ids->elements[i].first)
+            return cphub_fail (
+                err, EINVAL,
+                "elements %" PRIu32 "-%" PRIu32 " of %" PRIu64 " run backwards",
+                ids->elements[i].first, ids->elements[i].last, ids->elements[i].id);
+    return 0;
+}
+
 static int check_submit (const msg_t *m, cphub_error_t *err)
 {
     return jobspec_validate (&m->u.submit.spec, err);
@@ -676,10 +723,12 @@ static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
                     .fields = submit_fields,
                     .init = init_submit,
                     .check = check_submit},
-    [MSG_CANCEL] = {.name = "cancel", .fields = ids_fields},
+    [MSG_CANCEL] = {.name = "cancel",
+                    .fields = ids_elements_fields,
+                    .check = check_ids},
     [MSG_JOBS] = {.name = "jobs", .fields = jobs_fields},
-    [MSG_SHOW] = {.name = "show", .fields = id_fields},
-    [MSG_WAIT] = {.name = "wait", .fields = ids_fields},
+    [MSG_SHOW] = {.name = "show", .fields = show_fields, .init = init_show},
+    [MSG_WAIT] = {.name = "wait", .fields = ids_elements_fields, .check = check_ids},
     [MSG_NODES] = {.name = "nodes", .fields = no_fields},
     [MSG_LOGS] = {.name = "logs", .fields = logs_fields},
     [MSG_REPORT] = {.name = "report", .fields = no_fields},

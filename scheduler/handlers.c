@@ -68,7 +68,7 @@ void handlers_cancel (scheduler_t *sc, const request_t *rq, msg_t *m)
     uint32_t count = 0;
     msg_t *ok = NULL;
 
-    if (request_ids (sc, rq, &m->u.ids, &ids, &count) < 0)
+    if (request_ids_arrays (sc, rq, &m->u.ids, true, &ids, &count) < 0)
         return;
     if (!(ok = msg_create (MSG_CANCEL_OK)) ||
         !(ok->u.cancel_ok.results =
@@ -146,8 +146,19 @@ void handlers_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
 void handlers_show (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     job_list_build_t b = {0};
-    sched_job_t *job = request_job (sc, rq, m->u.id.id);
+    uint64_t id = m->u.id.id;
+    sched_job_t *job = NULL;
 
+    if (m->u.id.index == MSG_INDEX_NONE ||
+        sched_array_element (sc->sched, m->u.id.id, m->u.id.index, &id) == 0)
+        job = request_job (sc, rq, id);
+    if (job && m->u.id.index != MSG_INDEX_NONE && job->array_id != m->u.id.id)
+        job = NULL;
+    if (!job && m->u.id.index != MSG_INDEX_NONE) {
+        request_error (sc, rq, ENOENT, "no such job %" PRIu64 "_%" PRIu32, m->u.id.id,
+                       m->u.id.index);
+        return;
+    }
     if (!job) {
         request_error (sc, rq, ENOENT, "no such job %" PRIu64, m->u.id.id);
         return;

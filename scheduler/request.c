@@ -3,6 +3,7 @@
  * of a cancel or wait, and the job lists of list replies.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -124,6 +125,138 @@ int request_ids (scheduler_t *sc,
 error:
     free (sorted);
     free (first);
+    free (ids);
+    return -1;
+}
+
+/* Whether id is an array's id the requester may see; *count its size. */
+static bool request_is_array (scheduler_t *sc,
+                              const request_t *rq,
+                              uint64_t id,
+                              uint32_t *count)
+{
+    const sched_job_t *job = request_job (sc, rq, id);
+
+    return job && job->array_id == id && sched_array_count (sc->sched, id, count) == 0;
+}
+
+/* Elements one cancel or wait may look at through its arrays and ranges:
+ * ended or forgotten elements cost time but add no ids. */
+#define REQUEST_ELEMENTS_WALK_MAX (8 * JOBSPEC_ARRAY_SIZE_MAX)
+
+/* Append the elements r names (unfinished ones only, or all) to ids, taking
+ * the elements looked at from *walk (ids has room for as many); ENOENT when
+ * the requester may see no such array, -1 when *walk runs out. */
+static int request_elements (scheduler_t *sc,
+                             const request_t *rq,
+                             const msg_elements_t *r,
+                             bool unfinished,
+                             uint64_t *ids,
+                             uint32_t *n,
+                             uint32_t *walk)
+{
+    uint32_t size, offset;
+
+    if (!request_is_array (sc, rq, r->id, &size) ||
+        sched_array_seek (sc->sched, r->id, r->first, &offset) < 0)
+        return ENOENT;
+    for (; offset < size; offset++) {
+        const sched_job_t *e = sched_job_lookup (sc->sched, r->id + offset);
+        if ((*walk)-- == 0)
+            return -1;
+        if (!e)
+            continue;
+        if (e->array_index > r->last)
+            break;
+        if (unfinished && job_state_is_terminal (e->state))
+            continue;
+        ids[(*n)++] = e->id;
+    }
+    return 0;
+}
+
+static int id_cmp (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+int request_ids_arrays (scheduler_t *sc,
+                        const request_t *rq,
+                        const msg_ids_t *in,
+                        bool unfinished,
+                        uint64_t **out,
+                        uint32_t *count)
+{
+    uint64_t *named = NULL, *ids = NULL;
+    uint32_t nnamed = 0, n = 0, size = 0, walk = REQUEST_ELEMENTS_WALK_MAX;
+    bool expanded = false;
+
+    if (request_ids (sc, rq, in, &named, &nnamed) < 0)
+        return -1;
+    /* room for every id named and every element looked at */
+    if (!(ids =
+              malloc (((size_t)nnamed + REQUEST_ELEMENTS_WALK_MAX) * sizeof (*ids)))) {
+        request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        goto error;
+    }
+    for (uint32_t i = 0; i < nnamed; i++) {
+        uint32_t before = n;
+        if (!request_is_array (sc, rq, named[i], &size))
+            size = 0;
+        expanded = expanded || size > 0;
+        for (uint32_t k = 0; k < size; k++) {
+            const sched_job_t *e = sched_job_lookup (sc->sched, named[i] + k);
+            if (walk-- == 0)
+                goto too_many;
+            if (!e || e->array_id != named[i] ||
+                (unfinished && job_state_is_terminal (e->state)))
+                continue;
+            ids[n++] = e->id;
+        }
+        if (n == before)
+            ids[n++] = named[i];
+    }
+    for (uint32_t i = 0; i < in->nelements; i++) {
+        const msg_elements_t *r = &in->elements[i];
+        int rc = request_elements (sc, rq, r, unfinished, ids, &n, &walk);
+        if (rc < 0)
+            goto too_many;
+        if (rc == ENOENT) {
+            request_error (sc, rq, ENOENT, "no such job array %" PRIu64, r->id);
+            goto error;
+        }
+    }
+    if (n == 0) {
+        request_error (sc, rq, unfinished ? EALREADY : ENOENT,
+                       "no element in those index ranges%s",
+                       unfinished ? " is unfinished" : "");
+        goto error;
+    }
+    /* an array and its elements, or overlapping ranges, name an element
+     * twice: it is acted on once */
+    if (expanded || in->nelements > 0) {
+        uint32_t unique = 0;
+        qsort (ids, n, sizeof (*ids), id_cmp);
+        for (uint32_t i = 0; i < n; i++)
+            if (unique == 0 || ids[i] != ids[unique - 1])
+                ids[unique++] = ids[i];
+        n = unique;
+    }
+    if (n > MSG_IDS_MAX)
+        goto too_many;
+    free (named);
+    *out = ids;
+    *count = n;
+    return 0;
+too_many:
+    request_error (sc, rq, E2BIG,
+                   "these arrays and ranges name more than %d elements in all (or "
+                   "span more than %d); name fewer at once",
+                   MSG_IDS_MAX, REQUEST_ELEMENTS_WALK_MAX);
+error:
+    free (named);
     free (ids);
     return -1;
 }

@@ -49,6 +49,21 @@ int request_ids (scheduler_t *sc,
                  uint64_t **out,
                  uint32_t *count);
 
+/* request_ids with every id that names an array (its first element's id,
+ * visible to the requester) replaced by its elements' ids, index order; with
+ * unfinished, only the elements not yet ended (an array all ended then stays
+ * its own id, to be answered as an ended job). The element ranges of in
+ * ("42_[1-5]") add the elements they name (none that exist is fine; an
+ * array the requester may not see is ENOENT); after any expansion the ids
+ * come sorted and each once. Over MSG_IDS_MAX ids in all is E2BIG; -1 then, the
+ * error queued. */
+int request_ids_arrays (scheduler_t *sc,
+                        const request_t *rq,
+                        const msg_ids_t *in,
+                        bool unfinished,
+                        uint64_t **out,
+                        uint32_t *count);
+
 /* A list of jobs being built for jobs.ok, show.ok or wait.ok. */
 typedef struct job_list_build {
     job_info_t *jobs;

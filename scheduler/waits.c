@@ -271,7 +271,7 @@ void waits_request (scheduler_t *sc, const request_t *rq, msg_t *m)
     uint64_t *ids = NULL;
     wait_req_t *w = NULL;
 
-    if (request_ids (sc, rq, &m->u.ids, &ids, &count) < 0)
+    if (request_ids_arrays (sc, rq, &m->u.ids, false, &ids, &count) < 0)
         return;
     for (uint32_t i = 0; i < count; i++) {
         sched_job_t *job = request_job (sc, rq, ids[i]);

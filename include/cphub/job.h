@@ -56,10 +56,11 @@ typedef struct job_info {
     double cpu_time;  /* user+sys seconds */
     uint64_t max_rss; /* bytes */
     /* multi-node jobs and arrays */
-    char nodelist[256];   /* every node of the allocation, "node1,node2" ("..."
-                             ends a list too long to show); "" before start */
-    uint64_t array_id;    /* the array's first job id; 0 = not an array element */
-    uint32_t array_index; /* the element's index (CPHUB_ARRAY_INDEX) */
+    char nodelist[256];      /* every node of the allocation, "node1,node2" ("..."
+                                ends a list too long to show); "" before start */
+    uint64_t array_id;       /* the array's first job id; 0 = not an array element */
+    uint32_t array_index;    /* the element's index (CPHUB_ARRAY_INDEX) */
+    uint32_t array_throttle; /* its array's %N: at most N run at once; 0 = none */
     /* while PENDING, as the scheduler's last pass left it */
     double expected_start;   /* epoch seconds of its reservation; 0 = not known */
     uint32_t queue_position; /* 1 = next in line; 0 = not pending */

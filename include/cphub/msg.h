@@ -115,18 +115,34 @@ typedef struct msg_submit {
     jobspec_t spec;
 } msg_submit_t;
 
-/* submit.ok: {id, count}; show: {id}. A submit of a job array creates count
- * jobs with the ids id .. id + count - 1 (id is the array's id); otherwise
- * count is 1. */
+/* submit.ok: {id, count}; show: {id, index}. A submit of a job array creates
+ * count jobs with the ids id .. id + count - 1 (id is the array's id);
+ * otherwise count is 1. show with an index names that element of array id
+ * ("42_7"); without (MSG_INDEX_NONE), the job id itself. */
+#define MSG_INDEX_NONE UINT32_MAX
 typedef struct msg_id {
     uint64_t id;
     uint32_t count; /* submit.ok only (absent on the wire: 1) */
+    uint32_t index; /* show only (absent on the wire: MSG_INDEX_NONE) */
 } msg_id_t;
 
-/* cancel, wait: {ids: [..]} (1..MSG_IDS_MAX ids). */
+/* Elements first..last (indices) of array id: "42_[1-5]". */
+typedef struct msg_elements {
+    uint64_t id;
+    uint32_t first;
+    uint32_t last;
+} msg_elements_t;
+/* Element ranges in one cancel or wait. */
+#define MSG_ELEMENTS_MAX 1024
+
+/* cancel, wait: {ids: [..], elements: [..]} (0..MSG_IDS_MAX ids and
+ * 0..MSG_ELEMENTS_MAX element ranges, at least one of either; elements is
+ * optional, and absent in job.exit.ack). */
 typedef struct msg_ids {
     uint32_t count;
     uint64_t *ids;
+    uint32_t nelements;
+    msg_elements_t *elements;
 } msg_ids_t;
 
 /* jobs: {all, after}: all false = pending and running only; after (optional,

@@ -479,6 +479,28 @@ int sched_job_submit_many (sched_t *s,
                            uint32_t *count,
                            cphub_error_t *err);
 
+/* The element of array array_id with this index: its id into *id. 0, or
+ * -1/ENOENT if array_id names no array the core knows or it has no such
+ * element (never had, or forgotten). Visibility is the caller's. */
+int sched_array_element (const sched_t *s,
+                         uint64_t array_id,
+                         uint32_t index,
+                         uint64_t *id);
+
+/* Where the elements of array array_id with indices >= index begin: the
+ * smallest *offset (element id array_id + *offset) past every known element
+ * with a lower index; the array's count when there is none. 0, or
+ * -1/ENOENT if the core knows no such array. */
+int sched_array_seek (const sched_t *s,
+                      uint64_t array_id,
+                      uint32_t index,
+                      uint32_t *offset);
+
+/* How many elements array array_id has (ids array_id .. array_id + *count -
+ * 1, some perhaps forgotten). 0, or -1/ENOENT if the core knows no such
+ * array. */
+int sched_array_count (const sched_t *s, uint64_t array_id, uint32_t *count);
+
 /* The nodes of a started job for job.run and its environment: nodelist
  * "node1,node2" (its node first) and cpus_per_node "4,4" (cores on each);
  * a one-node job has its node and its core count. -1/ENOSPC if either does

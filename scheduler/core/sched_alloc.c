@@ -235,6 +235,7 @@ void sched_place_info (const sched_job_t *job, job_info_t *info)
 
     info->array_id = job->array_id;
     info->array_index = job->array_index;
+    info->array_throttle = job->spec.array ? job->spec.array->throttle : 0;
     info->nodelist[0] = '\0';
     if (!job->alloc.node[0])
         return;

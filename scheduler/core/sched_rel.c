@@ -486,6 +486,72 @@ int sched_job_submit (sched_t *s,
     return sched_job_submit_many (s, tenant, spec, now, id, &count, err);
 }
 
+/* --- lookup by array and index ------------------------------------------ */
+
+int sched_array_count (const sched_t *s, uint64_t array_id, uint32_t *count)
+{
+    const sched_array_t *a = array_find (s, array_id);
+
+    if (!a) {
+        errno = ENOENT;
+        return -1;
+    }
+    *count = a->count;
+    return 0;
+}
+
+int sched_array_seek (const sched_t *s,
+                      uint64_t array_id,
+                      uint32_t index,
+                      uint32_t *offset)
+{
+    const sched_array_t *a = array_find (s, array_id);
+    uint32_t lo = 0, hi;
+
+    if (!a) {
+        errno = ENOENT;
+        return -1;
+    }
+    /* elements have increasing indices with increasing ids, but some may be
+     * forgotten: bisect over the ids, stepping past the gaps */
+    hi = a->count;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2, probe = mid;
+        const job_entry_t *e = NULL;
+        while (probe < hi && !(e = sched_job_find (s, array_id + probe)))
+            probe++;
+        if (!e)
+            hi = mid;
+        else if (e->job.array_index < index)
+            lo = probe + 1;
+        else
+            hi = mid;
+    }
+    *offset = lo;
+    return 0;
+}
+
+int sched_array_element (const sched_t *s,
+                         uint64_t array_id,
+                         uint32_t index,
+                         uint64_t *id)
+{
+    const sched_array_t *a = array_find (s, array_id);
+    const job_entry_t *e = NULL;
+    uint32_t offset;
+
+    if (sched_array_seek (s, array_id, index, &offset) < 0)
+        return -1;
+    while (offset < a->count && !(e = sched_job_find (s, array_id + offset)))
+        offset++;
+    if (!e || e->job.array_index != index) {
+        errno = ENOENT;
+        return -1;
+    }
+    *id = e->job.id;
+    return 0;
+}
+
 /* --- restore and forget ---------------------------------------------------------- */
 
 /* e's array record at restore: made from its spec on the first element. */

@@ -540,8 +540,20 @@ Test (msg, rejects_wrong_field_type_and_range)
                    "field 'all' must be true or false");
     expect_reject ("show", "{\"v\":1,\"id\":0}", EINVAL, "show: field 'id'");
     expect_reject ("show", "{\"v\":1,\"id\":-3}", EINVAL, "show: field 'id'");
-    expect_reject ("cancel", "{\"v\":1,\"ids\":[]}", EINVAL,
-                   "field 'ids' has 0 entries");
+    expect_reject ("cancel", "{\"v\":1,\"ids\":[]}", EINVAL, "no job ids");
+    expect_reject ("wait", "{\"v\":1,\"ids\":[],\"elements\":[]}", EINVAL,
+                   "no job ids");
+    expect_reject ("cancel",
+                   "{\"v\":1,\"ids\":[],\"elements\":[{\"id\":4,\"first\":5,"
+                   "\"last\":1}]}",
+                   EINVAL, "elements 5-1 of 4 run backwards");
+    expect_reject ("cancel",
+                   "{\"v\":1,\"ids\":[],\"elements\":[{\"id\":4,\"first\":0,"
+                   "\"last\":10000000}]}",
+                   EINVAL, "field 'elements[0].last'");
+    msg_destroy (decode_ok ("cancel",
+                            "{\"v\":1,\"ids\":[],\"elements\":[{\"id\":4,"
+                            "\"first\":1,\"last\":5}]}"));
     expect_reject ("cancel", "{\"v\":1,\"ids\":[1,\"2\"]}", EPROTO, "field 'ids[1]'");
     expect_reject ("cancel", "{\"v\":1,\"ids\":{}}", EPROTO,
                    "field 'ids' must be an array");

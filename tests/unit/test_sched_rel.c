@@ -155,6 +155,57 @@ Test (sched_rel, array_is_one_submit_of_consecutive_jobs)
     cr_assert_eq (job (plain)->array_id, 0);
 }
 
+Test (sched_rel, array_element_by_index)
+{
+    cphub_error_t err = {{0}};
+    uint64_t first = 0, id = 0;
+    uint32_t n = 0, count = 0;
+
+    rel_register ("n1", 4, "", 0);
+    cr_assert_eq (
+        rel_submit ("tenant-a", 1, 1, "array", "1-5,9,20-40:10", 1, &first, &n, &err),
+        0, "%s", err.text);
+    cr_assert_eq (n, 9);
+    cr_assert_eq (sched_array_count (s, first, &count), 0);
+    cr_assert_eq (count, 9);
+    for (uint32_t i = 0; i < n; i++) {
+        cr_assert_eq (sched_array_element (s, first, job (first + i)->array_index, &id),
+                      0);
+        cr_assert_eq (id, first + i);
+    }
+    /* where the indices >= 6, >= 9, >= 21 and >= 41 begin */
+    uint32_t offset = 0;
+    uint32_t seek[][2] = {{0, 0}, {6, 5}, {9, 5}, {21, 7}, {41, 9}};
+    for (size_t i = 0; i < sizeof (seek) / sizeof (seek[0]); i++) {
+        cr_assert_eq (sched_array_seek (s, first, seek[i][0], &offset), 0);
+        cr_assert_eq (offset, seek[i][1], "seek %u: %u", seek[i][0], offset);
+    }
+    /* indices the array never had, and ids that are no array */
+    uint32_t absent[] = {0, 6, 8, 10, 25, 41, 9999999};
+    for (size_t i = 0; i < sizeof (absent) / sizeof (absent[0]); i++) {
+        errno = 0;
+        cr_assert_eq (sched_array_element (s, first, absent[i], &id), -1);
+        cr_assert_eq (errno, ENOENT);
+    }
+    cr_assert_eq (sched_array_element (s, first + 1, 2, &id), -1);
+    cr_assert_eq (sched_array_count (s, first + 1, &count), -1);
+    cr_assert_eq (errno, ENOENT);
+    /* forgotten elements leave gaps the lookup steps over */
+    for (uint32_t i = 2; i <= 5; i++) {
+        cr_assert_eq (sched_job_cancel (s, first + i, 2, &err), 0, "%s", err.text);
+        cr_assert_eq (sched_job_forget (s, first + i), 0);
+    }
+    cr_assert_eq (sched_array_element (s, first, 5, &id), -1);
+    cr_assert_eq (sched_array_seek (s, first, 3, &offset), 0);
+    cr_assert_eq (offset, 2, "just past index 2, the forgotten after: %u", offset);
+    cr_assert_eq (sched_array_element (s, first, 2, &id), 0);
+    cr_assert_eq (id, first + 1);
+    cr_assert_eq (sched_array_element (s, first, 30, &id), 0);
+    cr_assert_eq (id, first + 7);
+    cr_assert_eq (sched_array_element (s, first, 40, &id), 0);
+    cr_assert_eq (id, first + 8);
+}
+
 Test (sched_rel, array_throttle_runs_at_most_n_at_once)
 {
     cphub_error_t err = {{0}};
