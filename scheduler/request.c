@@ -244,17 +244,23 @@ int request_ids_arrays (scheduler_t *sc,
                 ids[unique++] = ids[i];
         n = unique;
     }
-    if (n > MSG_IDS_MAX)
+    if (n > sc->config->limits.ids_per_request)
         goto too_many;
+    /* a parked wait keeps this list: only what it holds, not the room the
+     * walk needed */
+    uint64_t *fit = realloc (ids, (size_t)n * sizeof (*ids));
+    if (fit)
+        ids = fit;
     free (named);
     *out = ids;
     *count = n;
     return 0;
 too_many:
     request_error (sc, rq, E2BIG,
-                   "these arrays and ranges name more than %d elements in all (or "
-                   "span more than %d); name fewer at once",
-                   MSG_IDS_MAX, REQUEST_ELEMENTS_WALK_MAX);
+                   "these arrays and ranges name more than %" PRIu32
+                   " elements in all (scheduler.max_ids_per_request) or span more "
+                   "than %d; name fewer at once",
+                   sc->config->limits.ids_per_request, REQUEST_ELEMENTS_WALK_MAX);
 error:
     free (named);
     free (ids);
