@@ -237,6 +237,32 @@ static int mem_jobs_load (store_t *st, store_job_f cb, void *arg, cphub_error_t 
     return 0;
 }
 
+/* The reference answer: a scan of every job in id order. */
+static int mem_jobs_query (store_t *st,
+                           const store_job_query_t *q,
+                           store_job_f cb,
+                           void *arg,
+                           cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_job_t *entry, *tmp;
+    size_t found = 0;
+
+    HASH_SORT (m->jobs, by_id);
+    HASH_ITER (hh, m->jobs, entry, tmp)
+    {
+        if (q->limit && found == q->limit)
+            break;
+        if (entry->job.id <= q->after || !store_job_query_match (q, &entry->job))
+            continue;
+        found++;
+        if (cb (&entry->job, arg) < 0)
+            return cphub_fail (err, errno, "store: query stopped at job %ju",
+                               (uintmax_t)entry->job.id);
+    }
+    return 0;
+}
+
 static int mem_acct_foreach (store_t *st,
                              store_acct_f cb,
                              void *arg,

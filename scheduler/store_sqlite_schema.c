@@ -321,6 +321,10 @@ static const migration_t migrations[] = {
             "  WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'hub_id');"},
     /* 5: job specs and node descriptions in the store's own form */
     {.rewrite = v4_rewrite},
+    /* 6: the history is queried by tenant, and expires by end time */
+    {.sql = "CREATE INDEX IF NOT EXISTS jobs_tenant ON jobs (tenant, id);"
+            "CREATE INDEX IF NOT EXISTS jobs_ended ON jobs (end_time) WHERE end_time > "
+            "0;"},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof (migrations) / sizeof (migrations[0])))
