@@ -213,6 +213,11 @@ void cli_table_destroy (cli_table_t *t);
 /* One row of as many cells as there are columns. 0 or -1/ENOMEM. */
 int cli_table_row (cli_table_t *t, const char *const cells[]);
 void cli_table_print (const cli_table_t *t, FILE *out);
+/* Print one page of a listing printed as its pages come: t's rows (after
+ * the header line when header), each column at least width[c] wide and
+ * width widened to fit, so that later pages stay aligned with earlier ones
+ * as far as their cells allow. width: one per column, zeroed at first. */
+void cli_table_print_page (const cli_table_t *t, size_t *width, bool header, FILE *out);
 /* Adds the row of one item (arg: what the verb passes along). 0 or -1. */
 typedef int (*cli_table_row_f) (cli_table_t *t, const void *item, const void *arg);
 /* A table of columns with one row per item of items[count] (each size

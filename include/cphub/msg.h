@@ -523,5 +523,8 @@ msg_t *msg_decode (const char *type,
  * array (jobs, nodes, results, tenants, keys), for show.ok the one job object, for
  * report.ok the object, for submit.ok {"id": N}. Caller frees; NULL/ENOMEM. */
 char *msg_payload_json (const msg_t *m);
+/* The elements of a list reply's payload as compact JSON for `--jsonl`,
+ * one line each ("" for other replies). Caller frees; NULL/ENOMEM. */
+char *msg_payload_jsonl (const msg_t *m);
 
 #endif
