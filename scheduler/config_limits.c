@@ -24,6 +24,7 @@
 #define DEFAULT_CLIENT_HELLO_TIMEOUT 10
 #define DEFAULT_FD_RESERVE 256
 #define DEFAULT_SLICE_JOBS 20000
+#define DEFAULT_KEEP_ENDED 300 /* s */
 #define COUNT_LIMIT_MAX 100000000
 #define TIMEOUT_MAX (7 * 86400)
 /* The largest reply must fit in what one connection may leave unread. */
@@ -98,7 +99,9 @@ int schedconf_load_limits (schedconf_t *cfg, const conf_t *c, cphub_error_t *err
     if (load_timeout (c, "scheduler.client_idle_timeout", DEFAULT_CLIENT_IDLE_TIMEOUT,
                       &lim->client_idle_timeout, err) < 0 ||
         load_timeout (c, "scheduler.client_hello_timeout", DEFAULT_CLIENT_HELLO_TIMEOUT,
-                      &lim->client_hello_timeout, err) < 0)
+                      &lim->client_hello_timeout, err) < 0 ||
+        load_timeout (c, "scheduler.keep_ended", DEFAULT_KEEP_ENDED, &lim->keep_ended,
+                      err) < 0)
         return -1;
     return 0;
 }

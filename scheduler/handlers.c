@@ -39,8 +39,9 @@ void handlers_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
     uint32_t count = 1;
     msg_t *ok;
 
-    if (sched_job_submit_many (sc->sched, rq->name, spec, sc->now, &id, &count, &err) <
-        0) {
+    if (history_recall (sc, rq->name, spec, &err) < 0 ||
+        sched_job_submit_many (sc->sched, rq->name, spec, sc->now, &id, &count, &err) <
+            0) {
         int code = errno;
         log_info ("submit from %s refused: %s", rq->peer->identity, err.text);
         request_error (sc, rq, code, "%s", err.text);

@@ -51,4 +51,13 @@ void handlers_heartbeat (scheduler_t *sc, const request_t *rq, msg_t *m);
 void handlers_job_started (scheduler_t *sc, const request_t *rq, msg_t *m);
 void handlers_job_exit (scheduler_t *sc, const request_t *rq, msg_t *m);
 
+/* Before a submit: the ended jobs its --after names that the core has
+ * forgotten (an array's elements too), tenant's own only, are put back in
+ * the core from the store, so that the core decides on how they ended
+ * (history.c). 0, or -1 with err (ENOMEM, the store's errors). */
+int history_recall (scheduler_t *sc,
+                    const char *tenant,
+                    const jobspec_t *spec,
+                    cphub_error_t *err);
+
 #endif

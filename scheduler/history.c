@@ -215,3 +215,41 @@ void handlers_show (scheduler_t *sc, const request_t *rq, msg_t *m)
     }
     request_reply (sc, rq, job_list_reply (MSG_SHOW_OK, &b));
 }
+
+/* Put an ended job of the store back in the core, unless it holds it. */
+static int history_recall_cb (const sched_job_t *stored, void *arg)
+{
+    scheduler_t *sc = arg;
+    cphub_error_t err = {{0}};
+
+    if (sched_job_lookup (sc->sched, stored->id) ||
+        !job_state_is_terminal (stored->state))
+        return 0;
+    if (sched_job_restore (sc->sched, stored, &err) < 0 && errno == ENOMEM)
+        return -1;
+    return 0;
+}
+
+int history_recall (scheduler_t *sc,
+                    const char *tenant,
+                    const jobspec_t *spec,
+                    cphub_error_t *err)
+{
+    if (!jobspec_has_after (spec))
+        return 0;
+    for (uint32_t i = 0; i < spec->after->count; i++) {
+        uint64_t id = spec->after->deps[i].id;
+        store_job_query_t q = {.id = id, .tenant = tenant, .limit = 1};
+        const sched_job_t *job = sched_job_lookup (sc->sched, id);
+
+        if (!job && store_jobs_query (sc->store, &q, history_recall_cb, sc, err) < 0)
+            return -1;
+        job = sched_job_lookup (sc->sched, id);
+        if (!job || job->array_id != id)
+            continue;
+        q = (store_job_query_t){.array_id = id, .tenant = tenant};
+        if (store_jobs_query (sc->store, &q, history_recall_cb, sc, err) < 0)
+            return -1;
+    }
+    return 0;
+}

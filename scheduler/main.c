@@ -235,6 +235,12 @@ static int turn (scheduler_t *sc, int timeout_ms)
     sc->now = clock_now ();
     double began = sc->now;
     sched_tick (sc->sched, sc->now);
+    /* ends older than keep_ended were committed turns ago: the store keeps them */
+    uint32_t forgotten =
+        sched_jobs_forget (sc->sched, sc->now - (double)sc->config->limits.keep_ended,
+                           sc->config->limits.slice_jobs);
+    if (forgotten > 0)
+        log_debug ("%u ended jobs left memory for the store's history", forgotten);
     if (store_begin (sc->store, &err) < 0)
         log_err ("store: %s", err.text);
     decide_apply (sc);
@@ -426,16 +432,19 @@ static int restore_usage_cb (const store_acct_t *rec, void *arg)
 }
 
 /* Rebuild the core from the store: nodes first (so that running jobs find
- * their node's description), then jobs, then the next job id, then the usage
- * that fair share remembers. */
+ * their node's description), then the active jobs and those that ended
+ * within keep_ended (older ones stay in the store's history), then the next
+ * job id, then the usage that fair share remembers. */
 static int restore (scheduler_t *sc, cphub_error_t *err)
 {
     restore_t r = {.sched = sc->sched};
+    store_job_query_t recent = {.since = clock_now () -
+                                         (double)sc->config->limits.keep_ended};
     double t0 = cphub_monotonic ();
     uint64_t next_id = 1;
 
     if (store_nodes_load (sc->store, restore_node_cb, &r, err) < 0 ||
-        store_jobs_load (sc->store, restore_job_cb, &r, err) < 0 ||
+        store_jobs_query (sc->store, &recent, restore_job_cb, &r, err) < 0 ||
         store_next_id_get (sc->store, &next_id, err) < 0 ||
         store_acct_foreach (sc->store, restore_usage_cb, &r, err) < 0)
         return -1;
