@@ -25,6 +25,7 @@
 #define DEFAULT_FD_RESERVE 256
 #define DEFAULT_SLICE_JOBS 20000
 #define DEFAULT_KEEP_ENDED 300 /* s */
+#define HISTORY_DAYS_MAX 36500 /* a century */
 #define COUNT_LIMIT_MAX 100000000
 #define TIMEOUT_MAX (7 * 86400)
 /* The largest reply must fit in what one connection may leave unread. */
@@ -59,6 +60,7 @@ static const limit_setting_t limit_settings[] = {
     {"scheduler.fd_reserve", DEFAULT_FD_RESERVE, 0, 1000000, LIMIT_FIELD (fd_reserve)},
     {"scheduler.slice_jobs", DEFAULT_SLICE_JOBS, 100, COUNT_LIMIT_MAX,
      LIMIT_FIELD (slice_jobs)},
+    {"scheduler.history_days", 0, 0, HISTORY_DAYS_MAX, LIMIT_FIELD (history_days)},
 };
 
 static int load_timeout (

@@ -60,4 +60,18 @@ int history_recall (scheduler_t *sc,
                     const jobspec_t *spec,
                     cphub_error_t *err);
 
+/* The same for the jobs a wait names (the requester's own, unless an
+ * operator), so that a wait on a job that ended long ago is answered. */
+int history_recall_ids (scheduler_t *sc,
+                        const request_t *rq,
+                        const uint64_t *ids,
+                        uint32_t count,
+                        cphub_error_t *err);
+
+/* Retention (scheduler.history_days), inside the turn's batch: a small
+ * batch of the jobs that ended longer ago leaves the store, again the next
+ * turn while batches come full, else a minute later; so it never stalls
+ * the loop. 0, or -1 with err (the batch then fails). */
+int history_expire (scheduler_t *sc, cphub_error_t *err);
+
 #endif

@@ -10,7 +10,8 @@
  * Pages are at most JOBS_PAGE_MAX jobs; the client asks again from next, so
  * no request holds the loop long whatever the hub has run. Tenants are held
  * to their own jobs here, as in request_job(): another tenant's job answers
- * exactly like one that does not exist.
+ * exactly like one that does not exist. Retention (history_days) and the
+ * recall of forgotten jobs a submit's --after names are here too.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -18,8 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cphub/log.h"
 #include "scheduler/handlers.h"
 #include "scheduler/request.h"
+
+/* Jobs one retention batch deletes, and the wait between batches once
+ * the expired jobs are gone. */
+#define HISTORY_EXPIRE_BATCH 500
+#define HISTORY_EXPIRE_PERIOD 60.0 /* s */
+#define SECONDS_PER_DAY 86400.0
 
 /* The states a comma list names, as bits (1u << state); -1 with err naming
  * the first unknown one and the known ones. */
@@ -230,6 +238,26 @@ static int history_recall_cb (const sched_job_t *stored, void *arg)
     return 0;
 }
 
+/* Job id back from the store unless the core holds it; with_array: the
+ * elements of the array it names too. */
+static int history_recall_one (scheduler_t *sc,
+                               const char *tenant,
+                               uint64_t id,
+                               bool with_array,
+                               cphub_error_t *err)
+{
+    store_job_query_t q = {.id = id, .tenant = tenant, .limit = 1};
+    const sched_job_t *job = sched_job_lookup (sc->sched, id);
+
+    if (!job && store_jobs_query (sc->store, &q, history_recall_cb, sc, err) < 0)
+        return -1;
+    job = sched_job_lookup (sc->sched, id);
+    if (!with_array || !job || job->array_id != id)
+        return 0;
+    q = (store_job_query_t){.array_id = id, .tenant = tenant};
+    return store_jobs_query (sc->store, &q, history_recall_cb, sc, err);
+}
+
 int history_recall (scheduler_t *sc,
                     const char *tenant,
                     const jobspec_t *spec,
@@ -238,18 +266,41 @@ int history_recall (scheduler_t *sc,
     if (!jobspec_has_after (spec))
         return 0;
     for (uint32_t i = 0; i < spec->after->count; i++) {
-        uint64_t id = spec->after->deps[i].id;
-        store_job_query_t q = {.id = id, .tenant = tenant, .limit = 1};
-        const sched_job_t *job = sched_job_lookup (sc->sched, id);
-
-        if (!job && store_jobs_query (sc->store, &q, history_recall_cb, sc, err) < 0)
-            return -1;
-        job = sched_job_lookup (sc->sched, id);
-        if (!job || job->array_id != id)
-            continue;
-        q = (store_job_query_t){.array_id = id, .tenant = tenant};
-        if (store_jobs_query (sc->store, &q, history_recall_cb, sc, err) < 0)
+        if (history_recall_one (sc, tenant, spec->after->deps[i].id, true, err) < 0)
             return -1;
     }
+    return 0;
+}
+
+int history_recall_ids (scheduler_t *sc,
+                        const request_t *rq,
+                        const uint64_t *ids,
+                        uint32_t count,
+                        cphub_error_t *err)
+{
+    const char *tenant = rq->role == AUTH_ROLE_TENANT ? rq->name : NULL;
+
+    for (uint32_t i = 0; i < count; i++) {
+        if (history_recall_one (sc, tenant, ids[i], false, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int history_expire (scheduler_t *sc, cphub_error_t *err)
+{
+    uint32_t days = sc->config->limits.history_days;
+    size_t deleted = 0;
+
+    if (days == 0 || sc->now < sc->history_expire_at)
+        return 0;
+    if (store_jobs_expire (sc->store, sc->now - days * SECONDS_PER_DAY,
+                           HISTORY_EXPIRE_BATCH, &deleted, err) < 0)
+        return -1;
+    sc->history_expire_at =
+        deleted == HISTORY_EXPIRE_BATCH ? sc->now : sc->now + HISTORY_EXPIRE_PERIOD;
+    if (deleted > 0)
+        log_info ("history: %zu jobs ended over %u days ago left the store", deleted,
+                  days);
     return 0;
 }

@@ -248,6 +248,8 @@ static int turn (scheduler_t *sc, int timeout_ms)
         log_err ("store: %s", err.text);
     if (budget_persist (sc, &err) < 0) /* likewise */
         log_err ("store: %s", err.text);
+    if (history_expire (sc, &err) < 0) /* likewise */
+        log_err ("store: %s", err.text);
     next = relay_expire (sc, sc->now);
     if (waits_slices (sc))
         next = 0; /* more of a long answer: serve the others, then go on */

@@ -183,6 +183,11 @@ typedef struct store_ops {
                        store_job_f cb,
                        void *arg,
                        cphub_error_t *err);
+    /* Retention, inside a batch: delete at most max stored jobs that ended
+     * before `before`, the oldest ends first, and their state transitions;
+     * the accounting records stay. *deleted: how many went. */
+    int (*jobs_expire) (
+        store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err);
 } store_ops_t;
 
 struct store {
@@ -203,7 +208,7 @@ struct store {
     .key_revoke = prefix##_key_revoke, .keys_load = prefix##_keys_load,              \
     .grant_append = prefix##_grant_append, .grants_load = prefix##_grants_load,      \
     .identity_get = prefix##_identity_get, .identity_set = prefix##_identity_set,    \
-    .jobs_query = prefix##_jobs_query
+    .jobs_query = prefix##_jobs_query, .jobs_expire = prefix##_jobs_expire
 
 /* The in-memory store (store_mem.c): copies in hash tables, nothing survives
  * the process. NULL/ENOMEM with err. */
@@ -307,6 +312,12 @@ static inline int store_jobs_query (store_t *st,
                                     cphub_error_t *err)
 {
     return st->ops->jobs_query (st, q, cb, arg, err);
+}
+
+static inline int store_jobs_expire (
+    store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err)
+{
+    return st->ops->jobs_expire (st, before, max, deleted, err);
 }
 
 /* Tenant and key wrappers: -1/ENOTSUP for a store without tenant records, whose

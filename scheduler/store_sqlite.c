@@ -72,6 +72,16 @@ static const char *const statements[ST_COUNT] = {
         " AND (?2 = 0 OR id = ?2) AND (?3 = 0 OR array_id = ?3)"
         " AND (?4 <= 0 OR submit_time <= ?4)"
         " AND (?5 <= 0 OR end_time = 0 OR end_time >= ?5) ORDER BY id",
+    /* retention: the oldest ends first, through the index jobs_ended */
+    [ST_JOBS_EXPIRE_TRANSITIONS] =
+        "DELETE FROM job_transitions WHERE job_id IN (SELECT id FROM jobs"
+        " WHERE end_time > 0 AND end_time < ?1 AND state NOT IN ('PENDING', 'RUNNING')"
+        " ORDER BY end_time, id LIMIT ?2)",
+    [ST_JOBS_EXPIRE] =
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs"
+        " WHERE end_time > 0 AND end_time < ?1"
+        " AND state NOT IN ('PENDING', 'RUNNING')"
+        " ORDER BY end_time, id LIMIT ?2)",
     [ST_ACCT_APPEND] = "INSERT INTO acct (" ACCT_COLUMNS
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_ACCT_FOREACH] = "SELECT " ACCT_COLUMNS " FROM acct ORDER BY rowid",

@@ -32,6 +32,8 @@ enum {
     ST_JOBS_LOAD,
     ST_JOBS_QUERY,
     ST_JOBS_QUERY_TENANT,
+    ST_JOBS_EXPIRE_TRANSITIONS,
+    ST_JOBS_EXPIRE,
     ST_ACCT_APPEND,
     ST_ACCT_FOREACH,
     ST_ACCT_TOTALS,
@@ -139,6 +141,9 @@ int sql_jobs_query (store_t *st,
                     store_job_f cb,
                     void *arg,
                     cphub_error_t *err);
+
+int sql_jobs_expire (
+    store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err);
 
 /* The records beside jobs and nodes (store_sqlite_records.c). */
 int sql_identity_get (store_t *st, store_identity_t *out, cphub_error_t *err);

@@ -64,3 +64,21 @@ int sql_jobs_query (store_t *st,
         return sql_fail (q, rc, "querying jobs", err);
     return 0;
 }
+
+int sql_jobs_expire (
+    store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sql_value_t vals[] = {SQL_REAL (before), SQL_INT (max)};
+    int rc;
+
+    *deleted = 0;
+    if (sql_write_begin (q, err) < 0)
+        return -1;
+    if ((rc = sql_run (q->stmt[ST_JOBS_EXPIRE_TRANSITIONS], vals, 2)) != SQLITE_OK)
+        return sql_batch_fail (q, rc, "expiring job transitions", err);
+    if ((rc = sql_run (q->stmt[ST_JOBS_EXPIRE], vals, 2)) != SQLITE_OK)
+        return sql_batch_fail (q, rc, "expiring jobs", err);
+    *deleted = (size_t)sqlite3_changes (q->db);
+    return 0;
+}

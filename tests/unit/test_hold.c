@@ -205,6 +205,7 @@ Test (limits, defaults)
     cr_assert_eq (lim.fd_reserve, 256);
     cr_assert_eq (lim.slice_jobs, 20000);
     cr_assert_eq (lim.keep_ended, 300);
+    cr_assert_eq (lim.history_days, 0);
 }
 
 Test (limits, set)
@@ -215,7 +216,7 @@ Test (limits, set)
     cr_assert_eq (load ("scheduler = { max_waits_per_tenant = 8;\n"
                         "  max_ids_per_request = 100; client_send_bytes = \"32M\";\n"
                         "  client_idle_timeout = \"2m\"; fd_reserve = 0;\n"
-                        "  keep_ended = \"1s\"; };",
+                        "  keep_ended = \"1s\"; history_days = 30; };",
                         &lim, &err),
                   0, "%s", err.text);
     cr_assert_eq (lim.waits_per_tenant, 8);
@@ -224,6 +225,7 @@ Test (limits, set)
     cr_assert_eq (lim.client_idle_timeout, 120);
     cr_assert_eq (lim.fd_reserve, 0);
     cr_assert_eq (lim.keep_ended, 1);
+    cr_assert_eq (lim.history_days, 30);
 }
 
 Test (limits, out_of_range_names_file_line_key)

@@ -1,8 +1,10 @@
-/* test_store_query.c: the contract of store_jobs_query(), run against every
- * store (store_contract.h): pages that follow one another list every job
- * exactly once in id order, each filter selects the same jobs in every
- * store, filters combine, a query stopped by its callback fails, and a
- * durable store answers the same after it is opened again.
+/* test_store_query.c: the contract of store_jobs_query() and
+ * store_jobs_expire(), run against every store (store_contract.h): pages
+ * that follow one another list every job exactly once in id order, each
+ * filter selects the same jobs in every store, filters combine, a query
+ * stopped by its callback fails, a durable store answers the same after it
+ * is opened again; retention deletes the oldest ended jobs in batches,
+ * never a running one, never an accounting record.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -172,4 +174,53 @@ STORE_TEST (query_stopped_by_callback_fails)
 STORE_TEST (query_of_an_empty_store)
 {
     cr_assert_eq (ask ((store_job_query_t){.after = 0})->n, 0);
+}
+
+static size_t expire (double before, size_t max)
+{
+    cphub_error_t err = {{0}};
+    size_t deleted = 99;
+
+    begin ();
+    cr_assert_eq (store_jobs_expire (st, before, max, &deleted, &err), 0, "%s",
+                  err.text);
+    commit ();
+    return deleted;
+}
+
+static int count_acct_cb (const store_acct_t *rec, void *arg)
+{
+    (void)rec;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+STORE_TEST (expire_the_oldest_ended_in_batches_and_keep_accounting)
+{
+    cphub_error_t err = {{0}};
+    store_acct_t rec = {.job_id = 1, .run = 1, .state = JOB_COMPLETED};
+    size_t deleted, records = 0;
+    answer_t *a;
+
+    fill ();
+    snprintf (rec.tenant, sizeof (rec.tenant), "acme");
+    begin ();
+    cr_assert_eq (store_acct_append (st, &rec, &err), 0, "%s", err.text);
+    commit ();
+    cr_assert_eq (store_jobs_expire (st, 1e9, 10, &deleted, &err), -1,
+                  "outside a batch");
+    cr_assert_eq (expire (5011.0, 4), 4, "a batch at most");
+    a = ask ((store_job_query_t){.after = 0});
+    cr_assert_eq (a->n, QUERY_JOBS - 4);
+    cr_assert_eq (a->ids[0], 5, "the oldest ends went first");
+    cr_assert_eq (expire (5011.0, 100), 6, "only those ended before");
+    reopen ();
+    cr_assert_eq (ask ((store_job_query_t){.after = 0})->ids[0], 11);
+    cr_assert_eq (expire (1e9, 1000), 30);
+    a = ask ((store_job_query_t){.after = 0});
+    cr_assert_eq (a->n, QUERY_JOBS - 40, "running jobs stay");
+    cr_assert_eq (expire (1e9, 1000), 0);
+    cr_assert_eq (store_acct_foreach (st, count_acct_cb, &records, &err), 0, "%s",
+                  err.text);
+    cr_assert_eq (records, 1, "accounting records are never expired");
 }
