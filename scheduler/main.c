@@ -225,6 +225,15 @@ static void unsaved_text (int code, const cphub_error_t *err, char *buf, size_t 
  * (a submit is acknowledged only once durable): clients are told at once,
  * the core goes back to the store's state, and the next turns serve reads
  * and try writes again. */
+static void forget_ended (scheduler_t *sc)
+{
+    uint32_t forgotten =
+        sched_jobs_forget (sc->sched, sc->now - (double)sc->config->limits.keep_ended,
+                           sc->config->limits.slice_jobs);
+    if (forgotten > 0)
+        log_debug ("%u ended jobs left memory for the store's history", forgotten);
+}
+
 static int turn (scheduler_t *sc, int timeout_ms)
 {
     cphub_error_t err = {{0}};
@@ -235,12 +244,6 @@ static int turn (scheduler_t *sc, int timeout_ms)
     sc->now = clock_now ();
     double began = sc->now;
     sched_tick (sc->sched, sc->now);
-    /* ends older than keep_ended were committed turns ago: the store keeps them */
-    uint32_t forgotten =
-        sched_jobs_forget (sc->sched, sc->now - (double)sc->config->limits.keep_ended,
-                           sc->config->limits.slice_jobs);
-    if (forgotten > 0)
-        log_debug ("%u ended jobs left memory for the store's history", forgotten);
     if (store_begin (sc->store, &err) < 0)
         log_err ("store: %s", err.text);
     decide_apply (sc);
@@ -251,7 +254,8 @@ static int turn (scheduler_t *sc, int timeout_ms)
     if (history_expire (sc, &err) < 0) /* likewise */
         log_err ("store: %s", err.text);
     next = relay_expire (sc, sc->now);
-    if (waits_slices (sc))
+    bool slicing = waits_slices (sc);
+    if (slicing)
         next = 0; /* more of a long answer: serve the others, then go on */
     if (store_commit (sc->store, &err) < 0) {
         int code = errno;
@@ -268,6 +272,11 @@ static int turn (scheduler_t *sc, int timeout_ms)
         return SCHEDULER_TICK_MS;
     }
     outq_flush (sc);
+    /* Last, once this turn's answers went (they may name jobs recalled from
+     * the store) and never in the middle of a long wait answer: the ends
+     * older than keep_ended were committed turns ago, the store keeps them. */
+    if (!slicing)
+        forget_ended (sc);
     double took_ms = (clock_now () - began) * 1000.0;
     if (took_ms >= SCHEDULER_SLOW_TURN_MS)
         log_info ("a turn of the loop took %.0f ms (everyone waited)", took_ms);

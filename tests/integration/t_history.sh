@@ -6,7 +6,8 @@
 # `--jsonl` over a couple thousand jobs (arrays, several pages) list every
 # job exactly once; the filters (--state, --array, --name, --tenant,
 # --limit, --since, -o, --noheader) select what they say, and a tenant never
-# sees another's jobs.
+# sees another's jobs; `wait` on a forgotten job is answered; a restart
+# loads only the active and recent jobs, the history stays in the store.
 . "$(dirname "$0")/lib.sh"
 
 SCHED_GROUP_EXTRA='  keep_ended = "1s";'
@@ -36,7 +37,9 @@ log "the core forgot them"
 as ops show "$arr_b" >/dev/null || fail "an operator's show of forgotten job $arr_b failed"
 if as tenant-b show "$arr_a" >"$T/other.out" 2>&1; then fail "tenant-b sees tenant-a's job $arr_a"; fi
 grep -q "no such job" "$T/other.out" || fail "tenant-b was told: $(cat "$T/other.out")"
-log "show finds forgotten jobs, a tenant's own only"
+as tenant-a wait -q "$arr_a" || fail "wait on forgotten job $arr_a did not exit 0"
+if as tenant-b wait -q "$arr_a" >/dev/null 2>&1; then fail "tenant-b waited on tenant-a's job"; fi
+log "show and wait find forgotten jobs, a tenant's own only"
 
 after=$(as tenant-a submit -J after-forgotten --after "ok:$arr_a" -- true)
 as tenant-a wait -q "$after" || fail "--after ok:$arr_a on a forgotten job: $(job_field tenant-a "$after" state)"
@@ -67,3 +70,14 @@ if as tenant-b jobs --all --tenant tenant-a >"$T/tenant.out" 2>&1; then fail "te
 if as ops jobs --state BOGUS >"$T/bogus.out" 2>&1; then fail "--state BOGUS taken"; fi
 grep -q "COMPLETED" "$T/bogus.out" || fail "--state BOGUS: $(cat "$T/bogus.out")"
 log "filters select what they say"
+
+# a restart brings back only the active and recent jobs; the store the rest
+stop_pid "$SCHED_PID"
+start_scheduler
+wait_until 20 "the scheduler answers again" sched_answers
+grep -q "recovered [0-9]* jobs" "$T/scheduler.log" || fail "no recovery line"
+recovered=$(grep -o "recovered [0-9]* jobs" "$T/scheduler.log" | tail -1 | awk '{ print $2 }')
+[ "$recovered" -lt "$total" ] || fail "the restart loaded all $recovered jobs into memory"
+[ "$(as ops jobs --all --jsonl | wc -l)" -eq "$total" ] || fail "jobs --all after the restart"
+[ "$(job_field tenant-b "$arr_b" state)" = COMPLETED ] || fail "show $arr_b after the restart"
+log "after a restart: $recovered jobs in memory, all $total in the history"
