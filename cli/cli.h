@@ -210,10 +210,6 @@ int64_t cli_job_elapsed (const job_info_t *job, double now);
 /* "exit 0", "signal 9 (SIGKILL)", or the reason; "" when nothing to say. */
 void cli_format_job_outcome (const job_info_t *job, char *buf, size_t len);
 
-/* How many of jobs[0..count-1], from the first, are elements of its array
- * (1 for a job that is no array's). */
-uint32_t cli_array_span (const job_info_t *jobs, uint32_t count);
-
 /* Aligned text tables. Cells are copied; control characters coming from the
  * scheduler are shown as '?', so no name can drive the terminal. */
 typedef struct cli_column {
@@ -228,6 +224,11 @@ void cli_table_destroy (cli_table_t *t);
 /* One row of as many cells as there are columns. 0 or -1/ENOMEM. */
 int cli_table_row (cli_table_t *t, const char *const cells[]);
 void cli_table_print (const cli_table_t *t, FILE *out);
+/* Print one page of a listing printed as its pages come: t's rows (after
+ * the header line when header), each column at least width[c] wide and
+ * width widened to fit, so that later pages stay aligned with earlier ones
+ * as far as their cells allow. width: one per column, zeroed at first. */
+void cli_table_print_page (const cli_table_t *t, size_t *width, bool header, FILE *out);
 /* Adds the row of one item (arg: what the verb passes along). 0 or -1. */
 typedef int (*cli_table_row_f) (cli_table_t *t, const void *item, const void *arg);
 /* A table of columns with one row per item of items[count] (each size
@@ -241,9 +242,29 @@ int cli_table_print_items (const cli_column_t *columns,
 
 /* Write s with control characters shown as '?'. */
 void cli_print_safe (FILE *out, const char *s);
-/* Add the row of an array's n elements jobs[0..n-1] to a table of jobs'
- * columns: "42_[0-3%2]", counts by state. 0 or -1/ENOMEM. */
-int cli_array_row (cli_table_t *t, const job_info_t *jobs, uint32_t n);
+
+/* The one row of `cphub jobs` for a job array (jobs_array.c), gathered
+ * element by element as pages come: the counts by state and the first
+ * index ranges, whatever the array's size. */
+typedef struct cli_array {
+    bool active;
+    job_info_t first;                  /* the first element seen */
+    uint32_t counts[JOB_STATE_COUNT];  /* elements by state */
+    char id[96];                       /* "42_[0-3,8" so far; "..." when full */
+    size_t pos;                        /* bytes of id used */
+    bool truncated;                    /* id ends in "..." */
+    uint32_t ranges;                   /* ranges written into id */
+    uint32_t range_first, range_last;  /* the range being gathered */
+    char reason[REASON_TEXT_MAX + 1];  /* the first pending element's */
+} cli_array_t;
+
+/* Start a's row with job, an element, and add it. */
+void cli_array_start (cli_array_t *a, const job_info_t *job);
+/* Add the next element of a's array (ids come in order). */
+void cli_array_add (cli_array_t *a, const job_info_t *job);
+/* The cell of column key ("id", "state", ...) of a's row, when the array's
+ * row has its own; false: the first element's cell stands for the array. */
+bool cli_array_cell (const cli_array_t *a, const char *key, char *buf, size_t len);
 
 /* ---- the verbs, one file each ------------------------------------------ */
 

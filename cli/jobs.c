@@ -1,118 +1,342 @@
-/* jobs.c: `cphub jobs [--all] [--expand]` and `cphub show ID`, the two ways
- * to look at jobs.
+/* jobs.c: `cphub jobs` and `cphub show ID`, the two ways to look at jobs.
  *
- * jobs prints one aligned row per job (pending and running ones, or every job
- * with --all), an array in one row (jobs_array.c) unless --expand; show prints every
- * field of one job_info as "key: value" lines whose keys are the field names of the
- * wire and of --json, with dates in local time and durations and sizes in the form
- * people write them. The fields are a table, so adding one to job_info means adding one
- * line here.
+ * jobs prints one aligned row per job (pending and running ones; every job
+ * the hub keeps with --all; filtered by state, name, node, tenant, time and
+ * array like squeue and sacct), an array in one row (jobs_array.c) unless
+ * --expand, in the columns -o names (a table of them),
+ * page by page as the scheduler sends them, or as one JSON array (--json)
+ * or one JSON object per line (--jsonl); show prints every field of one job_info as
+ * "key: value" lines whose keys are the field names of the wire and of --json, with
+ * dates in local time and durations and sizes in the form people write them. The fields
+ * are a table, so adding one to job_info means adding one line here.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cphub/parse.h"
 
-static const cli_column_t cli_jobs_columns[] = {
-    {.header = "ID", .right = true},
-    {.header = "TENANT"},
-    {.header = "NAME"},
-    {.header = "STATE"},
-    {.header = "NODE"},
-    {.header = "CPUS", .right = true},
-    {.header = "TIME", .right = true},
-    {.header = "POS", .right = true},
-    {.header = "REASON/EXIT"},
-    {.header = NULL},
-};
+/* Most columns a --format may name. */
+#define CLI_JOBS_COLUMNS_MAX 24
+/* Room of one cell. */
+#define CLI_JOBS_CELL_MAX 200
+/* The columns without --format, squeue's choice plus the outcome. */
+#define CLI_JOBS_FORMAT_DEFAULT "id,tenant,name,state,node,cpus,time,pos,reason"
 
-/* arg: the time now (a double), for the elapsed time of running jobs. */
-static int cli_jobs_row (cli_table_t *t, const void *item, const void *arg)
+typedef void (*cli_jobs_cell_f) (const job_info_t *job,
+                                 double now,
+                                 char *buf,
+                                 size_t len);
+
+/* A column --format may name: its key, its header and alignment, its cell. */
+typedef struct cli_jobs_column {
+    const char *key;
+    cli_column_t column;
+    cli_jobs_cell_f cell;
+} cli_jobs_column_t;
+
+static void cell_id (const job_info_t *job, double now, char *buf, size_t len)
 {
-    const job_info_t *job = item;
-    double now = *(const double *)arg;
-    char id[CLI_JOB_NAME_MAX], cpus[24], elapsed[32], limit[32], time[72], outcome[200],
-        pos[16];
-    uint64_t cores = (uint64_t)job->ntasks * job->cpus_per_task;
-
+    (void)now;
     if (job->array_id != 0)
-        snprintf (id, sizeof (id), "%" PRIu64 "_%" PRIu32, job->array_id,
-                  job->array_index);
+        snprintf (buf, len, "%" PRIu64 "_%" PRIu32, job->array_id, job->array_index);
     else
-        snprintf (id, sizeof (id), "%" PRIu64, job->id);
-    snprintf (cpus, sizeof (cpus), "%" PRIu64, cores);
+        snprintf (buf, len, "%" PRIu64, job->id);
+}
+
+static void cell_tenant (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    snprintf (buf, len, "%s", job->tenant);
+}
+
+static void cell_name (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    snprintf (buf, len, "%s", job->name[0] != '\0' ? job->name : job->command);
+}
+
+static void cell_state (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    snprintf (buf, len, "%s", job_state_name (job->state));
+}
+
+static void cell_node (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    snprintf (buf, len, "%s", job->node[0] != '\0' ? job->node : "-");
+}
+
+static void cell_cpus (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    snprintf (buf, len, "%" PRIu64, (uint64_t)job->ntasks * job->cpus_per_task);
+}
+
+static void cell_time (const job_info_t *job, double now, char *buf, size_t len)
+{
+    char elapsed[32], limit[32];
+
     format_duration (cli_job_elapsed (job, now), elapsed, sizeof (elapsed));
     if (job->walltime > 0)
         format_duration (job->walltime, limit, sizeof (limit));
     else
         snprintf (limit, sizeof (limit), "-");
-    snprintf (time, sizeof (time), "%s/%s", elapsed, limit);
-    cli_format_job_outcome (job, outcome, sizeof (outcome));
-    if (job->state == JOB_PENDING && job->queue_position > 0)
-        snprintf (pos, sizeof (pos), "%" PRIu32, job->queue_position);
-    else
-        snprintf (pos, sizeof (pos), "-");
-    const char *cells[] = {
-        id,
-        job->tenant,
-        job->name[0] != '\0' ? job->name : job->command,
-        job_state_name (job->state),
-        job->node[0] != '\0' ? job->node : "-",
-        cpus,
-        time,
-        pos,
-        outcome,
-    };
-    return cli_table_row (t, cells);
+    snprintf (buf, len, "%s/%s", elapsed, limit);
 }
 
-/* One row per job; an array's elements in one row unless expand. */
-static int cli_jobs_print (const msg_t *reply, bool expand)
+static void cell_pos (const job_info_t *job, double now, char *buf, size_t len)
 {
-    const msg_job_list_t *list = &reply->u.job_list;
-    double now = clock_now ();
-    cli_table_t *t = cli_table_create (cli_jobs_columns);
-    int rc = t ? 0 : -1;
+    (void)now;
+    if (job->state == JOB_PENDING && job->queue_position > 0)
+        snprintf (buf, len, "%" PRIu32, job->queue_position);
+    else
+        snprintf (buf, len, "-");
+}
 
-    for (uint32_t i = 0, n = 1; rc == 0 && i < list->count; i += n) {
-        const job_info_t *job = &list->jobs[i];
-        n = expand ? 1 : cli_array_span (job, list->count - i);
-        rc = !expand && job->array_id != 0 ? cli_array_row (t, job, n)
-                                           : cli_jobs_row (t, job, &now);
+static void cell_reason (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    cli_format_job_outcome (job, buf, len);
+}
+
+static void cell_submit (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    cli_format_time (job->submit_time, buf, len);
+}
+
+static void cell_start (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    cli_format_time (job->start_time, buf, len);
+}
+
+static void cell_end (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    cli_format_time (job->end_time, buf, len);
+}
+
+static void cell_exit (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    snprintf (buf, len, "%d:%d", job->exit_code, job->signal);
+}
+
+static void cell_array (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    if (job->array_id)
+        snprintf (buf, len, "%" PRIu64 "_%" PRIu32, job->array_id, job->array_index);
+    else
+        snprintf (buf, len, "-");
+}
+
+static void cell_command (const job_info_t *job, double now, char *buf, size_t len)
+{
+    (void)now;
+    snprintf (buf, len, "%s", job->command);
+}
+
+static const cli_jobs_column_t cli_jobs_columns[] = {
+    {"id", {.header = "ID", .right = true}, cell_id},
+    {"tenant", {.header = "TENANT"}, cell_tenant},
+    {"name", {.header = "NAME"}, cell_name},
+    {"state", {.header = "STATE"}, cell_state},
+    {"node", {.header = "NODE"}, cell_node},
+    {"cpus", {.header = "CPUS", .right = true}, cell_cpus},
+    {"time", {.header = "TIME", .right = true}, cell_time},
+    {"pos", {.header = "POS", .right = true}, cell_pos},
+    {"reason", {.header = "REASON/EXIT"}, cell_reason},
+    {"submit", {.header = "SUBMIT"}, cell_submit},
+    {"start", {.header = "START"}, cell_start},
+    {"end", {.header = "END"}, cell_end},
+    {"exit", {.header = "EXIT:SIG"}, cell_exit},
+    {"array", {.header = "ARRAY"}, cell_array},
+    {"command", {.header = "COMMAND"}, cell_command},
+    {.key = NULL},
+};
+
+/* How jobs prints what comes: the chosen columns, or JSON. */
+typedef struct cli_jobs_out {
+    const cli_jobs_column_t *cols[CLI_JOBS_COLUMNS_MAX];
+    cli_column_t header[CLI_JOBS_COLUMNS_MAX + 1]; /* ends with header NULL */
+    size_t width[CLI_JOBS_COLUMNS_MAX];            /* widened page by page */
+    int ncols;
+    bool noheader;
+    bool jsonl;
+    bool json;
+    bool expand;     /* an array's elements one row each */
+    cli_array_t arr; /* the array row being gathered, across pages */
+    uint64_t printed;
+} cli_jobs_out_t;
+
+/* The columns of a comma list of keys; 2 with the keys listed if one is
+ * unknown. */
+static int cli_jobs_format (cli_jobs_out_t *out, const char *list)
+{
+    char copy[CLI_JOBS_CELL_MAX], known[CLI_JOBS_CELL_MAX] = "";
+    char *save = NULL;
+
+    snprintf (copy, sizeof (copy), "%s", list);
+    out->ncols = 0;
+    for (char *key = strtok_r (copy, ",", &save); key;
+         key = strtok_r (NULL, ",", &save)) {
+        const cli_jobs_column_t *c = cli_jobs_columns;
+        while (c->key && strcasecmp (c->key, key) != 0)
+            c++;
+        if (!c->key) {
+            for (c = cli_jobs_columns; c->key; c++) {
+                size_t used = strlen (known);
+                snprintf (known + used, sizeof (known) - used, "%s%s",
+                          c == cli_jobs_columns ? "" : ",", c->key);
+            }
+            cli_fail ("--format: no column '%s'; the columns are %s", key, known);
+            return 2;
+        }
+        if (out->ncols == CLI_JOBS_COLUMNS_MAX) {
+            cli_fail ("--format: at most %d columns", CLI_JOBS_COLUMNS_MAX);
+            return 2;
+        }
+        out->header[out->ncols] = c->column;
+        out->cols[out->ncols++] = c;
     }
-    if (rc == 0)
-        cli_table_print (t, stdout);
+    if (out->ncols == 0) {
+        cli_fail ("--format: name at least one column, e.g. -o id,state,end");
+        return 2;
+    }
+    out->header[out->ncols] = (cli_column_t){.header = NULL};
+    return 0;
+}
+
+/* Add the row of one job to t. */
+static int cli_jobs_row (const cli_jobs_out_t *out,
+                         cli_table_t *t,
+                         const job_info_t *job,
+                         double now)
+{
+    char cells[CLI_JOBS_COLUMNS_MAX][CLI_JOBS_CELL_MAX];
+    const char *row[CLI_JOBS_COLUMNS_MAX];
+
+    for (int c = 0; c < out->ncols; c++) {
+        out->cols[c]->cell (job, now, cells[c], sizeof (cells[c]));
+        row[c] = cells[c];
+    }
+    return cli_table_row (t, row);
+}
+
+/* Add the row of the array gathered so far to t, and start over. */
+static int cli_jobs_array_row (cli_jobs_out_t *out, cli_table_t *t, double now)
+{
+    char cells[CLI_JOBS_COLUMNS_MAX][CLI_JOBS_CELL_MAX];
+    const char *row[CLI_JOBS_COLUMNS_MAX];
+
+    if (!out->arr.active)
+        return 0;
+    for (int c = 0; c < out->ncols; c++) {
+        if (!cli_array_cell (&out->arr, out->cols[c]->key, cells[c], sizeof (cells[c])))
+            out->cols[c]->cell (&out->arr.first, now, cells[c], sizeof (cells[c]));
+        row[c] = cells[c];
+    }
+    out->arr.active = false;
+    return cli_table_row (t, row);
+}
+
+/* Add one job to t: its own row, or to its array's row, which goes into t
+ * when the next job is not of that array. */
+static int cli_jobs_add (cli_jobs_out_t *out,
+                         cli_table_t *t,
+                         const job_info_t *job,
+                         double now)
+{
+    if (!out->expand && job->array_id != 0 && out->arr.active &&
+        out->arr.first.array_id == job->array_id) {
+        cli_array_add (&out->arr, job);
+        return 0;
+    }
+    if (cli_jobs_array_row (out, t, now) < 0)
+        return -1;
+    if (!out->expand && job->array_id != 0) {
+        cli_array_start (&out->arr, job);
+        return 0;
+    }
+    return cli_jobs_row (out, t, job, now);
+}
+
+/* Print one page as it comes (an array cut by the page's end waits for the
+ * next; last: no page follows). 0, or 1 with the reason printed. */
+static int cli_jobs_page (cli_jobs_out_t *out, const msg_t *page, bool last)
+{
+    const msg_job_list_t *list = &page->u.job_list;
+    double now = clock_now ();
+    cli_table_t *t;
+    int rc = 0;
+
+    if (out->json || out->jsonl) {
+        char *text = msg_payload_jsonl (page);
+        if (!text)
+            return cli_fail ("out of memory while printing JSON");
+        /* --json: one array whose elements come page by page */
+        for (char *line = text, *end; *line; line = end + 1) {
+            end = strchr (line, '\n');
+            *end = '\0';
+            if (out->json)
+                fputs (out->printed++ ? ",\n  " : "[\n  ", stdout);
+            fputs (line, stdout);
+            if (!out->json)
+                fputc ('\n', stdout);
+        }
+        free (text);
+        return 0;
+    }
+    if (!(t = cli_table_create (out->header)))
+        return cli_fail ("out of memory");
+    for (uint32_t i = 0; rc == 0 && i < list->count; i++)
+        rc = cli_jobs_add (out, t, &list->jobs[i], now);
+    if (rc == 0 && last)
+        rc = cli_jobs_array_row (out, t, now);
+    if (rc < 0) {
+        cli_table_destroy (t);
+        return cli_fail ("out of memory");
+    }
+    cli_table_print_page (t, out->width, !out->noheader && out->printed == 0, stdout);
+    out->printed += list->count ? list->count : (out->noheader ? 0 : 1);
     cli_table_destroy (t);
-    return rc == 0 ? 0 : cli_fail ("out of memory");
+    return 0;
 }
 
 /* The scheduler answers jobs in pages: ask from each page's next until the
- * last, then print them as one list. Takes req. */
-static int cli_jobs_pages (cli_t *cli, msg_t *req, bool expand)
+ * last (or --limit jobs came), printing each page as it comes. Takes req. */
+static int cli_jobs_pages (cli_t *cli, msg_t *req, cli_jobs_out_t *out)
 {
-    msg_t *answer = NULL, *page;
+    uint32_t limit = req->u.jobs.limit;
+    uint64_t came = 0;
     int status = 1;
 
     for (;;) {
+        msg_t *page = cli_request (cli, req, MSG_JOBS_OK);
         uint64_t next;
-        if (!(page = cli_request (cli, req, MSG_JOBS_OK)))
+        if (!page)
             goto out;
         next = page->u.job_list.next;
-        if (!answer) {
-            answer = page;
-        } else {
-            int rc = cli_job_list_append (answer, page);
-            msg_destroy (page);
-            if (rc < 0) {
-                cli_fail ("out of memory");
-                goto out;
-            }
-        }
-        if (next == 0)
+        came += page->u.job_list.count;
+        if (limit && page->u.job_list.count > limit - (came - page->u.job_list.count))
+            page->u.job_list.count =
+                (uint32_t)(limit - (came - page->u.job_list.count));
+        bool last = next == 0 || (limit && came >= limit);
+        int rc = cli_jobs_page (out, page, last);
+        msg_destroy (page);
+        if (rc != 0)
+            goto out;
+        if (last)
             break;
         if (next <= req->u.jobs.after) {
             cli_fail ("the scheduler's pages of jobs do not move on (next %" PRIu64
@@ -121,13 +345,128 @@ static int cli_jobs_pages (cli_t *cli, msg_t *req, bool expand)
             goto out;
         }
         req->u.jobs.after = next;
+        if (limit)
+            req->u.jobs.limit = (uint32_t)(limit - came);
     }
-    answer->u.job_list.next = 0;
-    status = cli->json ? cli_print_json (answer) : cli_jobs_print (answer, expand);
+    if (out->json)
+        fputs (out->printed ? "\n]\n" : "[]\n", stdout);
+    status = 0;
 out:
-    msg_destroy (answer);
     msg_destroy (req);
     return status;
+}
+
+/* A time for --since/--until: a duration back from now ("2d", "90m"), a
+ * local date "YYYY-MM-DD[THH:MM[:SS]]" or "@EPOCH". 0, or -1 with the
+ * reason printed. */
+static int cli_jobs_time (const char *option, const char *text, double *out)
+{
+    cphub_error_t err = {{0}};
+    const char *forms[] = {"%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S",
+                           "%Y-%m-%d %H:%M", "%Y-%m-%d"};
+    int64_t secs;
+    char *end;
+
+    if (text[0] == '@') {
+        *out = strtod (text + 1, &end);
+        if (end != text + 1 && *end == '\0' && *out > 0)
+            return 0;
+    } else if (parse_duration (text, &secs, &err) == 0) {
+        *out = clock_now () - (double)secs;
+        return 0;
+    } else {
+        for (size_t i = 0; i < sizeof (forms) / sizeof (forms[0]); i++) {
+            struct tm tm = {.tm_isdst = -1};
+            end = strptime (text, forms[i], &tm);
+            if (end && *end == '\0') {
+                *out = (double)mktime (&tm);
+                return 0;
+            }
+        }
+    }
+    cli_fail (
+        "%s '%s': give a duration back from now (2d, 3h, 90m), a date "
+        "YYYY-MM-DD[THH:MM[:SS]] or @EPOCH",
+        option, text);
+    return -1;
+}
+
+/* Copy an option's text into a request field of size bytes; 2 if too long. */
+static int cli_jobs_text (const char *option,
+                          const char *text,
+                          char *field,
+                          size_t size)
+{
+    if (strlen (text) >= size) {
+        cli_fail ("%s: at most %zu bytes", option, size - 1);
+        return 2;
+    }
+    snprintf (field, size, "%s", text);
+    return 0;
+}
+
+enum {
+    CLI_JOBS_OPT_NOHEADER = 1000,
+    CLI_JOBS_OPT_JSONL,
+    CLI_JOBS_OPT_SINCE,
+    CLI_JOBS_OPT_UNTIL,
+    CLI_JOBS_OPT_ARRAY,
+    CLI_JOBS_OPT_LIMIT,
+};
+
+/* Apply one option of jobs to req and out: 0, or 2 with the reason printed. */
+static int cli_jobs_option (int opt,
+                            const char *arg,
+                            msg_jobs_t *req,
+                            cli_jobs_out_t *out)
+{
+    unsigned long long n;
+    char *end;
+
+    switch (opt) {
+    case 'a':
+        req->all = true;
+        return 0;
+    case 'x':
+        out->expand = true;
+        return 0;
+    case 't':
+        return cli_jobs_text ("--state", arg, req->states, sizeof (req->states));
+    case 'n':
+        return cli_jobs_text ("--name", arg, req->name, sizeof (req->name));
+    case 'w':
+        return cli_jobs_text ("--node", arg, req->node, sizeof (req->node));
+    case 'u':
+        return cli_jobs_text ("--tenant", arg, req->tenant, sizeof (req->tenant));
+    case 'o':
+        return cli_jobs_format (out, arg);
+    case CLI_JOBS_OPT_NOHEADER:
+        out->noheader = true;
+        return 0;
+    case CLI_JOBS_OPT_JSONL:
+        out->jsonl = true;
+        return 0;
+    case CLI_JOBS_OPT_SINCE:
+        return cli_jobs_time ("--since", arg, &req->since) < 0 ? 2 : 0;
+    case CLI_JOBS_OPT_UNTIL:
+        return cli_jobs_time ("--until", arg, &req->until) < 0 ? 2 : 0;
+    case CLI_JOBS_OPT_ARRAY:
+    case CLI_JOBS_OPT_LIMIT:
+        errno = 0;
+        n = strtoull (arg, &end, 10);
+        if (errno || end == arg || *end != '\0' || arg[0] == '-' || n == 0 ||
+            n > (opt == CLI_JOBS_OPT_LIMIT ? UINT32_MAX : INT64_MAX)) {
+            cli_fail ("%s '%s': give a whole number >= 1",
+                      opt == CLI_JOBS_OPT_LIMIT ? "--limit" : "--array", arg);
+            return 2;
+        }
+        if (opt == CLI_JOBS_OPT_LIMIT)
+            req->limit = (uint32_t)n;
+        else
+            req->array = n;
+        return 0;
+    }
+    return 0;
 }
 
 int cli_jobs (cli_t *cli, int argc, char **argv)
@@ -135,30 +474,42 @@ int cli_jobs (cli_t *cli, int argc, char **argv)
     static const struct option options[] = {
         {"all", no_argument, NULL, 'a'},
         {"expand", no_argument, NULL, 'x'},
+        {"state", required_argument, NULL, 't'},
+        {"name", required_argument, NULL, 'n'},
+        {"node", required_argument, NULL, 'w'},
+        {"tenant", required_argument, NULL, 'u'},
+        {"format", required_argument, NULL, 'o'},
+        {"since", required_argument, NULL, CLI_JOBS_OPT_SINCE},
+        {"until", required_argument, NULL, CLI_JOBS_OPT_UNTIL},
+        {"array", required_argument, NULL, CLI_JOBS_OPT_ARRAY},
+        {"limit", required_argument, NULL, CLI_JOBS_OPT_LIMIT},
+        {"noheader", no_argument, NULL, CLI_JOBS_OPT_NOHEADER},
+        {"jsonl", no_argument, NULL, CLI_JOBS_OPT_JSONL},
         CLI_OPTIONS_END,
     };
+    static cli_jobs_out_t out; /* large: not on the stack */
     msg_t *req = NULL;
-    bool all = false, expand = false;
     int status = 2;
-    int opt;
+    int opt = 0;
 
-    while ((opt = cli_option_next (cli, argc, argv, "+:ahx", options, &status)) > 0) {
-        if (opt == 'a')
-            all = true;
-        else if (opt == 'x')
-            expand = true;
-    }
-    if (opt < 0)
-        return status;
-    if (optind < argc) {
-        cli_fail ("jobs takes no job ids ('%s'); for one job use cphub show ID",
-                  argv[optind]);
-        return 2;
-    }
+    memset (&out, 0, sizeof (out));
     if (!(req = msg_create (MSG_JOBS)))
         return cli_fail ("out of memory");
-    req->u.jobs.all = all;
-    return cli_jobs_pages (cli, req, expand);
+    status = cli_jobs_format (&out, CLI_JOBS_FORMAT_DEFAULT);
+    while (status == 0 && (opt = cli_option_next (cli, argc, argv, "+:axt:n:w:u:o:h",
+                                                  options, &status)) > 0)
+        status = cli_jobs_option (opt, optarg, &req->u.jobs, &out);
+    if (status == 0 && optind < argc) {
+        cli_fail ("jobs takes no job ids ('%s'); for one job use cphub show ID",
+                  argv[optind]);
+        status = 2;
+    }
+    if (status != 0 || opt < 0) {
+        msg_destroy (req);
+        return status;
+    }
+    out.json = cli->json && !out.jsonl;
+    return cli_jobs_pages (cli, req, &out);
 }
 
 /* ---- show ---------------------------------------------------------------- */

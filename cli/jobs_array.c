@@ -1,10 +1,12 @@
 /* jobs_array.c: the one row of `cphub jobs` that stands for a job array.
  *
- * The scheduler lists an array's elements as jobs with consecutive ids; jobs
- * shows the elements it got as one row, Slurm's way: the id with the indices
- * and throttle, "42_[4-999%50]", and counts by state where a job's row has
- * its state ("PENDING:950 RUNNING:50"). --expand shows the elements, one row
- * each.
+ * The scheduler lists an array's elements as jobs with consecutive ids, in
+ * pages that may cut an array anywhere; jobs gathers the elements it gets,
+ * page after page, into one row, Slurm's way: the id with the indices and
+ * throttle, "42_[4-999%50]", and counts by state where a job's row has its
+ * state ("PENDING:950 RUNNING:50"). Only the counts and the first ranges are
+ * kept, so an array of any size costs one row. --expand shows the elements,
+ * one row each.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,91 +14,104 @@
 
 #include "cli/cli.h"
 
-/* Bytes of the "42_[...]" text; longer index lists end in "...". */
-#define CLI_ARRAY_ID_MAX 96
-/* Bytes of the state counts, one "PD:N " per state at most. */
-#define CLI_ARRAY_STATES_MAX 160
+/* Room a range needs in the id text: "4294967295-4294967295,", and "...]". */
+#define CLI_ARRAY_RANGE_ROOM 32
 
-uint32_t cli_array_span (const job_info_t *jobs, uint32_t count)
+/* Append the range a holds to its id text, or "..." once it is full. */
+static void cli_array_put_range (cli_array_t *a)
 {
-    uint32_t n = 1;
+    size_t len = sizeof (a->id);
 
-    if (jobs[0].array_id == 0)
-        return 1;
-    while (n < count && jobs[n].array_id == jobs[0].array_id)
-        n++;
-    return n;
-}
-
-/* "42_[0-3,8,10-11%2]" for the indices of the n elements (increasing). */
-static void cli_array_id (const job_info_t *jobs, uint32_t n, char *buf, size_t len)
-{
-    size_t pos = (size_t)snprintf (buf, len, "%" PRIu64 "_[", jobs[0].array_id);
-
-    for (uint32_t i = 0; i < n && pos < len; i++) {
-        uint32_t j = i;
-        while (j + 1 < n && jobs[j + 1].array_index == jobs[j].array_index + 1)
-            j++;
-        if (pos + 24 + 8 > len) {
-            pos += (size_t)snprintf (buf + pos, len - pos, "...");
-            break;
-        }
-        if (i > 0)
-            buf[pos++] = ',';
-        if (j > i)
-            pos += (size_t)snprintf (buf + pos, len - pos, "%" PRIu32 "-%" PRIu32,
-                                     jobs[i].array_index, jobs[j].array_index);
-        else
-            pos += (size_t)snprintf (buf + pos, len - pos, "%" PRIu32,
-                                     jobs[i].array_index);
-        i = j;
+    if (a->truncated)
+        return;
+    if (a->pos + CLI_ARRAY_RANGE_ROOM > len) {
+        a->pos += (size_t)snprintf (a->id + a->pos, len - a->pos, "...");
+        a->truncated = true;
+        return;
     }
-    if (pos < len && jobs[0].array_throttle > 0)
-        pos += (size_t)snprintf (buf + pos, len - pos, "%%%" PRIu32,
-                                 jobs[0].array_throttle);
-    if (pos < len)
-        snprintf (buf + pos, len - pos, "]");
+    if (a->ranges++ > 0)
+        a->id[a->pos++] = ',';
+    if (a->range_last > a->range_first)
+        a->pos += (size_t)snprintf (a->id + a->pos, len - a->pos,
+                                    "%" PRIu32 "-%" PRIu32, a->range_first,
+                                    a->range_last);
+    else
+        a->pos += (size_t)snprintf (a->id + a->pos, len - a->pos, "%" PRIu32,
+                                    a->range_first);
 }
 
-/* "PD:8 R:2" for the n elements, in state order. */
-static void cli_array_states (const job_info_t *jobs, uint32_t n, char *buf, size_t len)
+void cli_array_start (cli_array_t *a, const job_info_t *job)
 {
-    uint32_t counts[JOB_STATE_COUNT] = {0};
+    memset (a, 0, sizeof (*a));
+    a->active = true;
+    a->first = *job;
+    a->pos = (size_t)snprintf (a->id, sizeof (a->id), "%" PRIu64 "_[", job->array_id);
+    a->range_first = a->range_last = job->array_index;
+    cli_array_add (a, job);
+}
+
+void cli_array_add (cli_array_t *a, const job_info_t *job)
+{
+    if ((unsigned)job->state < JOB_STATE_COUNT)
+        a->counts[job->state]++;
+    if (a->reason[0] == '\0' && job->state == JOB_PENDING)
+        snprintf (a->reason, sizeof (a->reason), "%s", job->reason);
+    if (job->array_index == a->range_last)
+        return;
+    if (job->array_index == a->range_last + 1) {
+        a->range_last = job->array_index;
+        return;
+    }
+    cli_array_put_range (a);
+    a->range_first = a->range_last = job->array_index;
+}
+
+/* The id text closed: the last range, the throttle and "]". */
+static void cli_array_id (const cli_array_t *a, char *buf, size_t len)
+{
+    cli_array_t end = *a;
+    char throttle[16] = "";
+
+    cli_array_put_range (&end);
+    if (a->first.array_throttle > 0)
+        snprintf (throttle, sizeof (throttle), "%%%" PRIu32, a->first.array_throttle);
+    snprintf (buf, len, "%s%s]", end.id, throttle);
+}
+
+/* "PENDING:8 RUNNING:2", in state order. */
+static void cli_array_states (const cli_array_t *a, char *buf, size_t len)
+{
     size_t pos = 0;
 
     buf[0] = '\0';
-    for (uint32_t i = 0; i < n; i++)
-        if ((unsigned)jobs[i].state < JOB_STATE_COUNT)
-            counts[jobs[i].state]++;
     for (int s = 0; s < JOB_STATE_COUNT && pos < len; s++)
-        if (counts[s] > 0)
+        if (a->counts[s] > 0)
             pos += (size_t)snprintf (buf + pos, len - pos, "%s%s:%" PRIu32,
                                      pos > 0 ? " " : "",
-                                     job_state_name ((job_state_t)s), counts[s]);
+                                     job_state_name ((job_state_t)s), a->counts[s]);
 }
 
-int cli_array_row (cli_table_t *t, const job_info_t *jobs, uint32_t n)
+bool cli_array_cell (const cli_array_t *a, const char *key, char *buf, size_t len)
 {
-    char id[CLI_ARRAY_ID_MAX], states[CLI_ARRAY_STATES_MAX], cpus[24];
-    const char *reason = "";
+    static const char *const none[] = {"node", "time", "pos", "start", "end", "exit"};
 
-    cli_array_id (jobs, n, id, sizeof (id));
-    cli_array_states (jobs, n, states, sizeof (states));
-    snprintf (cpus, sizeof (cpus), "%" PRIu64,
-              (uint64_t)jobs[0].ntasks * jobs[0].cpus_per_task);
-    for (uint32_t i = 0; i < n && reason[0] == '\0'; i++)
-        if (jobs[i].state == JOB_PENDING)
-            reason = jobs[i].reason;
-    const char *cells[] = {
-        id,
-        jobs[0].tenant,
-        jobs[0].name[0] != '\0' ? jobs[0].name : jobs[0].command,
-        states,
-        "-",
-        cpus,
-        "-",
-        "-",
-        reason,
-    };
-    return cli_table_row (t, cells);
+    if (strcmp (key, "id") == 0 || strcmp (key, "array") == 0) {
+        cli_array_id (a, buf, len);
+        return true;
+    }
+    if (strcmp (key, "state") == 0) {
+        cli_array_states (a, buf, len);
+        return true;
+    }
+    if (strcmp (key, "reason") == 0) {
+        snprintf (buf, len, "%s", a->reason);
+        return true;
+    }
+    for (size_t i = 0; i < sizeof (none) / sizeof (none[0]); i++) {
+        if (strcmp (key, none[i]) == 0) {
+            snprintf (buf, len, "-");
+            return true;
+        }
+    }
+    return false;
 }

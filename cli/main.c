@@ -39,10 +39,29 @@ static const cli_verb_t cli_verbs[] = {
         .name = "jobs",
         .run = cli_jobs,
         .help = "list your pending and running jobs (--all: ended ones too)",
-        .usage = "jobs [--all] [--json]\n"
-                 "List jobs: pending and running ones, or all with --all.\n"
-                 "  -a, --all    include jobs that have ended\n"
-                 "      --json   print the scheduler's answer as JSON\n",
+        .usage =
+            "jobs [--all] [--expand] [filters] [-o COLUMNS] [--noheader]\n"
+            "     [--json|--jsonl]\n"
+            "List jobs: pending and running ones, or every job the hub keeps\n"
+            "with --all (the history too); tenants see their own only.\n"
+            "  -a, --all           include jobs that have ended, from the history\n"
+            "  -x, --expand        an array's elements one row each (else one\n"
+            "                      row per array: 42_[0-99%5], counts by state)\n"
+            "  -t, --state LIST    only these states (e.g. FAILED,TIMEOUT; an\n"
+            "                      ended state searches the history)\n"
+            "  -n, --name NAME     only jobs of this name\n"
+            "  -w, --node NODE     only jobs that ran on this node\n"
+            "  -u, --tenant NAME   only this tenant's jobs (operators)\n"
+            "      --since WHEN    active at or after WHEN: 2d, 3h (back from\n"
+            "                      now), YYYY-MM-DD[THH:MM[:SS]] or @EPOCH\n"
+            "      --until WHEN    submitted at or before WHEN\n"
+            "      --array ID      the elements of array ID\n"
+            "      --limit N       at most N jobs\n"
+            "  -o, --format LIST   columns: id,tenant,name,state,node,cpus,time,\n"
+            "                      pos,reason,submit,start,end,exit,array,command\n"
+            "      --noheader      no header line\n"
+            "      --json          one JSON array of the jobs\n"
+            "      --jsonl         one JSON object per line, for long lists\n",
     },
     {
         .name = "show",

@@ -443,28 +443,39 @@ int cli_table_print_items (const cli_column_t *columns,
     return 0;
 }
 
-void cli_table_print (const cli_table_t *t, FILE *out)
+void cli_table_print_page (const cli_table_t *t, size_t *width, bool header, FILE *out)
 {
-    size_t *width = calloc ((size_t)t->ncols, sizeof (size_t));
     const char **headers = calloc ((size_t)t->ncols, sizeof (char *));
 
-    if (width == NULL || headers == NULL) {
+    if (headers == NULL) {
         cli_fail ("out of memory while printing a table");
-        goto done;
+        return;
     }
     for (int c = 0; c < t->ncols; c++) {
         headers[c] = t->columns[c].header;
-        width[c] = strlen (headers[c]);
+        if (strlen (headers[c]) > width[c])
+            width[c] = strlen (headers[c]);
         for (int r = 0; r < t->nrows; r++) {
             size_t len = strlen (t->cells[r * t->ncols + c]);
             if (len > width[c])
                 width[c] = len;
         }
     }
-    cli_table_line (t, width, headers, out);
+    if (header)
+        cli_table_line (t, width, headers, out);
     for (int r = 0; r < t->nrows; r++)
         cli_table_line (t, width, (const char *const *)&t->cells[r * t->ncols], out);
-done:
     free (headers);
+}
+
+void cli_table_print (const cli_table_t *t, FILE *out)
+{
+    size_t *width = calloc ((size_t)t->ncols, sizeof (size_t));
+
+    if (width == NULL) {
+        cli_fail ("out of memory while printing a table");
+        return;
+    }
+    cli_table_print_page (t, width, true, out);
     free (width);
 }

@@ -834,6 +834,20 @@ int msg_type_parse (const char *name, size_t len, msg_type_t *out)
 
 /* ---- --json output -------------------------------------------------------- */
 
+/* The list --json prints of a list reply (show.ok: its one job). */
+static const char *const payload_lists[MSG_TYPE_COUNT] = {
+    [MSG_JOBS_OK] = "jobs",      [MSG_WAIT_OK] = "jobs",      [MSG_NODES_OK] = "nodes",
+    [MSG_CANCEL_OK] = "results", [MSG_TENANT_OK] = "tenants", [MSG_KEY_OK] = "keys",
+};
+
+/* The part of a reply's body --json prints, borrowed from obj. */
+static json_t *payload_part (json_t *obj, msg_type_t type)
+{
+    if (type == MSG_SHOW_OK)
+        return json_array_get (json_object_get (obj, "jobs"), 0);
+    return payload_lists[type] ? json_object_get (obj, payload_lists[type]) : obj;
+}
+
 char *msg_payload_json (const msg_t *m)
 {
     json_t *obj = encode_body (m), *out;
@@ -842,34 +856,39 @@ char *msg_payload_json (const msg_t *m)
     if (!obj)
         return NULL;
     json_object_del (obj, "v");
-    switch (m->type) {
-    case MSG_JOBS_OK:
-    case MSG_WAIT_OK:
-        out = json_object_get (obj, "jobs");
-        break;
-    case MSG_SHOW_OK:
-        out = json_array_get (json_object_get (obj, "jobs"), 0);
-        break;
-    case MSG_NODES_OK:
-        out = json_object_get (obj, "nodes");
-        break;
-    case MSG_CANCEL_OK:
-        out = json_object_get (obj, "results");
-        break;
-    case MSG_TENANT_OK:
-        out = json_object_get (obj, "tenants");
-        break;
-    case MSG_KEY_OK:
-        out = json_object_get (obj, "keys");
-        break;
-    default:
-        out = obj;
-        break;
-    }
+    out = payload_part (obj, m->type);
     text = json_dumps (out ? out : json_null (),
                        JSON_INDENT (2) | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY);
     json_decref (obj);
     if (!text)
         errno = ENOMEM;
+    return text;
+}
+
+char *msg_payload_jsonl (const msg_t *m)
+{
+    json_t *obj = encode_body (m), *item;
+    size_t index, used = 0;
+    char *text = NULL;
+    FILE *lines = NULL;
+    int rc = 0;
+
+    if (!obj || !(lines = open_memstream (&text, &used))) {
+        json_decref (obj);
+        errno = ENOMEM;
+        return NULL;
+    }
+    json_array_foreach (payload_part (obj, m->type), index, item)
+    {
+        rc |= json_dumpf (item, lines, JSON_COMPACT | JSON_PRESERVE_ORDER);
+        rc |= fputc ('\n', lines) == EOF ? -1 : 0;
+    }
+    rc |= fclose (lines) == 0 ? 0 : -1;
+    json_decref (obj);
+    if (rc != 0) {
+        free (text);
+        errno = ENOMEM;
+        return NULL;
+    }
     return text;
 }

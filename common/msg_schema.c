@@ -346,6 +346,14 @@ static const field_t ids_elements_fields[] = {
 static const field_t jobs_fields[] = {
     F_BOOL (msg_jobs_t, all),
     F_OPT_U64 (msg_jobs_t, after, 0),
+    F_OPT_STR (msg_jobs_t, states),
+    F_OPT_STR (msg_jobs_t, name),
+    F_OPT_STR (msg_jobs_t, node),
+    F_OPT_STR (msg_jobs_t, tenant),
+    F_OPT_DBL (msg_jobs_t, since, 0.0, 1e300),
+    F_OPT_DBL (msg_jobs_t, until, 0.0, 1e300),
+    F_OPT_U64 (msg_jobs_t, array, 0),
+    F_OPT_U32 (msg_jobs_t, limit, 0, UINT32_MAX),
     F_END,
 };
 static const field_t job_list_fields[] = {

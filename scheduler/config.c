@@ -115,6 +115,12 @@ static const conf_setting_t settings[] = {
     {"scheduler.slice_jobs", CONF_INT,
      "jobs one turn of the loop walks for a long answer (jobs --all, wait) "
      "before serving others (default 20000)"},
+    {"scheduler.keep_ended", CONF_DURATION,
+     "an ended job stays in the scheduler's memory this long, then only in the "
+     "store's history (default 5m)"},
+    {"scheduler.history_days", CONF_INT,
+     "days the store keeps an ended job, then deletes it; accounting records "
+     "stay (default 0: for ever)"},
     {"priority", CONF_GROUP, "how pending jobs are ordered (cphub priority ID)"},
     {"priority.weight_fairshare", CONF_FLOAT,
      "points for a tenant that used nothing lately (default 10000)"},

@@ -68,6 +68,8 @@ typedef struct schedconf_limits {
     int64_t client_hello_timeout; /* s; ... one that never spoke */
     uint32_t fd_reserve;          /* descriptors kept for agents and the store */
     uint32_t slice_jobs;          /* jobs a slice of a long answer walks */
+    int64_t keep_ended;           /* s an ended job stays in the core */
+    uint32_t history_days;        /* the store keeps ended jobs; 0: for ever */
 } schedconf_limits_t;
 
 typedef struct schedconf {

@@ -24,6 +24,8 @@
 #define DEFAULT_CLIENT_HELLO_TIMEOUT 10
 #define DEFAULT_FD_RESERVE 256
 #define DEFAULT_SLICE_JOBS 20000
+#define DEFAULT_KEEP_ENDED 300 /* s */
+#define HISTORY_DAYS_MAX 36500 /* a century */
 #define COUNT_LIMIT_MAX 100000000
 #define TIMEOUT_MAX (7 * 86400)
 /* The largest reply must fit in what one connection may leave unread. */
@@ -58,6 +60,7 @@ static const limit_setting_t limit_settings[] = {
     {"scheduler.fd_reserve", DEFAULT_FD_RESERVE, 0, 1000000, LIMIT_FIELD (fd_reserve)},
     {"scheduler.slice_jobs", DEFAULT_SLICE_JOBS, 100, COUNT_LIMIT_MAX,
      LIMIT_FIELD (slice_jobs)},
+    {"scheduler.history_days", 0, 0, HISTORY_DAYS_MAX, LIMIT_FIELD (history_days)},
 };
 
 static int load_timeout (
@@ -98,7 +101,9 @@ int schedconf_load_limits (schedconf_t *cfg, const conf_t *c, cphub_error_t *err
     if (load_timeout (c, "scheduler.client_idle_timeout", DEFAULT_CLIENT_IDLE_TIMEOUT,
                       &lim->client_idle_timeout, err) < 0 ||
         load_timeout (c, "scheduler.client_hello_timeout", DEFAULT_CLIENT_HELLO_TIMEOUT,
-                      &lim->client_hello_timeout, err) < 0)
+                      &lim->client_hello_timeout, err) < 0 ||
+        load_timeout (c, "scheduler.keep_ended", DEFAULT_KEEP_ENDED, &lim->keep_ended,
+                      err) < 0)
         return -1;
     return 0;
 }

@@ -39,8 +39,9 @@ void handlers_submit (scheduler_t *sc, const request_t *rq, msg_t *m)
     uint32_t count = 1;
     msg_t *ok;
 
-    if (sched_job_submit_many (sc->sched, rq->name, spec, sc->now, &id, &count, &err) <
-        0) {
+    if (history_recall (sc, rq->name, spec, &err) < 0 ||
+        sched_job_submit_many (sc->sched, rq->name, spec, sc->now, &id, &count, &err) <
+            0) {
         int code = errno;
         log_info ("submit from %s refused: %s", rq->peer->identity, err.text);
         request_error (sc, rq, code, "%s", err.text);
@@ -103,71 +104,6 @@ void handlers_cancel (scheduler_t *sc, const request_t *rq, msg_t *m)
     }
     free (ids);
     request_reply (sc, rq, ok);
-}
-
-/* One page of jobs: at most JOBS_PAGE_MAX, and at most
- * scheduler.slice_jobs jobs walked, so that no jobs request holds the loop
- * long whatever the hub holds; the client asks again from next. */
-void handlers_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
-{
-    job_list_build_t b = {0};
-    bool all = m->u.jobs.all;
-    uint64_t after = m->u.jobs.after;
-    uint32_t walked = 0, budget = sc->config->limits.slice_jobs;
-    sched_job_t *job = after ? sched_job_lookup (sc->sched, after) : NULL;
-    uint64_t next = 0, last = 0;
-    msg_t *ok;
-
-    job = job ? sched_job_next (sc->sched, job) : sched_job_first (sc->sched);
-    for (; job; job = sched_job_next (sc->sched, job)) {
-        if (job->id <= after) /* after was forgotten: skip to it */
-            continue;
-        if (b.count == JOBS_PAGE_MAX || walked == budget) {
-            next = last; /* ids are ordered: resume after the last walked */
-            break;
-        }
-        walked++;
-        last = job->id;
-        if (rq->role == AUTH_ROLE_TENANT && strcmp (job->tenant, rq->name) != 0)
-            continue;
-        if (!all && job->state != JOB_PENDING && job->state != JOB_RUNNING)
-            continue;
-        if (job_list_push (&b, job) < 0) {
-            free (b.jobs);
-            request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
-            return;
-        }
-    }
-    if ((ok = job_list_reply (MSG_JOBS_OK, &b)))
-        ok->u.job_list.next = next;
-    request_reply (sc, rq, ok);
-}
-
-void handlers_show (scheduler_t *sc, const request_t *rq, msg_t *m)
-{
-    job_list_build_t b = {0};
-    uint64_t id = m->u.id.id;
-    sched_job_t *job = NULL;
-
-    if (m->u.id.index == MSG_INDEX_NONE ||
-        sched_array_element (sc->sched, m->u.id.id, m->u.id.index, &id) == 0)
-        job = request_job (sc, rq, id);
-    if (job && m->u.id.index != MSG_INDEX_NONE && job->array_id != m->u.id.id)
-        job = NULL;
-    if (!job && m->u.id.index != MSG_INDEX_NONE) {
-        request_error (sc, rq, ENOENT, "no such job %" PRIu64 "_%" PRIu32, m->u.id.id,
-                       m->u.id.index);
-        return;
-    }
-    if (!job) {
-        request_error (sc, rq, ENOENT, "no such job %" PRIu64, m->u.id.id);
-        return;
-    }
-    if (job_list_push (&b, job) < 0) {
-        request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
-        return;
-    }
-    request_reply (sc, rq, job_list_reply (MSG_SHOW_OK, &b));
 }
 
 void handlers_nodes (scheduler_t *sc, const request_t *rq, msg_t *m)

@@ -51,4 +51,27 @@ void handlers_heartbeat (scheduler_t *sc, const request_t *rq, msg_t *m);
 void handlers_job_started (scheduler_t *sc, const request_t *rq, msg_t *m);
 void handlers_job_exit (scheduler_t *sc, const request_t *rq, msg_t *m);
 
+/* Before a submit: the ended jobs its --after names that the core has
+ * forgotten (an array's elements too), tenant's own only, are put back in
+ * the core from the store, so that the core decides on how they ended
+ * (history.c). 0, or -1 with err (ENOMEM, the store's errors). */
+int history_recall (scheduler_t *sc,
+                    const char *tenant,
+                    const jobspec_t *spec,
+                    cphub_error_t *err);
+
+/* The same for the jobs a wait names (the requester's own, unless an
+ * operator), so that a wait on a job that ended long ago is answered. */
+int history_recall_ids (scheduler_t *sc,
+                        const request_t *rq,
+                        const uint64_t *ids,
+                        uint32_t count,
+                        cphub_error_t *err);
+
+/* Retention (scheduler.history_days), inside the turn's batch: a small
+ * batch of the jobs that ended longer ago leaves the store, again the next
+ * turn while batches come full, else a minute later; so it never stalls
+ * the loop. 0, or -1 with err (the batch then fails). */
+int history_expire (scheduler_t *sc, cphub_error_t *err);
+
 #endif

@@ -225,6 +225,15 @@ static void unsaved_text (int code, const cphub_error_t *err, char *buf, size_t 
  * (a submit is acknowledged only once durable): clients are told at once,
  * the core goes back to the store's state, and the next turns serve reads
  * and try writes again. */
+static void forget_ended (scheduler_t *sc)
+{
+    uint32_t forgotten =
+        sched_jobs_forget (sc->sched, sc->now - (double)sc->config->limits.keep_ended,
+                           sc->config->limits.slice_jobs);
+    if (forgotten > 0)
+        log_debug ("%u ended jobs left memory for the store's history", forgotten);
+}
+
 static int turn (scheduler_t *sc, int timeout_ms)
 {
     cphub_error_t err = {{0}};
@@ -242,8 +251,11 @@ static int turn (scheduler_t *sc, int timeout_ms)
         log_err ("store: %s", err.text);
     if (budget_persist (sc, &err) < 0) /* likewise */
         log_err ("store: %s", err.text);
+    if (history_expire (sc, &err) < 0) /* likewise */
+        log_err ("store: %s", err.text);
     next = relay_expire (sc, sc->now);
-    if (waits_slices (sc))
+    bool slicing = waits_slices (sc);
+    if (slicing)
         next = 0; /* more of a long answer: serve the others, then go on */
     if (store_commit (sc->store, &err) < 0) {
         int code = errno;
@@ -260,6 +272,11 @@ static int turn (scheduler_t *sc, int timeout_ms)
         return SCHEDULER_TICK_MS;
     }
     outq_flush (sc);
+    /* Last, once this turn's answers went (they may name jobs recalled from
+     * the store) and never in the middle of a long wait answer: the ends
+     * older than keep_ended were committed turns ago, the store keeps them. */
+    if (!slicing)
+        forget_ended (sc);
     double took_ms = (clock_now () - began) * 1000.0;
     if (took_ms >= SCHEDULER_SLOW_TURN_MS)
         log_info ("a turn of the loop took %.0f ms (everyone waited)", took_ms);
@@ -426,16 +443,19 @@ static int restore_usage_cb (const store_acct_t *rec, void *arg)
 }
 
 /* Rebuild the core from the store: nodes first (so that running jobs find
- * their node's description), then jobs, then the next job id, then the usage
- * that fair share remembers. */
+ * their node's description), then the active jobs and those that ended
+ * within keep_ended (older ones stay in the store's history), then the next
+ * job id, then the usage that fair share remembers. */
 static int restore (scheduler_t *sc, cphub_error_t *err)
 {
     restore_t r = {.sched = sc->sched};
+    store_job_query_t recent = {.since = clock_now () -
+                                         (double)sc->config->limits.keep_ended};
     double t0 = cphub_monotonic ();
     uint64_t next_id = 1;
 
     if (store_nodes_load (sc->store, restore_node_cb, &r, err) < 0 ||
-        store_jobs_load (sc->store, restore_job_cb, &r, err) < 0 ||
+        store_jobs_query (sc->store, &recent, restore_job_cb, &r, err) < 0 ||
         store_next_id_get (sc->store, &next_id, err) < 0 ||
         store_acct_foreach (sc->store, restore_usage_cb, &r, err) < 0)
         return -1;

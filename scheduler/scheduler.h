@@ -61,10 +61,11 @@ typedef struct scheduler {
     relay_t *relay;
     hold_t *hold;
 
-    int sigfd;      /* signalfd for TERM and INT, -1 if none */
-    bool stopping;  /* a signal asked to stop */
-    double started; /* when this scheduler started (report window) */
-    double now;     /* clock of the current turn */
+    int sigfd;                /* signalfd for TERM and INT, -1 if none */
+    bool stopping;            /* a signal asked to stop */
+    double started;           /* when this scheduler started (report window) */
+    double now;               /* clock of the current turn */
+    double history_expire_at; /* the next retention batch (history.c) */
     tenants_t *tenants;
     budget_t *budget;
 } scheduler_t;

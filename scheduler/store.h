@@ -46,6 +46,26 @@ typedef int (*store_job_f) (const sched_job_t *job, void *arg);
 typedef int (*store_acct_f) (const store_acct_t *rec, void *arg);
 typedef int (*store_node_f) (const store_node_t *node, void *arg);
 
+/* A query of the stored jobs, the history included: the jobs with an id
+ * above after that match every filter set, in id order, at most limit of
+ * them. A filter left zero (or NULL) matches every job. */
+typedef struct store_job_query {
+    uint64_t after;     /* ids > after: the page before ended there */
+    uint64_t id;        /* only this job */
+    const char *tenant; /* only this tenant's jobs */
+    uint32_t states;    /* bit (1u << state) for each state asked for */
+    const char *name;   /* the job's name (spec.name) */
+    const char *node;   /* ran on this node (any of a multi-node job's) */
+    double since;       /* still active at or after: not ended, or ended then */
+    double until;       /* submitted at or before */
+    uint64_t array_id;  /* elements of this array */
+    size_t limit;       /* at most this many jobs; 0: every one */
+} store_job_query_t;
+
+/* Does job match q (after and limit aside)? The stores' one predicate, so
+ * that a filter means the same in each (store_query.c). */
+bool store_job_query_match (const store_job_query_t *q, const sched_job_t *job);
+
 /* A tenant added at run time (cphub tenant add). A removed tenant
  * stays as a record, so that its name is not given to someone else who
  * would then see its past jobs. */
@@ -154,6 +174,20 @@ typedef struct store_ops {
     int (*identity_get) (store_t *st, store_identity_t *out, cphub_error_t *err);
     /* Give the store its hub, inside a batch: -1/EEXIST if it has one. */
     int (*identity_set) (store_t *st, const store_identity_t *id, cphub_error_t *err);
+    /* Call cb for every stored job that matches q (store_job_query_t), in
+     * id order; the job is the store's copy, valid during the call only.
+     * Served from indexes where the store has them, never by loading every
+     * job first. */
+    int (*jobs_query) (store_t *st,
+                       const store_job_query_t *q,
+                       store_job_f cb,
+                       void *arg,
+                       cphub_error_t *err);
+    /* Retention, inside a batch: delete at most max stored jobs that ended
+     * before `before`, the oldest ends first, and their state transitions;
+     * the accounting records stay. *deleted: how many went. */
+    int (*jobs_expire) (
+        store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err);
 } store_ops_t;
 
 struct store {
@@ -173,7 +207,8 @@ struct store {
     .tenants_load = prefix##_tenants_load, .key_put = prefix##_key_put,              \
     .key_revoke = prefix##_key_revoke, .keys_load = prefix##_keys_load,              \
     .grant_append = prefix##_grant_append, .grants_load = prefix##_grants_load,      \
-    .identity_get = prefix##_identity_get, .identity_set = prefix##_identity_set
+    .identity_get = prefix##_identity_get, .identity_set = prefix##_identity_set,    \
+    .jobs_query = prefix##_jobs_query, .jobs_expire = prefix##_jobs_expire
 
 /* The in-memory store (store_mem.c): copies in hash tables, nothing survives
  * the process. NULL/ENOMEM with err. */
@@ -268,6 +303,21 @@ static inline int store_acct_totals (store_t *st,
     if (st->ops->acct_totals)
         return st->ops->acct_totals (st, cb, arg, err);
     return st->ops->acct_foreach (st, cb, arg, err);
+}
+
+static inline int store_jobs_query (store_t *st,
+                                    const store_job_query_t *q,
+                                    store_job_f cb,
+                                    void *arg,
+                                    cphub_error_t *err)
+{
+    return st->ops->jobs_query (st, q, cb, arg, err);
+}
+
+static inline int store_jobs_expire (
+    store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err)
+{
+    return st->ops->jobs_expire (st, before, max, deleted, err);
 }
 
 /* Tenant and key wrappers: -1/ENOTSUP for a store without tenant records, whose

@@ -237,6 +237,64 @@ static int mem_jobs_load (store_t *st, store_job_f cb, void *arg, cphub_error_t 
     return 0;
 }
 
+/* The reference answer: a scan of every job in id order. */
+static int mem_jobs_query (store_t *st,
+                           const store_job_query_t *q,
+                           store_job_f cb,
+                           void *arg,
+                           cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_job_t *entry, *tmp;
+    size_t found = 0;
+
+    HASH_SORT (m->jobs, by_id);
+    HASH_ITER (hh, m->jobs, entry, tmp)
+    {
+        if (q->limit && found == q->limit)
+            break;
+        if (entry->job.id <= q->after || !store_job_query_match (q, &entry->job))
+            continue;
+        found++;
+        if (cb (&entry->job, arg) < 0)
+            return cphub_fail (err, errno, "store: query stopped at job %ju",
+                               (uintmax_t)entry->job.id);
+    }
+    return 0;
+}
+
+static int by_end (const mem_job_t *a, const mem_job_t *b)
+{
+    double ea = a->job.end_time, eb = b->job.end_time;
+    return ea < eb ? -1 : ea > eb ? 1 : by_id (a, b);
+}
+
+/* A scan sorted by end: the reference; the SQLite store reads an index. */
+static int mem_jobs_expire (
+    store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_job_t *entry, *tmp;
+
+    *deleted = 0;
+    if (check_batch (m, err) < 0)
+        return -1;
+    HASH_SORT (m->jobs, by_end);
+    HASH_ITER (hh, m->jobs, entry, tmp)
+    {
+        if (*deleted == max)
+            break;
+        if (!job_state_is_terminal (entry->job.state) || entry->job.end_time <= 0 ||
+            entry->job.end_time >= before)
+            continue;
+        HASH_DEL (m->jobs, entry);
+        job_copy_clear (&entry->job);
+        free (entry);
+        (*deleted)++;
+    }
+    return 0;
+}
+
 static int mem_acct_foreach (store_t *st,
                              store_acct_f cb,
                              void *arg,

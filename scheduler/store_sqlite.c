@@ -59,6 +59,29 @@ static const char *const statements[ST_COUNT] = {
                       " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,"
                       " ?24, ?25, ?26, ?27, ?28)",
     [ST_JOBS_LOAD] = "SELECT id, " JOB_COLUMNS ", spec FROM jobs ORDER BY id",
+    /* a query's id and array are also bounds on the id range it scans
+       (store_sqlite_query.c); with a tenant, the index jobs_tenant serves it */
+    [ST_JOBS_QUERY] = "SELECT id, " JOB_COLUMNS
+                      ", spec FROM jobs WHERE id > ?1"
+                      " AND (?2 = 0 OR id = ?2) AND (?3 = 0 OR array_id = ?3)"
+                      " AND (?4 <= 0 OR submit_time <= ?4)"
+                      " AND (?5 <= 0 OR end_time = 0 OR end_time >= ?5) ORDER BY id",
+    [ST_JOBS_QUERY_TENANT] =
+        "SELECT id, " JOB_COLUMNS
+        ", spec FROM jobs WHERE tenant = ?6 AND id > ?1"
+        " AND (?2 = 0 OR id = ?2) AND (?3 = 0 OR array_id = ?3)"
+        " AND (?4 <= 0 OR submit_time <= ?4)"
+        " AND (?5 <= 0 OR end_time = 0 OR end_time >= ?5) ORDER BY id",
+    /* retention: the oldest ends first, through the index jobs_ended */
+    [ST_JOBS_EXPIRE_TRANSITIONS] =
+        "DELETE FROM job_transitions WHERE job_id IN (SELECT id FROM jobs"
+        " WHERE end_time > 0 AND end_time < ?1 AND state NOT IN ('PENDING', 'RUNNING')"
+        " ORDER BY end_time, id LIMIT ?2)",
+    [ST_JOBS_EXPIRE] =
+        "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs"
+        " WHERE end_time > 0 AND end_time < ?1"
+        " AND state NOT IN ('PENDING', 'RUNNING')"
+        " ORDER BY end_time, id LIMIT ?2)",
     [ST_ACCT_APPEND] = "INSERT INTO acct (" ACCT_COLUMNS
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_ACCT_FOREACH] = "SELECT " ACCT_COLUMNS " FROM acct ORDER BY rowid",
@@ -440,12 +463,10 @@ static sched_hold_by_t hold_of (int v)
                                                         : SCHED_HOLD_ADMIN;
 }
 
-/* Fill job from the current row of ST_JOBS_LOAD (job_row_clear frees what
- * it holds, also after a failure). 0 or -1 with err. */
-static int job_from_row (store_sqlite_t *q,
-                         sqlite3_stmt *stmt,
-                         sched_job_t *job,
-                         cphub_error_t *err)
+int sql_job_from_row (store_sqlite_t *q,
+                      sqlite3_stmt *stmt,
+                      sched_job_t *job,
+                      cphub_error_t *err)
 {
     const char *body;
     cphub_error_t derr = {{0}};
@@ -499,7 +520,7 @@ static int job_from_row (store_sqlite_t *q,
     return 0;
 }
 
-static void job_row_clear (sched_job_t *job)
+void sql_job_row_clear (sched_job_t *job)
 {
     idset_destroy (job->alloc.cores);
     idset_destroy (job->alloc.cpus);
@@ -519,12 +540,12 @@ static int job_row (sqlite3_stmt *stmt, void *arg, cphub_error_t *err)
 {
     job_scan_t *scan = arg;
     sched_job_t job;
-    int rc = job_from_row (scan->q, stmt, &job, err);
+    int rc = sql_job_from_row (scan->q, stmt, &job, err);
 
     if (rc == 0 && (rc = scan->cb (&job, scan->arg)) < 0)
         cphub_fail (err, errno, "store: loading job %" PRIu64 " stopped", job.id);
     int saved = errno;
-    job_row_clear (&job);
+    sql_job_row_clear (&job);
     errno = saved;
     return rc;
 }

@@ -18,7 +18,7 @@
 #include "scheduler/store.h"
 
 /* The schema version this program writes (store_sqlite_schema.c). */
-#define STORE_SQLITE_SCHEMA_VERSION 6
+#define STORE_SQLITE_SCHEMA_VERSION 7
 
 /* Text of an error kept for the batch's commit. */
 #define STORE_SQLITE_FAILURE_MAX 160
@@ -30,6 +30,10 @@ enum {
     ST_JOB_UPDATE,
     ST_JOB_INSERT,
     ST_JOBS_LOAD,
+    ST_JOBS_QUERY,
+    ST_JOBS_QUERY_TENANT,
+    ST_JOBS_EXPIRE_TRANSITIONS,
+    ST_JOBS_EXPIRE,
     ST_ACCT_APPEND,
     ST_ACCT_FOREACH,
     ST_ACCT_TOTALS,
@@ -121,6 +125,25 @@ int sql_exec (store_sqlite_t *q, const char *sql, cphub_error_t *err);
  * that is not a cphub store (EINVAL) or is newer than this program
  * (EPROTO). 0 or -1 with err (store_sqlite_schema.c). */
 int store_sqlite_migrate (store_sqlite_t *q, cphub_error_t *err);
+
+/* Fill job from the current row of a statement that selects id, the job
+ * columns and spec (sql_job_row_clear frees what it holds, also after a
+ * failure). 0 or -1 with err. */
+int sql_job_from_row (store_sqlite_t *q,
+                      sqlite3_stmt *stmt,
+                      sched_job_t *job,
+                      cphub_error_t *err);
+void sql_job_row_clear (sched_job_t *job);
+
+/* Queries of the stored jobs (store_sqlite_query.c). */
+int sql_jobs_query (store_t *st,
+                    const store_job_query_t *query,
+                    store_job_f cb,
+                    void *arg,
+                    cphub_error_t *err);
+
+int sql_jobs_expire (
+    store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err);
 
 /* The records beside jobs and nodes (store_sqlite_records.c). */
 int sql_identity_get (store_t *st, store_identity_t *out, cphub_error_t *err);

@@ -323,6 +323,10 @@ static const migration_t migrations[] = {
     {.rewrite = v4_rewrite},
     /* 6: who holds a pending job back (sched_hold_by_t; 0 = nobody) */
     {.sql = "ALTER TABLE jobs ADD COLUMN hold INTEGER NOT NULL DEFAULT 0;"},
+    /* 7: the history is queried by tenant, and expires by end time */
+    {.sql = "CREATE INDEX IF NOT EXISTS jobs_tenant ON jobs (tenant, id);"
+            "CREATE INDEX IF NOT EXISTS jobs_ended ON jobs (end_time) WHERE end_time > "
+            "0;"},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof (migrations) / sizeof (migrations[0])))

@@ -11,6 +11,7 @@
 #include <utlist.h>
 
 #include "cphub/log.h"
+#include "scheduler/handlers.h"
 #include "scheduler/hold.h"
 #include "scheduler/waits.h"
 
@@ -273,6 +274,10 @@ void waits_request (scheduler_t *sc, const request_t *rq, msg_t *m)
 
     if (request_ids_arrays (sc, rq, &m->u.ids, false, &ids, &count) < 0)
         return;
+    if (history_recall_ids (sc, rq, ids, count, &err) < 0) {
+        request_error (sc, rq, errno, "%s", err.text);
+        goto error;
+    }
     for (uint32_t i = 0; i < count; i++) {
         sched_job_t *job = request_job (sc, rq, ids[i]);
         if (!job) {

@@ -145,12 +145,28 @@ typedef struct msg_ids {
     msg_elements_t *elements;
 } msg_ids_t;
 
-/* jobs: {all, after}: all false = pending and running only; after (optional,
+/* Room of a jobs request's state list: every state's name, comma-joined. */
+#define MSG_JOBS_STATES_MAX 160
+
+/* jobs: {all, after, filters}: all false = pending and running only, all
+ * true = every job the hub keeps, the history included; after (optional,
  * 0 = from the start): only jobs with a larger id, to ask for the next page
- * of a long answer. */
+ * of a long answer. The filters are optional ("" or 0: any): states (a
+ * comma list of state names, which implies the history when it names an
+ * ended state), name, node (ran there), tenant (operators only), since (still
+ * active then: not ended, or ended at or after), until (submitted at or
+ * before), array (its elements), limit (at most this many in the page). */
 typedef struct msg_jobs {
     bool all;
     uint64_t after;
+    char states[MSG_JOBS_STATES_MAX + 1];
+    char name[JOBSPEC_NAME_MAX + 1];
+    char node[NODE_NAME_MAX + 1];
+    char tenant[TENANT_NAME_MAX + 1];
+    double since;
+    double until;
+    uint64_t array;
+    uint32_t limit;
 } msg_jobs_t;
 
 /* jobs.ok, show.ok (one job), wait.ok: {jobs: [job_info], next}. A jobs.ok
@@ -530,5 +546,8 @@ msg_t *msg_decode (const char *type,
  * array (jobs, nodes, results, tenants, keys), for show.ok the one job object, for
  * report.ok the object, for submit.ok {"id": N}. Caller frees; NULL/ENOMEM. */
 char *msg_payload_json (const msg_t *m);
+/* The elements of a list reply's payload as compact JSON for `--jsonl`,
+ * one line each ("" for other replies). Caller frees; NULL/ENOMEM. */
+char *msg_payload_jsonl (const msg_t *m);
 
 #endif

@@ -367,6 +367,15 @@ sched_job_t *sched_job_first (sched_t *s);
 sched_job_t *sched_job_next (sched_t *s, const sched_job_t *job);
 /* Forget an ended job (after the shell archived it). -1/EBUSY if not ended. */
 int sched_job_forget (sched_t *s, uint64_t id);
+/* Forget the jobs that ended before `before` (their end, or their submit
+ * if they never ran), walking at most walk jobs from where the last call
+ * stopped (wrapping at the end), so that a call costs little whatever the
+ * core holds and repeated calls reach every job. Kept: a job some pending
+ * job waits on (its end still decides that job), and an array's first
+ * element while others of its array are held (the array is named by its
+ * id). The shell calls it each turn once the ends are in the store, which
+ * answers for forgotten jobs from then on. Returns how many were forgotten. */
+uint32_t sched_jobs_forget (sched_t *s, double before, uint32_t walk);
 
 /* Fill a job_info_t from a job. */
 void sched_job_info (const sched_job_t *job, job_info_t *info);

@@ -179,6 +179,7 @@ struct sched {
     bool rel_busy;
     /* tenants' limits, counters and budget ledgers (quota.c) */
     sched_quota_t *quota;
+    uint64_t forget_cursor; /* where the walk of sched_jobs_forget goes on */
 };
 /* Decisions one job's end may queue (SCHED_ACCOUNT for the run, CHANGED). */
 #define SCHED_END_DECISIONS 2

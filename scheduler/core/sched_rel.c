@@ -668,6 +668,39 @@ int sched_rel_restored (sched_t *s, job_entry_t *e, cphub_error_t *err)
     return 0;
 }
 
+/* May e leave the core? See sched_jobs_forget. */
+static bool forgettable (const sched_t *s, const job_entry_t *e, double before)
+{
+    double ended = e->job.end_time > 0 ? e->job.end_time : e->job.submit_time;
+    const sched_array_t *a;
+
+    if (!job_state_is_terminal (e->job.state) || ended >= before)
+        return false;
+    if (e->x && e->x->dependents)
+        return false;
+    return !(e->job.array_id == e->job.id && (a = array_find (s, e->job.id)) &&
+             a->known > 1);
+}
+
+uint32_t sched_jobs_forget (sched_t *s, double before, uint32_t walk)
+{
+    job_entry_t *e = s->forget_cursor ? sched_job_find (s, s->forget_cursor) : NULL;
+    uint32_t forgotten = 0;
+
+    e = e ? e->id_next : s->first;
+    for (uint32_t n = 0; e && n < walk; n++) {
+        job_entry_t *next = e->id_next;
+        if (forgettable (s, e, before) && sched_job_forget (s, e->job.id) == 0)
+            forgotten++;
+        else
+            s->forget_cursor = e->job.id;
+        e = next;
+    }
+    if (!e)
+        s->forget_cursor = 0; /* the next call starts from the first job */
+    return forgotten;
+}
+
 void sched_rel_forget (sched_t *s, job_entry_t *e)
 {
     sched_array_t *a;

@@ -204,6 +204,8 @@ Test (limits, defaults)
     cr_assert_eq (lim.client_hello_timeout, 10);
     cr_assert_eq (lim.fd_reserve, 256);
     cr_assert_eq (lim.slice_jobs, 20000);
+    cr_assert_eq (lim.keep_ended, 300);
+    cr_assert_eq (lim.history_days, 0);
 }
 
 Test (limits, set)
@@ -213,7 +215,8 @@ Test (limits, set)
 
     cr_assert_eq (load ("scheduler = { max_waits_per_tenant = 8;\n"
                         "  max_ids_per_request = 100; client_send_bytes = \"32M\";\n"
-                        "  client_idle_timeout = \"2m\"; fd_reserve = 0; };",
+                        "  client_idle_timeout = \"2m\"; fd_reserve = 0;\n"
+                        "  keep_ended = \"1s\"; history_days = 30; };",
                         &lim, &err),
                   0, "%s", err.text);
     cr_assert_eq (lim.waits_per_tenant, 8);
@@ -221,6 +224,8 @@ Test (limits, set)
     cr_assert_eq (lim.client_send_bytes, 32u * 1024 * 1024);
     cr_assert_eq (lim.client_idle_timeout, 120);
     cr_assert_eq (lim.fd_reserve, 0);
+    cr_assert_eq (lim.keep_ended, 1);
+    cr_assert_eq (lim.history_days, 30);
 }
 
 Test (limits, out_of_range_names_file_line_key)
@@ -241,6 +246,8 @@ Test (limits, out_of_range_names_file_line_key)
     cr_assert (strstr (err.text, "the largest reply"), "%s", err.text);
     cr_assert_eq (load ("scheduler = { client_idle_timeout = 0; };", &lim, &err), -1);
     cr_assert (strstr (err.text, "scheduler.client_idle_timeout"), "%s", err.text);
+    cr_assert_eq (load ("scheduler = { keep_ended = 0; };", &lim, &err), -1);
+    cr_assert (strstr (err.text, "scheduler.keep_ended"), "%s", err.text);
 }
 
 /* Each tenant's pending jobs are bounded unless its entry says 0: absent,

@@ -1,0 +1,340 @@
+/* history.c: the jobs and show requests, answered over every job the hub
+ * keeps: the active jobs from the core, the history from the store.
+ *
+ * A jobs request becomes one store_job_query_t (the filters, the page) whose
+ * predicate, store_job_query_match(), also filters the core's jobs, so that
+ * a filter means the same wherever the job is. An answer about active jobs
+ * only walks the core; one that reaches into the history (--all, or a state
+ * list naming an ended state) asks the store for one page, preferring the
+ * core's copy of a job it still holds (the store's may be a turn behind).
+ * Pages are at most JOBS_PAGE_MAX jobs; the client asks again from next, so
+ * no request holds the loop long whatever the hub has run. Tenants are held
+ * to their own jobs here, as in request_job(): another tenant's job answers
+ * exactly like one that does not exist. Retention (history_days) and the
+ * recall of forgotten jobs a submit's --after names are here too.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cphub/log.h"
+#include "scheduler/handlers.h"
+#include "scheduler/request.h"
+
+/* Jobs one retention batch deletes, and the wait between batches once
+ * the expired jobs are gone. */
+#define HISTORY_EXPIRE_BATCH 500
+#define HISTORY_EXPIRE_PERIOD 60.0 /* s */
+#define SECONDS_PER_DAY 86400.0
+
+/* The states a comma list names, as bits (1u << state); -1 with err naming
+ * the first unknown one and the known ones. */
+static int history_states (const char *list, uint32_t *mask, cphub_error_t *err)
+{
+    char copy[MSG_JOBS_STATES_MAX + 1], known[MSG_JOBS_STATES_MAX + 1] = "";
+    char *save = NULL;
+
+    *mask = 0;
+    snprintf (copy, sizeof (copy), "%s", list);
+    for (char *name = strtok_r (copy, ",", &save); name;
+         name = strtok_r (NULL, ",", &save)) {
+        job_state_t state;
+        if (job_state_parse (name, &state) == 0) {
+            *mask |= 1u << state;
+            continue;
+        }
+        for (int i = 0; i < JOB_STATE_COUNT; i++) {
+            size_t used = strlen (known);
+            snprintf (known + used, sizeof (known) - used, "%s%s", i ? "," : "",
+                      job_state_name ((job_state_t)i));
+        }
+        return cphub_fail (err, EINVAL, "no job state '%s'; the states are %s", name,
+                           known);
+    }
+    return 0;
+}
+
+/* The query of a jobs request from rq; *history: it reaches past the active
+ * jobs. 0, or -1 with the error answered. */
+static int history_query (scheduler_t *sc,
+                          const request_t *rq,
+                          const msg_jobs_t *in,
+                          store_job_query_t *q,
+                          bool *history)
+{
+    cphub_error_t err = {{0}};
+
+    *q = (store_job_query_t){.after = in->after,
+                             .name = in->name[0] ? in->name : NULL,
+                             .node = in->node[0] ? in->node : NULL,
+                             .since = in->since,
+                             .until = in->until,
+                             .array_id = in->array,
+                             .limit = JOBS_PAGE_MAX};
+    if (in->limit && in->limit < q->limit)
+        q->limit = in->limit;
+    if (history_states (in->states, &q->states, &err) < 0) {
+        request_error (sc, rq, EINVAL, "%s", err.text);
+        return -1;
+    }
+    if (rq->role == AUTH_ROLE_TENANT) {
+        if (in->tenant[0] && strcmp (in->tenant, rq->name) != 0) {
+            request_error (
+                sc, rq, EPERM,
+                "tenant %s sees only its own jobs; --tenant is for operators",
+                rq->name);
+            return -1;
+        }
+        q->tenant = rq->name;
+    } else if (in->tenant[0]) {
+        q->tenant = in->tenant;
+    }
+    *history = in->all;
+    for (int s = 0; s < JOB_STATE_COUNT; s++) {
+        if ((q->states & (1u << s)) && job_state_is_terminal ((job_state_t)s))
+            *history = true;
+    }
+    if (!in->all && !q->states)
+        q->states = (1u << JOB_PENDING) | (1u << JOB_RUNNING);
+    return 0;
+}
+
+/* The active jobs, walked in the core: at most scheduler.slice_jobs jobs
+ * walked per page. next: where the next page starts (0: none). */
+static int history_active (scheduler_t *sc,
+                           const store_job_query_t *q,
+                           job_list_build_t *b,
+                           uint64_t *next)
+{
+    uint32_t walked = 0, budget = sc->config->limits.slice_jobs;
+    sched_job_t *job = q->after ? sched_job_lookup (sc->sched, q->after) : NULL;
+    uint64_t last = 0;
+
+    job = job ? sched_job_next (sc->sched, job) : sched_job_first (sc->sched);
+    for (; job; job = sched_job_next (sc->sched, job)) {
+        if (job->id <= q->after) /* after was forgotten: skip to it */
+            continue;
+        if (b->count == q->limit || walked == budget) {
+            *next = last; /* ids are ordered: resume after the last walked */
+            break;
+        }
+        walked++;
+        last = job->id;
+        if (store_job_query_match (q, job) && job_list_push (b, job) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+typedef struct history_page {
+    scheduler_t *sc;
+    const store_job_query_t *q;
+    job_list_build_t *b;
+    uint64_t last; /* the last job the store gave */
+    size_t found;  /* how many it gave */
+} history_page_t;
+
+static int history_job_cb (const sched_job_t *stored, void *arg)
+{
+    history_page_t *page = arg;
+    const sched_job_t *job = sched_job_lookup (page->sc->sched, stored->id);
+
+    page->last = stored->id;
+    page->found++;
+    if (!job)
+        job = stored;
+    else if (!store_job_query_match (page->q, job))
+        return 0;
+    return job_list_push (page->b, job);
+}
+
+/* One page of the history from the store. */
+static int history_stored (scheduler_t *sc,
+                           const store_job_query_t *q,
+                           job_list_build_t *b,
+                           uint64_t *next,
+                           cphub_error_t *err)
+{
+    history_page_t page = {.sc = sc, .q = q, .b = b};
+
+    if (store_jobs_query (sc->store, q, history_job_cb, &page, err) < 0)
+        return -1;
+    /* a full page may have more after it; a short one was the last */
+    *next = page.found == q->limit ? page.last : 0;
+    return 0;
+}
+
+void handlers_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    job_list_build_t b = {0};
+    cphub_error_t err = {{0}};
+    store_job_query_t q;
+    uint64_t next = 0;
+    bool history;
+    int rc;
+    msg_t *ok;
+
+    if (history_query (sc, rq, &m->u.jobs, &q, &history) < 0)
+        return;
+    rc = history ? history_stored (sc, &q, &b, &next, &err)
+                 : history_active (sc, &q, &b, &next);
+    if (rc < 0) {
+        free (b.jobs);
+        if (history)
+            request_error (sc, rq, EIO, "reading the job history: %s", err.text);
+        else
+            request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+        return;
+    }
+    if ((ok = job_list_reply (MSG_JOBS_OK, &b)))
+        ok->u.job_list.next = next;
+    request_reply (sc, rq, ok);
+}
+
+/* The element of array q->array_id with index in the store's page. */
+typedef struct history_element {
+    history_page_t page;
+    uint32_t index;
+} history_element_t;
+
+static int history_element_cb (const sched_job_t *stored, void *arg)
+{
+    history_element_t *el = arg;
+
+    if (stored->array_index != el->index || el->page.b->count > 0)
+        return 0;
+    return history_job_cb (stored, &el->page);
+}
+
+/* One job, or with an index the element of array id: the core's while it
+ * holds it, else the store's, for any job the hub ever ran (a tenant's own
+ * only). */
+void handlers_show (scheduler_t *sc, const request_t *rq, msg_t *m)
+{
+    job_list_build_t b = {0};
+    cphub_error_t err = {{0}};
+    uint64_t id = m->u.id.id;
+    uint32_t index = m->u.id.index;
+    bool element = index != MSG_INDEX_NONE;
+    sched_job_t *job = NULL;
+    store_job_query_t q = {.tenant = rq->role == AUTH_ROLE_TENANT ? rq->name : NULL};
+    history_element_t el = {.page = {.sc = sc, .q = &q, .b = &b}, .index = index};
+    int rc = 0;
+
+    if (!element || sched_array_element (sc->sched, id, index, &id) == 0)
+        job = request_job (sc, rq, id);
+    if (job && element && job->array_id != m->u.id.id)
+        job = NULL;
+    if (job) {
+        if (job_list_push (&b, job) < 0) {
+            request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
+            return;
+        }
+    } else if (element) {
+        /* the array's elements that left memory: at most its count rows */
+        q.array_id = m->u.id.id;
+        rc = store_jobs_query (sc->store, &q, history_element_cb, &el, &err);
+    } else if (!sched_job_lookup (sc->sched, id)) {
+        q.id = id;
+        q.limit = 1;
+        rc = store_jobs_query (sc->store, &q, history_job_cb, &el.page, &err);
+    }
+    if (rc < 0) {
+        free (b.jobs);
+        request_error (sc, rq, EIO, "reading the job history: %s", err.text);
+        return;
+    }
+    if (b.count == 0) {
+        free (b.jobs);
+        if (element)
+            request_error (sc, rq, ENOENT, "no such job %" PRIu64 "_%" PRIu32,
+                           m->u.id.id, index);
+        else
+            request_error (sc, rq, ENOENT, "no such job %" PRIu64, id);
+        return;
+    }
+    request_reply (sc, rq, job_list_reply (MSG_SHOW_OK, &b));
+}
+
+/* Put an ended job of the store back in the core, unless it holds it. */
+static int history_recall_cb (const sched_job_t *stored, void *arg)
+{
+    scheduler_t *sc = arg;
+    cphub_error_t err = {{0}};
+
+    if (sched_job_lookup (sc->sched, stored->id) ||
+        !job_state_is_terminal (stored->state))
+        return 0;
+    if (sched_job_restore (sc->sched, stored, &err) < 0 && errno == ENOMEM)
+        return -1;
+    return 0;
+}
+
+/* Job id back from the store unless the core holds it; with_array: the
+ * elements of the array it names too. */
+static int history_recall_one (scheduler_t *sc,
+                               const char *tenant,
+                               uint64_t id,
+                               bool with_array,
+                               cphub_error_t *err)
+{
+    store_job_query_t q = {.id = id, .tenant = tenant, .limit = 1};
+    const sched_job_t *job = sched_job_lookup (sc->sched, id);
+
+    if (!job && store_jobs_query (sc->store, &q, history_recall_cb, sc, err) < 0)
+        return -1;
+    job = sched_job_lookup (sc->sched, id);
+    if (!with_array || !job || job->array_id != id)
+        return 0;
+    q = (store_job_query_t){.array_id = id, .tenant = tenant};
+    return store_jobs_query (sc->store, &q, history_recall_cb, sc, err);
+}
+
+int history_recall (scheduler_t *sc,
+                    const char *tenant,
+                    const jobspec_t *spec,
+                    cphub_error_t *err)
+{
+    if (!jobspec_has_after (spec))
+        return 0;
+    for (uint32_t i = 0; i < spec->after->count; i++) {
+        if (history_recall_one (sc, tenant, spec->after->deps[i].id, true, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int history_recall_ids (scheduler_t *sc,
+                        const request_t *rq,
+                        const uint64_t *ids,
+                        uint32_t count,
+                        cphub_error_t *err)
+{
+    const char *tenant = rq->role == AUTH_ROLE_TENANT ? rq->name : NULL;
+
+    for (uint32_t i = 0; i < count; i++) {
+        if (history_recall_one (sc, tenant, ids[i], false, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int history_expire (scheduler_t *sc, cphub_error_t *err)
+{
+    uint32_t days = sc->config->limits.history_days;
+    size_t deleted = 0;
+
+    if (days == 0 || sc->now < sc->history_expire_at)
+        return 0;
+    if (store_jobs_expire (sc->store, sc->now - days * SECONDS_PER_DAY,
+                           HISTORY_EXPIRE_BATCH, &deleted, err) < 0)
+        return -1;
+    sc->history_expire_at =
+        deleted == HISTORY_EXPIRE_BATCH ? sc->now : sc->now + HISTORY_EXPIRE_PERIOD;
+    if (deleted > 0)
+        log_info ("history: %zu jobs ended over %u days ago left the store", deleted,
+                  days);
+    return 0;
+}

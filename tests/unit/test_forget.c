@@ -1,0 +1,82 @@
+/* test_forget.c: the core forgets ended jobs (sched_jobs_forget): only
+ * those that ended before the time given, never an active one, a little at
+ * a time from where the last call stopped, and an array's first element
+ * (which names the array) only after the rest of its array is gone.
+ */
+#define CORE_HELPERS_FIXTURE
+#include "core_helpers.h"
+
+TestSuite (forget, .init = core_setup, .fini = core_teardown);
+
+/* Cancel pending job id at now, asserting the core took it. */
+static void cancel_at (uint64_t id, double now)
+{
+    cphub_error_t err = {{0}};
+
+    cr_assert_eq (sched_job_cancel (s, id, now, &err), 0, "%s", err.text);
+    cr_assert_eq (core_job (s, id)->state, JOB_CANCELLED);
+}
+
+Test (forget, only_jobs_ended_before)
+{
+    uint64_t ended = core_submit (s, "acme", 1, 0, 10.0);
+    uint64_t waiting = core_submit (s, "acme", 1, 0, 10.0);
+
+    cancel_at (ended, 100.0);
+    cr_assert_eq (sched_jobs_forget (s, 100.0, 100), 0, "ended at 100: kept");
+    cr_assert_not_null (sched_job_lookup (s, ended));
+    cr_assert_eq (sched_jobs_forget (s, 100.5, 100), 1);
+    cr_assert_null (sched_job_lookup (s, ended));
+    cr_assert_eq (sched_jobs_forget (s, 1e9, 100), 0, "a pending job stays");
+    cr_assert_eq (core_job (s, waiting)->state, JOB_PENDING);
+}
+
+Test (forget, a_little_at_a_time_and_around)
+{
+    uint64_t ids[10];
+    uint32_t total = 0, calls = 0;
+
+    for (int i = 0; i < 10; i++)
+        ids[i] = core_submit (s, "acme", 1, 0, 10.0);
+    for (int i = 0; i < 10; i += 2)
+        cancel_at (ids[i], 20.0);
+    while (total < 5) {
+        uint32_t n = sched_jobs_forget (s, 30.0, 3);
+        cr_assert_leq (n, 3, "at most walk jobs a call");
+        total += n;
+        cr_assert_lt (++calls, 10, "every job is reached");
+    }
+    for (int i = 0; i < 10; i++) {
+        if (i % 2)
+            cr_assert_eq (core_job (s, ids[i])->state, JOB_PENDING);
+        else
+            cr_assert_null (sched_job_lookup (s, ids[i]));
+    }
+    /* new ends after a wrap are found too */
+    cancel_at (ids[1], 40.0);
+    for (int i = 0; i < 4; i++)
+        total += sched_jobs_forget (s, 50.0, 3);
+    cr_assert_eq (total, 6);
+    cr_assert_null (sched_job_lookup (s, ids[1]));
+}
+
+Test (forget, an_array_by_its_first_element_last)
+{
+    cphub_error_t err = {{0}};
+    jobspec_t spec;
+    uint64_t first = 0;
+    uint32_t count = 0;
+
+    core_spec (&spec, 1, 1);
+    cr_assert_eq (jobspec_set_option (&spec, "array", "0-2", &err), 0, "%s", err.text);
+    cr_assert_eq (sched_job_submit_many (s, "acme", &spec, 10.0, &first, &count, &err),
+                  0, "%s", err.text);
+    jobspec_clear (&spec);
+    cr_assert_eq (count, 3);
+    for (uint64_t id = first; id < first + count; id++)
+        cancel_at (id, 20.0);
+    cr_assert_eq (sched_jobs_forget (s, 30.0, 100), 2, "the first element stays");
+    cr_assert_not_null (sched_job_lookup (s, first));
+    cr_assert_eq (sched_jobs_forget (s, 30.0, 100), 1);
+    cr_assert_null (sched_job_lookup (s, first));
+}
