@@ -1,4 +1,4 @@
-/* msg_schema.h: private to the codec (msg.c and msg_schema.c); no other file
+/* msg_schema.h: private to the codec (msg.c, msg_schema.c, msg_text.c); no other file
  * includes it. It describes what every message holds as data: a field table
  * per payload struct (JSON name = C field name, kind, offset, limits, and for
  * arrays and nested objects the table of their elements) and one row per

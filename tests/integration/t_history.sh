@@ -54,7 +54,12 @@ as ops jobs --all --jsonl >"$T/all.jsonl" || fail "jobs --all --jsonl failed"
 [ "$(jq -s 'map(.id) | unique | length' "$T/all.jsonl")" -eq "$total" ] || fail "--jsonl lists a job twice"
 as ops jobs --all --json | jq -e "length == $total and (map(.id) | unique | length) == $total" >/dev/null ||
     fail "jobs --all --json does not list every job once"
-[ "$(as ops jobs --all --noheader | wc -l)" -eq "$total" ] || fail "the table has not one row per job"
+[ "$(as ops jobs --all --expand --noheader | wc -l)" -eq "$total" ] || fail "--expand has not one row per job"
+# without --expand an array is one row, gathered across the pages it spans
+as ops jobs --all --noheader -o id,state >"$T/table.out" || fail "jobs --all failed"
+[ "$(wc -l <"$T/table.out")" -eq 3 ] || fail "not one row per array: $(cat "$T/table.out")"
+grep -q "^ *${arr_a}_\[0-$((A_COUNT - 1))\] *COMPLETED:$A_COUNT\$" "$T/table.out" ||
+    fail "array $arr_a's row: $(cat "$T/table.out")"
 log "--all, --json, --jsonl and the table list every job once over pages"
 
 as tenant-a jobs --all --jsonl | jq -se "length == $((A_COUNT + 1)) and all(.tenant == \"tenant-a\")" >/dev/null ||
