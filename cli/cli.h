@@ -248,14 +248,14 @@ void cli_print_safe (FILE *out, const char *s);
  * index ranges, whatever the array's size. */
 typedef struct cli_array {
     bool active;
-    job_info_t first;                  /* the first element seen */
-    uint32_t counts[JOB_STATE_COUNT];  /* elements by state */
-    char id[96];                       /* "42_[0-3,8" so far; "..." when full */
-    size_t pos;                        /* bytes of id used */
-    bool truncated;                    /* id ends in "..." */
-    uint32_t ranges;                   /* ranges written into id */
-    uint32_t range_first, range_last;  /* the range being gathered */
-    char reason[REASON_TEXT_MAX + 1];  /* the first pending element's */
+    job_info_t first;                 /* the first element seen */
+    uint32_t counts[JOB_STATE_COUNT]; /* elements by state */
+    char id[96];                      /* "42_[0-3,8" so far; "..." when full */
+    size_t pos;                       /* bytes of id used */
+    bool truncated;                   /* id ends in "..." */
+    uint32_t ranges;                  /* ranges written into id */
+    uint32_t range_first, range_last; /* the range being gathered */
+    char reason[REASON_TEXT_MAX + 1]; /* the first pending element's */
 } cli_array_t;
 
 /* Start a's row with job, an element, and add it. */

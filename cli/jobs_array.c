@@ -32,12 +32,12 @@ static void cli_array_put_range (cli_array_t *a)
     if (a->ranges++ > 0)
         a->id[a->pos++] = ',';
     if (a->range_last > a->range_first)
-        a->pos += (size_t)snprintf (a->id + a->pos, len - a->pos,
-                                    "%" PRIu32 "-%" PRIu32, a->range_first,
-                                    a->range_last);
+        a->pos +=
+            (size_t)snprintf (a->id + a->pos, len - a->pos, "%" PRIu32 "-%" PRIu32,
+                              a->range_first, a->range_last);
     else
-        a->pos += (size_t)snprintf (a->id + a->pos, len - a->pos, "%" PRIu32,
-                                    a->range_first);
+        a->pos +=
+            (size_t)snprintf (a->id + a->pos, len - a->pos, "%" PRIu32, a->range_first);
 }
 
 void cli_array_start (cli_array_t *a, const job_info_t *job)
