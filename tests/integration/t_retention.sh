@@ -9,11 +9,15 @@
 # only the recent jobs, the log shows batches of at most 500, the aged
 # jobs' state transitions are gone too, and `cphub report` and the acct
 # table are what they were (the report's usage, which they make).
+# Then, over a thousand recent rows read 100 (slice_jobs) per page, a
+# filter that matches nothing is answered in empty pages the CLI follows,
+# and the filters still list exactly what they select.
 . "$(dirname "$0")/lib.sh"
 
 command -v sqlite3 >/dev/null 2>&1 || skip "no sqlite3 (scripts/deps installs it)"
 SCHED_GROUP_EXTRA='  keep_ended = "1s";
-  history_days = 1;'
+  history_days = 1;
+  slice_jobs = 100;'
 hub_setup "node1=synthetic:package:1 core:4 pu:1"
 hub_start
 log "node up"
@@ -40,6 +44,9 @@ acct_before=$(acct_count)
 # three days back: the old job, the old array, and EXTRA copies of the old
 # job under new ids (the store's next id moves past them)
 day=86400
+columns="tenant, state, reason, exit_code, signal, walltime, submit_time, start_time,
+  end_time, cpu_time, max_rss, node, cores, cpus, gpus, mems, mem, kill_sent, runs, boost,
+  others, array_id, array_index, spec, requeues, eligible_time, hold"
 next_id=$(sqlite3 "$STORE_DB" "SELECT value FROM meta WHERE key = 'next_job_id';")
 sqlite3 "$STORE_DB" <<SQL || fail "aging jobs in $STORE_DB"
 BEGIN;
@@ -47,14 +54,8 @@ UPDATE jobs SET end_time = end_time - 3 * $day, start_time = start_time - 3 * $d
   submit_time = submit_time - 3 * $day
   WHERE id = $old OR array_id = $old_arr;
 WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $EXTRA)
-INSERT INTO jobs (id, tenant, state, reason, exit_code, signal,
-  walltime, submit_time, start_time, end_time, cpu_time, max_rss, node, cores, cpus,
-  gpus, mems, mem, kill_sent, runs, boost, others, array_id, array_index, spec,
-  requeues, eligible_time, hold)
-  SELECT $next_id + n.i, tenant, state, reason, exit_code, signal,
-  walltime, submit_time, start_time, end_time, cpu_time, max_rss, node, cores, cpus,
-  gpus, mems, mem, kill_sent, runs, boost, others, array_id, array_index, spec,
-  requeues, eligible_time, hold FROM jobs, n WHERE jobs.id = $old;
+INSERT INTO jobs (id, $columns)
+  SELECT $next_id + n.i, $columns FROM jobs, n WHERE jobs.id = $old;
 UPDATE meta SET value = $next_id + $EXTRA WHERE key = 'next_job_id';
 COMMIT;
 SQL
@@ -98,3 +99,24 @@ stop_pid "$SCHED_PID"
 [ "$(sqlite3 "$STORE_DB" "SELECT count(*) FROM job_transitions WHERE job_id = $recent;")" -gt 0 ] ||
     fail "the recent job's state transitions went"
 log "report, accounting records and the recent jobs' transitions stay"
+
+# a thousand recent copies of the recent job: pages read 100 rows each
+next_id=$(sqlite3 "$STORE_DB" "SELECT value FROM meta WHERE key = 'next_job_id';")
+sqlite3 "$STORE_DB" <<SQL || fail "copying jobs in $STORE_DB"
+BEGIN;
+WITH RECURSIVE n (i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < $EXTRA)
+INSERT INTO jobs (id, $columns)
+  SELECT $next_id + n.i, $columns FROM jobs, n WHERE jobs.id = $recent;
+UPDATE meta SET value = $next_id + $EXTRA WHERE key = 'next_job_id';
+COMMIT;
+SQL
+start_scheduler
+wait_until 20 "the scheduler answers again" sched_answers
+as ops jobs --all --name nosuch --jsonl >"$T/none.jsonl" || fail "jobs --all --name nosuch failed"
+[ ! -s "$T/none.jsonl" ] || fail "--name nosuch listed $(wc -l <"$T/none.jsonl") jobs"
+[ "$(as ops jobs --all --name recent --jsonl | wc -l)" -eq $((EXTRA + 1)) ] || fail "--name recent over pages"
+as tenant-b jobs --all --state COMPLETED --jsonl | jq -se "length == $((EXTRA + 3)) and all(.tenant == \"tenant-b\")" >/dev/null ||
+    fail "tenant-b's --state COMPLETED over pages"
+[ "$(as tenant-a jobs --all --jsonl | wc -l)" -eq 0 ] || fail "tenant-a lists jobs it has not"
+[ "$(as ops jobs --all --until @1 --jsonl | wc -l)" -eq 0 ] || fail "--until @1 over pages"
+log "pages of 100 rows read: a filter matching nothing gives empty pages, the others every job"
