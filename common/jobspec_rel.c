@@ -250,6 +250,27 @@ uint32_t jobspec_array_index (const jobspec_array_t *a, uint32_t n)
     return a->nranges ? a->ranges[a->nranges - 1].last : 0;
 }
 
+bool jobspec_array_seek (const jobspec_array_t *a, uint32_t index, uint32_t *n)
+{
+    uint32_t before = 0;
+
+    for (uint32_t i = 0; i < a->nranges; i++) {
+        const jobspec_array_range_t *r = &a->ranges[i];
+        if (index <= r->first) {
+            *n = before;
+            return index == r->first;
+        }
+        if (index <= r->last) {
+            uint32_t past = index - r->first;
+            *n = before + (past + r->step - 1) / r->step; /* rounded up */
+            return past % r->step == 0;
+        }
+        before += (r->last - r->first) / r->step + 1;
+    }
+    *n = before;
+    return false;
+}
+
 /* --- --after ------------------------------------------------------------ */
 
 typedef struct jobspec_after_word {

@@ -7,8 +7,12 @@
  * only walks the core; one that reaches into the history (--all, or a state
  * list naming an ended state) asks the store for one page, preferring the
  * core's copy of a job it still holds (the store's may be a turn behind).
- * Pages are at most JOBS_PAGE_MAX jobs; the client asks again from next, so
- * no request holds the loop long whatever the hub has run. Tenants are held
+ * Pages are at most JOBS_PAGE_MAX jobs, and read at most
+ * scheduler.slice_jobs jobs (in the core or the store) whatever their
+ * filters match, ending early at the last one read; the client asks again
+ * from next, so no request holds the loop long whatever the hub has run.
+ * An id or an array's element is found by its id (an element's from its
+ * array's spec), never by a search of the history. Tenants are held
  * to their own jobs here, as in request_job(): another tenant's job answers
  * exactly like one that does not exist. Retention (history_days) and the
  * recall of forgotten jobs a submit's --after names are here too.
@@ -56,6 +60,55 @@ static int history_states (const char *list, uint32_t *mask, cphub_error_t *err)
     return 0;
 }
 
+static int history_array_cb (const sched_job_t *stored, void *arg)
+{
+    jobspec_array_t **out = arg;
+
+    if (stored->array_id == stored->id && stored->spec.array &&
+        !(*out = jobspec_array_copy (stored->spec.array)))
+        return -1;
+    return 0;
+}
+
+/* The ranges of array id (a copy, to free), from its first element's spec,
+ * the core's or the store's: NULL when neither holds that element (or it is
+ * not tenant's, or memory ran out). */
+static jobspec_array_t *history_array_spec (scheduler_t *sc,
+                                            const char *tenant,
+                                            uint64_t id)
+{
+    const sched_job_t *first = sched_job_lookup (sc->sched, id);
+    store_job_query_t q = {.id = id, .tenant = tenant, .limit = 1};
+    jobspec_array_t *arr = NULL;
+    cphub_error_t err = {{0}};
+
+    if (first) {
+        if (tenant && strcmp (first->tenant, tenant) != 0)
+            return NULL;
+        history_array_cb (first, &arr);
+    } else if (store_jobs_query (sc->store, &q, history_array_cb, &arr, &err) < 0) {
+        log_warn ("history: array %" PRIu64 ": %s", id, err.text);
+    }
+    return arr;
+}
+
+/* How many elements array id has, for the bound of its ids: the core's
+ * count, else its first element's spec; 0 when neither is known (the
+ * store then bounds it by the largest array there is). */
+static uint32_t history_array_count (scheduler_t *sc, const char *tenant, uint64_t id)
+{
+    jobspec_array_t *arr;
+    uint32_t count = 0;
+
+    if (sched_array_count (sc->sched, id, &count) == 0)
+        return count;
+    if ((arr = history_array_spec (sc, tenant, id))) {
+        count = arr->count;
+        free (arr);
+    }
+    return count;
+}
+
 /* The query of a jobs request from rq; *history: it reaches past the active
  * jobs. 0, or -1 with the error answered. */
 static int history_query (scheduler_t *sc,
@@ -91,6 +144,8 @@ static int history_query (scheduler_t *sc,
     } else if (in->tenant[0]) {
         q->tenant = in->tenant;
     }
+    if (q->array_id)
+        q->array_count = history_array_count (sc, q->tenant, q->array_id);
     *history = in->all;
     for (int s = 0; s < JOB_STATE_COUNT; s++) {
         if ((q->states & (1u << s)) && job_state_is_terminal ((job_state_t)s))
@@ -132,8 +187,6 @@ typedef struct history_page {
     scheduler_t *sc;
     const store_job_query_t *q;
     job_list_build_t *b;
-    uint64_t last; /* the last job the store gave */
-    size_t found;  /* how many it gave */
 } history_page_t;
 
 static int history_job_cb (const sched_job_t *stored, void *arg)
@@ -141,8 +194,6 @@ static int history_job_cb (const sched_job_t *stored, void *arg)
     history_page_t *page = arg;
     const sched_job_t *job = sched_job_lookup (page->sc->sched, stored->id);
 
-    page->last = stored->id;
-    page->found++;
     if (!job)
         job = stored;
     else if (!store_job_query_match (page->q, job))
@@ -157,13 +208,13 @@ static int history_stored (scheduler_t *sc,
                            uint64_t *next,
                            cphub_error_t *err)
 {
+    store_job_query_t page_q = *q;
     history_page_t page = {.sc = sc, .q = q, .b = b};
 
-    if (store_jobs_query (sc->store, q, history_job_cb, &page, err) < 0)
-        return -1;
-    /* a full page may have more after it; a short one was the last */
-    *next = page.found == q->limit ? page.last : 0;
-    return 0;
+    /* a full page, or one that read its slice, may have more after it */
+    page_q.scan = sc->config->limits.slice_jobs;
+    page_q.next = next;
+    return store_jobs_query (sc->store, &page_q, history_job_cb, &page, err);
 }
 
 void handlers_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
@@ -208,6 +259,34 @@ static int history_element_cb (const sched_job_t *stored, void *arg)
     return history_job_cb (stored, &el->page);
 }
 
+/* The element of array id with index el->index from the store: its id is
+ * the array's spec's offset of that index past id, one row read; without
+ * the spec (the first element is gone), the array's ids are searched, at
+ * most the largest array. */
+static int history_element (scheduler_t *sc,
+                            store_job_query_t *q,
+                            uint64_t id,
+                            history_element_t *el,
+                            cphub_error_t *err)
+{
+    jobspec_array_t *arr = history_array_spec (sc, q->tenant, id);
+    uint32_t offset = 0;
+    bool exact = false;
+
+    q->array_id = id;
+    if (arr) {
+        exact = jobspec_array_seek (arr, el->index, &offset);
+        q->array_count = arr->count;
+        free (arr);
+        if (!exact)
+            return 0;
+        q->id = id + offset;
+    } else if (sched_array_count (sc->sched, id, &q->array_count) < 0) {
+        q->array_count = 0;
+    }
+    return store_jobs_query (sc->store, q, history_element_cb, el, err);
+}
+
 /* One job, or with an index the element of array id: the core's while it
  * holds it, else the store's, for any job the hub ever ran (a tenant's own
  * only). */
@@ -233,9 +312,7 @@ void handlers_show (scheduler_t *sc, const request_t *rq, msg_t *m)
             return;
         }
     } else if (element) {
-        /* the array's elements that left memory: at most its count rows */
-        q.array_id = m->u.id.id;
-        rc = store_jobs_query (sc->store, &q, history_element_cb, &el, &err);
+        rc = history_element (sc, &q, m->u.id.id, &el, &err);
     } else if (!sched_job_lookup (sc->sched, id)) {
         q.id = id;
         q.limit = 1;
@@ -289,6 +366,8 @@ static int history_recall_one (scheduler_t *sc,
     if (!with_array || !job || job->array_id != id)
         return 0;
     q = (store_job_query_t){.array_id = id, .tenant = tenant};
+    if (sched_array_count (sc->sched, id, &q.array_count) < 0)
+        q.array_count = 0;
     return store_jobs_query (sc->store, &q, history_recall_cb, sc, err);
 }
 

@@ -155,20 +155,22 @@ static int request_elements (scheduler_t *sc,
                              uint32_t *n,
                              uint32_t *walk)
 {
-    uint32_t size, offset;
+    uint32_t size, offset, end;
 
+    /* the offsets of indices first..last, from the array's spec: only
+     * those elements are looked at */
     if (!request_is_array (sc, rq, r->id, &size) ||
         sched_array_seek (sc->sched, r->id, r->first, &offset) < 0)
         return ENOENT;
-    for (; offset < size; offset++) {
+    end = size;
+    if (r->last < UINT32_MAX &&
+        sched_array_seek (sc->sched, r->id, r->last + 1, &end) < 0)
+        return ENOENT;
+    for (; offset < end; offset++) {
         const sched_job_t *e = sched_job_lookup (sc->sched, r->id + offset);
         if ((*walk)-- == 0)
             return -1;
-        if (!e)
-            continue;
-        if (e->array_index > r->last)
-            break;
-        if (unfinished && job_state_is_terminal (e->state))
+        if (!e || (unfinished && job_state_is_terminal (e->state)))
             continue;
         ids[(*n)++] = e->id;
     }

@@ -48,23 +48,39 @@ typedef int (*store_node_f) (const store_node_t *node, void *arg);
 
 /* A query of the stored jobs, the history included: the jobs with an id
  * above after that match every filter set, in id order, at most limit of
- * them. A filter left zero (or NULL) matches every job. */
+ * them. A filter left zero (or NULL) matches every job.
+ *
+ * What a query costs is the rows it reads: those in its id range (after,
+ * the id, the array's ids) that are the tenant's, which every store reaches
+ * without a scan. The other filters are tested on each row read, so scan
+ * bounds the rows one query reads, a filter matching nothing included: the
+ * query then ends early, and *next says where the next page starts. */
 typedef struct store_job_query {
-    uint64_t after;     /* ids > after: the page before ended there */
-    uint64_t id;        /* only this job */
-    const char *tenant; /* only this tenant's jobs */
-    uint32_t states;    /* bit (1u << state) for each state asked for */
-    const char *name;   /* the job's name (spec.name) */
-    const char *node;   /* ran on this node (any of a multi-node job's) */
-    double since;       /* still active at or after: not ended, or ended then */
-    double until;       /* submitted at or before */
-    uint64_t array_id;  /* elements of this array */
-    size_t limit;       /* at most this many jobs; 0: every one */
+    uint64_t after;       /* ids > after: the page before ended there */
+    uint64_t id;          /* only this job */
+    const char *tenant;   /* only this tenant's jobs */
+    uint32_t states;      /* bit (1u << state) for each state asked for */
+    const char *name;     /* the job's name (spec.name) */
+    const char *node;     /* ran on this node (any of a multi-node job's) */
+    double since;         /* still active at or after: not ended, or ended then */
+    double until;         /* submitted at or before */
+    uint64_t array_id;    /* elements of this array */
+    uint32_t array_count; /* its elements (ids array_id .. + count - 1);
+                             0: unknown, at most JOBSPEC_ARRAY_SIZE_MAX */
+    size_t limit;         /* at most this many jobs; 0: every one */
+    size_t scan;          /* at most this many rows read; 0: no bound */
+    uint64_t *next;       /* if set: the last id read when limit or scan ended
+                             the query (a next page starts after it), else 0 */
 } store_job_query_t;
 
 /* Does job match q (after and limit aside)? The stores' one predicate, so
  * that a filter means the same in each (store_query.c). */
 bool store_job_query_match (const store_job_query_t *q, const sched_job_t *job);
+/* The part of it that reads only a job's plain fields (id, tenant, state,
+ * times, array), not its spec or nodes: a store tests it before decoding. */
+bool store_job_query_match_plain (const store_job_query_t *q, const sched_job_t *job);
+/* The ids q reads: *after < id <= *last. */
+void store_job_query_ids (const store_job_query_t *q, uint64_t *after, uint64_t *last);
 
 /* A tenant added at run time (cphub tenant add). A removed tenant
  * stays as a record, so that its name is not given to someone else who

@@ -237,7 +237,8 @@ static int mem_jobs_load (store_t *st, store_job_f cb, void *arg, cphub_error_t 
     return 0;
 }
 
-/* The reference answer: a scan of every job in id order. */
+/* The reference answer: a scan of every job in id order, reading (and
+ * counting against the scan) the rows the SQLite store reads. */
 static int mem_jobs_query (store_t *st,
                            const store_job_query_t *q,
                            store_job_f cb,
@@ -246,20 +247,32 @@ static int mem_jobs_query (store_t *st,
 {
     store_mem_t *m = mem_of (st);
     mem_job_t *entry, *tmp;
-    size_t found = 0;
+    uint64_t after, last, last_read = 0;
+    size_t found = 0, read = 0;
 
+    if (q->next)
+        *q->next = 0;
+    store_job_query_ids (q, &after, &last);
     HASH_SORT (m->jobs, by_id);
     HASH_ITER (hh, m->jobs, entry, tmp)
     {
-        if (q->limit && found == q->limit)
+        const sched_job_t *job = &entry->job;
+        if ((q->limit && found == q->limit) || (q->scan && read == q->scan) ||
+            job->id > last)
             break;
-        if (entry->job.id <= q->after || !store_job_query_match (q, &entry->job))
+        if (job->id <= after || (q->tenant && strcmp (job->tenant, q->tenant) != 0))
+            continue;
+        read++;
+        last_read = job->id;
+        if (!store_job_query_match (q, job))
             continue;
         found++;
-        if (cb (&entry->job, arg) < 0)
+        if (cb (job, arg) < 0)
             return cphub_fail (err, errno, "store: query stopped at job %ju",
-                               (uintmax_t)entry->job.id);
+                               (uintmax_t)job->id);
     }
+    if (q->next && ((q->limit && found == q->limit) || (q->scan && read == q->scan)))
+        *q->next = last_read;
     return 0;
 }
 

@@ -59,19 +59,15 @@ static const char *const statements[ST_COUNT] = {
                       " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23,"
                       " ?24, ?25, ?26, ?27, ?28)",
     [ST_JOBS_LOAD] = "SELECT id, " JOB_COLUMNS ", spec FROM jobs ORDER BY id",
-    /* a query's id and array are also bounds on the id range it scans
-       (store_sqlite_query.c); with a tenant, the index jobs_tenant serves it */
+    /* a query reads the rows of its id range (its id, its array's ids), by
+       the primary key or, with a tenant, the index jobs_tenant; its other
+       filters are tested on each row read (store_sqlite_query.c) */
     [ST_JOBS_QUERY] = "SELECT id, " JOB_COLUMNS
-                      ", spec FROM jobs WHERE id > ?1"
-                      " AND (?2 = 0 OR id = ?2) AND (?3 = 0 OR array_id = ?3)"
-                      " AND (?4 <= 0 OR submit_time <= ?4)"
-                      " AND (?5 <= 0 OR end_time = 0 OR end_time >= ?5) ORDER BY id",
+                      ", spec FROM jobs WHERE id > ?1 AND id <= ?2 ORDER BY id",
     [ST_JOBS_QUERY_TENANT] =
         "SELECT id, " JOB_COLUMNS
-        ", spec FROM jobs WHERE tenant = ?6 AND id > ?1"
-        " AND (?2 = 0 OR id = ?2) AND (?3 = 0 OR array_id = ?3)"
-        " AND (?4 <= 0 OR submit_time <= ?4)"
-        " AND (?5 <= 0 OR end_time = 0 OR end_time >= ?5) ORDER BY id",
+        ", spec FROM jobs WHERE tenant = ?3 AND id > ?1 AND id <= ?2"
+        " ORDER BY id",
     /* retention: the oldest ends first, through the index jobs_ended */
     [ST_JOBS_EXPIRE_TRANSITIONS] =
         "DELETE FROM job_transitions WHERE job_id IN (SELECT id FROM jobs"

@@ -134,6 +134,15 @@ int sql_job_from_row (store_sqlite_t *q,
                       sched_job_t *job,
                       cphub_error_t *err);
 void sql_job_row_clear (sched_job_t *job);
+/* Where such a row has the plain fields a query tests before decoding. */
+enum {
+    SQL_JOB_COL_ID = 0,
+    SQL_JOB_COL_TENANT = 1,
+    SQL_JOB_COL_STATE = 2,
+    SQL_JOB_COL_SUBMIT_TIME = 7,
+    SQL_JOB_COL_END_TIME = 9,
+    SQL_JOB_COL_ARRAY_ID = 22,
+};
 
 /* Queries of the stored jobs (store_sqlite_query.c). */
 int sql_jobs_query (store_t *st,

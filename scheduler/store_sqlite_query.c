@@ -1,15 +1,60 @@
 /* store_sqlite_query.c: queries of the SQLite store's jobs, the history
- * included (store_job_query_t). SQL narrows the rows by what its indexes
- * serve (the id range, the tenant) and by the plain columns; every row is
- * then decoded and asked store_job_query_match(), the predicate the memory
- * store applies too, and the rows stop being read as soon as the limit is
- * reached, so a page costs its own rows, not the history's.
+ * included (store_job_query_t). SQL reads the rows of the query's id range
+ * through what its indexes serve (the primary key, jobs_tenant), and
+ * nothing else: a filter on another column would have SQLite step over
+ * rows unseen and uncounted. Each row read is counted against the query's
+ * scan, its plain columns tested first and only a row that passes decoded
+ * and asked store_job_query_match(), the predicate the memory store applies
+ * too; the rows stop being read at the limit or the scan, so a page costs
+ * its own rows, never the history's.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <sqlite3.h>
 
 #include "scheduler/store_sqlite_int.h"
+
+/* The plain fields of the current row, for store_job_query_match_plain():
+ * false when its state is none (the decoding then says why). */
+static bool sql_job_plain (sqlite3_stmt *stmt, sched_job_t *job)
+{
+    const char *state = (const char *)sqlite3_column_text (stmt, SQL_JOB_COL_STATE);
+
+    job->id = (uint64_t)sqlite3_column_int64 (stmt, SQL_JOB_COL_ID);
+    sql_text_column (stmt, SQL_JOB_COL_TENANT, job->tenant, sizeof (job->tenant));
+    job->submit_time = sqlite3_column_double (stmt, SQL_JOB_COL_SUBMIT_TIME);
+    job->end_time = sqlite3_column_double (stmt, SQL_JOB_COL_END_TIME);
+    job->array_id = (uint64_t)sqlite3_column_int64 (stmt, SQL_JOB_COL_ARRAY_ID);
+    return state && job_state_parse (state, &job->state) == 0;
+}
+
+/* One row read: tested, decoded if it may match, given to cb if it does;
+ * *found counts the matches. 0, or -1 with err. */
+static int sql_query_row (store_sqlite_t *q,
+                          sqlite3_stmt *stmt,
+                          const store_job_query_t *query,
+                          store_job_f cb,
+                          void *arg,
+                          size_t *found,
+                          cphub_error_t *err)
+{
+    sched_job_t job = {.id = 0};
+    int failed = 0;
+
+    if (sql_job_plain (stmt, &job) && !store_job_query_match_plain (query, &job))
+        return 0;
+    if ((failed = sql_job_from_row (q, stmt, &job, err)) == 0 &&
+        store_job_query_match (query, &job)) {
+        (*found)++;
+        if (cb (&job, arg) < 0)
+            failed =
+                cphub_fail (err, errno, "store: query stopped at job %" PRIu64, job.id);
+    }
+    int saved = errno;
+    sql_job_row_clear (&job);
+    errno = saved;
+    return failed;
+}
 
 int sql_jobs_query (store_t *st,
                     const store_job_query_t *query,
@@ -19,49 +64,41 @@ int sql_jobs_query (store_t *st,
 {
     store_sqlite_t *q = sql_of (st);
     sqlite3_stmt *stmt = q->stmt[query->tenant ? ST_JOBS_QUERY_TENANT : ST_JOBS_QUERY];
-    uint64_t after = query->after;
-    size_t found = 0;
+    uint64_t after, last, last_read = 0;
+    size_t found = 0, read = 0;
     int rc = SQLITE_DONE;
 
-    /* one job, or an array whose elements come after its first id */
-    if (query->id && query->id - 1 > after)
-        after = query->id - 1;
-    if (query->array_id && query->array_id - 1 > after)
-        after = query->array_id - 1;
+    if (query->next)
+        *query->next = 0;
+    store_job_query_ids (query, &after, &last);
+    if (after >= (uint64_t)INT64_MAX || after >= last)
+        return 0; /* no id SQLite can hold is in the range */
+    if (last > (uint64_t)INT64_MAX)
+        last = (uint64_t)INT64_MAX;
     sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)after);
-    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)query->id);
-    sqlite3_bind_int64 (stmt, 3, (sqlite3_int64)query->array_id);
-    sqlite3_bind_double (stmt, 4, query->until);
-    sqlite3_bind_double (stmt, 5, query->since);
+    sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)last);
     if (query->tenant)
-        sqlite3_bind_text (stmt, 6, query->tenant, -1, SQLITE_STATIC);
+        sqlite3_bind_text (stmt, 3, query->tenant, -1, SQLITE_STATIC);
     while ((!query->limit || found < query->limit) &&
+           (!query->scan || read < query->scan) &&
            (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
-        sched_job_t job;
-        int failed = sql_job_from_row (q, stmt, &job, err);
-
-        if (failed == 0 && store_job_query_match (query, &job)) {
-            found++;
-            if (cb (&job, arg) < 0) {
-                failed = cphub_fail (err, errno, "store: query stopped at job %" PRIu64,
-                                     job.id);
-            }
-        }
-        int saved = errno;
-        sql_job_row_clear (&job);
-        if (failed < 0) {
+        read++;
+        last_read = (uint64_t)sqlite3_column_int64 (stmt, SQL_JOB_COL_ID);
+        if (sql_query_row (q, stmt, query, cb, arg, &found, err) < 0) {
+            int saved = errno;
             sqlite3_reset (stmt);
             sqlite3_clear_bindings (stmt);
             errno = saved;
             return -1;
         }
     }
-    if (query->limit && found == query->limit)
-        rc = SQLITE_DONE;
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
-    if (rc != SQLITE_DONE)
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         return sql_fail (q, rc, "querying jobs", err);
+    if (query->next && ((query->limit && found == query->limit) ||
+                        (query->scan && read == query->scan)))
+        *query->next = last_read;
     return 0;
 }
 

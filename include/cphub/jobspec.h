@@ -169,6 +169,10 @@ jobspec_array_t *jobspec_array_parse (const char *text, cphub_error_t *err);
 jobspec_array_t *jobspec_array_copy (const jobspec_array_t *a);
 /* The index of element n (0 <= n < count), in increasing order. */
 uint32_t jobspec_array_index (const jobspec_array_t *a, uint32_t n);
+/* Its inverse: the offset n of the first element whose index is >= index
+ * (count when there is none) into *n; true when that element's index is
+ * index. Arithmetic over the ranges, no walk of the elements. */
+bool jobspec_array_seek (const jobspec_array_t *a, uint32_t index, uint32_t *n);
 /* The canonical text of a ("0-12:4,20%5"), which parses back to the same
  * form; never longer than the text it was parsed from. snprintf's contract:
  * returns the length it needs, buf is always terminated. */

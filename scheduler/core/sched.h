@@ -497,9 +497,10 @@ int sched_array_element (const sched_t *s,
                          uint64_t *id);
 
 /* Where the elements of array array_id with indices >= index begin: the
- * smallest *offset (element id array_id + *offset) past every known element
- * with a lower index; the array's count when there is none. 0, or
- * -1/ENOENT if the core knows no such array. */
+ * *offset (element id array_id + *offset) of the first index >= index in
+ * the array's spec, forgotten or not; the array's count when there is none.
+ * Arithmetic over the spec's ranges, no walk. 0, or -1/ENOENT if the core
+ * knows no such array. */
 int sched_array_seek (const sched_t *s,
                       uint64_t array_id,
                       uint32_t index,

@@ -30,13 +30,14 @@
 #define SCHED_ARRAY_BYTES_MAX (256ULL * 1024 * 1024)
 
 struct sched_array {
-    uint64_t id;       /* key: the first element's id */
-    uint32_t count;    /* elements: ids id .. id + count - 1 */
-    uint32_t throttle; /* %N, 0 = none */
-    uint32_t active;   /* elements holding a slot */
-    uint32_t next;     /* elements before this offset have had their turn */
-    uint32_t known;    /* elements not forgotten */
-    bool dirty;        /* in s->arrays_dirty */
+    uint64_t id;             /* key: the first element's id */
+    uint32_t count;          /* elements: ids id .. id + count - 1 */
+    uint32_t throttle;       /* %N, 0 = none */
+    uint32_t active;         /* elements holding a slot */
+    uint32_t next;           /* elements before this offset have had their turn */
+    uint32_t known;          /* elements not forgotten */
+    jobspec_array_t *ranges; /* its indices: index <-> offset by arithmetic */
+    bool dirty;              /* in s->arrays_dirty */
     sched_array_t *dirty_prev, *dirty_next;
     bool oom;
     UT_hash_handle hh;
@@ -86,6 +87,7 @@ static void array_free (sched_t *s, sched_array_t *a)
     HASH_DEL (s->arrays, a);
     if (a->dirty)
         DL_DELETE2 (s->arrays_dirty, a, dirty_prev, dirty_next);
+    free (a->ranges);
     free (a);
 }
 
@@ -435,14 +437,18 @@ int sched_job_submit_many (sched_t *s,
         sched_dq_reserve (s, arr->count) < 0)
         goto nomem;
     if (jobspec_is_array (spec)) {
-        if (!(a = calloc (1, sizeof (*a))))
+        if (!(a = calloc (1, sizeof (*a))) || !(a->ranges = jobspec_array_copy (arr))) {
+            free (a);
+            a = NULL;
             goto nomem;
+        }
         a->id = s->next_id; /* the first element's id */
         a->count = arr->count;
         a->known = arr->count;
         a->throttle = arr->throttle;
         HASH_ADD (hh, s->arrays, id, sizeof (a->id), a);
         if (a->oom) {
+            free (a->ranges);
             free (a);
             a = NULL;
             goto nomem;
@@ -500,34 +506,29 @@ int sched_array_count (const sched_t *s, uint64_t array_id, uint32_t *count)
     return 0;
 }
 
+/* Where index is or would be in a: its offset by the array's ranges (an
+ * array restored without them has indices 0..count-1); true when a has an
+ * element with that index. */
+static bool array_offset (const sched_array_t *a, uint32_t index, uint32_t *offset)
+{
+    if (a->ranges)
+        return jobspec_array_seek (a->ranges, index, offset);
+    *offset = index < a->count ? index : a->count;
+    return index < a->count;
+}
+
 int sched_array_seek (const sched_t *s,
                       uint64_t array_id,
                       uint32_t index,
                       uint32_t *offset)
 {
     const sched_array_t *a = array_find (s, array_id);
-    uint32_t lo = 0, hi;
 
     if (!a) {
         errno = ENOENT;
         return -1;
     }
-    /* elements have increasing indices with increasing ids, but some may be
-     * forgotten: bisect over the ids, stepping past the gaps */
-    hi = a->count;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2, probe = mid;
-        const job_entry_t *e = NULL;
-        while (probe < hi && !(e = sched_job_find (s, array_id + probe)))
-            probe++;
-        if (!e)
-            hi = mid;
-        else if (e->job.array_index < index)
-            lo = probe + 1;
-        else
-            hi = mid;
-    }
-    *offset = lo;
+    array_offset (a, index, offset);
     return 0;
 }
 
@@ -540,11 +541,8 @@ int sched_array_element (const sched_t *s,
     const job_entry_t *e = NULL;
     uint32_t offset;
 
-    if (sched_array_seek (s, array_id, index, &offset) < 0)
-        return -1;
-    while (offset < a->count && !(e = sched_job_find (s, array_id + offset)))
-        offset++;
-    if (!e || e->job.array_index != index) {
+    if (!a || !array_offset (a, index, &offset) ||
+        !(e = sched_job_find (s, array_id + offset)) || e->job.array_index != index) {
         errno = ENOENT;
         return -1;
     }
@@ -562,13 +560,17 @@ static int restore_array (sched_t *s, job_entry_t *e, cphub_error_t *err)
     sched_jobx_t *x;
 
     if (!a) {
-        if (!(a = calloc (1, sizeof (*a))))
+        if (!(a = calloc (1, sizeof (*a))) ||
+            (arr && !(a->ranges = jobspec_array_copy (arr)))) {
+            free (a);
             goto nomem;
+        }
         a->id = e->job.array_id;
         a->count = arr ? arr->count : 1;
         a->throttle = arr ? arr->throttle : 0;
         HASH_ADD (hh, s->arrays, id, sizeof (a->id), a);
         if (a->oom) {
+            free (a->ranges);
             free (a);
             goto nomem;
         }
@@ -728,6 +730,7 @@ void sched_rel_destroy (sched_t *s)
     HASH_ITER (hh, s->arrays, a, atmp)
     {
         HASH_DEL (s->arrays, a);
+        free (a->ranges);
         free (a);
     }
     s->arrays_dirty = NULL;

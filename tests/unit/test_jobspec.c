@@ -542,6 +542,17 @@ static void array_is (const char *text,
     for (uint32_t i = 0; indices && i < count; i++)
         cr_assert_eq (jobspec_array_index (a, i), indices[i], "'%s' element %u", text,
                       i);
+    /* the seek of every index up to past the last: the first element at or
+     * above it, as a walk of the elements would find it */
+    for (uint32_t v = 0; indices && v <= indices[count - 1] + 1; v++) {
+        uint32_t want = 0, n = UINT32_MAX;
+        while (want < count && indices[want] < v)
+            want++;
+        bool exact = jobspec_array_seek (a, v, &n);
+        cr_assert_eq (n, want, "'%s' seek %u: %u", text, v, n);
+        cr_assert_eq (exact, want < count && indices[want] == v, "'%s' seek %u", text,
+                      v);
+    }
     free (a);
 }
 
@@ -562,6 +573,7 @@ Test (jobspec, array_indices)
     array_is ("0-15:4", 4, 0, (const uint32_t[]){0, 4, 8, 12});
     array_is ("1-10:4", 3, 0, (const uint32_t[]){1, 5, 9});
     array_is ("3,5,7-8%2", 4, 2, (const uint32_t[]){3, 5, 7, 8});
+    array_is ("1-5,9,20-40:10", 9, 0, (const uint32_t[]){1, 2, 3, 4, 5, 9, 20, 30, 40});
     array_is ("0-999%50", 1000, 50, NULL);
     array_is ("7", 1, 0, (const uint32_t[]){7});
     array_is ("0-9999", 10000, 0, NULL);

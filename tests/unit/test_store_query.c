@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cphub/jobspec.h"
+#include "scheduler/store_sqlite_int.h"
 #include "store_contract.h"
 
 #define QUERY_JOBS 60
@@ -223,4 +224,142 @@ STORE_TEST (expire_the_oldest_ended_in_batches_and_keep_accounting)
     cr_assert_eq (store_acct_foreach (st, count_acct_cb, &records, &err), 0, "%s",
                   err.text);
     cr_assert_eq (records, 1, "accounting records are never expired");
+}
+
+/* Pages of q read at most scan rows each, following next until 0. */
+static answer_t *ask_scan (store_job_query_t q, size_t scan, size_t *pages)
+{
+    static answer_t all;
+    cphub_error_t err = {{0}};
+    uint64_t next = 0;
+
+    memset (&all, 0, sizeof (all));
+    q.scan = scan;
+    q.next = &next;
+    for (*pages = 1;; (*pages)++) {
+        size_t before = all.n;
+        cr_assert_eq (store_jobs_query (st, &q, answer_cb, &all, &err), 0, "%s",
+                      err.text);
+        cr_assert_leq (all.n - before, scan);
+        if (next == 0)
+            break;
+        cr_assert_gt (next, q.after, "pages move on");
+        q.after = next;
+    }
+    return &all;
+}
+
+STORE_TEST (query_reads_at_most_its_scan)
+{
+    cphub_error_t err = {{0}};
+    answer_t one = {0};
+    uint64_t next = 99;
+    size_t pages = 0;
+    answer_t *a;
+
+    fill ();
+    reopen ();
+    /* a filter that matches nothing reads scan rows per page, not all */
+    a = ask_scan ((store_job_query_t){.name = "nothing"}, 7, &pages);
+    cr_assert_eq (a->n, 0);
+    cr_assert_eq (pages, QUERY_JOBS / 7 + 1);
+    /* the pages of a filter give what one unbounded query gives */
+    a = ask_scan ((store_job_query_t){.name = "train"}, 7, &pages);
+    cr_assert_eq (a->n, QUERY_JOBS / 4);
+    cr_assert_eq (a->ids[0], 4);
+    /* a tenant's query reads only the tenant's rows: 2, 4, .. 10 */
+    store_job_query_t q = {.tenant = "zeta", .scan = 5, .next = &next};
+    cr_assert_eq (store_jobs_query (st, &q, answer_cb, &one, &err), 0, "%s", err.text);
+    cr_assert_eq (one.n, 5);
+    cr_assert_eq (next, 10, "%ju", (uintmax_t)next);
+    /* a full page says where it stopped; the last page says 0 */
+    q = (store_job_query_t){.after = 50, .limit = 3, .next = &next};
+    memset (&one, 0, sizeof (one));
+    cr_assert_eq (store_jobs_query (st, &q, answer_cb, &one, &err), 0, "%s", err.text);
+    cr_assert_eq (next, 53);
+    q.after = 58;
+    cr_assert_eq (store_jobs_query (st, &q, answer_cb, &one, &err), 0, "%s", err.text);
+    cr_assert_eq (next, 0);
+    a = ask_scan ((store_job_query_t){.tenant = "acme", .since = 5039.0}, 4, &pages);
+    cr_assert_eq (a->n, 1 + (QUERY_JOBS - 40) / 2, "39 and the running");
+}
+
+STORE_TEST (query_reads_only_its_id_range)
+{
+    cphub_error_t err = {{0}};
+    answer_t a = {0};
+    uint64_t next = 99;
+
+    fill ();
+    reopen ();
+    /* the oldest job: one row read, not the rows after it */
+    store_job_query_t q = {.id = 1, .scan = 2, .next = &next};
+    cr_assert_eq (store_jobs_query (st, &q, answer_cb, &a, &err), 0, "%s", err.text);
+    cr_assert_eq (a.n, 1);
+    cr_assert_eq (next, 0, "one row read of a scan of 2: %ju", (uintmax_t)next);
+    /* an array's ids end at its count */
+    q = (store_job_query_t){
+        .array_id = 21, .array_count = 10, .scan = 10, .next = &next};
+    memset (&a, 0, sizeof (a));
+    cr_assert_eq (store_jobs_query (st, &q, answer_cb, &a, &err), 0, "%s", err.text);
+    cr_assert_eq (a.n, 10);
+    cr_assert_eq (next, 30, "its scan was spent at its last id");
+    q.array_count = 3;
+    memset (&a, 0, sizeof (a));
+    cr_assert_eq (store_jobs_query (st, &q, answer_cb, &a, &err), 0, "%s", err.text);
+    cr_assert_eq (a.n, 3, "ids 21..23 only");
+    cr_assert_eq (next, 0);
+    /* ids past what SQLite holds, and an array at the end of the ids */
+    q = (store_job_query_t){.id = UINT64_MAX};
+    cr_assert_eq (store_jobs_query (st, &q, answer_cb, &a, &err), 0, "%s", err.text);
+    q = (store_job_query_t){.array_id = UINT64_MAX - 1};
+    cr_assert_eq (store_jobs_query (st, &q, answer_cb, &a, &err), 0, "%s", err.text);
+    cr_assert_eq (a.n, 3);
+}
+
+/* The plan SQLite chose for a prepared statement of st, its steps joined. */
+static void plan_of (int which, char *buf, size_t len)
+{
+    store_sqlite_t *q = sql_of (st);
+    char sql[2048];
+    sqlite3_stmt *explain = NULL;
+    size_t used = 0;
+
+    snprintf (sql, sizeof (sql), "EXPLAIN QUERY PLAN %s", sqlite3_sql (q->stmt[which]));
+    cr_assert_eq (sqlite3_prepare_v2 (q->db, sql, -1, &explain, NULL), SQLITE_OK, "%s",
+                  sqlite3_errmsg (q->db));
+    buf[0] = '\0';
+    while (sqlite3_step (explain) == SQLITE_ROW)
+        used += (size_t)snprintf (buf + used, len - used, "%s; ",
+                                  (const char *)sqlite3_column_text (explain, 3));
+    sqlite3_finalize (explain);
+}
+
+STORE_TEST (query_plans_read_ranges_of_the_indexes)
+{
+    sqlite3_stmt *stmt;
+    char plan[1024];
+
+    if (strcmp (st->ops->name, "sqlite") != 0)
+        return;
+    fill ();
+    plan_of (ST_JOBS_QUERY, plan, sizeof (plan));
+    cr_assert (strstr (plan, "USING INTEGER PRIMARY KEY (rowid>? AND rowid<?)"), "%s",
+               plan);
+    cr_assert_null (strstr (plan, "TEMP B-TREE"), "%s", plan);
+    plan_of (ST_JOBS_QUERY_TENANT, plan, sizeof (plan));
+    cr_assert (strstr (plan, "INDEX jobs_tenant (tenant=? AND id>? AND id<?)"), "%s",
+               plan);
+    cr_assert_null (strstr (plan, "TEMP B-TREE"), "%s", plan);
+    plan_of (ST_JOBS_EXPIRE, plan, sizeof (plan));
+    cr_assert (strstr (plan, "INDEX jobs_ended"), "%s", plan);
+    /* the plain columns are where the query reads them before decoding */
+    stmt = sql_of (st)->stmt[ST_JOBS_QUERY];
+    cr_assert_str_eq (sqlite3_column_name (stmt, SQL_JOB_COL_ID), "id");
+    cr_assert_str_eq (sqlite3_column_name (stmt, SQL_JOB_COL_TENANT), "tenant");
+    cr_assert_str_eq (sqlite3_column_name (stmt, SQL_JOB_COL_STATE), "state");
+    cr_assert_str_eq (sqlite3_column_name (stmt, SQL_JOB_COL_SUBMIT_TIME),
+                      "submit_time");
+    cr_assert_str_eq (sqlite3_column_name (stmt, SQL_JOB_COL_END_TIME), "end_time");
+    cr_assert_str_eq (sqlite3_column_name (stmt, SQL_JOB_COL_ARRAY_ID), "array_id");
 }
