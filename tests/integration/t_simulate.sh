@@ -4,7 +4,9 @@
 # `sleep 0.2` (a simulated run time) to COMPLETED without any job process or
 # job directory; `cphub nodes` shows them as "simulated" and the agent
 # logged the mode as a warning; a `sleep 600` job with a 2s limit ends
-# TIMEOUT; a cancelled one ends CANCELLED; the agent process used little cpu;
+# TIMEOUT, and so do `sleep 1e300` and `sleep inf` (the agent that plays
+# every node lives on), `sleep nan` ends at once; a cancelled one ends
+# CANCELLED; the agent process used little cpu;
 # a simulated job running when the agent restarts is lost (NODE_FAIL when
 # it may not be requeued): simulated jobs are not remembered.
 . "$(dirname "$0")/lib.sh"
@@ -47,6 +49,16 @@ as tenant-a cancel "$cid" >/dev/null || fail "cancel exited $?"
 wait_until 10 "job $cid cancelled" job_state_is tenant-a "$cid" CANCELLED
 wait_until 15 "job $tid timed out" job_state_is tenant-a "$tid" TIMEOUT
 log "wall-time limit -> TIMEOUT, cancel -> CANCELLED"
+
+huge=$(as tenant-a submit -t 2s -- sleep 1e300)
+endless=$(as tenant-a submit -t 2s -- sleep inf)
+nan=$(as tenant-a submit -t 2s -- sleep nan)
+wait_until 15 "sleep 1e300 timed out" job_state_is tenant-a "$huge" TIMEOUT
+wait_until 15 "sleep inf timed out" job_state_is tenant-a "$endless" TIMEOUT
+wait_until 15 "sleep nan completed" job_state_is tenant-a "$nan" COMPLETED
+alive "${AGENT_PIDS[sim]}" || fail "the agent of every simulated node died"
+nodes_up 20 || fail "simulated nodes went down after huge run times"
+log "sleep 1e300 and sleep inf -> TIMEOUT at the limit, sleep nan ends at once, agent alive"
 
 # the agent's cpu (user + system ticks) stays low: no process per job
 ticks=$(awk '{ print $14 + $15 }' "/proc/${AGENT_PIDS[sim]}/stat")
