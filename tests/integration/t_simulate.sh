@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Simulated execution: one agent process plays 20 nodes (--simulate-nodes
-# 20, each its own key and connection); they run an array of 100 jobs and a
+# Simulated execution: a hub refuses simulated nodes unless its operator
+# sets scheduler.allow_simulated_nodes (the scheduler logs the refusal, the
+# agent is told why, no node is UP); then one agent process plays 20 nodes
+# (--simulate-nodes 20, each its own key and connection), shown as
+# UP+SIMULATED; they run an array of 100 jobs and a
 # `sleep 0.2` (a simulated run time) to COMPLETED without any job process or
 # job directory; `cphub nodes` shows them as "simulated" and the agent
 # logged the mode as a warning; a `sleep 600` job with a 2s limit ends
@@ -13,11 +16,32 @@
 
 names=()
 for i in $(seq -f %04g 1 20); do names+=("sim-$i=synthetic:package:1 core:4 pu:1"); done
+SCHED_GROUP_EXTRA='  allow_simulated_nodes = false;'
 hub_setup "${names[@]}"
+start_sim_agent() {
+    "$AGENT_BIN" -c "$T/agent-sim-0001.conf" --name sim --simulate-nodes 20 >>"$T/agent-sim.log" 2>&1 &
+    AGENT_PIDS[sim]=$!
+    PIDS+=("$!")
+}
+
+# by default a hub takes no simulated node: its jobs would run nothing
 start_scheduler
-"$AGENT_BIN" -c "$T/agent-sim-0001.conf" --name sim --simulate-nodes 20 >>"$T/agent-sim.log" 2>&1 &
-AGENT_PIDS[sim]=$!
-PIDS+=("$!")
+start_sim_agent
+refused_all() { [ "$(grep -c "registration refused: its agent simulates" "$T/scheduler.log")" -ge 20 ]; }
+wait_until 30 "20 simulated registrations refused" refused_all
+told() { grep -q "refused to register node sim-0001: node sim-0001 simulates execution" "$T/agent-sim.log"; }
+wait_until 10 "the agent told why" told
+[ "$(as ops nodes --json | jq '[.[] | select(.state == "UP")] | length')" -eq 0 ] ||
+    fail "a refused simulated node is UP: $(as ops nodes)"
+log "simulated nodes refused by default: logged, the agent told, none UP"
+
+stop_pid "${AGENT_PIDS[sim]}"
+forget_pid "${AGENT_PIDS[sim]}"
+stop_pid "$SCHED_PID"
+forget_pid "$SCHED_PID"
+conf_set "$T/scheduler.conf" allow_simulated_nodes true
+start_scheduler
+start_sim_agent
 wait_until 30 "20 nodes UP" nodes_up 20
 log "20 simulated nodes of one process up"
 
@@ -26,7 +50,10 @@ for n in sim-0001 sim-0007 sim-0020; do
 done
 grep -q "SIMULATED EXECUTION" "$T/agent-sim.log" || fail "the agent did not log the mode"
 as ops nodes | grep -q simulated || fail "cphub nodes does not show 'simulated'"
-log "cphub nodes shows the nodes as simulated"
+[ "$(as ops nodes | grep -c " UP+SIMULATED ")" -eq 20 ] || fail "cphub nodes: $(as ops nodes)"
+[ "$(as ops nodes --json | jq '[.[] | select(.simulated)] | length')" -eq 20 ] ||
+    fail "nodes --json does not mark 20 nodes simulated"
+log "cphub nodes shows the nodes as simulated (UP+SIMULATED)"
 
 marker="$T/ran-for-real"
 first=$(as tenant-a submit --array 1-100 -J simarr -- sh -c "sleep 0.2; touch $marker")
@@ -71,9 +98,7 @@ lid=$(as tenant-a submit --no-requeue -- sleep 600)
 wait_until 10 "job $lid running" job_state_is tenant-a "$lid" RUNNING
 stop_pid "${AGENT_PIDS[sim]}"
 forget_pid "${AGENT_PIDS[sim]}"
-"$AGENT_BIN" -c "$T/agent-sim-0001.conf" --name sim --simulate-nodes 20 >>"$T/agent-sim.log" 2>&1 &
-AGENT_PIDS[sim]=$!
-PIDS+=("$!")
+start_sim_agent
 wait_until 20 "job $lid lost" job_state_is tenant-a "$lid" NODE_FAIL
 wait_until 30 "20 nodes UP again" nodes_up 20
 log "a simulated job running across an agent restart is lost: NODE_FAIL"
