@@ -42,6 +42,11 @@
 /* Seconds between registers left unanswered, doubling from MIN to MAX. */
 #define AGENT_RETRY_MIN 0.5
 #define AGENT_RETRY_MAX 5.0
+/* Seconds before a register the scheduler refused (a simulated node on a hub
+ * that takes none, a key of another node) is tried again: what was wrong
+ * changes only by an operator's hand, and a thousand simulated nodes asking
+ * at AGENT_RETRY_MAX would fill the scheduler's log. */
+#define AGENT_REFUSED_RETRY 60.0
 
 /* The isolation field of a node whose agent simulates execution (sim.h). */
 #define AGENT_SIMULATED "simulated"

@@ -200,8 +200,18 @@ static void on_error (agent_t *a, const msg_t *m)
     double now = agent_now ();
 
     /* ENOENT: the scheduler does not know this node (it restarted). Unless
-     * a register is on its way: then the answer to it will come. */
-    if (m->u.error.code != ENOENT) {
+     * a register is on its way: then the answer to it will come. EPERM or
+     * EINVAL while not registered refuses the register (nothing else goes
+     * out until the scheduler has taken it: outbox_send_cb, timers), for a
+     * reason only an operator changes. */
+    if ((m->u.error.code == EPERM || m->u.error.code == EINVAL) && !a->registered) {
+        log_err (
+            "the scheduler at %s refused to register node %s: %s (%s); trying "
+            "again in %.0fs",
+            a->cfg.scheduler, a->desc.name, m->u.error.text, strerror (m->u.error.code),
+            AGENT_REFUSED_RETRY);
+        a->register_sent = now + AGENT_REFUSED_RETRY - a->retry;
+    } else if (m->u.error.code != ENOENT) {
         log_warn ("the scheduler refused a message: %s (%s)", m->u.error.text,
                   strerror (m->u.error.code));
     } else if (a->registered || now - a->register_sent >= a->retry) {
@@ -586,12 +596,15 @@ static int agent_connect (agent_t *a, cphub_error_t *err)
     return link_open (a, err);
 }
 
-/* Simulated execution (sim.h): said loudly, at start and in the node's
- * isolation field (`cphub nodes`), so that no operator takes this agent's
- * node for one that runs jobs. Always 0: this process is the network side. */
+/* Simulated execution (sim.h): said loudly, at start, in the node's
+ * isolation field (`cphub nodes`) and in its simulated flag, which a
+ * scheduler refuses unless its operator allows simulated nodes, so that no
+ * hub takes this agent's node for one that runs jobs. Always 0: this
+ * process is the network side. */
 static int agent_simulated (agent_t *a)
 {
     snprintf (a->desc.isolation, sizeof (a->desc.isolation), "%s", AGENT_SIMULATED);
+    a->desc.simulated = true;
     log_warn (
         "SIMULATED EXECUTION (agent.simulate or --simulate): node %s runs no "
         "job; jobs end after the time of their leading `sleep N`; for "

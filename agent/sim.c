@@ -22,6 +22,7 @@ typedef struct sim_job {
     double start_wall;
     double end; /* monotonic */
     exit_kind_t kind;
+    bool at_max; /* TIMEOUT at SIM_RUN_TIME_MAX, not at its wall-time limit */
     UT_hash_handle hh;
 } sim_job_t;
 
@@ -62,7 +63,9 @@ void sim_destroy (sim_t *s)
     free (s);
 }
 
-/* "10", "2.5", "1m": seconds, or -1 when it is not a duration. */
+/* "10", "2.5", "1m", "inf": seconds, +inf for a sleep without end (as
+ * GNU sleep takes "inf" and a number past a double's range), or -1 when it
+ * is no duration ("x", "-3", "nan"). */
 static double sleep_arg (const char *arg, size_t len)
 {
     char buf[64], *end;
@@ -74,11 +77,13 @@ static double sleep_arg (const char *arg, size_t len)
     buf[len] = '\0';
     errno = 0;
     v = strtod (buf, &end);
-    if (errno || end == buf || !isfinite (v) || v < 0)
+    if (end == buf || isnan (v) || v < 0)
         return -1;
+    if (errno == ERANGE) /* past a double's range, or below its smallest */
+        v = v > 1 ? INFINITY : 0;
     for (size_t i = 0; i < sizeof (sleep_units) / sizeof (sleep_units[0]); i++)
         if (*end == sleep_units[i].suffix && (!*end || !end[1]))
-            return v * sleep_units[i].seconds;
+            return v * sleep_units[i].seconds; /* +inf past a double's range */
     return -1;
 }
 
@@ -199,9 +204,14 @@ static sim_job_t *heap_top (sim_t *s)
 
 int sim_start (sim_t *s, uint64_t id, const jobspec_t *spec, double mono, double wall)
 {
-    double run = sim_run_time (spec);
+    double run = sim_run_time (spec), limit = SIM_RUN_TIME_MAX;
+    bool own_limit = spec->walltime > 0 && (double)spec->walltime <= limit;
     sim_job_t *j;
 
+    if (!isfinite (mono) || mono < 0 || !isfinite (wall) || wall < 0) {
+        errno = EINVAL;
+        return -1;
+    }
     HASH_FIND (hh, s->jobs, &id, sizeof (id), j);
     if (j) {
         errno = EEXIST;
@@ -213,8 +223,11 @@ int sim_start (sim_t *s, uint64_t id, const jobspec_t *spec, double mono, double
     j->start_mono = mono;
     j->start_wall = wall;
     j->kind = EXIT_EXITED;
-    if (spec->walltime > 0 && run > (double)spec->walltime) {
-        run = (double)spec->walltime;
+    if (own_limit)
+        limit = (double)spec->walltime;
+    if (!(run <= limit)) { /* a NaN too, though sim_run_time gives none */
+        j->at_max = !own_limit;
+        run = limit;
         j->kind = EXIT_TIMEOUT;
     }
     j->end = mono + run;
@@ -268,6 +281,9 @@ int sim_take_due (sim_t *s, double mono, double wall, msg_job_exit_t *e)
     e->end_time = j->start_wall + ran < wall ? j->start_wall + ran : wall;
     if (j->kind == EXIT_EXITED)
         snprintf (e->text, sizeof (e->text), "simulated: exited 0 after %.3fs", ran);
+    else if (j->kind == EXIT_TIMEOUT && j->at_max)
+        snprintf (e->text, sizeof (e->text),
+                  "simulated: the longest simulated run (%.0fs) reached", ran);
     else if (j->kind == EXIT_TIMEOUT)
         snprintf (e->text, sizeof (e->text),
                   "simulated: wall-time limit reached after %.3fs", ran);

@@ -56,7 +56,8 @@ free_port() {
 
 # hub_setup [LOG_LEVEL]: keys (scheduler, tenant-a, ops), scheduler.conf and
 # client configs. bench/submit logs at warn: it measures the work, not the
-# logging of every submit.
+# logging of every submit. A benchmark hub takes simulated nodes
+# (allow_simulated_nodes): bench/many-nodes and others play them.
 hub_setup() {
     local level=${1:-info}
     mkdir -p "$T/keys" "$T/state"
@@ -74,6 +75,7 @@ scheduler = {
   state_dir = "state";
   log_level = "$level";
   log_file = "scheduler.log";
+  allow_simulated_nodes = true;
 };
 tenants = ( { name = "tenant-a"; keys = [ "keys/tenant-a.pub" ]; } );
 operators = ( { name = "ops"; keys = [ "keys/ops.pub" ]; } );

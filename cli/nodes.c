@@ -4,7 +4,9 @@
  * use out of those it has, memory, NUMA domains, running jobs, the features
  * its agent advertises, where its topology came from (the real machine
  * with binding applied, or a synthetic/XML description without binding),
- * and how its agent isolates jobs (cgroup controllers, or none).
+ * and how its agent isolates jobs (cgroup controllers, or none). A node
+ * whose agent simulates execution, which runs no job, has the flag
+ * SIMULATED on its state, Slurm's way: UP+SIMULATED.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -34,10 +36,11 @@ static int cli_nodes_row (cli_table_t *t, const void *item, const void *arg)
 
     (void)arg;
     if (node->state != NODE_UP && node->reason[0] != '\0')
-        snprintf (state, sizeof (state), "%s (%s)", node_state_name (node->state),
-                  node->reason);
+        snprintf (state, sizeof (state), "%s%s (%s)", node_state_name (node->state),
+                  node->simulated ? "+SIMULATED" : "", node->reason);
     else
-        snprintf (state, sizeof (state), "%s", node_state_name (node->state));
+        snprintf (state, sizeof (state), "%s%s", node_state_name (node->state),
+                  node->simulated ? "+SIMULATED" : "");
     snprintf (cores, sizeof (cores), "%" PRIu32 "/%" PRIu32, node->cores_used,
               node->cores);
     snprintf (gpus, sizeof (gpus), "%" PRIu32 "/%" PRIu32, node->gpus_used, node->gpus);

@@ -240,6 +240,8 @@ static const field_t node_info_fields[] = {
     F_NUM (node_info_t, last_seen),
     /* optional (agents before isolation existed), absent = "" */
     F_OPT_STR (node_info_t, isolation),
+    /* optional (schedulers before simulated nodes were told), absent = false */
+    F_OPT_BOOL (node_info_t, simulated),
     F_END,
 };
 
@@ -296,6 +298,8 @@ static const field_t node_desc_fields[] = {
     F_U64ARR (node_desc_t, jobs, njobs, 0, NODE_JOBS_MAX, 1),
     /* optional (agents before isolation existed), absent = "" */
     F_OPT_STR (node_desc_t, isolation),
+    /* optional (agents before simulated nodes were told), absent = false */
+    F_OPT_BOOL (node_desc_t, simulated),
     F_END,
 };
 

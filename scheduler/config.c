@@ -81,6 +81,9 @@ static const conf_setting_t settings[] = {
     {"scheduler.default_mem_per_core", CONF_SIZE,
      "memory limit per core of jobs that ask no --mem; 0 = the node's memory "
      "divided by its cores (default 0)"},
+    {"scheduler.allow_simulated_nodes", CONF_BOOL,
+     "take nodes whose agent simulates execution (agent.simulate): their jobs "
+     "run nothing; for benchmarks and tests only (default false)"},
     /* what one tenant or connection can make the scheduler hold
      * (config_limits.c) */
     {"scheduler.max_waits_per_connection", CONF_INT,
@@ -501,7 +504,9 @@ static int load_daemon (schedconf_t *cfg, const conf_t *c, cphub_error_t *err)
                           level);
     if (keys_read_pair (cfg->key_path, &cfg->keypair, &kerr) < 0)
         return conf_fail (c, "scheduler.key", err, "%s", kerr.text);
-    if (load_store (cfg, c, err) < 0 || load_requeue (cfg, c, err) < 0)
+    if (conf_get_bool (c, "scheduler.allow_simulated_nodes", false,
+                       &cfg->allow_simulated_nodes, err) < 0 ||
+        load_store (cfg, c, err) < 0 || load_requeue (cfg, c, err) < 0)
         return -1;
     return load_durations (cfg, c, err);
 }

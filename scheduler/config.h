@@ -13,7 +13,8 @@
  *     "tcp://127.0.0.1:7711", key "keys/scheduler.key", state_dir "state",
  *     log_level "info", log_file "" (stderr), heartbeat_timeout 30s,
  *     default_walltime 1h, max_walltime 7 days, store "sqlite", store_path
- *     "<state_dir>/cphub.db", store_sync "full"; backfill "easy",
+ *     "<state_dir>/cphub.db", store_sync "full", allow_simulated_nodes
+ *     false; backfill "easy",
  *     backfill_reservations 16; priority: weight_fairshare 10000, weight_age
  *     1000, weight_size 100, max_age and fairshare_half_life 7 days (0 is
  *     refused); each tenant 1 share and no boost.
@@ -101,6 +102,10 @@ typedef struct schedconf {
     double billing_core_hour;
     double billing_gpu_hour;
     schedconf_limits_t limits; /* config_limits.c */
+    /* scheduler.allow_simulated_nodes: a node whose agent says it simulates
+     * execution registers; by default it is refused, since its jobs would
+     * end, and be billed, without running */
+    bool allow_simulated_nodes;
 } schedconf_t;
 
 /* Overrides from the command line: NULL / false = keep the file's value.

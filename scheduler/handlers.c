@@ -256,6 +256,18 @@ void handlers_register (scheduler_t *sc, const request_t *rq, msg_t *m)
                        rq->name, desc->name);
         return;
     }
+    if (desc->simulated && !sc->config->allow_simulated_nodes) {
+        log_warn (
+            "node %s: registration refused: its agent simulates execution and "
+            "scheduler.allow_simulated_nodes is false",
+            rq->name);
+        request_error (sc, rq, EPERM,
+                       "node %s simulates execution (agent.simulate): its jobs would "
+                       "run nothing; this hub takes no simulated nodes "
+                       "(scheduler.allow_simulated_nodes = false)",
+                       rq->name);
+        return;
+    }
     log_foreign_jobs (sc, rq->name, desc);
     if (sched_node_register (sc->sched, desc, sc->now, &err) < 0) {
         int code = errno;
@@ -271,9 +283,9 @@ void handlers_register (scheduler_t *sc, const request_t *rq, msg_t *m)
     ap->run_unsent = false; /* the register listed what reached the node */
     if (node_index (sc, rq->name, &ap->index) < 0)
         log_err ("node %s registered but the core does not list it", rq->name);
-    log_info ("node %s registered: %u cores, %u GPUs, %u NUMA, %u jobs held (%s)",
+    log_info ("node %s registered: %u cores, %u GPUs, %u NUMA, %u jobs held (%s)%s",
               desc->name, desc->ncores, desc->ngpus, desc->nnuma, desc->njobs,
-              desc->topology);
+              desc->topology, desc->simulated ? ", SIMULATED: runs no job" : "");
     msg_t *ok = msg_create (MSG_REGISTER_OK);
     if (ok) /* the agent checks that this is the hub it joined */
         snprintf (ok->u.register_ok.hub_id, sizeof (ok->u.register_ok.hub_id), "%s",

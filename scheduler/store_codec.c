@@ -87,6 +87,7 @@ static const codec_field_t node_fields[] = {
     CHARS (node_desc_t, topology, "topology", .optional = true),
     ROW (node_desc_t, binding, "binding", CF_BOOL, .optional = true),
     CHARS (node_desc_t, isolation, "isolation", .optional = true),
+    ROW (node_desc_t, simulated, "simulated", CF_BOOL, .optional = true),
     END,
 };
 

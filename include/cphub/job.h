@@ -85,6 +85,7 @@ typedef struct node_info {
     bool binding;       /* binding applied (real topology) */
     double last_seen;
     char isolation[64]; /* the agent's node_desc_t isolation */
+    bool simulated;     /* its agent runs no job (node_desc_t simulated) */
 } node_info_t;
 
 #endif

@@ -51,6 +51,10 @@ typedef struct node_desc {
     /* How the agent isolates jobs, "cgroup v1: cpuset,memory,pids,
      * devices" or "none: cgroups unavailable"; optional on the wire */
     char isolation[64];
+    /* The agent runs no job, it simulates execution (agent.simulate): a
+     * scheduler takes such a node only where the operator allows it
+     * (scheduler.allow_simulated_nodes); optional on the wire, absent = false */
+    bool simulated;
 } node_desc_t;
 
 void node_desc_init (node_desc_t *d);

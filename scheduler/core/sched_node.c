@@ -601,6 +601,7 @@ int sched_node_info (const sched_t *s, uint32_t i, node_info_t *info)
     info->binding = node->desc.binding;
     info->last_seen = node->last_seen;
     snprintf (info->isolation, sizeof (info->isolation), "%s", node->desc.isolation);
+    info->simulated = node->desc.simulated;
     return 0;
 }
 

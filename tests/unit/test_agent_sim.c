@@ -1,10 +1,14 @@
 /* test_agent_sim.c: unit tests for agent/sim.c, the agent's simulated
  * execution: the run time read from a job's command, the end it reports
- * (COMPLETED, TIMEOUT at the wall-time limit, CANCELLED on a kill), and the
- * order jobs end in. Time is an argument, so no test waits.
+ * (COMPLETED, TIMEOUT at the wall-time limit, CANCELLED on a kill), the
+ * order jobs end in, and huge, endless or senseless run times (`sleep
+ * 1e300`, `sleep inf`, `sleep nan`) that end at the limit or at once, never
+ * past SIM_RUN_TIME_MAX. Time is an argument, so no test waits.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,5 +155,97 @@ Test (agent_sim, many_jobs_end_in_order)
         n++;
     }
     cr_assert_eq (n, 1000);
+    sim_destroy (s);
+}
+
+Test (agent_sim, run_time_huge_endless_or_senseless)
+{
+    cr_assert_float_eq (run_time_of ((char *[]){"sleep", "1e300", NULL}), 1e300, 1e288);
+    cr_assert (isinf (run_time_of ((char *[]){"sleep", "inf", NULL})));
+    cr_assert (isinf (run_time_of ((char *[]){"sleep", "infinity", NULL})));
+    cr_assert (isinf (run_time_of ((char *[]){"sleep", "1e400", NULL})));
+    cr_assert (isinf (run_time_of ((char *[]){"sleep", "1e307d", NULL})));
+    cr_assert_float_eq (run_time_of ((char *[]){"sleep", "1e-400", NULL}), 0.0, 1e-9);
+    cr_assert_float_eq (run_time_of ((char *[]){"sleep", "nan", NULL}), 0.0, 1e-9);
+    cr_assert_float_eq (run_time_of ((char *[]){"sleep", "-inf", NULL}), 0.0, 1e-9);
+    cr_assert_float_eq (run_time_of ((char *[]){"sleep", "-1e300", NULL}), 0.0, 1e-9);
+}
+
+/* Start one job of argv with walltime at mono 1000: its report once due. */
+static msg_job_exit_t end_of (int64_t walltime, char *const argv[], double *end)
+{
+    sim_t *s = sim_create ();
+    msg_job_exit_t e = {0};
+    jobspec_t spec;
+
+    spec_argv (&spec, walltime, argv);
+    cr_assert_eq (sim_start (s, 1, &spec, 1000.0, 5000.0), 0);
+    *end = sim_next (s);
+    cr_assert_eq (sim_take_due (s, *end, 1e12, &e), 1);
+    jobspec_clear (&spec);
+    sim_destroy (s);
+    return e;
+}
+
+/* Whatever the command says, a job ends by its wall-time limit, or by
+ * SIM_RUN_TIME_MAX when it has none or a longer one: TIMEOUT, as a real
+ * job would, at an end a timer can be armed at. */
+Test (agent_sim, huge_run_times_end_at_the_limit)
+{
+    char *huge[] = {"sleep", "1e300", NULL}, *endless[] = {"sleep", "inf", NULL};
+    char *senseless[] = {"sleep", "nan", NULL};
+    msg_job_exit_t e;
+    double end;
+
+    e = end_of (60, huge, &end);
+    cr_assert_float_eq (end, 1060.0, 1e-9);
+    cr_assert_eq (e.kind, EXIT_TIMEOUT);
+    cr_assert (strstr (e.text, "wall-time limit"), "%s", e.text);
+    e = end_of (60, endless, &end);
+    cr_assert_float_eq (end, 1060.0, 1e-9);
+    cr_assert_eq (e.kind, EXIT_TIMEOUT);
+    cr_assert_float_eq (e.end_time, 5060.0, 1e-9);
+    e = end_of (0, huge, &end);
+    cr_assert_float_eq (end, 1000.0 + SIM_RUN_TIME_MAX, 1e-3);
+    cr_assert_eq (e.kind, EXIT_TIMEOUT);
+    cr_assert (strstr (e.text, "longest simulated run"), "%s", e.text);
+    e = end_of (INT64_MAX, endless, &end);
+    cr_assert_float_eq (end, 1000.0 + SIM_RUN_TIME_MAX, 1e-3);
+    cr_assert_eq (e.kind, EXIT_TIMEOUT);
+    cr_assert_lt (end, (double)INT32_MAX, "an end fits even a 32-bit time_t");
+    e = end_of (60, senseless, &end);
+    cr_assert_float_eq (end, 1000.0, 1e-9);
+    cr_assert_eq (e.kind, EXIT_EXITED);
+}
+
+Test (agent_sim, script_with_a_huge_sleep_ends_at_the_limit)
+{
+    sim_t *s = sim_create ();
+    jobspec_t spec;
+
+    jobspec_init (&spec);
+    spec.script = strdup ("#!/bin/sh\nsleep 1e300d\n");
+    spec.walltime = 30;
+    cr_assert_eq (sim_start (s, 1, &spec, 10.0, 10.0), 0);
+    cr_assert_float_eq (sim_next (s), 40.0, 1e-9);
+    jobspec_clear (&spec);
+    sim_destroy (s);
+}
+
+Test (agent_sim, refuses_a_time_that_is_no_time)
+{
+    char *argv[] = {"sleep", "5", NULL};
+    sim_t *s = sim_create ();
+    jobspec_t spec;
+
+    spec_argv (&spec, 60, argv);
+    cr_assert_eq (sim_start (s, 1, &spec, NAN, 0.0), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert_eq (sim_start (s, 1, &spec, INFINITY, 0.0), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert_eq (sim_start (s, 1, &spec, 0.0, -1.0), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert_eq (sim_count (s), 0);
+    jobspec_clear (&spec);
     sim_destroy (s);
 }

@@ -3,7 +3,8 @@
  * settings that bound it (scheduler/config_limits.c): each limit refuses
  * with EAGAIN and the setting's name, takes nothing when it refuses, and
  * is given back on release; settings out of range name file, line and key;
- * a tenant with no max_pending_jobs gets the default limit, not none.
+ * a tenant with no max_pending_jobs gets the default limit, not none;
+ * simulated nodes are refused unless scheduler.allow_simulated_nodes.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -270,4 +271,25 @@ Test (limits, pending_jobs_bounded_by_default)
     cr_assert_eq (cfg->tenant_limits[2].max_pending_jobs, 0, "0 still means no limit");
     cr_assert_eq (cfg->tenant_limits[0].max_running_jobs, 0);
     schedconf_destroy (cfg);
+}
+
+/* A node whose agent simulates execution runs nothing of its jobs: a hub
+ * takes one only where its operator says so, and a value that is no
+ * boolean names the file, line and key. */
+Test (limits, simulated_nodes_refused_by_default)
+{
+    cphub_error_t err = {{0}};
+    schedconf_t *cfg = load_conf ("scheduler = { };", &err);
+
+    cr_assert_not_null (cfg, "%s", err.text);
+    cr_assert_not (cfg->allow_simulated_nodes);
+    schedconf_destroy (cfg);
+    cfg = load_conf ("scheduler = { allow_simulated_nodes = true; };", &err);
+    cr_assert_not_null (cfg, "%s", err.text);
+    cr_assert (cfg->allow_simulated_nodes);
+    schedconf_destroy (cfg);
+    cr_assert_null (
+        load_conf ("scheduler = {\n  allow_simulated_nodes = \"yes\"; };", &err));
+    cr_assert (strstr (err.text, "test.conf:2"), "%s", err.text);
+    cr_assert (strstr (err.text, "scheduler.allow_simulated_nodes"), "%s", err.text);
 }

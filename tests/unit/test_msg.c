@@ -15,6 +15,9 @@
 #include "cphub/msg.h"
 #include "tests/unit/msg_test.h"
 
+/* The register field of a simulated node, as the codec writes it. */
+#define SIMULATED_TRUE ",\"simulated\":true"
+
 static void *xcalloc (size_t n, size_t size)
 {
     void *p = calloc (n, size);
@@ -89,6 +92,7 @@ static void fill_node_desc (node_desc_t *d)
     strcpy (d->features, "avx512,a100");
     strcpy (d->topology, "synthetic:package:1 numa:2 core:2 pu:2");
     d->binding = false;
+    d->simulated = true;
     d->njobs = 2;
     d->jobs = xcalloc (2, sizeof (uint64_t));
     d->jobs[0] = 17;
@@ -186,6 +190,7 @@ static msg_t *sample (msg_type_t t)
         strcpy (m->u.node_list.nodes[0].features, "a100");
         strcpy (m->u.node_list.nodes[0].topology, "real");
         m->u.node_list.nodes[0].binding = true;
+        m->u.node_list.nodes[0].simulated = true;
         m->u.node_list.nodes[0].last_seen = 1764237600.5;
         break;
     case MSG_LOGS_OK:
@@ -422,6 +427,18 @@ Test (msg, round_trip_fields)
     cr_assert_str_eq (b->u.node.gpus[0].name, "gpu0");
     cr_assert_eq (b->u.node.njobs, 2);
     cr_assert_eq (b->u.node.jobs[1], 23);
+    cr_assert (b->u.node.simulated);
+    msg_destroy (b);
+    /* an agent that does not say is not simulated */
+    char without[2048];
+    cr_assert_lt (strlen (body), sizeof (without));
+    strcpy (without, body);
+    char *flag = strstr (without, SIMULATED_TRUE);
+    cr_assert_not_null (flag, "%s", without);
+    memmove (flag, flag + strlen (SIMULATED_TRUE),
+             strlen (flag) - strlen (SIMULATED_TRUE) + 1);
+    b = decode_ok ("register", without);
+    cr_assert_not (b->u.node.simulated);
     msg_destroy (b);
     msg_destroy (m);
     free (body);
@@ -769,6 +786,7 @@ Test (msg, payload_json)
     cr_assert_eq (text[0], '[', "%s", text);
     cr_assert_not_null (strstr (text, "\"state\": \"DRAIN\""), "%s", text);
     cr_assert_not_null (strstr (text, "\"binding\": true"), "%s", text);
+    cr_assert_not_null (strstr (text, "\"simulated\": true"), "%s", text);
     free (text);
     msg_destroy (m);
 
