@@ -3,7 +3,9 @@
  * (the pass gives it reason "Held" and skips it, as it skips a job over
  * quota), so releasing it needs nothing but the flag cleared. A requeue of
  * a running job waits for the run's exit (sched_run.c), so that the old
- * run's end is accounted once and can never end the new run. No I/O.
+ * run's end is accounted once; every run has its number (job.runs), which
+ * its node echoes, so that a late report of an old run can never end a new
+ * one (sched_job_run_stale). No I/O.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -80,7 +82,6 @@ int sched_job_requeue (sched_t *s, uint64_t id, double now, cphub_error_t *err)
 {
     job_entry_t *e = job_get (s, id, err);
 
-    (void)now;
     if (!e)
         return -1;
     if (e->job.state == JOB_PENDING)
@@ -99,6 +100,6 @@ int sched_job_requeue (sched_t *s, uint64_t id, double now, cphub_error_t *err)
     /* an ended job waits again: as a submit, within the pending limit */
     if (sched_quota_submit_check (s, e->job.tenant, &e->job.spec, 1, err) < 0)
         return -1;
-    sched_job_reopen (s, e);
+    sched_job_reopen (s, e, now);
     return 0;
 }
