@@ -427,12 +427,14 @@ static const field_t job_run_fields[] = {
     F_OPT_TEXT (msg_job_run_t, cpus_per_node, MSG_CPUS_PER_NODE_MAX - 1),
     F_OPT_U64 (msg_job_run_t, array_id, 0),
     F_OPT_U32 (msg_job_run_t, array_index, 0, JOBSPEC_ARRAY_INDEX_MAX),
+    F_OPT_U32 (msg_job_run_t, run, 0, UINT32_MAX),
     F_END,
 };
 static const field_t job_started_fields[] = {
     F_U64 (msg_job_started_t, id, 1),
     F_I64 (msg_job_started_t, pid, 0, INT32_MAX),
     F_TIME (msg_job_started_t, time),
+    F_OPT_U32 (msg_job_started_t, run, 0, UINT32_MAX),
     F_END,
 };
 static const field_t job_exit_fields[] = {
@@ -446,6 +448,7 @@ static const field_t job_exit_fields[] = {
     F_U64 (msg_job_exit_t, max_rss, 0),
     F_STR (msg_job_exit_t, text),
     F_OPT_BOOL (msg_job_exit_t, survived_kill),
+    F_OPT_U32 (msg_job_exit_t, run, 0, UINT32_MAX),
     F_END,
 };
 static const field_t node_drain_fields[] = {
@@ -457,6 +460,7 @@ static const field_t node_drain_fields[] = {
 static const field_t job_kill_fields[] = {
     F_U64 (msg_job_kill_t, id, 1),
     F_INT (msg_job_kill_t, signal, 0, 64),
+    F_OPT_U32 (msg_job_kill_t, run, 0, UINT32_MAX),
     F_END,
 };
 /* priority and backfill: why a job waits and where it stands */
