@@ -308,7 +308,6 @@ static const field_t error_fields[] = {
 };
 static const field_t submit_fields[] = {F_OBJ (msg_submit_t, spec, jobspec_fields),
                                         F_END};
-static const field_t id_fields[] = {F_U64 (msg_id_t, id, 1), F_END};
 static const field_t show_fields[] = {
     F_U64 (msg_id_t, id, 1),
     F_OPT_U32 (msg_id_t, index, 0, MSG_INDEX_NONE),
@@ -748,11 +747,15 @@ static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
                        .fields = submit_ok_fields,
                        .init = init_submit_ok},
     [MSG_CANCEL_OK] = {.name = "cancel.ok", .fields = cancel_ok_fields},
-    [MSG_HOLD] = {.name = "hold", .fields = ids_fields},
-    [MSG_RELEASE] = {.name = "release", .fields = ids_fields},
-    [MSG_REQUEUE] = {.name = "requeue", .fields = ids_fields},
+    [MSG_HOLD] = {.name = "hold", .fields = ids_elements_fields, .check = check_ids},
+    [MSG_RELEASE] = {.name = "release",
+                     .fields = ids_elements_fields,
+                     .check = check_ids},
+    [MSG_REQUEUE] = {.name = "requeue",
+                     .fields = ids_elements_fields,
+                     .check = check_ids},
     [MSG_JOBCTL_OK] = {.name = "jobctl.ok", .fields = cancel_ok_fields},
-    [MSG_RESUBMIT] = {.name = "resubmit", .fields = id_fields},
+    [MSG_RESUBMIT] = {.name = "resubmit", .fields = show_fields, .init = init_show},
     [MSG_JOBS_OK] = {.name = "jobs.ok", .fields = job_list_fields},
     [MSG_SHOW_OK] = {.name = "show.ok", .fields = job_list_fields},
     [MSG_WAIT_OK] = {.name = "wait.ok", .fields = job_list_fields},

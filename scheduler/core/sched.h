@@ -424,9 +424,10 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err);
  * operator's. Queues a CHANGED. -1/ENOENT, -1/EINVAL for a job that is not
  * pending (running or ended), -1/ENOMEM. */
 int sched_job_hold (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_t *err);
-/* Release a held job (a job that is not held: 0, nothing changed). by is
- * who asks: -1/EPERM when a tenant asks to release an operator's hold.
- * Queues a CHANGED. -1/ENOENT, -1/ENOMEM. */
+/* Release a held job (a pending job that is not held: 0, nothing changed).
+ * by is who asks: -1/EPERM when a tenant asks to release an operator's
+ * hold. Queues a CHANGED. -1/ENOENT, -1/EINVAL for a job that is not
+ * pending (running or ended), -1/ENOMEM. */
 int sched_job_release (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_t *err);
 /* Put a job back in the queue. A RUNNING job gets a SCHED_KILL; when its
  * exit arrives its run ends (accounted as CANCELLED, as its own record) and

@@ -62,6 +62,10 @@ int sched_job_release (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_
 
     if (!e)
         return -1;
+    if (e->job.state != JOB_PENDING) /* as a hold: an ended job is no held one */
+        return cphub_fail (err, EINVAL,
+                           "job %ju is %s; only a pending job can be released",
+                           (uintmax_t)id, job_state_name (e->job.state));
     if (e->job.hold == SCHED_HOLD_NONE)
         return 0;
     if (e->job.hold == SCHED_HOLD_ADMIN && by != SCHED_HOLD_ADMIN)

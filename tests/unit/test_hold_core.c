@@ -289,3 +289,21 @@ Test (hold_core, node_loss_during_a_requeue_is_a_node_failure)
     cr_assert_eq (job (id)->requeues, 1);
     cr_assert (strstr (job (id)->reason, "node n1") != NULL, "%s", job (id)->reason);
 }
+
+/* An ended job is no held one: releasing it is refused as holding it is,
+ * so that a job forgotten and recalled answers the same. */
+Test (hold_core, release_of_an_ended_job_is_refused)
+{
+    cphub_error_t err;
+    uint64_t id;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    id = submit (1, 0);
+    sched_tick (s, 1);
+    cr_assert_eq (sched_job_release (s, id, SCHED_HOLD_USER, &err), -1);
+    cr_assert_eq (errno, EINVAL, "a running job");
+    exit_at ("n1", id, SCHED_EXIT_EXITED, 0, 2);
+    cr_assert_eq (sched_job_release (s, id, SCHED_HOLD_USER, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "COMPLETED"), "%s", err.text);
+}
