@@ -238,8 +238,12 @@ static int send_msg (impostor_t *im, msg_t *m)
     return rc;
 }
 
-/* Answer one job.run as the mode says. */
-static void node_answer_run (impostor_t *im, uint64_t id, uint32_t *answered)
+/* Answer one job.run (of job id, its run number run, which an agent
+ * echoes) as the mode says. */
+static void node_answer_run (impostor_t *im,
+                             uint64_t id,
+                             uint32_t run,
+                             uint32_t *answered)
 {
     msg_t *m;
 
@@ -248,11 +252,13 @@ static void node_answer_run (impostor_t *im, uint64_t id, uint32_t *answered)
             m->u.started.id = id;
             m->u.started.pid = 1;
             m->u.started.time = 1;
+            m->u.started.run = run;
         }
         send_msg (im, m);
     }
     if ((m = msg_create (MSG_JOB_EXIT))) {
         m->u.exit.id = id;
+        m->u.exit.run = run;
         if (im->forge_exit) {
             m->u.exit.kind = EXIT_EXITED;
             m->u.exit.start_time = 1;
@@ -323,7 +329,7 @@ static void node_checks (impostor_t *im)
         if (tsock_recv_wait (im->sock, 200, &reply, &err) < 0)
             continue;
         if (reply->type == MSG_JOB_RUN && answered < want)
-            node_answer_run (im, reply->u.run.id, &answered);
+            node_answer_run (im, reply->u.run.id, reply->u.run.run, &answered);
         else if (reply->type == MSG_JOB_EXIT_ACK)
             acked += reply->u.ids.count;
         else if (reply->type == MSG_JOB_KILL && reply->u.kill.id == im->claim)
