@@ -255,7 +255,20 @@ static void on_job_kill (agent_t *a, const msg_t *m)
     const msg_job_kill_t *k = &m->u.kill;
     cphub_error_t err = {""};
     msg_job_exit_t e = {.id = k->id, .kind = EXIT_LOST, .run = k->run};
+    uint32_t held_run;
+    int64_t pid;
+    double start;
 
+    /* a kill meant for another run of the job than the one held here (an
+     * old run's, late) must not end this one */
+    if (k->run > 0 &&
+        runner_job_info (a->runner, k->id, &pid, &start, &held_run) == 0 &&
+        held_run > 0 && held_run != k->run) {
+        log_warn ("job.kill for run %" PRIu32 " of job %" PRIu64
+                  ", which runs here as run %" PRIu32 ": not killed",
+                  k->run, k->id, held_run);
+        return;
+    }
     if (runner_kill (a->runner, k->id, k->signal, &err) == 0) {
         log_info ("job %" PRIu64 ": killing it as the scheduler asked", k->id);
         return;

@@ -321,8 +321,10 @@ void handlers_job_started (scheduler_t *sc, const request_t *rq, msg_t *m)
     const msg_job_started_t *st = &m->u.started;
     msg_t *kill;
 
-    if (report_stale (sc, rq->name, "the start", st->id, report_run (st->run)))
-        return; /* an old run's: a kill by id would hit the new one */
+    const sched_job_t *job = sched_job_lookup (sc->sched, st->id);
+    if (report_stale (sc, rq->name, "the start", st->id, report_run (st->run)) && job &&
+        job->state == JOB_RUNNING && strcmp (job->alloc.node, rq->name) == 0)
+        return; /* the node runs the new run now: leave it be */
     if (sched_job_started (sc->sched, rq->name, st->id, st->time, sc->now) == 0) {
         log_debug ("job %" PRIu64 " running on %s as pid %" PRId64, st->id, rq->name,
                    st->pid);
