@@ -108,7 +108,13 @@ static void decide_kill (scheduler_t *sc, uint64_t id, const char *node)
     const sched_job_t *job = sched_job_lookup (sc->sched, id);
     m->u.kill.id = id;
     m->u.kill.signal = 0;
-    m->u.kill.run = job ? job->runs : 0; /* the node echoes it if it holds none */
+    /* the job's current run where it runs (the node echoes it if it holds
+     * none, and kills no other run of the job); elsewhere whatever run of
+     * it a node still holds is an old one, to be killed */
+    m->u.kill.run =
+        job && job->state == JOB_RUNNING && strcmp (job->alloc.node, node) == 0
+            ? job->runs
+            : 0;
     log_info ("killing job %" PRIu64 " on %s", id, node);
     outq_push (sc->outq, sc->agents, &ap->peer, m);
 }
