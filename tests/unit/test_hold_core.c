@@ -6,7 +6,9 @@
  * exit of the old run (named by its run number) cannot end the new one,
  * whether the job was requeued running or ended; an ended job can be
  * requeued and runs again, within its tenant's pending limit, its age
- * counted from the requeue; a node lost under a requeue is a node failure.
+ * counted from the requeue; a node lost under a requeue is a node failure;
+ * an old run's end from a node that still held it releases the job there
+ * and ends nothing else.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -306,4 +308,36 @@ Test (hold_core, release_of_an_ended_job_is_refused)
     cr_assert_eq (sched_job_release (s, id, SCHED_HOLD_USER, &err), -1);
     cr_assert_eq (errno, EINVAL);
     cr_assert (strstr (err.text, "COMPLETED"), "%s", err.text);
+}
+
+/* A node that comes back still holding run 1 of a job requeued meanwhile
+ * holds the job back; its report of run 1's end (named) releases the job
+ * and charges nothing, and the same report again cannot end run 2. */
+Test (hold_core, an_old_runs_end_releases_the_node_hold_and_nothing_more)
+{
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    uint64_t a = submit (4, 1);
+    sched_tick (s, 2);
+    sched_tick (s, 40); /* n1 is cut off: a is requeued */
+    collect ();
+    cr_assert_eq (job (a)->state, JOB_PENDING);
+    uint64_t held[] = {a};
+    register_node ("n1", 1, 4, 41, held, 1);
+    sched_tick (s, 42);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 0, "not while n1 holds run 1");
+
+    sched_exit_t old = {
+        .id = a, .kind = SCHED_EXIT_CANCELLED, .end_time = 43, .run = 1};
+    cr_assert_eq (sched_job_exited (s, "n1", &old, 43), 0);
+    collect ();
+    cr_assert_eq (ndq, 0, "run 1's end is not billed again");
+    sched_tick (s, 44);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 1, "released by run 1's end");
+    cr_assert_eq (job (a)->runs, 2);
+    cr_assert_eq (sched_job_exited (s, "n1", &old, 45), 0);
+    collect ();
+    cr_assert_eq (job (a)->state, JOB_RUNNING, "run 1's end again: run 2 goes on");
+    cr_assert_eq (count (SCHED_ACCOUNT, a), 0);
 }
