@@ -15,6 +15,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cphub/log.h"
 #include "scheduler/handlers.h"
@@ -161,8 +162,10 @@ void jobctl_request (scheduler_t *sc, const request_t *rq, msg_t *m)
     named = malloc ((m->u.ids.count ? m->u.ids.count : 1) * sizeof (*named));
     if (!results || !named || !(ok = msg_create (MSG_JOBCTL_OK)))
         goto nomem;
-    memcpy (named, m->u.ids.ids, m->u.ids.count * sizeof (*named));
-    qsort (named, m->u.ids.count, sizeof (*named), u64_cmp);
+    if (m->u.ids.count > 0) { /* only element ranges: no ids at all */
+        memcpy (named, m->u.ids.ids, m->u.ids.count * sizeof (*named));
+        qsort (named, m->u.ids.count, sizeof (*named), u64_cmp);
+    }
     for (uint32_t i = 0; i < count; i++) {
         const sched_job_t *job = request_job (sc, rq, ids[i]);
         if (job && through_array (job, named, m->u.ids.count) && !verb->applies (job))
