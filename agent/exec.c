@@ -69,6 +69,7 @@ typedef struct launch {
     char dir[PATH_MAX - 32];     /* room left for "/stdout", "/script" */
     char records[PATH_MAX - 32]; /* room left for "/status.tmp" */
     char run[JOBDIR_RUN_NAME_MAX];
+    uint32_t run_number;   /* the scheduler's, echoed in the run's reports */
     char script[PATH_MAX]; /* "" when the job is a command */
     uint64_t max_output;   /* RLIMIT_FSIZE of the job; 0: none */
     char *const *argv;
@@ -510,7 +511,7 @@ static int records_prepare (const exec_t *x,
                             launch_t *l,
                             cphub_error_t *err)
 {
-    jobdir_run_t old = {""};
+    jobdir_run_t old = {.name = ""};
     struct stat st;
 
     if (exec_records_dir (x, id, l->records, sizeof (l->records)) < 0)
@@ -526,7 +527,8 @@ static int records_prepare (const exec_t *x,
     if (jobdir_remove (l->records, JOBDIR_PID) < 0 ||
         jobdir_remove (l->records, JOBDIR_STATUS) < 0 ||
         jobdir_remove (l->records, JOBDIR_EXIT) < 0 ||
-        jobdir_run_write (l->records, l->run) < 0 || jobdir_reserve (l->records) < 0)
+        jobdir_run_write (l->records, l->run, l->run_number) < 0 ||
+        jobdir_reserve (l->records) < 0)
         return cphub_fail (err, errno,
                            "cannot prepare the records of job %" PRIu64 " in '%s': %s",
                            id, l->records, strerror (errno));
@@ -542,6 +544,7 @@ static int launch_prepare (const exec_t *x,
                            cphub_error_t *err)
 {
     run_name (run->id, l->run, sizeof (l->run));
+    l->run_number = run->run;
     if (snprintf (l->dir, sizeof (l->dir), "%s/%s", x->jobs_dir, l->run) >=
         (int)sizeof (l->dir))
         return cphub_fail (err, ENAMETOOLONG, "job directory path is too long");
@@ -696,6 +699,7 @@ int exec_start (exec_t *x,
     }
     l.cgroup.ndirs = 0; /* the shepherd removes them */
     job->id = run->id;
+    job->run = run->run;
     job->pid = started.pid;
     job->shepherd = started.shepherd;
     job->pidfd = -1;
@@ -803,7 +807,8 @@ bool exec_running (const exec_t *x, uint64_t id)
     return exec_job_find (x, id) != NULL;
 }
 
-int exec_job_info (const exec_t *x, uint64_t id, int64_t *pid, double *start_time)
+int exec_job_info (
+    const exec_t *x, uint64_t id, int64_t *pid, double *start_time, uint32_t *run)
 {
     const exec_job_t *job = exec_job_find (x, id);
 
@@ -813,6 +818,7 @@ int exec_job_info (const exec_t *x, uint64_t id, int64_t *pid, double *start_tim
     }
     *pid = job->pid;
     *start_time = job->start_time;
+    *run = job->run;
     return 0;
 }
 

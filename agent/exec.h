@@ -160,8 +160,10 @@ void exec_tick (exec_t *x);
 /* Jobs held now: running, or ended and waiting for their group to empty. */
 uint32_t exec_count (const exec_t *x);
 bool exec_running (const exec_t *x, uint64_t id);
-/* pid and start time of a running job: 0, or -1/ENOENT. */
-int exec_job_info (const exec_t *x, uint64_t id, int64_t *pid, double *start_time);
+/* pid, start time and the scheduler's number of the run (0: not given) of
+ * a running job: 0, or -1/ENOENT. */
+int exec_job_info (
+    const exec_t *x, uint64_t id, int64_t *pid, double *start_time, uint32_t *run);
 /* The running jobs' ids, malloc'd (caller frees; NULL when there are none or
  * on ENOMEM with *count 0). */
 uint64_t *exec_job_ids (const exec_t *x, uint32_t *count);

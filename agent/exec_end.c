@@ -90,6 +90,8 @@ static void job_report (exec_t *x, exec_job_t *job, const msg_job_exit_t *e)
     msg_job_exit_t report = *e;
     char dir[PATH_MAX];
 
+    report.run = job->run; /* so that the scheduler knows which run ended */
+
     if (exec_records_dir (x, job->id, dir, sizeof (dir)) == 0 &&
         jobdir_exit_write (dir, &report) == 0)
         jobdir_remove (dir, JOBDIR_PID);
@@ -436,7 +438,10 @@ static void recover_unreadable (exec_t *x,
                                 const char *what)
 {
     msg_job_exit_t e = {.id = id, .kind = EXIT_LOST};
+    jobdir_run_t run;
 
+    if (jobdir_run_read (dir, &run) == 0)
+        e.run = run.run; /* the run it is about, when that much is readable */
     e.start_time = e.end_time = clock_now ();
     snprintf (e.text, sizeof (e.text), "the agent restarted and cannot read the %s",
               what);
@@ -452,6 +457,7 @@ static int recover_one (exec_t *x, uint64_t id)
     char dir[PATH_MAX];
     msg_job_exit_t e;
     jobdir_pid_t p;
+    jobdir_run_t run;
     exec_job_t *job;
     double now = cphub_monotonic ();
 
@@ -476,6 +482,7 @@ static int recover_one (exec_t *x, uint64_t id)
     if (!(job = calloc (1, sizeof (*job))))
         return -1;
     job->id = id;
+    job->run = jobdir_run_read (dir, &run) == 0 ? run.run : 0;
     job->pid = (pid_t)p.pid;
     job->pidfd = -1;
     job->start_time = p.start_time;

@@ -53,6 +53,7 @@ typedef enum { EXEC_JOB_RUNNING = 0, EXEC_JOB_ENDING } exec_phase_t;
 
 typedef struct exec_job {
     uint64_t id;
+    uint32_t run;            /* the scheduler's number of this run; 0: not given */
     pid_t pid;               /* the job's process and process group */
     pid_t shepherd;          /* 0 once the shepherd is no longer watched */
     uint64_t shepherd_start; /* adopted: its start time, for polling */

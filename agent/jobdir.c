@@ -341,6 +341,8 @@ int jobdir_exit_write (const char *dir, const msg_job_exit_t *e)
     line_seconds (&o, "cpu_time", e->cpu_time);
     line_u64 (&o, "max_rss", e->max_rss);
     line_u64 (&o, "survived_kill", e->survived_kill ? 1 : 0);
+    if (e->run > 0)
+        line_u64 (&o, "run", e->run);
     out_str (&o, "text ");
     out_str (&o, text);
     out_str (&o, "\n");
@@ -352,6 +354,7 @@ int jobdir_exit_write (const char *dir, const msg_job_exit_t *e)
 typedef enum {
     KV_I64,
     KV_U64,
+    KV_U32,
     KV_INT,
     KV_DOUBLE,
     KV_BOOL,
@@ -409,11 +412,13 @@ static const kv_field_t exit_fields[] = {
     KV (msg_job_exit_t, max_rss, KV_U64, false),
     KV (msg_job_exit_t, survived_kill, KV_BOOL, false),
     KV (msg_job_exit_t, text, KV_TEXT, false),
+    KV (msg_job_exit_t, run, KV_U32, false),
     {.key = NULL},
 };
 
 static const kv_field_t run_fields[] = {
     KV (jobdir_run_t, name, KV_TEXT, true),
+    KV (jobdir_run_t, run, KV_U32, false),
     {.key = NULL},
 };
 
@@ -442,6 +447,13 @@ static int kv_store (const kv_field_t *f, const char *v, void *base)
             return -1;
         *(uint64_t *)at = strtoull (v, &end, 10);
         break;
+    case KV_U32: {
+        unsigned long long n = *v == '-' ? ULLONG_MAX : strtoull (v, &end, 10);
+        if (n > UINT32_MAX)
+            return -1;
+        *(uint32_t *)at = (uint32_t)n;
+        break;
+    }
     case KV_INT: {
         long n = strtol (v, &end, 10);
         if (n < INT_MIN || n > INT_MAX)
@@ -553,7 +565,7 @@ int jobdir_exit_read (const char *dir, msg_job_exit_t *e)
     return record_read (dir, JOBDIR_EXIT, exit_fields, e);
 }
 
-int jobdir_run_write (const char *dir, const char *name)
+int jobdir_run_write (const char *dir, const char *name, uint32_t run)
 {
     out_t o;
 
@@ -566,6 +578,8 @@ int jobdir_run_write (const char *dir, const char *name)
     out_str (&o, "name ");
     out_str (&o, name);
     out_str (&o, "\n");
+    if (run > 0)
+        line_u64 (&o, "run", run);
     return record_write (dir, JOBDIR_RUN, &o);
 }
 

@@ -9,7 +9,8 @@
  * reader sees the old record or the new one:
  *   run     the name "<id>.<token>" of the run's working directory under
  *           jobs/, written before the run starts (logs are read from there
- *           as long as the directory is kept);
+ *           as long as the directory is kept), and the scheduler's number
+ *           of the run ("run 2"), which every report on the run echoes;
  *   pid     written by the job's shepherd (shepherd.c) as soon as the job's
  *           process exists, before the agent reports the job started; the
  *           agent appends "kill cancelled" or "kill timeout" when it starts
@@ -83,6 +84,7 @@ typedef struct jobdir_status {
 
 typedef struct jobdir_run {
     char name[JOBDIR_RUN_NAME_MAX]; /* "<id>.<token>" */
+    uint32_t run; /* the scheduler's number of this start; 0: not given */
 } jobdir_run_t;
 
 /* What /proc/PID/stat says: state ('R', 'S', 'Z', ...), process group and
@@ -116,9 +118,10 @@ int jobdir_status_write (const char *dir, const jobdir_status_t *s);
 /* Write the exit report atomically (newlines in its text become spaces). */
 int jobdir_exit_write (const char *dir, const msg_job_exit_t *e);
 
-/* Write the run record (the name of the run's working directory). 0,
- * -1/errno (EINVAL: not "<id>.<token>"). */
-int jobdir_run_write (const char *dir, const char *name);
+/* Write the run record (the name of the run's working directory and the
+ * scheduler's run number, 0: not given). 0, -1/errno (EINVAL: not
+ * "<id>.<token>"). */
+int jobdir_run_write (const char *dir, const char *name, uint32_t run);
 /* Set aside room for the pid, status and exit records of dir. 0, -1/errno. */
 int jobdir_reserve (const char *dir);
 /* True when name is "<id>.<16 hex digits>" (id without leading zeros). */

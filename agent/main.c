@@ -152,7 +152,8 @@ static void send_exit (agent_t *a, const msg_job_exit_t *e)
     outbox_push (a->outbox, m, e->id, agent_now ());
 }
 
-static void send_started (agent_t *a, uint64_t id, int64_t pid, double time)
+static void send_started (
+    agent_t *a, uint64_t id, int64_t pid, double time, uint32_t run)
 {
     msg_t *m = msg_create (MSG_JOB_STARTED);
 
@@ -163,6 +164,7 @@ static void send_started (agent_t *a, uint64_t id, int64_t pid, double time)
     m->u.started.id = id;
     m->u.started.pid = pid;
     m->u.started.time = time;
+    m->u.started.run = run;
     outbox_push (a->outbox, m, id, agent_now ());
 }
 
@@ -229,15 +231,17 @@ static void on_job_run (agent_t *a, const msg_t *m)
 {
     const msg_job_run_t *run = &m->u.run;
     cphub_error_t err = {""};
-    msg_job_exit_t e = {.id = run->id, .kind = EXIT_START_FAILED};
+    msg_job_exit_t e = {.id = run->id, .kind = EXIT_START_FAILED, .run = run->run};
     int64_t pid;
     double start;
+    uint32_t held_run;
 
-    if (runner_job_info (a->runner, run->id, &pid, &start) == 0) {
-        log_warn ("job %" PRIu64 " is already running (pid %" PRId64
+    if (runner_job_info (a->runner, run->id, &pid, &start, &held_run) == 0) {
+        log_warn ("job %" PRIu64 " is already running (pid %" PRId64 ", run %" PRIu32
                   "); not started again",
-                  run->id, pid);
-        send_started (a, run->id, pid, start);
+                  run->id, pid, held_run);
+        /* the run it holds, which the scheduler may know to be an old one */
+        send_started (a, run->id, pid, start, held_run);
         return;
     }
     /* Reports of an earlier run of this id are moot now. */
@@ -253,15 +257,28 @@ static void on_job_run (agent_t *a, const msg_t *m)
     log_info ("job %" PRIu64 " started: pid %" PRId64 ", cpus %s%s%s%s", run->id, pid,
               run->cpus[0] ? run->cpus : "-", run->gpus[0] ? ", gpus " : "", run->gpus,
               a->desc.binding ? "" : " (binding not applied: not a real topology)");
-    send_started (a, run->id, pid, start);
+    send_started (a, run->id, pid, start, run->run);
 }
 
 static void on_job_kill (agent_t *a, const msg_t *m)
 {
     const msg_job_kill_t *k = &m->u.kill;
     cphub_error_t err = {""};
-    msg_job_exit_t e = {.id = k->id, .kind = EXIT_LOST};
+    msg_job_exit_t e = {.id = k->id, .kind = EXIT_LOST, .run = k->run};
+    uint32_t held_run;
+    int64_t pid;
+    double start;
 
+    /* a kill meant for another run of the job than the one held here (an
+     * old run's, late) must not end this one */
+    if (k->run > 0 &&
+        runner_job_info (a->runner, k->id, &pid, &start, &held_run) == 0 &&
+        held_run > 0 && held_run != k->run) {
+        log_warn ("job.kill for run %" PRIu32 " of job %" PRIu64
+                  ", which runs here as run %" PRIu32 ": not killed",
+                  k->run, k->id, held_run);
+        return;
+    }
     if (runner_kill (a->runner, k->id, k->signal, &err) == 0) {
         log_info ("job %" PRIu64 ": killing it as the scheduler asked", k->id);
         return;

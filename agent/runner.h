@@ -120,8 +120,10 @@ void runner_exit_save (runner_t *r, const msg_job_exit_t *e);
 /* The jobs the root side holds, as its answers and events said. */
 uint32_t runner_count (const runner_t *r);
 bool runner_running (const runner_t *r, uint64_t id);
-/* 0, or -1/ENOENT. */
-int runner_job_info (const runner_t *r, uint64_t id, int64_t *pid, double *start_time);
+/* The job's process, start and the scheduler's number of its run (0: not
+ * given): 0, or -1/ENOENT. */
+int runner_job_info (
+    const runner_t *r, uint64_t id, int64_t *pid, double *start_time, uint32_t *run);
 /* malloc'd ids (caller frees; NULL with *count 0 when none or ENOMEM). */
 uint64_t *runner_job_ids (const runner_t *r, uint32_t *count);
 

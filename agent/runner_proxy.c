@@ -30,6 +30,7 @@ typedef struct held {
     uint64_t id;
     int64_t pid;
     double start_time;
+    uint32_t run; /* the scheduler's number of the run */
     UT_hash_handle hh;
 } held_t;
 
@@ -144,6 +145,7 @@ static void held_set (runner_t *r, const runner_job_t *job)
     }
     h->pid = job->pid;
     h->start_time = job->start_time;
+    h->run = job->run;
 }
 
 static void held_drop (runner_t *r, uint64_t id)
@@ -324,6 +326,9 @@ static int sim_dispatch (runner_t *r)
     while (read (r->sock, &ticks, sizeof (ticks)) > 0)
         ;
     while (sim_take_due (r->sim, cphub_monotonic (), clock_now (), &e) > 0) {
+        held_t *h;
+        HASH_FIND (hh, r->jobs, &e.id, sizeof (e.id), h);
+        e.run = h ? h->run : 0; /* the run it ends, as a real one says */
         held_drop (r, e.id);
         r->cb (&e, r->arg);
     }
@@ -341,12 +346,14 @@ static int sim_run (runner_t *r,
                     msg_job_exit_t *e,
                     cphub_error_t *err)
 {
-    runner_job_t job = {.id = run->id, .pid = 0, .start_time = clock_now ()};
+    runner_job_t job = {
+        .id = run->id, .pid = 0, .start_time = clock_now (), .run = run->run};
 
     if (sim_start (r->sim, run->id, &run->spec, cphub_monotonic (), job.start_time) <
             0 ||
         sim_arm (r) < 0) {
-        *e = (msg_job_exit_t){.id = run->id, .kind = EXIT_START_FAILED};
+        *e =
+            (msg_job_exit_t){.id = run->id, .kind = EXIT_START_FAILED, .run = run->run};
         e->start_time = e->end_time = job.start_time;
         snprintf (e->text, sizeof (e->text), "simulated start failed: %s",
                   strerror (errno));
@@ -479,7 +486,8 @@ bool runner_running (const runner_t *r, uint64_t id)
     return h != NULL;
 }
 
-int runner_job_info (const runner_t *r, uint64_t id, int64_t *pid, double *start_time)
+int runner_job_info (
+    const runner_t *r, uint64_t id, int64_t *pid, double *start_time, uint32_t *run)
 {
     held_t *h;
 
@@ -490,6 +498,7 @@ int runner_job_info (const runner_t *r, uint64_t id, int64_t *pid, double *start
     }
     *pid = h->pid;
     *start_time = h->start_time;
+    *run = h->run;
     return 0;
 }
 

@@ -168,7 +168,8 @@ static void emit_job (root_t *rt, runner_type_t type, uint64_t id)
 {
     runner_record_t ev = {.type = type, .u.job.id = id};
 
-    if (exec_job_info (rt->x, id, &ev.u.job.pid, &ev.u.job.start_time) == 0)
+    if (exec_job_info (rt->x, id, &ev.u.job.pid, &ev.u.job.start_time, &ev.u.job.run) ==
+        0)
         emit (rt, &ev, -1);
 }
 
@@ -204,18 +205,20 @@ static void on_start (root_t *rt, const runner_record_t *q)
     cphub_error_t err = {""};
     int64_t pid;
     double start;
+    uint32_t number = run->run;
 
     /* Asked again (the scheduler repeats job.run): the job as it runs. */
-    if (exec_job_info (rt->x, run->id, &pid, &start) == 0 ||
+    if (exec_job_info (rt->x, run->id, &pid, &start, &number) == 0 ||
         exec_start (rt->x, run, &pid, &start, &err) == 0) {
         runner_record_t ok = {
             .type = RUNNER_EV_STARTED,
-            .u.job = {.id = run->id, .pid = pid, .start_time = start}};
+            .u.job = {.id = run->id, .pid = pid, .start_time = start, .run = number}};
         emit (rt, &ok, -1);
         return;
     }
     ev.u.exit.id = run->id;
     ev.u.exit.kind = EXIT_START_FAILED;
+    ev.u.exit.run = run->run;
     ev.u.exit.start_time = ev.u.exit.end_time = clock_now ();
     snprintf (ev.u.exit.text, sizeof (ev.u.exit.text), "%s", err.text);
     if (exec_exit_save (rt->x, &ev.u.exit) < 0)

@@ -29,16 +29,17 @@
 #define RUNNER_STR_NONE UINT32_MAX
 
 /* Fixed payload sizes. */
-#define SIZE_JOB (8 + 8 + 8)
+#define SIZE_JOB (8 + 8 + 8 + 4)
 #define SIZE_KILL (8 + 4)
 #define SIZE_LOG (8 + 4)
 #define SIZE_ID 8
 /* a result: id, code, text (length + bytes) */
 #define SIZE_RESULT (8 + 4 + 4 + RUNNER_TEXT_MAX)
 #define SIZE_RECOVERED (4 + 4 + 4 + 4 + RUNNER_TEXT_MAX)
-/* an exit: id, kind, exit_code, signal, 3 doubles, max_rss, survived, text */
+/* an exit: id, kind, exit_code, signal, 3 doubles, max_rss, survived, text,
+ * run */
 #define SIZE_EXIT \
-    (8 + 4 + 4 + 4 + 8 * 3 + 8 + 1 + 4 + sizeof (((msg_job_exit_t *)0)->text))
+    (8 + 4 + 4 + 4 + 8 * 3 + 8 + 1 + 4 + sizeof (((msg_job_exit_t *)0)->text) + 4)
 
 typedef struct type_info {
     const char *name;
@@ -165,6 +166,7 @@ static void put_exit (writer_t *w, const msg_job_exit_t *e)
     put_u64 (w, e->max_rss);
     put_u8 (w, e->survived_kill ? 1 : 0);
     put_str (w, e->text, sizeof (e->text) - 1);
+    put_u32 (w, e->run);
 }
 
 static void put_run (writer_t *w, const msg_job_run_t *r)
@@ -204,6 +206,7 @@ static void put_run (writer_t *w, const msg_job_run_t *r)
     put_str (w, r->cpus_per_node, MSG_CPUS_PER_NODE_MAX - 1);
     put_u64 (w, r->array_id);
     put_u32 (w, r->array_index);
+    put_u32 (w, r->run);
 }
 
 static void put_payload (writer_t *w, const runner_record_t *r)
@@ -238,6 +241,7 @@ static void put_payload (writer_t *w, const runner_record_t *r)
         put_u64 (w, r->u.job.id);
         put_i64 (w, r->u.job.pid);
         put_f64 (w, r->u.job.start_time);
+        put_u32 (w, r->u.job.run);
         break;
     case RUNNER_EV_RECOVERED:
         put_u32 (w, r->u.recovered.adopted);
@@ -458,6 +462,7 @@ static void get_exit (cursor_t *c, msg_job_exit_t *e)
     e->max_rss = get_u64 (c, "max_rss");
     e->survived_kill = get_bool (c, "survived_kill");
     get_str_into (c, e->text, sizeof (e->text), CHARS_ANY, "text");
+    e->run = get_u32 (c, "run");
     if (e->id == 0)
         fail_field (c, "id");
 }
@@ -525,6 +530,7 @@ static void get_run (cursor_t *c, msg_job_run_t *r)
         get_str_dup (c, MSG_CPUS_PER_NODE_MAX - 1, CHARS_IDS, "cpus_per_node");
     r->array_id = get_u64 (c, "array_id");
     r->array_index = get_u32 (c, "array_index");
+    r->run = get_u32 (c, "run");
 }
 
 static void get_result (cursor_t *c, runner_result_t *res)
@@ -578,6 +584,7 @@ static void get_payload (cursor_t *c, runner_record_t *r)
         r->u.job.id = get_u64 (c, "id");
         r->u.job.pid = get_i64 (c, "pid");
         r->u.job.start_time = get_f64 (c, "start_time");
+        r->u.job.run = get_u32 (c, "run");
         if (r->u.job.id == 0 || r->u.job.pid <= 0)
             fail_field (c, r->u.job.id == 0 ? "id" : "pid");
         break;

@@ -63,6 +63,7 @@ typedef struct runner_job {
     uint64_t id;
     int64_t pid;
     double start_time;
+    uint32_t run; /* the scheduler's number of the run; 0: not given */
 } runner_job_t;
 
 /* code 0, or an errno value with text. */

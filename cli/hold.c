@@ -3,8 +3,10 @@
  *
  * hold, release and requeue carry every id in one request and print, as
  * cancel does, nothing for the jobs acted on and a line on stderr for each
- * that could not be (exit status 1). resubmit prints the new job's id, as
- * submit does. Another tenant's job reads exactly like a missing job.
+ * that could not be (exit status 1). Like cancel they take arrays: 42 is
+ * every element, 42_[1-5,9] those. resubmit prints the new job's id, as
+ * submit does: 42 submits the array again, 42_7 that element as one job.
+ * Another tenant's job reads exactly like a missing job.
  */
 #include <getopt.h>
 #include <inttypes.h>
@@ -32,7 +34,7 @@ static int jobctl_run (cli_t *cli, int argc, char **argv, const jobctl_verb_t *v
     }
     if (!(req = cli_ids_message (verb->type, argc, argv, optind)))
         return 2;
-    if (req->u.ids.count == 1)
+    if (req->u.ids.count == 1 && req->u.ids.nelements == 0)
         reply = cli_request_job (cli, req, MSG_JOBCTL_OK, req->u.ids.ids[0]);
     else
         reply = cli_request (cli, req, MSG_JOBCTL_OK);
@@ -71,18 +73,22 @@ int cli_resubmit (cli_t *cli, int argc, char **argv)
     msg_t *req = NULL;
     msg_t *reply = NULL;
     uint64_t id;
+    uint32_t index;
     int status;
 
     if ((status = cli_options_json (cli, argc, argv)) >= 0)
         return status;
-    if ((status = cli_one_job (cli, argc, argv, optind,
-                               "give one job id, e.g. cphub resubmit 42", &id)) != 0)
+    /* 42 is the whole array again, 42_7 one plain job of that element */
+    if ((status = cli_one_element (argc, argv, optind,
+                                   "give one job id, e.g. cphub resubmit 42 or 42_7",
+                                   &id, &index)) != 0)
         return status;
     if (!(req = msg_create (MSG_RESUBMIT))) {
         cli_fail ("out of memory");
         return 1;
     }
     req->u.id.id = id;
+    req->u.id.index = index;
     status = 1;
     if ((reply = cli_request_job (cli, req, MSG_SUBMIT_OK, id))) {
         if (cli->json)

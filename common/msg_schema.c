@@ -312,7 +312,6 @@ static const field_t error_fields[] = {
 };
 static const field_t submit_fields[] = {F_OBJ (msg_submit_t, spec, jobspec_fields),
                                         F_END};
-static const field_t id_fields[] = {F_U64 (msg_id_t, id, 1), F_END};
 static const field_t show_fields[] = {
     F_U64 (msg_id_t, id, 1),
     F_OPT_U32 (msg_id_t, index, 0, MSG_INDEX_NONE),
@@ -431,12 +430,14 @@ static const field_t job_run_fields[] = {
     F_OPT_TEXT (msg_job_run_t, cpus_per_node, MSG_CPUS_PER_NODE_MAX - 1),
     F_OPT_U64 (msg_job_run_t, array_id, 0),
     F_OPT_U32 (msg_job_run_t, array_index, 0, JOBSPEC_ARRAY_INDEX_MAX),
+    F_OPT_U32 (msg_job_run_t, run, 0, UINT32_MAX),
     F_END,
 };
 static const field_t job_started_fields[] = {
     F_U64 (msg_job_started_t, id, 1),
     F_I64 (msg_job_started_t, pid, 0, INT32_MAX),
     F_TIME (msg_job_started_t, time),
+    F_OPT_U32 (msg_job_started_t, run, 0, UINT32_MAX),
     F_END,
 };
 static const field_t job_exit_fields[] = {
@@ -450,6 +451,7 @@ static const field_t job_exit_fields[] = {
     F_U64 (msg_job_exit_t, max_rss, 0),
     F_STR (msg_job_exit_t, text),
     F_OPT_BOOL (msg_job_exit_t, survived_kill),
+    F_OPT_U32 (msg_job_exit_t, run, 0, UINT32_MAX),
     F_END,
 };
 static const field_t node_drain_fields[] = {
@@ -461,6 +463,7 @@ static const field_t node_drain_fields[] = {
 static const field_t job_kill_fields[] = {
     F_U64 (msg_job_kill_t, id, 1),
     F_INT (msg_job_kill_t, signal, 0, 64),
+    F_OPT_U32 (msg_job_kill_t, run, 0, UINT32_MAX),
     F_END,
 };
 /* priority and backfill: why a job waits and where it stands */
@@ -748,11 +751,15 @@ static const msg_kind_t msg_kinds[MSG_TYPE_COUNT] = {
                        .fields = submit_ok_fields,
                        .init = init_submit_ok},
     [MSG_CANCEL_OK] = {.name = "cancel.ok", .fields = cancel_ok_fields},
-    [MSG_HOLD] = {.name = "hold", .fields = ids_fields},
-    [MSG_RELEASE] = {.name = "release", .fields = ids_fields},
-    [MSG_REQUEUE] = {.name = "requeue", .fields = ids_fields},
+    [MSG_HOLD] = {.name = "hold", .fields = ids_elements_fields, .check = check_ids},
+    [MSG_RELEASE] = {.name = "release",
+                     .fields = ids_elements_fields,
+                     .check = check_ids},
+    [MSG_REQUEUE] = {.name = "requeue",
+                     .fields = ids_elements_fields,
+                     .check = check_ids},
     [MSG_JOBCTL_OK] = {.name = "jobctl.ok", .fields = cancel_ok_fields},
-    [MSG_RESUBMIT] = {.name = "resubmit", .fields = id_fields},
+    [MSG_RESUBMIT] = {.name = "resubmit", .fields = show_fields, .init = init_show},
     [MSG_JOBS_OK] = {.name = "jobs.ok", .fields = job_list_fields},
     [MSG_SHOW_OK] = {.name = "show.ok", .fields = job_list_fields},
     [MSG_WAIT_OK] = {.name = "wait.ok", .fields = job_list_fields},

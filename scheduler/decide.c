@@ -79,6 +79,7 @@ static void decide_start (scheduler_t *sc, sched_job_t *job, const char *node)
         ok = false;
     run->array_id = job->array_id;
     run->array_index = job->array_index;
+    run->run = job->runs;
     if (!ok) {
         msg_destroy (m);
         start_failed (sc, job, "its allocation does not fit in a job.run message");
@@ -104,8 +105,16 @@ static void decide_kill (scheduler_t *sc, uint64_t id, const char *node)
         log_err ("out of memory killing job %" PRIu64, id);
         return;
     }
+    const sched_job_t *job = sched_job_lookup (sc->sched, id);
     m->u.kill.id = id;
     m->u.kill.signal = 0;
+    /* the job's current run where it runs (the node echoes it if it holds
+     * none, and kills no other run of the job); elsewhere whatever run of
+     * it a node still holds is an old one, to be killed */
+    m->u.kill.run =
+        job && job->state == JOB_RUNNING && strcmp (job->alloc.node, node) == 0
+            ? job->runs
+            : 0;
     log_info ("killing job %" PRIu64 " on %s", id, node);
     outq_push (sc->outq, sc->agents, &ap->peer, m);
 }

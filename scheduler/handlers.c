@@ -303,11 +303,48 @@ void handlers_heartbeat (scheduler_t *sc, const request_t *rq, msg_t *m)
     }
 }
 
+/* The run a node's report names. An agent that does not number runs says
+ * none: its report is taken as one of the run before run numbers, the
+ * first, so that it can never be mistaken for a later run (doc/protocol.md). */
+static uint32_t report_run (uint32_t wire_run)
+{
+    return wire_run > 0 ? wire_run : 1;
+}
+
+/* Is a node's report on job id about an earlier run than the job's
+ * current one (logged)? Such a report changes nothing of the current run:
+ * at most it tells that the node is done with the old one. */
+static bool report_stale (
+    scheduler_t *sc, const char *node, const char *what, uint64_t id, uint32_t run)
+{
+    const sched_job_t *job;
+
+    if (!sched_job_run_stale (sc->sched, id, run))
+        return false;
+    job = sched_job_lookup (sc->sched, id);
+    log_info ("node %s reported %s of run %" PRIu32 " of job %" PRIu64
+              ", which is not its current run (%" PRIu32 ", %s); not applied to it",
+              node, what, run, id, job ? job->runs : 0,
+              job ? job_state_name (job->state) : "?");
+    return true;
+}
+
+/* Does job id run on node now? */
+static bool runs_on (scheduler_t *sc, uint64_t id, const char *node)
+{
+    const sched_job_t *job = sched_job_lookup (sc->sched, id);
+
+    return job && job->state == JOB_RUNNING && strcmp (job->alloc.node, node) == 0;
+}
+
 void handlers_job_started (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const msg_job_started_t *st = &m->u.started;
     msg_t *kill;
 
+    if (report_stale (sc, rq->name, "the start", st->id, report_run (st->run)) &&
+        runs_on (sc, st->id, rq->name))
+        return; /* the node runs the new run now: leave it be */
     if (sched_job_started (sc->sched, rq->name, st->id, st->time, sc->now) == 0) {
         log_debug ("job %" PRIu64 " running on %s as pid %" PRId64, st->id, rq->name,
                    st->pid);
@@ -315,8 +352,10 @@ void handlers_job_started (scheduler_t *sc, const request_t *rq, msg_t *m)
     }
     log_warn ("node %s started job %" PRIu64 ", which is not its to run; killing it",
               rq->name, st->id);
-    if ((kill = msg_create (MSG_JOB_KILL)))
+    if ((kill = msg_create (MSG_JOB_KILL))) {
         kill->u.kill.id = st->id;
+        kill->u.kill.run = st->run;
+    }
     request_reply (sc, rq, kill);
 }
 
@@ -355,6 +394,15 @@ static const sched_exit_kind_t exit_kinds[EXIT_KIND_COUNT] = {
  * sched_job_start_failed. 0 or -1 with errno as they return. */
 static int exit_to_core (scheduler_t *sc, const char *node, const msg_job_exit_t *ex)
 {
+    uint32_t run = report_run (ex->run);
+    bool stale = report_stale (
+        sc, node, ex->kind == EXIT_START_FAILED ? "a failed start" : "the end", ex->id,
+        run);
+
+    /* the core drops an old run's end itself (after what it tells of a node
+     * still holding that run); a failed start it takes as the current run's */
+    if (ex->kind == EXIT_START_FAILED && stale && runs_on (sc, ex->id, node))
+        return 0; /* final: acked, so that the node stops sending it */
     if (ex->kind == EXIT_START_FAILED)
         return sched_job_start_failed (sc->sched, node, ex->id, ex->text, ex->end_time,
                                        sc->now);
@@ -370,6 +418,7 @@ static int exit_to_core (scheduler_t *sc, const char *node, const msg_job_exit_t
         .max_rss = ex->max_rss,
         .text = ex->text,
         .survived_kill = ex->survived_kill,
+        .run = run,
     };
     return sched_job_exited (sc->sched, node, &e, sc->now);
 }

@@ -67,6 +67,13 @@ int history_recall_ids (scheduler_t *sc,
                         const uint64_t *ids,
                         uint32_t count,
                         cphub_error_t *err);
+/* The same with the elements of every array an id names (hold, release,
+ * requeue and resubmit act on arrays as wholes or by index). */
+int history_recall_arrays (scheduler_t *sc,
+                           const request_t *rq,
+                           const uint64_t *ids,
+                           uint32_t count,
+                           cphub_error_t *err);
 
 /* Retention (scheduler.history_days), inside the turn's batch: a small
  * batch of the jobs that ended longer ago leaves the store, again the next

@@ -385,19 +385,38 @@ int history_recall (scheduler_t *sc,
     return 0;
 }
 
+static int history_recall_many (scheduler_t *sc,
+                                const request_t *rq,
+                                const uint64_t *ids,
+                                uint32_t count,
+                                bool with_array,
+                                cphub_error_t *err)
+{
+    const char *tenant = rq->role == AUTH_ROLE_TENANT ? rq->name : NULL;
+
+    for (uint32_t i = 0; i < count; i++) {
+        if (history_recall_one (sc, tenant, ids[i], with_array, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int history_recall_ids (scheduler_t *sc,
                         const request_t *rq,
                         const uint64_t *ids,
                         uint32_t count,
                         cphub_error_t *err)
 {
-    const char *tenant = rq->role == AUTH_ROLE_TENANT ? rq->name : NULL;
+    return history_recall_many (sc, rq, ids, count, false, err);
+}
 
-    for (uint32_t i = 0; i < count; i++) {
-        if (history_recall_one (sc, tenant, ids[i], false, err) < 0)
-            return -1;
-    }
-    return 0;
+int history_recall_arrays (scheduler_t *sc,
+                           const request_t *rq,
+                           const uint64_t *ids,
+                           uint32_t count,
+                           cphub_error_t *err)
+{
+    return history_recall_many (sc, rq, ids, count, true, err);
 }
 
 int history_expire (scheduler_t *sc, cphub_error_t *err)

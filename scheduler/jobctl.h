@@ -11,11 +11,14 @@
 #include "cphub/msg.h"
 #include "scheduler/request.h"
 
-/* hold, release, requeue: {ids}, answered by jobctl.ok with one result per
- * id (code 0, or ENOENT, EINVAL, EALREADY, EPERM and a text). */
+/* hold, release, requeue: {ids, elements}, answered by jobctl.ok with one
+ * result per job acted on (code 0, or ENOENT, EINVAL, EALREADY, EPERM and a
+ * text); an array's elements the verb does not apply to are left out, and
+ * when that leaves none the answer is error EALREADY. */
 void jobctl_request (scheduler_t *sc, const request_t *rq, msg_t *m);
-/* resubmit: {id}, answered by submit.ok with the new job's id, submitted
- * by the job's own tenant with its spec. */
+/* resubmit: {id, index}, answered by submit.ok with the new job's id,
+ * submitted by the job's own tenant with its spec: an array's id the whole
+ * array again, an element (by index, or by its own id) one plain job. */
 void jobctl_resubmit (scheduler_t *sc, const request_t *rq, msg_t *m);
 
 #endif

@@ -276,13 +276,17 @@ typedef struct msg_job_run {
     char *cpus_per_node;  /* cores on each, "4,4"; owned */
     uint64_t array_id;    /* 0, or the array's id */
     uint32_t array_index; /* CPHUB_ARRAY_INDEX when array_id != 0 */
+    /* Which start of the job this is (1, 2, ... as it is requeued); the
+     * agent echoes it in every report on the run. 0: not said. */
+    uint32_t run;
 } msg_job_run_t;
 
-/* job.started: {id, pid, time}. */
+/* job.started: {id, pid, time, run}. */
 typedef struct msg_job_started {
     uint64_t id;
     int64_t pid;
     double time;
+    uint32_t run; /* job.run's run; 0: not known (absent on the wire) */
 } msg_job_started_t;
 
 /* job.exit: how a job ended on the node. */
@@ -309,6 +313,7 @@ typedef struct msg_job_exit {
     uint64_t max_rss; /* bytes */
     char text[CPHUB_ERROR_TEXT_MAX + 1];
     bool survived_kill; /* a process of the job outlived KILL: drain the node */
+    uint32_t run;       /* job.run's run; 0: not known (absent on the wire) */
 } msg_job_exit_t;
 
 /* node.drain: {node, drain, reason}: drain=false resumes the node. */
@@ -318,10 +323,11 @@ typedef struct msg_node_drain {
     char reason[REASON_TEXT_MAX + 1];
 } msg_node_drain_t;
 
-/* job.kill: {id, signal} (signal 0 = TERM, grace, KILL). */
+/* job.kill: {id, signal, run} (signal 0 = TERM, grace, KILL). */
 typedef struct msg_job_kill {
     uint64_t id;
     int signal;
+    uint32_t run; /* the run to kill, echoed when the node holds none; 0: not said */
 } msg_job_kill_t;
 
 /* priority: {id, set_boost, boost}: explain job id's priority. With

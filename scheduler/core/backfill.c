@@ -195,7 +195,7 @@ static bf_item_t *order_pending (sched_t *s, backfill_t *bf, double now, size_t 
             bf->items_cap = cap < cap2 ? cap : cap2;
         }
         prio_tenant_t *t = sched_job_tenant (s, e);
-        double p = t ? prio_job (s->prio, t, e->job.submit_time,
+        double p = t ? prio_job (s->prio, t, sched_job_age_from (&e->job),
                                  jobspec_cores (&e->job.spec), e->job.boost, now, NULL)
                      : e->job.boost;
         e->job.priority = p;

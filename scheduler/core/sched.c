@@ -190,7 +190,10 @@ void sched_delayed_check (sched_t *s, double now)
             continue;
         }
         delay_remove (s, e);
-        sched_job_set_reason (&e->job, "Requeued %u times", e->job.requeues);
+        if (e->job.requeues > 0)
+            sched_job_set_reason (&e->job, "Requeued %u times", e->job.requeues);
+        else /* an ended job put back by hand, restored */
+            sched_job_set_reason (&e->job, "Requeued");
         if (e->job.state == JOB_PENDING && !e->stale_on) {
             pending_insert (s, e);
             s->gen++; /* the line changed: the next pass must look */
@@ -617,10 +620,10 @@ void sched_job_run_requeue (sched_t *s, job_entry_t *e, double end)
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
 }
 
-void sched_job_reopen (sched_t *s, job_entry_t *e)
+void sched_job_reopen (sched_t *s, job_entry_t *e, double now)
 {
     job_unplace (e);
-    e->job.eligible_time = 0;
+    e->job.eligible_time = now; /* its age counts from here */
     sched_job_set_reason (&e->job, "Requeued");
     sched_quota_job_added (s, e);
     if (!e->stale_on)

@@ -146,10 +146,12 @@ typedef struct sched_job {
     /* allocation on the node it runs on, while RUNNING and kept after it
      * ends (a multi-node job's other nodes: others) */
     sched_alloc_t alloc;
-    bool kill_sent;                 /* a cancel asked the agent to kill it */
-    uint32_t runs;                  /* times started (a requeued job runs again) */
-    uint32_t requeues;              /* runs lost to a node and requeued */
-    double eligible_time;           /* a requeued job starts no earlier */
+    bool kill_sent;    /* a cancel asked the agent to kill it */
+    uint32_t runs;     /* times started (a requeued job runs again) */
+    uint32_t requeues; /* runs lost to a node and requeued */
+    /* A requeued job starts no earlier, and its age priority counts from
+     * it when it is later than submit_time (as Slurm's on a requeue). */
+    double eligible_time;
     sched_hold_by_t hold;           /* held: PENDING, reason Held, never starts */
     struct sched_job *next_pending; /* queue link (core-private) */
     /* set by each scheduling pass for a PENDING job */
@@ -315,6 +317,10 @@ typedef struct sched_exit {
     uint64_t max_rss;   /* bytes */
     const char *text;   /* SCHED_EXIT_OUTPUT: what the node said; may be NULL */
     bool survived_kill; /* a process outlived KILL: drain the node */
+    /* The run it ends (job.runs when that run started), as the node echoes
+     * it; 0: the caller does not number runs (a simulator), taken as the
+     * current run. */
+    uint32_t run;
 } sched_exit_t;
 
 /* The node reports an exit, received at now. Frees the allocation and sets
@@ -324,10 +330,17 @@ typedef struct sched_exit {
  * (limit 64M)").
  * The report may shorten the run, never stretch it: its end is clamped to
  * [the run's start, now], its start to [the core's own start, end]. A
- * report for a job that already ended is ignored (returns 0: exactly
+ * report for a job that already ended, or of a run that is not the job's
+ * current one (sched_job_run_stale), is ignored (returns 0: exactly
  * once). Unknown job or wrong node: -1/ENOENT. Numbers that are not finite
  * or negative (times, cpu time): -1/EINVAL, nothing changed. */
 int sched_job_exited (sched_t *s, const char *node, const sched_exit_t *ex, double now);
+
+/* Is run (a node's report names it; 0: not said) not the current run of
+ * job id: one that ended before the job was requeued or ran again? Such a
+ * report is the old run's, resent or late, and must change nothing of the
+ * job's new run. False for an unknown job (the caller's checks say more). */
+bool sched_job_run_stale (sched_t *s, uint64_t id, uint32_t run);
 
 /* Job id could not be started on node (text says why, NULL: "could not
  * start"), at time (0: now; clamped as an exit's end), received at now: by
@@ -411,9 +424,10 @@ int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err);
  * operator's. Queues a CHANGED. -1/ENOENT, -1/EINVAL for a job that is not
  * pending (running or ended), -1/ENOMEM. */
 int sched_job_hold (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_t *err);
-/* Release a held job (a job that is not held: 0, nothing changed). by is
- * who asks: -1/EPERM when a tenant asks to release an operator's hold.
- * Queues a CHANGED. -1/ENOENT, -1/ENOMEM. */
+/* Release a held job (a pending job that is not held: 0, nothing changed).
+ * by is who asks: -1/EPERM when a tenant asks to release an operator's
+ * hold. Queues a CHANGED. -1/ENOENT, -1/EINVAL for a job that is not
+ * pending (running or ended), -1/ENOMEM. */
 int sched_job_release (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_t *err);
 /* Put a job back in the queue. A RUNNING job gets a SCHED_KILL; when its
  * exit arrives its run ends (accounted as CANCELLED, as its own record) and

@@ -3,7 +3,9 @@
  * (the pass gives it reason "Held" and skips it, as it skips a job over
  * quota), so releasing it needs nothing but the flag cleared. A requeue of
  * a running job waits for the run's exit (sched_run.c), so that the old
- * run's end is accounted once and can never end the new run. No I/O.
+ * run's end is accounted once; every run has its number (job.runs), which
+ * its node echoes, so that a late report of an old run can never end a new
+ * one (sched_job_run_stale). No I/O.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -60,6 +62,10 @@ int sched_job_release (sched_t *s, uint64_t id, sched_hold_by_t by, cphub_error_
 
     if (!e)
         return -1;
+    if (e->job.state != JOB_PENDING) /* as a hold: an ended job is no held one */
+        return cphub_fail (err, EINVAL,
+                           "job %ju is %s; only a pending job can be released",
+                           (uintmax_t)id, job_state_name (e->job.state));
     if (e->job.hold == SCHED_HOLD_NONE)
         return 0;
     if (e->job.hold == SCHED_HOLD_ADMIN && by != SCHED_HOLD_ADMIN)
@@ -80,7 +86,6 @@ int sched_job_requeue (sched_t *s, uint64_t id, double now, cphub_error_t *err)
 {
     job_entry_t *e = job_get (s, id, err);
 
-    (void)now;
     if (!e)
         return -1;
     if (e->job.state == JOB_PENDING)
@@ -99,6 +104,6 @@ int sched_job_requeue (sched_t *s, uint64_t id, double now, cphub_error_t *err)
     /* an ended job waits again: as a submit, within the pending limit */
     if (sched_quota_submit_check (s, e->job.tenant, &e->job.spec, 1, err) < 0)
         return -1;
-    sched_job_reopen (s, e);
+    sched_job_reopen (s, e, now);
     return 0;
 }

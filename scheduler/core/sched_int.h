@@ -77,9 +77,6 @@ struct job_entry {
      * (sched_job_run_requeue) instead of ending it. Not stored: a restart
      * in between ends the run as the exit says. */
     bool requeue_asked;
-    /* The end its node reported for the last run a requeue ended: a report
-     * of that run again (ending no later) is not the new run's. */
-    double requeue_end;
     UT_hash_handle hh;
     /* fair share (priority.h): the tenant's record, found once; the cores
      * the running run counts for while usage_running */
@@ -289,9 +286,17 @@ void sched_job_dequeue (sched_t *s, job_entry_t *e);
  * CANCELLED, resources back) and the job is PENDING in line again; room
  * for SCHED_END_DECISIONS must have been reserved. */
 void sched_job_run_requeue (sched_t *s, job_entry_t *e, double end);
-/* sched.c: an ended job is PENDING in line again, counted as not ended in
- * its tenant's quota; room for one decision must have been reserved. */
-void sched_job_reopen (sched_t *s, job_entry_t *e);
+/* sched.c: an ended job is PENDING in line again at now (its age priority
+ * counts from now), counted as not ended in its tenant's quota; room for
+ * one decision must have been reserved. */
+void sched_job_reopen (sched_t *s, job_entry_t *e, double now);
+/* Where a job's age priority counts from: its submit, or the later time it
+ * became eligible again (a requeue). */
+static inline double sched_job_age_from (const sched_job_t *job)
+{
+    return job->eligible_time > job->submit_time ? job->eligible_time
+                                                 : job->submit_time;
+}
 /* sched.c: the checks of a submit (tenant, jobspec_validate_counts, wall time,
  * sched_check_ever): 0 and *walltime, or -1 with errno and err. */
 int sched_job_check (sched_t *s,

@@ -95,7 +95,7 @@ int sched_job_priority (sched_t *s, uint64_t id, double now, sched_priority_t *o
         return -1;
     memset (out, 0, sizeof (*out));
     prio_refresh (s->prio, now, sched_largest_cores (s));
-    prio_job (s->prio, t, e->job.submit_time, jobspec_cores (&e->job.spec),
+    prio_job (s->prio, t, sched_job_age_from (&e->job), jobspec_cores (&e->job.spec),
               e->job.boost, now, out);
     return 0;
 }

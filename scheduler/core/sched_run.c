@@ -182,11 +182,21 @@ static double exit_end (const job_entry_t *e, double end_time, double now)
     return end;
 }
 
-/* The running job an end report of node is about, with room reserved for
- * its end. NULL with *rc: 0 when the report is final and changes nothing
- * more (the end of an earlier run, a repeat), -1 with errno (ENOENT: not
- * this node's job; ENOMEM). */
-static job_entry_t *exit_target (sched_t *s, const char *node, uint64_t id, int *rc)
+bool sched_job_run_stale (sched_t *s, uint64_t id, uint32_t run)
+{
+    job_entry_t *e = sched_job_find (s, id);
+
+    /* a pending job's last run ended: a report of it is late; a running
+     * or ended job's current run is job.runs */
+    return e && run != 0 && (run != e->job.runs || e->job.state == JOB_PENDING);
+}
+
+/* The running job an end report of node about run is, with room reserved
+ * for its end. NULL with *rc: 0 when the report is final and changes
+ * nothing more (the end of an earlier run, a repeat), -1 with errno
+ * (ENOENT: not this node's job; ENOMEM). */
+static job_entry_t *exit_target (
+    sched_t *s, const char *node, uint64_t id, uint32_t run, int *rc)
 {
     job_entry_t *e = sched_job_find (s, id);
 
@@ -196,6 +206,8 @@ static job_entry_t *exit_target (sched_t *s, const char *node, uint64_t id, int 
         sched_job_stale_release (s, e);
         return NULL;
     }
+    if (sched_job_run_stale (s, id, run))
+        return NULL; /* an earlier run's end, accounted when it ended */
     if (!e || strcmp (e->job.alloc.node, node) != 0 || e->job.state == JOB_PENDING) {
         errno = ENOENT;
         *rc = -1;
@@ -236,20 +248,19 @@ int sched_job_exited (sched_t *s, const char *node, const sched_exit_t *ex, doub
     }
     if (ex->survived_kill && survived_kill (s, node, ex->id) < 0)
         return -1;
-    if (!(e = exit_target (s, node, ex->id, &rc)))
+    if (!(e = exit_target (s, node, ex->id, ex->run, &rc)))
         return rc;
     double end = exit_end (e, ex->end_time, now);
-    if (ex->end_time > 0 && ex->end_time <= e->requeue_end)
-        return 0; /* the requeued run's end, again: exactly once */
-    if (e->requeue_asked && !e->job.kill_sent) { /* killed to run again */
-        e->requeue_end = ex->end_time;
-        sched_job_run_requeue (s, e, end);
-        return 0;
-    }
+    /* a lost run is the node's failure, whatever was asked of it: the
+     * node-loss path accounts and requeues it */
     if (ex->kind == SCHED_EXIT_LOST && !e->job.kill_sent) {
         char why[sizeof (e->job.reason)];
         snprintf (why, sizeof (why), "lost on node %s", node);
         sched_job_node_failed (s, e, end, why);
+        return 0;
+    }
+    if (e->requeue_asked && !e->job.kill_sent) { /* killed to run again */
+        sched_job_run_requeue (s, e, end);
         return 0;
     }
     job_state_t state = exit_outcome (e, ex, reason, sizeof (reason));
@@ -274,7 +285,7 @@ int sched_job_start_failed (sched_t *s,
         errno = EINVAL;
         return -1;
     }
-    if (!(e = exit_target (s, node, id, &rc)))
+    if (!(e = exit_target (s, node, id, 0, &rc)))
         return rc;
     double end = exit_end (e, time, now);
     if (!e->job.kill_sent && e->where && sched_start_fault_is_node (why)) {

@@ -30,10 +30,17 @@
  * are acknowledged (or fails after NODE_WAIT_S). The test checks what the
  * scheduler made of them.
  *
+ * replay mode (the agent endpoint, with the key of the node job ID runs on,
+ * for t_hold.sh): it sends the job.exit an agent would send again for run
+ * --run R of that job (exited 0, ended now), as one whose ack was lost, and
+ * checks that it is acknowledged. The test checks that the job's current
+ * run goes on.
+ *
  * usage: impostor agent --endpoint E --server-key PUB --key KEY --node N --job ID
  *        impostor revoke --endpoint E --server-key PUB --key KEY --flag FILE
  *        impostor node --endpoint E --server-key PUB --key KEY --node N
  *                 --flag FILE [--claim ID] (--forge-exit | --fail-starts K)
+ *        impostor replay --endpoint E --server-key PUB --key KEY --job ID --run R
  */
 #include <errno.h>
 #include <getopt.h>
@@ -69,6 +76,7 @@ typedef struct impostor {
     uint64_t claim;     /* node mode: another node's job it says it holds */
     bool forge_exit;    /* node mode: answer job.run with a stretched run */
     uint32_t fail_runs; /* node mode: answer this many job.runs with failures */
+    uint32_t run;       /* replay mode: the run whose exit is sent again */
 } impostor_t;
 
 static void check (impostor_t *im, bool ok, const char *name, const char *fmt, ...)
@@ -200,6 +208,28 @@ static void agent_checks (impostor_t *im)
     msg_destroy (reply);
 }
 
+/* The exit report of an earlier run, sent again: acknowledged. */
+static void replay_checks (impostor_t *im)
+{
+    msg_t *m, *reply;
+
+    if ((m = msg_create (MSG_JOB_EXIT))) {
+        m->u.exit.id = im->job;
+        m->u.exit.kind = EXIT_EXITED;
+        m->u.exit.exit_code = 0;
+        m->u.exit.start_time = clock_now () - 1;
+        m->u.exit.end_time = clock_now ();
+        m->u.exit.run = im->run;
+    }
+    reply = exchange (im, m, ANSWER_MS);
+    check (im,
+           reply && reply->type == MSG_JOB_EXIT_ACK && reply->u.ids.count == 1 &&
+               reply->u.ids.ids[0] == im->job,
+           "job.exit", "the exit of run %" PRIu32 " of job %" PRIu64 " again got %s",
+           im->run, im->job, type_of (reply));
+    msg_destroy (reply);
+}
+
 static int send_msg (impostor_t *im, msg_t *m)
 {
     int rc = m ? tsock_send (im->sock, NULL, m) : -1;
@@ -208,8 +238,12 @@ static int send_msg (impostor_t *im, msg_t *m)
     return rc;
 }
 
-/* Answer one job.run as the mode says. */
-static void node_answer_run (impostor_t *im, uint64_t id, uint32_t *answered)
+/* Answer one job.run (of job id, its run number run, which an agent
+ * echoes) as the mode says. */
+static void node_answer_run (impostor_t *im,
+                             uint64_t id,
+                             uint32_t run,
+                             uint32_t *answered)
 {
     msg_t *m;
 
@@ -218,11 +252,13 @@ static void node_answer_run (impostor_t *im, uint64_t id, uint32_t *answered)
             m->u.started.id = id;
             m->u.started.pid = 1;
             m->u.started.time = 1;
+            m->u.started.run = run;
         }
         send_msg (im, m);
     }
     if ((m = msg_create (MSG_JOB_EXIT))) {
         m->u.exit.id = id;
+        m->u.exit.run = run;
         if (im->forge_exit) {
             m->u.exit.kind = EXIT_EXITED;
             m->u.exit.start_time = 1;
@@ -293,7 +329,7 @@ static void node_checks (impostor_t *im)
         if (tsock_recv_wait (im->sock, 200, &reply, &err) < 0)
             continue;
         if (reply->type == MSG_JOB_RUN && answered < want)
-            node_answer_run (im, reply->u.run.id, &answered);
+            node_answer_run (im, reply->u.run.id, reply->u.run.run, &answered);
         else if (reply->type == MSG_JOB_EXIT_ACK)
             acked += reply->u.ids.count;
         else if (reply->type == MSG_JOB_KILL && reply->u.kill.id == im->claim)
@@ -348,7 +384,9 @@ static void usage (FILE *out)
              "       impostor revoke --endpoint E --server-key PUB --key KEY --flag "
              "FILE\n"
              "       impostor node --endpoint E --server-key PUB --key KEY --node N "
-             "--flag FILE [--claim ID] (--forge-exit | --fail-starts K)\n");
+             "--flag FILE [--claim ID] (--forge-exit | --fail-starts K)\n"
+             "       impostor replay --endpoint E --server-key PUB --key KEY --job ID "
+             "--run R\n");
 }
 
 int main (int argc, char *argv[])
@@ -363,6 +401,7 @@ int main (int argc, char *argv[])
         {"claim", required_argument, NULL, 'C'},
         {"forge-exit", no_argument, NULL, 'F'},
         {"fail-starts", required_argument, NULL, 'S'},
+        {"run", required_argument, NULL, 'r'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -371,17 +410,18 @@ int main (int argc, char *argv[])
     cphub_keypair_t kp;
     cphub_error_t err = {{0}};
     impostor_t im = {0};
-    bool agent, node;
+    bool agent, node, replay;
     int opt, rc = 1;
 
     if (argc < 2 ||
         (strcmp (argv[1], "agent") != 0 && strcmp (argv[1], "revoke") != 0 &&
-         strcmp (argv[1], "node") != 0)) {
+         strcmp (argv[1], "node") != 0 && strcmp (argv[1], "replay") != 0)) {
         usage (stderr);
         return 2;
     }
     agent = strcmp (argv[1], "agent") == 0;
     node = strcmp (argv[1], "node") == 0;
+    replay = strcmp (argv[1], "replay") == 0;
     optind = 2;
     while ((opt = getopt_long (argc, argv, "h", options, NULL)) != -1) {
         switch (opt) {
@@ -412,6 +452,9 @@ int main (int argc, char *argv[])
         case 'S':
             im.fail_runs = (uint32_t)strtoul (optarg, NULL, 10);
             break;
+        case 'r':
+            im.run = (uint32_t)strtoul (optarg, NULL, 10);
+            break;
         case 'h':
             usage (stdout);
             return 0;
@@ -421,7 +464,7 @@ int main (int argc, char *argv[])
         }
     }
     if (!endpoint || !server_key || !key || (agent && (!im.node || im.job == 0)) ||
-        (!agent && !im.flag) ||
+        (replay && (im.job == 0 || im.run == 0)) || (!agent && !replay && !im.flag) ||
         (node && (!im.node || im.forge_exit == (im.fail_runs > 0)))) {
         usage (stderr);
         return 2;
@@ -440,6 +483,8 @@ int main (int argc, char *argv[])
     }
     if (agent)
         agent_checks (&im);
+    else if (replay)
+        replay_checks (&im);
     else if (node)
         node_checks (&im);
     else

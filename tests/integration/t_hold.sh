@@ -5,8 +5,17 @@
 # restart; a requeued running job is killed and runs again, each run its own
 # accounting record; an ended job requeued runs again; resubmit runs the
 # same command as a new job; another tenant's job reads as no such job.
+# Run numbers: the exit of an ended job's old run, sent again by its node
+# after the job was requeued and runs again there, is ignored (the new run
+# goes on, two records, each charged once). Arrays: hold, release and
+# requeue take an array's id and element ranges; resubmit of an element
+# submits one plain job, of the array the whole array. With keep_ended = 1s
+# a job that left the scheduler's memory is requeued and resubmitted, and
+# hold and release of it answer as for any ended job.
 . "$(dirname "$0")/lib.sh"
 
+IMPOSTOR=$B/tests/integration/impostor
+SCHED_GROUP_EXTRA='  keep_ended = "1s";'
 hub_setup "node1=synthetic:package:1 core:4 pu:1"
 hub_start
 log "node up"
@@ -106,4 +115,96 @@ else
     [ "$(wc -l <"$T/e-acct")" -eq 2 ] || fail "E's accounting: $(cat "$T/e-acct")"
     log "accounting: two records for R and for E, R charged twice"
 fi
+
+# run numbers: an ended job requeued runs again on the same node; the exit
+# of its first run, sent again (as by an agent whose ack was lost), is not
+# the new run's end
+x=$(as tenant-a submit -- sh -c "echo x >>'$T/x-runs'
+[ \$(wc -l <'$T/x-runs') -lt 2 ] || while [ ! -e '$T/x-end' ]; do sleep 0.05; done")
+as tenant-a wait -q "$x" || fail "X did not complete its first run"
+as tenant-a requeue "$x" || fail "tenant-a could not requeue ended X"
+wait_until 20 "X runs a second time" lines_are "$T/x-runs" 2
+wait_until 10 "X RUNNING" job_state_is tenant-a "$x" RUNNING
+"$IMPOSTOR" replay --endpoint "tcp://127.0.0.1:$AGENT_PORT" \
+    --server-key "$T/keys/scheduler.pub" --key "$T/keys/node1.key" \
+    --job "$x" --run 1 >"$T/replay.out" 2>&1 || fail "replay: $(cat "$T/replay.out")"
+grep -q "reported the end of run 1 of job $x, which is not its current run (2" \
+    "$T/scheduler.log" || fail "the old run's exit was not logged as ignored"
+job_state_is tenant-a "$x" RUNNING || fail "the old run's exit ended X: $(job_field tenant-a "$x" state)"
+sleep 1 # a second run of some length, so that its charge is not zero
+job_state_is tenant-a "$x" RUNNING || fail "X's second run ended early"
+touch "$T/x-end"
+as tenant-a wait -q "$x" || fail "X did not complete its second run"
+if acct_rows "job_id = $x" >"$T/x-acct"; then
+    [ "$(wc -l <"$T/x-acct")" -eq 2 ] || fail "X's accounting: $(cat "$T/x-acct")"
+    grep -q '^1|node1|COMPLETED|0$' "$T/x-acct" || fail "X's first run: $(cat "$T/x-acct")"
+    grep -q '^2|node1|COMPLETED|0$' "$T/x-acct" || fail "X's second run: $(cat "$T/x-acct")"
+    secs=$(sqlite3 "$STORE_DB" "SELECT core_seconds FROM acct WHERE job_id = $x AND run = 2")
+    awk -v s="$secs" 'BEGIN { exit !(s >= 1) }' || fail "X's second run charged $secs core-seconds"
+fi
+log "the old run's exit, sent again, left X's second run alone; two records"
+
+# arrays: hold, release and requeue by the array's id and by element ranges
+reason_of() { job_field tenant-a "${1}_$2" reason; } # reason_of ARRAY INDEX
+held_are() { # held_are ARRAY "INDICES HELD" "INDICES NOT HELD"
+    local i
+    for i in $2; do [ "$(reason_of "$1" "$i")" = Held ] || return 1; done
+    for i in $3; do [ "$(reason_of "$1" "$i")" != Held ] || return 1; done
+}
+blk=$(as tenant-a submit -n 4 -- sh -c "while [ ! -e '$T/blk2-end' ]; do sleep 0.05; done")
+wait_until 10 "blocker RUNNING" job_state_is tenant-a "$blk" RUNNING
+a=$(as tenant-a submit --array 1-6 -- sh -c "echo \"i\$CPHUB_ARRAY_INDEX\" >>'$T/a-runs'")
+as tenant-a hold "${a}_[1-2,5]" || fail "hold ${a}_[1-2,5] failed"
+held_are "$a" "1 2 5" "3 4 6" || fail "after hold ${a}_[1-2,5]: $(for i in 1 2 3 4 5 6; do printf '%s=%s ' "$i" "$(reason_of "$a" "$i")"; done)"
+as tenant-a hold "$a" || fail "hold $a failed"
+held_are "$a" "1 2 3 4 5 6" "" || fail "hold $a did not hold every element"
+as tenant-a release "${a}_[1-3]" || fail "release ${a}_[1-3] failed"
+held_are "$a" "4 5 6" "1 2 3" || fail "after release ${a}_[1-3]"
+as tenant-a release "$a" || fail "release $a failed"
+held_are "$a" "" "1 2 3 4 5 6" || fail "release $a left elements held"
+if as tenant-a requeue "$a" 2>"$T/err"; then fail "requeue of an all-pending array succeeded"; fi
+grep -q "every element named is pending already" "$T/err" || fail "requeue $a: $(cat "$T/err")"
+log "array $a: hold and release by ranges and by its id"
+touch "$T/blk2-end"
+as tenant-a wait -q "$a" || fail "array $a did not complete"
+lines_are "$T/a-runs" 6 || fail "array $a ran: $(cat "$T/a-runs")"
+as tenant-a requeue "${a}_[2,4]" || fail "requeue ${a}_[2,4] failed"
+wait_until 20 "elements 2 and 4 ran again" lines_are "$T/a-runs" 8
+[ "$(grep -c '^i2$' "$T/a-runs")" -eq 2 ] && [ "$(grep -c '^i4$' "$T/a-runs")" -eq 2 ] &&
+    [ "$(grep -c '^i3$' "$T/a-runs")" -eq 1 ] || fail "requeue ${a}_[2,4] ran: $(cat "$T/a-runs")"
+as tenant-a wait -q "$a" || fail "array $a did not complete again"
+n=$(as tenant-a resubmit "${a}_3") || fail "resubmit ${a}_3 failed"
+as tenant-a wait -q "$n" || fail "job $n (${a}_3 again) did not complete"
+lines_are "$T/a-runs" 9 && [ "$(tail -n 1 "$T/a-runs")" = i ] ||
+    fail "resubmit ${a}_3 did not run one plain job: $(cat "$T/a-runs")"
+[ "$(job_field tenant-a "$n" array_id)" = 0 ] || [ "$(job_field tenant-a "$n" array_id)" = null ] ||
+    fail "job $n is an array element: $(job_field tenant-a "$n" array_id)"
+m=$(as tenant-a resubmit "$a") || fail "resubmit $a failed"
+as tenant-a wait -q "$m" || fail "array $m ($a again) did not complete"
+lines_are "$T/a-runs" 15 || fail "resubmit $a ran: $(cat "$T/a-runs")"
+log "array $a: requeue of elements 2 and 4; resubmit ${a}_3 is job $n, resubmit $a array $m"
+
+# a job that left the scheduler's memory (keep_ended = 1s)
+forgotten() { ! as tenant-a priority "$1" >/dev/null 2>&1; } # no longer in memory
+f=$(as tenant-a submit -- sh -c "echo f >>'$T/f-runs'")
+as tenant-a wait -q "$f" || fail "F did not complete"
+wait_until 20 "F left the scheduler's memory" forgotten "$f"
+if as tenant-a hold "$f" 2>"$T/err"; then fail "a forgotten ended job was held"; fi
+grep -q "job $f is COMPLETED; only a pending job can be held" "$T/err" || fail "hold: $(cat "$T/err")"
+wait_until 20 "F left memory again" forgotten "$f"
+if as tenant-a release "$f" 2>"$T/err"; then fail "a forgotten ended job was released"; fi
+grep -q "job $f is COMPLETED; only a pending job can be released" "$T/err" ||
+    fail "release: $(cat "$T/err")"
+wait_until 20 "F left memory again" forgotten "$f"
+as tenant-a requeue "$f" || fail "requeue of forgotten F failed"
+wait_until 20 "F runs again" lines_are "$T/f-runs" 2
+wait_until 20 "F COMPLETED again" job_state_is tenant-a "$f" COMPLETED
+wait_until 20 "F left memory again" forgotten "$f"
+n=$(as tenant-a resubmit "$f") || fail "resubmit of forgotten F failed"
+as tenant-a wait -q "$n" || fail "job $n (F again) did not complete"
+lines_are "$T/f-runs" 3 || fail "resubmit of forgotten F did not run its command"
+if acct_rows "job_id = $f" >"$T/f-acct"; then
+    [ "$(wc -l <"$T/f-acct")" -eq 2 ] || fail "F's accounting: $(cat "$T/f-acct")"
+fi
+log "forgotten F: hold and release refused as for an ended job, requeued, resubmitted as $n"
 log "ok"

@@ -536,12 +536,19 @@ Test (exec, cancel)
     int64_t pid, p2;
     double t0;
 
+    msg_job_run_t run;
+    uint32_t number = 0;
+
     start_exec (SYNTH, 5);
-    pid = start (41, argv);
-    cr_assert_eq (exec_job_info (fx.x, 41, &p2, &t0), 0);
+    run_init (&run, 41, argv);
+    run.run = 4; /* the scheduler's fourth start of job 41 */
+    pid = start_run (&run);
+    cr_assert_eq (exec_job_info (fx.x, 41, &p2, &t0, &number), 0);
     cr_assert_eq (p2, pid);
+    cr_assert_eq (number, 4, "the run's number is kept with the job");
     cr_assert_eq (exec_kill (fx.x, 41, 0, &err), 0, "%s", err.text);
     e = wait_exit (41, DEADLINE);
+    cr_assert_eq (e->run, 4, "the exit names the run it ends");
     cr_assert_eq (e->kind, EXIT_CANCELLED);
     cr_assert_eq (e->signal, SIGTERM, "TERM is enough for sleep");
     cr_assert_str_eq (e->text, "cancelled");
@@ -550,7 +557,7 @@ Test (exec, cancel)
     cr_assert_eq (exec_kill (fx.x, 41, 0, &err), -1);
     cr_assert_eq (errno, ENOENT);
     cr_assert (strstr (err.text, "job 41 is not running on node1"), "%s", err.text);
-    cr_assert_eq (exec_job_info (fx.x, 41, &p2, &t0), -1);
+    cr_assert_eq (exec_job_info (fx.x, 41, &p2, &t0, &number), -1);
     cr_assert_eq (errno, ENOENT);
 }
 

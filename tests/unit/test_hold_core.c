@@ -3,8 +3,12 @@
  * never starts while a node is idle and starts once released; an
  * operator's hold is not a tenant's to release; a requeued running job is
  * killed, its run accounted as its own record, and it runs again; a late
- * exit of the old run cannot end the new one; an ended job can be
- * requeued and runs again, within its tenant's pending limit.
+ * exit of the old run (named by its run number) cannot end the new one,
+ * whether the job was requeued running or ended; an ended job can be
+ * requeued and runs again, within its tenant's pending limit, its age
+ * counted from the requeue; a node lost under a requeue is a node failure;
+ * an old run's end from a node that still held it releases the job there
+ * and ends nothing else.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -118,12 +122,14 @@ Test (hold_core, requeue_running_job_runs_again_with_two_records)
     cr_assert_eq (count (SCHED_START, id), 1);
     cr_assert_eq (job (id)->runs, 2);
     /* the old run's exit again, late: ignored, the new run goes on */
-    sched_exit_t late = {.id = id, .kind = SCHED_EXIT_CANCELLED, .end_time = 9};
+    sched_exit_t late = {
+        .id = id, .kind = SCHED_EXIT_CANCELLED, .end_time = 9, .run = 1};
     cr_assert_eq (sched_job_exited (s, "n1", &late, 11), 0);
     collect ();
     cr_assert_eq (count (SCHED_ACCOUNT, id), 0);
     cr_assert_eq (job (id)->state, JOB_RUNNING);
-    exit_at ("n1", id, SCHED_EXIT_EXITED, 0, 15);
+    sched_exit_t now = {.id = id, .kind = SCHED_EXIT_EXITED, .end_time = 15, .run = 2};
+    cr_assert_eq (sched_job_exited (s, "n1", &now, 15), 0);
     collect ();
     cr_assert_eq (account_of (id)->run, 2);
     cr_assert_eq (job (id)->state, JOB_COMPLETED);
@@ -194,4 +200,144 @@ Test (hold_core, released_job_waiting_on_a_dependency_says_so)
     cr_assert_str_eq (job (dependent)->reason, "Held");
     cr_assert_eq (sched_job_release (s, dependent, SCHED_HOLD_USER, &err), 0);
     cr_assert_str_eq (job (dependent)->reason, "Dependency");
+}
+
+/* The old run's exit, resent by its node after the job was requeued and
+ * started again there, names run 1: it is dropped, and the new run goes on
+ * to be accounted by its own exit. */
+Test (hold_core, requeued_ended_job_ignores_the_old_runs_exit)
+{
+    cphub_error_t err;
+    uint64_t id;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    id = submit (2, 0);
+    sched_tick (s, 1);
+    cr_assert_eq (job (id)->runs, 1);
+    sched_exit_t first = {.id = id, .kind = SCHED_EXIT_EXITED, .end_time = 5, .run = 1};
+    cr_assert_eq (sched_job_exited (s, "n1", &first, 5), 0);
+    collect ();
+    cr_assert_eq (job (id)->state, JOB_COMPLETED);
+    cr_assert_eq (sched_job_requeue (s, id, 6, &err), 0, "%s", err.text);
+    cr_assert (sched_job_run_stale (s, id, 1), "a pending job's last run is over");
+    sched_tick (s, 7);
+    collect ();
+    cr_assert_eq (job (id)->state, JOB_RUNNING);
+    cr_assert_eq (job (id)->runs, 2);
+    cr_assert (sched_job_run_stale (s, id, 1));
+    cr_assert_not (sched_job_run_stale (s, id, 2));
+    cr_assert_not (sched_job_run_stale (s, id, 0), "not said: the caller's word");
+    /* the resent exit of run 1 (its node did not see the ack) */
+    cr_assert_eq (sched_job_exited (s, "n1", &first, 8), 0);
+    collect ();
+    cr_assert_eq (count (SCHED_ACCOUNT, id), 0, "the stale report charged nothing");
+    cr_assert_eq (job (id)->state, JOB_RUNNING);
+    sched_exit_t second = {
+        .id = id, .kind = SCHED_EXIT_EXITED, .end_time = 17, .run = 2};
+    cr_assert_eq (sched_job_exited (s, "n1", &second, 17), 0);
+    collect ();
+    cr_assert_eq (count (SCHED_ACCOUNT, id), 1);
+    cr_assert_eq (account_of (id)->run, 2);
+    cr_assert_float_eq (account_of (id)->core_seconds, 2 * 10.0, 1e-9);
+    cr_assert_eq (job (id)->state, JOB_COMPLETED);
+}
+
+/* A requeued ended job waits as a new submit would: its age priority
+ * counts from the requeue, not from its first submit. */
+Test (hold_core, requeued_ended_job_ages_from_the_requeue)
+{
+    cphub_error_t err;
+    sched_priority_t p;
+    uint64_t id;
+
+    register_node ("n1", 1, 1, 0, NULL, 0);
+    id = submit (1, 0);
+    sched_tick (s, 1);
+    exit_at ("n1", id, SCHED_EXIT_EXITED, 0, 2);
+    cr_assert_eq (sched_node_drain (s, "n1", true, "hold the job in line", 3, &err), 0,
+                  "%s", err.text);
+    cr_assert_eq (sched_job_requeue (s, id, 5000, &err), 0, "%s", err.text);
+    cr_assert_float_eq (job (id)->eligible_time, 5000, 1e-9);
+    cr_assert_eq (sched_job_priority (s, id, 5000, &p), 0);
+    cr_assert_float_eq (p.age, 0, 1e-9, "age %g right after the requeue", p.age);
+    cr_assert_eq (sched_job_priority (s, id, 5100, &p), 0);
+    cr_assert_gt (p.age, 0);
+    sched_priority_t fresh;
+    uint64_t other = submit (1, 5000);
+    cr_assert_eq (sched_job_priority (s, other, 5100, &fresh), 0);
+    cr_assert_float_eq (p.age, fresh.age, 1e-9, "as old as a job submitted then");
+}
+
+/* The node loses the run while a requeue of it is under way: that is the
+ * node's failure (a failed run, requeued as a node failure counts), not a
+ * cancelled run. */
+Test (hold_core, node_loss_during_a_requeue_is_a_node_failure)
+{
+    cphub_error_t err;
+    uint64_t id;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    id = submit (1, 0);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (sched_job_requeue (s, id, 5, &err), 0, "%s", err.text);
+    collect ();
+    sched_exit_t lost = {.id = id, .kind = SCHED_EXIT_LOST, .end_time = 6, .run = 1};
+    cr_assert_eq (sched_job_exited (s, "n1", &lost, 6), 0);
+    collect ();
+    cr_assert_eq (account_of (id)->state, JOB_NODE_FAIL);
+    cr_assert (account_of (id)->failed_run);
+    cr_assert_eq (job (id)->state, JOB_PENDING);
+    cr_assert_eq (job (id)->requeues, 1);
+    cr_assert (strstr (job (id)->reason, "node n1") != NULL, "%s", job (id)->reason);
+}
+
+/* An ended job is no held one: releasing it is refused as holding it is,
+ * so that a job forgotten and recalled answers the same. */
+Test (hold_core, release_of_an_ended_job_is_refused)
+{
+    cphub_error_t err;
+    uint64_t id;
+
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    id = submit (1, 0);
+    sched_tick (s, 1);
+    cr_assert_eq (sched_job_release (s, id, SCHED_HOLD_USER, &err), -1);
+    cr_assert_eq (errno, EINVAL, "a running job");
+    exit_at ("n1", id, SCHED_EXIT_EXITED, 0, 2);
+    cr_assert_eq (sched_job_release (s, id, SCHED_HOLD_USER, &err), -1);
+    cr_assert_eq (errno, EINVAL);
+    cr_assert (strstr (err.text, "COMPLETED"), "%s", err.text);
+}
+
+/* A node that comes back still holding run 1 of a job requeued meanwhile
+ * holds the job back; its report of run 1's end (named) releases the job
+ * and charges nothing, and the same report again cannot end run 2. */
+Test (hold_core, an_old_runs_end_releases_the_node_hold_and_nothing_more)
+{
+    register_node ("n1", 1, 4, 0, NULL, 0);
+    uint64_t a = submit (4, 1);
+    sched_tick (s, 2);
+    sched_tick (s, 40); /* n1 is cut off: a is requeued */
+    collect ();
+    cr_assert_eq (job (a)->state, JOB_PENDING);
+    uint64_t held[] = {a};
+    register_node ("n1", 1, 4, 41, held, 1);
+    sched_tick (s, 42);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 0, "not while n1 holds run 1");
+
+    sched_exit_t old = {
+        .id = a, .kind = SCHED_EXIT_CANCELLED, .end_time = 43, .run = 1};
+    cr_assert_eq (sched_job_exited (s, "n1", &old, 43), 0);
+    collect ();
+    cr_assert_eq (ndq, 0, "run 1's end is not billed again");
+    sched_tick (s, 44);
+    collect ();
+    cr_assert_eq (count (SCHED_START, a), 1, "released by run 1's end");
+    cr_assert_eq (job (a)->runs, 2);
+    cr_assert_eq (sched_job_exited (s, "n1", &old, 45), 0);
+    collect ();
+    cr_assert_eq (job (a)->state, JOB_RUNNING, "run 1's end again: run 2 goes on");
+    cr_assert_eq (count (SCHED_ACCOUNT, a), 0);
 }

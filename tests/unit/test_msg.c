@@ -235,11 +235,13 @@ static msg_t *sample (msg_type_t t)
         strcpy (m->u.run.gpus, "");
         strcpy (m->u.run.mems, "0");
         m->u.run.mem = (uint64_t)1 << 30;
+        m->u.run.run = 3;
         break;
     case MSG_JOB_STARTED:
         m->u.started.id = 11;
         m->u.started.pid = 4242;
         m->u.started.time = 1764237601.125;
+        m->u.started.run = 3;
         break;
     case MSG_JOB_EXIT:
         m->u.exit.id = 11;
@@ -251,6 +253,7 @@ static msg_t *sample (msg_type_t t)
         m->u.exit.max_rss = 1 << 20;
         strcpy (m->u.exit.text, "killed by signal 9");
         m->u.exit.survived_kill = true;
+        m->u.exit.run = 3;
         break;
     case MSG_NODE_DRAIN:
         strcpy (m->u.drain.node, "node1");
@@ -260,6 +263,7 @@ static msg_t *sample (msg_type_t t)
     case MSG_JOB_KILL:
         m->u.kill.id = 11;
         m->u.kill.signal = 15;
+        m->u.kill.run = 3;
         break;
     case MSG_PRIORITY:
         m->u.priority_req.id = 42;
@@ -450,6 +454,22 @@ Test (msg, round_trip_fields)
     cr_assert_null (b->u.run.spec.argv);
     cr_assert_str_eq (b->u.run.spec.script, m->u.run.spec.script);
     cr_assert_str_eq (b->u.run.cpus, "0-1,4-5");
+    cr_assert_eq (b->u.run.run, 3);
+    msg_destroy (b);
+    msg_destroy (m);
+    free (body);
+
+    /* an agent that does not number runs says none: 0, not an error */
+    b = decode_ok ("job.exit",
+                   "{\"v\":1,\"id\":11,\"kind\":\"exited\",\"exit_code\":0,"
+                   "\"signal\":0,\"start_time\":1,\"end_time\":2,\"cpu_time\":0,"
+                   "\"max_rss\":0,\"text\":\"\"}");
+    cr_assert_eq (b->u.exit.run, 0);
+    msg_destroy (b);
+    m = sample (MSG_JOB_EXIT);
+    body = encode (m, &len);
+    b = decode_ok ("job.exit", body);
+    cr_assert_eq (b->u.exit.run, 3, "%s", body);
     msg_destroy (b);
     msg_destroy (m);
     free (body);

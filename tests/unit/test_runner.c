@@ -45,6 +45,7 @@ static void make_run (msg_job_run_t *run)
     run->cpus_per_node = strdup ("2,2");
     run->array_id = 40;
     run->array_index = 2;
+    run->run = 5;
 }
 
 static void run_clear (msg_job_run_t *run)
@@ -109,6 +110,7 @@ Test (runner_wire, start_round_trip)
     cr_assert_str_eq (back.u.run.cpus_per_node, "2,2");
     cr_assert_eq (back.u.run.array_id, 40);
     cr_assert_eq (back.u.run.array_index, 2);
+    cr_assert_eq (back.u.run.run, 5, "the run's number reaches the root side");
     cr_assert_eq (back.u.run.mem, 1 << 20);
     runner_record_clear (&back);
     cr_assert_eq (back.type, RUNNER_INVALID);
@@ -156,8 +158,10 @@ Test (runner_wire, small_records_round_trip)
         {.type = RUNNER_REQ_KILL, .u.kill = {.id = 7, .signal = 9}},
         {.type = RUNNER_REQ_EXIT_ACK, .u.id = 8},
         {.type = RUNNER_REQ_LOG_OPEN, .u.log = {.id = 9, .stream = LOG_STREAM_STDERR}},
-        {.type = RUNNER_EV_HELD, .u.job = {.id = 10, .pid = 1234, .start_time = 1.5}},
-        {.type = RUNNER_EV_STARTED, .u.job = {.id = 11, .pid = 99, .start_time = 2.5}},
+        {.type = RUNNER_EV_HELD,
+         .u.job = {.id = 10, .pid = 1234, .start_time = 1.5, .run = 2}},
+        {.type = RUNNER_EV_STARTED,
+         .u.job = {.id = 11, .pid = 99, .start_time = 2.5, .run = 3}},
         {.type = RUNNER_EV_KILLED,
          .u.result = {.id = 12, .code = ENOENT, .text = "no"}},
         {.type = RUNNER_EV_LOG_OPENED, .u.result = {.id = 13}},
@@ -172,7 +176,8 @@ Test (runner_wire, small_records_round_trip)
                     .cpu_time = 0.25,
                     .max_rss = 4096,
                     .text = "killed by TERM",
-                    .survived_kill = true}},
+                    .survived_kill = true,
+                    .run = 4}},
         {.type = RUNNER_REQ_EXIT_SAVE,
          .u.exit = {.id = 15, .kind = EXIT_LOST, .text = "not here"}},
     };

@@ -239,7 +239,8 @@ Test (shepherd, records_round_trip)
                         .start_time = 10.5,
                         .end_time = 20.75,
                         .max_rss = 1 << 20,
-                        .survived_kill = true};
+                        .survived_kill = true,
+                        .run = 2};
     jobdir_pid_t p2;
     jobdir_status_t st2;
     msg_job_exit_t e2;
@@ -275,6 +276,7 @@ Test (shepherd, records_round_trip)
     cr_assert_float_eq (e2.end_time, 20.75, 1e-6);
     cr_assert_eq (e2.max_rss, 1 << 20);
     cr_assert (e2.survived_kill);
+    cr_assert_eq (e2.run, 2, "a resent report still names its run");
     cr_assert_str_eq (e2.text, "two lines", "one line on disk");
 
     /* no .tmp files are left behind */
@@ -633,9 +635,13 @@ Test (shepherd, records_written_into_reserved_room)
     cr_assert_eq (back.status, 9);
     cr_assert (back.timed_out && back.output_over);
 
-    cr_assert_eq (jobdir_run_write (dir, "12.0123456789abcdef"), 0);
+    cr_assert_eq (jobdir_run_write (dir, "12.0123456789abcdef", 0), 0);
     cr_assert_eq (jobdir_run_read (dir, &run), 0);
     cr_assert_str_eq (run.name, "12.0123456789abcdef");
+    cr_assert_eq (run.run, 0, "a record without a run number reads as 0");
+    cr_assert_eq (jobdir_run_write (dir, "12.0123456789abcdef", 3), 0);
+    cr_assert_eq (jobdir_run_read (dir, &run), 0);
+    cr_assert_eq (run.run, 3, "the run number survives an agent restart");
     const char *bad[] = {"12",
                          "12.",
                          "012.0123456789abcdef",
@@ -645,7 +651,7 @@ Test (shepherd, records_written_into_reserved_room)
                          "x.y"};
     for (size_t i = 0; i < sizeof (bad) / sizeof (bad[0]); i++) {
         errno = 0;
-        cr_assert_eq (jobdir_run_write (dir, bad[i]), -1, "%s accepted", bad[i]);
+        cr_assert_eq (jobdir_run_write (dir, bad[i], 1), -1, "%s accepted", bad[i]);
         cr_assert_eq (errno, EINVAL);
     }
 }
