@@ -249,6 +249,14 @@ Test (limits, out_of_range_names_file_line_key)
     cr_assert (strstr (err.text, "scheduler.client_idle_timeout"), "%s", err.text);
     cr_assert_eq (load ("scheduler = { keep_ended = 0; };", &lim, &err), -1);
     cr_assert (strstr (err.text, "scheduler.keep_ended"), "%s", err.text);
+    /* retention shorter than memory would take rows the core still writes */
+    cr_assert_eq (
+        load ("scheduler = { keep_ended = \"2d\"; history_days = 1; };", &lim, &err),
+        -1);
+    cr_assert (strstr (err.text, "scheduler.history_days (1 days)"), "%s", err.text);
+    cr_assert_eq (
+        load ("scheduler = { keep_ended = \"1d\"; history_days = 1; };", &lim, &err), 0,
+        "%s", err.text);
 }
 
 /* Each tenant's pending jobs are bounded unless its entry says 0: absent,
