@@ -56,7 +56,7 @@ static const cli_verb_t cli_verbs[] = {
             "                      now), YYYY-MM-DD[THH:MM[:SS]] or @EPOCH\n"
             "      --until WHEN    submitted at or before WHEN\n"
             "      --array ID      the elements of array ID\n"
-            "      --limit N       at most N jobs\n"
+            "      --limit N       at most N jobs (each array element counts)\n"
             "  -o, --format LIST   columns: id,tenant,name,state,node,cpus,time,\n"
             "                      pos,reason,submit,start,end,exit,array,command\n"
             "      --noheader      no header line\n"
