@@ -44,7 +44,8 @@ typedef struct store_node {
 /* Iteration callbacks: return 0 to go on, -1 (errno set) to stop; the
  * iterating function then returns -1 with that errno. */
 typedef int (*store_job_f) (const sched_job_t *job, void *arg);
-/* A count of stored jobs: count of tenant's jobs in state (the report). */
+/* A count of stored jobs: count of tenant's jobs in state (the report);
+ * tenant is valid during the call only. */
 typedef struct store_job_count {
     const char *tenant;
     job_state_t state;
