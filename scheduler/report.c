@@ -1,5 +1,12 @@
 /* report.c: the usage report (report.ok) from the core's jobs and the
- * store's accounting records (see report.h).
+ * store's accounting records and job counts (see report.h).
+ *
+ * A tenant's job counts are the hub's whole record: the store's counts of
+ * the jobs it keeps by tenant and state (the history included; jobs that
+ * retention deleted are gone from them), and for each job the core holds
+ * whose stored state is not its state yet (changed or submitted since the
+ * last commit), the core's state in place of the stored one, so that no job
+ * is counted twice or in a state it left.
  *
  * Ended jobs are counted from the accounting (one record per run that held an
  * allocation), running jobs from the core with their usage so far, so that no
@@ -10,6 +17,7 @@
  * times the window.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +42,19 @@ typedef struct report_state {
     tenant_row_t *rows;
     msg_report_t *r;
     uint32_t tcap;
+    bool stored; /* the store's counts are in: the core's jobs adjust them */
 } report_state_t;
+
+/* The count besides jobs that a job in each state adds to (offset in
+ * report_tenant_t; 0: none). */
+static const size_t state_counts[JOB_STATE_COUNT] = {
+    [JOB_COMPLETED] = offsetof (report_tenant_t, completed),
+    [JOB_FAILED] = offsetof (report_tenant_t, failed),
+    [JOB_TIMEOUT] = offsetof (report_tenant_t, failed),
+    [JOB_NODE_FAIL] = offsetof (report_tenant_t, failed),
+    [JOB_OUT_OF_MEMORY] = offsetof (report_tenant_t, failed),
+    [JOB_CANCELLED] = offsetof (report_tenant_t, cancelled),
+};
 
 /* The row of a tenant (created on first use), or NULL when not shown. */
 static report_tenant_t *tenant_row (report_state_t *b, const char *tenant)
@@ -93,21 +113,55 @@ static int report_acct_cb (const store_acct_t *rec, void *arg)
     return 0;
 }
 
+static void count_add (uint32_t *n, int64_t delta)
+{
+    int64_t v = (int64_t)*n + delta;
+    *n = v < 0 ? 0 : v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/* Add delta jobs in state to t's counts. */
+static void count_jobs (report_tenant_t *t, job_state_t state, int64_t delta)
+{
+    count_add (&t->jobs, delta);
+    if ((unsigned)state < JOB_STATE_COUNT && state_counts[state])
+        count_add ((uint32_t *)((char *)t + state_counts[state]), delta);
+}
+
+static int report_count_cb (const store_job_count_t *c, void *arg)
+{
+    report_state_t *b = arg;
+    report_tenant_t *t = tenant_row (b, c->tenant);
+
+    if (t)
+        count_jobs (t, c->state, c->count > INT64_MAX ? INT64_MAX : (int64_t)c->count);
+    return 0;
+}
+
+/* A job the core holds: counted by the store as it stands, or moved from
+ * the state the store has to the core's, or added if the store has none. */
+static void report_job_count (report_state_t *b,
+                              report_tenant_t *t,
+                              const sched_job_t *job)
+{
+    cphub_error_t err = {{0}};
+    job_state_t stored;
+
+    if (b->stored && store_job_state (b->sc->store, job->id, &stored, &err) == 0) {
+        if (stored == job->state)
+            return;
+        count_jobs (t, stored, -1);
+    } else if (b->stored && errno != ENOENT)
+        log_warn ("report: %s", err.text);
+    count_jobs (t, job->state, 1);
+}
+
 static void report_job (report_state_t *b, const sched_job_t *job)
 {
     report_tenant_t *t = tenant_row (b, job->tenant);
     report_node_t *n;
 
-    if (t) {
-        t->jobs++;
-        if (job->state == JOB_COMPLETED)
-            t->completed++;
-        else if (job->state == JOB_FAILED || job->state == JOB_TIMEOUT ||
-                 job->state == JOB_NODE_FAIL || job->state == JOB_OUT_OF_MEMORY)
-            t->failed++;
-        else if (job->state == JOB_CANCELLED)
-            t->cancelled++;
-    }
+    if (t)
+        report_job_count (b, t, job);
     if (job->state != JOB_RUNNING || job->start_time <= 0 ||
         job->start_time > b->r->until)
         return;
@@ -181,6 +235,16 @@ msg_t *report_build (scheduler_t *sc, const char *only_tenant)
     }
     if (store_acct_totals (sc->store, report_acct_cb, &b, &err) < 0)
         log_warn ("report: %s", err.text);
+    /* a store that cannot count leaves the counts to the core's jobs */
+    if (store_jobs_count (sc->store, b.only, report_count_cb, &b, &err) == 0)
+        b.stored = true;
+    else {
+        log_warn ("report: %s", err.text);
+        for (uint32_t i = 0; i < r->ntenants; i++) {
+            report_tenant_t *t = &r->tenants[i];
+            t->jobs = t->completed = t->failed = t->cancelled = 0;
+        }
+    }
     for (sched_job_t *job = sched_job_first (sc->sched); job;
          job = sched_job_next (sc->sched, job))
         report_job (&b, job);

@@ -5,7 +5,8 @@
  * accounting record, all inside one batch per event-loop turn (store_begin ...
  * store_commit), and replies go out only after the commit (group commit). At
  * start the shell reloads the jobs into the core with store_jobs_load(); the
- * report reads the accounting records with store_acct_foreach(). A store is a
+ * report reads the accounting records with store_acct_foreach() and counts
+ * the jobs with store_jobs_count(). A store is a
  * struct of operations, so that the in-memory store (store_mem.c, for tests
  * and as the reference), the SQLite store and a later PostgreSQL store are
  * interchangeable: each implementation embeds `struct store` as its first
@@ -43,6 +44,14 @@ typedef struct store_node {
 /* Iteration callbacks: return 0 to go on, -1 (errno set) to stop; the
  * iterating function then returns -1 with that errno. */
 typedef int (*store_job_f) (const sched_job_t *job, void *arg);
+/* A count of stored jobs: count of tenant's jobs in state (the report);
+ * tenant is valid during the call only. */
+typedef struct store_job_count {
+    const char *tenant;
+    job_state_t state;
+    uint64_t count;
+} store_job_count_t;
+typedef int (*store_count_f) (const store_job_count_t *c, void *arg);
 typedef int (*store_acct_f) (const store_acct_t *rec, void *arg);
 typedef int (*store_node_f) (const store_node_t *node, void *arg);
 
@@ -204,6 +213,19 @@ typedef struct store_ops {
      * the accounting records stay. *deleted: how many went. */
     int (*jobs_expire) (
         store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err);
+    /* Call cb with the stored jobs counted by tenant and state, only
+     * tenant's when tenant is set: every job the store keeps, the history
+     * included (retention's deletions are gone from it). cb may see one
+     * (tenant, state) more than once and must add up what it sees. Served
+     * from an index where the store has one, never by decoding the jobs. */
+    int (*jobs_count) (store_t *st,
+                       const char *tenant,
+                       store_count_f cb,
+                       void *arg,
+                       cphub_error_t *err);
+    /* The stored state of job id: 0 with *state, or -1/ENOENT if the store
+     * does not have it (yet, or any more). */
+    int (*job_state) (store_t *st, uint64_t id, job_state_t *state, cphub_error_t *err);
 } store_ops_t;
 
 struct store {
@@ -224,7 +246,8 @@ struct store {
     .key_revoke = prefix##_key_revoke, .keys_load = prefix##_keys_load,              \
     .grant_append = prefix##_grant_append, .grants_load = prefix##_grants_load,      \
     .identity_get = prefix##_identity_get, .identity_set = prefix##_identity_set,    \
-    .jobs_query = prefix##_jobs_query, .jobs_expire = prefix##_jobs_expire
+    .jobs_query = prefix##_jobs_query, .jobs_expire = prefix##_jobs_expire,          \
+    .jobs_count = prefix##_jobs_count, .job_state = prefix##_job_state
 
 /* The in-memory store (store_mem.c): copies in hash tables, nothing survives
  * the process. NULL/ENOMEM with err. */
@@ -334,6 +357,20 @@ static inline int store_jobs_expire (
     store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err)
 {
     return st->ops->jobs_expire (st, before, max, deleted, err);
+}
+
+static inline int store_jobs_count (
+    store_t *st, const char *tenant, store_count_f cb, void *arg, cphub_error_t *err)
+{
+    return st->ops->jobs_count (st, tenant, cb, arg, err);
+}
+
+static inline int store_job_state (store_t *st,
+                                   uint64_t id,
+                                   job_state_t *state,
+                                   cphub_error_t *err)
+{
+    return st->ops->job_state (st, id, state, err);
 }
 
 /* Tenant and key wrappers: -1/ENOTSUP for a store without tenant records, whose

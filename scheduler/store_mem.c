@@ -308,6 +308,40 @@ static int mem_jobs_expire (
     return 0;
 }
 
+/* The reference count: each job counted once as it is met. */
+static int mem_jobs_count (
+    store_t *st, const char *tenant, store_count_f cb, void *arg, cphub_error_t *err)
+{
+    store_mem_t *m = mem_of (st);
+    mem_job_t *entry, *tmp;
+
+    HASH_ITER (hh, m->jobs, entry, tmp)
+    {
+        store_job_count_t c = {
+            .tenant = entry->job.tenant, .state = entry->job.state, .count = 1};
+        if (tenant && strcmp (entry->job.tenant, tenant) != 0)
+            continue;
+        if (cb (&c, arg) < 0)
+            return cphub_fail (err, errno, "store: counting jobs stopped at job %ju",
+                               (uintmax_t)entry->job.id);
+    }
+    return 0;
+}
+
+static int mem_job_state (store_t *st,
+                          uint64_t id,
+                          job_state_t *state,
+                          cphub_error_t *err)
+{
+    mem_job_t *entry = NULL;
+
+    HASH_FIND (hh, mem_of (st)->jobs, &id, sizeof (id), entry);
+    if (!entry)
+        return cphub_fail (err, ENOENT, "store: no job %ju", (uintmax_t)id);
+    *state = entry->job.state;
+    return 0;
+}
+
 static int mem_acct_foreach (store_t *st,
                              store_acct_f cb,
                              void *arg,

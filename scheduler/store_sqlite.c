@@ -78,6 +78,12 @@ static const char *const statements[ST_COUNT] = {
         " WHERE end_time > 0 AND end_time < ?1"
         " AND state NOT IN ('PENDING', 'RUNNING')"
         " ORDER BY end_time, id LIMIT ?2)",
+    /* the report's counts, through the index jobs_tenant_state alone */
+    [ST_JOBS_COUNT] =
+        "SELECT tenant, state, count (*) FROM jobs GROUP BY tenant, state",
+    [ST_JOBS_COUNT_TENANT] =
+        "SELECT tenant, state, count (*) FROM jobs WHERE tenant = ?1 GROUP BY state",
+    [ST_JOB_STATE] = "SELECT state FROM jobs WHERE id = ?1",
     [ST_ACCT_APPEND] = "INSERT INTO acct (" ACCT_COLUMNS
                        ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
     [ST_ACCT_FOREACH] = "SELECT " ACCT_COLUMNS " FROM acct ORDER BY rowid",

@@ -18,7 +18,7 @@
 #include "scheduler/store.h"
 
 /* The schema version this program writes (store_sqlite_schema.c). */
-#define STORE_SQLITE_SCHEMA_VERSION 7
+#define STORE_SQLITE_SCHEMA_VERSION 8
 
 /* Text of an error kept for the batch's commit. */
 #define STORE_SQLITE_FAILURE_MAX 160
@@ -34,6 +34,9 @@ enum {
     ST_JOBS_QUERY_TENANT,
     ST_JOBS_EXPIRE_TRANSITIONS,
     ST_JOBS_EXPIRE,
+    ST_JOBS_COUNT,
+    ST_JOBS_COUNT_TENANT,
+    ST_JOB_STATE,
     ST_ACCT_APPEND,
     ST_ACCT_FOREACH,
     ST_ACCT_TOTALS,
@@ -153,6 +156,11 @@ int sql_jobs_query (store_t *st,
 
 int sql_jobs_expire (
     store_t *st, double before, size_t max, size_t *deleted, cphub_error_t *err);
+
+/* The report's counts of the stored jobs (store_sqlite_query.c). */
+int sql_jobs_count (
+    store_t *st, const char *tenant, store_count_f cb, void *arg, cphub_error_t *err);
+int sql_job_state (store_t *st, uint64_t id, job_state_t *state, cphub_error_t *err);
 
 /* The records beside jobs and nodes (store_sqlite_records.c). */
 int sql_identity_get (store_t *st, store_identity_t *out, cphub_error_t *err);

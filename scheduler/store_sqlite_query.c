@@ -6,7 +6,8 @@
  * scan, its plain columns tested first and only a row that passes decoded
  * and asked store_job_query_match(), the predicate the memory store applies
  * too; the rows stop being read at the limit or the scan, so a page costs
- * its own rows, never the history's.
+ * its own rows, never the history's. The report's counts of the jobs read
+ * the index jobs_tenant_state alone, never a row.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -118,4 +119,67 @@ int sql_jobs_expire (
         return sql_batch_fail (q, rc, "expiring jobs", err);
     *deleted = (size_t)sqlite3_changes (q->db);
     return 0;
+}
+
+typedef struct count_scan {
+    store_count_f cb;
+    void *arg;
+} count_scan_t;
+
+static int count_row (sqlite3_stmt *stmt, void *arg, cphub_error_t *err)
+{
+    count_scan_t *scan = arg;
+    const char *state = (const char *)sqlite3_column_text (stmt, 1);
+    store_job_count_t c = {.tenant = (const char *)sqlite3_column_text (stmt, 0)};
+
+    if (!c.tenant || !state || job_state_parse (state, &c.state) < 0)
+        return cphub_fail (err, EPROTO, "store: a job in state '%s'",
+                           state ? state : "");
+    c.count = (uint64_t)sqlite3_column_int64 (stmt, 2);
+    if (scan->cb (&c, scan->arg) < 0)
+        return cphub_fail (err, errno, "store: counting jobs stopped");
+    return 0;
+}
+
+int sql_jobs_count (
+    store_t *st, const char *tenant, store_count_f cb, void *arg, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[tenant ? ST_JOBS_COUNT_TENANT : ST_JOBS_COUNT];
+    count_scan_t scan = {.cb = cb, .arg = arg};
+    int rc;
+
+    if (tenant)
+        sqlite3_bind_text (stmt, 1, tenant, -1, SQLITE_STATIC);
+    rc = sql_rows (q, stmt, count_row, &scan, "counting jobs", err);
+    int saved = errno;
+    sqlite3_clear_bindings (stmt);
+    errno = saved;
+    return rc;
+}
+
+int sql_job_state (store_t *st, uint64_t id, job_state_t *state, cphub_error_t *err)
+{
+    store_sqlite_t *q = sql_of (st);
+    sqlite3_stmt *stmt = q->stmt[ST_JOB_STATE];
+    const char *text;
+    int rc, failed = 0;
+
+    if (id > (uint64_t)INT64_MAX)
+        return cphub_fail (err, ENOENT, "store: no job %" PRIu64, id);
+    sqlite3_bind_int64 (stmt, 1, (sqlite3_int64)id);
+    if ((rc = sqlite3_step (stmt)) == SQLITE_ROW) {
+        text = (const char *)sqlite3_column_text (stmt, 0);
+        if (!text || job_state_parse (text, state) < 0)
+            failed = cphub_fail (err, EPROTO, "store: job %" PRIu64 " in state '%s'",
+                                 id, text ? text : "");
+    } else if (rc == SQLITE_DONE)
+        failed = cphub_fail (err, ENOENT, "store: no job %" PRIu64, id);
+    else
+        failed = sql_fail (q, rc, "reading a job's state", err);
+    int saved = errno;
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    errno = saved;
+    return failed;
 }

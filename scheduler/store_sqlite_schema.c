@@ -327,6 +327,8 @@ static const migration_t migrations[] = {
     {.sql = "CREATE INDEX IF NOT EXISTS jobs_tenant ON jobs (tenant, id);"
             "CREATE INDEX IF NOT EXISTS jobs_ended ON jobs (end_time) WHERE end_time > "
             "0;"},
+    /* 8: the report counts the jobs by tenant and state from an index */
+    {.sql = "CREATE INDEX IF NOT EXISTS jobs_tenant_state ON jobs (tenant, state);"},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof (migrations) / sizeof (migrations[0])))

@@ -7,7 +7,9 @@
 # job exactly once; the filters (--state, --array, --name, --tenant,
 # --limit, --since, -o, --noheader) select what they say, and a tenant never
 # sees another's jobs; `wait` on a forgotten job is answered; a restart
-# loads only the active and recent jobs, the history stays in the store.
+# loads only the active and recent jobs, the history stays in the store;
+# `report` counts every stored job (a failed and a cancelled one too), each
+# once, before and after they leave memory and after a restart.
 . "$(dirname "$0")/lib.sh"
 
 SCHED_GROUP_EXTRA='  keep_ended = "1s";'
@@ -86,3 +88,43 @@ recovered=$(grep -o "recovered [0-9]* jobs" "$T/scheduler.log" | tail -1 | awk '
 [ "$(as ops jobs --all --jsonl | wc -l)" -eq "$total" ] || fail "jobs --all after the restart"
 [ "$(job_field tenant-b "$arr_b" state)" = COMPLETED ] || fail "show $arr_b after the restart"
 log "after a restart: $recovered jobs in memory, all $total in the history"
+
+# The report counts every job the store keeps, those that left memory
+# included, in the state it ended in, each once; a tenant's own report
+# counts its own; a restart changes nothing.
+report_counts() { # report_counts IDENTITY TENANT: [jobs, completed, failed, cancelled]
+    as "$1" report --json | jq -c ".tenants[] | select(.tenant == \"$2\") | [.jobs, .completed, .failed, .cancelled]"
+}
+want_a="[$((A_COUNT + 1)),$((A_COUNT + 1)),0,0]"
+want_b="[$((B_COUNT + 2)),$B_COUNT,1,1]"
+counts_right() { # counts_right WHEN
+    [ "$(report_counts ops tenant-a)" = "$want_a" ] || fail "$1: tenant-a's counts $(report_counts ops tenant-a), not $want_a"
+    [ "$(report_counts ops tenant-b)" = "$want_b" ] || fail "$1: tenant-b's counts $(report_counts ops tenant-b), not $want_b"
+    [ "$(report_counts tenant-b tenant-b)" = "$want_b" ] || fail "$1: tenant-b's own report $(report_counts tenant-b tenant-b)"
+    [ -z "$(report_counts tenant-b tenant-a)" ] || fail "$1: tenant-b's report has tenant-a's row"
+}
+log_lines=$(wc -l <"$T/scheduler.log")
+failed=$(as tenant-b submit -J hist-fail -- false)
+cancelled=$(as tenant-b submit -J hist-cancel -- sleep 600)
+running() { [ "$(job_field tenant-b "$cancelled" state)" = RUNNING ]; }
+wait_until 30 "job $cancelled runs" running
+as tenant-b cancel "$cancelled" >/dev/null || fail "cancel $cancelled failed"
+both_ended() {
+    [ "$(job_field tenant-b "$failed" state)" = FAILED ] &&
+        [ "$(job_field tenant-b "$cancelled" state)" = CANCELLED ]
+}
+wait_until 60 "job $failed failed and job $cancelled was cancelled" both_ended
+counts_right "as they end"
+forgot_both() {
+    [ "$(tail -n +"$((log_lines + 1))" "$T/scheduler.log" | grep -o '[0-9]* ended jobs left memory' |
+        awk '{ n += $1 } END { print n + 0 }')" -ge 2 ]
+}
+wait_until 20 "the failed and the cancelled job left memory" forgot_both
+counts_right "out of memory"
+log "the report counts every job: tenant-a $want_a, tenant-b $want_b"
+
+stop_pid "$SCHED_PID"
+start_scheduler
+wait_until 20 "the scheduler answers again" sched_answers
+counts_right "after a restart"
+log "a restart leaves the report's counts as they were"

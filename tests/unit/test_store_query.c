@@ -4,7 +4,9 @@
  * filter selects the same jobs in every store, filters combine, a query
  * stopped by its callback fails, a durable store answers the same after it
  * is opened again; retention deletes the oldest ended jobs in batches,
- * never a running one, never an accounting record.
+ * never a running one, never an accounting record; the jobs counted by
+ * tenant and state are every stored job, in its latest state, and no more
+ * once retention deleted some.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -17,11 +19,11 @@
 #define QUERY_JOBS 60
 #define QUERY_PAGE 7
 
-/* Job id: tenant acme for odd ids, zeta for even ones; submitted at
- * 1000 + id; COMPLETED at 5000 + id up to id 40, RUNNING above; on node
+/* Job id in state: tenant acme for odd ids, zeta for even ones; submitted
+ * at 1000 + id; ended (if state is an end) at 5000 + id; on node
  * "node<id % 3>"; named "train" when id % 4 == 0, else "sim"; ids 21..30
  * are the elements of array 21. */
-static void stored_job (uint64_t id)
+static void put_job (uint64_t id, job_state_t state)
 {
     char *argv[] = {"true", NULL};
     cphub_error_t err = {{0}};
@@ -32,8 +34,8 @@ static void stored_job (uint64_t id)
     snprintf (job.spec.name, sizeof (job.spec.name), "%s", id % 4 ? "sim" : "train");
     snprintf (job.tenant, sizeof (job.tenant), "%s", id % 2 ? "acme" : "zeta");
     job.submit_time = 1000.0 + (double)id;
-    job.state = id <= 40 ? JOB_COMPLETED : JOB_RUNNING;
-    job.end_time = id <= 40 ? 5000.0 + (double)id : 0;
+    job.state = state;
+    job.end_time = job_state_is_terminal (state) ? 5000.0 + (double)id : 0;
     snprintf (job.alloc.node, sizeof (job.alloc.node), "node%u", (unsigned)(id % 3));
     if (id >= 21 && id <= 30) {
         job.array_id = 21;
@@ -41,6 +43,12 @@ static void stored_job (uint64_t id)
     }
     cr_assert_eq (store_job_put (st, &job, &err), 0, "%s", err.text);
     jobspec_clear (&job.spec);
+}
+
+/* Job id as the fill stores it: COMPLETED up to id 40, RUNNING above. */
+static void stored_job (uint64_t id)
+{
+    put_job (id, id <= 40 ? JOB_COMPLETED : JOB_RUNNING);
 }
 
 static void fill (void)
@@ -317,6 +325,90 @@ STORE_TEST (query_reads_only_its_id_range)
     cr_assert_eq (a.n, 3);
 }
 
+/* The counts of the stored jobs by tenant (acme, zeta) and state, added
+ * up over what store_jobs_count() passes. */
+typedef struct counts {
+    uint64_t n[2][JOB_STATE_COUNT];
+} counts_t;
+
+static int counts_cb (const store_job_count_t *c, void *arg)
+{
+    counts_t *k = arg;
+
+    cr_assert (strcmp (c->tenant, "acme") == 0 || strcmp (c->tenant, "zeta") == 0, "%s",
+               c->tenant);
+    cr_assert_lt ((unsigned)c->state, JOB_STATE_COUNT);
+    cr_assert_gt (c->count, 0);
+    k->n[c->tenant[0] == 'z'][c->state] += c->count;
+    return 0;
+}
+
+static counts_t counts (const char *tenant)
+{
+    cphub_error_t err = {{0}};
+    counts_t k = {{{0}}};
+
+    cr_assert_eq (store_jobs_count (st, tenant, counts_cb, &k, &err), 0, "%s",
+                  err.text);
+    return k;
+}
+
+static void set_state (uint64_t id, job_state_t state)
+{
+    begin ();
+    put_job (id, state);
+    commit ();
+}
+
+STORE_TEST (count_jobs_by_tenant_and_state)
+{
+    cphub_error_t err = {{0}};
+    job_state_t state;
+    counts_t k;
+
+    k = counts (NULL);
+    cr_assert_eq (k.n[0][JOB_COMPLETED] + k.n[1][JOB_RUNNING], 0, "an empty store");
+    fill ();
+    set_state (41, JOB_FAILED);       /* acme, was RUNNING */
+    set_state (42, JOB_CANCELLED);    /* zeta, was RUNNING */
+    set_state (43, JOB_PENDING);      /* acme */
+    set_state (3, JOB_OUT_OF_MEMORY); /* acme, was COMPLETED */
+    reopen ();
+    k = counts (NULL);
+    cr_assert_eq (k.n[0][JOB_COMPLETED], 19);
+    cr_assert_eq (k.n[0][JOB_OUT_OF_MEMORY], 1);
+    cr_assert_eq (k.n[0][JOB_FAILED], 1);
+    cr_assert_eq (k.n[0][JOB_PENDING], 1);
+    cr_assert_eq (k.n[0][JOB_RUNNING], 8);
+    cr_assert_eq (k.n[1][JOB_COMPLETED], 20);
+    cr_assert_eq (k.n[1][JOB_CANCELLED], 1);
+    cr_assert_eq (k.n[1][JOB_RUNNING], 9);
+    /* a tenant's own counts are its own only */
+    k = counts ("zeta");
+    cr_assert_eq (k.n[0][JOB_COMPLETED] + k.n[0][JOB_RUNNING], 0, "none of acme's");
+    cr_assert_eq (k.n[1][JOB_COMPLETED], 20);
+    cr_assert_eq (k.n[1][JOB_CANCELLED], 1);
+    cr_assert_eq (k.n[1][JOB_RUNNING], 9);
+    k = counts ("nobody");
+    cr_assert_eq (k.n[0][JOB_COMPLETED] + k.n[1][JOB_COMPLETED], 0);
+    /* a job's stored state, or none */
+    cr_assert_eq (store_job_state (st, 42, &state, &err), 0, "%s", err.text);
+    cr_assert_eq (state, JOB_CANCELLED);
+    cr_assert_eq (store_job_state (st, 50, &state, &err), 0, "%s", err.text);
+    cr_assert_eq (state, JOB_RUNNING);
+    cr_assert_eq (store_job_state (st, 99, &state, &err), -1);
+    cr_assert_eq (errno, ENOENT);
+    cr_assert_eq (store_job_state (st, UINT64_MAX, &state, &err), -1);
+    cr_assert_eq (errno, ENOENT);
+    /* retention's deletions leave the counts: ids 1..10 ended first */
+    cr_assert_eq (expire (5010.5, 100), 10);
+    k = counts (NULL);
+    cr_assert_eq (k.n[0][JOB_COMPLETED] + k.n[0][JOB_OUT_OF_MEMORY], 15);
+    cr_assert_eq (k.n[1][JOB_COMPLETED], 15);
+    cr_assert_eq (store_job_state (st, 3, &state, &err), -1);
+    cr_assert_eq (errno, ENOENT);
+}
+
 /* The plan SQLite chose for a prepared statement of st, its steps joined. */
 static void plan_of (int which, char *buf, size_t len)
 {
@@ -353,6 +445,15 @@ STORE_TEST (query_plans_read_ranges_of_the_indexes)
     cr_assert_null (strstr (plan, "TEMP B-TREE"), "%s", plan);
     plan_of (ST_JOBS_EXPIRE, plan, sizeof (plan));
     cr_assert (strstr (plan, "INDEX jobs_ended"), "%s", plan);
+    /* the counts read the index alone, never a row */
+    plan_of (ST_JOBS_COUNT, plan, sizeof (plan));
+    cr_assert (strstr (plan, "COVERING INDEX jobs_tenant_state"), "%s", plan);
+    cr_assert_null (strstr (plan, "TEMP B-TREE"), "%s", plan);
+    plan_of (ST_JOBS_COUNT_TENANT, plan, sizeof (plan));
+    cr_assert (strstr (plan, "COVERING INDEX jobs_tenant_state (tenant=?)"), "%s",
+               plan);
+    plan_of (ST_JOB_STATE, plan, sizeof (plan));
+    cr_assert (strstr (plan, "INTEGER PRIMARY KEY (rowid=?)"), "%s", plan);
     /* the plain columns are where the query reads them before decoding */
     stmt = sql_of (st)->stmt[ST_JOBS_QUERY];
     cr_assert_str_eq (sqlite3_column_name (stmt, SQL_JOB_COL_ID), "id");
