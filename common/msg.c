@@ -303,18 +303,17 @@ int msg_encode (const msg_t *m, char **body, size_t *len)
     const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
     json_t *obj = encode_body (m);
     char *buf;
-    size_t n;
+    size_t n = 0;
 
     if (!obj)
         return -1;
-    n = json_dumpb (obj, NULL, 0, flags);
-    if (n == 0 || n > MSG_MAX_BYTES || !(buf = malloc (n + 1))) {
-        json_fail (obj, n > MSG_MAX_BYTES ? E2BIG : ENOMEM);
+    buf = json_dumps (obj, flags); /* measured after: sizing first dumps twice */
+    json_decref (obj);
+    if (!buf || (n = strlen (buf)) > MSG_MAX_BYTES) {
+        free (buf);
+        errno = n > MSG_MAX_BYTES ? E2BIG : ENOMEM;
         return -1;
     }
-    json_dumpb (obj, buf, n, flags);
-    buf[n] = '\0';
-    json_decref (obj);
     *body = buf;
     *len = n;
     return 0;
