@@ -54,9 +54,16 @@ static int dfail (dctx_t *c, int code, const char *fmt, ...)
     return cphub_fail (c->err, code, "%s: %s", c->type, text);
 }
 
+/* A field's path for error texts, without printf: every field passes here. */
 static void path_join (char *buf, size_t len, const char *path, const char *name)
 {
-    snprintf (buf, len, "%s%s%s", path, *path ? "." : "", name);
+    size_t plen = strnlen (path, len / 2), dot = plen > 0;
+    size_t nlen = strnlen (name, len - plen - 2);
+
+    memcpy (buf, path, plen);
+    buf[plen] = '.'; /* name overwrites it when path is "" */
+    memcpy (buf + plen + dot, name, nlen);
+    buf[plen + dot + nlen] = '\0';
 }
 
 static void int_range_text (char *buf, size_t len, int64_t lo, int64_t hi)
