@@ -227,7 +227,8 @@ static void unsaved_text (int code, const cphub_error_t *err, char *buf, size_t 
  * and try writes again. */
 static void forget_ended (scheduler_t *sc)
 {
-    if (sc->now < sc->forget_at)
+    /* the clock is the wall clock: one set back must not stop the walks */
+    if (sc->now < sc->forget_at && sc->forget_at - sc->now <= SCHEDULER_FORGET_PERIOD)
         return;
     sc->forget_at = sc->now + SCHEDULER_FORGET_PERIOD;
     uint32_t forgotten =
