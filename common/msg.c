@@ -54,9 +54,16 @@ static int dfail (dctx_t *c, int code, const char *fmt, ...)
     return cphub_fail (c->err, code, "%s: %s", c->type, text);
 }
 
+/* A field's path for error texts, without printf: every field passes here. */
 static void path_join (char *buf, size_t len, const char *path, const char *name)
 {
-    snprintf (buf, len, "%s%s%s", path, *path ? "." : "", name);
+    size_t plen = strnlen (path, len / 2), dot = plen > 0;
+    size_t nlen = strnlen (name, len - plen - 2);
+
+    memcpy (buf, path, plen);
+    buf[plen] = '.'; /* name overwrites it when path is "" */
+    memcpy (buf + plen + dot, name, nlen);
+    buf[plen + dot + nlen] = '\0';
 }
 
 static void int_range_text (char *buf, size_t len, int64_t lo, int64_t hi)
@@ -303,18 +310,17 @@ int msg_encode (const msg_t *m, char **body, size_t *len)
     const size_t flags = JSON_COMPACT | JSON_PRESERVE_ORDER;
     json_t *obj = encode_body (m);
     char *buf;
-    size_t n;
+    size_t n = 0;
 
     if (!obj)
         return -1;
-    n = json_dumpb (obj, NULL, 0, flags);
-    if (n == 0 || n > MSG_MAX_BYTES || !(buf = malloc (n + 1))) {
-        json_fail (obj, n > MSG_MAX_BYTES ? E2BIG : ENOMEM);
+    buf = json_dumps (obj, flags); /* measured after: sizing first dumps twice */
+    json_decref (obj);
+    if (!buf || (n = strlen (buf)) > MSG_MAX_BYTES) {
+        free (buf);
+        errno = n > MSG_MAX_BYTES ? E2BIG : ENOMEM;
         return -1;
     }
-    json_dumpb (obj, buf, n, flags);
-    buf[n] = '\0';
-    json_decref (obj);
     *body = buf;
     *len = n;
     return 0;

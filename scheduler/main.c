@@ -227,6 +227,10 @@ static void unsaved_text (int code, const cphub_error_t *err, char *buf, size_t 
  * and try writes again. */
 static void forget_ended (scheduler_t *sc)
 {
+    /* the clock is the wall clock: one set back must not stop the walks */
+    if (sc->now < sc->forget_at && sc->forget_at - sc->now <= SCHEDULER_FORGET_PERIOD)
+        return;
+    sc->forget_at = sc->now + SCHEDULER_FORGET_PERIOD;
     uint32_t forgotten =
         sched_jobs_forget (sc->sched, sc->now - (double)sc->config->limits.keep_ended,
                            sc->config->limits.slice_jobs);

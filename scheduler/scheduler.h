@@ -33,6 +33,11 @@
 #define SCHEDULER_TICK_MS 100
 /* A turn longer than this is logged: no request should hold the loop. */
 #define SCHEDULER_SLOW_TURN_MS 50
+/* The least time between two walks for ended jobs past keep_ended: a walk
+ * visits up to slice_jobs jobs, the pending ones too, so a busy loop (thousands
+ * of turns a second) walking on every turn spent more on it than on anything
+ * else. An ended job leaves memory at most this much later. */
+#define SCHEDULER_FORGET_PERIOD 0.1 /* s */
 
 /* The rooms of the shell, each with its own file and type. */
 typedef struct outq outq_t;       /* outgoing queue and resend (outq.h) */
@@ -66,6 +71,7 @@ typedef struct scheduler {
     double started;           /* when this scheduler started (report window) */
     double now;               /* clock of the current turn */
     double history_expire_at; /* the next retention batch (history.c) */
+    double forget_at;         /* the next walk for ended jobs to forget */
     tenants_t *tenants;
     budget_t *budget;
 } scheduler_t;

@@ -850,3 +850,29 @@ Test (msg, error_create_and_destroy_null)
     msg_destroy (NULL);
     cr_assert_null (msg_create (MSG_TYPE_COUNT));
 }
+
+/* An error deep in a reply names the whole path to the field, and a body
+ * that encodes names its exact length. */
+Test (msg, names_the_path_of_a_bad_nested_field)
+{
+    cphub_error_t err = {.text = ""};
+    msg_t *m = msg_create (MSG_JOBS_OK);
+    char *body = NULL, *state;
+    size_t len;
+
+    cr_assert_not_null (m);
+    m->u.job_list.count = 2;
+    m->u.job_list.jobs = xcalloc (2, sizeof (job_info_t));
+    fill_job (&m->u.job_list.jobs[0], 1, JOB_PENDING);
+    fill_job (&m->u.job_list.jobs[1], 2, JOB_PENDING);
+    cr_assert_eq (msg_encode (m, &body, &len), 0);
+    cr_assert_eq (len, strlen (body));
+    msg_destroy (m);
+    /* the second job's state becomes a number */
+    state = strstr (strstr (body, "\"id\":2"), "\"state\":\"PENDING\"");
+    cr_assert_not_null (state, "%s", body);
+    memcpy (state, "\"state\":123456789", 17);
+    cr_assert_null (msg_decode ("jobs.ok", 7, body, len, &err));
+    cr_assert_not_null (strstr (err.text, "'jobs[1].state'"), "%s", err.text);
+    free (body);
+}
