@@ -626,7 +626,7 @@ void sched_job_reopen (sched_t *s, job_entry_t *e, double now)
     e->job.eligible_time = now; /* its age counts from here */
     sched_job_set_reason (&e->job, "Requeued");
     sched_quota_job_added (s, e);
-    if (!e->stale_on)
+    if (sched_rel_job_reopened (s, e) && !e->stale_on)
         pending_insert (s, e);
     sched_dq_push (s, SCHED_CHANGED, e->job.id, NULL);
 }

@@ -96,14 +96,14 @@ int sched_job_requeue (sched_t *s, uint64_t id, double now, cphub_error_t *err)
     if (sched_dq_reserve (s, SCHED_END_DECISIONS) < 0)
         return cphub_fail (err, ENOMEM, "out of memory requeueing job %ju",
                            (uintmax_t)id);
+    /* the job waits again: as a submit, within the pending limit */
+    if (sched_quota_submit_check (s, e->job.tenant, &e->job.spec, 1, err) < 0)
+        return -1;
     if (e->job.state == JOB_RUNNING) { /* the exit puts it back in line */
         e->requeue_asked = true;
         sched_dq_push (s, SCHED_KILL, e->job.id, e->job.alloc.node);
         return 0;
     }
-    /* an ended job waits again: as a submit, within the pending limit */
-    if (sched_quota_submit_check (s, e->job.tenant, &e->job.spec, 1, err) < 0)
-        return -1;
     sched_job_reopen (s, e, now);
     return 0;
 }

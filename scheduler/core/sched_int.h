@@ -420,6 +420,9 @@ void sched_place_info (const sched_job_t *job, job_info_t *info);
 /* e ended (from sched_job_end): its dependents learn of it, its array may
  * let another element in line. */
 void sched_rel_job_ended (sched_t *s, job_entry_t *e);
+/* e, ended, is pending again (requeue): it takes a slot of its array's
+ * throttle, or waits for one. true: it may enter the line now. */
+bool sched_rel_job_reopened (sched_t *s, job_entry_t *e);
 /* Restore e's array membership and dependencies (from sched_job_restore,
  * after it is in the tables); holds it out of line when it must wait. */
 int sched_rel_restored (sched_t *s, job_entry_t *e, cphub_error_t *err);

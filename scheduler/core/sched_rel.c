@@ -550,6 +550,28 @@ int sched_array_element (const sched_t *s,
     return 0;
 }
 
+bool sched_rel_job_reopened (sched_t *s, job_entry_t *e)
+{
+    sched_array_t *a = array_find (s, e->job.array_id);
+    sched_jobx_t *x;
+
+    if (!a || a->throttle == 0 || !(x = sched_jobx (e)))
+        return true;
+    if (x->active || a->active < a->throttle) {
+        if (!x->active) {
+            x->active = true;
+            a->active++;
+        }
+        return true;
+    }
+    /* wait for a slot: the grant walks on from this element again */
+    x->throttled = true;
+    sched_job_set_reason (&e->job, "ArrayTaskLimit");
+    if (e->job.id - a->id < a->next)
+        a->next = (uint32_t)(e->job.id - a->id);
+    return false;
+}
+
 /* --- restore and forget ---------------------------------------------------------- */
 
 /* e's array record at restore: made from its spec on the first element. */

@@ -8,7 +8,7 @@
  * requeued and runs again, within its tenant's pending limit, its age
  * counted from the requeue; a node lost under a requeue is a node failure;
  * an old run's end from a node that still held it releases the job there
- * and ends nothing else.
+ * and ends nothing else; a running job is requeued within the pending limit too.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -178,6 +178,28 @@ Test (hold_core, requeue_of_an_ended_job_keeps_the_pending_limit)
     cr_assert_eq (sched_job_requeue (s, ended, 4, &err), -1);
     cr_assert_eq (errno, ENOSPC, "%s", err.text);
     cr_assert_eq (job (ended)->state, JOB_COMPLETED);
+}
+
+Test (hold_core, requeue_of_a_running_job_keeps_the_pending_limit)
+{
+    cphub_error_t err;
+    sched_tenant_t t = {.max_pending_jobs = 1};
+    uint64_t running, waiting;
+
+    snprintf (t.name, sizeof (t.name), "tenant-a");
+    cr_assert_eq (sched_tenant_set (s, &t), 0);
+    register_node ("n1", 1, 1, 0, NULL, 0);
+    running = submit (1, 0);
+    sched_tick (s, 1);
+    collect ();
+    cr_assert_eq (job (running)->state, JOB_RUNNING);
+    waiting = submit (1, 2);
+    cr_assert_eq (job (waiting)->state, JOB_PENDING);
+    cr_assert_eq (sched_job_requeue (s, running, 3, &err), -1);
+    cr_assert_eq (errno, ENOSPC, "%s", err.text);
+    collect ();
+    cr_assert_eq (count (SCHED_KILL, running), 0, "no kill for a refused requeue");
+    cr_assert_eq (job (running)->state, JOB_RUNNING);
 }
 
 Test (hold_core, released_job_waiting_on_a_dependency_says_so)

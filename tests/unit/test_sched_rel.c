@@ -628,3 +628,39 @@ Test (sched_rel, restored_array_and_dependencies_wait_again)
     s = keep;
     sched_destroy (fresh);
 }
+
+/* Requeued ended elements run under their array's throttle again. */
+Test (sched_rel, requeued_elements_keep_the_throttle)
+{
+    cphub_error_t err = {{0}};
+    uint64_t first = 0;
+    uint32_t n = 0;
+    double t = 1;
+
+    rel_register ("n1", 8, "", 0);
+    cr_assert_eq (rel_submit ("tenant-a", 1, 1, "array", "0-2%1", t, &first, &n, &err),
+                  0, "%s", err.text);
+    for (uint32_t i = 0; i < n; i++) {
+        rel_tick (++t);
+        cr_assert_eq (job (first + i)->state, JOB_RUNNING, "element %u runs", i);
+        rel_exit (first + i, 0, ++t);
+    }
+    for (uint32_t i = 0; i < n; i++)
+        cr_assert_eq (sched_job_requeue (s, first + i, t, &err), 0, "%s", err.text);
+    cr_assert_str_eq (job (first + 1)->reason, "ArrayTaskLimit");
+    for (uint32_t done = 0; done < n;) {
+        uint32_t running = 0;
+        rel_tick (++t);
+        for (uint32_t i = 0; i < n; i++)
+            running += job (first + i)->state == JOB_RUNNING;
+        cr_assert_eq (running, 1, "one element at a time, %u at t=%g", running, t);
+        for (uint32_t i = 0; i < n; i++) {
+            if (job (first + i)->state == JOB_RUNNING) {
+                rel_exit (first + i, 0, ++t);
+                done++;
+            }
+        }
+    }
+    for (uint32_t i = 0; i < n; i++)
+        cr_assert_eq (job (first + i)->state, JOB_COMPLETED);
+}
