@@ -201,18 +201,43 @@ void sched_delayed_check (sched_t *s, double now)
     }
 }
 
+/* The last job with an id below id (NULL: none). The core's ids are a
+ * list, not an array, so three searches go in step and the first to end
+ * answers: back from the tail (a new job: at once), forward from the head
+ * (a job recalled from the history: few older ones are still held), and
+ * down the hash from id - 1 (an array's elements recalled in order: one
+ * step). A step of each costs O(1); the whole, the least of the three. */
+static job_entry_t *job_before (const sched_t *s, uint64_t id)
+{
+    job_entry_t *back = s->last, *fwd = s->first, *e;
+    uint64_t probe = id;
+
+    if (!back || back->job.id < id)
+        return back;
+    if (fwd->job.id >= id)
+        return NULL;
+    for (;;) { /* some job is below id (fwd) and some is not (back) */
+        back = back->id_prev;
+        if (back->job.id < id)
+            return back;
+        if (!fwd->id_next || fwd->id_next->job.id >= id)
+            return fwd;
+        fwd = fwd->id_next;
+        if (probe > 1 && (e = sched_job_find (s, --probe)))
+            return e;
+    }
+}
+
 /* Into the table and the id-ordered list. */
 static int job_insert (sched_t *s, job_entry_t *e)
 {
-    job_entry_t *after = s->last;
+    job_entry_t *after = job_before (s, e->job.id);
 
     HASH_ADD (hh, s->jobs, job.id, sizeof (uint64_t), e);
     if (e->oom) {
         errno = ENOMEM;
         return -1;
     }
-    while (after && after->job.id > e->job.id)
-        after = after->id_prev;
     e->id_prev = after;
     e->id_next = after ? after->id_next : s->first;
     if (after)
@@ -692,6 +717,14 @@ sched_job_t *sched_job_first (sched_t *s)
     return s->first ? &s->first->job : NULL;
 }
 
+sched_job_t *sched_job_from (sched_t *s, uint64_t id)
+{
+    job_entry_t *before = job_before (s, id);
+    job_entry_t *e = before ? before->id_next : s->first;
+
+    return e ? &e->job : NULL;
+}
+
 sched_job_t *sched_job_next (sched_t *s, const sched_job_t *job)
 {
     job_entry_t *e = entry_of (job);
@@ -704,6 +737,7 @@ sched_job_t *sched_job_next (sched_t *s, const sched_job_t *job)
 static void job_unlink (sched_t *s, job_entry_t *e)
 {
     sched_quota_job_gone (s, e);
+    sched_job_recall_done (s, e);
     HASH_DEL (s->jobs, e);
     if (e->id_prev)
         e->id_prev->id_next = e->id_next;
@@ -871,4 +905,27 @@ nomem:
 error:
     job_destroy (e);
     return -1;
+}
+
+int sched_job_recall (sched_t *s, const sched_job_t *job, cphub_error_t *err)
+{
+    job_entry_t *e;
+
+    if (!job_state_is_terminal (job->state))
+        return cphub_fail (err, EINVAL, "job %ju has not ended", (uintmax_t)job->id);
+    if (sched_job_restore (s, job, err) < 0)
+        return -1;
+    e = sched_job_find (s, job->id);
+    e->recalled = true;
+    DL_PREPEND2 (s->recalled, e, recall_prev, recall_next);
+    return 0;
+}
+
+void sched_job_recall_done (sched_t *s, job_entry_t *e)
+{
+    if (!e->recalled)
+        return;
+    DL_DELETE2 (s->recalled, e, recall_prev, recall_next);
+    e->recall_prev = e->recall_next = NULL;
+    e->recalled = false;
 }

@@ -506,6 +506,18 @@ int sched_array_count (const sched_t *s, uint64_t array_id, uint32_t *count)
     return 0;
 }
 
+int sched_array_known (const sched_t *s, uint64_t array_id, uint32_t *known)
+{
+    const sched_array_t *a = array_find (s, array_id);
+
+    if (!a) {
+        errno = ENOENT;
+        return -1;
+    }
+    *known = a->known;
+    return 0;
+}
+
 /* Where index is or would be in a: its offset by the array's ranges (an
  * array restored without them has indices 0..count-1); true when a has an
  * element with that index. */
@@ -686,10 +698,20 @@ static bool forgettable (const sched_t *s, const job_entry_t *e, double before)
 
 uint32_t sched_jobs_forget (sched_t *s, double before, uint32_t walk)
 {
-    job_entry_t *e = s->forget_cursor ? sched_job_find (s, s->forget_cursor) : NULL;
+    job_entry_t *e, *tmp;
     uint32_t forgotten = 0;
 
-    e = e ? e->id_next : s->first;
+    /* recalled for a request that has had its answer: gone again first, the
+     * latest first (an array's elements before its first one) */
+    DL_FOREACH_SAFE2 (s->recalled, e, tmp, recall_next)
+    {
+        sched_job_recall_done (s, e);
+        if (forgettable (s, e, before) && sched_job_forget (s, e->job.id) == 0)
+            forgotten++;
+    }
+    /* on after the cursor, the job there perhaps forgotten since */
+    e = s->forget_cursor ? (job_entry_t *)sched_job_from (s, s->forget_cursor + 1)
+                         : s->first; /* a sched_job_t * is its job_entry_t * */
     for (uint32_t n = 0; e && n < walk; n++) {
         job_entry_t *next = e->id_next;
         if (forgettable (s, e, before) && sched_job_forget (s, e->job.id) == 0)
