@@ -502,6 +502,14 @@ int sched_node_lookup (const sched_t *s, const char *node, node_info_t *info);
  * 4 cores each". A job that waits on others is PENDING with reason
  * "Dependency"; an element held back by its array's %N throttle has reason
  * "ArrayTaskLimit"; neither is in line until that clears. */
+/* The refusals of sched_job_submit_many that do not look at --after: the
+ * job, its array and its tenant's quotas; nothing changes. 0, or -1 with
+ * errno and err. */
+int sched_job_submit_check (sched_t *s,
+                            const char *tenant,
+                            const jobspec_t *spec,
+                            cphub_error_t *err);
+
 int sched_job_submit_many (sched_t *s,
                            const char *tenant,
                            const jobspec_t *spec,

@@ -400,6 +400,32 @@ nomem:
     return NULL;
 }
 
+/* The checks of a submit before its dependencies: the job, the array,
+ * the tenant's quotas. */
+static int submit_check (sched_t *s,
+                         const char *tenant,
+                         const jobspec_t *spec,
+                         int64_t *walltime,
+                         cphub_error_t *err)
+{
+    if (sched_job_check (s, tenant, spec, walltime, err) < 0)
+        return -1;
+    if (jobspec_is_array (spec) && array_check (s, spec, err) < 0)
+        return -1;
+    return sched_quota_submit_check (s, tenant, spec,
+                                     spec->array ? spec->array->count : 1, err);
+}
+
+int sched_job_submit_check (sched_t *s,
+                            const char *tenant,
+                            const jobspec_t *spec,
+                            cphub_error_t *err)
+{
+    int64_t walltime;
+
+    return submit_check (s, tenant, spec, &walltime, err);
+}
+
 int sched_job_submit_many (sched_t *s,
                            const char *tenant,
                            const jobspec_t *spec,
@@ -417,11 +443,7 @@ int sched_job_submit_many (sched_t *s,
     size_t dq_len = s->dq_len;
     int64_t walltime;
 
-    if (sched_job_check (s, tenant, spec, &walltime, err) < 0)
-        return -1;
-    if (jobspec_is_array (spec) && array_check (s, spec, err) < 0)
-        return -1;
-    if (sched_quota_submit_check (s, tenant, spec, arr->count, err) < 0)
+    if (submit_check (s, tenant, spec, &walltime, err) < 0)
         return -1;
     if (jobspec_has_after (spec) &&
         deps_resolve (s, tenant, spec->after, &targets, &ntargets, err) < 0)
