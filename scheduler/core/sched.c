@@ -201,13 +201,8 @@ void sched_delayed_check (sched_t *s, double now)
     }
 }
 
-/* The last job with an id below id (NULL: none). The core's ids are a
- * list, not an array, so three searches go in step and the first to end
- * answers: back from the tail (a new job: at once), forward from the head
- * (a job recalled from the history: few older ones are still held), and
- * down the hash from id - 1 (an array's elements recalled in order: one
- * step). A step of each costs O(1); the whole, the least of the three. */
-static job_entry_t *job_before (const sched_t *s, uint64_t id)
+/* See sched_int.h: three searches in step. */
+job_entry_t *sched_job_before (const sched_t *s, uint64_t id)
 {
     job_entry_t *back = s->last, *fwd = s->first, *e;
     uint64_t probe = id;
@@ -231,7 +226,7 @@ static job_entry_t *job_before (const sched_t *s, uint64_t id)
 /* Into the table and the id-ordered list. */
 static int job_insert (sched_t *s, job_entry_t *e)
 {
-    job_entry_t *after = job_before (s, e->job.id);
+    job_entry_t *after = sched_job_before (s, e->job.id);
 
     HASH_ADD (hh, s->jobs, job.id, sizeof (uint64_t), e);
     if (e->oom) {
@@ -717,14 +712,6 @@ sched_job_t *sched_job_first (sched_t *s)
     return s->first ? &s->first->job : NULL;
 }
 
-sched_job_t *sched_job_from (sched_t *s, uint64_t id)
-{
-    job_entry_t *before = job_before (s, id);
-    job_entry_t *e = before ? before->id_next : s->first;
-
-    return e ? &e->job : NULL;
-}
-
 sched_job_t *sched_job_next (sched_t *s, const sched_job_t *job)
 {
     job_entry_t *e = entry_of (job);
@@ -905,27 +892,4 @@ nomem:
 error:
     job_destroy (e);
     return -1;
-}
-
-int sched_job_recall (sched_t *s, const sched_job_t *job, cphub_error_t *err)
-{
-    job_entry_t *e;
-
-    if (!job_state_is_terminal (job->state))
-        return cphub_fail (err, EINVAL, "job %ju has not ended", (uintmax_t)job->id);
-    if (sched_job_restore (s, job, err) < 0)
-        return -1;
-    e = sched_job_find (s, job->id);
-    e->recalled = true;
-    DL_PREPEND2 (s->recalled, e, recall_prev, recall_next);
-    return 0;
-}
-
-void sched_job_recall_done (sched_t *s, job_entry_t *e)
-{
-    if (!e->recalled)
-        return;
-    DL_DELETE2 (s->recalled, e, recall_prev, recall_next);
-    e->recall_prev = e->recall_next = NULL;
-    e->recalled = false;
 }

@@ -319,6 +319,13 @@ job_entry_t *sched_job_create (sched_t *s,
 /* sched.c: remove a job that was just created (a submit undone): out of the
  * tables and the line, destroyed. Its decisions are the caller's to drop. */
 void sched_job_uncreate (sched_t *s, job_entry_t *e);
+/* sched.c: the last job with an id below id (NULL: none). The core's ids
+ * are a list, not an array, so three searches go in step and the first to
+ * end answers: back from the tail (a new job: at once), forward from the
+ * head (a job recalled from the history: few older ones are still held),
+ * and down the hash from id - 1 (an array's elements recalled in order:
+ * one step). A step of each costs O(1); the whole, the least of the three. */
+job_entry_t *sched_job_before (const sched_t *s, uint64_t id);
 /* Out of the list of recalled jobs (sched_job_recall), if in it. */
 void sched_job_recall_done (sched_t *s, job_entry_t *e);
 /* sched_node.c: count a node's free cores and GPUs again and move it in

@@ -704,6 +704,37 @@ int sched_rel_restored (sched_t *s, job_entry_t *e, cphub_error_t *err)
     return 0;
 }
 
+int sched_job_recall (sched_t *s, const sched_job_t *job, cphub_error_t *err)
+{
+    job_entry_t *e;
+
+    if (!job_state_is_terminal (job->state))
+        return cphub_fail (err, EINVAL, "job %" PRIu64 " has not ended", job->id);
+    if (sched_job_restore (s, job, err) < 0)
+        return -1;
+    e = sched_job_find (s, job->id);
+    e->recalled = true;
+    DL_PREPEND2 (s->recalled, e, recall_prev, recall_next);
+    return 0;
+}
+
+void sched_job_recall_done (sched_t *s, job_entry_t *e)
+{
+    if (!e->recalled)
+        return;
+    DL_DELETE2 (s->recalled, e, recall_prev, recall_next);
+    e->recall_prev = e->recall_next = NULL;
+    e->recalled = false;
+}
+
+sched_job_t *sched_job_from (sched_t *s, uint64_t id)
+{
+    job_entry_t *before = sched_job_before (s, id);
+    job_entry_t *e = before ? before->id_next : s->first;
+
+    return e ? &e->job : NULL;
+}
+
 /* May e leave the core? See sched_jobs_forget. */
 static bool forgettable (const sched_t *s, const job_entry_t *e, double before)
 {
