@@ -14,8 +14,12 @@
  * An id or an array's element is found by its id (an element's from its
  * array's spec), never by a search of the history. Tenants are held
  * to their own jobs here, as in request_job(): another tenant's job answers
- * exactly like one that does not exist. Retention (history_days) and the
- * recall of forgotten jobs a submit's --after names are here too.
+ * exactly like one that does not exist. Retention (history_days) is here
+ * too, and the recall of forgotten jobs a request names (wait, hold,
+ * release, requeue, resubmit) or a submit's --after: only the jobs named,
+ * one row each, a job the core holds costing none, within a bound of rows
+ * per request; a forgotten array's elements settle an --after from the
+ * store without coming back.
  */
 #include <errno.h>
 #include <inttypes.h>
