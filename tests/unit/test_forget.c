@@ -154,3 +154,26 @@ Test (forget, a_recalled_job_made_active_stays)
     cr_assert_eq (core_job (s, id)->state, JOB_PENDING);
     cr_assert_eq (sched_jobs_forget (s, 50.0, 100), 0, "and is a job like any other");
 }
+
+/* A submit's checks before its --after (what the shell asks before it
+ * reads forgotten jobs from the store): they refuse as the submit does, and
+ * change nothing. */
+Test (forget, a_submit_is_checked_before_its_after)
+{
+    cphub_error_t err = {{0}}, err2 = {{0}};
+    uint64_t id = core_submit (s, "acme", 1, 0, 10.0), first = 0;
+    uint32_t count = 0;
+    jobspec_t spec;
+
+    core_spec (&spec, 1, 1);
+    cr_assert_eq (jobspec_set_option (&spec, "after", "ok:999", &err), 0, "%s",
+                  err.text);
+    cr_assert_eq (sched_job_submit_check (s, "acme", &spec, &err), 0, "%s", err.text);
+    spec.walltime = 8 * 86400; /* over the week the config allows */
+    cr_assert_eq (sched_job_submit_check (s, "acme", &spec, &err), -1);
+    cr_assert_eq (sched_job_submit_many (s, "acme", &spec, 10.0, &first, &count, &err2),
+                  -1);
+    cr_assert_str_eq (err.text, err2.text, "the same refusal, not --after's");
+    jobspec_clear (&spec);
+    cr_assert_null (sched_job_from (s, id + 1), "no job was made");
+}
