@@ -51,29 +51,31 @@ void handlers_heartbeat (scheduler_t *sc, const request_t *rq, msg_t *m);
 void handlers_job_started (scheduler_t *sc, const request_t *rq, msg_t *m);
 void handlers_job_exit (scheduler_t *sc, const request_t *rq, msg_t *m);
 
-/* Before a submit: the ended jobs its --after names that the core has
- * forgotten (an array's elements too), tenant's own only, are put back in
- * the core from the store, so that the core decides on how they ended
- * (history.c). 0, or -1 with err (ENOMEM, the store's errors). */
+/* Before a submit: the refusals that do not need its --after first
+ * (sched_job_submit_check), then the jobs its --after names that the core
+ * has forgotten, tenant's own only: each named job is recalled from the
+ * store (one row), an array's forgotten elements are settled from the
+ * store by how they ended and never put back ("ok:" on an element that
+ * did not complete is refused as the core refuses it). At most
+ * HISTORY_REQUEST_ROWS_MAX rows read (history.c). 0, or -1 with err
+ * (E2BIG past that bound, ENOMEM, the store's errors). */
 int history_recall (scheduler_t *sc,
                     const char *tenant,
                     const jobspec_t *spec,
                     cphub_error_t *err);
 
-/* The same for the jobs a wait names (the requester's own, unless an
- * operator), so that a wait on a job that ended long ago is answered. */
-int history_recall_ids (scheduler_t *sc,
-                        const request_t *rq,
-                        const uint64_t *ids,
-                        uint32_t count,
-                        cphub_error_t *err);
-/* The same with the elements of every array an id names (hold, release,
- * requeue and resubmit act on arrays as wholes or by index). */
-int history_recall_arrays (scheduler_t *sc,
-                           const request_t *rq,
-                           const uint64_t *ids,
-                           uint32_t count,
-                           cphub_error_t *err);
+/* Before a wait, hold, release, requeue or resubmit: the forgotten ended
+ * jobs in names (the requester's own, unless an operator) are recalled
+ * from the store, its ids de-duplicated and counted first (request_ids);
+ * elements: the forgotten elements of the arrays and index ranges it names
+ * too (wait, requeue), else only the ids named and the arrays' first
+ * elements (hold and release act on unfinished elements, which the core
+ * holds). A job named already in the core costs no row; at most
+ * HISTORY_REQUEST_ROWS_MAX rows are read. 0, or -1 with the error answered. */
+int history_recall_request (scheduler_t *sc,
+                            const request_t *rq,
+                            const msg_ids_t *in,
+                            bool elements);
 
 /* Retention (scheduler.history_days), inside the turn's batch: a small
  * batch of the jobs that ended longer ago leaves the store, again the next

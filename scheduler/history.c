@@ -14,8 +14,12 @@
  * An id or an array's element is found by its id (an element's from its
  * array's spec), never by a search of the history. Tenants are held
  * to their own jobs here, as in request_job(): another tenant's job answers
- * exactly like one that does not exist. Retention (history_days) and the
- * recall of forgotten jobs a submit's --after names are here too.
+ * exactly like one that does not exist. Retention (history_days) is here
+ * too, and the recall of forgotten jobs a request names (wait, hold,
+ * release, requeue, resubmit) or a submit's --after: only the jobs named,
+ * one row each, a job the core holds costing none, within a bound of rows
+ * per request; a forgotten array's elements settle an --after from the
+ * store without coming back.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +36,13 @@
 #define HISTORY_EXPIRE_BATCH 500
 #define HISTORY_EXPIRE_PERIOD 60.0 /* s */
 #define SECONDS_PER_DAY 86400.0
+
+/* Rows of the history one request may read to recall the jobs it names or
+ * settle its --after (two of the largest arrays: a wait on a whole
+ * forgotten array fits), and the element ids it may look up in the core
+ * on the way; so that no request reloads a tenant's history. */
+#define HISTORY_REQUEST_ROWS_MAX (2 * JOBSPEC_ARRAY_SIZE_MAX)
+#define HISTORY_REQUEST_WALK_MAX (8 * JOBSPEC_ARRAY_SIZE_MAX)
 
 /* The states a comma list names, as bits (1u << state); -1 with err naming
  * the first unknown one and the known ones. */
@@ -60,36 +71,51 @@ static int history_states (const char *list, uint32_t *mask, cphub_error_t *err)
     return 0;
 }
 
+typedef struct history_array {
+    uint64_t id;
+    jobspec_array_t *ranges;
+    bool seen; /* a row was read */
+} history_array_t;
+
 static int history_array_cb (const sched_job_t *stored, void *arg)
 {
-    jobspec_array_t **out = arg;
+    history_array_t *a = arg;
 
-    if (stored->array_id == stored->id && stored->spec.array &&
-        !(*out = jobspec_array_copy (stored->spec.array)))
+    a->seen = true;
+    if (stored->array_id == a->id && stored->spec.array && !a->ranges &&
+        !(a->ranges = jobspec_array_copy (stored->spec.array)))
         return -1;
     return 0;
 }
 
 /* The ranges of array id (a copy, to free), from its first element's spec,
- * the core's or the store's: NULL when neither holds that element (or it is
- * not tenant's, or memory ran out). */
+ * the core's or the store's, else from any element's (each has its array's
+ * spec; the first may have left the store, by retention): NULL when none
+ * is held (or it is not tenant's, or memory ran out). At most one row is
+ * decoded, and the other ids of an array only read if id left the store. */
 static jobspec_array_t *history_array_spec (scheduler_t *sc,
                                             const char *tenant,
                                             uint64_t id)
 {
     const sched_job_t *first = sched_job_lookup (sc->sched, id);
     store_job_query_t q = {.id = id, .tenant = tenant, .limit = 1};
-    jobspec_array_t *arr = NULL;
+    history_array_t a = {.id = id};
     cphub_error_t err = {{0}};
 
     if (first) {
         if (tenant && strcmp (first->tenant, tenant) != 0)
             return NULL;
-        history_array_cb (first, &arr);
-    } else if (store_jobs_query (sc->store, &q, history_array_cb, &arr, &err) < 0) {
-        log_warn ("history: array %" PRIu64 ": %s", id, err.text);
+        history_array_cb (first, &a);
+        return a.ranges;
     }
-    return arr;
+    if (store_jobs_query (sc->store, &q, history_array_cb, &a, &err) == 0 && !a.seen) {
+        q = (store_job_query_t){.array_id = id, .tenant = tenant, .limit = 1};
+        q.scan = JOBSPEC_ARRAY_SIZE_MAX;
+        store_jobs_query (sc->store, &q, history_array_cb, &a, &err);
+    }
+    if (err.text[0])
+        log_warn ("history: array %" PRIu64 ": %s", id, err.text);
+    return a.ranges;
 }
 
 /* How many elements array id has, for the bound of its ids: the core's
@@ -164,13 +190,12 @@ static int history_active (scheduler_t *sc,
                            uint64_t *next)
 {
     uint32_t walked = 0, budget = sc->config->limits.slice_jobs;
-    sched_job_t *job = q->after ? sched_job_lookup (sc->sched, q->after) : NULL;
+    /* found, not walked to: after may be long forgotten */
+    sched_job_t *job =
+        q->after == UINT64_MAX ? NULL : sched_job_from (sc->sched, q->after + 1);
     uint64_t last = 0;
 
-    job = job ? sched_job_next (sc->sched, job) : sched_job_first (sc->sched);
     for (; job; job = sched_job_next (sc->sched, job)) {
-        if (job->id <= q->after) /* after was forgotten: skip to it */
-            continue;
         if (b->count == q->limit || walked == budget) {
             *next = last; /* ids are ordered: resume after the last walked */
             break;
@@ -260,9 +285,7 @@ static int history_element_cb (const sched_job_t *stored, void *arg)
 }
 
 /* The element of array id with index el->index from the store: its id is
- * the array's spec's offset of that index past id, one row read; without
- * the spec (the first element is gone), the array's ids are searched, at
- * most the largest array. */
+ * the array's spec's offset of that index past id, one row read. */
 static int history_element (scheduler_t *sc,
                             store_job_query_t *q,
                             uint64_t id,
@@ -273,17 +296,16 @@ static int history_element (scheduler_t *sc,
     uint32_t offset = 0;
     bool exact = false;
 
+    if (!arr)
+        return 0;
+    exact = jobspec_array_seek (arr, el->index, &offset);
     q->array_id = id;
-    if (arr) {
-        exact = jobspec_array_seek (arr, el->index, &offset);
-        q->array_count = arr->count;
-        free (arr);
-        if (!exact)
-            return 0;
-        q->id = id + offset;
-    } else if (sched_array_count (sc->sched, id, &q->array_count) < 0) {
-        q->array_count = 0;
-    }
+    q->array_count = arr->count;
+    free (arr);
+    if (!exact)
+        return 0;
+    q->id = id + offset;
+    q->limit = 1;
     return store_jobs_query (sc->store, q, history_element_cb, el, err);
 }
 
@@ -335,7 +357,28 @@ void handlers_show (scheduler_t *sc, const request_t *rq, msg_t *m)
     request_reply (sc, rq, job_list_reply (MSG_SHOW_OK, &b));
 }
 
-/* Put an ended job of the store back in the core, unless it holds it. */
+/* One request's recall: who asks (NULL: an operator), the rows of the
+ * history it may still read, the element ids it may still look up. */
+typedef struct history_recall_ctx {
+    scheduler_t *sc;
+    const char *tenant;
+    uint32_t rows;
+    uint32_t walk;
+    cphub_error_t *err;
+} history_recall_t;
+
+static int recall_charge (history_recall_t *r, uint32_t rows)
+{
+    if (rows > r->rows)
+        return cphub_fail (r->err, E2BIG,
+                           "this request reaches more than %d jobs of the history "
+                           "(the most one request may read back); name fewer at once",
+                           HISTORY_REQUEST_ROWS_MAX);
+    r->rows -= rows;
+    return 0;
+}
+
+/* Put an ended job of the store back in the core, until its next forget. */
 static int history_recall_cb (const sched_job_t *stored, void *arg)
 {
     scheduler_t *sc = arg;
@@ -344,31 +387,133 @@ static int history_recall_cb (const sched_job_t *stored, void *arg)
     if (sched_job_lookup (sc->sched, stored->id) ||
         !job_state_is_terminal (stored->state))
         return 0;
-    if (sched_job_restore (sc->sched, stored, &err) < 0 && errno == ENOMEM)
+    if (sched_job_recall (sc->sched, stored, &err) < 0 && errno == ENOMEM)
         return -1;
     return 0;
 }
 
-/* Job id back from the store unless the core holds it; with_array: the
- * elements of the array it names too. */
-static int history_recall_one (scheduler_t *sc,
-                               const char *tenant,
-                               uint64_t id,
-                               bool with_array,
-                               cphub_error_t *err)
+/* Job id back from the store unless the core holds it: one row read, by
+ * its id, so nothing is decoded for a job the core has. */
+static int recall_id (history_recall_t *r, uint64_t id)
 {
-    store_job_query_t q = {.id = id, .tenant = tenant, .limit = 1};
-    const sched_job_t *job = sched_job_lookup (sc->sched, id);
+    store_job_query_t q = {.id = id, .tenant = r->tenant, .limit = 1, .scan = 1};
 
-    if (!job && store_jobs_query (sc->store, &q, history_recall_cb, sc, err) < 0)
-        return -1;
-    job = sched_job_lookup (sc->sched, id);
-    if (!with_array || !job || job->array_id != id)
+    if (id == 0 || sched_job_lookup (r->sc->sched, id))
         return 0;
-    q = (store_job_query_t){.array_id = id, .tenant = tenant};
-    if (sched_array_count (sc->sched, id, &q.array_count) < 0)
-        q.array_count = 0;
-    return store_jobs_query (sc->store, &q, history_recall_cb, sc, err);
+    if (recall_charge (r, 1) < 0)
+        return -1;
+    return store_jobs_query (r->sc->store, &q, history_recall_cb, r->sc, r->err);
+}
+
+/* Array id: its first element, which names it, and, if elements, the
+ * forgotten ones of its elements that range names (NULL: all), by the
+ * offsets of the array's spec. Not an array, or every element in the core
+ * already: nothing more is read. */
+static int recall_array (history_recall_t *r,
+                         uint64_t id,
+                         const msg_elements_t *range,
+                         bool elements)
+{
+    const sched_job_t *first;
+    uint32_t count, known, from = 0, to;
+
+    if (recall_id (r, id) < 0)
+        return -1;
+    first = sched_job_lookup (r->sc->sched, id);
+    if (!elements || !first || first->array_id != id ||
+        (r->tenant && strcmp (first->tenant, r->tenant) != 0) ||
+        sched_array_count (r->sc->sched, id, &count) < 0 ||
+        sched_array_known (r->sc->sched, id, &known) < 0 || known == count)
+        return 0;
+    to = count;
+    if (range && (sched_array_seek (r->sc->sched, id, range->first, &from) < 0 ||
+                  (range->last < UINT32_MAX &&
+                   sched_array_seek (r->sc->sched, id, range->last + 1, &to) < 0)))
+        return 0;
+    for (uint32_t k = from; k < to; k++) {
+        if (r->walk == 0)
+            return cphub_fail (r->err, E2BIG,
+                               "these arrays and ranges span more than %d elements "
+                               "in all; name fewer at once",
+                               HISTORY_REQUEST_WALK_MAX);
+        r->walk--;
+        if (recall_id (r, id + k) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int history_recall_request (scheduler_t *sc,
+                            const request_t *rq,
+                            const msg_ids_t *in,
+                            bool elements)
+{
+    cphub_error_t err = {{0}};
+    history_recall_t r = {.sc = sc,
+                          .tenant = rq->role == AUTH_ROLE_TENANT ? rq->name : NULL,
+                          .rows = HISTORY_REQUEST_ROWS_MAX,
+                          .walk = HISTORY_REQUEST_WALK_MAX,
+                          .err = &err};
+    uint64_t *ids = NULL;
+    uint32_t count = 0;
+
+    /* each id once, and no more than a request may name, before any row */
+    if (request_ids (sc, rq, in, &ids, &count) < 0)
+        return -1;
+    for (uint32_t i = 0; i < count; i++)
+        if (recall_array (&r, ids[i], NULL, elements) < 0)
+            goto error;
+    for (uint32_t i = 0; i < in->nelements; i++)
+        if (recall_array (&r, in->elements[i].id, &in->elements[i], elements) < 0)
+            goto error;
+    free (ids);
+    return 0;
+error:
+    free (ids);
+    request_error (sc, rq, errno ? errno : EIO, "%s", err.text);
+    return -1;
+}
+
+/* The first forgotten element of an array that did not complete. */
+typedef struct history_unmet {
+    scheduler_t *sc;
+    uint64_t id;
+    job_state_t state;
+} history_unmet_t;
+
+static int history_unmet_cb (const sched_job_t *stored, void *arg)
+{
+    history_unmet_t *u = arg;
+
+    if (sched_job_lookup (u->sc->sched, stored->id))
+        return 0; /* the core's state decides */
+    u->id = stored->id;
+    u->state = stored->state;
+    errno = ECANCELED;
+    return -1; /* the first one is enough */
+}
+
+/* "ok:" dep on array id (count elements, some forgotten): refused if a
+ * forgotten element ended otherwise than COMPLETED, read from the store
+ * by its plain columns (only such an element is decoded). */
+static int after_settle (history_recall_t *r, uint64_t id, uint32_t count)
+{
+    store_job_query_t q = {.array_id = id, .array_count = count, .tenant = r->tenant};
+    history_unmet_t u = {.sc = r->sc};
+    int rc;
+
+    for (int st = 0; st < JOB_STATE_COUNT; st++)
+        if (job_state_is_terminal ((job_state_t)st) && st != JOB_COMPLETED)
+            q.states |= 1u << st;
+    if (recall_charge (r, count) < 0)
+        return -1;
+    rc = store_jobs_query (r->sc->store, &q, history_unmet_cb, &u, r->err);
+    if (u.id)
+        return cphub_fail (r->err, EINVAL,
+                           "--after: job %" PRIu64 " ended %s; ok:%" PRIu64
+                           " can never be met",
+                           u.id, job_state_name (u.state), id);
+    return rc;
 }
 
 int history_recall (scheduler_t *sc,
@@ -376,47 +521,33 @@ int history_recall (scheduler_t *sc,
                     const jobspec_t *spec,
                     cphub_error_t *err)
 {
+    history_recall_t r = {.sc = sc,
+                          .tenant = tenant,
+                          .rows = HISTORY_REQUEST_ROWS_MAX,
+                          .walk = 0,
+                          .err = err};
+
     if (!jobspec_has_after (spec))
         return 0;
+    /* a submit refused anyway reads nothing */
+    if (sched_job_submit_check (sc->sched, tenant, spec, err) < 0)
+        return -1;
     for (uint32_t i = 0; i < spec->after->count; i++) {
-        if (history_recall_one (sc, tenant, spec->after->deps[i].id, true, err) < 0)
+        const jobspec_dep_t *dep = &spec->after->deps[i];
+        const sched_job_t *job;
+        uint32_t count, known;
+        if (recall_id (&r, dep->id) < 0)
+            return -1;
+        job = sched_job_lookup (sc->sched, dep->id);
+        if (!job || strcmp (job->tenant, tenant) != 0 || job->array_id != dep->id ||
+            dep->kind != JOBSPEC_AFTER_OK ||
+            sched_array_count (sc->sched, dep->id, &count) < 0 ||
+            sched_array_known (sc->sched, dep->id, &known) < 0 || known == count)
+            continue; /* the core decides */
+        if (after_settle (&r, dep->id, count) < 0)
             return -1;
     }
     return 0;
-}
-
-static int history_recall_many (scheduler_t *sc,
-                                const request_t *rq,
-                                const uint64_t *ids,
-                                uint32_t count,
-                                bool with_array,
-                                cphub_error_t *err)
-{
-    const char *tenant = rq->role == AUTH_ROLE_TENANT ? rq->name : NULL;
-
-    for (uint32_t i = 0; i < count; i++) {
-        if (history_recall_one (sc, tenant, ids[i], with_array, err) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-int history_recall_ids (scheduler_t *sc,
-                        const request_t *rq,
-                        const uint64_t *ids,
-                        uint32_t count,
-                        cphub_error_t *err)
-{
-    return history_recall_many (sc, rq, ids, count, false, err);
-}
-
-int history_recall_arrays (scheduler_t *sc,
-                           const request_t *rq,
-                           const uint64_t *ids,
-                           uint32_t count,
-                           cphub_error_t *err)
-{
-    return history_recall_many (sc, rq, ids, count, true, err);
 }
 
 int history_expire (scheduler_t *sc, cphub_error_t *err)

@@ -9,7 +9,9 @@
  * array, a pending one of a requeued array) is left out of the answer, as
  * Slurm's scontrol does; a job named by its own id gets its own answer.
  * Ended jobs the core has forgotten are recalled from the store first
- * (history.c), so that a job answers the same long after it ended.
+ * (history.c), so that a job answers the same long after it ended: only
+ * what the request names, its ids counted and de-duplicated before any row
+ * is read, within one request's bound of rows.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -126,23 +128,6 @@ static bool through_array (const sched_job_t *job, const uint64_t *named, uint32
            !bsearch (&job->id, named, n, sizeof (*named), u64_cmp);
 }
 
-/* Recall what the request names from the history: ids with their arrays,
- * and the arrays of its index ranges. 0, or -1 with the error queued. */
-static int jobctl_recall (scheduler_t *sc, const request_t *rq, const msg_ids_t *in)
-{
-    cphub_error_t err = {{0}};
-
-    if (history_recall_arrays (sc, rq, in->ids, in->count, &err) < 0)
-        goto error;
-    for (uint32_t i = 0; i < in->nelements; i++)
-        if (history_recall_arrays (sc, rq, &in->elements[i].id, 1, &err) < 0)
-            goto error;
-    return 0;
-error:
-    request_error (sc, rq, errno ? errno : EIO, "%s", err.text);
-    return -1;
-}
-
 void jobctl_request (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const jobctl_verb_t *verb = &verbs[m->type];
@@ -155,7 +140,9 @@ void jobctl_request (scheduler_t *sc, const request_t *rq, msg_t *m)
         request_error (sc, rq, EPROTO, "not a job control request");
         return;
     }
-    if (jobctl_recall (sc, rq, &m->u.ids) < 0 ||
+    /* hold and release act on unfinished jobs, which the core holds: only
+     * the ids named come back; requeue reaches ended elements too */
+    if (history_recall_request (sc, rq, &m->u.ids, !verb->unfinished) < 0 ||
         request_ids_arrays (sc, rq, &m->u.ids, verb->unfinished, &ids, &count) < 0)
         return;
     results = calloc (count ? count : 1, sizeof (*results));
@@ -201,15 +188,16 @@ static const sched_job_t *resubmit_target (scheduler_t *sc,
                                            uint64_t id,
                                            uint32_t index)
 {
-    cphub_error_t err = {{0}};
+    msg_elements_t element = {.id = id, .first = index, .last = index};
+    msg_ids_t named = {.count = 1, .ids = &id};
     const sched_job_t *job;
     uint32_t offset;
 
-    if ((index == MSG_INDEX_NONE ? history_recall_ids (sc, rq, &id, 1, &err)
-                                 : history_recall_arrays (sc, rq, &id, 1, &err)) < 0) {
-        request_error (sc, rq, errno ? errno : EIO, "%s", err.text);
+    if (index != MSG_INDEX_NONE)
+        named = (msg_ids_t){.nelements = 1, .elements = &element};
+    /* an array resubmitted whole needs its first element's spec only */
+    if (history_recall_request (sc, rq, &named, index != MSG_INDEX_NONE) < 0)
         return NULL;
-    }
     if (index == MSG_INDEX_NONE) {
         if (!(job = request_job (sc, rq, id)))
             request_error (sc, rq, ENOENT, "no such job %" PRIu64, id);
@@ -249,9 +237,12 @@ void jobctl_resubmit (scheduler_t *sc, const request_t *rq, msg_t *m)
         free (spec.array);
         spec.array = NULL;
     }
-    /* the job's own tenant submits it again, whoever asks: its quotas */
-    rc = sched_job_submit_many (sc->sched, job->tenant, &spec, sc->now, &id, &count,
-                                &err);
+    /* the job's own tenant submits it again, whoever asks: its quotas, and
+     * its --after on jobs forgotten since settled as a submit's are */
+    rc = history_recall (sc, job->tenant, &spec, &err);
+    if (rc == 0)
+        rc = sched_job_submit_many (sc->sched, job->tenant, &spec, sc->now, &id, &count,
+                                    &err);
     jobspec_clear (&spec);
     if (rc < 0) {
         int code = errno;

@@ -272,12 +272,10 @@ void waits_request (scheduler_t *sc, const request_t *rq, msg_t *m)
     uint64_t *ids = NULL;
     wait_req_t *w = NULL;
 
-    if (request_ids_arrays (sc, rq, &m->u.ids, false, &ids, &count) < 0)
+    /* forgotten arrays first, so that their ids name all their elements */
+    if (history_recall_request (sc, rq, &m->u.ids, true) < 0 ||
+        request_ids_arrays (sc, rq, &m->u.ids, false, &ids, &count) < 0)
         return;
-    if (history_recall_ids (sc, rq, ids, count, &err) < 0) {
-        request_error (sc, rq, errno, "%s", err.text);
-        goto error;
-    }
     for (uint32_t i = 0; i < count; i++) {
         sched_job_t *job = request_job (sc, rq, ids[i]);
         if (!job) {

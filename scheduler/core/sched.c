@@ -201,18 +201,38 @@ void sched_delayed_check (sched_t *s, double now)
     }
 }
 
+/* See sched_int.h: three searches in step. */
+job_entry_t *sched_job_before (const sched_t *s, uint64_t id)
+{
+    job_entry_t *back = s->last, *fwd = s->first, *e;
+    uint64_t probe = id;
+
+    if (!back || back->job.id < id)
+        return back;
+    if (fwd->job.id >= id)
+        return NULL;
+    for (;;) { /* some job is below id (fwd) and some is not (back) */
+        back = back->id_prev;
+        if (back->job.id < id)
+            return back;
+        if (!fwd->id_next || fwd->id_next->job.id >= id)
+            return fwd;
+        fwd = fwd->id_next;
+        if (probe > 1 && (e = sched_job_find (s, --probe)))
+            return e;
+    }
+}
+
 /* Into the table and the id-ordered list. */
 static int job_insert (sched_t *s, job_entry_t *e)
 {
-    job_entry_t *after = s->last;
+    job_entry_t *after = sched_job_before (s, e->job.id);
 
     HASH_ADD (hh, s->jobs, job.id, sizeof (uint64_t), e);
     if (e->oom) {
         errno = ENOMEM;
         return -1;
     }
-    while (after && after->job.id > e->job.id)
-        after = after->id_prev;
     e->id_prev = after;
     e->id_next = after ? after->id_next : s->first;
     if (after)
@@ -704,6 +724,7 @@ sched_job_t *sched_job_next (sched_t *s, const sched_job_t *job)
 static void job_unlink (sched_t *s, job_entry_t *e)
 {
     sched_quota_job_gone (s, e);
+    sched_job_recall_done (s, e);
     HASH_DEL (s->jobs, e);
     if (e->id_prev)
         e->id_prev->id_next = e->id_next;

@@ -378,6 +378,9 @@ bool sched_next (sched_t *s, sched_decision_t *d);
 sched_job_t *sched_job_lookup (sched_t *s, uint64_t id);
 sched_job_t *sched_job_first (sched_t *s);
 sched_job_t *sched_job_next (sched_t *s, const sched_job_t *job);
+/* The first job with an id >= id, found without walking the jobs between
+ * (NULL if none): where a page that resumes after a forgotten job starts. */
+sched_job_t *sched_job_from (sched_t *s, uint64_t id);
 /* Forget an ended job (after the shell archived it). -1/EBUSY if not ended. */
 int sched_job_forget (sched_t *s, uint64_t id);
 /* Forget the jobs that ended before `before` (their end, or their submit
@@ -415,6 +418,11 @@ int sched_node_restore (sched_t *s,
  * Whether a RUNNING job's job.run went out before the restart is not known:
  * its node's job.started, exit or register tells (sched_node_register). */
 int sched_job_restore (sched_t *s, const sched_job_t *job, cphub_error_t *err);
+/* Put an ended job the core forgot back from the store for one request
+ * (it names the job): as sched_job_restore, and the next sched_jobs_forget
+ * drops it again first, wherever its walk is, unless the request made it
+ * active again (a requeue). -1/EINVAL if the job has not ended. */
+int sched_job_recall (sched_t *s, const sched_job_t *job, cphub_error_t *err);
 
 /* --- hold, release, requeue (sched_hold.c) --- */
 
@@ -494,6 +502,14 @@ int sched_node_lookup (const sched_t *s, const char *node, node_info_t *info);
  * 4 cores each". A job that waits on others is PENDING with reason
  * "Dependency"; an element held back by its array's %N throttle has reason
  * "ArrayTaskLimit"; neither is in line until that clears. */
+/* The refusals of sched_job_submit_many that do not look at --after: the
+ * job, its array and its tenant's quotas; nothing changes. 0, or -1 with
+ * errno and err. */
+int sched_job_submit_check (sched_t *s,
+                            const char *tenant,
+                            const jobspec_t *spec,
+                            cphub_error_t *err);
+
 int sched_job_submit_many (sched_t *s,
                            const char *tenant,
                            const jobspec_t *spec,
@@ -524,6 +540,9 @@ int sched_array_seek (const sched_t *s,
  * 1, some perhaps forgotten). 0, or -1/ENOENT if the core knows no such
  * array. */
 int sched_array_count (const sched_t *s, uint64_t array_id, uint32_t *count);
+/* How many of them the core holds (the rest forgotten). 0, or -1/ENOENT as
+ * sched_array_count. */
+int sched_array_known (const sched_t *s, uint64_t array_id, uint32_t *known);
 
 /* The nodes of a started job for job.run and its environment: nodelist
  * "node1,node2" (its node first) and cpus_per_node "4,4" (cores on each);

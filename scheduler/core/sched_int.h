@@ -77,6 +77,10 @@ struct job_entry {
      * (sched_job_run_requeue) instead of ending it. Not stored: a restart
      * in between ends the run as the exit says. */
     bool requeue_asked;
+    /* Put back from the store for one request (sched_job_recall): in the
+     * core's list of recalled jobs, which the next forget drops first. */
+    bool recalled;
+    job_entry_t *recall_prev, *recall_next;
     UT_hash_handle hh;
     /* fair share (priority.h): the tenant's record, found once; the cores
      * the running run counts for while usage_running */
@@ -177,6 +181,7 @@ struct sched {
     /* tenants' limits, counters and budget ledgers (quota.c) */
     sched_quota_t *quota;
     uint64_t forget_cursor; /* where the walk of sched_jobs_forget goes on */
+    job_entry_t *recalled;  /* jobs recalled, the latest first */
 };
 /* Decisions one job's end may queue (SCHED_ACCOUNT for the run, CHANGED). */
 #define SCHED_END_DECISIONS 2
@@ -314,6 +319,15 @@ job_entry_t *sched_job_create (sched_t *s,
 /* sched.c: remove a job that was just created (a submit undone): out of the
  * tables and the line, destroyed. Its decisions are the caller's to drop. */
 void sched_job_uncreate (sched_t *s, job_entry_t *e);
+/* sched.c: the last job with an id below id (NULL: none). The core's ids
+ * are a list, not an array, so three searches go in step and the first to
+ * end answers: back from the tail (a new job: at once), forward from the
+ * head (a job recalled from the history: few older ones are still held),
+ * and down the hash from id - 1 (an array's elements recalled in order:
+ * one step). A step of each costs O(1); the whole, the least of the three. */
+job_entry_t *sched_job_before (const sched_t *s, uint64_t id);
+/* Out of the list of recalled jobs (sched_job_recall), if in it. */
+void sched_job_recall_done (sched_t *s, job_entry_t *e);
 /* sched_node.c: count a node's free cores and GPUs again and move it in
  * the best-fit index. */
 void sched_node_refresh (sched_t *s, sched_node_t *node);

@@ -400,6 +400,32 @@ nomem:
     return NULL;
 }
 
+/* The checks of a submit before its dependencies: the job, the array,
+ * the tenant's quotas. */
+static int submit_check (sched_t *s,
+                         const char *tenant,
+                         const jobspec_t *spec,
+                         int64_t *walltime,
+                         cphub_error_t *err)
+{
+    if (sched_job_check (s, tenant, spec, walltime, err) < 0)
+        return -1;
+    if (jobspec_is_array (spec) && array_check (s, spec, err) < 0)
+        return -1;
+    return sched_quota_submit_check (s, tenant, spec,
+                                     spec->array ? spec->array->count : 1, err);
+}
+
+int sched_job_submit_check (sched_t *s,
+                            const char *tenant,
+                            const jobspec_t *spec,
+                            cphub_error_t *err)
+{
+    int64_t walltime;
+
+    return submit_check (s, tenant, spec, &walltime, err);
+}
+
 int sched_job_submit_many (sched_t *s,
                            const char *tenant,
                            const jobspec_t *spec,
@@ -417,11 +443,7 @@ int sched_job_submit_many (sched_t *s,
     size_t dq_len = s->dq_len;
     int64_t walltime;
 
-    if (sched_job_check (s, tenant, spec, &walltime, err) < 0)
-        return -1;
-    if (jobspec_is_array (spec) && array_check (s, spec, err) < 0)
-        return -1;
-    if (sched_quota_submit_check (s, tenant, spec, arr->count, err) < 0)
+    if (submit_check (s, tenant, spec, &walltime, err) < 0)
         return -1;
     if (jobspec_has_after (spec) &&
         deps_resolve (s, tenant, spec->after, &targets, &ntargets, err) < 0)
@@ -503,6 +525,18 @@ int sched_array_count (const sched_t *s, uint64_t array_id, uint32_t *count)
         return -1;
     }
     *count = a->count;
+    return 0;
+}
+
+int sched_array_known (const sched_t *s, uint64_t array_id, uint32_t *known)
+{
+    const sched_array_t *a = array_find (s, array_id);
+
+    if (!a) {
+        errno = ENOENT;
+        return -1;
+    }
+    *known = a->known;
     return 0;
 }
 
@@ -692,6 +726,37 @@ int sched_rel_restored (sched_t *s, job_entry_t *e, cphub_error_t *err)
     return 0;
 }
 
+int sched_job_recall (sched_t *s, const sched_job_t *job, cphub_error_t *err)
+{
+    job_entry_t *e;
+
+    if (!job_state_is_terminal (job->state))
+        return cphub_fail (err, EINVAL, "job %" PRIu64 " has not ended", job->id);
+    if (sched_job_restore (s, job, err) < 0)
+        return -1;
+    e = sched_job_find (s, job->id);
+    e->recalled = true;
+    DL_PREPEND2 (s->recalled, e, recall_prev, recall_next);
+    return 0;
+}
+
+void sched_job_recall_done (sched_t *s, job_entry_t *e)
+{
+    if (!e->recalled)
+        return;
+    DL_DELETE2 (s->recalled, e, recall_prev, recall_next);
+    e->recall_prev = e->recall_next = NULL;
+    e->recalled = false;
+}
+
+sched_job_t *sched_job_from (sched_t *s, uint64_t id)
+{
+    job_entry_t *before = sched_job_before (s, id);
+    job_entry_t *e = before ? before->id_next : s->first;
+
+    return e ? &e->job : NULL;
+}
+
 /* May e leave the core? See sched_jobs_forget. */
 static bool forgettable (const sched_t *s, const job_entry_t *e, double before)
 {
@@ -708,10 +773,20 @@ static bool forgettable (const sched_t *s, const job_entry_t *e, double before)
 
 uint32_t sched_jobs_forget (sched_t *s, double before, uint32_t walk)
 {
-    job_entry_t *e = s->forget_cursor ? sched_job_find (s, s->forget_cursor) : NULL;
+    job_entry_t *e, *tmp;
     uint32_t forgotten = 0;
 
-    e = e ? e->id_next : s->first;
+    /* recalled for a request that has had its answer: gone again first, the
+     * latest first (an array's elements before its first one) */
+    DL_FOREACH_SAFE2 (s->recalled, e, tmp, recall_next)
+    {
+        sched_job_recall_done (s, e);
+        if (forgettable (s, e, before) && sched_job_forget (s, e->job.id) == 0)
+            forgotten++;
+    }
+    /* on after the cursor, the job there perhaps forgotten since */
+    e = s->forget_cursor ? (job_entry_t *)sched_job_from (s, s->forget_cursor + 1)
+                         : s->first; /* a sched_job_t * is its job_entry_t * */
     for (uint32_t n = 0; e && n < walk; n++) {
         job_entry_t *next = e->id_next;
         if (forgettable (s, e, before) && sched_job_forget (s, e->job.id) == 0)
