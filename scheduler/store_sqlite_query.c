@@ -15,6 +15,12 @@
 
 #include "scheduler/store_sqlite_int.h"
 
+/* Bytes of stored specs one page (a query with a next) decodes at most:
+ * the scan counts rows, and a row's spec may be a script of megabytes, so
+ * a filter that matches nothing over a tenant's large scripts would
+ * otherwise cost the loop the scan times the largest script. */
+#define SQL_QUERY_DECODE_BYTES_MAX (16u * 1024 * 1024)
+
 /* The plain fields of the current row, for store_job_query_match_plain():
  * false when its state is none (the decoding then says why). */
 static bool sql_job_plain (sqlite3_stmt *stmt, sched_job_t *job)
@@ -30,13 +36,15 @@ static bool sql_job_plain (sqlite3_stmt *stmt, sched_job_t *job)
 }
 
 /* One row read: tested, decoded if it may match, given to cb if it does;
- * *found counts the matches. 0, or -1 with err. */
+ * *found counts the matches, *decoded the bytes of the specs decoded. 0, or
+ * -1 with err. */
 static int sql_query_row (store_sqlite_t *q,
                           sqlite3_stmt *stmt,
                           const store_job_query_t *query,
                           store_job_f cb,
                           void *arg,
                           size_t *found,
+                          size_t *decoded,
                           cphub_error_t *err)
 {
     sched_job_t job = {.id = 0};
@@ -44,6 +52,8 @@ static int sql_query_row (store_sqlite_t *q,
 
     if (sql_job_plain (stmt, &job) && !store_job_query_match_plain (query, &job))
         return 0;
+    /* the spec is the statement's last column */
+    *decoded += (size_t)sqlite3_column_bytes (stmt, sqlite3_column_count (stmt) - 1);
     if ((failed = sql_job_from_row (q, stmt, &job, err)) == 0 &&
         store_job_query_match (query, &job)) {
         (*found)++;
@@ -66,7 +76,8 @@ int sql_jobs_query (store_t *st,
     store_sqlite_t *q = sql_of (st);
     sqlite3_stmt *stmt = q->stmt[query->tenant ? ST_JOBS_QUERY_TENANT : ST_JOBS_QUERY];
     uint64_t after, last, last_read = 0;
-    size_t found = 0, read = 0;
+    size_t found = 0, read = 0, decoded = 0;
+    bool cut = false; /* a paged query spent its decoding budget */
     int rc = SQLITE_DONE;
 
     if (query->next)
@@ -85,19 +96,23 @@ int sql_jobs_query (store_t *st,
            (rc = sqlite3_step (stmt)) == SQLITE_ROW) {
         read++;
         last_read = (uint64_t)sqlite3_column_int64 (stmt, SQL_JOB_COL_ID);
-        if (sql_query_row (q, stmt, query, cb, arg, &found, err) < 0) {
+        if (sql_query_row (q, stmt, query, cb, arg, &found, &decoded, err) < 0) {
             int saved = errno;
             sqlite3_reset (stmt);
             sqlite3_clear_bindings (stmt);
             errno = saved;
             return -1;
         }
+        if (query->next && decoded >= SQL_QUERY_DECODE_BYTES_MAX) {
+            cut = true;
+            break;
+        }
     }
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         return sql_fail (q, rc, "querying jobs", err);
-    if (query->next && ((query->limit && found == query->limit) ||
+    if (query->next && (cut || (query->limit && found == query->limit) ||
                         (query->scan && read == query->scan)))
         *query->next = last_read;
     return 0;

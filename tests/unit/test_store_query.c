@@ -3,13 +3,15 @@
  * that follow one another list every job exactly once in id order, each
  * filter selects the same jobs in every store, filters combine, a query
  * stopped by its callback fails, a durable store answers the same after it
- * is opened again; retention deletes the oldest ended jobs in batches,
- * never a running one, never an accounting record; the jobs counted by
- * tenant and state are every stored job, in its latest state, and no more
- * once retention deleted some.
+ * is opened again; a page of SQLite's decodes a bounded amount of specs;
+ * retention deletes the oldest ended jobs in batches, never a running one,
+ * never an accounting record; the jobs counted by tenant and state are
+ * every stored job, in its latest state, and no more once retention
+ * deleted some.
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cphub/jobspec.h"
@@ -290,6 +292,40 @@ STORE_TEST (query_reads_at_most_its_scan)
     cr_assert_eq (next, 0);
     a = ask_scan ((store_job_query_t){.tenant = "acme", .since = 5039.0}, 4, &pages);
     cr_assert_eq (a->n, 1 + (QUERY_JOBS - 40) / 2, "39 and the running");
+}
+
+/* A page of a filter decodes a bounded amount of specs: over jobs of
+ * megabyte scripts it ends early and says where to go on. */
+STORE_TEST (query_page_decodes_a_bounded_amount)
+{
+    enum { BIG_JOBS = 40 };
+    cphub_error_t err = {{0}};
+    size_t script_len = JOBSPEC_SCRIPT_MAX - 1, pages = 0;
+    char *script = malloc (script_len + 1);
+    answer_t *a;
+
+    if (strcmp (st->ops->name, "sqlite") != 0) {
+        free (script);
+        return;
+    }
+    cr_assert_not_null (script);
+    memset (script, '#', script_len);
+    memcpy (script, "#!/bin/sh\n", 10);
+    script[script_len] = '\0';
+    begin ();
+    for (uint64_t id = 1; id <= BIG_JOBS; id++) {
+        sched_job_t job = {.id = id, .state = JOB_COMPLETED, .end_time = 9.0};
+        jobspec_init (&job.spec);
+        cr_assert_eq (jobspec_set_script (&job.spec, script, &err), 0, "%s", err.text);
+        snprintf (job.tenant, sizeof (job.tenant), "acme");
+        cr_assert_eq (store_job_put (st, &job, &err), 0, "%s", err.text);
+        jobspec_clear (&job.spec);
+    }
+    commit ();
+    free (script);
+    a = ask_scan ((store_job_query_t){.name = "nothing"}, BIG_JOBS, &pages);
+    cr_assert_eq (a->n, 0);
+    cr_assert_geq (pages, 3, "%zu pages: one page decoded every script", pages);
 }
 
 STORE_TEST (query_reads_only_its_id_range)
