@@ -259,7 +259,10 @@ static int cli_jobs_add (cli_jobs_out_t *out,
 {
     if (!out->expand && job->array_id != 0 && out->arr.active &&
         out->arr.first.array_id == job->array_id) {
-        cli_array_add (&out->arr, job);
+        if (job->array_folded > 0)
+            cli_array_add_folded (&out->arr, job);
+        else
+            cli_array_add (&out->arr, job);
         return 0;
     }
     if (cli_jobs_array_row (out, t, now) < 0)
@@ -509,6 +512,8 @@ int cli_jobs (cli_t *cli, int argc, char **argv)
         return status;
     }
     out.json = cli->json && !out.jsonl;
+    /* the table folds an array into one row; JSON lists its elements */
+    req->u.jobs.expand = out.expand || out.json || out.jsonl;
     return cli_jobs_pages (cli, req, &out);
 }
 

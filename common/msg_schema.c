@@ -189,6 +189,25 @@ static const field_t jobspec_fields[] = {
 };
 
 /* Replies come from the scheduler: their values are only type-checked. */
+/* job_info's array_counts: {"PENDING": n, ...}, one count per state, named
+ * as job_state_name() names it. */
+#define F_STATE_COUNT(s, text)                                                    \
+    {                                                                             \
+        .name = (text), .kind = FK_U32, .off = (s) * sizeof (uint32_t), .min = 0, \
+        .max = UINT32_MAX, .flags = FF_OPTIONAL                                   \
+    }
+static const field_t job_state_count_fields[] = {
+    F_STATE_COUNT (JOB_PENDING, "PENDING"),
+    F_STATE_COUNT (JOB_RUNNING, "RUNNING"),
+    F_STATE_COUNT (JOB_COMPLETED, "COMPLETED"),
+    F_STATE_COUNT (JOB_FAILED, "FAILED"),
+    F_STATE_COUNT (JOB_CANCELLED, "CANCELLED"),
+    F_STATE_COUNT (JOB_TIMEOUT, "TIMEOUT"),
+    F_STATE_COUNT (JOB_NODE_FAIL, "NODE_FAIL"),
+    F_STATE_COUNT (JOB_OUT_OF_MEMORY, "OUT_OF_MEMORY"),
+    F_END,
+};
+
 static const field_t job_info_fields[] = {
     F_U64 (job_info_t, id, 0),
     F_STR (job_info_t, tenant),
@@ -219,6 +238,13 @@ static const field_t job_info_fields[] = {
     F_OPT_DBL (job_info_t, expected_start, -1e300, 1e300),
     F_OPT_U32 (job_info_t, queue_position, 0, UINT32_MAX),
     F_OPT_DBL (job_info_t, priority, -1e300, 1e300),
+    F_OPT_U32 (job_info_t, array_folded, 0, UINT32_MAX),
+    F_OPT_STR (job_info_t, array_tasks),
+    FIELD (job_info_t,
+           array_counts,
+           FK_OBJECT,
+           .sub = job_state_count_fields,
+           .flags = FF_OPTIONAL),
     F_END,
 };
 
@@ -357,6 +383,7 @@ static const field_t jobs_fields[] = {
     F_OPT_DBL (msg_jobs_t, until, 0.0, 1e300),
     F_OPT_U64 (msg_jobs_t, array, 0),
     F_OPT_U32 (msg_jobs_t, limit, 0, UINT32_MAX),
+    F_OPT_BOOL (msg_jobs_t, expand),
     F_END,
 };
 static const field_t job_list_fields[] = {

@@ -1,0 +1,18 @@
+/* jobs_fold.h: the active elements of an array as one row of a jobs page
+ * (jobs_fold.c).
+ */
+#ifndef CPHUB_SCHEDULER_JOBS_FOLD_H
+#define CPHUB_SCHEDULER_JOBS_FOLD_H
+
+#include <stdbool.h>
+
+#include "scheduler/core/sched.h"
+#include "scheduler/request.h"
+
+/* Add job to b: without fold, or when it is not an element of the array
+ * b's last row stands for, as a row of its own (an array element's row
+ * starts a fold: array_folded 1); else folded into that row. 0, or -1 when
+ * memory ran out. */
+int jobs_fold_push (job_list_build_t *b, const sched_job_t *job, bool fold);
+
+#endif
