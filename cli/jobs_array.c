@@ -83,10 +83,14 @@ void cli_array_add_folded (cli_array_t *a, const job_info_t *row)
     const char *p = row->array_tasks;
     char *end;
 
-    for (int s = 0; s < JOB_STATE_COUNT; s++)
-        a->counts[s] += row->array_counts[s];
-    if (a->reason[0] == '\0' && row->array_counts[JOB_PENDING] > 0)
-        snprintf (a->reason, sizeof (a->reason), "%s", row->reason);
+    for (uint32_t i = 0; i < row->array_nstates; i++) {
+        const job_state_count_t *c = &row->array_counts[i];
+        if ((unsigned)c->state >= JOB_STATE_COUNT)
+            continue;
+        a->counts[c->state] += c->count;
+        if (a->reason[0] == '\0' && c->state == JOB_PENDING && c->count > 0)
+            snprintf (a->reason, sizeof (a->reason), "%s", row->reason);
+    }
     /* "0-3,8%50": the ranges up to the throttle; "..." ends a cut list */
     while (*p >= '0' && *p <= '9') {
         uint32_t first = (uint32_t)strtoul (p, &end, 10), last = first;

@@ -188,26 +188,15 @@ static const field_t jobspec_fields[] = {
     F_END,
 };
 
-/* Replies come from the scheduler: their values are only type-checked. */
-/* job_info's array_counts: {"PENDING": n, ...}, one count per state, named
- * as job_state_name() names it. */
-#define F_STATE_COUNT(s, text)                                                    \
-    {                                                                             \
-        .name = (text), .kind = FK_U32, .off = (s) * sizeof (uint32_t), .min = 0, \
-        .max = UINT32_MAX, .flags = FF_OPTIONAL                                   \
-    }
+/* job_info's array_counts: [{state, count}], only the states some element
+ * is in, so that a job_info that stands for one job carries an empty list. */
 static const field_t job_state_count_fields[] = {
-    F_STATE_COUNT (JOB_PENDING, "PENDING"),
-    F_STATE_COUNT (JOB_RUNNING, "RUNNING"),
-    F_STATE_COUNT (JOB_COMPLETED, "COMPLETED"),
-    F_STATE_COUNT (JOB_FAILED, "FAILED"),
-    F_STATE_COUNT (JOB_CANCELLED, "CANCELLED"),
-    F_STATE_COUNT (JOB_TIMEOUT, "TIMEOUT"),
-    F_STATE_COUNT (JOB_NODE_FAIL, "NODE_FAIL"),
-    F_STATE_COUNT (JOB_OUT_OF_MEMORY, "OUT_OF_MEMORY"),
+    F_ENUM (job_state_count_t, state, job_states),
+    F_U32 (job_state_count_t, count, 0, UINT32_MAX),
     F_END,
 };
 
+/* Replies come from the scheduler: their values are only type-checked. */
 static const field_t job_info_fields[] = {
     F_U64 (job_info_t, id, 0),
     F_STR (job_info_t, tenant),
@@ -242,7 +231,11 @@ static const field_t job_info_fields[] = {
     F_OPT_STR (job_info_t, array_tasks),
     FIELD (job_info_t,
            array_counts,
-           FK_OBJECT,
+           FK_ARRAY,
+           .count_off = offsetof (job_info_t, array_nstates),
+           .size = sizeof (job_state_count_t),
+           .min = 0,
+           .max = JOB_STATE_COUNT,
            .sub = job_state_count_fields,
            .flags = FF_OPTIONAL),
     F_END,

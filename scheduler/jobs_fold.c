@@ -3,8 +3,10 @@
  * Slurm keeps a pending array as one record and squeue shows it as one
  * line; a jobs request without expand gets the same here: the elements of
  * one array that come one after the other in a page of active jobs are one
- * job_info, the first element's, with the count folded, the count by state,
- * and the indices as the CLI prints them ("0-999%50"). Encoding and decoding
+ * job_info, the first element's, with the count folded, the count by state
+ * (an entry per state some element is in: a row of one job carries an empty
+ * list, cheap to encode), and the indices as the CLI prints them
+ * ("0-999%50"). Encoding and decoding
  * a job_info per element made listing a large pending array cost
  * milliseconds per thousand elements; a row costs the same whatever the
  * array's size. The indices text is bounded: "..." ends it once the next
@@ -62,11 +64,40 @@ static void jobs_fold_tasks (job_info_t *row, uint32_t index)
         snprintf (text + len, size - len, "%%%" PRIu32, row->array_throttle);
 }
 
-/* Start row, an element's info, as a fold of that one element. */
-static void jobs_fold_start (job_info_t *row)
+/* One more of row's elements in state. */
+static void jobs_fold_count (job_info_t *row, job_state_t state)
 {
+    job_state_count_t *c = row->array_counts;
+    uint32_t i = 0;
+
+    while (i < row->array_nstates && c[i].state < state)
+        i++;
+    if (i == row->array_nstates || c[i].state != state) {
+        memmove (&c[i + 1], &c[i], (row->array_nstates - i) * sizeof (*c));
+        c[i] = (job_state_count_t){.state = state};
+        row->array_nstates++;
+    }
+    c[i].count++;
+}
+
+/* The counts of b's rows freed, when b is to be freed as a plain array. */
+static void jobs_fold_release (job_list_build_t *b)
+{
+    for (uint32_t i = 0; i < b->count; i++) {
+        free (b->jobs[i].array_counts);
+        b->jobs[i].array_counts = NULL;
+        b->jobs[i].array_nstates = 0;
+    }
+}
+
+/* Start row, an element's info, as a fold of that one element: 0, or -1
+ * when memory ran out. */
+static int jobs_fold_start (job_info_t *row)
+{
+    if (!(row->array_counts = calloc (JOB_STATE_COUNT, sizeof (*row->array_counts))))
+        return -1;
     row->array_folded = 1;
-    row->array_counts[row->state]++;
+    jobs_fold_count (row, row->state);
     snprintf (row->array_tasks, sizeof (row->array_tasks), "%" PRIu32,
               row->array_index);
     if (row->array_throttle > 0) {
@@ -74,6 +105,7 @@ static void jobs_fold_start (job_info_t *row)
         snprintf (row->array_tasks + len, sizeof (row->array_tasks) - len, "%%%" PRIu32,
                   row->array_throttle);
     }
+    return 0;
 }
 
 int jobs_fold_push (job_list_build_t *b, const sched_job_t *job, bool fold)
@@ -83,18 +115,19 @@ int jobs_fold_push (job_list_build_t *b, const sched_job_t *job, bool fold)
     if (!fold || job->array_id == 0)
         return job_list_push (b, job);
     if (!row || row->array_id != job->array_id || row->array_folded == 0) {
-        if (job_list_push (b, job) < 0)
-            return -1;
-        jobs_fold_start (&b->jobs[b->count - 1]);
-        return 0;
+        if (job_list_push (b, job) == 0 &&
+            jobs_fold_start (&b->jobs[b->count - 1]) == 0)
+            return 0;
+        jobs_fold_release (b); /* the caller frees b->jobs alone */
+        return -1;
     }
     if (job->state == JOB_PENDING &&
-        (row->array_counts[JOB_PENDING] == 0 || row->reason[0] == '\0')) {
+        (row->array_counts[0].state != JOB_PENDING || row->reason[0] == '\0')) {
         job_info_t info; /* the reason as the job's own row has it */
         sched_job_info (job, &info);
         snprintf (row->reason, sizeof (row->reason), "%s", info.reason);
     }
-    row->array_counts[job->state]++;
+    jobs_fold_count (row, job->state);
     row->array_folded++;
     jobs_fold_tasks (row, job->array_index);
     return 0;

@@ -35,6 +35,12 @@ int node_state_parse (const char *name, node_state_t *out);
  * than `cphub jobs` shows in an array's row. */
 #define JOB_ARRAY_TASKS_MAX 127
 
+/* How many of the elements a job_info stands for are in one state. */
+typedef struct job_state_count {
+    job_state_t state;
+    uint32_t count;
+} job_state_count_t;
+
 /* One job as a reply shows it (jobs, show, wait). Strings are always
  * NUL-terminated; empty when unknown. Times are epoch seconds, 0 = not yet. */
 typedef struct job_info {
@@ -76,7 +82,10 @@ typedef struct job_info {
     char array_tasks[JOB_ARRAY_TASKS_MAX + 1]; /* their indices and throttle,
                                                   "0-3,8%50"; "..." ends a
                                                   list too long */
-    uint32_t array_counts[JOB_STATE_COUNT];    /* of them, by state */
+    uint32_t array_nstates;                    /* entries of array_counts */
+    job_state_count_t *array_counts; /* of them, by state, in state order; NULL
+                                        = none. The one pointer: the message
+                                        (or list) holding the job_info owns it */
 } job_info_t;
 
 /* One node as `cphub nodes` shows it. */
