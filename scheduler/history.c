@@ -174,7 +174,8 @@ static int history_active (scheduler_t *sc,
     for (; job; job = sched_job_next (sc->sched, job)) {
         if (job->id <= q->after) /* after was forgotten: skip to it */
             continue;
-        if (b->count == q->limit || walked == budget) {
+        if ((b->count == q->limit && !jobs_fold_joins (b, job, fold)) ||
+            walked == budget) {
             *next = last; /* ids are ordered: resume after the last walked */
             break;
         }

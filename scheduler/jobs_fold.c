@@ -10,9 +10,10 @@
  * a job_info per element made listing a large pending array cost
  * milliseconds per thousand elements; a row costs the same whatever the
  * array's size. The indices text is bounded: "..." ends it once the next
- * range might not fit. The page's limit counts rows; the walk's budget
- * still counts jobs, so a page may end inside an array, and the client
- * merges the rows of one array that pages cut.
+ * range might not fit. The page's limit counts rows (a full page still
+ * folds the elements that follow its last row); the walk's budget still
+ * counts jobs, so a page may end inside an array, and the client merges
+ * the rows of one array that pages cut.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -108,13 +109,21 @@ static int jobs_fold_start (job_info_t *row)
     return 0;
 }
 
+bool jobs_fold_joins (const job_list_build_t *b, const sched_job_t *job, bool fold)
+{
+    const job_info_t *row = b->count > 0 ? &b->jobs[b->count - 1] : NULL;
+
+    return fold && job->array_id != 0 && row && row->array_folded > 0 &&
+           row->array_id == job->array_id;
+}
+
 int jobs_fold_push (job_list_build_t *b, const sched_job_t *job, bool fold)
 {
     job_info_t *row = b->count > 0 ? &b->jobs[b->count - 1] : NULL;
 
     if (!fold || job->array_id == 0)
         return job_list_push (b, job);
-    if (!row || row->array_id != job->array_id || row->array_folded == 0) {
+    if (!jobs_fold_joins (b, job, fold)) {
         if (job_list_push (b, job) == 0 &&
             jobs_fold_start (&b->jobs[b->count - 1]) == 0)
             return 0;

@@ -16,4 +16,8 @@
  * memory ran out, with no row of b holding memory of its own. */
 int jobs_fold_push (job_list_build_t *b, const sched_job_t *job, bool fold);
 
+/* Whether jobs_fold_push would fold job into b's last row (adding no row,
+ * so a full page still takes it). */
+bool jobs_fold_joins (const job_list_build_t *b, const sched_job_t *job, bool fold);
+
 #endif

@@ -156,6 +156,8 @@ Test (jobs_fold, a_new_page_starts_a_new_row)
     for (int i = 0; i < 2; i++, j = sched_job_next (s, j))
         cr_assert_eq (jobs_fold_push (&b, j, true), 0);
     cr_assert_str_eq (b.jobs[0].array_tasks, "0-1");
+    cr_assert (jobs_fold_joins (&b, j, true), "element 2 adds no row");
+    cr_assert_not (jobs_fold_joins (&b, j, false), "expand: a row each");
     fold_free (&b);
     for (; j; j = sched_job_next (s, j))
         cr_assert_eq (jobs_fold_push (&b, j, true), 0);
