@@ -61,6 +61,8 @@ void cli_array_start (cli_array_t *a, const job_info_t *job)
     memset (a, 0, sizeof (*a));
     a->active = true;
     a->first = *job;
+    a->first.array_counts = NULL; /* the page's, gone with it */
+    a->first.array_nstates = 0;
     a->pos = (size_t)snprintf (a->id, sizeof (a->id), "%" PRIu64 "_[", job->array_id);
     a->range_first = a->range_last = job->array_index;
     if (job->array_folded > 0)
