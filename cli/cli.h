@@ -258,10 +258,12 @@ typedef struct cli_array {
     char reason[REASON_TEXT_MAX + 1]; /* the first pending element's */
 } cli_array_t;
 
-/* Start a's row with job, an element, and add it. */
+/* Start a's row with job, an element or a folded row, and add it. */
 void cli_array_start (cli_array_t *a, const job_info_t *job);
 /* Add the next element of a's array (ids come in order). */
 void cli_array_add (cli_array_t *a, const job_info_t *job);
+/* Add the next row of a's array the scheduler folded (array_folded > 0). */
+void cli_array_add_folded (cli_array_t *a, const job_info_t *row);
 /* The cell of column key ("id", "state", ...) of a's row, when the array's
  * row has its own; false: the first element's cell stands for the array. */
 bool cli_array_cell (const cli_array_t *a, const char *key, char *buf, size_t len);

@@ -329,7 +329,7 @@ int cli_job_list_append (msg_t *into, msg_t *page)
     memcpy (grown + to->count, from->jobs, from->count * sizeof (*grown));
     to->jobs = grown;
     to->count += from->count;
-    free (from->jobs); /* job_info holds no pointers: moved */
+    free (from->jobs); /* moved, array_counts with them */
     from->jobs = NULL;
     from->count = 0;
     return 0;

@@ -259,7 +259,10 @@ static int cli_jobs_add (cli_jobs_out_t *out,
 {
     if (!out->expand && job->array_id != 0 && out->arr.active &&
         out->arr.first.array_id == job->array_id) {
-        cli_array_add (&out->arr, job);
+        if (job->array_folded > 0)
+            cli_array_add_folded (&out->arr, job);
+        else
+            cli_array_add (&out->arr, job);
         return 0;
     }
     if (cli_jobs_array_row (out, t, now) < 0)
@@ -313,8 +316,37 @@ static int cli_jobs_page (cli_jobs_out_t *out, const msg_t *page, bool last)
     return 0;
 }
 
+/* Whether list's first row is a folded row that goes on with the array row
+ * being gathered (a page cut the array: it adds no row). */
+static bool cli_jobs_joins (const cli_jobs_out_t *out, const msg_job_list_t *list)
+{
+    return out->arr.active && list->count > 0 && list->jobs[0].array_folded > 0 &&
+           list->jobs[0].array_id == out->arr.first.array_id;
+}
+
+/* Whether the array row being gathered may go on in the next page: the
+ * page ended in a folded row, or held none. */
+static bool cli_jobs_open (const cli_jobs_out_t *out, const msg_job_list_t *list)
+{
+    if (list->count == 0)
+        return out->arr.active;
+    return list->jobs[list->count - 1].array_folded > 0;
+}
+
+/* Keep the first count rows of list (their folded counts go with them). */
+static void cli_jobs_keep (msg_job_list_t *list, uint32_t count)
+{
+    for (uint32_t i = count; i < list->count; i++) {
+        free (list->jobs[i].array_counts);
+        list->jobs[i].array_counts = NULL;
+    }
+    list->count = count;
+}
+
 /* The scheduler answers jobs in pages: ask from each page's next until the
- * last (or --limit jobs came), printing each page as it comes. Takes req. */
+ * last (or --limit rows came: when the last is an array's folded row, the
+ * rest of that array still comes), printing each page as it comes. Takes
+ * req. */
 static int cli_jobs_pages (cli_t *cli, msg_t *req, cli_jobs_out_t *out)
 {
     uint32_t limit = req->u.jobs.limit;
@@ -323,15 +355,22 @@ static int cli_jobs_pages (cli_t *cli, msg_t *req, cli_jobs_out_t *out)
 
     for (;;) {
         msg_t *page = cli_request (cli, req, MSG_JOBS_OK);
+        msg_job_list_t *list;
         uint64_t next;
+        uint32_t joins;
+        bool cut = false;
         if (!page)
             goto out;
-        next = page->u.job_list.next;
-        came += page->u.job_list.count;
-        if (limit && page->u.job_list.count > limit - (came - page->u.job_list.count))
-            page->u.job_list.count =
-                (uint32_t)(limit - (came - page->u.job_list.count));
-        bool last = next == 0 || (limit && came >= limit);
+        list = &page->u.job_list;
+        next = list->next;
+        joins = cli_jobs_joins (out, list) ? 1 : 0;
+        if (limit && list->count - joins > limit - came) {
+            cli_jobs_keep (list, (uint32_t)(limit - came) + joins);
+            cut = true;
+        }
+        came += list->count - joins;
+        bool last = next == 0 ||
+                    (limit && came >= limit && (cut || !cli_jobs_open (out, list)));
         int rc = cli_jobs_page (out, page, last);
         msg_destroy (page);
         if (rc != 0)
@@ -345,8 +384,8 @@ static int cli_jobs_pages (cli_t *cli, msg_t *req, cli_jobs_out_t *out)
             goto out;
         }
         req->u.jobs.after = next;
-        if (limit)
-            req->u.jobs.limit = (uint32_t)(limit - came);
+        if (limit) /* at the limit: one row, to see if the array goes on */
+            req->u.jobs.limit = came < limit ? (uint32_t)(limit - came) : 1;
     }
     if (out->json)
         fputs (out->printed ? "\n]\n" : "[]\n", stdout);
@@ -509,6 +548,8 @@ int cli_jobs (cli_t *cli, int argc, char **argv)
         return status;
     }
     out.json = cli->json && !out.jsonl;
+    /* the table folds an array into one row; JSON lists its elements */
+    req->u.jobs.expand = out.expand || out.json || out.jsonl;
     return cli_jobs_pages (cli, req, &out);
 }
 

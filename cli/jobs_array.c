@@ -5,11 +5,14 @@
  * page after page, into one row, Slurm's way: the id with the indices and
  * throttle, "42_[4-999%50]", and counts by state where a job's row has its
  * state ("PENDING:950 RUNNING:50"). Only the counts and the first ranges are
- * kept, so an array of any size costs one row. --expand shows the elements,
- * one row each.
+ * kept, so an array of any size costs one row. The scheduler sends the
+ * active elements already folded into rows (array_folded, array_tasks,
+ * array_counts), which are gathered the same way; the history's come one by
+ * one. --expand shows the elements, one row each.
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -40,14 +43,32 @@ static void cli_array_put_range (cli_array_t *a)
             (size_t)snprintf (a->id + a->pos, len - a->pos, "%" PRIu32, a->range_first);
 }
 
+/* Add the indices first..last, which come after those a holds. */
+static void cli_array_add_range (cli_array_t *a, uint32_t first, uint32_t last)
+{
+    if (first >= a->range_first && first <= a->range_last + 1) {
+        if (last > a->range_last)
+            a->range_last = last;
+        return;
+    }
+    cli_array_put_range (a);
+    a->range_first = first;
+    a->range_last = last;
+}
+
 void cli_array_start (cli_array_t *a, const job_info_t *job)
 {
     memset (a, 0, sizeof (*a));
     a->active = true;
     a->first = *job;
+    a->first.array_counts = NULL; /* the page's, gone with it */
+    a->first.array_nstates = 0;
     a->pos = (size_t)snprintf (a->id, sizeof (a->id), "%" PRIu64 "_[", job->array_id);
     a->range_first = a->range_last = job->array_index;
-    cli_array_add (a, job);
+    if (job->array_folded > 0)
+        cli_array_add_folded (a, job);
+    else
+        cli_array_add (a, job);
 }
 
 void cli_array_add (cli_array_t *a, const job_info_t *job)
@@ -56,14 +77,36 @@ void cli_array_add (cli_array_t *a, const job_info_t *job)
         a->counts[job->state]++;
     if (a->reason[0] == '\0' && job->state == JOB_PENDING)
         snprintf (a->reason, sizeof (a->reason), "%s", job->reason);
-    if (job->array_index == a->range_last)
-        return;
-    if (job->array_index == a->range_last + 1) {
-        a->range_last = job->array_index;
-        return;
+    cli_array_add_range (a, job->array_index, job->array_index);
+}
+
+void cli_array_add_folded (cli_array_t *a, const job_info_t *row)
+{
+    const char *p = row->array_tasks;
+    char *end;
+
+    for (uint32_t i = 0; i < row->array_nstates; i++) {
+        const job_state_count_t *c = &row->array_counts[i];
+        if ((unsigned)c->state >= JOB_STATE_COUNT)
+            continue;
+        a->counts[c->state] += c->count;
+        if (a->reason[0] == '\0' && c->state == JOB_PENDING && c->count > 0)
+            snprintf (a->reason, sizeof (a->reason), "%s", row->reason);
     }
-    cli_array_put_range (a);
-    a->range_first = a->range_last = job->array_index;
+    /* "0-3,8%50": the ranges up to the throttle; "..." ends a cut list */
+    while (*p >= '0' && *p <= '9') {
+        uint32_t first = (uint32_t)strtoul (p, &end, 10), last = first;
+        if (*end == '-' && end[1] >= '0' && end[1] <= '9')
+            last = (uint32_t)strtoul (end + 1, &end, 10);
+        cli_array_add_range (a, first, last);
+        p = *end == ',' ? end + 1 : end;
+    }
+    if (strncmp (p, "...", 3) == 0 && !a->truncated) {
+        cli_array_put_range (a);
+        if (!a->truncated)
+            a->pos += (size_t)snprintf (a->id + a->pos, sizeof (a->id) - a->pos, "...");
+        a->truncated = true;
+    }
 }
 
 /* The id text closed: the last range, the throttle and "]". */

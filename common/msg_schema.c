@@ -188,6 +188,14 @@ static const field_t jobspec_fields[] = {
     F_END,
 };
 
+/* job_info's array_counts: [{state, count}], only the states some element
+ * is in, so that a job_info that stands for one job carries an empty list. */
+static const field_t job_state_count_fields[] = {
+    F_ENUM (job_state_count_t, state, job_states),
+    F_U32 (job_state_count_t, count, 0, UINT32_MAX),
+    F_END,
+};
+
 /* Replies come from the scheduler: their values are only type-checked. */
 static const field_t job_info_fields[] = {
     F_U64 (job_info_t, id, 0),
@@ -219,6 +227,17 @@ static const field_t job_info_fields[] = {
     F_OPT_DBL (job_info_t, expected_start, -1e300, 1e300),
     F_OPT_U32 (job_info_t, queue_position, 0, UINT32_MAX),
     F_OPT_DBL (job_info_t, priority, -1e300, 1e300),
+    F_OPT_U32 (job_info_t, array_folded, 0, UINT32_MAX),
+    F_OPT_STR (job_info_t, array_tasks),
+    FIELD (job_info_t,
+           array_counts,
+           FK_ARRAY,
+           .count_off = offsetof (job_info_t, array_nstates),
+           .size = sizeof (job_state_count_t),
+           .min = 0,
+           .max = JOB_STATE_COUNT,
+           .sub = job_state_count_fields,
+           .flags = FF_OPTIONAL),
     F_END,
 };
 
@@ -357,6 +376,7 @@ static const field_t jobs_fields[] = {
     F_OPT_DBL (msg_jobs_t, until, 0.0, 1e300),
     F_OPT_U64 (msg_jobs_t, array, 0),
     F_OPT_U32 (msg_jobs_t, limit, 0, UINT32_MAX),
+    F_OPT_BOOL (msg_jobs_t, expand),
     F_END,
 };
 static const field_t job_list_fields[] = {

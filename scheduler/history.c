@@ -29,6 +29,7 @@
 
 #include "cphub/log.h"
 #include "scheduler/handlers.h"
+#include "scheduler/jobs_fold.h"
 #include "scheduler/request.h"
 
 /* Jobs one retention batch deletes, and the wait between batches once
@@ -183,9 +184,11 @@ static int history_query (scheduler_t *sc,
 }
 
 /* The active jobs, walked in the core: at most scheduler.slice_jobs jobs
- * walked per page. next: where the next page starts (0: none). */
+ * walked per page; fold: an array's elements as one row (jobs_fold.c).
+ * next: where the next page starts (0: none). */
 static int history_active (scheduler_t *sc,
                            const store_job_query_t *q,
+                           bool fold,
                            job_list_build_t *b,
                            uint64_t *next)
 {
@@ -196,13 +199,14 @@ static int history_active (scheduler_t *sc,
     uint64_t last = 0;
 
     for (; job; job = sched_job_next (sc->sched, job)) {
-        if (b->count == q->limit || walked == budget) {
+        if ((b->count == q->limit && !jobs_fold_joins (b, job, fold)) ||
+            walked == budget) {
             *next = last; /* ids are ordered: resume after the last walked */
             break;
         }
         walked++;
         last = job->id;
-        if (store_job_query_match (q, job) && job_list_push (b, job) < 0)
+        if (store_job_query_match (q, job) && jobs_fold_push (b, job, fold) < 0)
             return -1;
     }
     return 0;
@@ -255,7 +259,7 @@ void handlers_jobs (scheduler_t *sc, const request_t *rq, msg_t *m)
     if (history_query (sc, rq, &m->u.jobs, &q, &history) < 0)
         return;
     rc = history ? history_stored (sc, &q, &b, &next, &err)
-                 : history_active (sc, &q, &b, &next);
+                 : history_active (sc, &q, !m->u.jobs.expand, &b, &next);
     if (rc < 0) {
         free (b.jobs);
         if (history)

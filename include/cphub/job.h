@@ -31,6 +31,16 @@ typedef enum { NODE_UP = 0, NODE_DOWN, NODE_DRAIN, NODE_STATE_COUNT } node_state
 const char *node_state_name (node_state_t s);
 int node_state_parse (const char *name, node_state_t *out);
 
+/* The longest array_tasks text of a job_info: room for more index ranges
+ * than `cphub jobs` shows in an array's row. */
+#define JOB_ARRAY_TASKS_MAX 127
+
+/* How many of the elements a job_info stands for are in one state. */
+typedef struct job_state_count {
+    job_state_t state;
+    uint32_t count;
+} job_state_count_t;
+
 /* One job as a reply shows it (jobs, show, wait). Strings are always
  * NUL-terminated; empty when unknown. Times are epoch seconds, 0 = not yet. */
 typedef struct job_info {
@@ -65,6 +75,17 @@ typedef struct job_info {
     double expected_start;   /* epoch seconds of its reservation; 0 = not known */
     uint32_t queue_position; /* 1 = next in line; 0 = not pending */
     double priority;         /* priority points (cphub priority ID explains) */
+    /* a row of `jobs` without expand standing for consecutive elements of
+     * one array: the first element's info, its reason the first pending
+     * element's */
+    uint32_t array_folded;                     /* elements folded; 0 = one job */
+    char array_tasks[JOB_ARRAY_TASKS_MAX + 1]; /* their indices and throttle,
+                                                  "0-3,8%50"; "..." ends a
+                                                  list too long */
+    uint32_t array_nstates;                    /* entries of array_counts */
+    job_state_count_t *array_counts; /* of them, by state, in state order; NULL
+                                        = none. The one pointer: the message
+                                        (or list) holding the job_info owns it */
 } job_info_t;
 
 /* One node as `cphub nodes` shows it. */

@@ -155,7 +155,10 @@ typedef struct msg_ids {
  * comma list of state names, which implies the history when it names an
  * ended state), name, node (ran there), tenant (operators only), since (still
  * active then: not ended, or ended at or after), until (submitted at or
- * before), array (its elements), limit (at most this many in the page). */
+ * before), array (its elements), limit (at most this many in the page).
+ * expand (optional, false): each active array element in its own job_info;
+ * without it the consecutive elements of an array in a page of active jobs
+ * come folded into one (job_info's array_folded), and limit counts those. */
 typedef struct msg_jobs {
     bool all;
     uint64_t after;
@@ -167,6 +170,7 @@ typedef struct msg_jobs {
     double until;
     uint64_t array;
     uint32_t limit;
+    bool expand;
 } msg_jobs_t;
 
 /* jobs.ok, show.ok (one job), wait.ok: {jobs: [job_info], next}. A jobs.ok

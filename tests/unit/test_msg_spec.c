@@ -256,3 +256,70 @@ Test (msg, tenant_and_key_requests_checked)
     cr_assert_str_eq (key_op_name (KEY_OP_REVOKE), "revoke");
     cr_assert_null (key_op_name (KEY_OP_COUNT));
 }
+
+/* jobs' expand and job_info's folded array: optional both ways, so an older
+ * client or scheduler is understood; the counts are named by state. */
+Test (msg, jobs_expand_and_folded_array_fields)
+{
+    msg_t *m = decode_ok ("jobs", "{\"v\":1,\"all\":false}"), *b;
+    job_info_t *j;
+    size_t len;
+    char *body;
+
+    cr_assert_not (m->u.jobs.expand, "absent expand = false");
+    msg_destroy (m);
+    m = decode_ok ("jobs", "{\"v\":1,\"all\":false,\"expand\":true}");
+    cr_assert (m->u.jobs.expand);
+    msg_destroy (m);
+
+    m = msg_create (MSG_JOBS_OK);
+    m->u.job_list.count = 1;
+    cr_assert_not_null (j = m->u.job_list.jobs = calloc (1, sizeof (*j)));
+    j->id = 42;
+    j->state = JOB_RUNNING;
+    j->array_id = 42;
+    j->array_throttle = 50;
+    j->array_folded = 1000;
+    strcpy (j->array_tasks, "0-999%50");
+    j->array_nstates = 2;
+    cr_assert_not_null (j->array_counts = calloc (2, sizeof (*j->array_counts)));
+    j->array_counts[0] = (job_state_count_t){.state = JOB_PENDING, .count = 950};
+    j->array_counts[1] = (job_state_count_t){.state = JOB_RUNNING, .count = 50};
+    body = encode (m, &len);
+    cr_assert_not_null (strstr (body, "{\"state\":\"PENDING\",\"count\":950}"), "%s",
+                        body);
+    b = decode_ok ("jobs.ok", body);
+    j = &b->u.job_list.jobs[0];
+    cr_assert_eq (j->array_folded, 1000);
+    cr_assert_str_eq (j->array_tasks, "0-999%50");
+    cr_assert_eq (j->array_nstates, 2);
+    cr_assert_eq (j->array_counts[0].state, JOB_PENDING);
+    cr_assert_eq (j->array_counts[0].count, 950);
+    cr_assert_eq (j->array_counts[1].state, JOB_RUNNING);
+    cr_assert_eq (j->array_counts[1].count, 50);
+    msg_destroy (b);
+    free (body);
+    msg_destroy (m);
+
+    /* a scheduler that folds nothing: one job per job_info */
+    m = decode_ok ("jobs.ok",
+                   "{\"v\":1,\"jobs\":[{\"id\":7,\"tenant\":\"t\",\"name\":\"n\","
+                   "\"command\":\"c\",\"state\":\"PENDING\",\"reason\":\"\","
+                   "\"exit_code\":0,\"signal\":0,\"ntasks\":1,\"cpus_per_task\":1,"
+                   "\"gpus_count\":0,\"mem\":0,\"walltime\":0,\"node\":\"\","
+                   "\"cpus\":\"\",\"gpus\":\"\",\"submit_time\":0,\"start_time\":0,"
+                   "\"end_time\":0,\"cpu_time\":0,\"max_rss\":0}]}");
+    cr_assert_eq (m->u.job_list.jobs[0].array_folded, 0);
+    cr_assert_str_eq (m->u.job_list.jobs[0].array_tasks, "");
+    cr_assert_null (m->u.job_list.jobs[0].array_counts);
+    msg_destroy (m);
+    expect_reject ("jobs.ok",
+                   "{\"v\":1,\"jobs\":[{\"id\":7,\"tenant\":\"t\",\"name\":\"n\","
+                   "\"command\":\"c\",\"state\":\"PENDING\",\"reason\":\"\","
+                   "\"exit_code\":0,\"signal\":0,\"ntasks\":1,\"cpus_per_task\":1,"
+                   "\"gpus_count\":0,\"mem\":0,\"walltime\":0,\"node\":\"\","
+                   "\"cpus\":\"\",\"gpus\":\"\",\"submit_time\":0,\"start_time\":0,"
+                   "\"end_time\":0,\"cpu_time\":0,\"max_rss\":0,"
+                   "\"array_counts\":[{\"state\":\"PENDING\",\"count\":-1}]}]}",
+                   EINVAL, "count");
+}
