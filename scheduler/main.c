@@ -258,8 +258,7 @@ static int turn (scheduler_t *sc, int timeout_ms)
     if (history_expire (sc, &err) < 0) /* likewise */
         log_err ("store: %s", err.text);
     next = relay_expire (sc, sc->now);
-    bool slicing = waits_slices (sc);
-    if (slicing)
+    if (waits_slices (sc))
         next = 0; /* more of a long answer: serve the others, then go on */
     if (store_commit (sc->store, &err) < 0) {
         int code = errno;
@@ -277,10 +276,10 @@ static int turn (scheduler_t *sc, int timeout_ms)
     }
     outq_flush (sc);
     /* Last, once this turn's answers went (they may name jobs recalled from
-     * the store) and never in the middle of a long wait answer: the ends
-     * older than keep_ended were committed turns ago, the store keeps them. */
-    if (!slicing)
-        forget_ended (sc);
+     * the store): the ends older than keep_ended were committed turns ago,
+     * the store keeps them. Never put off for waits: a long wait answer in
+     * flight reads the jobs the core forgot from the store. */
+    forget_ended (sc);
     double took_ms = (clock_now () - began) * 1000.0;
     if (took_ms >= SCHEDULER_SLOW_TURN_MS)
         log_info ("a turn of the loop took %.0f ms (everyone waited)", took_ms);
