@@ -303,14 +303,6 @@ void handlers_heartbeat (scheduler_t *sc, const request_t *rq, msg_t *m)
     }
 }
 
-/* The run a node's report names. An agent that does not number runs says
- * none: its report is taken as one of the run before run numbers, the
- * first, so that it can never be mistaken for a later run (doc/protocol.md). */
-static uint32_t report_run (uint32_t wire_run)
-{
-    return wire_run > 0 ? wire_run : 1;
-}
-
 /* Is a node's report on job id about an earlier run than the job's
  * current one (logged)? Such a report changes nothing of the current run:
  * at most it tells that the node is done with the old one. */
@@ -337,12 +329,31 @@ static bool runs_on (scheduler_t *sc, uint64_t id, const char *node)
     return job && job->state == JOB_RUNNING && strcmp (job->alloc.node, node) == 0;
 }
 
+/* The run node's report on job id names. One that names none (an agent
+ * that does not number runs, or one upgraded while the job ran, whose
+ * record of the run has no number) is the current run's when the job runs
+ * on that node now: a node holds one run of a job at a time. Elsewhere it
+ * is taken as the first run, so that it never ends a later run on another
+ * node (doc/protocol.md). */
+static uint32_t report_run (scheduler_t *sc,
+                            const char *node,
+                            uint64_t id,
+                            uint32_t wire_run)
+{
+    if (wire_run > 0)
+        return wire_run;
+    if (runs_on (sc, id, node))
+        return sched_job_lookup (sc->sched, id)->runs;
+    return 1;
+}
+
 void handlers_job_started (scheduler_t *sc, const request_t *rq, msg_t *m)
 {
     const msg_job_started_t *st = &m->u.started;
     msg_t *kill;
 
-    if (report_stale (sc, rq->name, "the start", st->id, report_run (st->run)) &&
+    if (report_stale (sc, rq->name, "the start", st->id,
+                      report_run (sc, rq->name, st->id, st->run)) &&
         runs_on (sc, st->id, rq->name))
         return; /* the node runs the new run now: leave it be */
     if (sched_job_started (sc->sched, rq->name, st->id, st->time, sc->now) == 0) {
@@ -394,7 +405,7 @@ static const sched_exit_kind_t exit_kinds[EXIT_KIND_COUNT] = {
  * sched_job_start_failed. 0 or -1 with errno as they return. */
 static int exit_to_core (scheduler_t *sc, const char *node, const msg_job_exit_t *ex)
 {
-    uint32_t run = report_run (ex->run);
+    uint32_t run = report_run (sc, node, ex->id, ex->run);
     bool stale = report_stale (
         sc, node, ex->kind == EXIT_START_FAILED ? "a failed start" : "the end", ex->id,
         run);

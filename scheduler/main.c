@@ -258,8 +258,7 @@ static int turn (scheduler_t *sc, int timeout_ms)
     if (history_expire (sc, &err) < 0) /* likewise */
         log_err ("store: %s", err.text);
     next = relay_expire (sc, sc->now);
-    bool slicing = waits_slices (sc);
-    if (slicing)
+    if (waits_slices (sc))
         next = 0; /* more of a long answer: serve the others, then go on */
     if (store_commit (sc->store, &err) < 0) {
         int code = errno;
@@ -277,10 +276,10 @@ static int turn (scheduler_t *sc, int timeout_ms)
     }
     outq_flush (sc);
     /* Last, once this turn's answers went (they may name jobs recalled from
-     * the store) and never in the middle of a long wait answer: the ends
-     * older than keep_ended were committed turns ago, the store keeps them. */
-    if (!slicing)
-        forget_ended (sc);
+     * the store): the ends older than keep_ended were committed turns ago,
+     * the store keeps them. Never put off for waits: a long wait answer in
+     * flight reads the jobs the core forgot from the store. */
+    forget_ended (sc);
     double took_ms = (clock_now () - began) * 1000.0;
     if (took_ms >= SCHEDULER_SLOW_TURN_MS)
         log_info ("a turn of the loop took %.0f ms (everyone waited)", took_ms);
@@ -396,6 +395,9 @@ typedef struct restore {
     uint32_t jobs;
     uint32_t pending;
     uint32_t running;
+    uint64_t resume;      /* the query stopped before this job: go on from it */
+    uint64_t need_first;  /* ... once this array's first element is restored */
+    uint64_t tried_first; /* the last first element looked for in the store */
 } restore_t;
 
 /* A node the core refuses is logged and skipped; only a lack of memory
@@ -416,12 +418,26 @@ static int restore_node_cb (const store_node_t *node, void *arg)
     return 0;
 }
 
-/* A job the core refuses stays in the store, untouched, and is logged. */
+/* A job the core refuses stays in the store, untouched, and is logged. An
+ * array's element whose first element the core lacks (it ended before
+ * keep_ended) stops the query, which goes on from it once the first
+ * element is restored: the array's ranges, throttle and id live on the
+ * first element, and the running scheduler keeps it while other elements
+ * are known (sched_jobs_forget), so that dependencies on the array, cancel
+ * and wait by its id keep meaning the whole array. */
 static int restore_job_cb (const sched_job_t *job, void *arg)
 {
     restore_t *r = arg;
     cphub_error_t err = {{0}};
 
+    if (job->array_id != 0 && job->array_id != job->id &&
+        job->array_id != r->tried_first &&
+        !sched_job_lookup (r->sched, job->array_id)) {
+        r->resume = job->id;
+        r->need_first = job->array_id;
+        errno = EAGAIN;
+        return -1;
+    }
     if (sched_job_restore (r->sched, job, &err) < 0) {
         if (errno == ENOMEM)
             return -1;
@@ -446,9 +462,31 @@ static int restore_usage_cb (const store_acct_t *rec, void *arg)
     return sched_usage_add (r->sched, rec->tenant, rec->core_seconds, rec->end_time);
 }
 
+/* The jobs q names, and the first element of each array one of them is
+ * an element of, in id order (restore_job_cb). */
+static int restore_jobs (scheduler_t *sc,
+                         restore_t *r,
+                         store_job_query_t *q,
+                         cphub_error_t *err)
+{
+    for (;;) {
+        r->need_first = 0;
+        if (store_jobs_query (sc->store, q, restore_job_cb, r, err) == 0)
+            return 0;
+        if (!r->need_first)
+            return -1;
+        store_job_query_t first = {.id = r->need_first, .limit = 1};
+        r->tried_first = r->need_first;
+        if (store_jobs_query (sc->store, &first, restore_job_cb, r, err) < 0)
+            return -1;
+        q->after = r->resume - 1;
+    }
+}
+
 /* Rebuild the core from the store: nodes first (so that running jobs find
  * their node's description), then the active jobs and those that ended
- * within keep_ended (older ones stay in the store's history), then the next
+ * within keep_ended (older ones stay in the store's history) with their
+ * arrays' first elements, then the next
  * job id, then the usage that fair share remembers. */
 static int restore (scheduler_t *sc, cphub_error_t *err)
 {
@@ -459,7 +497,7 @@ static int restore (scheduler_t *sc, cphub_error_t *err)
     uint64_t next_id = 1;
 
     if (store_nodes_load (sc->store, restore_node_cb, &r, err) < 0 ||
-        store_jobs_query (sc->store, &recent, restore_job_cb, &r, err) < 0 ||
+        restore_jobs (sc, &r, &recent, err) < 0 ||
         store_next_id_get (sc->store, &next_id, err) < 0 ||
         store_acct_foreach (sc->store, restore_usage_cb, &r, err) < 0)
         return -1;

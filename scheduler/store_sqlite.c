@@ -68,6 +68,13 @@ static const char *const statements[ST_COUNT] = {
         "SELECT id, " JOB_COLUMNS
         ", spec FROM jobs WHERE tenant = ?3 AND id > ?1 AND id <= ?2"
         " ORDER BY id",
+    /* the jobs active or ended since ?3 (a restart's), through the indexes
+       jobs_active and jobs_ended: never a row of the older history */
+    [ST_JOBS_QUERY_SINCE] =
+        "SELECT id, " JOB_COLUMNS
+        ", spec FROM jobs WHERE id > ?1 AND id <= ?2 AND id IN"
+        " (SELECT id FROM jobs WHERE end_time = 0 UNION ALL"
+        " SELECT id FROM jobs WHERE end_time > 0 AND end_time >= ?3) ORDER BY id",
     /* retention: the oldest ends first, through the index jobs_ended */
     [ST_JOBS_EXPIRE_TRANSITIONS] =
         "DELETE FROM job_transitions WHERE job_id IN (SELECT id FROM jobs"

@@ -18,7 +18,7 @@
 #include "scheduler/store.h"
 
 /* The schema version this program writes (store_sqlite_schema.c). */
-#define STORE_SQLITE_SCHEMA_VERSION 8
+#define STORE_SQLITE_SCHEMA_VERSION 9
 
 /* Text of an error kept for the batch's commit. */
 #define STORE_SQLITE_FAILURE_MAX 160
@@ -32,6 +32,7 @@ enum {
     ST_JOBS_LOAD,
     ST_JOBS_QUERY,
     ST_JOBS_QUERY_TENANT,
+    ST_JOBS_QUERY_SINCE,
     ST_JOBS_EXPIRE_TRANSITIONS,
     ST_JOBS_EXPIRE,
     ST_JOBS_COUNT,

@@ -2,7 +2,9 @@
  * included (store_job_query_t). SQL reads the rows of the query's id range
  * through what its indexes serve (the primary key, jobs_tenant), and
  * nothing else: a filter on another column would have SQLite step over
- * rows unseen and uncounted. Each row read is counted against the query's
+ * rows unseen and uncounted (but for an unbounded query of the jobs active
+ * since a time, a restart's, read through the indexes jobs_active and
+ * jobs_ended). Each row read is counted against the query's
  * scan, its plain columns tested first and only a row that passes decoded
  * and asked store_job_query_match(), the predicate the memory store applies
  * too; the rows stop being read at the limit or the scan, so a page costs
@@ -74,7 +76,13 @@ int sql_jobs_query (store_t *st,
                     cphub_error_t *err)
 {
     store_sqlite_t *q = sql_of (st);
-    sqlite3_stmt *stmt = q->stmt[query->tenant ? ST_JOBS_QUERY_TENANT : ST_JOBS_QUERY];
+    /* a query of what is active since a time, unbounded (a restart's),
+     * reads through the indexes of active and ended jobs: its rows are all
+     * read anyway, none is left uncounted against a scan */
+    bool since = !query->tenant && query->since > 0 && !query->scan;
+    sqlite3_stmt *stmt = q->stmt[query->tenant ? ST_JOBS_QUERY_TENANT
+                                 : since       ? ST_JOBS_QUERY_SINCE
+                                               : ST_JOBS_QUERY];
     uint64_t after, last, last_read = 0;
     size_t found = 0, read = 0, decoded = 0;
     bool cut = false; /* a paged query spent its decoding budget */
@@ -91,6 +99,8 @@ int sql_jobs_query (store_t *st,
     sqlite3_bind_int64 (stmt, 2, (sqlite3_int64)last);
     if (query->tenant)
         sqlite3_bind_text (stmt, 3, query->tenant, -1, SQLITE_STATIC);
+    else if (since)
+        sqlite3_bind_double (stmt, 3, query->since);
     while ((!query->limit || found < query->limit) &&
            (!query->scan || read < query->scan) &&
            (rc = sqlite3_step (stmt)) == SQLITE_ROW) {

@@ -329,6 +329,8 @@ static const migration_t migrations[] = {
             "0;"},
     /* 8: the report counts the jobs by tenant and state from an index */
     {.sql = "CREATE INDEX IF NOT EXISTS jobs_tenant_state ON jobs (tenant, state);"},
+    /* 9: a restart reads the active jobs without reading the history */
+    {.sql = "CREATE INDEX IF NOT EXISTS jobs_active ON jobs (id) WHERE end_time = 0;"},
 };
 
 #define SCHEMA_VERSION ((int)(sizeof (migrations) / sizeof (migrations[0])))

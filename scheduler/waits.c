@@ -177,7 +177,34 @@ static void answer_free (scheduler_t *sc, wait_answer_t *a)
     free (a);
 }
 
-/* One page of a wait's answer; next is nonzero while pages follow. */
+static int answer_stored_cb (const sched_job_t *stored, void *arg)
+{
+    return job_list_push (arg, stored);
+}
+
+/* Append job id to b: the core's copy, else the store's (an ended job the
+ * core forgot while the wait was parked or its answer went out; it was
+ * committed turns before, and its tenant checked when the wait came). A
+ * job in neither (its history expired meanwhile) is left out. 0, or
+ * -1/ENOMEM. */
+static int answer_push (scheduler_t *sc, job_list_build_t *b, uint64_t id)
+{
+    const sched_job_t *job = sched_job_lookup (sc->sched, id);
+    store_job_query_t q = {.id = id, .limit = 1};
+    cphub_error_t err = {{0}};
+
+    if (job)
+        return job_list_push (b, job);
+    if (store_jobs_query (sc->store, &q, answer_stored_cb, b, &err) < 0) {
+        if (errno == ENOMEM)
+            return -1;
+        log_warn ("wait: job %" PRIu64 " not read from the store: %s", id, err.text);
+    }
+    return 0;
+}
+
+/* One page of a wait's answer; next is nonzero while pages follow. A page
+ * reads at most JOBS_PAGE_MAX jobs, from the core or by id from the store. */
 static void answer_page (scheduler_t *sc, wait_answer_t *a)
 {
     job_list_build_t b = {0};
@@ -185,8 +212,7 @@ static void answer_page (scheduler_t *sc, wait_answer_t *a)
     msg_t *ok;
 
     while (a->pos < a->count && b.count < JOBS_PAGE_MAX) {
-        sched_job_t *job = sched_job_lookup (sc->sched, a->ids[a->pos++]);
-        if (job && job_list_push (&b, job) < 0) {
+        if (answer_push (sc, &b, a->ids[a->pos++]) < 0) {
             free (b.jobs);
             request_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
             answer_free (sc, a);
@@ -292,15 +318,17 @@ void waits_request (scheduler_t *sc, const request_t *rq, msg_t *m)
                        ws->waited_ids);
         goto error;
     }
-    /* parked or answered at once, it holds until its answer went */
-    if (hold_take (sc->hold, HOLD_WAIT, rq->peer->identity, rq->peer->conn, unended,
+    /* parked or answered at once, it holds until its answer went, and
+     * every id it names counts, the ended ones too: their answer is held
+     * (and read again, page by page) as long as the unended ones' */
+    if (hold_take (sc->hold, HOLD_WAIT, rq->peer->identity, rq->peer->conn, count,
                    &err) < 0) {
         log_info ("wait from %s refused: %s", rq->peer->identity, err.text);
         request_error (sc, rq, errno, "%s", err.text);
         goto error;
     }
     if (!(w = calloc (1, sizeof (*w)))) {
-        hold_release (sc->hold, HOLD_WAIT, rq->peer->identity, rq->peer->conn, unended);
+        hold_release (sc->hold, HOLD_WAIT, rq->peer->identity, rq->peer->conn, count);
         request_error (sc, rq, ENOMEM, "the scheduler is out of memory");
         goto error;
     }
@@ -308,7 +336,7 @@ void waits_request (scheduler_t *sc, const request_t *rq, msg_t *m)
     w->count = count;
     w->ids = ids;
     w->held = true;
-    w->held_ids = unended;
+    w->held_ids = count;
     DL_APPEND (ws->parked, w);
     tsock_peer_hold (sc->clients, &w->peer, 1);
     wait_park (sc, rq, w);

@@ -4,8 +4,10 @@
  * answered when the core reports the last of them ended
  * (waits_job_changed, on every SCHED_CHANGED decision). Answers go out in
  * wait.ok pages, a few per turn (waits_slices), so that a wait on 10,000
- * jobs never holds the loop. A wait holds against its client's limits
- * (hold.h) until its last page went.
+ * jobs never holds the loop. A wait holds every id it names against its
+ * client's limits (hold.h) until its last page went. The core may forget
+ * an ended job meanwhile (keep_ended): a page then reads it from the
+ * store, so that an answer names every job asked for whatever was forgotten.
  */
 #ifndef CPHUB_SCHEDULER_WAITS_H
 #define CPHUB_SCHEDULER_WAITS_H

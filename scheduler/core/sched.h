@@ -319,7 +319,9 @@ typedef struct sched_exit {
     bool survived_kill; /* a process outlived KILL: drain the node */
     /* The run it ends (job.runs when that run started), as the node echoes
      * it; 0: the caller does not number runs (a simulator), taken as the
-     * current run. */
+     * current run. The scheduler names the run of every node's report: one
+     * without a number is the current run's only from the node that run is
+     * on (handlers.c report_run). */
     uint32_t run;
 } sched_exit_t;
 

@@ -33,8 +33,9 @@
  * replay mode (the agent endpoint, with the key of the node job ID runs on,
  * for t_hold.sh): it sends the job.exit an agent would send again for run
  * --run R of that job (exited 0, ended now), as one whose ack was lost, and
- * checks that it is acknowledged. The test checks that the job's current
- * run goes on.
+ * checks that it is acknowledged (R 0: an exit without a run number, as an
+ * agent upgraded while the job ran sends). The test checks what became of
+ * the job's current run.
  *
  * usage: impostor agent --endpoint E --server-key PUB --key KEY --node N --job ID
  *        impostor revoke --endpoint E --server-key PUB --key KEY --flag FILE
@@ -410,7 +411,7 @@ int main (int argc, char *argv[])
     cphub_keypair_t kp;
     cphub_error_t err = {{0}};
     impostor_t im = {0};
-    bool agent, node, replay;
+    bool agent, node, replay, run_given = false;
     int opt, rc = 1;
 
     if (argc < 2 ||
@@ -454,6 +455,7 @@ int main (int argc, char *argv[])
             break;
         case 'r':
             im.run = (uint32_t)strtoul (optarg, NULL, 10);
+            run_given = true;
             break;
         case 'h':
             usage (stdout);
@@ -464,7 +466,7 @@ int main (int argc, char *argv[])
         }
     }
     if (!endpoint || !server_key || !key || (agent && (!im.node || im.job == 0)) ||
-        (replay && (im.job == 0 || im.run == 0)) || (!agent && !replay && !im.flag) ||
+        (replay && (im.job == 0 || !run_given)) || (!agent && !replay && !im.flag) ||
         (node && (!im.node || im.forge_exit == (im.fail_runs > 0)))) {
         usage (stderr);
         return 2;

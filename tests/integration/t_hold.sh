@@ -7,7 +7,8 @@
 # same command as a new job; another tenant's job reads as no such job.
 # Run numbers: the exit of an ended job's old run, sent again by its node
 # after the job was requeued and runs again there, is ignored (the new run
-# goes on, two records, each charged once). Arrays: hold, release and
+# goes on, two records, each charged once); an exit without a run number
+# from the node the job's current run is on ends that run. Arrays: hold, release and
 # requeue take an array's id and element ranges; resubmit of an element
 # submits one plain job, of the array the whole array. With keep_ended = 1s
 # a job that left the scheduler's memory is requeued and resubmitted, and
@@ -143,6 +144,23 @@ if acct_rows "job_id = $x" >"$T/x-acct"; then
     awk -v s="$secs" 'BEGIN { exit !(s >= 1) }' || fail "X's second run charged $secs core-seconds"
 fi
 log "the old run's exit, sent again, left X's second run alone; two records"
+
+# an exit without a run number from the node a job's second run is on (an
+# agent upgraded while the job ran) ends that run: it is the current one
+y=$(as tenant-a submit -- sh -c "while [ ! -e '$T/y-end' ]; do sleep 0.05; done")
+wait_until 10 "Y RUNNING" job_state_is tenant-a "$y" RUNNING
+as tenant-a requeue "$y" || fail "tenant-a could not requeue Y"
+y_second_run() {
+    [ "$(grep -c "job $y started on node1" "$T/scheduler.log")" -ge 2 ] &&
+        job_state_is tenant-a "$y" RUNNING
+}
+wait_until 20 "Y runs a second time" y_second_run
+"$IMPOSTOR" replay --endpoint "tcp://127.0.0.1:$AGENT_PORT" \
+    --server-key "$T/keys/scheduler.pub" --key "$T/keys/node1.key" \
+    --job "$y" --run 0 >"$T/replay0.out" 2>&1 || fail "replay: $(cat "$T/replay0.out")"
+wait_until 10 "Y COMPLETED by the exit without a run" job_state_is tenant-a "$y" COMPLETED
+touch "$T/y-end"
+log "an exit without a run number from Y's node ended Y's current run"
 
 # arrays: hold, release and requeue by the array's id and by element ranges
 reason_of() { job_field tenant-a "${1}_$2" reason; } # reason_of ARRAY INDEX

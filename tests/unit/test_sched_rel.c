@@ -664,3 +664,44 @@ Test (sched_rel, requeued_elements_keep_the_throttle)
     for (uint32_t i = 0; i < n; i++)
         cr_assert_eq (job (first + i)->state, JOB_COMPLETED);
 }
+
+/* What a restarted scheduler restores of an array whose first element
+ * ended long ago: the first element too (it names the array), read before
+ * the others in id order, so that the array keeps its size and throttle and
+ * --after ok:ARRAY still waits on the elements that run. */
+Test (sched_rel, an_array_restored_with_its_ended_first_element_stays_whole)
+{
+    cphub_error_t err = {{0}};
+    sched_config_t cfg = {
+        .default_walltime = 3600, .max_walltime = 7 * 86400, .heartbeat_timeout = 30};
+    uint64_t first = 0;
+    uint32_t n = 0, count = 0;
+    char after[32];
+
+    rel_register ("n1", 8, "", 0);
+    cr_assert_eq (rel_submit ("tenant-a", 1, 1, "array", "0-3%1", 1, &first, &n, &err),
+                  0);
+    snprintf (after, sizeof (after), "ok:%ju", (uintmax_t)first);
+    uint64_t dep = rel_ok (1, 1, "after", after, 1);
+    rel_tick (2);
+    rel_exit (first, 0, 3);
+    rel_tick (4);
+    cr_assert_eq (job (first)->state, JOB_COMPLETED);
+    cr_assert_eq (job (first + 1)->state, JOB_RUNNING);
+    sched_t *fresh = sched_create (&cfg);
+    for (sched_job_t *j = sched_job_first (s); j; j = sched_job_next (s, j))
+        cr_assert_eq (sched_job_restore (fresh, j, &err), 0, "%s", err.text);
+    sched_t *keep = s;
+    s = fresh;
+    cr_assert_eq (sched_array_count (s, first, &count), 0);
+    cr_assert_eq (count, 4, "the array's size comes from its first element");
+    cr_assert_str_eq (job (first + 2)->reason, "ArrayTaskLimit");
+    rel_register ("n1", 8, "", 5);
+    rel_tick (6);
+    cr_assert_eq (job (dep)->state, JOB_PENDING, "elements 1 to 3 have not ended");
+    cr_assert_str_eq (job (dep)->reason, "Dependency");
+    cr_assert_eq (sched_jobs_forget (s, 1e9, 100), 0,
+                  "the first element stays while other elements are known");
+    s = keep;
+    sched_destroy (fresh);
+}

@@ -165,6 +165,13 @@ STORE_TEST (query_filters_combine)
     cr_assert_eq (a->ids[3], 27);
     a = ask ((store_job_query_t){.tenant = "zeta", .id = 17});
     cr_assert_eq (a->n, 0, "another tenant's job is not found by its id");
+    /* since (a restart's query: no tenant, no scan) with an id range */
+    a = ask ((store_job_query_t){.since = 5035.0, .after = 38});
+    cr_assert_eq (a->n, 2 + QUERY_JOBS - 40);
+    cr_assert_eq (a->ids[0], 39);
+    cr_assert_eq (ask ((store_job_query_t){.since = 5035.0, .id = 17})->n, 0);
+    cr_assert_eq (ask ((store_job_query_t){.since = 5035.0, .id = 36})->n, 1);
+    cr_assert_eq (ask ((store_job_query_t){.since = 5035.0, .array_id = 21})->n, 0);
 }
 
 STORE_TEST (query_stopped_by_callback_fails)
