@@ -43,6 +43,9 @@
  * forgotten array fits), and the element ids it may look up in the core
  * on the way; so that no request reloads a tenant's history. */
 #define HISTORY_REQUEST_ROWS_MAX (2 * JOBSPEC_ARRAY_SIZE_MAX)
+/* Bytes of stored specs (scripts) one request may decode reading jobs back:
+ * the rows bound the count, this their size, a script being up to 1 MiB. */
+#define HISTORY_REQUEST_BYTES_MAX (64u * 1024 * 1024)
 #define HISTORY_REQUEST_WALK_MAX (8 * JOBSPEC_ARRAY_SIZE_MAX)
 
 /* The states a comma list names, as bits (1u << state); -1 with err naming
@@ -362,12 +365,14 @@ void handlers_show (scheduler_t *sc, const request_t *rq, msg_t *m)
 }
 
 /* One request's recall: who asks (NULL: an operator), the rows of the
- * history it may still read, the element ids it may still look up. */
+ * history it may still read, the element ids it may still look up, the
+ * bytes of specs it decoded. */
 typedef struct history_recall_ctx {
     scheduler_t *sc;
     const char *tenant;
     uint32_t rows;
     uint32_t walk;
+    size_t decoded;
     cphub_error_t *err;
 } history_recall_t;
 
@@ -400,12 +405,19 @@ static int history_recall_cb (const sched_job_t *stored, void *arg)
  * its id, so nothing is decoded for a job the core has. */
 static int recall_id (history_recall_t *r, uint64_t id)
 {
-    store_job_query_t q = {.id = id, .tenant = r->tenant, .limit = 1, .scan = 1};
+    store_job_query_t q = {
+        .id = id, .tenant = r->tenant, .limit = 1, .scan = 1, .decoded = &r->decoded};
 
     if (id == 0 || sched_job_lookup (r->sc->sched, id))
         return 0;
     if (recall_charge (r, 1) < 0)
         return -1;
+    if (r->decoded > HISTORY_REQUEST_BYTES_MAX)
+        return cphub_fail (r->err, E2BIG,
+                           "this request reaches more than %u MiB of job scripts in "
+                           "the history (the most one request may read back); name "
+                           "fewer at once",
+                           HISTORY_REQUEST_BYTES_MAX >> 20);
     return store_jobs_query (r->sc->store, &q, history_recall_cb, r->sc, r->err);
 }
 
@@ -478,46 +490,29 @@ error:
     return -1;
 }
 
-/* The first forgotten element of an array that did not complete. */
-typedef struct history_unmet {
-    scheduler_t *sc;
-    uint64_t id;
-    job_state_t state;
-} history_unmet_t;
-
-static int history_unmet_cb (const sched_job_t *stored, void *arg)
-{
-    history_unmet_t *u = arg;
-
-    if (sched_job_lookup (u->sc->sched, stored->id))
-        return 0; /* the core's state decides */
-    u->id = stored->id;
-    u->state = stored->state;
-    errno = ECANCELED;
-    return -1; /* the first one is enough */
-}
-
-/* "ok:" dep on array id (count elements, some forgotten): refused if a
- * forgotten element ended otherwise than COMPLETED, read from the store
- * by its plain columns (only such an element is decoded). */
+/* "ok:" dep on array id (count elements, its tenant's, some forgotten):
+ * refused if a forgotten element ended otherwise than COMPLETED, read from
+ * the store by its state alone, so no spec is decoded. */
 static int after_settle (history_recall_t *r, uint64_t id, uint32_t count)
 {
-    store_job_query_t q = {.array_id = id, .array_count = count, .tenant = r->tenant};
-    history_unmet_t u = {.sc = r->sc};
-    int rc;
-
-    for (int st = 0; st < JOB_STATE_COUNT; st++)
-        if (job_state_is_terminal ((job_state_t)st) && st != JOB_COMPLETED)
-            q.states |= 1u << st;
     if (recall_charge (r, count) < 0)
         return -1;
-    rc = store_jobs_query (r->sc->store, &q, history_unmet_cb, &u, r->err);
-    if (u.id)
-        return cphub_fail (r->err, EINVAL,
-                           "--after: job %" PRIu64 " ended %s; ok:%" PRIu64
-                           " can never be met",
-                           u.id, job_state_name (u.state), id);
-    return rc;
+    for (uint32_t k = 0; k < count; k++) {
+        job_state_t state;
+        if (sched_job_lookup (r->sc->sched, id + k))
+            continue; /* the core's state decides */
+        if (store_job_state (r->sc->store, id + k, &state, r->err) < 0) {
+            if (errno == ENOENT)
+                continue; /* its history expired */
+            return -1;
+        }
+        if (job_state_is_terminal (state) && state != JOB_COMPLETED)
+            return cphub_fail (r->err, EINVAL,
+                               "--after: job %" PRIu64 " ended %s; ok:%" PRIu64
+                               " can never be met",
+                               id + k, job_state_name (state), id);
+    }
+    return 0;
 }
 
 int history_recall (scheduler_t *sc,

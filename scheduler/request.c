@@ -57,6 +57,8 @@ msg_t *job_list_reply (msg_type_t type, job_list_build_t *b)
     msg_t *m = msg_create (type);
 
     if (!m) {
+        for (uint32_t i = 0; i < b->count; i++)
+            free (b->jobs[i].array_counts); /* a folded row's own */
         free (b->jobs);
         b->jobs = NULL;
         b->count = b->cap = 0;

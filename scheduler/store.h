@@ -80,6 +80,10 @@ typedef struct store_job_query {
     size_t scan;          /* at most this many rows read; 0: no bound */
     uint64_t *next;       /* if set: the last id read when limit or scan ended
                              the query (a next page starts after it), else 0 */
+    size_t *decoded;      /* if set: the bytes of stored specs the query
+                             decoded are added to it (a store that keeps jobs
+                             decoded adds nothing), for callers that bound
+                             what one request or turn may decode */
 } store_job_query_t;
 
 /* Does job match q (after and limit aside)? The stores' one predicate, so

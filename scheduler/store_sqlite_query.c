@@ -108,6 +108,8 @@ int sql_jobs_query (store_t *st,
         last_read = (uint64_t)sqlite3_column_int64 (stmt, SQL_JOB_COL_ID);
         if (sql_query_row (q, stmt, query, cb, arg, &found, &decoded, err) < 0) {
             int saved = errno;
+            if (query->decoded)
+                *query->decoded += decoded;
             sqlite3_reset (stmt);
             sqlite3_clear_bindings (stmt);
             errno = saved;
@@ -120,6 +122,8 @@ int sql_jobs_query (store_t *st,
     }
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
+    if (query->decoded)
+        *query->decoded += decoded;
     if (rc != SQLITE_DONE && rc != SQLITE_ROW)
         return sql_fail (q, rc, "querying jobs", err);
     if (query->next && (cut || (query->limit && found == query->limit) ||

@@ -20,6 +20,8 @@
 /* wait.ok pages built per turn, all answers together: a wait on 10,000
  * jobs is answered over many turns, and everyone is served in between. */
 #define WAIT_PAGES_PER_TURN 2
+/* Bytes of stored specs one page of an answer decodes at most. */
+#define WAIT_PAGE_DECODE_MAX (16u * 1024 * 1024)
 
 typedef struct wait_req {
     tpeer_t peer; /* the client on sc->clients */
@@ -187,10 +189,13 @@ static int answer_stored_cb (const sched_job_t *stored, void *arg)
  * committed turns before, and its tenant checked when the wait came). A
  * job in neither (its history expired meanwhile) is left out. 0, or
  * -1/ENOMEM. */
-static int answer_push (scheduler_t *sc, job_list_build_t *b, uint64_t id)
+static int answer_push (scheduler_t *sc,
+                        job_list_build_t *b,
+                        uint64_t id,
+                        size_t *decoded)
 {
     const sched_job_t *job = sched_job_lookup (sc->sched, id);
-    store_job_query_t q = {.id = id, .limit = 1};
+    store_job_query_t q = {.id = id, .limit = 1, .decoded = decoded};
     cphub_error_t err = {{0}};
 
     if (job)
@@ -204,15 +209,20 @@ static int answer_push (scheduler_t *sc, job_list_build_t *b, uint64_t id)
 }
 
 /* One page of a wait's answer; next is nonzero while pages follow. A page
- * reads at most JOBS_PAGE_MAX jobs, from the core or by id from the store. */
+ * reads at most JOBS_PAGE_MAX jobs, from the core or by id from the store,
+ * and decodes at most WAIT_PAGE_DECODE_MAX bytes of stored specs (scripts
+ * of a megabyte would make a page of them cost the turn a quarter of a
+ * gigabyte): the rest waits for the next page. */
 static void answer_page (scheduler_t *sc, wait_answer_t *a)
 {
     job_list_build_t b = {0};
     request_t rq = {.sock = sc->clients, .peer = &a->peer};
+    size_t decoded = 0;
     msg_t *ok;
 
-    while (a->pos < a->count && b.count < JOBS_PAGE_MAX) {
-        if (answer_push (sc, &b, a->ids[a->pos++]) < 0) {
+    while (a->pos < a->count && b.count < JOBS_PAGE_MAX &&
+           decoded < WAIT_PAGE_DECODE_MAX) {
+        if (answer_push (sc, &b, a->ids[a->pos++], &decoded) < 0) {
             free (b.jobs);
             request_error (sc, &rq, ENOMEM, "the scheduler is out of memory");
             answer_free (sc, a);

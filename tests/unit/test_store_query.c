@@ -333,6 +333,13 @@ STORE_TEST (query_page_decodes_a_bounded_amount)
     a = ask_scan ((store_job_query_t){.name = "nothing"}, BIG_JOBS, &pages);
     cr_assert_eq (a->n, 0);
     cr_assert_geq (pages, 3, "%zu pages: one page decoded every script", pages);
+    /* a caller that bounds what it decodes is told what a query cost */
+    size_t decoded = 0;
+    answer_t one = {0};
+    store_job_query_t q = {.id = 7, .limit = 1, .decoded = &decoded};
+    cr_assert_eq (store_jobs_query (st, &q, answer_cb, &one, &err), 0, "%s", err.text);
+    cr_assert_eq (one.n, 1);
+    cr_assert_geq (decoded, script_len, "%zu bytes decoded counted", decoded);
 }
 
 STORE_TEST (query_reads_only_its_id_range)
