@@ -25,7 +25,12 @@ int cli_cancel_results (const cli_t *cli, const msg_t *reply)
     return status;
 }
 
-int cli_cancel (cli_t *cli, int argc, char **argv)
+int cli_ids_verb (cli_t *cli,
+                  int argc,
+                  char **argv,
+                  msg_type_t type,
+                  msg_type_t ok_type,
+                  const char *usage)
 {
     msg_t *req = NULL;
     msg_t *reply = NULL;
@@ -34,17 +39,23 @@ int cli_cancel (cli_t *cli, int argc, char **argv)
     if ((status = cli_options_json (cli, argc, argv)) >= 0)
         return status;
     if (optind >= argc) {
-        cli_fail ("give the ids of the jobs to cancel, e.g. cphub cancel 42 43");
+        cli_fail ("%s", usage);
         return 2;
     }
-    if (!(req = cli_ids_message (MSG_CANCEL, argc, argv, optind)))
+    if (!(req = cli_ids_message (type, argc, argv, optind)))
         return 2;
     if (req->u.ids.count == 1 && req->u.ids.nelements == 0)
-        reply = cli_request_job (cli, req, MSG_CANCEL_OK, req->u.ids.ids[0]);
+        reply = cli_request_job (cli, req, ok_type, req->u.ids.ids[0]);
     else
-        reply = cli_request (cli, req, MSG_CANCEL_OK);
+        reply = cli_request (cli, req, ok_type);
     status = reply != NULL ? cli_cancel_results (cli, reply) : 1;
     msg_destroy (reply);
     msg_destroy (req);
     return status;
+}
+
+int cli_cancel (cli_t *cli, int argc, char **argv)
+{
+    return cli_ids_verb (cli, argc, argv, MSG_CANCEL, MSG_CANCEL_OK,
+                         "give the ids of the jobs to cancel, e.g. cphub cancel 42 43");
 }

@@ -199,6 +199,15 @@ msg_t *cli_ids_message (msg_type_t type, int argc, char **argv, int first);
 /* A cancel.ok or jobctl.ok: --json's answer, then a line on stderr per job
  * the request could not act on ("cphub: job 7: no such job"). 0, or 1. */
 int cli_cancel_results (const cli_t *cli, const msg_t *reply);
+/* A verb that sends the ids and elements named on the command line in one
+ * request of type and prints its per-job results as cancel does (cancel,
+ * hold, release, requeue); usage: what to say when no id is given. */
+int cli_ids_verb (cli_t *cli,
+                  int argc,
+                  char **argv,
+                  msg_type_t type,
+                  msg_type_t ok_type,
+                  const char *usage);
 
 /* Print msg_payload_json (reply) and a newline on stdout. 0 or 1. */
 int cli_print_json (const msg_t *reply);

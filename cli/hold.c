@@ -14,58 +14,24 @@
 
 #include "cli/cli.h"
 
-/* One of the verbs that take ids: its request and how to ask for ids. */
-typedef struct jobctl_verb {
-    msg_type_t type;
-    const char *usage; /* what to say when no id is given */
-} jobctl_verb_t;
-
-static int jobctl_run (cli_t *cli, int argc, char **argv, const jobctl_verb_t *verb)
-{
-    msg_t *req = NULL;
-    msg_t *reply = NULL;
-    int status;
-
-    if ((status = cli_options_json (cli, argc, argv)) >= 0)
-        return status;
-    if (optind >= argc) {
-        cli_fail ("%s", verb->usage);
-        return 2;
-    }
-    if (!(req = cli_ids_message (verb->type, argc, argv, optind)))
-        return 2;
-    if (req->u.ids.count == 1 && req->u.ids.nelements == 0)
-        reply = cli_request_job (cli, req, MSG_JOBCTL_OK, req->u.ids.ids[0]);
-    else
-        reply = cli_request (cli, req, MSG_JOBCTL_OK);
-    status = reply != NULL ? cli_cancel_results (cli, reply) : 1;
-    msg_destroy (reply);
-    msg_destroy (req);
-    return status;
-}
-
 int cli_hold (cli_t *cli, int argc, char **argv)
 {
-    static const jobctl_verb_t verb = {
-        MSG_HOLD, "give the ids of the pending jobs to hold, e.g. cphub hold 42 43"};
-
-    return jobctl_run (cli, argc, argv, &verb);
+    return cli_ids_verb (
+        cli, argc, argv, MSG_HOLD, MSG_JOBCTL_OK,
+        "give the ids of the pending jobs to hold, e.g. cphub hold 42 43");
 }
 
 int cli_release (cli_t *cli, int argc, char **argv)
 {
-    static const jobctl_verb_t verb = {
-        MSG_RELEASE, "give the ids of the held jobs to release, e.g. cphub release 42"};
-
-    return jobctl_run (cli, argc, argv, &verb);
+    return cli_ids_verb (
+        cli, argc, argv, MSG_RELEASE, MSG_JOBCTL_OK,
+        "give the ids of the held jobs to release, e.g. cphub release 42");
 }
 
 int cli_requeue (cli_t *cli, int argc, char **argv)
 {
-    static const jobctl_verb_t verb = {
-        MSG_REQUEUE, "give the ids of the jobs to requeue, e.g. cphub requeue 42"};
-
-    return jobctl_run (cli, argc, argv, &verb);
+    return cli_ids_verb (cli, argc, argv, MSG_REQUEUE, MSG_JOBCTL_OK,
+                         "give the ids of the jobs to requeue, e.g. cphub requeue 42");
 }
 
 int cli_resubmit (cli_t *cli, int argc, char **argv)
