@@ -49,6 +49,9 @@ const char *schedconf_store_name (schedconf_store_t store);
  * largest arrays (JOBSPEC_ARRAY_SIZE_MAX). */
 #define SCHEDCONF_PENDING_JOBS_DEFAULT 100000
 
+/* Seconds in one day of scheduler.history_days. */
+#define SCHEDCONF_DAY 86400.0
+
 typedef struct schedconf_name {
     char name[AUTH_NAME_MAX + 1];
 } schedconf_name_t;
@@ -71,6 +74,7 @@ typedef struct schedconf_limits {
     uint32_t slice_jobs;          /* jobs a slice of a long answer walks */
     int64_t keep_ended;           /* s an ended job stays in the core */
     uint32_t history_days;        /* the store keeps ended jobs; 0: for ever */
+                                  /* (days of SCHEDCONF_DAY seconds) */
 } schedconf_limits_t;
 
 typedef struct schedconf {

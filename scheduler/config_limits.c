@@ -26,7 +26,6 @@
 #define DEFAULT_SLICE_JOBS 20000
 #define DEFAULT_KEEP_ENDED 300 /* s */
 #define HISTORY_DAYS_MAX 36500 /* a century */
-#define SECONDS_PER_DAY 86400.0
 #define COUNT_LIMIT_MAX 100000000
 #define TIMEOUT_MAX (7 * 86400)
 /* The largest reply must fit in what one connection may leave unread. */
@@ -109,7 +108,7 @@ int schedconf_load_limits (schedconf_t *cfg, const conf_t *c, cphub_error_t *err
     /* retention must not take from the store a job the core still holds:
        its next write would bring the row back without its transitions */
     if (lim->history_days > 0 &&
-        (double)lim->keep_ended > (double)lim->history_days * SECONDS_PER_DAY)
+        (double)lim->keep_ended > (double)lim->history_days * SCHEDCONF_DAY)
         return conf_fail (c, "scheduler.keep_ended", err,
                           "must not be longer than scheduler.history_days (%u days): "
                           "jobs would leave the store while still in memory",

@@ -36,7 +36,6 @@
  * the expired jobs are gone. */
 #define HISTORY_EXPIRE_BATCH 500
 #define HISTORY_EXPIRE_PERIOD 60.0 /* s */
-#define SECONDS_PER_DAY 86400.0
 
 /* Rows of the history one request may read to recall the jobs it names or
  * settle its --after (two of the largest arrays: a wait on a whole
@@ -556,7 +555,7 @@ int history_expire (scheduler_t *sc, cphub_error_t *err)
 
     if (days == 0 || sc->now < sc->history_expire_at)
         return 0;
-    if (store_jobs_expire (sc->store, sc->now - days * SECONDS_PER_DAY,
+    if (store_jobs_expire (sc->store, sc->now - days * SCHEDCONF_DAY,
                            HISTORY_EXPIRE_BATCH, &deleted, err) < 0)
         return -1;
     sc->history_expire_at =
